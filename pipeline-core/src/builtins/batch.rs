@@ -1,0 +1,56 @@
+use crate::error::{Error, Result};
+use crate::node::{Emitter, Node, NodeContext};
+
+/// Groups items into `Vec`s of `size`; the last, shorter group is emitted by `finish`.
+///
+/// ```
+/// use pipeline_core::prelude::*;
+/// let mut batch = Batch::new(2);
+/// let mut out = Vec::new();
+/// for x in 1..=3 { batch.process(x, &mut out).unwrap(); }
+/// batch.finish(&mut out).unwrap();
+/// assert_eq!(out, [vec![1, 2], vec![3]]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Batch<T> {
+    size: usize,
+    pending: Vec<T>,
+}
+
+impl<T> Batch<T> {
+    /// Groups of `size` items (`size` 0 is rejected when the node is initialised).
+    pub fn new(size: usize) -> Self {
+        Batch {
+            size,
+            pending: Vec::with_capacity(size),
+        }
+    }
+}
+
+impl<T> Node for Batch<T> {
+    type Input = T;
+    type Output = Vec<T>;
+
+    fn initialize(&mut self, _ctx: &NodeContext<'_>) -> Result<()> {
+        if self.size == 0 {
+            return Err(Error::msg("batch size must be at least 1"));
+        }
+        Ok(())
+    }
+
+    fn process<E: Emitter<Vec<T>> + ?Sized>(&mut self, item: T, out: &mut E) -> Result<()> {
+        self.pending.push(item);
+        if self.pending.len() >= self.size {
+            let full = std::mem::replace(&mut self.pending, Vec::with_capacity(self.size));
+            out.emit(full)?;
+        }
+        Ok(())
+    }
+
+    fn finish<E: Emitter<Vec<T>> + ?Sized>(&mut self, out: &mut E) -> Result<()> {
+        if !self.pending.is_empty() {
+            out.emit(std::mem::take(&mut self.pending))?;
+        }
+        Ok(())
+    }
+}

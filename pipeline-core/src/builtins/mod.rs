@@ -1,0 +1,24 @@
+//! Built-in nodes, typed. Each serves static graphs directly and dynamic graphs through
+//! [`Value`](crate::Value) items.
+
+mod batch;
+mod calculator;
+mod count;
+mod filter;
+mod inspect;
+mod map;
+mod merge;
+mod pass_through;
+mod sum;
+mod unbatch;
+
+pub use batch::Batch;
+pub use calculator::{Arithmetic, Calculator, Operation};
+pub use count::Count;
+pub use filter::Filter;
+pub use inspect::Inspect;
+pub use map::Map;
+pub use merge::Merge;
+pub use pass_through::PassThrough;
+pub use sum::Sum;
+pub use unbatch::Unbatch;

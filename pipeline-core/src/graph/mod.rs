@@ -1,0 +1,30 @@
+//! The graph model shared by the `pipeline!` macro and the manifest loader.
+//!
+//! Front ends lower their syntax into a [`Graph`], tagging every element with a location of their
+//! own kind (a token span in the macro, a JSON path and line:column in a manifest). [`validate`]
+//! checks it with one set of rules and [`plan`] splits it into fused stages, so an error reads the
+//! same whichever way the graph was written.
+//!
+//! ```
+//! use pipeline_core::graph::{Endpoint, EdgeKind, Graph};
+//!
+//! let mut graph = Graph::new(());
+//! graph.add_node("add", "Calculator", ());
+//! graph.add_edge(Endpoint::Input, Endpoint::node("add"), EdgeKind::Fused, ());
+//! graph.add_edge(Endpoint::node("add"), Endpoint::output("output"), EdgeKind::Fused, ());
+//! let valid = graph.validate().unwrap();
+//! let plan = valid.plan().unwrap();
+//! assert_eq!(plan.stages.len(), 1);
+//! ```
+
+mod describe;
+mod error;
+mod model;
+pub mod plan;
+pub mod validate;
+
+pub use describe::{Description, EdgeInfo, NodeInfo};
+pub use error::{GraphError, GraphErrorKind};
+pub use model::{EdgeDecl, EdgeKind, Endpoint, Graph, NodeDecl, INPUT, OUTPUT};
+pub use plan::{Plan, Stage, StageEntry};
+pub use validate::{ResolvedEdge, ValidGraph, Vertex};

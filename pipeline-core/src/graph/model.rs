@@ -1,0 +1,132 @@
+//! Nodes, endpoints and edges, each tagged with a front-end location `L`.
+
+use std::fmt;
+
+/// The name of the pipeline's input endpoint.
+pub const INPUT: &str = "input";
+/// The name of the pipeline's default output endpoint.
+pub const OUTPUT: &str = "output";
+
+/// How items cross an edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EdgeKind {
+    /// `->`: a direct call on the same thread.
+    Fused,
+    /// `=>`: a stage boundary: a bounded channel carrying batches to another thread.
+    Stage,
+}
+
+impl EdgeKind {
+    /// The arrow as written in the macro.
+    pub fn arrow(self) -> &'static str {
+        match self {
+            EdgeKind::Fused => "->",
+            EdgeKind::Stage => "=>",
+        }
+    }
+}
+
+/// One end of an edge, by name: the pipeline input, a named output, or a node.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// The pipeline's input.
+    Input,
+    /// A pipeline output (`output`, or a named one).
+    Output(String),
+    /// A node, by id.
+    Node(String),
+}
+
+impl Endpoint {
+    /// A node endpoint.
+    pub fn node(id: impl Into<String>) -> Self {
+        Endpoint::Node(id.into())
+    }
+    /// An output endpoint.
+    pub fn output(name: impl Into<String>) -> Self {
+        Endpoint::Output(name.into())
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Input => f.write_str(INPUT),
+            Endpoint::Output(name) | Endpoint::Node(name) => f.write_str(name),
+        }
+    }
+}
+
+/// A declared node.
+#[derive(Debug, Clone)]
+pub struct NodeDecl<L> {
+    /// Unique id (`pass_in` in `pass_in = PassThrough::new();`).
+    pub id: String,
+    /// The node's type as the front end knows it (a registry name, or Rust source text).
+    pub type_name: String,
+    /// Data-parallel degree (`par(n)` / `"parallelism": n`); 1 means sequential.
+    pub parallelism: usize,
+    /// Where the node was declared.
+    pub loc: L,
+}
+
+/// A declared edge.
+#[derive(Debug, Clone)]
+pub struct EdgeDecl<L> {
+    /// Where items come from.
+    pub from: Endpoint,
+    /// Where items go.
+    pub to: Endpoint,
+    /// Fused or stage boundary.
+    pub kind: EdgeKind,
+    /// Where the source endpoint is written.
+    pub from_loc: L,
+    /// Where the target endpoint is written.
+    pub to_loc: L,
+    /// Where the edge itself (the arrow, or the connection object) is written.
+    pub loc: L,
+}
+
+/// A node graph as a front end wrote it: not yet checked.
+#[derive(Debug, Clone)]
+pub struct Graph<L> {
+    /// Nodes in declaration order.
+    pub nodes: Vec<NodeDecl<L>>,
+    /// Edges in declaration order.
+    pub edges: Vec<EdgeDecl<L>>,
+    /// The location of the whole graph, for errors that belong to no element.
+    pub loc: L,
+}
+
+impl<L: Clone> Graph<L> {
+    /// An empty graph located at `loc`.
+    pub fn new(loc: L) -> Self {
+        Graph {
+            nodes: Vec::new(),
+            edges: Vec::new(),
+            loc,
+        }
+    }
+
+    /// Declares a node.
+    pub fn add_node(&mut self, id: impl Into<String>, type_name: impl Into<String>, loc: L) {
+        self.nodes.push(NodeDecl {
+            id: id.into(),
+            type_name: type_name.into(),
+            parallelism: 1,
+            loc,
+        });
+    }
+
+    /// Declares an edge located at `loc` (both endpoints get the same location).
+    pub fn add_edge(&mut self, from: Endpoint, to: Endpoint, kind: EdgeKind, loc: L) {
+        self.edges.push(EdgeDecl {
+            from,
+            to,
+            kind,
+            from_loc: loc.clone(),
+            to_loc: loc.clone(),
+            loc,
+        });
+    }
+}

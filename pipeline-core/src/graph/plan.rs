@@ -1,0 +1,264 @@
+//! Planning: which nodes fuse into one thread (a stage), and where the stage boundaries are.
+//!
+//! A stage is a group of nodes joined by `->` edges. It runs on one thread and is entered at exactly
+//! one point: the pipeline input (stage 0, the caller's thread) or a node all of whose incoming edges
+//! are `=>`. Stages come in topological order, so a stage only sends to later stages.
+
+use super::error::{GraphError, GraphErrorKind};
+use super::model::EdgeKind;
+use super::validate::{ValidGraph, Vertex};
+
+/// Where a stage receives its items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageEntry {
+    /// The pipeline input: stage 0, run on the caller's thread.
+    Input,
+    /// A node fed by `=>` edges through the stage's channel.
+    Node(usize),
+}
+
+/// One fused group of nodes, run on one thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stage {
+    /// Where items enter.
+    pub entry: StageEntry,
+    /// The stage's nodes in topological order.
+    pub nodes: Vec<usize>,
+    /// How many `=>` edges feed the entry: end-of-stream arrives once from each.
+    pub inbound: usize,
+}
+
+/// The execution plan of a valid graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Stages in topological order; stage 0 is entered at the input.
+    pub stages: Vec<Stage>,
+    /// The stage of each node, by node index.
+    pub stage_of: Vec<usize>,
+}
+
+impl Plan {
+    /// The stage a vertex belongs to (`input` is in stage 0; outputs are in none).
+    pub fn stage_of_vertex(&self, v: Vertex) -> Option<usize> {
+        match v {
+            Vertex::Input => Some(0),
+            Vertex::Node(i) => Some(self.stage_of[i]),
+            Vertex::Output(_) => None,
+        }
+    }
+
+    /// Whether every node runs on the caller's thread.
+    pub fn is_fused(&self) -> bool {
+        self.stages.len() == 1
+    }
+}
+
+fn find(parent: &mut [usize], mut x: usize) -> usize {
+    while parent[x] != x {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    x
+}
+
+impl<L: Clone> ValidGraph<L> {
+    /// Splits the graph into fused stages.
+    ///
+    /// ```
+    /// use pipeline_core::graph::{Endpoint as E, EdgeKind::*, Graph, StageEntry};
+    /// let mut g = Graph::new(());
+    /// g.add_node("a", "T", ());
+    /// g.add_node("b", "T", ());
+    /// g.add_edge(E::Input, E::node("a"), Fused, ());
+    /// g.add_edge(E::node("a"), E::node("b"), Stage, ());
+    /// g.add_edge(E::node("b"), E::output("output"), Fused, ());
+    /// let plan = g.validate().unwrap().plan().unwrap();
+    /// assert_eq!(plan.stages[1].entry, StageEntry::Node(1));
+    /// assert_eq!(plan.stage_of, vec![0, 1]);
+    /// ```
+    pub fn plan(&self) -> Result<Plan, Vec<GraphError<L>>> {
+        let n = self.graph.nodes.len();
+        let input = n; // union-find slot of the input vertex
+        let mut parent: Vec<usize> = (0..=n).collect();
+        let slot = |v: Vertex| match v {
+            Vertex::Input => Some(input),
+            Vertex::Node(i) => Some(i),
+            Vertex::Output(_) => None,
+        };
+        for e in self.edges.iter().filter(|e| e.kind == EdgeKind::Fused) {
+            if let (Some(a), Some(b)) = (slot(e.from), slot(e.to)) {
+                let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+                parent[ra] = rb;
+            }
+        }
+        let root_of_input = find(&mut parent, input);
+
+        // Entry points of every group, in topological order of the nodes.
+        let mut entries: Vec<(usize, Vec<StageEntry>)> = Vec::new();
+        let mut group_entries = |root: usize, entry: StageEntry| {
+            match entries.iter_mut().find(|(r, _)| *r == root) {
+                Some((_, list)) => list.push(entry),
+                None => entries.push((root, vec![entry])),
+            }
+        };
+        group_entries(root_of_input, StageEntry::Input);
+        for &i in &self.topo {
+            let staged_in = self
+                .in_edges(Vertex::Node(i))
+                .any(|e| e.kind == EdgeKind::Stage);
+            if staged_in {
+                group_entries(find(&mut parent, i), StageEntry::Node(i));
+            }
+        }
+
+        let mut errors = Vec::new();
+        for (_, list) in &entries {
+            if list.len() > 1 {
+                let names: Vec<String> = list
+                    .iter()
+                    .map(|e| match e {
+                        StageEntry::Input => "input".to_string(),
+                        StageEntry::Node(i) => self.id(*i).to_string(),
+                    })
+                    .collect();
+                // Point at the `=>` edge into the second entry: that is what split the group.
+                let StageEntry::Node(second) = list[1] else {
+                    unreachable!("only the first entry can be the input")
+                };
+                let edge = self
+                    .in_edges(Vertex::Node(second))
+                    .find(|e| e.kind == EdgeKind::Stage)
+                    .expect("a node entry has a `=>` edge");
+                errors.push(
+                    GraphError::new(
+                        GraphErrorKind::StageEntries { entries: names },
+                        self.graph.edges[edge.decl].loc.clone(),
+                    )
+                    .with_help(format!(
+                        "use `=>` for every edge into `{}`, or `->` for all of them",
+                        self.id(second)
+                    )),
+                );
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+
+        let mut stage_of = vec![usize::MAX; n];
+        let mut stages: Vec<Stage> = entries
+            .iter()
+            .map(|(_, list)| Stage {
+                entry: list[0],
+                nodes: Vec::new(),
+                inbound: match list[0] {
+                    StageEntry::Input => 0,
+                    StageEntry::Node(i) => self
+                        .in_edges(Vertex::Node(i))
+                        .filter(|e| e.kind == EdgeKind::Stage)
+                        .count(),
+                },
+            })
+            .collect();
+        for &i in &self.topo {
+            let root = find(&mut parent, i);
+            let s = entries
+                .iter()
+                .position(|(r, _)| *r == root)
+                .expect("every node's group has an entry: the graph is reachable from input");
+            stage_of[i] = s;
+            stages[s].nodes.push(i);
+        }
+        Ok(Plan { stages, stage_of })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{EdgeKind::*, Endpoint as E, Graph};
+
+    fn plan(nodes: &[&str], edges: &[(&str, &str, EdgeKind)]) -> Result<Plan, Vec<String>> {
+        let mut g = Graph::new(());
+        for n in nodes {
+            g.add_node(*n, "T", ());
+        }
+        let end = |s: &str| match s {
+            "input" => E::Input,
+            "output" => E::output("output"),
+            s => E::node(s),
+        };
+        for (a, b, k) in edges {
+            g.add_edge(end(a), end(b), *k, ());
+        }
+        g.validate()
+            .unwrap()
+            .plan()
+            .map_err(|es| es.iter().map(|e| e.to_string()).collect())
+    }
+
+    #[test]
+    fn a_fused_chain_is_one_stage() {
+        let p = plan(
+            &["a", "b"],
+            &[("input", "a", Fused), ("a", "b", Fused), ("b", "output", Fused)],
+        )
+        .unwrap();
+        assert!(p.is_fused());
+        assert_eq!(p.stages[0].nodes, vec![0, 1]);
+    }
+
+    #[test]
+    fn every_boundary_starts_a_stage() {
+        let p = plan(
+            &["a", "b", "c"],
+            &[
+                ("input", "a", Stage),
+                ("a", "b", Stage),
+                ("b", "c", Fused),
+                ("c", "output", Fused),
+            ],
+        )
+        .unwrap();
+        assert_eq!(p.stages.len(), 3);
+        assert!(p.stages[0].nodes.is_empty());
+        assert_eq!(p.stages[2].nodes, vec![1, 2]);
+        assert_eq!(p.stage_of, vec![1, 2, 2]);
+    }
+
+    #[test]
+    fn fan_in_across_stages_counts_inbound_edges() {
+        let p = plan(
+            &["a", "b", "c", "d"],
+            &[
+                ("input", "a", Fused),
+                ("a", "b", Stage),
+                ("a", "c", Stage),
+                ("b", "d", Stage),
+                ("c", "d", Stage),
+                ("d", "output", Fused),
+            ],
+        )
+        .unwrap();
+        assert_eq!(p.stages.len(), 4);
+        assert_eq!(p.stages[3].entry, StageEntry::Node(3));
+        assert_eq!(p.stages[3].inbound, 2);
+    }
+
+    #[test]
+    fn mixed_edges_into_a_node_are_rejected() {
+        let errs = plan(
+            &["a", "b", "d"],
+            &[
+                ("input", "a", Fused),
+                ("a", "b", Stage),
+                ("a", "d", Fused),
+                ("b", "d", Stage),
+                ("d", "output", Fused),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].contains("is entered at `input` and `d`"), "{}", errs[0]);
+    }
+}

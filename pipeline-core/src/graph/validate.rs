@@ -1,0 +1,542 @@
+//! The rules every graph must pass, whichever front end wrote it.
+
+use super::error::{GraphError, GraphErrorKind};
+use super::model::{EdgeKind, Endpoint, Graph, INPUT, OUTPUT};
+use std::collections::{HashMap, HashSet};
+
+/// A resolved endpoint: the input, an output by index into [`ValidGraph::outputs`], or a node by
+/// index into [`Graph::nodes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Vertex {
+    /// The pipeline input.
+    Input,
+    /// A pipeline output.
+    Output(usize),
+    /// A node.
+    Node(usize),
+}
+
+/// An edge with both ends resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResolvedEdge {
+    /// Source.
+    pub from: Vertex,
+    /// Target.
+    pub to: Vertex,
+    /// Fused or stage boundary.
+    pub kind: EdgeKind,
+    /// Index of the declaration in [`Graph::edges`].
+    pub decl: usize,
+}
+
+/// A graph that passed validation: names resolved, acyclic, every node on a path from the input to
+/// an output.
+#[derive(Debug, Clone)]
+pub struct ValidGraph<L> {
+    /// The graph as declared.
+    pub graph: Graph<L>,
+    /// Output names in order of first use (`output` for the default one).
+    pub outputs: Vec<String>,
+    /// Edges, resolved, in declaration order.
+    pub edges: Vec<ResolvedEdge>,
+    /// Node indices in a topological order (ties keep declaration order).
+    pub topo: Vec<usize>,
+}
+
+impl<L: Clone> Graph<L> {
+    /// Checks the graph; returns every error found, in the order of the graph's text where possible.
+    ///
+    /// ```
+    /// use pipeline_core::graph::{Endpoint, EdgeKind, Graph, GraphErrorKind};
+    /// let mut g = Graph::new(());
+    /// g.add_node("add", "Calculator", ());
+    /// g.add_edge(Endpoint::Input, Endpoint::node("ad"), EdgeKind::Fused, ());
+    /// let errors = g.validate().unwrap_err();
+    /// assert_eq!(errors[0].to_string(), "unknown node `ad` (did you mean `add`?)");
+    /// ```
+    pub fn validate(self) -> Result<ValidGraph<L>, Vec<GraphError<L>>> {
+        Validator::new(self).run()
+    }
+}
+
+/// Whether `id` is a valid node id: `^[a-zA-Z0-9_-]+$`, the seed manifest's rule.
+///
+/// ```
+/// use pipeline_core::graph::validate::is_valid_id;
+/// assert!(is_valid_id("calc_1-b"));
+/// assert!(!is_valid_id("calc 1"));
+/// assert!(!is_valid_id(""));
+/// ```
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The candidate closest to `name`, if it is close enough to be a likely typo.
+///
+/// ```
+/// use pipeline_core::graph::validate::suggest;
+/// assert_eq!(suggest("pas_in", ["pass_in", "add"]), Some("pass_in".to_string()));
+/// assert_eq!(suggest("zzz", ["pass_in", "add"]), None);
+/// ```
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.to_string())
+}
+
+struct Validator<L> {
+    graph: Graph<L>,
+    errors: Vec<GraphError<L>>,
+    index: HashMap<String, usize>,
+    outputs: Vec<String>,
+}
+
+impl<L: Clone> Validator<L> {
+    fn new(graph: Graph<L>) -> Self {
+        Validator {
+            graph,
+            errors: Vec::new(),
+            index: HashMap::new(),
+            outputs: Vec::new(),
+        }
+    }
+
+    fn fail(&mut self, kind: GraphErrorKind, loc: L) -> &mut GraphError<L> {
+        self.errors.push(GraphError::new(kind, loc));
+        self.errors.last_mut().expect("just pushed")
+    }
+
+    fn run(mut self) -> Result<ValidGraph<L>, Vec<GraphError<L>>> {
+        if self.graph.nodes.is_empty() {
+            let loc = self.graph.loc.clone();
+            self.fail(GraphErrorKind::NoNodes, loc);
+            return Err(self.errors);
+        }
+        self.check_nodes();
+        let edges = self.resolve_edges();
+        if !self.errors.is_empty() {
+            return Err(self.errors);
+        }
+        self.check_structure(&edges);
+        if !self.errors.is_empty() {
+            return Err(self.errors);
+        }
+        let topo = match self.topological_order(&edges) {
+            Ok(order) => order,
+            Err(cycle) => {
+                self.errors.push(cycle);
+                return Err(self.errors);
+            }
+        };
+        self.check_reachability(&edges);
+        if !self.errors.is_empty() {
+            return Err(self.errors);
+        }
+        Ok(ValidGraph {
+            graph: self.graph,
+            outputs: self.outputs,
+            edges,
+            topo,
+        })
+    }
+
+    fn check_nodes(&mut self) {
+        for i in 0..self.graph.nodes.len() {
+            let node = self.graph.nodes[i].clone();
+            if node.id == INPUT || node.id == OUTPUT {
+                self.fail(GraphErrorKind::ReservedName { id: node.id.clone() }, node.loc.clone());
+            } else if !is_valid_id(&node.id) {
+                self.fail(GraphErrorKind::InvalidId { id: node.id.clone() }, node.loc.clone());
+            }
+            if node.parallelism == 0 {
+                self.fail(GraphErrorKind::ZeroParallelism { id: node.id.clone() }, node.loc.clone());
+            }
+            match self.index.get(&node.id) {
+                Some(&first) => {
+                    let first_loc = self.graph.nodes[first].loc.clone();
+                    self.fail(GraphErrorKind::DuplicateNode { id: node.id.clone() }, node.loc)
+                        .related
+                        .push((first_loc, "first declared here".into()));
+                }
+                None => {
+                    self.index.insert(node.id.clone(), i);
+                }
+            }
+        }
+    }
+
+    fn resolve_node(&mut self, id: &str, loc: &L) -> Option<Vertex> {
+        if let Some(&i) = self.index.get(id) {
+            return Some(Vertex::Node(i));
+        }
+        let suggestion = suggest(id, self.graph.nodes.iter().map(|n| n.id.as_str()));
+        let help = suggestion.is_none().then(|| {
+            format!("declare it first: `{id} = <node expression>;` (or a manifest node with this id)")
+        });
+        let err = self.fail(
+            GraphErrorKind::UnknownNode {
+                id: id.to_string(),
+                suggestion,
+            },
+            loc.clone(),
+        );
+        err.help = help;
+        None
+    }
+
+    fn output_index(&mut self, name: &str) -> usize {
+        match self.outputs.iter().position(|o| o == name) {
+            Some(i) => i,
+            None => {
+                self.outputs.push(name.to_string());
+                self.outputs.len() - 1
+            }
+        }
+    }
+
+    fn resolve_edges(&mut self) -> Vec<ResolvedEdge> {
+        let mut resolved = Vec::new();
+        let mut seen = HashSet::new();
+        for (decl, edge) in self.graph.edges.clone().into_iter().enumerate() {
+            let from = match &edge.from {
+                Endpoint::Input => Some(Vertex::Input),
+                Endpoint::Output(name) => {
+                    self.fail(GraphErrorKind::FromOutput { name: name.clone() }, edge.from_loc.clone());
+                    None
+                }
+                Endpoint::Node(id) => self.resolve_node(id, &edge.from_loc),
+            };
+            let to = match &edge.to {
+                Endpoint::Input => {
+                    self.fail(GraphErrorKind::IntoInput, edge.to_loc.clone());
+                    None
+                }
+                Endpoint::Output(name) if edge.kind == EdgeKind::Stage => {
+                    self.fail(GraphErrorKind::StageIntoOutput { name: name.clone() }, edge.loc.clone());
+                    None
+                }
+                Endpoint::Output(name) => Some(Vertex::Output(self.output_index(name))),
+                Endpoint::Node(id) => self.resolve_node(id, &edge.to_loc),
+            };
+            if let (Some(from), Some(to)) = (from, to) {
+                if !seen.insert((from, to)) {
+                    self.fail(
+                        GraphErrorKind::DuplicateEdge {
+                            from: edge.from.to_string(),
+                            to: edge.to.to_string(),
+                        },
+                        edge.loc.clone(),
+                    );
+                    continue;
+                }
+                resolved.push(ResolvedEdge {
+                    from,
+                    to,
+                    kind: edge.kind,
+                    decl,
+                });
+            }
+        }
+        resolved
+    }
+
+    fn check_structure(&mut self, edges: &[ResolvedEdge]) {
+        let mut connected = vec![false; self.graph.nodes.len()];
+        for e in edges {
+            for v in [e.from, e.to] {
+                if let Vertex::Node(i) = v {
+                    connected[i] = true;
+                }
+            }
+        }
+        for (i, is_connected) in connected.iter().enumerate() {
+            if !is_connected {
+                let node = &self.graph.nodes[i];
+                let (id, loc) = (node.id.clone(), node.loc.clone());
+                self.fail(GraphErrorKind::Unconnected { id: id.clone() }, loc).help =
+                    Some(format!("connect it, e.g. `input -> {id} -> output`, or remove it"));
+            }
+        }
+        let loc = self.graph.loc.clone();
+        if !edges.iter().any(|e| e.from == Vertex::Input) {
+            self.fail(GraphErrorKind::MissingInput, loc.clone());
+        }
+        if !edges.iter().any(|e| matches!(e.to, Vertex::Output(_))) {
+            self.fail(GraphErrorKind::MissingOutput, loc);
+        }
+    }
+
+    /// Kahn's algorithm, smallest declaration index first; on a cycle, names it.
+    fn topological_order(&self, edges: &[ResolvedEdge]) -> Result<Vec<usize>, GraphError<L>> {
+        let n = self.graph.nodes.len();
+        let mut indegree = vec![0usize; n];
+        let mut succ: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for e in edges {
+            if let (Vertex::Node(a), Vertex::Node(b)) = (e.from, e.to) {
+                indegree[b] += 1;
+                succ[a].push(b);
+            }
+        }
+        let mut ready: std::collections::BTreeSet<usize> =
+            (0..n).filter(|&i| indegree[i] == 0).collect();
+        let mut order = Vec::with_capacity(n);
+        while let Some(i) = ready.pop_first() {
+            order.push(i);
+            for &j in &succ[i] {
+                indegree[j] -= 1;
+                if indegree[j] == 0 {
+                    ready.insert(j);
+                }
+            }
+        }
+        if order.len() == n {
+            return Ok(order);
+        }
+        Err(self.name_cycle(edges, &indegree))
+    }
+
+    /// Walks back along remaining edges from a node left on a cycle until a node repeats.
+    fn name_cycle(&self, edges: &[ResolvedEdge], indegree: &[usize]) -> GraphError<L> {
+        let start = indegree.iter().position(|&d| d > 0).expect("a node is left on the cycle");
+        let mut path = vec![start];
+        let mut on_path = HashMap::from([(start, 0usize)]);
+        let mut current = start;
+        loop {
+            // Any predecessor that is itself still on the cycle (indegree left > 0).
+            let (pred, _) = edges
+                .iter()
+                .find_map(|e| match (e.from, e.to) {
+                    (Vertex::Node(a), Vertex::Node(b)) if b == current && indegree[a] > 0 => {
+                        Some((a, e))
+                    }
+                    _ => None,
+                })
+                .expect("every node left by Kahn's algorithm has a predecessor left");
+            if let Some(&pos) = on_path.get(&pred) {
+                let mut cycle: Vec<usize> = path[pos..].to_vec();
+                cycle.reverse();
+                // `cycle` runs forward: pred ... current; close it.
+                let first = cycle[0];
+                cycle.push(first);
+                let closing = edges
+                    .iter()
+                    .find(|e| {
+                        e.from == Vertex::Node(cycle[cycle.len() - 2]) && e.to == Vertex::Node(first)
+                    })
+                    .expect("closing edge exists");
+                let names = cycle.iter().map(|&i| self.graph.nodes[i].id.clone()).collect();
+                return GraphError::new(
+                    GraphErrorKind::Cycle { path: names },
+                    self.graph.edges[closing.decl].loc.clone(),
+                )
+                .with_help("pipelines are acyclic: remove one edge of the cycle");
+            }
+            on_path.insert(pred, path.len());
+            path.push(pred);
+            current = pred;
+        }
+    }
+
+    fn check_reachability(&mut self, edges: &[ResolvedEdge]) {
+        let n = self.graph.nodes.len();
+        let reach = |forward: bool| {
+            let mut seen = vec![false; n];
+            let mut stack: Vec<Vertex> = if forward {
+                vec![Vertex::Input]
+            } else {
+                (0..self.outputs.len()).map(Vertex::Output).collect()
+            };
+            while let Some(v) = stack.pop() {
+                for e in edges {
+                    let (here, there) = if forward { (e.from, e.to) } else { (e.to, e.from) };
+                    if here == v {
+                        if let Vertex::Node(i) = there {
+                            if !seen[i] {
+                                seen[i] = true;
+                                stack.push(there);
+                            }
+                        }
+                    }
+                }
+            }
+            seen
+        };
+        let from_input = reach(true);
+        let to_output = reach(false);
+        for i in 0..n {
+            let node = &self.graph.nodes[i];
+            let (id, loc) = (node.id.clone(), node.loc.clone());
+            if !from_input[i] {
+                self.fail(GraphErrorKind::Unreachable { id: id.clone() }, loc).help =
+                    Some(format!("connect `input` (or a node fed by it) to `{id}`"));
+            } else if !to_output[i] {
+                self.fail(GraphErrorKind::DeadEnd { id: id.clone() }, loc).help =
+                    Some(format!("connect `{id}` to an output, e.g. `{id} -> output`"));
+            }
+        }
+    }
+}
+
+impl<L> ValidGraph<L> {
+    /// The node's id.
+    pub fn id(&self, node: usize) -> &str {
+        &self.graph.nodes[node].id
+    }
+
+    /// The name of a vertex: `input`, an output's name, or a node id.
+    pub fn vertex_name(&self, v: Vertex) -> &str {
+        match v {
+            Vertex::Input => INPUT,
+            Vertex::Output(i) => &self.outputs[i],
+            Vertex::Node(i) => self.id(i),
+        }
+    }
+
+    /// The edges leaving `v`, in declaration order.
+    pub fn out_edges(&self, v: Vertex) -> impl Iterator<Item = &ResolvedEdge> + '_ {
+        self.edges.iter().filter(move |e| e.from == v)
+    }
+
+    /// The edges entering `v`, in declaration order.
+    pub fn in_edges(&self, v: Vertex) -> impl Iterator<Item = &ResolvedEdge> + '_ {
+        self.edges.iter().filter(move |e| e.to == v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::model::Endpoint as E;
+
+    /// A graph from `a->b` / `a=>b` pairs; names `input`/`output` are the endpoints. Each element's
+    /// location is its own text, so tests can check where an error points.
+    fn graph(nodes: &[&str], edges: &[&str]) -> Graph<String> {
+        let mut g = Graph::new("graph".to_string());
+        for n in nodes {
+            g.add_node(*n, "T", format!("decl {n}"));
+        }
+        for e in edges {
+            let (kind, arrow) = if e.contains("=>") {
+                (EdgeKind::Stage, "=>")
+            } else {
+                (EdgeKind::Fused, "->")
+            };
+            let (a, b) = e.split_once(arrow).unwrap();
+            let end = |s: &str| match s {
+                "input" => E::Input,
+                s if s.starts_with("output") => E::output(s.trim_start_matches("output.")),
+                s => E::node(s),
+            };
+            g.edges.push(crate::graph::EdgeDecl {
+                from: end(a),
+                to: end(b),
+                kind,
+                from_loc: format!("from {a}"),
+                to_loc: format!("to {b}"),
+                loc: format!("edge {e}"),
+            });
+        }
+        g
+    }
+
+    fn errors(nodes: &[&str], edges: &[&str]) -> Vec<(String, String)> {
+        graph(nodes, edges)
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| (e.to_string(), e.loc))
+            .collect()
+    }
+
+    #[test]
+    fn a_chain_validates_in_order() {
+        let v = graph(&["c", "a", "b"], &["input->a", "a->b", "b->c", "c->output"])
+            .validate()
+            .unwrap();
+        assert_eq!(v.topo, vec![1, 2, 0]);
+        assert_eq!(v.outputs, vec!["output"]);
+    }
+
+    #[test]
+    fn unknown_node_points_at_the_name_and_suggests() {
+        let errs = errors(&["add"], &["input->add", "add->ad", "add->output"]);
+        assert_eq!(
+            errs,
+            vec![(
+                "unknown node `ad` (did you mean `add`?)".to_string(),
+                "to ad".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn duplicates_and_reserved_names() {
+        let g = graph(&["a", "a", "input"], &["input->a", "a->output"]);
+        let errs = g.validate().unwrap_err();
+        assert_eq!(errs[0].to_string(), "`input` is reserved for the pipeline's endpoint and cannot name a node");
+        assert_eq!(errs[1].to_string(), "node `a` is declared twice");
+        assert_eq!(errs[1].related[0].0, "decl a");
+    }
+
+    #[test]
+    fn cycles_are_named_at_the_closing_edge() {
+        let errs = errors(
+            &["a", "b", "c"],
+            &["input->a", "a->b", "b->c", "c->a", "c->output"],
+        );
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].0, "cycle: `a` -> `b` -> `c` -> `a`");
+        assert_eq!(errs[0].1, "edge c->a");
+    }
+
+    #[test]
+    fn self_loop_is_a_cycle() {
+        let errs = errors(&["a"], &["input->a", "a->a", "a->output"]);
+        assert_eq!(errs[0].0, "cycle: `a` -> `a`");
+    }
+
+    #[test]
+    fn unconnected_unreachable_and_dead_ends() {
+        let errs = errors(&["a", "b", "c", "d"], &["input->a", "a->output", "c->a", "a->d"]);
+        assert_eq!(
+            errs,
+            vec![("node `b` is declared but not connected".to_string(), "decl b".to_string())]
+        );
+        let errs = errors(&["a", "c", "d"], &["input->a", "a->output", "c->a", "a->d"]);
+        assert_eq!(errs[0].0, "node `c` is not reachable from `input`");
+        assert_eq!(errs[1].0, "node `d` does not lead to any output; its items would be lost");
+    }
+
+    #[test]
+    fn endpoints_are_required_and_directed() {
+        let errs = errors(&["a", "b"], &["a->b"]);
+        let msgs: Vec<_> = errs.iter().map(|e| e.0.as_str()).collect();
+        assert!(msgs.contains(&"no edge leaves `input`: connect `input -> <node>`"));
+        assert!(msgs.contains(&"no edge reaches an output: connect `<node> -> output`"));
+        let errs = errors(&["a"], &["input->a", "a->input", "a->output", "output->a"]);
+        assert_eq!(errs[0].0, "`input` is where items enter; no edge can point into it");
+        assert_eq!(errs[1].0, "`output` is an output; no edge can leave it");
+        let errs = errors(&["a"], &["input->a", "a=>output"]);
+        assert!(errs[0].0.starts_with("`=>` into output `output`"));
+    }
+
+    #[test]
+    fn duplicate_edges_are_rejected() {
+        let errs = errors(&["a"], &["input->a", "a->output", "a->output"]);
+        assert_eq!(errs[0].0, "edge `a` to `output` is declared twice (every item would be sent twice)");
+    }
+
+    #[test]
+    fn named_outputs_are_collected_in_order() {
+        let v = graph(&["a", "b"], &["input->a", "input->b", "b->output.odd", "a->output.even"])
+            .validate()
+            .unwrap();
+        assert_eq!(v.outputs, vec!["odd", "even"]);
+    }
+}

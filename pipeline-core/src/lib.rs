@@ -1,0 +1,46 @@
+//! Core of the `pipeline` framework: one node model, one graph model, one runtime.
+//!
+//! The stages a graph goes through, each in its own module:
+//!
+//! | stage | module | used by |
+//! |---|---|---|
+//! | node model | [`node`], [`builtins`] | every graph |
+//! | graph model | [`graph::model`] | the `pipeline!` macro and the manifest loader |
+//! | validation | [`graph::validate`] | both, so an error reads the same whichever way the graph was written |
+//! | plan (fusion groups, stage boundaries) | [`graph::plan`] | both |
+//! | execute | `runtime` (feature `runtime`) | generated code and dynamic graphs |
+//!
+//! ```
+//! use pipeline_core::prelude::*;
+//!
+//! let mut add = Calculator::add(1_i64);
+//! let mut out = Vec::new();
+//! add.process(41, &mut out).unwrap();
+//! assert_eq!(out, vec![42]);
+//! ```
+#![warn(missing_docs)]
+
+pub mod builtins;
+pub mod error;
+pub mod graph;
+pub mod node;
+#[cfg(feature = "runtime")]
+pub mod runtime;
+pub mod value;
+
+pub use error::{Error, ErrorKind, Result};
+pub use node::{EmitFn, Emitter, Node, NodeContext};
+pub use value::Value;
+
+/// Everything a node author or pipeline user needs in scope.
+///
+/// ```
+/// use pipeline_core::prelude::*;
+/// let _ = PassThrough::<i64>::new();
+/// ```
+pub mod prelude {
+    pub use crate::builtins::*;
+    pub use crate::error::{Error, ErrorKind, Result};
+    pub use crate::node::{EmitFn, Emitter, Node, NodeContext};
+    pub use crate::value::Value;
+}

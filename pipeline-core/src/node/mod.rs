@@ -1,0 +1,91 @@
+//! The node model: one trait that static (`pipeline!`), dynamic (manifest) and Python graphs share.
+
+mod context;
+mod emitter;
+
+pub use context::NodeContext;
+pub use emitter::{EmitFn, Emitter};
+
+use crate::error::Result;
+
+/// A processing step: takes `Input` items and emits zero, one or many `Output` items.
+///
+/// Lifecycle: [`initialize`](Node::initialize) once before the first item →
+/// [`process`](Node::process) per item → [`finish`](Node::finish) at the end of each stream (flush
+/// aggregates, partial batches) → [`cleanup`](Node::cleanup) once when the pipeline is dropped.
+/// Stateful nodes are ordinary structs mutated through `&mut self`.
+///
+/// `process` is generic over the emitter, so in a fused chain the whole downstream is inlined into
+/// one loop; dynamic graphs pass `&mut dyn Emitter<_>` through the same method.
+///
+/// ```
+/// use pipeline_core::prelude::*;
+///
+/// /// Emits every word of a line.
+/// struct Words;
+///
+/// impl Node for Words {
+///     type Input = String;
+///     type Output = String;
+///     fn process<E: Emitter<String> + ?Sized>(&mut self, line: String, out: &mut E) -> Result<()> {
+///         for word in line.split_whitespace() {
+///             out.emit(word.to_string())?;
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// let mut out = Vec::new();
+/// Words.process("a b c".to_string(), &mut out).unwrap();
+/// assert_eq!(out, ["a", "b", "c"]);
+/// ```
+pub trait Node {
+    /// The item type this node accepts.
+    type Input;
+    /// The item type this node emits.
+    type Output;
+
+    /// Called once before the first item, with the node's id and params.
+    fn initialize(&mut self, ctx: &NodeContext<'_>) -> Result<()> {
+        let _ = ctx;
+        Ok(())
+    }
+
+    /// Handles one item, emitting any number of outputs.
+    ///
+    /// Return the error of `out.emit` with `?`: it carries the id of the downstream node that failed.
+    fn process<E: Emitter<Self::Output> + ?Sized>(
+        &mut self,
+        item: Self::Input,
+        out: &mut E,
+    ) -> Result<()>;
+
+    /// Called at the end of every stream, after the last `process`: emit what was held back.
+    fn finish<E: Emitter<Self::Output> + ?Sized>(&mut self, out: &mut E) -> Result<()> {
+        let _ = out;
+        Ok(())
+    }
+
+    /// Called once when the pipeline is torn down, also after a failure.
+    fn cleanup(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// The short type name shown by graph descriptions and manifests.
+    fn type_name(&self) -> &'static str {
+        short_type_name(std::any::type_name::<Self>())
+    }
+}
+
+/// `std::any::type_name` without module paths or generic arguments: `Calculator`, not
+/// `pipeline_core::builtins::calculator::Calculator<i64>`.
+///
+/// ```
+/// use pipeline_core::node::short_type_name;
+/// assert_eq!(short_type_name("a::b::Calculator<i64>"), "Calculator");
+/// assert_eq!(short_type_name("Words"), "Words");
+/// ```
+pub fn short_type_name(full: &'static str) -> &'static str {
+    let without_generics = full.split('<').next().unwrap_or(full);
+    without_generics.rsplit("::").next().unwrap_or(without_generics)
+}

@@ -1,0 +1,28 @@
+//! The runtime: runs a planned graph on the caller's thread (stage 0) and one persistent thread per
+//! further stage, joined by bounded crossbeam channels that carry batches.
+//!
+//! Generated code (`pipeline!`) and the dynamic loader both produce [`Stage`]s and hand them to a
+//! [`Pipeline`]; the runtime knows nothing of how a stage was built.
+
+mod channel;
+mod handle;
+mod outputs;
+mod pipeline;
+mod stage;
+mod worker;
+
+pub use channel::{stage_channel, BatchSender, Message, StageReceiver};
+pub use handle::Handle;
+pub use outputs::Outputs;
+pub use pipeline::Pipeline;
+pub use stage::{Stage, StageConfig};
+pub use worker::{Launch, Worker};
+
+/// Items per batch on a stage boundary unless a stage says otherwise.
+///
+/// Measured on these machines: a crossbeam send costs 21–33 ns per single item but ~3 ns per item in
+/// batches of 1024.
+pub const DEFAULT_BATCH_SIZE: usize = 1024;
+
+/// Batches a stage channel holds before the sender waits (backpressure).
+pub const DEFAULT_CHANNEL_CAPACITY: usize = 4;

@@ -1,0 +1,309 @@
+//! A runnable pipeline: stage 0 on the caller's thread, later stages on persistent threads.
+
+use super::channel::Message;
+use super::handle::Handle;
+use super::outputs::Outputs;
+use super::stage::Stage;
+use super::worker::{Launch, Shared, WorkerEnv};
+use crate::error::{Error, ErrorKind, Result};
+use crate::graph::Description;
+use crossbeam_channel::{select, Receiver};
+use std::marker::PhantomData;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// How often (in items) a streaming run hands finished outputs of later stages to its callback.
+const DRAIN_EVERY: usize = 256;
+
+enum State<O> {
+    /// Built; nodes not yet initialised, threads not yet started.
+    Ready(Vec<Box<dyn Launch<O>>>),
+    /// Initialised; worker threads running.
+    Running(Running<O>),
+    /// Stopped by an error or a cancelled stream; holds the reason.
+    Stopped(String),
+}
+
+struct Running<O> {
+    threads: Vec<JoinHandle<()>>,
+    out: Receiver<Message<O>>,
+    failed: Receiver<()>,
+    shared: Arc<Shared>,
+}
+
+/// A pipeline ready to run, built by `pipeline!` or by the dynamic loader.
+///
+/// Node `initialize` runs on the first run; worker threads start then and live until the pipeline
+/// is dropped, so repeated runs pay no thread start-up. Each run is one stream: items in, `finish`
+/// through the graph, outputs back. The first error stops the pipeline for good.
+///
+/// ```
+/// use pipeline::prelude::*;
+/// let mut p = pipeline! {
+///     add = Calculator::add(1_i64);
+///     input -> add -> output;
+/// };
+/// assert_eq!(p.run(1..=3)?, vec![2, 3, 4]);
+/// assert_eq!(p.run([10])?, vec![11]);
+/// # Ok::<(), pipeline::Error>(())
+/// ```
+pub struct Pipeline<H: Stage, C = Vec<<H as Stage>::Output>> {
+    head: H,
+    state: State<H::Output>,
+    workers: usize,
+    description: Description,
+    _collect: PhantomData<fn() -> C>,
+}
+
+impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
+    /// A pipeline whose stage 0 is `head` and whose later stages are `workers`.
+    pub fn new(head: H, workers: Vec<Box<dyn Launch<H::Output>>>, description: Description) -> Self {
+        Pipeline {
+            head,
+            workers: workers.len(),
+            state: State::Ready(workers),
+            description,
+            _collect: PhantomData,
+        }
+    }
+
+    pub(crate) fn head_mut(&mut self) -> &mut H {
+        &mut self.head
+    }
+
+    /// What the pipeline is made of; render it with `to_mermaid()` or `to_dot()`.
+    pub fn describe(&self) -> &Description {
+        &self.description
+    }
+
+    /// Runs one stream: every item of `items`, then end of stream; returns all outputs.
+    pub fn run<I: IntoIterator<Item = H::Input>>(&mut self, items: I) -> Result<C> {
+        let mut collected = Vec::new();
+        self.run_with(items, |item| {
+            collected.push(item);
+            Ok(())
+        })?;
+        Ok(C::collect(collected))
+    }
+
+    /// Runs one stream, handing each output to `sink` as it is produced, so memory stays bounded
+    /// however long the input is. An error from `sink` stops the pipeline like a node error.
+    pub fn run_with<I, F>(&mut self, items: I, mut sink: F) -> Result<()>
+    where
+        I: IntoIterator<Item = H::Input>,
+        F: FnMut(H::Output) -> Result<()>,
+    {
+        self.ensure_started()?;
+        let mut local = Vec::new();
+        let outcome = (|| -> Result<()> {
+            if self.workers == 0 {
+                // Fully fused: push straight through, no channels anywhere.
+                for item in items {
+                    self.head.push(item, &mut local)?;
+                    for out in local.drain(..) {
+                        sink(out)?;
+                    }
+                }
+            } else {
+                for (n, item) in items.into_iter().enumerate() {
+                    self.head.push(item, &mut local)?;
+                    for out in local.drain(..) {
+                        sink(out)?;
+                    }
+                    if n % DRAIN_EVERY == DRAIN_EVERY - 1 {
+                        self.drain_ready(&mut sink)?;
+                    }
+                }
+            }
+            self.head.finish(&mut local)?;
+            for out in local.drain(..) {
+                sink(out)?;
+            }
+            self.wait_for_workers(&mut sink)
+        })();
+        outcome.map_err(|err| self.stop(err))
+    }
+
+    /// Starts a stream fed item by item: see [`Handle`].
+    pub fn start(&mut self) -> Result<Handle<'_, H, C>> {
+        self.ensure_started()?;
+        Ok(Handle::new(self))
+    }
+
+    /// Stops the threads and cleans up every node, returning the first cleanup error.
+    pub fn close(mut self) -> Result<()> {
+        self.shut_down()
+    }
+
+    pub(crate) fn ensure_started(&mut self) -> Result<()> {
+        match &mut self.state {
+            State::Running(_) => Ok(()),
+            State::Stopped(reason) => Err(Error::new(
+                ErrorKind::Stopped,
+                format_args!("the pipeline was stopped earlier ({reason}); build a new one"),
+            )),
+            State::Ready(launchers) => {
+                let launchers = std::mem::take(launchers);
+                self.launch(launchers)
+            }
+        }
+    }
+
+    fn launch(&mut self, launchers: Vec<Box<dyn Launch<H::Output>>>) -> Result<()> {
+        if let Err(err) = guard(|| self.head.initialize()) {
+            self.state = State::Stopped(err.to_string());
+            return Err(err.with_kind(ErrorKind::Initialize));
+        }
+        let (out_tx, out_rx) = crossbeam_channel::unbounded();
+        let (failed_tx, failed_rx) = crossbeam_channel::unbounded();
+        let (ready_tx, ready_rx) = crossbeam_channel::unbounded();
+        let shared = Shared::new(failed_tx);
+        let mut threads = Vec::with_capacity(launchers.len());
+        let mut spawn_error = None;
+        for launcher in launchers {
+            let env = WorkerEnv {
+                out: out_tx.clone(),
+                ready: ready_tx.clone(),
+                shared: shared.clone(),
+            };
+            match launcher.launch(env) {
+                Ok(thread) => threads.push(thread),
+                Err(err) => {
+                    spawn_error = Some(Error::new(
+                        ErrorKind::Initialize,
+                        format_args!("cannot start a stage thread: {err}"),
+                    ));
+                    break;
+                }
+            }
+        }
+        drop((out_tx, ready_tx));
+        let mut first_error = spawn_error;
+        for _ in 0..threads.len() {
+            match ready_rx.recv() {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => {
+                    first_error.get_or_insert(err.with_kind(ErrorKind::Initialize));
+                }
+                Err(_) => break,
+            }
+        }
+        self.state = State::Running(Running {
+            threads,
+            out: out_rx,
+            failed: failed_rx,
+            shared,
+        });
+        match first_error {
+            None => Ok(()),
+            Some(err) => Err(self.stop(err)),
+        }
+    }
+
+    /// Hands over whatever later stages have finished, without waiting.
+    pub(crate) fn drain_ready(&mut self, sink: &mut dyn FnMut(H::Output) -> Result<()>) -> Result<()> {
+        let State::Running(running) = &self.state else {
+            return Ok(());
+        };
+        if !running.failed.is_empty() {
+            return Err(Error::new(ErrorKind::Stopped, "a stage failed"));
+        }
+        while let Ok(message) = running.out.try_recv() {
+            match message {
+                Message::Batch(items) => items.into_iter().try_for_each(&mut *sink)?,
+                Message::Finish => {
+                    return Err(Error::new(ErrorKind::Stopped, "a stage finished before its input ended"))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// After stage 0 has finished: collects outputs until every worker has finished the stream.
+    pub(crate) fn wait_for_workers(&mut self, sink: &mut dyn FnMut(H::Output) -> Result<()>) -> Result<()> {
+        let State::Running(running) = &self.state else {
+            return Ok(());
+        };
+        let mut finished = 0;
+        while finished < self.workers {
+            select! {
+                recv(running.out) -> message => match message {
+                    Ok(Message::Batch(items)) => items.into_iter().try_for_each(&mut *sink)?,
+                    Ok(Message::Finish) => finished += 1,
+                    Err(_) => return Err(Error::new(ErrorKind::Stopped, "every stage stopped")),
+                },
+                recv(running.failed) -> _ => {
+                    return Err(Error::new(ErrorKind::Stopped, "a stage failed"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops the pipeline after `err`; returns the error to report: the first one any stage recorded.
+    pub(crate) fn stop(&mut self, err: Error) -> Error {
+        let reason = err.to_string();
+        let recorded = match &self.state {
+            State::Running(running) => running.shared.take_error(),
+            _ => None,
+        };
+        let _ = self.shut_down();
+        // A stage's own error explains a `Stopped` seen by the caller; a node error of stage 0
+        // is the first error itself.
+        let first = match (err.kind(), recorded) {
+            (ErrorKind::Stopped, Some(recorded)) => recorded,
+            (_, _) => err,
+        };
+        self.state = State::Stopped(if first.kind() == ErrorKind::Stopped {
+            reason
+        } else {
+            first.to_string()
+        });
+        first
+    }
+
+    /// Closes stage 0's channels, joins every thread (each cleans up its own nodes), cleans up stage 0.
+    fn shut_down(&mut self) -> Result<()> {
+        let mut first_error = None;
+        match std::mem::replace(&mut self.state, State::Stopped("the pipeline was closed".into())) {
+            State::Ready(_) => return Ok(()), // never initialised: nothing to clean up
+            State::Stopped(reason) => {
+                self.state = State::Stopped(reason);
+                return Ok(());
+            }
+            State::Running(running) => {
+                self.head.disconnect();
+                for thread in running.threads {
+                    let _ = thread.join();
+                }
+                if let Some(err) = running.shared.take_error() {
+                    if err.kind() == ErrorKind::Cleanup {
+                        first_error = Some(err);
+                    }
+                }
+            }
+        }
+        if let Err(err) = guard(|| self.head.cleanup()) {
+            first_error.get_or_insert(err.with_kind(ErrorKind::Cleanup));
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+impl<H: Stage, C> Drop for Pipeline<H, C> {
+    fn drop(&mut self) {
+        if let State::Running(running) = std::mem::replace(&mut self.state, State::Stopped(String::new())) {
+            self.head.disconnect();
+            for thread in running.threads {
+                let _ = thread.join();
+            }
+            let _ = guard(|| self.head.cleanup());
+        }
+    }
+}
+
+/// Runs `f`, turning a panic into an error.
+fn guard(f: impl FnOnce() -> Result<()>) -> Result<()> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|payload| Err(Error::from_panic(payload)))
+}

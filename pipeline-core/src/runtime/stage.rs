@@ -1,0 +1,60 @@
+//! What the runtime drives: a fused group of nodes with one entry.
+
+use crate::error::Result;
+
+/// A fused group of nodes run on one thread, entered at one node (or at the pipeline input).
+///
+/// Implemented by code that `pipeline!` generates and by the dynamic graph builder. Outputs that leave
+/// the pipeline are pushed into `out`; items for later stages go through the stage's own
+/// [`BatchSender`](super::BatchSender)s.
+pub trait Stage {
+    /// The item type of the stage's entry.
+    type Input;
+    /// The pipeline's output item type.
+    type Output;
+
+    /// Initialises the stage's nodes in order. On failure, cleans up the nodes already initialised and
+    /// returns the error (so `cleanup` is only called after a successful `initialize`).
+    fn initialize(&mut self) -> Result<()>;
+
+    /// Pushes one item through the stage.
+    fn push(&mut self, item: Self::Input, out: &mut Vec<Self::Output>) -> Result<()>;
+
+    /// Sends partly filled batches on to later stages.
+    fn flush(&mut self) -> Result<()>;
+
+    /// End of stream: `finish` every node in topological order, then flush and signal end of stream to
+    /// later stages.
+    fn finish(&mut self, out: &mut Vec<Self::Output>) -> Result<()>;
+
+    /// Drops the senders to later stages, so their threads see the stream close.
+    fn disconnect(&mut self);
+
+    /// Cleans up every node, reporting the first failure after trying all.
+    fn cleanup(&mut self) -> Result<()>;
+}
+
+/// Per-stage tuning of a stage boundary.
+///
+/// ```
+/// use pipeline_core::runtime::StageConfig;
+/// let config = StageConfig::default();
+/// assert_eq!(config.batch_size, 1024);
+/// assert_eq!(config.capacity, 4);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StageConfig {
+    /// Items per batch sent into the stage.
+    pub batch_size: usize,
+    /// Batches the stage's channel holds before senders wait.
+    pub capacity: usize,
+}
+
+impl Default for StageConfig {
+    fn default() -> Self {
+        StageConfig {
+            batch_size: super::DEFAULT_BATCH_SIZE,
+            capacity: super::DEFAULT_CHANNEL_CAPACITY,
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! A stage on its own persistent thread.
+
+use super::channel::{Message, StageReceiver};
+use super::stage::Stage;
+use crate::error::{Error, ErrorKind, Result};
+use crossbeam_channel::Sender;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// What every worker thread of one pipeline shares: the first error, and a way to wake the caller.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    first_error: Mutex<Option<Error>>,
+    failed_tx: Sender<()>,
+}
+
+impl Shared {
+    pub(crate) fn new(failed_tx: Sender<()>) -> Arc<Self> {
+        Arc::new(Shared {
+            first_error: Mutex::new(None),
+            failed_tx,
+        })
+    }
+
+    /// Records `err` unless an earlier one is recorded, and wakes the caller.
+    pub(crate) fn fail(&self, err: Error) {
+        let mut slot = self.first_error.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(err);
+        }
+        let _ = self.failed_tx.send(());
+    }
+
+    /// The first recorded error, if any.
+    pub(crate) fn take_error(&self) -> Option<Error> {
+        self.first_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+}
+
+/// What a worker needs from its pipeline when it starts.
+#[doc(hidden)]
+pub struct WorkerEnv<O> {
+    pub(crate) out: Sender<Message<O>>,
+    pub(crate) ready: Sender<Result<()>>,
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// A stage that the pipeline will start on its own thread; object-safe so one pipeline can hold stages
+/// of different types.
+pub trait Launch<O>: Send {
+    /// Starts the thread.
+    #[doc(hidden)]
+    fn launch(self: Box<Self>, env: WorkerEnv<O>) -> std::io::Result<JoinHandle<()>>;
+}
+
+/// A stage with its input channel, ready to start.
+///
+/// ```no_run
+/// # // Constructed by generated code and the dynamic builder; see `Pipeline`.
+/// ```
+pub struct Worker<S: Stage> {
+    stage: S,
+    input: StageReceiver<S::Input>,
+    inbound: usize,
+    label: String,
+}
+
+impl<S: Stage> Worker<S> {
+    /// `stage` fed by `input`, whose end of stream arrives from `inbound` senders; `label` names the
+    /// stage's nodes in thread names and panic reports.
+    pub fn new(stage: S, input: StageReceiver<S::Input>, inbound: usize, label: impl Into<String>) -> Self {
+        Worker {
+            stage,
+            input,
+            inbound: inbound.max(1),
+            label: label.into(),
+        }
+    }
+}
+
+impl<S> Launch<S::Output> for Worker<S>
+where
+    S: Stage + Send + 'static,
+    S::Input: Send + 'static,
+    S::Output: Send + 'static,
+{
+    fn launch(self: Box<Self>, env: WorkerEnv<S::Output>) -> std::io::Result<JoinHandle<()>> {
+        let name = format!("pipeline:{}", self.label);
+        std::thread::Builder::new()
+            .name(name)
+            .spawn(move || self.run(env))
+    }
+}
+
+impl<S: Stage> Worker<S> {
+    fn run(mut self, env: WorkerEnv<S::Output>) {
+        let label = self.label.clone();
+        let guarded = |f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
+            match catch_unwind(AssertUnwindSafe(f)) {
+                Ok(result) => result,
+                Err(payload) => Err(Error::from_panic(payload).in_node(&label)),
+            }
+        };
+        let init = guarded(&mut || self.stage.initialize());
+        let initialised = init.is_ok();
+        let _ = env.ready.send(init);
+        if !initialised {
+            return;
+        }
+        let outcome = self.serve(&env, &guarded);
+        if let Err(err) = outcome {
+            env.shared.fail(err);
+        }
+        // Close our outbound channels before cleaning up, so later stages can finish too.
+        self.stage.disconnect();
+        drop(self.input);
+        if let Err(err) = guarded(&mut || self.stage.cleanup()) {
+            env.shared.fail(err.with_kind(ErrorKind::Cleanup));
+        }
+    }
+
+    /// Serves batches until the input closes (Ok) or something fails (Err).
+    fn serve(
+        &mut self,
+        env: &WorkerEnv<S::Output>,
+        guarded: &dyn Fn(&mut dyn FnMut() -> Result<()>) -> Result<()>,
+    ) -> Result<()> {
+        let mut finishes = 0;
+        let mut out: Vec<S::Output> = Vec::new();
+        let send_out = |out: &mut Vec<S::Output>| -> Result<()> {
+            if !out.is_empty() {
+                let batch = std::mem::take(out);
+                env.out
+                    .send(Message::Batch(batch))
+                    .map_err(|_| Error::new(ErrorKind::Stopped, "the pipeline's caller went away"))?;
+            }
+            Ok(())
+        };
+        while let Ok(message) = self.input.recv() {
+            match message {
+                Message::Batch(mut items) => {
+                    let stage = &mut self.stage;
+                    guarded(&mut || {
+                        for item in items.drain(..) {
+                            stage.push(item, &mut out)?;
+                        }
+                        stage.flush()
+                    })
+                    .map_err(|e| e.in_node(&self.label))?;
+                    send_out(&mut out)?;
+                }
+                Message::Finish => {
+                    finishes += 1;
+                    if finishes == self.inbound {
+                        finishes = 0;
+                        let stage = &mut self.stage;
+                        guarded(&mut || stage.finish(&mut out))?;
+                        send_out(&mut out)?;
+                        env.out
+                            .send(Message::Finish)
+                            .map_err(|_| Error::new(ErrorKind::Stopped, "the pipeline's caller went away"))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

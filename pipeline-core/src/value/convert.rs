@@ -1,0 +1,172 @@
+//! Conversions between typed node items and [`Value`], so one typed node serves dynamic graphs too.
+
+use super::Value;
+use crate::error::{Error, ErrorKind, Result};
+use std::sync::Arc;
+
+/// A typed item that can be read from a dynamic [`Value`].
+///
+/// ```
+/// use pipeline_core::value::FromValue;
+/// use pipeline_core::Value;
+/// assert_eq!(i64::from_value(Value::Int(3)).unwrap(), 3);
+/// assert!(i64::from_value(Value::from("x")).is_err());
+/// ```
+pub trait FromValue: Sized {
+    /// Converts, or explains which type was expected.
+    fn from_value(value: Value) -> Result<Self>;
+}
+
+/// A typed item that can become a dynamic [`Value`].
+///
+/// ```
+/// use pipeline_core::value::IntoValue;
+/// use pipeline_core::Value;
+/// assert_eq!(7_i64.into_value(), Value::Int(7));
+/// ```
+pub trait IntoValue {
+    /// Converts.
+    fn into_value(self) -> Value;
+}
+
+fn mismatch(expected: &str, got: &Value) -> Error {
+    Error::new(
+        ErrorKind::Conversion,
+        format_args!("expected {expected}, got {} `{got}`", got.type_name()),
+    )
+}
+
+impl FromValue for Value {
+    fn from_value(value: Value) -> Result<Self> {
+        Ok(value)
+    }
+}
+
+impl IntoValue for Value {
+    fn into_value(self) -> Value {
+        self
+    }
+}
+
+impl FromValue for i64 {
+    fn from_value(value: Value) -> Result<Self> {
+        match value {
+            Value::Int(i) => Ok(i),
+            other => Err(mismatch("int", &other)),
+        }
+    }
+}
+
+impl FromValue for f64 {
+    fn from_value(value: Value) -> Result<Self> {
+        match value {
+            Value::Int(i) => Ok(i as f64),
+            Value::Float(f) => Ok(f),
+            other => Err(mismatch("float", &other)),
+        }
+    }
+}
+
+impl FromValue for bool {
+    fn from_value(value: Value) -> Result<Self> {
+        match value {
+            Value::Bool(b) => Ok(b),
+            other => Err(mismatch("bool", &other)),
+        }
+    }
+}
+
+impl FromValue for String {
+    fn from_value(value: Value) -> Result<Self> {
+        match value {
+            Value::Str(s) => Ok(s.to_string()),
+            other => Err(mismatch("string", &other)),
+        }
+    }
+}
+
+impl<T: FromValue> FromValue for Vec<T> {
+    fn from_value(value: Value) -> Result<Self> {
+        match value {
+            Value::List(items) => items.iter().cloned().map(T::from_value).collect(),
+            other => Err(mismatch("list", &other)),
+        }
+    }
+}
+
+impl<T: IntoValue> IntoValue for Vec<T> {
+    fn into_value(self) -> Value {
+        Value::List(self.into_iter().map(IntoValue::into_value).collect())
+    }
+}
+
+impl IntoValue for u64 {
+    fn into_value(self) -> Value {
+        i64::try_from(self).map_or(Value::Float(self as f64), Value::Int)
+    }
+}
+
+macro_rules! into_value_via_from {
+    ($($t:ty),*) => {$(
+        impl IntoValue for $t {
+            fn into_value(self) -> Value {
+                Value::from(self)
+            }
+        }
+    )*};
+}
+into_value_via_from!(i64, f64, bool, String, &str, ());
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Str(Arc::from(v))
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Str(Arc::from(v))
+    }
+}
+impl From<()> for Value {
+    fn from(_: ()) -> Self {
+        Value::Null
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_round_trips() {
+        assert_eq!(i64::from_value(7_i64.into_value()).unwrap(), 7);
+        assert_eq!(
+            String::from_value("é".into_value()).unwrap(),
+            "é".to_string()
+        );
+        let v = vec![1_i64, 2].into_value();
+        assert_eq!(Vec::<i64>::from_value(v).unwrap(), vec![1, 2]);
+    }
+
+    #[test]
+    fn mismatches_name_both_types() {
+        let err = i64::from_value(Value::from("x")).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Conversion);
+        assert_eq!(err.message(), "expected int, got string `\"x\"`");
+    }
+}
