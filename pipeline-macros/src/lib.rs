@@ -1,1 +1,31 @@
+//! The `pipeline!` macro: a thin shim. Parsing ([`parse`]), lowering to the shared graph model
+//! ([`lower`]), validation and planning (`pipeline_core::graph`), and code generation ([`codegen`])
+//! are ordinary modules with their own tests; this file only connects them.
+//!
+//! See the `pipeline` crate for the grammar and examples.
 
+mod ast;
+mod codegen;
+mod diagnostics;
+mod lower;
+mod parse;
+
+use proc_macro::TokenStream;
+
+/// Builds a statically dispatched pipeline from a node graph. See the `pipeline` crate docs.
+#[proc_macro]
+pub fn pipeline(input: TokenStream) -> TokenStream {
+    expand(input.into()).into()
+}
+
+/// parse → graph → validate → plan → codegen; any error becomes `compile_error!`s at its tokens.
+fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let def: ast::PipelineDef = match syn::parse2(input) {
+        Ok(def) => def,
+        Err(err) => return err.to_compile_error(),
+    };
+    match lower::lower(&def).and_then(|lowered| codegen::generate(&def, &lowered)) {
+        Ok(tokens) => tokens,
+        Err(err) => err.to_compile_error(),
+    }
+}

@@ -5,6 +5,7 @@
 //! [`Pipeline`]; the runtime knows nothing of how a stage was built.
 
 mod channel;
+mod fn_stage;
 mod handle;
 mod outputs;
 mod pipeline;
@@ -12,6 +13,7 @@ mod stage;
 mod worker;
 
 pub use channel::{stage_channel, BatchSender, Message, StageReceiver};
+pub use fn_stage::{emitter, marker_of, output_marker, FnStage, Lifecycle, Marker};
 pub use handle::Handle;
 pub use outputs::Outputs;
 pub use pipeline::Pipeline;

@@ -82,6 +82,18 @@ impl<S: Stage> Worker<S> {
     }
 }
 
+impl<S> Worker<S>
+where
+    S: Stage + Send + 'static,
+    S::Input: Send + 'static,
+    S::Output: Send + 'static,
+{
+    /// Boxes the worker for a [`Pipeline`](super::Pipeline), which holds stages of different types.
+    pub fn boxed(self) -> Box<dyn Launch<S::Output>> {
+        Box::new(self)
+    }
+}
+
 impl<S> Launch<S::Output> for Worker<S>
 where
     S: Stage + Send + 'static,

@@ -1,0 +1,138 @@
+//! A stage made of closures over a state tuple: how `pipeline!` builds statically dispatched stages
+//! without naming the node types.
+
+use super::stage::Stage;
+use crate::error::Result;
+use crate::node::Node;
+use std::marker::PhantomData;
+
+/// The stage operations that are not on the per-item path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// Initialise every node.
+    Initialize,
+    /// Send partial batches on.
+    Flush,
+    /// Drop senders to later stages.
+    Disconnect,
+    /// Clean up every node.
+    Cleanup,
+}
+
+/// A [`Stage`] whose state (nodes and outbound senders) is `N` and whose behaviour is three closures
+/// taking `&mut N`: `push` per item, `finish` at end of stream, `lifecycle` for the rest. Keeping
+/// `push` its own closure keeps the per-item path small enough to inline into the run loop.
+///
+/// ```
+/// use pipeline_core::runtime::{FnStage, Lifecycle, Stage};
+/// use pipeline_core::prelude::*;
+///
+/// let mut stage = FnStage::new(
+///     Calculator::add(1_i64),
+///     |add: &mut Calculator<i64>, x: i64, out: &mut Vec<i64>| add.process(x, out),
+///     |add: &mut Calculator<i64>, out: &mut Vec<i64>| add.finish(out),
+///     |_: &mut Calculator<i64>, _: Lifecycle| Ok(()),
+/// );
+/// let mut out = Vec::new();
+/// stage.push(1, &mut out).unwrap();
+/// assert_eq!(out, [2]);
+/// ```
+pub struct FnStage<N, I, O, P, F, L> {
+    state: N,
+    push: P,
+    finish: F,
+    lifecycle: L,
+    _items: PhantomData<fn(I) -> O>,
+}
+
+impl<N, I, O, P, F, L> FnStage<N, I, O, P, F, L>
+where
+    P: FnMut(&mut N, I, &mut Vec<O>) -> Result<()>,
+    F: FnMut(&mut N, &mut Vec<O>) -> Result<()>,
+    L: FnMut(&mut N, Lifecycle) -> Result<()>,
+{
+    /// A stage over `state`.
+    pub fn new(state: N, push: P, finish: F, lifecycle: L) -> Self {
+        FnStage {
+            state,
+            push,
+            finish,
+            lifecycle,
+            _items: PhantomData,
+        }
+    }
+}
+
+impl<N, I, O, P, F, L> Stage for FnStage<N, I, O, P, F, L>
+where
+    P: FnMut(&mut N, I, &mut Vec<O>) -> Result<()>,
+    F: FnMut(&mut N, &mut Vec<O>) -> Result<()>,
+    L: FnMut(&mut N, Lifecycle) -> Result<()>,
+{
+    type Input = I;
+    type Output = O;
+
+    fn initialize(&mut self) -> Result<()> {
+        (self.lifecycle)(&mut self.state, Lifecycle::Initialize)
+    }
+
+    #[inline(always)]
+    fn push(&mut self, item: I, out: &mut Vec<O>) -> Result<()> {
+        (self.push)(&mut self.state, item, out)
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        (self.lifecycle)(&mut self.state, Lifecycle::Flush)
+    }
+
+    fn finish(&mut self, out: &mut Vec<O>) -> Result<()> {
+        (self.finish)(&mut self.state, out)
+    }
+
+    fn disconnect(&mut self) {
+        let _ = (self.lifecycle)(&mut self.state, Lifecycle::Disconnect);
+    }
+
+    fn cleanup(&mut self) -> Result<()> {
+        (self.lifecycle)(&mut self.state, Lifecycle::Cleanup)
+    }
+}
+
+/// A zero-sized witness of an item type, so generated closures get their argument types from a node
+/// value without naming the node's type.
+pub struct Marker<T>(PhantomData<fn(T)>);
+
+impl<T> Clone for Marker<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Marker<T> {}
+
+/// The marker of `node`'s output type.
+///
+/// ```
+/// use pipeline_core::runtime::{output_marker, emitter};
+/// use pipeline_core::prelude::*;
+/// let add = Calculator::add(1_i64);
+/// let mut got = 0;
+/// let mut sink = emitter(output_marker(&add), |x| { got = x; Ok(()) });
+/// sink.emit(5).unwrap();
+/// assert_eq!(got, 5);
+/// ```
+#[inline(always)]
+pub fn output_marker<N: Node>(_node: &N) -> Marker<N::Output> {
+    Marker(PhantomData)
+}
+
+/// The marker of a type given by a value's reference (for the pipeline input).
+#[inline(always)]
+pub fn marker_of<T>(_value: &T) -> Marker<T> {
+    Marker(PhantomData)
+}
+
+/// An emitter closure whose argument type comes from `marker`.
+#[inline(always)]
+pub fn emitter<T, F: FnMut(T) -> Result<()>>(_marker: Marker<T>, f: F) -> crate::node::EmitFn<F> {
+    crate::node::EmitFn(f)
+}

@@ -1,0 +1,171 @@
+//! A validated, planned graph → Rust code: concrete node types, direct calls inside a stage,
+//! channels only at `=>` boundaries.
+//!
+//! The expansion is one block expression:
+//!
+//! 1. type checks: a tiny trait per edge (and per fan-out) whose only impl is the identity on the
+//!    right type, so a mismatch is one error, at the arrow, naming both nodes ([`checks`]);
+//! 2. node values, in declaration order, from the user's expressions (evaluated in the user's scope);
+//! 3. the graph's description (ids, runtime type names, edges, stages) for introspection;
+//! 4. channels for stages 1.. and one sender per `=>` edge;
+//! 5. per stage, a state tuple (its nodes and outbound senders) and closures for push, finish and the
+//!    lifecycle ([`stage`]); stage 0 runs on the caller's thread, the others become workers;
+//! 6. the `Pipeline` value.
+
+mod checks;
+mod names;
+mod outputs;
+mod stage;
+
+use crate::ast::{PipelineDef, Statement};
+use crate::lower::Lowered;
+use names::Names;
+use pipeline_core::graph::{EdgeKind, StageEntry, Vertex};
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+/// Generates the pipeline expression.
+pub fn generate(def: &PipelineDef, lowered: &Lowered) -> syn::Result<TokenStream> {
+    let gen = Codegen {
+        def,
+        lowered,
+        names: Names,
+    };
+    Ok(gen.pipeline())
+}
+
+pub(crate) struct Codegen<'a> {
+    pub def: &'a PipelineDef,
+    pub lowered: &'a Lowered,
+    pub names: Names,
+}
+
+impl Codegen<'_> {
+    fn node_expr(&self, node: usize) -> &syn::Expr {
+        match &self.def.statements[self.lowered.node_statement[node]] {
+            Statement::Node(decl) => &decl.expr,
+            Statement::Chain(_) => unreachable!("node_statement points at declarations"),
+        }
+    }
+
+    fn pipeline(&self) -> TokenStream {
+        let graph = &self.lowered.graph;
+        let plan = &self.lowered.plan;
+        let checks = self.checks();
+        let output_types = self.output_types();
+
+        let node_values = (0..graph.graph.nodes.len()).map(|i| {
+            let var = self.names.node_value(i);
+            let expr = self.node_expr(i);
+            quote_spanned!(expr.span()=> let mut #var = #expr;)
+        });
+        let description = self.description();
+
+        let channels = plan.stages.iter().enumerate().skip(1).map(|(k, _)| {
+            let (tx, rx) = (self.names.stage_tx(k), self.names.stage_rx(k));
+            quote! {
+                let (#tx, #rx) = ::pipeline::runtime::stage_channel(
+                    ::pipeline::runtime::StageConfig::default(),
+                );
+            }
+        });
+        let exits = graph.edges.iter().enumerate().filter(|(_, e)| e.kind == EdgeKind::Stage).map(
+            |(e, edge)| {
+                let Vertex::Node(target) = edge.to else {
+                    unreachable!("validation rejects `=>` into outputs")
+                };
+                let tx = self.names.stage_tx(plan.stage_of[target]);
+                let exit = self.names.exit(e);
+                quote!(let mut #exit = ::core::clone::Clone::clone(&#tx);)
+            },
+        );
+        let drop_originals = (1..plan.stages.len()).map(|k| {
+            let tx = self.names.stage_tx(k);
+            quote!(::core::mem::drop(#tx);)
+        });
+
+        let head = self.stage(0);
+        let workers = (1..plan.stages.len()).map(|k| {
+            let stage = self.stage(k);
+            let rx = self.names.stage_rx(k);
+            let inbound = plan.stages[k].inbound;
+            let label = self.stage_label(k);
+            quote! {
+                ::pipeline::runtime::Worker::new(#stage, #rx, #inbound, #label).boxed()
+            }
+        });
+        let collect = self.collect_type();
+
+        quote! {{
+            #checks
+            #output_types
+            #(#node_values)*
+            let __pipeline_description = #description;
+            #(#channels)*
+            #(#exits)*
+            #(#drop_originals)*
+            let __pipeline_head = #head;
+            ::pipeline::runtime::Pipeline::<_, #collect>::new(
+                __pipeline_head,
+                ::std::vec![#(#workers),*],
+                __pipeline_description,
+            )
+        }}
+    }
+
+    /// Thread name / panic label of a stage: its node ids.
+    fn stage_label(&self, k: usize) -> String {
+        let stage = &self.lowered.plan.stages[k];
+        let ids: Vec<&str> = stage
+            .nodes
+            .iter()
+            .map(|&i| self.lowered.graph.id(i))
+            .collect();
+        match stage.entry {
+            StageEntry::Input | StageEntry::Node(_) => ids.join(","),
+        }
+    }
+
+    fn description(&self) -> TokenStream {
+        let graph = &self.lowered.graph;
+        let plan = &self.lowered.plan;
+        let nodes = graph.graph.nodes.iter().enumerate().map(|(i, node)| {
+            let id = &node.id;
+            let var = self.names.node_value(i);
+            let stage = plan.stage_of[i];
+            let expr = self.node_expr(i);
+            let type_name = quote_spanned!(expr.span()=> ::pipeline::Node::type_name(&#var));
+            quote! {
+                ::pipeline::graph::NodeInfo {
+                    id: ::std::string::String::from(#id),
+                    type_name: ::std::string::String::from(#type_name),
+                    stage: #stage,
+                }
+            }
+        });
+        let edges = graph.edges.iter().map(|e| {
+            let from = graph.vertex_name(e.from);
+            let to = graph.vertex_name(e.to);
+            let kind = match e.kind {
+                EdgeKind::Fused => quote!(::pipeline::graph::EdgeKind::Fused),
+                EdgeKind::Stage => quote!(::pipeline::graph::EdgeKind::Stage),
+            };
+            quote! {
+                ::pipeline::graph::EdgeInfo {
+                    from: ::std::string::String::from(#from),
+                    to: ::std::string::String::from(#to),
+                    kind: #kind,
+                }
+            }
+        });
+        let outputs = graph.outputs.iter();
+        quote! {
+            ::pipeline::graph::Description {
+                nodes: ::std::vec![#(#nodes),*],
+                edges: ::std::vec![#(#edges),*],
+                outputs: ::std::vec![#(::std::string::String::from(#outputs)),*],
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! [`PipelineDef`] → the shared graph model, then validation and planning, both from
+//! `pipeline_core::graph` so the macro and the manifest loader apply the same rules.
+
+use crate::ast::*;
+use crate::diagnostics::to_syn_error;
+use pipeline_core::graph::{EdgeDecl, EdgeKind, Endpoint, Graph, Plan, ValidGraph, OUTPUT};
+use proc_macro2::Span;
+use quote::ToTokens;
+
+/// The checked graph and its plan; locations are token spans.
+pub struct Lowered {
+    pub graph: ValidGraph<Span>,
+    pub plan: Plan,
+    /// For every node (by graph index), its declaration's index in the statements.
+    pub node_statement: Vec<usize>,
+}
+
+fn endpoint(e: &EndpointRef) -> Endpoint {
+    match e {
+        EndpointRef::Input(_) => Endpoint::Input,
+        EndpointRef::Output(_, None) => Endpoint::output(OUTPUT),
+        EndpointRef::Output(_, Some(name)) => Endpoint::output(name.to_string()),
+        EndpointRef::Node(name) => Endpoint::node(name.to_string()),
+    }
+}
+
+/// Builds, validates and plans the graph.
+pub fn lower(def: &PipelineDef) -> syn::Result<Lowered> {
+    let mut graph = Graph::new(Span::call_site());
+    let mut node_statement = Vec::new();
+    for (i, statement) in def.statements.iter().enumerate() {
+        match statement {
+            Statement::Node(node) => {
+                let type_name = node.expr.to_token_stream().to_string();
+                graph.add_node(node.name.to_string(), type_name, node.name.span());
+                node_statement.push(i);
+            }
+            Statement::Chain(chain) => {
+                let mut from = &chain.first;
+                for (arrow, to) in &chain.links {
+                    graph.edges.push(EdgeDecl {
+                        from: endpoint(from),
+                        to: endpoint(to),
+                        kind: match arrow {
+                            Arrow::Fused(_) => EdgeKind::Fused,
+                            Arrow::Stage(_) => EdgeKind::Stage,
+                        },
+                        from_loc: from.span(),
+                        to_loc: to.span(),
+                        loc: arrow.span(),
+                    });
+                    from = to;
+                }
+            }
+        }
+    }
+    let graph = graph.validate().map_err(to_syn_error)?;
+    let plan = graph.plan().map_err(to_syn_error)?;
+    Ok(Lowered {
+        graph,
+        plan,
+        node_statement,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    fn lower_tokens(tokens: proc_macro2::TokenStream) -> syn::Result<Lowered> {
+        lower(&syn::parse2(tokens).unwrap())
+    }
+
+    #[test]
+    fn chains_become_edges_and_stages() {
+        let lowered = lower_tokens(quote! {
+            a = PassThrough::new();
+            b = PassThrough::new();
+            input -> a => b -> output;
+        })
+        .unwrap();
+        assert_eq!(lowered.graph.edges.len(), 3);
+        assert_eq!(lowered.plan.stages.len(), 2);
+        assert_eq!(lowered.node_statement, vec![0, 1]);
+    }
+
+    #[test]
+    fn validation_errors_come_from_the_shared_rules() {
+        let err = lower_tokens(quote! {
+            add = Calculator::add(1);
+            input -> ad -> output;
+        })
+        .err()
+        .unwrap();
+        assert_eq!(err.to_string(), "unknown node `ad` (did you mean `add`?)");
+    }
+}
