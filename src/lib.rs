@@ -26,3 +26,8 @@ pub mod prelude {
     pub use pipeline_core::prelude::*;
     pub use pipeline_macros::pipeline;
 }
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -54,7 +54,9 @@ impl std::str::FromStr for Operation {
         Operation::ALL
             .into_iter()
             .find(|op| op.name() == s)
-            .ok_or_else(|| format!("unknown operation `{s}`: expected add, subtract, multiply or divide"))
+            .ok_or_else(|| {
+                format!("unknown operation `{s}`: expected add, subtract, multiply or divide")
+            })
     }
 }
 
@@ -112,47 +114,117 @@ fn overflow<T: fmt::Debug>(item: &T, op: Operation, operand: &T) -> Error {
     Error::msg(format_args!("{op} {item:?} and {operand:?} overflows"))
 }
 
+/// Where a [`Calculator`] gets its operation: a value chosen at run time ([`Operation`], as manifests
+/// do), or a zero-sized type fixed at compile time ([`ops::Add`], ...), which lets a fused chain
+/// compile to the bare arithmetic.
+pub trait OperationKind: Copy {
+    /// The operation to apply.
+    fn operation(&self) -> Operation;
+}
+
+impl OperationKind for Operation {
+    #[inline(always)]
+    fn operation(&self) -> Operation {
+        *self
+    }
+}
+
+/// Operations fixed at compile time.
+pub mod ops {
+    use super::{Operation, OperationKind};
+
+    macro_rules! static_op {
+        ($($name:ident),*) => {$(
+            #[doc = concat!("`", stringify!($name), "`, fixed at compile time.")]
+            #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+            pub struct $name;
+            impl OperationKind for $name {
+                #[inline(always)]
+                fn operation(&self) -> Operation {
+                    Operation::$name
+                }
+            }
+        )*};
+    }
+    static_op!(Add, Subtract, Multiply, Divide);
+}
+
 /// Applies one arithmetic operation with a fixed operand to every item (the seed's
 /// `CalculatorNode`).
 ///
+/// `Calculator::add(1)` fixes the operation in the type (no dispatch per item);
+/// `Calculator::new(op, operand)` chooses it at run time.
+///
 /// ```
 /// use pipeline_core::prelude::*;
+/// use pipeline_core::builtins::Operation;
 /// let mut out = Vec::new();
 /// Calculator::multiply(3_i64).process(4, &mut out).unwrap();
-/// assert_eq!(out, [12]);
+/// Calculator::new(Operation::Subtract, 1_i64).process(4, &mut out).unwrap();
+/// assert_eq!(out, [12, 3]);
 /// let err = Calculator::divide(0_i64).process(4, &mut out).unwrap_err();
 /// assert_eq!(err.message(), "division by zero");
 /// ```
 #[derive(Debug, Clone)]
-pub struct Calculator<T> {
-    operation: Operation,
+pub struct Calculator<T, K = Operation> {
+    kind: K,
     operand: T,
 }
 
-impl<T> Calculator<T> {
-    /// `item <operation> operand`.
+impl<T> Calculator<T, Operation> {
+    /// `item <operation> operand`, the operation chosen at run time.
     pub fn new(operation: Operation, operand: T) -> Self {
-        Calculator { operation, operand }
+        Calculator {
+            kind: operation,
+            operand,
+        }
     }
+}
+
+impl<T> Calculator<T, ops::Add> {
     /// `item + operand`.
     pub fn add(operand: T) -> Self {
-        Self::new(Operation::Add, operand)
+        Calculator {
+            kind: ops::Add,
+            operand,
+        }
     }
+}
+
+impl<T> Calculator<T, ops::Subtract> {
     /// `item - operand`.
     pub fn subtract(operand: T) -> Self {
-        Self::new(Operation::Subtract, operand)
+        Calculator {
+            kind: ops::Subtract,
+            operand,
+        }
     }
+}
+
+impl<T> Calculator<T, ops::Multiply> {
     /// `item * operand`.
     pub fn multiply(operand: T) -> Self {
-        Self::new(Operation::Multiply, operand)
+        Calculator {
+            kind: ops::Multiply,
+            operand,
+        }
     }
+}
+
+impl<T> Calculator<T, ops::Divide> {
     /// `item / operand`.
     pub fn divide(operand: T) -> Self {
-        Self::new(Operation::Divide, operand)
+        Calculator {
+            kind: ops::Divide,
+            operand,
+        }
     }
+}
+
+impl<T, K: OperationKind> Calculator<T, K> {
     /// The operation.
     pub fn operation(&self) -> Operation {
-        self.operation
+        self.kind.operation()
     }
     /// The operand.
     pub fn operand(&self) -> &T {
@@ -160,13 +232,13 @@ impl<T> Calculator<T> {
     }
 }
 
-impl<T: Arithmetic> Node for Calculator<T> {
+impl<T: Arithmetic, K: OperationKind> Node for Calculator<T, K> {
     type Input = T;
     type Output = T;
 
     #[inline(always)]
     fn process<E: Emitter<T> + ?Sized>(&mut self, item: T, out: &mut E) -> Result<()> {
-        out.emit(item.apply(self.operation, &self.operand)?)
+        out.emit(item.apply(self.kind.operation(), &self.operand)?)
     }
 }
 
@@ -174,7 +246,10 @@ impl<T: Arithmetic> Node for Calculator<T> {
 mod tests {
     use super::*;
 
-    fn run<T: Arithmetic + Clone>(calc: &mut Calculator<T>, item: T) -> Result<T> {
+    fn run<T: Arithmetic + Clone, K: OperationKind>(
+        calc: &mut Calculator<T, K>,
+        item: T,
+    ) -> Result<T> {
         let mut out = Vec::new();
         calc.process(item, &mut out)?;
         Ok(out.pop().unwrap())
@@ -199,6 +274,20 @@ mod tests {
             "division by zero"
         );
         assert!(run(&mut Calculator::multiply(f64::MAX), 2.0).is_err());
+    }
+
+    #[test]
+    fn run_time_and_compile_time_operations_agree() {
+        for op in Operation::ALL {
+            let dynamic = run(&mut Calculator::new(op, 3_i64), 12).unwrap();
+            let fixed = match op {
+                Operation::Add => run(&mut Calculator::add(3_i64), 12),
+                Operation::Subtract => run(&mut Calculator::subtract(3_i64), 12),
+                Operation::Multiply => run(&mut Calculator::multiply(3_i64), 12),
+                Operation::Divide => run(&mut Calculator::divide(3_i64), 12),
+            };
+            assert_eq!(dynamic, fixed.unwrap(), "{op}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod sum;
 mod unbatch;
 
 pub use batch::Batch;
-pub use calculator::{Arithmetic, Calculator, Operation};
+pub use calculator::{ops, Arithmetic, Calculator, Operation, OperationKind};
 pub use count::Count;
 pub use filter::Filter;
 pub use inspect::Inspect;

@@ -19,9 +19,9 @@ pub enum Lifecycle {
     Cleanup,
 }
 
-/// A [`Stage`] whose state (nodes and outbound senders) is `N` and whose behaviour is three closures
-/// taking `&mut N`: `push` per item, `finish` at end of stream, `lifecycle` for the rest. Keeping
-/// `push` its own closure keeps the per-item path small enough to inline into the run loop.
+/// A [`Stage`] whose state (nodes and outbound senders) is `N` and whose behaviour is closures
+/// taking `&mut N`: `push` for one item, `push_batch` for a batch (the loop is inside the closure, so
+/// the per-item path inlines into it), `finish` at end of stream, `lifecycle` for the rest.
 ///
 /// ```
 /// use pipeline_core::runtime::{FnStage, Lifecycle, Stage};
@@ -29,33 +29,39 @@ pub enum Lifecycle {
 ///
 /// let mut stage = FnStage::new(
 ///     Calculator::add(1_i64),
-///     |add: &mut Calculator<i64>, x: i64, out: &mut Vec<i64>| add.process(x, out),
-///     |add: &mut Calculator<i64>, out: &mut Vec<i64>| add.finish(out),
-///     |_: &mut Calculator<i64>, _: Lifecycle| Ok(()),
+///     |add: &mut Calculator<i64, ops::Add>, x: i64, out: &mut Vec<i64>| add.process(x, out),
+///     |add: &mut Calculator<i64, ops::Add>, xs: &mut Vec<i64>, out: &mut Vec<i64>| {
+///         xs.drain(..).try_for_each(|x| add.process(x, out))
+///     },
+///     |add: &mut Calculator<i64, ops::Add>, out: &mut Vec<i64>| add.finish(out),
+///     |_: &mut Calculator<i64, ops::Add>, _: Lifecycle| Ok(()),
 /// );
 /// let mut out = Vec::new();
 /// stage.push(1, &mut out).unwrap();
 /// assert_eq!(out, [2]);
 /// ```
-pub struct FnStage<N, I, O, P, F, L> {
+pub struct FnStage<N, I, O, P, B, F, L> {
     state: N,
     push: P,
+    push_batch: B,
     finish: F,
     lifecycle: L,
     _items: PhantomData<fn(I) -> O>,
 }
 
-impl<N, I, O, P, F, L> FnStage<N, I, O, P, F, L>
+impl<N, I, O, P, B, F, L> FnStage<N, I, O, P, B, F, L>
 where
     P: FnMut(&mut N, I, &mut Vec<O>) -> Result<()>,
+    B: FnMut(&mut N, &mut Vec<I>, &mut Vec<O>) -> Result<()>,
     F: FnMut(&mut N, &mut Vec<O>) -> Result<()>,
     L: FnMut(&mut N, Lifecycle) -> Result<()>,
 {
     /// A stage over `state`.
-    pub fn new(state: N, push: P, finish: F, lifecycle: L) -> Self {
+    pub fn new(state: N, push: P, push_batch: B, finish: F, lifecycle: L) -> Self {
         FnStage {
             state,
             push,
+            push_batch,
             finish,
             lifecycle,
             _items: PhantomData,
@@ -63,9 +69,10 @@ where
     }
 }
 
-impl<N, I, O, P, F, L> Stage for FnStage<N, I, O, P, F, L>
+impl<N, I, O, P, B, F, L> Stage for FnStage<N, I, O, P, B, F, L>
 where
     P: FnMut(&mut N, I, &mut Vec<O>) -> Result<()>,
+    B: FnMut(&mut N, &mut Vec<I>, &mut Vec<O>) -> Result<()>,
     F: FnMut(&mut N, &mut Vec<O>) -> Result<()>,
     L: FnMut(&mut N, Lifecycle) -> Result<()>,
 {
@@ -79,6 +86,11 @@ where
     #[inline(always)]
     fn push(&mut self, item: I, out: &mut Vec<O>) -> Result<()> {
         (self.push)(&mut self.state, item, out)
+    }
+
+    #[inline]
+    fn push_batch(&mut self, items: &mut Vec<I>, out: &mut Vec<O>) -> Result<()> {
+        (self.push_batch)(&mut self.state, items, out)
     }
 
     fn flush(&mut self) -> Result<()> {

@@ -13,6 +13,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+/// Items handed to stage 0 per call on the fused path: the per-item loop runs inside the stage.
+const CHUNK: usize = 256;
+
 /// How often (in items) a streaming run hands finished outputs of later stages to its callback.
 const DRAIN_EVERY: usize = 256;
 
@@ -58,7 +61,11 @@ pub struct Pipeline<H: Stage, C = Vec<<H as Stage>::Output>> {
 
 impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     /// A pipeline whose stage 0 is `head` and whose later stages are `workers`.
-    pub fn new(head: H, workers: Vec<Box<dyn Launch<H::Output>>>, description: Description) -> Self {
+    pub fn new(
+        head: H,
+        workers: Vec<Box<dyn Launch<H::Output>>>,
+        description: Description,
+    ) -> Self {
         Pipeline {
             head,
             workers: workers.len(),
@@ -79,11 +86,29 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
 
     /// Runs one stream: every item of `items`, then end of stream; returns all outputs.
     pub fn run<I: IntoIterator<Item = H::Input>>(&mut self, items: I) -> Result<C> {
-        let mut collected = Vec::new();
-        self.run_with(items, |item| {
-            collected.push(item);
-            Ok(())
-        })?;
+        let items = items.into_iter();
+        let mut collected = Vec::with_capacity(items.size_hint().0);
+        if self.workers > 0 {
+            self.run_with(items, |item| {
+                collected.push(item);
+                Ok(())
+            })?;
+            return Ok(C::collect(collected));
+        }
+        // Fully fused: stage 0 pushes chunks straight into the result.
+        self.ensure_started()?;
+        let outcome = (|| -> Result<()> {
+            let mut chunk = Vec::with_capacity(collected.capacity().clamp(1, CHUNK));
+            for item in items {
+                chunk.push(item);
+                if chunk.len() == CHUNK {
+                    self.head.push_batch(&mut chunk, &mut collected)?;
+                }
+            }
+            self.head.push_batch(&mut chunk, &mut collected)?;
+            self.head.finish(&mut collected)
+        })();
+        outcome.map_err(|err| self.stop(err))?;
         Ok(C::collect(collected))
     }
 
@@ -202,7 +227,10 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     }
 
     /// Hands over whatever later stages have finished, without waiting.
-    pub(crate) fn drain_ready(&mut self, sink: &mut dyn FnMut(H::Output) -> Result<()>) -> Result<()> {
+    pub(crate) fn drain_ready(
+        &mut self,
+        sink: &mut dyn FnMut(H::Output) -> Result<()>,
+    ) -> Result<()> {
         let State::Running(running) = &self.state else {
             return Ok(());
         };
@@ -213,7 +241,10 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             match message {
                 Message::Batch(items) => items.into_iter().try_for_each(&mut *sink)?,
                 Message::Finish => {
-                    return Err(Error::new(ErrorKind::Stopped, "a stage finished before its input ended"))
+                    return Err(Error::new(
+                        ErrorKind::Stopped,
+                        "a stage finished before its input ended",
+                    ))
                 }
             }
         }
@@ -221,7 +252,10 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     }
 
     /// After stage 0 has finished: collects outputs until every worker has finished the stream.
-    pub(crate) fn wait_for_workers(&mut self, sink: &mut dyn FnMut(H::Output) -> Result<()>) -> Result<()> {
+    pub(crate) fn wait_for_workers(
+        &mut self,
+        sink: &mut dyn FnMut(H::Output) -> Result<()>,
+    ) -> Result<()> {
         let State::Running(running) = &self.state else {
             return Ok(());
         };
@@ -266,7 +300,10 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     /// Closes stage 0's channels, joins every thread (each cleans up its own nodes), cleans up stage 0.
     fn shut_down(&mut self) -> Result<()> {
         let mut first_error = None;
-        match std::mem::replace(&mut self.state, State::Stopped("the pipeline was closed".into())) {
+        match std::mem::replace(
+            &mut self.state,
+            State::Stopped("the pipeline was closed".into()),
+        ) {
             State::Ready(_) => return Ok(()), // never initialised: nothing to clean up
             State::Stopped(reason) => {
                 self.state = State::Stopped(reason);
@@ -293,7 +330,9 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
 
 impl<H: Stage, C> Drop for Pipeline<H, C> {
     fn drop(&mut self) {
-        if let State::Running(running) = std::mem::replace(&mut self.state, State::Stopped(String::new())) {
+        if let State::Running(running) =
+            std::mem::replace(&mut self.state, State::Stopped(String::new()))
+        {
             self.head.disconnect();
             for thread in running.threads {
                 let _ = thread.join();

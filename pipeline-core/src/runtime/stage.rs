@@ -20,6 +20,16 @@ pub trait Stage {
     /// Pushes one item through the stage.
     fn push(&mut self, item: Self::Input, out: &mut Vec<Self::Output>) -> Result<()>;
 
+    /// Pushes every item of `items` (leaving it empty). Stages override this to run the whole batch
+    /// in one call, so the per-item path inlines into one loop.
+    fn push_batch(
+        &mut self,
+        items: &mut Vec<Self::Input>,
+        out: &mut Vec<Self::Output>,
+    ) -> Result<()> {
+        items.drain(..).try_for_each(|item| self.push(item, out))
+    }
+
     /// Sends partly filled batches on to later stages.
     fn flush(&mut self) -> Result<()>;
 

@@ -72,7 +72,12 @@ pub struct Worker<S: Stage> {
 impl<S: Stage> Worker<S> {
     /// `stage` fed by `input`, whose end of stream arrives from `inbound` senders; `label` names the
     /// stage's nodes in thread names and panic reports.
-    pub fn new(stage: S, input: StageReceiver<S::Input>, inbound: usize, label: impl Into<String>) -> Self {
+    pub fn new(
+        stage: S,
+        input: StageReceiver<S::Input>,
+        inbound: usize,
+        label: impl Into<String>,
+    ) -> Self {
         Worker {
             stage,
             input,
@@ -110,45 +115,34 @@ where
 
 impl<S: Stage> Worker<S> {
     fn run(mut self, env: WorkerEnv<S::Output>) {
-        let label = self.label.clone();
-        let guarded = |f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
-            match catch_unwind(AssertUnwindSafe(f)) {
-                Ok(result) => result,
-                Err(payload) => Err(Error::from_panic(payload).in_node(&label)),
-            }
-        };
-        let init = guarded(&mut || self.stage.initialize());
+        let init = guarded(&self.label, &mut || self.stage.initialize());
         let initialised = init.is_ok();
         let _ = env.ready.send(init);
         if !initialised {
             return;
         }
-        let outcome = self.serve(&env, &guarded);
-        if let Err(err) = outcome {
+        if let Err(err) = self.serve(&env) {
             env.shared.fail(err);
         }
         // Close our outbound channels before cleaning up, so later stages can finish too.
         self.stage.disconnect();
         drop(self.input);
-        if let Err(err) = guarded(&mut || self.stage.cleanup()) {
+        let stage = &mut self.stage;
+        if let Err(err) = guarded(&self.label, &mut || stage.cleanup()) {
             env.shared.fail(err.with_kind(ErrorKind::Cleanup));
         }
     }
 
     /// Serves batches until the input closes (Ok) or something fails (Err).
-    fn serve(
-        &mut self,
-        env: &WorkerEnv<S::Output>,
-        guarded: &dyn Fn(&mut dyn FnMut() -> Result<()>) -> Result<()>,
-    ) -> Result<()> {
+    fn serve(&mut self, env: &WorkerEnv<S::Output>) -> Result<()> {
         let mut finishes = 0;
         let mut out: Vec<S::Output> = Vec::new();
         let send_out = |out: &mut Vec<S::Output>| -> Result<()> {
             if !out.is_empty() {
                 let batch = std::mem::take(out);
-                env.out
-                    .send(Message::Batch(batch))
-                    .map_err(|_| Error::new(ErrorKind::Stopped, "the pipeline's caller went away"))?;
+                env.out.send(Message::Batch(batch)).map_err(|_| {
+                    Error::new(ErrorKind::Stopped, "the pipeline's caller went away")
+                })?;
             }
             Ok(())
         };
@@ -156,10 +150,8 @@ impl<S: Stage> Worker<S> {
             match message {
                 Message::Batch(mut items) => {
                     let stage = &mut self.stage;
-                    guarded(&mut || {
-                        for item in items.drain(..) {
-                            stage.push(item, &mut out)?;
-                        }
+                    guarded(&self.label, &mut || {
+                        stage.push_batch(&mut items, &mut out)?;
                         stage.flush()
                     })
                     .map_err(|e| e.in_node(&self.label))?;
@@ -170,15 +162,23 @@ impl<S: Stage> Worker<S> {
                     if finishes == self.inbound {
                         finishes = 0;
                         let stage = &mut self.stage;
-                        guarded(&mut || stage.finish(&mut out))?;
+                        guarded(&self.label, &mut || stage.finish(&mut out))?;
                         send_out(&mut out)?;
-                        env.out
-                            .send(Message::Finish)
-                            .map_err(|_| Error::new(ErrorKind::Stopped, "the pipeline's caller went away"))?;
+                        env.out.send(Message::Finish).map_err(|_| {
+                            Error::new(ErrorKind::Stopped, "the pipeline's caller went away")
+                        })?;
                     }
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// Runs `f`, turning a panic into an error attributed to the stage's nodes.
+fn guarded(label: &str, f: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => Err(Error::from_panic(payload).in_node(label)),
     }
 }

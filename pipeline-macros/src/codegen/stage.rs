@@ -66,6 +66,15 @@ impl Codegen<'_> {
                     #entry
                     ::core::result::Result::Ok(())
                 },
+                |#state, items, #out| {
+                    #[allow(unused_variables)]
+                    let #pattern = #state;
+                    #markers
+                    for #input in items.drain(..) {
+                        #entry
+                    }
+                    ::core::result::Result::Ok(())
+                },
                 |#state, #out| {
                     #[allow(unused_variables)]
                     let #pattern = #state;
