@@ -1,12 +1,13 @@
-//! The seed system's two benchmark pipelines, written with `pipeline!`, run fused and threaded.
+//! The seed system's two benchmark pipelines (`pipeline::workloads`), run fused and threaded.
 //!
 //! `simple`: PassThrough -> Calculator(add 1) -> PassThrough over 100 integers.
 //! `complex`: 10 nodes alternating PassThrough and Calculator(add 1) over 100 integers.
 //!
 //! Prints each run's checksum (sum of outputs, checked against the expected value) and the median
-//! time of a run. `cargo run --release --example seed`.
+//! time of a run. `cargo run --release --example seed`; `pipeline bench` measures every mode.
 
-use pipeline::prelude::*;
+use pipeline::workloads::{self, COMPLEX_ADDS, SIMPLE_ADDS};
+use pipeline::{Error, Result};
 use std::time::{Duration, Instant};
 
 const ITEMS: i64 = 100;
@@ -23,16 +24,14 @@ fn measure(mut run: impl FnMut() -> Result<Vec<i64>>) -> Result<(Duration, i64)>
         let start = Instant::now();
         let out = run()?;
         times.push(start.elapsed());
-        checksum = out.iter().sum();
+        checksum = workloads::checksum(&out);
     }
     times.sort();
     Ok((times[RUNS / 2], checksum))
 }
 
-fn report(name: &str, mode: &str, adds: i64, result: (Duration, i64)) -> Result<()> {
-    let (median, checksum) = result;
-    // Sum of (x + adds) for x in 0..ITEMS.
-    let expected = (0..ITEMS).map(|x| x + adds).sum::<i64>();
+fn report(name: &str, mode: &str, adds: i64, (median, checksum): (Duration, i64)) -> Result<()> {
+    let expected = workloads::expected_checksum(ITEMS, adds);
     let status = if checksum == expected {
         "ok"
     } else {
@@ -51,58 +50,34 @@ fn report(name: &str, mode: &str, adds: i64, result: (Duration, i64)) -> Result<
 }
 
 fn main() -> Result<()> {
-    let mut simple_fused = pipeline! {
-        pass_in  = PassThrough::new();
-        add      = Calculator::add(1_i64);
-        pass_out = PassThrough::new();
-        input -> pass_in -> add -> pass_out -> output;
-    };
-    let mut simple_threaded = pipeline! {
-        pass_in  = PassThrough::new();
-        add      = Calculator::add(1_i64);
-        pass_out = PassThrough::new();
-        input => pass_in => add => pass_out -> output;
-    };
-    let mut complex_fused = pipeline! {
-        p0 = PassThrough::new(); c1 = Calculator::add(1_i64);
-        p2 = PassThrough::new(); c3 = Calculator::add(1_i64);
-        p4 = PassThrough::new(); c5 = Calculator::add(1_i64);
-        p6 = PassThrough::new(); c7 = Calculator::add(1_i64);
-        p8 = PassThrough::new(); c9 = Calculator::add(1_i64);
-        input -> p0 -> c1 -> p2 -> c3 -> p4 -> c5 -> p6 -> c7 -> p8 -> c9 -> output;
-    };
-    let mut complex_threaded = pipeline! {
-        p0 = PassThrough::new(); c1 = Calculator::add(1_i64);
-        p2 = PassThrough::new(); c3 = Calculator::add(1_i64);
-        p4 = PassThrough::new(); c5 = Calculator::add(1_i64);
-        p6 = PassThrough::new(); c7 = Calculator::add(1_i64);
-        p8 = PassThrough::new(); c9 = Calculator::add(1_i64);
-        input => p0 => c1 => p2 => c3 => p4 => c5 => p6 => c7 => p8 => c9 -> output;
-    };
+    let mut simple_fused = workloads::simple_fused();
+    let mut simple_threaded = workloads::simple_threaded();
+    let mut complex_fused = workloads::complex_fused();
+    let mut complex_threaded = workloads::complex_threaded();
 
     println!("seed workloads, {RUNS} runs each (threads start once, before timing)");
     report(
         "simple",
         "fused",
-        1,
+        SIMPLE_ADDS,
         measure(|| simple_fused.run(0..ITEMS))?,
     )?;
     report(
         "simple",
         "threaded",
-        1,
+        SIMPLE_ADDS,
         measure(|| simple_threaded.run(0..ITEMS))?,
     )?;
     report(
         "complex",
         "fused",
-        5,
+        COMPLEX_ADDS,
         measure(|| complex_fused.run(0..ITEMS))?,
     )?;
     report(
         "complex",
         "threaded",
-        5,
+        COMPLEX_ADDS,
         measure(|| complex_threaded.run(0..ITEMS))?,
     )?;
     println!(

@@ -17,9 +17,14 @@
 //! ```
 #![doc = include_str!("../docs/grammar.md")]
 
+// Generated code names `::pipeline`; this makes that path work inside this crate too.
+extern crate self as pipeline;
+
 pub use pipeline_core::{builtins, error, graph, node, runtime, value};
 pub use pipeline_core::{EmitFn, Emitter, Error, ErrorKind, Node, NodeContext, Result, Value};
 pub use pipeline_macros::pipeline;
+
+pub mod workloads;
 
 /// Everything needed to write and run pipelines: built-in nodes, the node trait, the macro.
 pub mod prelude {
