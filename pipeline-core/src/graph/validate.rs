@@ -150,19 +150,39 @@ impl<L: Clone> Validator<L> {
         for i in 0..self.graph.nodes.len() {
             let node = self.graph.nodes[i].clone();
             if node.id == INPUT || node.id == OUTPUT {
-                self.fail(GraphErrorKind::ReservedName { id: node.id.clone() }, node.loc.clone());
+                self.fail(
+                    GraphErrorKind::ReservedName {
+                        id: node.id.clone(),
+                    },
+                    node.loc.clone(),
+                );
             } else if !is_valid_id(&node.id) {
-                self.fail(GraphErrorKind::InvalidId { id: node.id.clone() }, node.loc.clone());
+                self.fail(
+                    GraphErrorKind::InvalidId {
+                        id: node.id.clone(),
+                    },
+                    node.loc.clone(),
+                );
             }
             if node.parallelism == 0 {
-                self.fail(GraphErrorKind::ZeroParallelism { id: node.id.clone() }, node.loc.clone());
+                self.fail(
+                    GraphErrorKind::ZeroParallelism {
+                        id: node.id.clone(),
+                    },
+                    node.loc.clone(),
+                );
             }
             match self.index.get(&node.id) {
                 Some(&first) => {
                     let first_loc = self.graph.nodes[first].loc.clone();
-                    self.fail(GraphErrorKind::DuplicateNode { id: node.id.clone() }, node.loc)
-                        .related
-                        .push((first_loc, "first declared here".into()));
+                    self.fail(
+                        GraphErrorKind::DuplicateNode {
+                            id: node.id.clone(),
+                        },
+                        node.loc,
+                    )
+                    .related
+                    .push((first_loc, format!("`{}` is first declared here", node.id)));
                 }
                 None => {
                     self.index.insert(node.id.clone(), i);
@@ -177,7 +197,9 @@ impl<L: Clone> Validator<L> {
         }
         let suggestion = suggest(id, self.graph.nodes.iter().map(|n| n.id.as_str()));
         let help = suggestion.is_none().then(|| {
-            format!("declare it first: `{id} = <node expression>;` (or a manifest node with this id)")
+            format!(
+                "declare it first: `{id} = <node expression>;` (or a manifest node with this id)"
+            )
         });
         let err = self.fail(
             GraphErrorKind::UnknownNode {
@@ -207,7 +229,10 @@ impl<L: Clone> Validator<L> {
             let from = match &edge.from {
                 Endpoint::Input => Some(Vertex::Input),
                 Endpoint::Output(name) => {
-                    self.fail(GraphErrorKind::FromOutput { name: name.clone() }, edge.from_loc.clone());
+                    self.fail(
+                        GraphErrorKind::FromOutput { name: name.clone() },
+                        edge.from_loc.clone(),
+                    );
                     None
                 }
                 Endpoint::Node(id) => self.resolve_node(id, &edge.from_loc),
@@ -218,7 +243,10 @@ impl<L: Clone> Validator<L> {
                     None
                 }
                 Endpoint::Output(name) if edge.kind == EdgeKind::Stage => {
-                    self.fail(GraphErrorKind::StageIntoOutput { name: name.clone() }, edge.loc.clone());
+                    self.fail(
+                        GraphErrorKind::StageIntoOutput { name: name.clone() },
+                        edge.loc.clone(),
+                    );
                     None
                 }
                 Endpoint::Output(name) => Some(Vertex::Output(self.output_index(name))),
@@ -259,20 +287,64 @@ impl<L: Clone> Validator<L> {
             if !is_connected {
                 let node = &self.graph.nodes[i];
                 let (id, loc) = (node.id.clone(), node.loc.clone());
-                self.fail(GraphErrorKind::Unconnected { id: id.clone() }, loc).help =
-                    Some(format!("connect it, e.g. `input -> {id} -> output`, or remove it"));
+                self.fail(GraphErrorKind::Unconnected { id: id.clone() }, loc)
+                    .help = Some(format!(
+                    "connect it, e.g. `input -> {id} -> output`, or remove it"
+                ));
             }
         }
-        let loc = self.graph.loc.clone();
         if !edges.iter().any(|e| e.from == Vertex::Input) {
-            self.fail(GraphErrorKind::MissingInput, loc.clone());
+            let (loc, help) = self.missing_end(edges, true);
+            self.fail(GraphErrorKind::MissingInput, loc).help = help;
         }
         if !edges.iter().any(|e| matches!(e.to, Vertex::Output(_))) {
-            self.fail(GraphErrorKind::MissingOutput, loc);
+            let (loc, help) = self.missing_end(edges, false);
+            self.fail(GraphErrorKind::MissingOutput, loc).help = help;
+        }
+    }
+
+    /// Where a missing `input` (`head`) or output (`!head`) belongs: at the first node nothing feeds,
+    /// or the last node that feeds nothing, so the error underlines the place to add the edge rather
+    /// than the whole graph. Falls back to the first/last edge, then to the graph.
+    fn missing_end(&self, edges: &[ResolvedEdge], head: bool) -> (L, Option<String>) {
+        let open = |v: Vertex| match v {
+            Vertex::Node(_) if head => !edges.iter().any(|e| e.to == v),
+            Vertex::Node(_) => !edges.iter().any(|e| e.from == v),
+            _ => false,
+        };
+        let pick = |e: &ResolvedEdge| {
+            let decl = &self.graph.edges[e.decl];
+            let (v, loc) = if head {
+                (e.from, &decl.from_loc)
+            } else {
+                (e.to, &decl.to_loc)
+            };
+            (v, loc.clone())
+        };
+        let found = if head {
+            edges.iter().map(pick).find(|(v, _)| open(*v))
+        } else {
+            edges.iter().rev().map(pick).find(|(v, _)| open(*v))
+        };
+        let fallback = if head { edges.first() } else { edges.last() };
+        match (found, fallback) {
+            (Some((Vertex::Node(i), loc)), _) => {
+                let id = &self.graph.nodes[i].id;
+                let help = if head {
+                    format!("feed it the pipeline's items: `input -> {id}`")
+                } else {
+                    format!("collect its items: `{id} -> output`")
+                };
+                (loc, Some(help))
+            }
+            (_, Some(e)) => (pick(e).1, None),
+            (_, None) => (self.graph.loc.clone(), None),
         }
     }
 
     /// Kahn's algorithm, smallest declaration index first; on a cycle, names it.
+    // The error is built once per validation, on the failure path: its size does not matter.
+    #[allow(clippy::result_large_err)]
     fn topological_order(&self, edges: &[ResolvedEdge]) -> Result<Vec<usize>, GraphError<L>> {
         let n = self.graph.nodes.len();
         let mut indegree = vec![0usize; n];
@@ -303,7 +375,10 @@ impl<L: Clone> Validator<L> {
 
     /// Walks back along remaining edges from a node left on a cycle until a node repeats.
     fn name_cycle(&self, edges: &[ResolvedEdge], indegree: &[usize]) -> GraphError<L> {
-        let start = indegree.iter().position(|&d| d > 0).expect("a node is left on the cycle");
+        let start = indegree
+            .iter()
+            .position(|&d| d > 0)
+            .expect("a node is left on the cycle");
         let mut path = vec![start];
         let mut on_path = HashMap::from([(start, 0usize)]);
         let mut current = start;
@@ -321,16 +396,26 @@ impl<L: Clone> Validator<L> {
             if let Some(&pos) = on_path.get(&pred) {
                 let mut cycle: Vec<usize> = path[pos..].to_vec();
                 cycle.reverse();
+                // Start at the first-declared node on it: the edge closing the cycle is then usually
+                // the back edge the user added last, which is where the error points.
+                let first_declared = (0..cycle.len())
+                    .min_by_key(|&p| cycle[p])
+                    .expect("non-empty");
+                cycle.rotate_left(first_declared);
                 // `cycle` runs forward: pred ... current; close it.
                 let first = cycle[0];
                 cycle.push(first);
                 let closing = edges
                     .iter()
                     .find(|e| {
-                        e.from == Vertex::Node(cycle[cycle.len() - 2]) && e.to == Vertex::Node(first)
+                        e.from == Vertex::Node(cycle[cycle.len() - 2])
+                            && e.to == Vertex::Node(first)
                     })
                     .expect("closing edge exists");
-                let names = cycle.iter().map(|&i| self.graph.nodes[i].id.clone()).collect();
+                let names = cycle
+                    .iter()
+                    .map(|&i| self.graph.nodes[i].id.clone())
+                    .collect();
                 return GraphError::new(
                     GraphErrorKind::Cycle { path: names },
                     self.graph.edges[closing.decl].loc.clone(),
@@ -354,7 +439,11 @@ impl<L: Clone> Validator<L> {
             };
             while let Some(v) = stack.pop() {
                 for e in edges {
-                    let (here, there) = if forward { (e.from, e.to) } else { (e.to, e.from) };
+                    let (here, there) = if forward {
+                        (e.from, e.to)
+                    } else {
+                        (e.to, e.from)
+                    };
                     if here == v {
                         if let Vertex::Node(i) = there {
                             if !seen[i] {
@@ -373,11 +462,13 @@ impl<L: Clone> Validator<L> {
             let node = &self.graph.nodes[i];
             let (id, loc) = (node.id.clone(), node.loc.clone());
             if !from_input[i] {
-                self.fail(GraphErrorKind::Unreachable { id: id.clone() }, loc).help =
-                    Some(format!("connect `input` (or a node fed by it) to `{id}`"));
+                self.fail(GraphErrorKind::Unreachable { id: id.clone() }, loc)
+                    .help = Some(format!("connect `input` (or a node fed by it) to `{id}`"));
             } else if !to_output[i] {
-                self.fail(GraphErrorKind::DeadEnd { id: id.clone() }, loc).help =
-                    Some(format!("connect `{id}` to an output, e.g. `{id} -> output`"));
+                self.fail(GraphErrorKind::DeadEnd { id: id.clone() }, loc)
+                    .help = Some(format!(
+                    "connect `{id}` to an output, e.g. `{id} -> output`"
+                ));
             }
         }
     }
@@ -479,9 +570,13 @@ mod tests {
     fn duplicates_and_reserved_names() {
         let g = graph(&["a", "a", "input"], &["input->a", "a->output"]);
         let errs = g.validate().unwrap_err();
-        assert_eq!(errs[0].to_string(), "`input` is reserved for the pipeline's endpoint and cannot name a node");
-        assert_eq!(errs[1].to_string(), "node `a` is declared twice");
-        assert_eq!(errs[1].related[0].0, "decl a");
+        // In the order of the declarations: the second `a`, then `input`.
+        assert_eq!(errs[0].to_string(), "node `a` is declared twice");
+        assert_eq!(errs[0].related[0].0, "decl a");
+        assert_eq!(
+            errs[1].to_string(),
+            "`input` is reserved for the pipeline's endpoint and cannot name a node"
+        );
     }
 
     #[test]
@@ -503,14 +598,23 @@ mod tests {
 
     #[test]
     fn unconnected_unreachable_and_dead_ends() {
-        let errs = errors(&["a", "b", "c", "d"], &["input->a", "a->output", "c->a", "a->d"]);
+        let errs = errors(
+            &["a", "b", "c", "d"],
+            &["input->a", "a->output", "c->a", "a->d"],
+        );
         assert_eq!(
             errs,
-            vec![("node `b` is declared but not connected".to_string(), "decl b".to_string())]
+            vec![(
+                "node `b` is declared but not connected".to_string(),
+                "decl b".to_string()
+            )]
         );
         let errs = errors(&["a", "c", "d"], &["input->a", "a->output", "c->a", "a->d"]);
         assert_eq!(errs[0].0, "node `c` is not reachable from `input`");
-        assert_eq!(errs[1].0, "node `d` does not lead to any output; its items would be lost");
+        assert_eq!(
+            errs[1].0,
+            "node `d` does not lead to any output; its items would be lost"
+        );
     }
 
     #[test]
@@ -519,8 +623,33 @@ mod tests {
         let msgs: Vec<_> = errs.iter().map(|e| e.0.as_str()).collect();
         assert!(msgs.contains(&"no edge leaves `input`: connect `input -> <node>`"));
         assert!(msgs.contains(&"no edge reaches an output: connect `<node> -> output`"));
+        // Each points where the missing edge belongs, not at the whole graph.
+        let g = graph(&["a", "b", "c"], &["a->b", "b->c"])
+            .validate()
+            .unwrap_err();
+        assert_eq!(g[0].loc, "from a");
+        assert_eq!(
+            g[0].help.as_deref(),
+            Some("feed it the pipeline's items: `input -> a`")
+        );
+        assert_eq!(g[1].loc, "to c");
+        assert_eq!(
+            g[1].help.as_deref(),
+            Some("collect its items: `c -> output`")
+        );
+        let errs = errors(&["a", "b"], &["input->a", "a->b"]);
+        assert_eq!(
+            errs,
+            vec![(
+                "no edge reaches an output: connect `<node> -> output`".to_string(),
+                "to b".to_string()
+            )]
+        );
         let errs = errors(&["a"], &["input->a", "a->input", "a->output", "output->a"]);
-        assert_eq!(errs[0].0, "`input` is where items enter; no edge can point into it");
+        assert_eq!(
+            errs[0].0,
+            "`input` is where items enter; no edge can point into it"
+        );
         assert_eq!(errs[1].0, "`output` is an output; no edge can leave it");
         let errs = errors(&["a"], &["input->a", "a=>output"]);
         assert!(errs[0].0.starts_with("`=>` into output `output`"));
@@ -529,14 +658,20 @@ mod tests {
     #[test]
     fn duplicate_edges_are_rejected() {
         let errs = errors(&["a"], &["input->a", "a->output", "a->output"]);
-        assert_eq!(errs[0].0, "edge `a` to `output` is declared twice (every item would be sent twice)");
+        assert_eq!(
+            errs[0].0,
+            "edge `a` to `output` is declared twice (every item would be sent twice)"
+        );
     }
 
     #[test]
     fn named_outputs_are_collected_in_order() {
-        let v = graph(&["a", "b"], &["input->a", "input->b", "b->output.odd", "a->output.even"])
-            .validate()
-            .unwrap();
+        let v = graph(
+            &["a", "b"],
+            &["input->a", "input->b", "b->output.odd", "a->output.even"],
+        )
+        .validate()
+        .unwrap();
         assert_eq!(v.outputs, vec!["odd", "even"]);
     }
 }

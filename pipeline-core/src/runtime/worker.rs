@@ -8,6 +8,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+/// Runs a step of a stage, turning a panic into an error naming the stage.
+type Guard<'a> = dyn Fn(&mut dyn FnMut() -> Result<()>) -> Result<()> + 'a;
+
 /// What every worker thread of one pipeline shares: the first error, and a way to wake the caller.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -72,7 +75,12 @@ pub struct Worker<S: Stage> {
 impl<S: Stage> Worker<S> {
     /// `stage` fed by `input`, whose end of stream arrives from `inbound` senders; `label` names the
     /// stage's nodes in thread names and panic reports.
-    pub fn new(stage: S, input: StageReceiver<S::Input>, inbound: usize, label: impl Into<String>) -> Self {
+    pub fn new(
+        stage: S,
+        input: StageReceiver<S::Input>,
+        inbound: usize,
+        label: impl Into<String>,
+    ) -> Self {
         Worker {
             stage,
             input,
@@ -136,19 +144,15 @@ impl<S: Stage> Worker<S> {
     }
 
     /// Serves batches until the input closes (Ok) or something fails (Err).
-    fn serve(
-        &mut self,
-        env: &WorkerEnv<S::Output>,
-        guarded: &dyn Fn(&mut dyn FnMut() -> Result<()>) -> Result<()>,
-    ) -> Result<()> {
+    fn serve(&mut self, env: &WorkerEnv<S::Output>, guarded: &Guard<'_>) -> Result<()> {
         let mut finishes = 0;
         let mut out: Vec<S::Output> = Vec::new();
         let send_out = |out: &mut Vec<S::Output>| -> Result<()> {
             if !out.is_empty() {
                 let batch = std::mem::take(out);
-                env.out
-                    .send(Message::Batch(batch))
-                    .map_err(|_| Error::new(ErrorKind::Stopped, "the pipeline's caller went away"))?;
+                env.out.send(Message::Batch(batch)).map_err(|_| {
+                    Error::new(ErrorKind::Stopped, "the pipeline's caller went away")
+                })?;
             }
             Ok(())
         };
@@ -172,9 +176,9 @@ impl<S: Stage> Worker<S> {
                         let stage = &mut self.stage;
                         guarded(&mut || stage.finish(&mut out))?;
                         send_out(&mut out)?;
-                        env.out
-                            .send(Message::Finish)
-                            .map_err(|_| Error::new(ErrorKind::Stopped, "the pipeline's caller went away"))?;
+                        env.out.send(Message::Finish).map_err(|_| {
+                            Error::new(ErrorKind::Stopped, "the pipeline's caller went away")
+                        })?;
                     }
                 }
             }
