@@ -12,7 +12,9 @@ use std::collections::VecDeque;
 /// handle before [`finish`](Handle::finish) cancels the stream: every stage thread is stopped and
 /// joined, and the pipeline cannot run again.
 ///
-/// ```
+/// ```ignore
+/// // (Uses the `pipeline` facade, which pipeline-core cannot depend on; the same code runs in
+/// // tests/static_runtime.rs.)
 /// use pipeline::prelude::*;
 /// let mut p = pipeline! {
 ///     double = Map::new(|x: i64| x * 2);

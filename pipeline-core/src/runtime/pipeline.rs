@@ -38,7 +38,9 @@ struct Running<O> {
 /// is dropped, so repeated runs pay no thread start-up. Each run is one stream: items in, `finish`
 /// through the graph, outputs back. The first error stops the pipeline for good.
 ///
-/// ```
+/// ```ignore
+/// // (Uses the `pipeline` facade, which pipeline-core cannot depend on; the same code runs in
+/// // tests/static_runtime.rs.)
 /// use pipeline::prelude::*;
 /// let mut p = pipeline! {
 ///     add = Calculator::add(1_i64);
