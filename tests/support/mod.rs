@@ -21,7 +21,10 @@ impl Log {
         self.events().iter().any(|e| e == event)
     }
     pub fn count_prefix(&self, prefix: &str) -> usize {
-        self.events().iter().filter(|e| e.starts_with(prefix)).count()
+        self.events()
+            .iter()
+            .filter(|e| e.starts_with(prefix))
+            .count()
     }
 }
 
