@@ -22,10 +22,10 @@ pub fn pipeline(input: TokenStream) -> TokenStream {
 fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     let def: ast::PipelineDef = match syn::parse2(input) {
         Ok(def) => def,
-        Err(err) => return err.to_compile_error(),
+        Err(err) => return diagnostics::to_compile_errors(err),
     };
     match lower::lower(&def).and_then(|lowered| codegen::generate(&def, &lowered)) {
         Ok(tokens) => tokens,
-        Err(err) => err.to_compile_error(),
+        Err(err) => diagnostics::to_compile_errors(err),
     }
 }

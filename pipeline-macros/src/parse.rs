@@ -1,6 +1,8 @@
 //! Tokens → [`PipelineDef`](crate::ast::PipelineDef), with errors at the offending token.
 
 use crate::ast::*;
+use proc_macro2::Span;
+use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, Token};
 
@@ -11,7 +13,9 @@ impl Parse for PipelineDef {
             statements.push(input.parse()?);
         }
         if statements.is_empty() {
-            return Err(input.error(
+            // Not `input.error`: at the end of input syn prefixes "unexpected end of input".
+            return Err(syn::Error::new(
+                proc_macro2::Span::call_site(),
                 "empty pipeline: declare nodes (`name = Node::new();`) and connect them (`input -> name -> output;`)",
             ));
         }
@@ -31,12 +35,13 @@ impl Parse for Statement {
             if input.peek(Token![;]) {
                 return Err(input.error(format!("expected a node expression after `{name} =`")));
             }
-            let expr = input.parse()?;
-            expect_semicolon(input, "after the node expression")?;
+            let expr: syn::Expr = input.parse()?;
+            let last = expr.to_token_stream().into_iter().last().map(|t| t.span());
+            expect_semicolon(input, "after the node expression", last)?;
             return Ok(Statement::Node(NodeDef { name, expr }));
         }
         let first: EndpointRef = input.parse()?;
-        let mut links = Vec::new();
+        let mut links: Vec<(Arrow, EndpointRef)> = Vec::new();
         loop {
             if input.peek(Token![->]) {
                 let arrow = input.parse::<Token![->]>()?;
@@ -57,21 +62,37 @@ impl Parse for Statement {
             };
             return Err(input.error(hint));
         }
-        expect_semicolon(input, "to end the chain")?;
+        let last = links.last().map(|(_, to)| to.span());
+        expect_semicolon(input, "to end the chain", last)?;
         Ok(Statement::Chain(Chain { first, links }))
     }
 }
 
-fn expect_semicolon(input: ParseStream, context: &str) -> syn::Result<()> {
+/// Parses the `;` ending a statement. What is found instead decides where the error points:
+/// punctuation is most likely a mistyped arrow (`~>`, `>`), so it is underlined; anything else (the
+/// next statement, the end of the macro) means the `;` was forgotten, so the error points at the
+/// statement's last token, `last`, where the `;` belongs.
+fn expect_semicolon(input: ParseStream, context: &str, last: Option<Span>) -> syn::Result<()> {
     if input.peek(Token![;]) {
         input.parse::<Token![;]>()?;
         return Ok(());
     }
-    if input.is_empty() {
-        // syn prefixes "unexpected end of input, ".
-        return Err(input.error(format!("expected `;` {context}")));
+    if let Some((punct, _)) = input.cursor().punct() {
+        return Err(syn::Error::new(
+            punct.span(),
+            format!("expected `->`, `=>` or `;`, found `{}` (arrows are `->` for fused and `=>` for a stage boundary)", punct.as_char()),
+        ));
     }
-    Err(input.error(format!("expected `;` {context} (arrows are `->` and `=>`)")))
+    let found = match input.cursor().token_tree() {
+        Some((tree, _)) => format!("found `{tree}`"),
+        None => "found the end of the pipeline".to_string(),
+    };
+    // Not `input.error`: at the end of the input syn prefixes "unexpected end of input".
+    let span = last.unwrap_or_else(|| input.span());
+    Err(syn::Error::new(
+        span,
+        format!("expected `;` {context}, {found}"),
+    ))
 }
 
 impl Parse for EndpointRef {
@@ -137,20 +158,20 @@ mod tests {
         );
         assert_eq!(
             msg(quote! { input -> a -> output }),
-            "unexpected end of input, expected `;` to end the chain"
+            "expected `;` to end the chain, found the end of the pipeline"
+        );
+        assert_eq!(
+            msg(quote! { a = PassThrough::new() input -> a -> output; }),
+            "expected `;` after the node expression, found `input`"
         );
         assert_eq!(
             msg(quote! { input -> a > output; }),
-            "expected `;` to end the chain (arrows are `->` and `=>`)"
+            "expected `->`, `=>` or `;`, found `>` (arrows are `->` for fused and `=>` for a stage boundary)"
         );
         assert_eq!(
             msg(quote! { a = ; }),
             "expected a node expression after `a =`"
         );
-        assert!(
-            msg(quote! {}).contains("empty pipeline"),
-            "{}",
-            msg(quote! {})
-        );
+        assert!(msg(quote! {}).starts_with("empty pipeline"));
     }
 }

@@ -78,6 +78,11 @@ pub enum GraphErrorKind {
         /// The entry points (`input` or node ids).
         entries: Vec<String>,
     },
+    /// A node is fed by both `->` and `=>` edges.
+    MixedInEdges {
+        /// The node.
+        id: String,
+    },
     /// A `parallelism` of zero.
     ZeroParallelism {
         /// The id.
@@ -120,6 +125,10 @@ impl fmt::Display for GraphErrorKind {
                 f,
                 "one fused group (nodes joined by `->`) is entered at {}: a fused group runs on one thread and needs a single entry",
                 entries.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" and ")
+            ),
+            MixedInEdges { id } => write!(
+                f,
+                "`{id}` is fed by both `->` and `=>`: every edge into a node must be of one kind"
             ),
             ZeroParallelism { id } => write!(f, "node `{id}` has parallelism 0; use 1 or more"),
             PortTypes { from, produced, to, accepted } => write!(

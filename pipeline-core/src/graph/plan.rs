@@ -77,6 +77,10 @@ impl<L: Clone> ValidGraph<L> {
     /// assert_eq!(plan.stage_of, vec![0, 1]);
     /// ```
     pub fn plan(&self) -> Result<Plan, Vec<GraphError<L>>> {
+        let mixed = self.mixed_in_edges();
+        if !mixed.is_empty() {
+            return Err(mixed);
+        }
         let n = self.graph.nodes.len();
         let input = n; // union-find slot of the input vertex
         let mut parent: Vec<usize> = (0..=n).collect();
@@ -172,6 +176,32 @@ impl<L: Clone> ValidGraph<L> {
     }
 }
 
+impl<L: Clone> ValidGraph<L> {
+    /// Nodes fed by both `->` and `=>`, each an error at its first `=>` edge.
+    ///
+    /// The general rule (a fused group has one entry) would also catch them, but would talk about
+    /// fused groups; naming the node and the two arrows says what to change.
+    fn mixed_in_edges(&self) -> Vec<GraphError<L>> {
+        (0..self.graph.nodes.len())
+            .filter_map(|i| {
+                let v = Vertex::Node(i);
+                let staged = self.in_edges(v).find(|e| e.kind == EdgeKind::Stage)?;
+                self.in_edges(v).find(|e| e.kind == EdgeKind::Fused)?;
+                let id = self.id(i);
+                Some(
+                    GraphError::new(
+                        GraphErrorKind::MixedInEdges { id: id.to_string() },
+                        self.graph.edges[staged.decl].loc.clone(),
+                    )
+                    .with_help(format!(
+                        "use `=>` for every edge into `{id}` (it then runs on its own thread), or `->` for all of them"
+                    )),
+                )
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,11 +291,39 @@ mod tests {
             ],
         )
         .unwrap_err();
-        assert_eq!(errs.len(), 1);
-        assert!(
-            errs[0].contains("is entered at `input` and `d`"),
-            "{}",
-            errs[0]
+        assert_eq!(
+            errs,
+            vec!["`d` is fed by both `->` and `=>`: every edge into a node must be of one kind"]
         );
+    }
+
+    #[test]
+    fn two_entries_into_one_fused_group_are_rejected() {
+        // `b` and `c` are both entered by `=>` yet joined by `->`: one thread, two entries.
+        let errs = plan(
+            &["a", "b", "c"],
+            &[
+                ("input", "a", Fused),
+                ("a", "b", Stage),
+                ("a", "c", Stage),
+                ("b", "output", Fused),
+                ("c", "output", Fused),
+            ],
+        );
+        assert!(errs.is_ok(), "separate groups are fine: {errs:?}");
+        let errs = plan(
+            &["a", "b", "c", "d"],
+            &[
+                ("input", "a", Fused),
+                ("a", "b", Stage),
+                ("a", "c", Stage),
+                ("b", "d", Fused),
+                ("c", "d", Fused),
+                ("d", "output", Fused),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].contains("is entered at `b` and `c`"), "{}", errs[0]);
     }
 }

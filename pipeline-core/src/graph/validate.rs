@@ -183,7 +183,7 @@ impl<L: Clone> Validator<L> {
                         node.loc,
                     )
                     .related
-                    .push((first_loc, "first declared here".into()));
+                    .push((first_loc, format!("`{}` is first declared here", node.id)));
                 }
                 None => {
                     self.index.insert(node.id.clone(), i);
@@ -294,12 +294,52 @@ impl<L: Clone> Validator<L> {
                 ));
             }
         }
-        let loc = self.graph.loc.clone();
         if !edges.iter().any(|e| e.from == Vertex::Input) {
-            self.fail(GraphErrorKind::MissingInput, loc.clone());
+            let (loc, help) = self.missing_end(edges, true);
+            self.fail(GraphErrorKind::MissingInput, loc).help = help;
         }
         if !edges.iter().any(|e| matches!(e.to, Vertex::Output(_))) {
-            self.fail(GraphErrorKind::MissingOutput, loc);
+            let (loc, help) = self.missing_end(edges, false);
+            self.fail(GraphErrorKind::MissingOutput, loc).help = help;
+        }
+    }
+
+    /// Where a missing `input` (`head`) or output (`!head`) belongs: at the first node nothing feeds,
+    /// or the last node that feeds nothing, so the error underlines the place to add the edge rather
+    /// than the whole graph. Falls back to the first/last edge, then to the graph.
+    fn missing_end(&self, edges: &[ResolvedEdge], head: bool) -> (L, Option<String>) {
+        let open = |v: Vertex| match v {
+            Vertex::Node(_) if head => !edges.iter().any(|e| e.to == v),
+            Vertex::Node(_) => !edges.iter().any(|e| e.from == v),
+            _ => false,
+        };
+        let pick = |e: &ResolvedEdge| {
+            let decl = &self.graph.edges[e.decl];
+            let (v, loc) = if head {
+                (e.from, &decl.from_loc)
+            } else {
+                (e.to, &decl.to_loc)
+            };
+            (v, loc.clone())
+        };
+        let found = if head {
+            edges.iter().map(pick).find(|(v, _)| open(*v))
+        } else {
+            edges.iter().rev().map(pick).find(|(v, _)| open(*v))
+        };
+        let fallback = if head { edges.first() } else { edges.last() };
+        match (found, fallback) {
+            (Some((Vertex::Node(i), loc)), _) => {
+                let id = &self.graph.nodes[i].id;
+                let help = if head {
+                    format!("feed it the pipeline's items: `input -> {id}`")
+                } else {
+                    format!("collect its items: `{id} -> output`")
+                };
+                (loc, Some(help))
+            }
+            (_, Some(e)) => (pick(e).1, None),
+            (_, None) => (self.graph.loc.clone(), None),
         }
     }
 
@@ -357,9 +397,13 @@ impl<L: Clone> Validator<L> {
             if let Some(&pos) = on_path.get(&pred) {
                 let mut cycle: Vec<usize> = path[pos..].to_vec();
                 cycle.reverse();
-                // `cycle` runs forward; start it at the node declared first, then close it.
-                let earliest = (0..cycle.len()).min_by_key(|&i| cycle[i]).unwrap_or(0);
-                cycle.rotate_left(earliest);
+                // Start at the first-declared node on it: the edge closing the cycle is then usually
+                // the back edge the user added last, which is where the error points.
+                let first_declared = (0..cycle.len())
+                    .min_by_key(|&p| cycle[p])
+                    .expect("non-empty");
+                cycle.rotate_left(first_declared);
+                // `cycle` runs forward: pred ... current; close it.
                 let first = cycle[0];
                 cycle.push(first);
                 let closing = edges
@@ -527,6 +571,7 @@ mod tests {
     fn duplicates_and_reserved_names() {
         let g = graph(&["a", "a", "input"], &["input->a", "a->output"]);
         let errs = g.validate().unwrap_err();
+        // In the order of the declarations: the second `a`, then `input`.
         assert_eq!(errs[0].to_string(), "node `a` is declared twice");
         assert_eq!(errs[0].related[0].0, "decl a");
         assert_eq!(
@@ -579,6 +624,28 @@ mod tests {
         let msgs: Vec<_> = errs.iter().map(|e| e.0.as_str()).collect();
         assert!(msgs.contains(&"no edge leaves `input`: connect `input -> <node>`"));
         assert!(msgs.contains(&"no edge reaches an output: connect `<node> -> output`"));
+        // Each points where the missing edge belongs, not at the whole graph.
+        let g = graph(&["a", "b", "c"], &["a->b", "b->c"])
+            .validate()
+            .unwrap_err();
+        assert_eq!(g[0].loc, "from a");
+        assert_eq!(
+            g[0].help.as_deref(),
+            Some("feed it the pipeline's items: `input -> a`")
+        );
+        assert_eq!(g[1].loc, "to c");
+        assert_eq!(
+            g[1].help.as_deref(),
+            Some("collect its items: `c -> output`")
+        );
+        let errs = errors(&["a", "b"], &["input->a", "a->b"]);
+        assert_eq!(
+            errs,
+            vec![(
+                "no edge reaches an output: connect `<node> -> output`".to_string(),
+                "to b".to_string()
+            )]
+        );
         let errs = errors(&["a"], &["input->a", "a->input", "a->output", "output->a"]);
         assert_eq!(
             errs[0].0,

@@ -39,6 +39,11 @@ use crate::error::Result;
 /// Words.process("a b c".to_string(), &mut out).unwrap();
 /// assert_eq!(out, ["a", "b", "c"]);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a pipeline node",
+    label = "this must implement `pipeline::Node`",
+    note = "a node is a value whose type implements `Node`: a built-in such as `Map::new(|x: i64| x + 1)` or `Calculator::add(1)`, or your own type with `impl Node for ...`"
+)]
 pub trait Node {
     /// The item type this node accepts.
     type Input;

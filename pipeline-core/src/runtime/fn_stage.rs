@@ -114,6 +114,21 @@ where
 /// value without naming the node's type.
 pub struct Marker<T>(PhantomData<fn(T)>);
 
+impl<T> Marker<T> {
+    /// The marker of `T`, usually left for inference to fill in: generated code makes one per
+    /// pipeline output, so every edge into that output is checked against the same item type.
+    #[inline(always)]
+    pub fn new() -> Self {
+        Marker(PhantomData)
+    }
+}
+
+impl<T> Default for Marker<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<T> Clone for Marker<T> {
     fn clone(&self) -> Self {
         *self
@@ -134,6 +149,21 @@ impl<T> Copy for Marker<T> {}
 /// ```
 #[inline(always)]
 pub fn output_marker<N: Node>(_node: &N) -> Marker<N::Output> {
+    Marker(PhantomData)
+}
+
+/// The marker of `node`'s input type.
+///
+/// Generated code takes it from each node value before the nodes move into their stages, so every
+/// edge into the node is type-checked against a known type, in one place, at the edge's arrow.
+///
+/// ```
+/// use pipeline_core::runtime::{input_marker, Marker};
+/// use pipeline_core::prelude::*;
+/// let _: Marker<String> = input_marker(&Map::new(|s: String| s.len()));
+/// ```
+#[inline(always)]
+pub fn input_marker<N: Node>(_node: &N) -> Marker<N::Input> {
     Marker(PhantomData)
 }
 

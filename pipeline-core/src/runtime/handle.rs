@@ -13,6 +13,8 @@ use std::collections::VecDeque;
 /// joined, and the pipeline cannot run again.
 ///
 /// ```
+/// // (Uses the `pipeline` facade, which pipeline-core cannot depend on; the same code runs in
+/// // tests/static_runtime.rs.)
 /// use pipeline::prelude::*;
 /// let mut p = pipeline! {
 ///     double = Map::new(|x: i64| x * 2);

@@ -13,7 +13,7 @@ mod stage;
 mod worker;
 
 pub use channel::{stage_channel, BatchSender, Message, StageReceiver};
-pub use fn_stage::{emitter, marker_of, output_marker, FnStage, Lifecycle, Marker};
+pub use fn_stage::{emitter, input_marker, marker_of, output_marker, FnStage, Lifecycle, Marker};
 pub use handle::Handle;
 pub use outputs::Outputs;
 pub use pipeline::Pipeline;

@@ -42,6 +42,8 @@ struct Running<O> {
 /// through the graph, outputs back. The first error stops the pipeline for good.
 ///
 /// ```
+/// // (Uses the `pipeline` facade, which pipeline-core cannot depend on; the same code runs in
+/// // tests/static_runtime.rs.)
 /// use pipeline::prelude::*;
 /// let mut p = pipeline! {
 ///     add = Calculator::add(1_i64);

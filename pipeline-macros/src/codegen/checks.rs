@@ -1,10 +1,24 @@
 //! Type checks that read like the graph: one identity trait per edge and per fan-out, with a
 //! `#[diagnostic::on_unimplemented]` message naming the nodes, called at the arrow's span.
+//!
+//! Four details make the message show, once, at the arrow (each has a compile-fail test):
+//! - an edge check takes the item *and* a marker of the target's type (a node's input type, or an
+//!   output's shared marker) as one tuple, with the trait's `Self` one of the two. A where-clause
+//!   on `()` with one identity impl would *guide inference* (rustc fills the target type in from
+//!   the source) and report a generic "mismatched types" at the next call, spanning the whole
+//!   macro;
+//! - the checked item is bound by a `let` before it is used: in argument position rustc would solve
+//!   the check backwards from the expected argument type;
+//! - the fan-out impl is `#[diagnostic::do_not_recommend]`, so rustc reports our trait (with our
+//!   message) rather than the nested `T: Clone` it requires;
+//! - every token of a check call is *located* at the arrow ([`located_at`]): rustc points a failed
+//!   bound at the argument that carries the type, and generated argument tokens would otherwise
+//!   span the whole macro.
 
 use super::Codegen;
 use pipeline_core::graph::{ResolvedEdge, Vertex};
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use quote::quote;
 
 impl Codegen<'_> {
     pub(super) fn checks(&self) -> TokenStream {
@@ -28,40 +42,37 @@ impl Codegen<'_> {
         let from = graph.vertex_name(edge.from);
         let to = graph.vertex_name(edge.to);
         let fan_in = graph.in_edges(edge.to).count() > 1;
+        let arrow = edge.kind.arrow();
+        // The trait's `Self` is the source type. `Self` unknown means "ambiguous, wait"; `Self`
+        // known with one impl fills in an unknown target (a `PassThrough::new()`, an output), and
+        // two known sides are checked.
+        let (source, target) = ("{Self}", "{B}");
         let message = match (edge.from, edge.to) {
             (Vertex::Input, _) => format!(
-                "type mismatch at `input -> {to}`: the pipeline's input items are `{{A}}` but `{to}` accepts `{{B}}`"
+                "type mismatch at `input {arrow} {to}`: the pipeline's input items are `{source}` but `{to}` accepts `{target}`"
             ),
             (_, Vertex::Output(_)) => format!(
-                "type mismatch at `{from} -> {to}`: `{from}` emits `{{A}}` but output `{to}` carries `{{B}}`"
+                "type mismatch at `{from} {arrow} {to}`: `{from}` emits `{source}` but output `{to}` carries `{target}`"
             ),
             _ if fan_in => format!(
-                "type mismatch at `{from} -> {to}`: `{from}` emits `{{A}}` but `{to}` accepts `{{B}}` (every stream merged into `{to}` must carry `{{B}}`)"
+                "type mismatch at `{from} {arrow} {to}`: `{from}` emits `{source}` but `{to}` accepts `{target}` (every stream merged into `{to}` must carry `{target}`)"
             ),
             _ => format!(
-                "type mismatch at `{from} -> {to}`: `{from}` emits `{{A}}` but `{to}` accepts `{{B}}`"
+                "type mismatch at `{from} {arrow} {to}`: `{from}` emits `{source}` but `{to}` accepts `{target}`"
             ),
         };
         let label = format!("`{from}` to `{to}`");
         let trait_name = self.names.edge_trait(e);
-        let fn_name = self.names.edge_fn(e);
         quote! {
             #[diagnostic::on_unimplemented(message = #message, label = #label)]
-            trait #trait_name<A, B> {
-                fn cast(item: A) -> B;
+            trait #trait_name<B>: ::core::marker::Sized {
+                fn cast(pair: (Self, ::pipeline::runtime::Marker<B>)) -> B;
             }
-            impl<T> #trait_name<T, T> for () {
+            impl<T> #trait_name<T> for T {
                 #[inline(always)]
-                fn cast(item: T) -> T {
-                    item
+                fn cast(pair: (T, ::pipeline::runtime::Marker<T>)) -> T {
+                    pair.0
                 }
-            }
-            #[inline(always)]
-            fn #fn_name<A, B>(item: A) -> B
-            where
-                (): #trait_name<A, B>,
-            {
-                <() as #trait_name<A, B>>::cast(item)
             }
         }
     }
@@ -88,6 +99,7 @@ impl Codegen<'_> {
             trait #trait_name<T> {
                 fn copy(item: &T) -> T;
             }
+            #[diagnostic::do_not_recommend]
             impl<T: ::core::clone::Clone> #trait_name<T> for () {
                 #[inline(always)]
                 fn copy(item: &T) -> T {
@@ -104,11 +116,47 @@ impl Codegen<'_> {
         }
     }
 
-    /// `value` sent along edge `e`, type-checked at the arrow.
+    /// `value` sent along edge `e`, type-checked at the arrow against the target's input type, or
+    /// for an output against the output's marker (whose type the first edge into it decides).
     pub(super) fn cast(&self, e: usize, value: TokenStream) -> TokenStream {
-        let span = self.lowered.graph.graph.edges[self.lowered.graph.edges[e].decl].loc;
-        let f = self.names.edge_fn(e);
-        quote_spanned!(span=> #f(#value))
+        let edge = self.lowered.graph.edges[e];
+        let span = self.lowered.graph.graph.edges[edge.decl].loc;
+        let t = self.names.edge_trait(e);
+        let target = match edge.to {
+            Vertex::Node(n) => {
+                let marker = self.names.input_marker(n);
+                quote!(#marker)
+            }
+            Vertex::Output(o) => {
+                let marker = self.names.output_item_marker(o);
+                quote!(#marker)
+            }
+            Vertex::Input => unreachable!("validation rejects edges into input"),
+        };
+        // Bound to a `let` without a type: in argument position rustc would take the expected
+        // argument type as a hint, solve the check backwards through the identity impl, and report
+        // a generic "mismatched types" instead of our message.
+        let checked = self.names.checked();
+        // One tuple argument, built by a `let` (no expected type): both types are fixed by the same
+        // coercion, before rustc tries the check, so it cannot fill one side in from the other and
+        // miss the mismatch.
+        let pair = self.names.pair();
+        let call = located_at(quote!(<_ as #t<_>>::cast(#pair)), span);
+        quote!({
+            let #pair = (#value, #target);
+            let #checked = #call;
+            #checked
+        })
+    }
+
+    /// `tokens`, a use of node `node` as a `Node`, placed at the node's expression with one
+    /// hygiene. Every use of a node then has the same span, so when the expression is not a node
+    /// rustc reports `X: Node` once (it drops repeats of an error at the same span) instead of
+    /// once per generated call, and at the expression instead of the whole macro.
+    pub(super) fn node_use(&self, node: usize, tokens: TokenStream) -> TokenStream {
+        use syn::spanned::Spanned;
+        let at = Span::mixed_site().located_at(self.node_expr(node).span());
+        respan(tokens, at)
     }
 
     /// A copy of `value` for one more target of a fan-out, checked at the second edge's arrow.
@@ -123,6 +171,43 @@ impl Codegen<'_> {
             Vertex::Node(i) => Some(i),
             _ => None,
         });
-        quote_spanned!(span=> #f(&#value))
+        located_at(quote!(#f(&#value)), span)
     }
+}
+
+/// `tokens` with every token moved to `span`'s location but keeping its own hygiene, so generated
+/// names still resolve as generated names while rustc reports errors about them at `span`.
+pub(super) fn located_at(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            TokenTree::Group(group) => {
+                let mut moved = Group::new(group.delimiter(), located_at(group.stream(), span));
+                moved.set_span(group.span().located_at(span));
+                TokenTree::Group(moved)
+            }
+            mut other => {
+                other.set_span(other.span().located_at(span));
+                other
+            }
+        })
+        .collect()
+}
+
+/// `tokens` with every token's span replaced by `span` (location and hygiene).
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            TokenTree::Group(group) => {
+                let mut moved = Group::new(group.delimiter(), respan(group.stream(), span));
+                moved.set_span(span);
+                TokenTree::Group(moved)
+            }
+            mut other => {
+                other.set_span(span);
+                other
+            }
+        })
+        .collect()
 }

@@ -42,7 +42,7 @@ pub(crate) struct Codegen<'a> {
 }
 
 impl Codegen<'_> {
-    fn node_expr(&self, node: usize) -> &syn::Expr {
+    pub(super) fn node_expr(&self, node: usize) -> &syn::Expr {
         match &self.def.statements[self.lowered.node_statement[node]] {
             Statement::Node(decl) => &decl.expr,
             Statement::Chain(_) => unreachable!("node_statement points at declarations"),
@@ -57,8 +57,22 @@ impl Codegen<'_> {
 
         let node_values = (0..graph.graph.nodes.len()).map(|i| {
             let var = self.names.node_value(i);
+            let marker = self.names.input_marker(i);
             let expr = self.node_expr(i);
-            quote_spanned!(expr.span()=> let mut #var = #expr;)
+            // The marker is the first use of the value as a `Node`: an expression that is not a
+            // node fails here, underlined at the expression itself.
+            let take_marker = self.node_use(
+                i,
+                quote!(let #marker = ::pipeline::runtime::input_marker(&#var);),
+            );
+            quote_spanned! {expr.span()=>
+                let mut #var = #expr;
+                #take_marker
+            }
+        });
+        let output_markers = (0..graph.outputs.len()).map(|o| {
+            let marker = self.names.output_item_marker(o);
+            quote!(let #marker = ::pipeline::runtime::Marker::new();)
         });
         let description = self.description();
 
@@ -104,6 +118,7 @@ impl Codegen<'_> {
             #checks
             #output_types
             #(#node_values)*
+            #(#output_markers)*
             let __pipeline_description = #description;
             #(#channels)*
             #(#exits)*
@@ -137,8 +152,7 @@ impl Codegen<'_> {
             let id = &node.id;
             let var = self.names.node_value(i);
             let stage = plan.stage_of[i];
-            let expr = self.node_expr(i);
-            let type_name = quote_spanned!(expr.span()=> ::pipeline::Node::type_name(&#var));
+            let type_name = self.node_use(i, quote!(::pipeline::Node::type_name(&#var)));
             quote! {
                 ::pipeline::graph::NodeInfo {
                     id: ::std::string::String::from(#id),

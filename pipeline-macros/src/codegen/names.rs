@@ -26,6 +26,14 @@ impl Names {
     pub fn emitted(&self, node: usize) -> Ident {
         ident(format!("__v{node}"))
     }
+    /// The input-type marker of a node, taken before the node moves into its stage.
+    pub fn input_marker(&self, node: usize) -> Ident {
+        ident(format!("__im{node}"))
+    }
+    /// The item-type marker of output `index`, shared by every edge into it.
+    pub fn output_item_marker(&self, index: usize) -> Ident {
+        ident(format!("__om{index}"))
+    }
     /// The sender of a `=>` edge.
     pub fn exit(&self, edge: usize) -> Ident {
         ident(format!("__x{edge}"))
@@ -36,10 +44,7 @@ impl Names {
     pub fn stage_rx(&self, stage: usize) -> Ident {
         ident(format!("__rx{stage}"))
     }
-    /// The identity-cast function that type-checks an edge.
-    pub fn edge_fn(&self, edge: usize) -> Ident {
-        ident(format!("__edge{edge}"))
-    }
+    /// The identity-cast trait that type-checks an edge.
     pub fn edge_trait(&self, edge: usize) -> Ident {
         ident(format!("__Edge{edge}"))
     }
@@ -55,6 +60,22 @@ impl Names {
             Some(n) => format!("__Fan{n}"),
             None => "__FanInput".into(),
         })
+    }
+    /// An item and its target's type marker, about to be checked.
+    pub fn pair(&self) -> Ident {
+        ident("__pair".into())
+    }
+    /// An item after its edge's type check.
+    pub fn checked(&self) -> Ident {
+        ident("__checked".into())
+    }
+    /// An item about to enter a node.
+    pub fn item(&self) -> Ident {
+        ident("__item".into())
+    }
+    /// A node's emitter, bound before the call that uses it.
+    pub fn emit(&self) -> Ident {
+        ident("__emit".into())
     }
     pub fn input(&self) -> Ident {
         ident("__input".into())

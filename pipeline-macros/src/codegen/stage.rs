@@ -36,7 +36,10 @@ impl Codegen<'_> {
         let pattern = quote!((#(#refs,)* #(#exit_vars,)*));
         let markers = nodes.iter().map(|&i| {
             let (m, n) = (self.names.marker(i), self.names.node_ref(i));
-            quote!(let #m = ::pipeline::runtime::output_marker(&*#n);)
+            self.node_use(
+                i,
+                quote!(let #m = ::pipeline::runtime::output_marker(&*#n);),
+            )
         });
         let markers = quote!(#(#markers)*);
         let (state, input, out) = (self.names.state(), self.names.input(), self.names.out());
@@ -49,24 +52,26 @@ impl Codegen<'_> {
             let node = self.names.node_ref(n);
             let id = self.lowered.graph.id(n);
             let emitter = self.emitter(n);
-            quote! {
-                ::pipeline::Node::finish(#node, &mut #emitter)
-                    .map_err(|e| e.in_node(#id))?;
-            }
+            let emit = self.names.emit();
+            let call = self.node_use(n, quote!(::pipeline::Node::finish(#node, &mut #emit)));
+            quote! {{
+                let mut #emit = #emitter;
+                #call.map_err(|e| e.in_node(#id))?;
+            }}
         });
         let lifecycle = self.lifecycle(nodes, &exit_vars);
 
         quote! {
             ::pipeline::runtime::FnStage::new(
                 #state_value,
-                |#state, #input, #out| {
+                move |#state, #input, #out| {
                     #[allow(unused_variables)]
                     let #pattern = #state;
                     #markers
                     #entry
                     ::core::result::Result::Ok(())
                 },
-                |#state, items, #out| {
+                move |#state, items, #out| {
                     #[allow(unused_variables)]
                     let #pattern = #state;
                     #markers
@@ -75,7 +80,7 @@ impl Codegen<'_> {
                     }
                     ::core::result::Result::Ok(())
                 },
-                |#state, #out| {
+                move |#state, #out| {
                     #[allow(unused_variables)]
                     let #pattern = #state;
                     #markers
@@ -83,7 +88,7 @@ impl Codegen<'_> {
                     #(::pipeline::runtime::BatchSender::finish(#exit_vars)?;)*
                     ::core::result::Result::Ok(())
                 },
-                |#state, op| {
+                move |#state, op| {
                     #[allow(unused_variables)]
                     let #pattern = #state;
                     #lifecycle
@@ -97,10 +102,16 @@ impl Codegen<'_> {
         let n = self.names.node_ref(node);
         let id = self.lowered.graph.id(node);
         let emitter = self.emitter(node);
-        quote! {
-            ::pipeline::Node::process(#n, #value, &mut #emitter)
-                .map_err(|e| e.in_node(#id))?;
-        }
+        let (item, emit) = (self.names.item(), self.names.emit());
+        let call = self.node_use(
+            node,
+            quote!(::pipeline::Node::process(#n, #item, &mut #emit)),
+        );
+        quote! {{
+            let #item = #value;
+            let mut #emit = #emitter;
+            #call.map_err(|e| e.in_node(#id))?;
+        }}
     }
 
     /// The emitter of `node`: a closure delivering each item along every out-edge.
@@ -160,13 +171,18 @@ impl Codegen<'_> {
             let (var, id) = (node(n), id(n));
             let undo = nodes[..pos].iter().rev().map(|&m| {
                 let var = node(m);
-                quote!(let _ = ::pipeline::Node::cleanup(#var);)
+                let call = self.node_use(m, quote!(::pipeline::Node::cleanup(#var)));
+                quote!(let _ = #call;)
             });
-            quote! {
-                if let ::core::result::Result::Err(e) = ::pipeline::Node::initialize(
+            let call = self.node_use(
+                n,
+                quote!(::pipeline::Node::initialize(
                     #var,
                     &::pipeline::NodeContext::new(#id, &::pipeline::Value::Null),
-                ) {
+                )),
+            );
+            quote! {
+                if let ::core::result::Result::Err(e) = #call {
                     #(#undo)*
                     return ::core::result::Result::Err(
                         e.in_node(#id).with_kind(::pipeline::ErrorKind::Initialize),
@@ -176,8 +192,9 @@ impl Codegen<'_> {
         });
         let cleanup = nodes.iter().map(|&n| {
             let (var, id) = (node(n), id(n));
+            let call = self.node_use(n, quote!(::pipeline::Node::cleanup(#var)));
             quote! {
-                if let ::core::result::Result::Err(e) = ::pipeline::Node::cleanup(#var) {
+                if let ::core::result::Result::Err(e) = #call {
                     if first.is_ok() {
                         first = ::core::result::Result::Err(
                             e.in_node(#id).with_kind(::pipeline::ErrorKind::Cleanup),

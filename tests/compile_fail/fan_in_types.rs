@@ -1,0 +1,12 @@
+use pipeline::prelude::*;
+
+fn main() {
+    let mut p = pipeline! {
+        numbers = PassThrough::<i64>::new();
+        words = Map::new(|x: i64| x.to_string());
+        join = Merge::<i64>::new();
+        input -> numbers -> join -> output;
+        input -> words -> join;
+    };
+    let _ = p.run(vec![1_i64]);
+}

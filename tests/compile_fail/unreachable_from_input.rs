@@ -1,0 +1,10 @@
+use pipeline::prelude::*;
+
+fn main() {
+    let _p = pipeline! {
+        a = PassThrough::<i64>::new();
+        orphan = PassThrough::<i64>::new();
+        input -> a -> output;
+        orphan -> a;
+    };
+}
