@@ -8,8 +8,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-/// Runs a step of a stage, turning a panic into an error naming the stage.
-
 /// What every worker thread of one pipeline shares: the first error, and a way to wake the caller.
 #[derive(Debug)]
 pub(crate) struct Shared {
