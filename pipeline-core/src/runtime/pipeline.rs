@@ -58,6 +58,8 @@ pub struct Pipeline<H: Stage, C = Vec<<H as Stage>::Output>> {
     state: State<H::Output>,
     workers: usize,
     description: Description,
+    /// Reused across runs: the fused path hands stage 0 its items in chunks.
+    chunk: Vec<H::Input>,
     _collect: PhantomData<fn() -> C>,
 }
 
@@ -73,6 +75,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             workers: workers.len(),
             state: State::Ready(workers),
             description,
+            chunk: Vec::new(),
             _collect: PhantomData,
         }
     }
@@ -100,7 +103,8 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         // Fully fused: stage 0 pushes chunks straight into the result.
         self.ensure_started()?;
         let outcome = (|| -> Result<()> {
-            let mut chunk = Vec::with_capacity(collected.capacity().clamp(1, CHUNK));
+            let mut chunk = std::mem::take(&mut self.chunk);
+            chunk.clear();
             for item in items {
                 chunk.push(item);
                 if chunk.len() == CHUNK {
@@ -108,6 +112,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
                 }
             }
             self.head.push_batch(&mut chunk, &mut collected)?;
+            self.chunk = chunk;
             self.head.finish(&mut collected)
         })();
         outcome.map_err(|err| self.stop(err))?;
