@@ -5,7 +5,7 @@ use super::stage::{DynStage, Tagged};
 use super::stats::NodeStats;
 use crate::error::Result;
 use crate::graph::Description;
-use crate::runtime::Pipeline;
+use crate::runtime::{Handle, Pipeline};
 use crate::value::Value;
 use std::sync::Arc;
 
@@ -59,6 +59,11 @@ impl DynamicPipeline {
         F: FnMut(Tagged) -> Result<()>,
     {
         self.inner.run_with(items, sink)
+    }
+
+    /// Starts a stream fed item by item (see [`Handle`]); dropping it unfinished cancels the stream.
+    pub fn start(&mut self) -> Result<Handle<'_, DynStage, Vec<Tagged>>> {
+        self.inner.start()
     }
 
     /// Output names (the ids of the leaf nodes, or explicit `output.<name>`s), by output index.

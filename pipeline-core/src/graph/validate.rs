@@ -347,7 +347,10 @@ impl<L: Clone> Validator<L> {
             if let Some(&pos) = on_path.get(&pred) {
                 let mut cycle: Vec<usize> = path[pos..].to_vec();
                 cycle.reverse();
-                // `cycle` runs forward: pred ... current; close it.
+                // `cycle` runs forward: pred ... current. Start it at the node declared first, so the
+                // message is stable, then close it.
+                let earliest = (0..cycle.len()).min_by_key(|&k| cycle[k]).unwrap_or(0);
+                cycle.rotate_left(earliest);
                 let first = cycle[0];
                 cycle.push(first);
                 let closing = edges
@@ -505,9 +508,10 @@ mod tests {
     fn duplicates_and_reserved_names() {
         let g = graph(&["a", "a", "input"], &["input->a", "a->output"]);
         let errs = g.validate().unwrap_err();
-        assert_eq!(errs[0].to_string(), "`input` is reserved for the pipeline's endpoint and cannot name a node");
-        assert_eq!(errs[1].to_string(), "node `a` is declared twice");
-        assert_eq!(errs[1].related[0].0, "decl a");
+        // In declaration order: the second `a`, then `input`.
+        assert_eq!(errs[0].to_string(), "node `a` is declared twice");
+        assert_eq!(errs[0].related[0].0, "decl a");
+        assert_eq!(errs[1].to_string(), "`input` is reserved for the pipeline's endpoint and cannot name a node");
     }
 
     #[test]
