@@ -195,7 +195,7 @@ fn stream(
         }
         let item: Value = serde_json::from_str(&line).map_err(|err| CliError::InputLine {
             line: number,
-            message: format!("not valid JSON: {err}"),
+            message: format!("column {}: not valid JSON: {}", err.column(), json_message(&err)),
         })?;
         handle.push(item)?;
         read += 1;
@@ -213,6 +213,12 @@ fn stream(
         writer.write(item)?;
     }
     Ok(read)
+}
+
+/// serde_json's message without its own ` at line 1 column n` suffix.
+fn json_message(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    text.split(" at line ").next().unwrap_or(&text).to_string()
 }
 
 fn print_stats(pipeline: &DynamicPipeline, read: u64, written: u64, elapsed: Duration) {

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// assert!(caps.gpu.unwrap().required);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(description = "A node's hardware requirements.")]
 pub struct Capabilities {
     /// A GPU of some kind and size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
