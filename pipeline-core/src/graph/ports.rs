@@ -20,6 +20,10 @@ use std::fmt;
     derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)
 )]
 #[cfg_attr(feature = "manifest", serde(rename_all = "lowercase"))]
+#[cfg_attr(
+    feature = "manifest",
+    schemars(description = "An item type: any, null, bool, int, float, number (int or float), string, bytes, list, map.")
+)]
 pub enum PortType {
     /// Anything: untyped nodes.
     #[default]

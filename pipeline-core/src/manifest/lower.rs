@@ -160,7 +160,11 @@ pub fn lower(mut parsed: ParsedManifest, registry: &Registry) -> Result<LoweredM
     let explicit_output = connections
         .iter()
         .any(|c| matches!(endpoint(&c.to), Endpoint::Output(_)));
+    let mut seen = HashSet::new();
     for (i, spec) in specs.iter().enumerate() {
+        if !seen.insert(spec.id.as_str()) {
+            continue; // a duplicate id: reported once by the validator, without echoes on its edges
+        }
         let node = Endpoint::node(spec.id.clone());
         let loc = map.locate(&format!("/nodes/{i}"));
         if !explicit_input && !connections.iter().any(|c| c.to == spec.id) {
