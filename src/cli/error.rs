@@ -18,10 +18,12 @@ pub enum CliError {
         source: std::io::Error,
     },
     /// An input line is not JSON.
-    #[error("input line {line}: {message}")]
+    #[error("input line {line}, column {column}: {message}")]
     InputLine {
         /// 1-based line number.
         line: usize,
+        /// 1-based column.
+        column: usize,
         /// The parser's message.
         message: String,
     },

@@ -195,7 +195,8 @@ fn stream(
         }
         let item: Value = serde_json::from_str(&line).map_err(|err| CliError::InputLine {
             line: number,
-            message: format!("column {}: not valid JSON: {}", err.column(), json_message(&err)),
+            column: err.column(),
+            message: format!("not valid JSON: {}", json_message(&err)),
         })?;
         handle.push(item)?;
         read += 1;
