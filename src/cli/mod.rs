@@ -47,6 +47,7 @@ pub fn registry() -> pipeline::dynamic::Registry {
 /// Parses the arguments, runs the subcommand, reports any error on stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    report::install_handler();
     let outcome = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),

@@ -70,6 +70,16 @@ impl Diagnostic for ProblemReport {
     }
 }
 
+/// Makes reports readable by scripts when stderr is not a terminal: one message per line, unwrapped.
+pub fn install_handler() {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        let _ = miette::set_hook(Box::new(|_| {
+            Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+        }));
+    }
+}
+
 /// Prints every problem of `err` (errors and warnings).
 pub fn manifest_problems(err: &ManifestError) {
     for problem in &err.problems {
