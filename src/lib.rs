@@ -17,7 +17,9 @@
 //! ```
 #![doc = include_str!("../docs/grammar.md")]
 
-pub use pipeline_core::{builtins, dynamic, error, graph, manifest, node, placement, runtime, value};
+pub use pipeline_core::{
+    builtins, dynamic, error, graph, manifest, node, placement, runtime, value,
+};
 pub use pipeline_core::{EmitFn, Emitter, Error, ErrorKind, Node, NodeContext, Result, Value};
 pub use pipeline_macros::pipeline;
 

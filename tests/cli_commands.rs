@@ -26,14 +26,20 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn run_reads_and_writes_json_lines() {
-    let out = pipeline(&["run", &example("simple.json")], "1\n\n\"2.5\"\n{\"k\": 1}\n");
+    let out = pipeline(
+        &["run", &example("simple.json")],
+        "1\n\n\"2.5\"\n{\"k\": 1}\n",
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "2\n3.5\n{\"k\":1}\n");
 }
 
 #[test]
 fn run_tags_outputs_and_reports_stats() {
-    let out = pipeline(&["run", &example("branches.json"), "--tag", "--stats"], "1\n2\n");
+    let out = pipeline(
+        &["run", &example("branches.json"), "--tag", "--stats"],
+        "1\n2\n",
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
@@ -41,7 +47,12 @@ fn run_tags_outputs_and_reports_stats() {
     );
     let stats = text(&out.stderr);
     assert!(stats.contains("items in"), "{stats}");
-    assert!(stats.lines().any(|l| l.starts_with("add") && l.split_whitespace().nth(1) == Some("2")), "{stats}");
+    assert!(
+        stats
+            .lines()
+            .any(|l| l.starts_with("add") && l.split_whitespace().nth(1) == Some("2")),
+        "{stats}"
+    );
 }
 
 #[test]
@@ -49,9 +60,20 @@ fn run_uses_input_and_output_files() {
     let dir = std::env::temp_dir().join(format!("pipeline-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (input, output) = (dir.join("in.jsonl"), dir.join("out.jsonl"));
-    std::fs::write(&input, (0..3000).map(|i| format!("{i}\n")).collect::<String>()).unwrap();
+    std::fs::write(
+        &input,
+        (0..3000).map(|i| format!("{i}\n")).collect::<String>(),
+    )
+    .unwrap();
     let out = pipeline(
-        &["run", &example("staged.json"), "--input", input.to_str().unwrap(), "--output", output.to_str().unwrap()],
+        &[
+            "run",
+            &example("staged.json"),
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+        ],
         "",
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -66,14 +88,24 @@ fn a_bad_input_line_names_its_number() {
     let out = pipeline(&["run", &example("simple.json")], "1\n2\n{oops\n4\n");
     assert!(!out.status.success());
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("input line 3, column 2: not valid JSON"), "{stderr}");
+    assert!(
+        stderr.contains("input line 3, column 2: not valid JSON"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn a_node_error_names_the_node() {
-    let out = pipeline(&["run", &example("simple.json")], &format!("{}\n", i64::MAX));
+    let out = pipeline(
+        &["run", &example("simple.json")],
+        &format!("{}\n", i64::MAX),
+    );
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("node `calc_1`"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("node `calc_1`"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -82,8 +114,14 @@ fn run_fails_before_any_item_when_a_required_gpu_is_missing() {
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("node `infer`: cannot run here: gpu: needs a cuda GPU"), "{stderr}");
-    assert!(stderr.contains("gpu_required.json:5:21 at /nodes/0/capabilities"), "{stderr}");
+    assert!(
+        stderr.contains("node `infer`: cannot run here: gpu: needs a cuda GPU"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("gpu_required.json:5:21 at /nodes/0/capabilities"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -115,12 +153,21 @@ fn validate_accepts_examples_and_rejects_with_a_snippet() {
     let out = pipeline(&["validate", &example("diamond.json")], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("valid: pipeline `diamond`, 4 nodes"));
-    let out = pipeline(&["validate", &example("invalid/unknown_node_type.json")], "");
+    let out = pipeline(
+        &["validate", &example("invalid/unknown_node_type.json")],
+        "",
+    );
     assert!(!out.status.success());
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("node `calc_1`: unknown node type `CalculaterNode`"), "{stderr}");
+    assert!(
+        stderr.contains("node `calc_1`: unknown node type `CalculaterNode`"),
+        "{stderr}"
+    );
     assert!(stderr.contains("unknown_node_type.json:5:34"), "{stderr}");
-    assert!(stderr.contains(r#"{"id": "calc_1", "node_type": "CalculaterNode"}"#), "snippet: {stderr}");
+    assert!(
+        stderr.contains(r#"{"id": "calc_1", "node_type": "CalculaterNode"}"#),
+        "snippet: {stderr}"
+    );
 }
 
 #[test]
@@ -145,8 +192,14 @@ fn graph_prints_mermaid_and_dot() {
 fn nodes_lists_types_params_and_ports() {
     let out = pipeline(&["nodes"], "");
     let listing = text(&out.stdout);
-    assert!(listing.contains("Calculator (also CalculatorNode): any -> any"), "{listing}");
-    assert!(listing.contains("operation: add | subtract | multiply | divide"), "{listing}");
+    assert!(
+        listing.contains("Calculator (also CalculatorNode): any -> any"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("operation: add | subtract | multiply | divide"),
+        "{listing}"
+    );
     assert!(listing.contains("Sum: int -> int"), "{listing}");
 }
 
@@ -155,8 +208,14 @@ fn plan_places_nodes_and_fails_on_unsatisfiable_ones() {
     let out = pipeline(&["plan", &example("capabilities.json")], "");
     assert!(out.status.success());
     let plan = text(&out.stdout);
-    assert!(plan.contains("infer: local (cpu fallback: gpu: needs a cuda GPU with 4 GB"), "{plan}");
-    assert!(plan.contains("stage 0 (caller's thread, entered at input): decode, infer, count"), "{plan}");
+    assert!(
+        plan.contains("infer: local (cpu fallback: gpu: needs a cuda GPU with 4 GB"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("stage 0 (caller's thread, entered at input): decode, infer, count"),
+        "{plan}"
+    );
     let out = pipeline(&["plan", &example("invalid/gpu_required.json")], "");
     assert!(!out.status.success());
     assert!(text(&out.stdout).contains("infer: UNSATISFIABLE"));
@@ -165,6 +224,10 @@ fn plan_places_nodes_and_fails_on_unsatisfiable_ones() {
 #[test]
 fn schema_prints_the_committed_schema() {
     let out = pipeline(&["schema"], "");
-    let committed = std::fs::read_to_string(format!("{}/schema/manifest.v1.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let committed = std::fs::read_to_string(format!(
+        "{}/schema/manifest.v1.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     assert_eq!(text(&out.stdout), committed);
 }

@@ -22,7 +22,10 @@ fn json(text: &str) -> Value {
 
 #[test]
 fn simple_manifest_and_macro_pipeline_agree() {
-    let inputs: Vec<Value> = (0..1000).map(Value::Int).chain([r#""7""#, r#""2.5""#, r#""x""#, "null", "[1]"].map(json)).collect();
+    let inputs: Vec<Value> = (0..1000)
+        .map(Value::Int)
+        .chain([r#""7""#, r#""2.5""#, r#""x""#, "null", "[1]"].map(json))
+        .collect();
     let mut from_manifest = example("simple.json");
     let mut from_macro = pipeline! {
         pass_0 = PassThrough::new();
@@ -58,21 +61,33 @@ fn staged_manifest_and_threaded_macro_pipeline_agree() {
 #[test]
 fn complex_manifest_adds_five() {
     let mut p = example("complex.json");
-    assert_eq!(values(&mut p, [Value::Int(1), json("\"1.5\"")]), [Value::Int(6), Value::Float(6.5)]);
+    assert_eq!(
+        values(&mut p, [Value::Int(1), json("\"1.5\"")]),
+        [Value::Int(6), Value::Float(6.5)]
+    );
 }
 
 #[test]
 fn echo_counts_items_per_node() {
     let mut p = example("echo.json");
     let out = values(&mut p, [Value::Int(5), json("\"a\"")]);
-    assert_eq!(out[0], json(r#"{"input": 5, "counter": 1, "node": "Echo"}"#));
-    assert_eq!(out[1], json(r#"{"input": "a", "counter": 2, "node": "Echo"}"#));
+    assert_eq!(
+        out[0],
+        json(r#"{"input": 5, "counter": 1, "node": "Echo"}"#)
+    );
+    assert_eq!(
+        out[1],
+        json(r#"{"input": "a", "counter": 2, "node": "Echo"}"#)
+    );
 }
 
 #[test]
 fn diamond_fans_out_and_in_across_threads() {
     let mut p = example("diamond.json");
-    let mut out: Vec<i64> = values(&mut p, (1..=3).map(Value::Int)).iter().map(|v| v.as_int().unwrap()).collect();
+    let mut out: Vec<i64> = values(&mut p, (1..=3).map(Value::Int))
+        .iter()
+        .map(|v| v.as_int().unwrap())
+        .collect();
     out.sort();
     assert_eq!(out, [2, 4, 6, 11, 12, 13]);
 }
@@ -81,8 +96,19 @@ fn diamond_fans_out_and_in_across_threads() {
 fn several_outputs_are_tagged_by_leaf_id() {
     let mut p = example("branches.json");
     let out = p.run((0..3).map(Value::Int)).unwrap();
-    let named: Vec<(&str, Value)> = out.iter().map(|t| (p.output_name(t.output), t.value.clone())).collect();
-    assert_eq!(named, [("items", Value::Int(1)), ("items", Value::Int(2)), ("items", Value::Int(3)), ("count", Value::Int(3))]);
+    let named: Vec<(&str, Value)> = out
+        .iter()
+        .map(|t| (p.output_name(t.output), t.value.clone()))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("items", Value::Int(1)),
+            ("items", Value::Int(2)),
+            ("items", Value::Int(3)),
+            ("count", Value::Int(3))
+        ]
+    );
 }
 
 #[test]
@@ -99,7 +125,9 @@ fn division_by_zero_names_the_node() {
 #[test]
 fn a_typed_node_registers_in_one_line() {
     let mut registry = Registry::with_builtins();
-    registry.register("Square", |_: pipeline::dynamic::NoParams| Map::new(|x: i64| x * x));
+    registry.register("Square", |_: pipeline::dynamic::NoParams| {
+        Map::new(|x: i64| x * x)
+    });
     let text = r#"{"version": "v1", "metadata": {"name": "sq"},
         "nodes": [{"id": "sq", "node_type": "Square"}, {"id": "sum", "node_type": "Sum"}],
         "connections": [{"from": "sq", "to": "sum"}]}"#;
@@ -107,5 +135,8 @@ fn a_typed_node_registers_in_one_line() {
     let mut p = build(lowered, BuildOptions::default());
     assert_eq!(values(&mut p, (1..=3).map(Value::Int)), [Value::Int(14)]);
     let err = p.run([json("\"x\"")]).unwrap_err();
-    assert_eq!(err.to_string(), "node `sq`: expected int, got string `\"x\"`");
+    assert_eq!(
+        err.to_string(),
+        "node `sq`: expected int, got string `\"x\"`"
+    );
 }

@@ -22,7 +22,8 @@ fn every_valid_example_fits_the_schema_model() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "json") {
             let text = std::fs::read_to_string(&path).unwrap();
-            let manifest: Manifest = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let manifest: Manifest =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert!(!manifest.nodes.is_empty(), "{}", path.display());
             checked += 1;
         }
@@ -37,5 +38,8 @@ fn schema_requires_the_seed_fields() {
     for field in ["version", "metadata", "nodes", "connections"] {
         assert!(required.iter().any(|r| r == field), "{field}");
     }
-    assert_eq!(schema["$defs"]["NodeSpec"]["properties"]["id"]["pattern"], "^[a-zA-Z0-9_-]+$");
+    assert_eq!(
+        schema["$defs"]["NodeSpec"]["properties"]["id"]["pattern"],
+        "^[a-zA-Z0-9_-]+$"
+    );
 }

@@ -21,8 +21,10 @@ impl Parse for PipelineDef {
 
 impl Parse for Statement {
     fn parse(input: ParseStream) -> syn::Result<Self> {
-        let is_declaration =
-            input.peek(Ident) && input.peek2(Token![=]) && !input.peek2(Token![=>]) && !input.peek2(Token![==]);
+        let is_declaration = input.peek(Ident)
+            && input.peek2(Token![=])
+            && !input.peek2(Token![=>])
+            && !input.peek2(Token![==]);
         if is_declaration {
             let name: Ident = input.parse()?;
             input.parse::<Token![=]>()?;
@@ -48,9 +50,9 @@ impl Parse for Statement {
         }
         if links.is_empty() {
             let hint = match &first {
-                EndpointRef::Node(name) => format!(
-                    "expected `=` to declare node `{name}`, or `->` / `=>` to connect it"
-                ),
+                EndpointRef::Node(name) => {
+                    format!("expected `=` to declare node `{name}`, or `->` / `=>` to connect it")
+                }
                 _ => "expected `->` (fused) or `=>` (stage boundary)".to_string(),
             };
             return Err(input.error(hint));
@@ -65,7 +67,11 @@ fn expect_semicolon(input: ParseStream, context: &str) -> syn::Result<()> {
         input.parse::<Token![;]>()?;
         return Ok(());
     }
-    let what = if input.is_empty() { "end of input" } else { "this" };
+    let what = if input.is_empty() {
+        "end of input"
+    } else {
+        "this"
+    };
     Err(input.error(format!(
         "expected `;` {context}, found {what} (arrows are `->` and `=>`)"
     )))
@@ -117,7 +123,9 @@ mod tests {
         })
         .unwrap();
         assert_eq!(def.statements.len(), 3);
-        let Statement::Chain(chain) = &def.statements[0] else { panic!("chain first") };
+        let Statement::Chain(chain) = &def.statements[0] else {
+            panic!("chain first")
+        };
         assert_eq!(chain.links.len(), 3);
         assert!(matches!(chain.links[1].0, Arrow::Stage(_)));
         assert!(matches!(&chain.links[2].1, EndpointRef::Output(_, Some(n)) if n == "evens"));
@@ -138,7 +146,10 @@ mod tests {
             msg(quote! { input -> a > output; }),
             "expected `;` to end the chain, found this (arrows are `->` and `=>`)"
         );
-        assert_eq!(msg(quote! { a = ; }), "expected a node expression after `a =`");
+        assert_eq!(
+            msg(quote! { a = ; }),
+            "expected a node expression after `a =`"
+        );
         assert!(msg(quote! {}).starts_with("empty pipeline"));
     }
 }

@@ -15,9 +15,15 @@ pub fn run(_args: NodesArgs) -> Result<ExitCode, CliError> {
         } else {
             format!(" (also {})", node_type.aliases.join(", "))
         };
-        println!("{}{aliases}: {} -> {}", node_type.name, node_type.accepts, node_type.emits);
+        println!(
+            "{}{aliases}: {} -> {}",
+            node_type.name, node_type.accepts, node_type.emits
+        );
         for param in &node_type.params {
-            let default = param.default.as_ref().map_or(String::new(), |d| format!(", default {d}"));
+            let default = param
+                .default
+                .as_ref()
+                .map_or(String::new(), |d| format!(", default {d}"));
             let required = if param.required { ", required" } else { "" };
             println!("    {}: {}{required}{default}", param.name, param.kind);
         }

@@ -24,8 +24,15 @@ pub fn run(args: PlanArgs) -> Result<ExitCode, CliError> {
             StageEntry::Input => "input".to_string(),
             StageEntry::Node(i) => lowered.graph.id(i).to_string(),
         };
-        let thread = if k == 0 { "caller's thread" } else { "own thread" };
-        println!("stage {k} ({thread}, entered at {entry}): {}", ids.join(", "));
+        let thread = if k == 0 {
+            "caller's thread"
+        } else {
+            "own thread"
+        };
+        println!(
+            "stage {k} ({thread}, entered at {entry}): {}",
+            ids.join(", ")
+        );
     }
     Ok(if plan.unsatisfiable().next().is_some() {
         ExitCode::FAILURE

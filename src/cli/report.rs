@@ -17,7 +17,11 @@ struct ProblemReport {
 impl ProblemReport {
     fn new(file: &str, text: &str, problem: &Problem) -> Self {
         let loc = &problem.location;
-        let pointer = if loc.pointer.is_empty() { "/" } else { &loc.pointer };
+        let pointer = if loc.pointer.is_empty() {
+            "/"
+        } else {
+            &loc.pointer
+        };
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             Some(format!("at {pointer}")),
             (loc.offset, loc.len),
@@ -29,7 +33,12 @@ impl ProblemReport {
                 .map(|(l, note)| LabeledSpan::new_with_span(Some(note.clone()), (l.offset, l.len))),
         );
         ProblemReport {
-            message: format!("{} ({file}:{}:{} at {pointer})", problem.message(), loc.line, loc.column),
+            message: format!(
+                "{} ({file}:{}:{} at {pointer})",
+                problem.message(),
+                loc.line,
+                loc.column
+            ),
             severity: problem.severity,
             help: problem.help.clone(),
             labels,
@@ -60,7 +69,9 @@ impl Diagnostic for ProblemReport {
         })
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
         Some(&self.source)
@@ -83,14 +94,20 @@ pub fn install_handler() {
 /// Prints every problem of `err` (errors and warnings).
 pub fn manifest_problems(err: &ManifestError) {
     for problem in &err.problems {
-        eprintln!("{:?}", miette::Report::new(ProblemReport::new(&err.file, &err.text, problem)));
+        eprintln!(
+            "{:?}",
+            miette::Report::new(ProblemReport::new(&err.file, &err.text, problem))
+        );
     }
 }
 
 /// Prints warnings of a manifest that loaded.
 pub fn warnings(file: &str, text: &str, problems: &[Problem]) {
     for problem in problems {
-        eprintln!("{:?}", miette::Report::new(ProblemReport::new(file, text, problem)));
+        eprintln!(
+            "{:?}",
+            miette::Report::new(ProblemReport::new(file, text, problem))
+        );
     }
 }
 

@@ -64,9 +64,11 @@ fn spawn_reader(input: Box<dyn BufRead + Send>) -> Receiver<Line> {
 fn open_input(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, CliError> {
     Ok(match path {
         None => Box::new(BufReader::new(io::stdin())),
-        Some(path) => Box::new(BufReader::new(File::open(path).map_err(|source| CliError::Io {
-            path: path.to_path_buf(),
-            source,
+        Some(path) => Box::new(BufReader::new(File::open(path).map_err(|source| {
+            CliError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
         })?)),
     })
 }
@@ -74,9 +76,11 @@ fn open_input(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, CliError> 
 fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>, CliError> {
     Ok(match path {
         None => Box::new(BufWriter::new(io::stdout())),
-        Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|source| CliError::Io {
-            path: path.to_path_buf(),
-            source,
+        Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|source| {
+            CliError::Io {
+                path: path.to_path_buf(),
+                source,
+            }
         })?)),
     })
 }
@@ -139,12 +143,18 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         out: open_output(args.output.as_deref())?,
         tag: args.tag,
         outputs: &outputs,
-        path: args.output.clone().unwrap_or_else(|| PathBuf::from("<stdout>")),
+        path: args
+            .output
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("<stdout>")),
         written: 0,
     };
     let progress = io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new_spinner();
-        bar.set_style(ProgressStyle::with_template("{spinner} {pos} items in, {msg} out, {per_sec}").expect("valid template"));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {pos} items in, {msg} out, {per_sec}")
+                .expect("valid template"),
+        );
         bar
     });
     let started = Instant::now();
@@ -223,11 +233,22 @@ fn json_message(err: &serde_json::Error) -> String {
 }
 
 fn print_stats(pipeline: &DynamicPipeline, read: u64, written: u64, elapsed: Duration) {
-    eprintln!("{:<20} {:>12} {:>12} {:>12}", "node", "items in", "items out", "time");
+    eprintln!(
+        "{:<20} {:>12} {:>12} {:>12}",
+        "node", "items in", "items out", "time"
+    );
     if let Some(stats) = pipeline.stats() {
         for (id, s) in stats {
-            eprintln!("{id:<20} {:>12} {:>12} {:>12.3?}", s.items_in(), s.items_out(), s.time());
+            eprintln!(
+                "{id:<20} {:>12} {:>12} {:>12.3?}",
+                s.items_in(),
+                s.items_out(),
+                s.time()
+            );
         }
     }
-    eprintln!("{:<20} {read:>12} {written:>12} {elapsed:>12.3?}", "(total)");
+    eprintln!(
+        "{:<20} {read:>12} {written:>12} {elapsed:>12.3?}",
+        "(total)"
+    );
 }

@@ -54,7 +54,9 @@ impl std::str::FromStr for Operation {
         Operation::ALL
             .into_iter()
             .find(|op| op.name() == s)
-            .ok_or_else(|| format!("unknown operation `{s}`: expected add, subtract, multiply or divide"))
+            .ok_or_else(|| {
+                format!("unknown operation `{s}`: expected add, subtract, multiply or divide")
+            })
     }
 }
 

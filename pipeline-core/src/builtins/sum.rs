@@ -20,7 +20,9 @@ pub struct Sum<T> {
 impl<T: Default> Sum<T> {
     /// A sum starting at `T::default()` (zero).
     pub fn new() -> Self {
-        Sum { total: T::default() }
+        Sum {
+            total: T::default(),
+        }
     }
 }
 

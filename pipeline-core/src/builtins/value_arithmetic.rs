@@ -20,10 +20,12 @@ impl Number {
             Value::Float(f) => Some(Number::Float(*f)),
             Value::Str(s) => {
                 let s = s.trim();
-                s.parse::<i64>()
-                    .map(Number::Int)
-                    .ok()
-                    .or_else(|| s.parse::<f64>().ok().filter(|f| f.is_finite()).map(Number::Float))
+                s.parse::<i64>().map(Number::Int).ok().or_else(|| {
+                    s.parse::<f64>()
+                        .ok()
+                        .filter(|f| f.is_finite())
+                        .map(Number::Float)
+                })
             }
             _ => None,
         }
@@ -90,13 +92,34 @@ mod tests {
     #[test]
     fn seed_semantics() {
         use Operation::*;
-        assert_eq!(calc(Add, Value::Int(1), Value::Int(41)).unwrap(), Value::Int(42));
-        assert_eq!(calc(Divide, Value::Int(2), Value::Int(7)).unwrap(), Value::Float(3.5));
-        assert_eq!(calc(Divide, Value::Int(2), Value::Int(8)).unwrap(), Value::Int(4));
-        assert_eq!(calc(Add, Value::Float(0.5), Value::Float(1.5)).unwrap(), Value::Int(2));
-        assert_eq!(calc(Multiply, Value::Int(2), Value::from(" 3 ")).unwrap(), Value::Int(6));
-        assert_eq!(calc(Subtract, Value::Int(1), Value::Null).unwrap(), Value::Null);
-        assert_eq!(calc(Add, Value::Int(1), Value::Bool(true)).unwrap(), Value::Bool(true));
+        assert_eq!(
+            calc(Add, Value::Int(1), Value::Int(41)).unwrap(),
+            Value::Int(42)
+        );
+        assert_eq!(
+            calc(Divide, Value::Int(2), Value::Int(7)).unwrap(),
+            Value::Float(3.5)
+        );
+        assert_eq!(
+            calc(Divide, Value::Int(2), Value::Int(8)).unwrap(),
+            Value::Int(4)
+        );
+        assert_eq!(
+            calc(Add, Value::Float(0.5), Value::Float(1.5)).unwrap(),
+            Value::Int(2)
+        );
+        assert_eq!(
+            calc(Multiply, Value::Int(2), Value::from(" 3 ")).unwrap(),
+            Value::Int(6)
+        );
+        assert_eq!(
+            calc(Subtract, Value::Int(1), Value::Null).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            calc(Add, Value::Int(1), Value::Bool(true)).unwrap(),
+            Value::Bool(true)
+        );
         let err = calc(Divide, Value::Int(0), Value::Int(1)).unwrap_err();
         assert_eq!(err.message(), "division by zero");
         assert!(calc(Add, Value::Int(1), Value::Int(i64::MAX)).is_err());

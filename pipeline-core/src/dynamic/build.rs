@@ -62,7 +62,9 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
     let mut entry0 = Vec::new();
     let mut routes: Vec<Vec<Route>> = nodes.iter().map(|_| Vec::new()).collect();
     for edge in &graph.edges {
-        let from_stage = plan.stage_of_vertex(edge.from).expect("edges leave input or nodes");
+        let from_stage = plan
+            .stage_of_vertex(edge.from)
+            .expect("edges leave input or nodes");
         let route = route_of_edge(from_stage, edge.to, edge.kind);
         match edge.from {
             Vertex::Input => entry0.push(route),
@@ -90,7 +92,12 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
             StageEntry::Input => std::mem::take(&mut entry0),
             StageEntry::Node(i) => vec![Route::Node(local(i))],
         };
-        stages.push(DynStage::new(stage_nodes, entry, std::mem::take(&mut senders[k]), stats.clone()));
+        stages.push(DynStage::new(
+            stage_nodes,
+            entry,
+            std::mem::take(&mut senders[k]),
+            stats.clone(),
+        ));
     }
 
     let description = Description {
@@ -129,5 +136,10 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
         })
         .collect();
     let ids = graph.graph.nodes.iter().map(|n| n.id.clone()).collect();
-    DynamicPipeline::new(Pipeline::new(head, workers, description), graph.outputs.clone(), ids, stats)
+    DynamicPipeline::new(
+        Pipeline::new(head, workers, description),
+        graph.outputs.clone(),
+        ids,
+        stats,
+    )
 }

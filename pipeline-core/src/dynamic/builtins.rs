@@ -1,7 +1,9 @@
 //! The built-in node types of dynamic graphs: the typed built-ins over `Value`, plus the seed's names.
 
 use super::registry::Registry;
-use crate::builtins::{Batch, Calculator, Count, Echo, Merge, Operation, PassThrough, Sum, Unbatch};
+use crate::builtins::{
+    Batch, Calculator, Count, Echo, Merge, Operation, PassThrough, Sum, Unbatch,
+};
 use crate::value::Value;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -69,7 +71,10 @@ pub fn register_builtins(registry: &mut Registry) {
         .register("PassThrough", |_: NoParams| PassThrough::<Value>::new())
         .alias("PassThroughNode", "PassThrough")
         .register("Calculator", |p: CalculatorParams| {
-            Calculator::new(p.operation.into(), Value::from(&serde_json::Value::Number(p.operand)))
+            Calculator::new(
+                p.operation.into(),
+                Value::from(&serde_json::Value::Number(p.operand)),
+            )
         })
         .alias("CalculatorNode", "Calculator")
         .register("Echo", |_: NoParams| Echo::new())
@@ -92,10 +97,22 @@ mod tests {
         let calc = registry.get("CalculatorNode").unwrap();
         let err = calc.build(&json!({"operation": "modulo"})).err().unwrap();
         assert_eq!(err.param.as_deref(), Some("operation"));
-        assert!(err.message.contains("expected one of `add`, `subtract`, `multiply`, `divide`"), "{err}");
+        assert!(
+            err.message
+                .contains("expected one of `add`, `subtract`, `multiply`, `divide`"),
+            "{err}"
+        );
         let err = calc.build(&json!({"operand": "five"})).err().unwrap();
-        assert_eq!(err.to_string(), "param `operand`: invalid type: string \"five\", expected a JSON number");
-        let err = registry.get("Batch").unwrap().build(&json!({})).err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "param `operand`: invalid type: string \"five\", expected a JSON number"
+        );
+        let err = registry
+            .get("Batch")
+            .unwrap()
+            .build(&json!({}))
+            .err()
+            .unwrap();
         assert_eq!(err.to_string(), "missing field `size`");
     }
 
@@ -107,7 +124,17 @@ mod tests {
         assert_eq!(registry.get("Batch").unwrap().emits, PortType::List);
         assert_eq!(registry.get("Unbatch").unwrap().accepts, PortType::List);
         let calc = registry.get("Calculator").unwrap();
-        let names: Vec<_> = calc.params.iter().map(|p| (p.name.as_str(), p.kind.as_str())).collect();
-        assert_eq!(names, [("operand", "number"), ("operation", "add | subtract | multiply | divide")]);
+        let names: Vec<_> = calc
+            .params
+            .iter()
+            .map(|p| (p.name.as_str(), p.kind.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("operand", "number"),
+                ("operation", "add | subtract | multiply | divide")
+            ]
+        );
     }
 }

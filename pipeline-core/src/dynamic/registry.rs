@@ -32,7 +32,8 @@ pub struct ParamInfo {
     pub required: bool,
 }
 
-type Factory = Arc<dyn Fn(&serde_json::Value) -> Result<Box<dyn DynNode>, ParamError> + Send + Sync>;
+type Factory =
+    Arc<dyn Fn(&serde_json::Value) -> Result<Box<dyn DynNode>, ParamError> + Send + Sync>;
 
 /// A registered node type.
 #[derive(Clone)]
@@ -125,7 +126,14 @@ impl Registry {
     }
 
     /// Registers a node type that is dynamic by nature (its factory returns a [`DynNode`]).
-    pub fn register_dyn<F>(&mut self, name: &str, accepts: PortType, emits: PortType, params: Vec<ParamInfo>, factory: F) -> &mut Self
+    pub fn register_dyn<F>(
+        &mut self,
+        name: &str,
+        accepts: PortType,
+        emits: PortType,
+        params: Vec<ParamInfo>,
+        factory: F,
+    ) -> &mut Self
     where
         F: Fn(&serde_json::Value) -> Result<Box<dyn DynNode>, ParamError> + Send + Sync + 'static,
     {
@@ -171,7 +179,10 @@ impl Registry {
 
     /// Every name a type can be asked for by, aliases included.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.types.keys().chain(self.aliases.keys()).map(String::as_str)
+        self.types
+            .keys()
+            .chain(self.aliases.keys())
+            .map(String::as_str)
     }
 }
 
@@ -221,7 +232,11 @@ fn describe_type(root: &serde_json::Value, prop: &serde_json::Value) -> String {
     let consts: Vec<String> = resolved
         .get("enum")
         .and_then(|e| e.as_array())
-        .map(|e| e.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .map(|e| {
+            e.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
         .or_else(|| {
             resolved.get("oneOf").and_then(|o| o.as_array()).map(|o| {
                 o.iter()
@@ -235,7 +250,11 @@ fn describe_type(root: &serde_json::Value, prop: &serde_json::Value) -> String {
     }
     match resolved.get("type") {
         Some(serde_json::Value::String(t)) => t.clone(),
-        Some(serde_json::Value::Array(ts)) => ts.iter().filter_map(|t| t.as_str()).collect::<Vec<_>>().join(" | "),
+        Some(serde_json::Value::Array(ts)) => ts
+            .iter()
+            .filter_map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(" | "),
         _ => "any".to_string(),
     }
 }

@@ -79,7 +79,12 @@ impl DynStage {
     }
 
     /// Sends each value to every route (a clone per extra route: `Value` clones share payloads).
-    fn fan_out(&mut self, routes_of: Option<usize>, values: &mut Vec<Value>, out: &mut Vec<Tagged>) -> Result<()> {
+    fn fan_out(
+        &mut self,
+        routes_of: Option<usize>,
+        values: &mut Vec<Value>,
+        out: &mut Vec<Tagged>,
+    ) -> Result<()> {
         let count = match routes_of {
             Some(k) => self.nodes[k].routes.len(),
             None => self.entry.len(),

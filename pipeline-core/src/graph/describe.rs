@@ -67,7 +67,13 @@ impl Description {
             }
             let _ = writeln!(s, "    subgraph stage_{stage} [\"stage {stage}\"]");
             for n in members {
-                let _ = writeln!(s, "        {}[\"{}: {}\"]", mermaid_id(&n.id), n.id, n.type_name);
+                let _ = writeln!(
+                    s,
+                    "        {}[\"{}: {}\"]",
+                    mermaid_id(&n.id),
+                    n.id,
+                    n.type_name
+                );
             }
             s.push_str("    end\n");
         }
@@ -91,15 +97,23 @@ impl Description {
 
     /// A Graphviz digraph, one cluster per stage; `=>` edges are bold.
     pub fn to_dot(&self) -> String {
-        let mut s = String::from("digraph pipeline {\n    rankdir=LR;\n    \"input\" [shape=oval];\n");
+        let mut s =
+            String::from("digraph pipeline {\n    rankdir=LR;\n    \"input\" [shape=oval];\n");
         for stage in 0..self.stage_count() {
             let members: Vec<_> = self.nodes.iter().filter(|n| n.stage == stage).collect();
             if members.is_empty() {
                 continue;
             }
-            let _ = writeln!(s, "    subgraph cluster_{stage} {{\n        label=\"stage {stage}\";");
+            let _ = writeln!(
+                s,
+                "    subgraph cluster_{stage} {{\n        label=\"stage {stage}\";"
+            );
             for n in members {
-                let _ = writeln!(s, "        \"{}\" [shape=box, label=\"{}\\n{}\"];", n.id, n.id, n.type_name);
+                let _ = writeln!(
+                    s,
+                    "        \"{}\" [shape=box, label=\"{}\\n{}\"];",
+                    n.id, n.id, n.type_name
+                );
             }
             s.push_str("    }\n");
         }

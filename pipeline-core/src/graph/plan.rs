@@ -95,12 +95,11 @@ impl<L: Clone> ValidGraph<L> {
 
         // Entry points of every group, in topological order of the nodes.
         let mut entries: Vec<(usize, Vec<StageEntry>)> = Vec::new();
-        let mut group_entries = |root: usize, entry: StageEntry| {
-            match entries.iter_mut().find(|(r, _)| *r == root) {
+        let mut group_entries =
+            |root: usize, entry: StageEntry| match entries.iter_mut().find(|(r, _)| *r == root) {
                 Some((_, list)) => list.push(entry),
                 None => entries.push((root, vec![entry])),
-            }
-        };
+            };
         group_entries(root_of_input, StageEntry::Input);
         for &i in &self.topo {
             let staged_in = self
@@ -201,7 +200,11 @@ mod tests {
     fn a_fused_chain_is_one_stage() {
         let p = plan(
             &["a", "b"],
-            &[("input", "a", Fused), ("a", "b", Fused), ("b", "output", Fused)],
+            &[
+                ("input", "a", Fused),
+                ("a", "b", Fused),
+                ("b", "output", Fused),
+            ],
         )
         .unwrap();
         assert!(p.is_fused());
@@ -259,6 +262,10 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].contains("is entered at `input` and `d`"), "{}", errs[0]);
+        assert!(
+            errs[0].contains("is entered at `input` and `d`"),
+            "{}",
+            errs[0]
+        );
     }
 }

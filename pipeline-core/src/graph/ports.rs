@@ -22,7 +22,9 @@ use std::fmt;
 #[cfg_attr(feature = "manifest", serde(rename_all = "lowercase"))]
 #[cfg_attr(
     feature = "manifest",
-    schemars(description = "An item type: any, null, bool, int, float, number (int or float), string, bytes, list, map.")
+    schemars(
+        description = "An item type: any, null, bool, int, float, number (int or float), string, bytes, list, map."
+    )
 )]
 pub enum PortType {
     /// Anything: untyped nodes.

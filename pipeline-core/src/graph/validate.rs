@@ -152,19 +152,39 @@ impl<L: Clone> Validator<L> {
         for i in 0..self.graph.nodes.len() {
             let node = self.graph.nodes[i].clone();
             if node.id == INPUT || node.id == OUTPUT {
-                self.fail(GraphErrorKind::ReservedName { id: node.id.clone() }, node.loc.clone());
+                self.fail(
+                    GraphErrorKind::ReservedName {
+                        id: node.id.clone(),
+                    },
+                    node.loc.clone(),
+                );
             } else if !is_valid_id(&node.id) {
-                self.fail(GraphErrorKind::InvalidId { id: node.id.clone() }, node.loc.clone());
+                self.fail(
+                    GraphErrorKind::InvalidId {
+                        id: node.id.clone(),
+                    },
+                    node.loc.clone(),
+                );
             }
             if node.parallelism == 0 {
-                self.fail(GraphErrorKind::ZeroParallelism { id: node.id.clone() }, node.loc.clone());
+                self.fail(
+                    GraphErrorKind::ZeroParallelism {
+                        id: node.id.clone(),
+                    },
+                    node.loc.clone(),
+                );
             }
             match self.index.get(&node.id) {
                 Some(&first) => {
                     let first_loc = self.graph.nodes[first].loc.clone();
-                    self.fail(GraphErrorKind::DuplicateNode { id: node.id.clone() }, node.loc)
-                        .related
-                        .push((first_loc, "first declared here".into()));
+                    self.fail(
+                        GraphErrorKind::DuplicateNode {
+                            id: node.id.clone(),
+                        },
+                        node.loc,
+                    )
+                    .related
+                    .push((first_loc, "first declared here".into()));
                 }
                 None => {
                     self.index.insert(node.id.clone(), i);
@@ -179,7 +199,9 @@ impl<L: Clone> Validator<L> {
         }
         let suggestion = suggest(id, self.graph.nodes.iter().map(|n| n.id.as_str()));
         let help = suggestion.is_none().then(|| {
-            format!("declare it first: `{id} = <node expression>;` (or a manifest node with this id)")
+            format!(
+                "declare it first: `{id} = <node expression>;` (or a manifest node with this id)"
+            )
         });
         let err = self.fail(
             GraphErrorKind::UnknownNode {
@@ -209,7 +231,10 @@ impl<L: Clone> Validator<L> {
             let from = match &edge.from {
                 Endpoint::Input => Some(Vertex::Input),
                 Endpoint::Output(name) => {
-                    self.fail(GraphErrorKind::FromOutput { name: name.clone() }, edge.from_loc.clone());
+                    self.fail(
+                        GraphErrorKind::FromOutput { name: name.clone() },
+                        edge.from_loc.clone(),
+                    );
                     None
                 }
                 Endpoint::Node(id) => self.resolve_node(id, &edge.from_loc),
@@ -220,7 +245,10 @@ impl<L: Clone> Validator<L> {
                     None
                 }
                 Endpoint::Output(name) if edge.kind == EdgeKind::Stage => {
-                    self.fail(GraphErrorKind::StageIntoOutput { name: name.clone() }, edge.loc.clone());
+                    self.fail(
+                        GraphErrorKind::StageIntoOutput { name: name.clone() },
+                        edge.loc.clone(),
+                    );
                     None
                 }
                 Endpoint::Output(name) => Some(Vertex::Output(self.output_index(name))),
@@ -285,8 +313,10 @@ impl<L: Clone> Validator<L> {
             if !is_connected {
                 let node = &self.graph.nodes[i];
                 let (id, loc) = (node.id.clone(), node.loc.clone());
-                self.fail(GraphErrorKind::Unconnected { id: id.clone() }, loc).help =
-                    Some(format!("connect it, e.g. `input -> {id} -> output`, or remove it"));
+                self.fail(GraphErrorKind::Unconnected { id: id.clone() }, loc)
+                    .help = Some(format!(
+                    "connect it, e.g. `input -> {id} -> output`, or remove it"
+                ));
             }
         }
         let loc = self.graph.loc.clone();
@@ -299,6 +329,8 @@ impl<L: Clone> Validator<L> {
     }
 
     /// Kahn's algorithm, smallest declaration index first; on a cycle, names it.
+    // The error is built at most once per validation; boxing it would buy nothing.
+    #[allow(clippy::result_large_err)]
     fn topological_order(&self, edges: &[ResolvedEdge]) -> Result<Vec<usize>, GraphError<L>> {
         let n = self.graph.nodes.len();
         let mut indegree = vec![0usize; n];
@@ -329,7 +361,10 @@ impl<L: Clone> Validator<L> {
 
     /// Walks back along remaining edges from a node left on a cycle until a node repeats.
     fn name_cycle(&self, edges: &[ResolvedEdge], indegree: &[usize]) -> GraphError<L> {
-        let start = indegree.iter().position(|&d| d > 0).expect("a node is left on the cycle");
+        let start = indegree
+            .iter()
+            .position(|&d| d > 0)
+            .expect("a node is left on the cycle");
         let mut path = vec![start];
         let mut on_path = HashMap::from([(start, 0usize)]);
         let mut current = start;
@@ -356,10 +391,14 @@ impl<L: Clone> Validator<L> {
                 let closing = edges
                     .iter()
                     .find(|e| {
-                        e.from == Vertex::Node(cycle[cycle.len() - 2]) && e.to == Vertex::Node(first)
+                        e.from == Vertex::Node(cycle[cycle.len() - 2])
+                            && e.to == Vertex::Node(first)
                     })
                     .expect("closing edge exists");
-                let names = cycle.iter().map(|&i| self.graph.nodes[i].id.clone()).collect();
+                let names = cycle
+                    .iter()
+                    .map(|&i| self.graph.nodes[i].id.clone())
+                    .collect();
                 return GraphError::new(
                     GraphErrorKind::Cycle { path: names },
                     self.graph.edges[closing.decl].loc.clone(),
@@ -383,7 +422,11 @@ impl<L: Clone> Validator<L> {
             };
             while let Some(v) = stack.pop() {
                 for e in edges {
-                    let (here, there) = if forward { (e.from, e.to) } else { (e.to, e.from) };
+                    let (here, there) = if forward {
+                        (e.from, e.to)
+                    } else {
+                        (e.to, e.from)
+                    };
                     if here == v {
                         if let Vertex::Node(i) = there {
                             if !seen[i] {
@@ -402,11 +445,13 @@ impl<L: Clone> Validator<L> {
             let node = &self.graph.nodes[i];
             let (id, loc) = (node.id.clone(), node.loc.clone());
             if !from_input[i] {
-                self.fail(GraphErrorKind::Unreachable { id: id.clone() }, loc).help =
-                    Some(format!("connect `input` (or a node fed by it) to `{id}`"));
+                self.fail(GraphErrorKind::Unreachable { id: id.clone() }, loc)
+                    .help = Some(format!("connect `input` (or a node fed by it) to `{id}`"));
             } else if !to_output[i] {
-                self.fail(GraphErrorKind::DeadEnd { id: id.clone() }, loc).help =
-                    Some(format!("connect `{id}` to an output, e.g. `{id} -> output`"));
+                self.fail(GraphErrorKind::DeadEnd { id: id.clone() }, loc)
+                    .help = Some(format!(
+                    "connect `{id}` to an output, e.g. `{id} -> output`"
+                ));
             }
         }
     }
@@ -511,7 +556,10 @@ mod tests {
         // In declaration order: the second `a`, then `input`.
         assert_eq!(errs[0].to_string(), "node `a` is declared twice");
         assert_eq!(errs[0].related[0].0, "decl a");
-        assert_eq!(errs[1].to_string(), "`input` is reserved for the pipeline's endpoint and cannot name a node");
+        assert_eq!(
+            errs[1].to_string(),
+            "`input` is reserved for the pipeline's endpoint and cannot name a node"
+        );
     }
 
     #[test]
@@ -533,14 +581,23 @@ mod tests {
 
     #[test]
     fn unconnected_unreachable_and_dead_ends() {
-        let errs = errors(&["a", "b", "c", "d"], &["input->a", "a->output", "c->a", "a->d"]);
+        let errs = errors(
+            &["a", "b", "c", "d"],
+            &["input->a", "a->output", "c->a", "a->d"],
+        );
         assert_eq!(
             errs,
-            vec![("node `b` is declared but not connected".to_string(), "decl b".to_string())]
+            vec![(
+                "node `b` is declared but not connected".to_string(),
+                "decl b".to_string()
+            )]
         );
         let errs = errors(&["a", "c", "d"], &["input->a", "a->output", "c->a", "a->d"]);
         assert_eq!(errs[0].0, "node `c` is not reachable from `input`");
-        assert_eq!(errs[1].0, "node `d` does not lead to any output; its items would be lost");
+        assert_eq!(
+            errs[1].0,
+            "node `d` does not lead to any output; its items would be lost"
+        );
     }
 
     #[test]
@@ -550,7 +607,10 @@ mod tests {
         assert!(msgs.contains(&"no edge leaves `input`: connect `input -> <node>`"));
         assert!(msgs.contains(&"no edge reaches an output: connect `<node> -> output`"));
         let errs = errors(&["a"], &["input->a", "a->input", "a->output", "output->a"]);
-        assert_eq!(errs[0].0, "`input` is where items enter; no edge can point into it");
+        assert_eq!(
+            errs[0].0,
+            "`input` is where items enter; no edge can point into it"
+        );
         assert_eq!(errs[1].0, "`output` is an output; no edge can leave it");
         let errs = errors(&["a"], &["input->a", "a=>output"]);
         assert!(errs[0].0.starts_with("`=>` into output `output`"));
@@ -558,26 +618,38 @@ mod tests {
 
     #[test]
     fn incompatible_ports_fail_at_the_edge() {
-        let mut g = graph(&["batch", "sum"], &["input->batch", "batch->sum", "sum->output"]);
+        let mut g = graph(
+            &["batch", "sum"],
+            &["input->batch", "batch->sum", "sum->output"],
+        );
         g.nodes[0].emits = crate::graph::PortType::List;
         g.nodes[1].accepts = crate::graph::PortType::Int;
         let errs = g.validate().unwrap_err();
         assert_eq!(errs.len(), 1);
-        assert_eq!(errs[0].to_string(), "`batch` emits list but `sum` accepts int");
+        assert_eq!(
+            errs[0].to_string(),
+            "`batch` emits list but `sum` accepts int"
+        );
         assert_eq!(errs[0].loc, "edge batch->sum");
     }
 
     #[test]
     fn duplicate_edges_are_rejected() {
         let errs = errors(&["a"], &["input->a", "a->output", "a->output"]);
-        assert_eq!(errs[0].0, "edge `a` to `output` is declared twice (every item would be sent twice)");
+        assert_eq!(
+            errs[0].0,
+            "edge `a` to `output` is declared twice (every item would be sent twice)"
+        );
     }
 
     #[test]
     fn named_outputs_are_collected_in_order() {
-        let v = graph(&["a", "b"], &["input->a", "input->b", "b->output.odd", "a->output.even"])
-            .validate()
-            .unwrap();
+        let v = graph(
+            &["a", "b"],
+            &["input->a", "input->b", "b->output.odd", "a->output.even"],
+        )
+        .validate()
+        .unwrap();
         assert_eq!(v.outputs, vec!["odd", "even"]);
     }
 }

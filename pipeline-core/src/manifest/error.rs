@@ -114,7 +114,10 @@ impl Problem {
     }
 
     /// A shared-validator error, attributed to the node it names (or whose entry it points into).
-    pub(crate) fn from_graph(error: GraphError<Location>, node_at: impl Fn(&str) -> Option<String>) -> Problem {
+    pub(crate) fn from_graph(
+        error: GraphError<Location>,
+        node_at: impl Fn(&str) -> Option<String>,
+    ) -> Problem {
         let node = node_of(&error.kind).or_else(|| node_at(&error.loc.pointer));
         Problem {
             kind: ProblemKind::Graph(error.kind),
@@ -131,8 +134,13 @@ impl Problem {
 fn node_of(kind: &GraphErrorKind) -> Option<String> {
     use GraphErrorKind::*;
     match kind {
-        DuplicateNode { id } | ReservedName { id } | InvalidId { id } | Unconnected { id } | Unreachable { id }
-        | DeadEnd { id } | ZeroParallelism { id } => Some(id.clone()),
+        DuplicateNode { id }
+        | ReservedName { id }
+        | InvalidId { id }
+        | Unconnected { id }
+        | Unreachable { id }
+        | DeadEnd { id }
+        | ZeroParallelism { id } => Some(id.clone()),
         PortTypes { to, .. } => Some(to.clone()),
         Cycle { path } => path.first().cloned(),
         _ => None,
@@ -173,7 +181,9 @@ pub struct ManifestError {
 impl ManifestError {
     /// The problems that are errors.
     pub fn errors(&self) -> impl Iterator<Item = &Problem> {
-        self.problems.iter().filter(|p| p.severity == Severity::Error)
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
     }
 }
 

@@ -32,7 +32,11 @@ pub struct Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pointer = if self.pointer.is_empty() { "/" } else { &self.pointer };
+        let pointer = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
         write!(f, "{}:{} ({pointer})", self.line, self.column)
     }
 }
@@ -130,7 +134,10 @@ impl SourceMap {
     fn line_column(&self, offset: usize) -> (usize, usize) {
         let line = self.line_starts.partition_point(|&s| s <= offset);
         let start = self.line_starts[line - 1];
-        let column = self.text[start..offset.min(self.text.len())].chars().count() + 1;
+        let column = self.text[start..offset.min(self.text.len())]
+            .chars()
+            .count()
+            + 1;
         (line, column)
     }
 }
@@ -175,7 +182,8 @@ impl Scanner<'_> {
             }
             None => return,
         }
-        map.values.insert(pointer.clone(), (start, self.pos - start));
+        map.values
+            .insert(pointer.clone(), (start, self.pos - start));
     }
 
     /// Skips a string literal; returns its raw contents.
@@ -194,7 +202,8 @@ impl Scanner<'_> {
         let raw = String::from_utf8_lossy(&self.bytes[start..end.min(self.bytes.len())]);
         // Keys with escapes are rare in manifests; decode them properly when present.
         if raw.contains('\\') {
-            serde_json::from_str::<String>(&format!("\"{raw}\"")).unwrap_or_else(|_| raw.into_owned())
+            serde_json::from_str::<String>(&format!("\"{raw}\""))
+                .unwrap_or_else(|_| raw.into_owned())
         } else {
             raw.into_owned()
         }

@@ -11,7 +11,9 @@ use super::error::{ManifestError, Problem, ProblemKind};
 use super::location::Location;
 use super::parse::ParsedManifest;
 use crate::dynamic::{DynNode, Registry};
-use crate::graph::{validate::suggest, EdgeDecl, EdgeKind, Endpoint, Graph, Plan, ValidGraph, INPUT, OUTPUT};
+use crate::graph::{
+    validate::suggest, EdgeDecl, EdgeKind, Endpoint, Graph, Plan, ValidGraph, INPUT, OUTPUT,
+};
 use std::collections::HashSet;
 
 /// A manifest turned into a valid, planned graph with its nodes built.
@@ -53,12 +55,19 @@ fn param_pointer(path: &str) -> String {
 }
 
 /// Lowers, validates and plans `parsed`, building each node with `registry`.
-pub fn lower(mut parsed: ParsedManifest, registry: &Registry) -> Result<LoweredManifest, ManifestError> {
+pub fn lower(
+    mut parsed: ParsedManifest,
+    registry: &Registry,
+) -> Result<LoweredManifest, ManifestError> {
     let map = &parsed.map;
     let specs = &parsed.manifest.nodes;
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
-    let graph_pointer = if specs.is_empty() { "/nodes" } else { "/connections" };
+    let graph_pointer = if specs.is_empty() {
+        "/nodes"
+    } else {
+        "/connections"
+    };
     let mut graph = Graph::new(map.locate(graph_pointer));
     let mut built = Vec::new();
 
@@ -107,7 +116,10 @@ pub fn lower(mut parsed: ParsedManifest, registry: &Registry) -> Result<LoweredM
                 }
             }
         }
-        for (declared, actual, field) in [(spec.accepts, &mut accepts, "accepts"), (spec.emits, &mut emits, "emits")] {
+        for (declared, actual, field) in [
+            (spec.accepts, &mut accepts, "accepts"),
+            (spec.emits, &mut emits, "emits"),
+        ] {
             let Some(declared) = declared else { continue };
             if actual.accepts(declared) {
                 *actual = declared;
@@ -139,7 +151,11 @@ pub fn lower(mut parsed: ParsedManifest, registry: &Registry) -> Result<LoweredM
         decl.emits = emits;
     }
 
-    let staged: HashSet<&str> = specs.iter().filter(|s| s.stage).map(|s| s.id.as_str()).collect();
+    let staged: HashSet<&str> = specs
+        .iter()
+        .filter(|s| s.stage)
+        .map(|s| s.id.as_str())
+        .collect();
     let kind_into = |to: &Endpoint| match to {
         Endpoint::Node(id) if staged.contains(id.as_str()) => EdgeKind::Stage,
         _ => EdgeKind::Fused,
@@ -171,11 +187,20 @@ pub fn lower(mut parsed: ParsedManifest, registry: &Registry) -> Result<LoweredM
             graph.add_edge(Endpoint::Input, node.clone(), kind_into(&node), loc.clone());
         }
         if !explicit_output && !connections.iter().any(|c| c.from == spec.id) {
-            graph.add_edge(node, Endpoint::output(spec.id.clone()), EdgeKind::Fused, loc);
+            graph.add_edge(
+                node,
+                Endpoint::output(spec.id.clone()),
+                EdgeKind::Fused,
+                loc,
+            );
         }
     }
 
-    let node_at = |pointer: &str| parsed.node_at(pointer).or_else(|| connection_node(&parsed, pointer));
+    let node_at = |pointer: &str| {
+        parsed
+            .node_at(pointer)
+            .or_else(|| connection_node(&parsed, pointer))
+    };
     let validated = graph
         .validate()
         .and_then(|valid| valid.plan().map(|plan| (valid, plan)));
@@ -199,7 +224,12 @@ pub fn lower(mut parsed: ParsedManifest, registry: &Registry) -> Result<LoweredM
 
 /// For a pointer into a connection, the node it comes from.
 fn connection_node(parsed: &ParsedManifest, pointer: &str) -> Option<String> {
-    let index: usize = pointer.strip_prefix("/connections/")?.split('/').next()?.parse().ok()?;
+    let index: usize = pointer
+        .strip_prefix("/connections/")?
+        .split('/')
+        .next()?
+        .parse()
+        .ok()?;
     let connection = parsed.manifest.connections.get(index)?;
     let field = pointer.rsplit('/').next();
     Some(match field {
@@ -264,9 +294,12 @@ mod tests {
 
     #[test]
     fn param_errors_point_into_params() {
-        let err = load(r#"{"id": "c", "node_type": "CalculatorNode", "params": {"operation": "mod"}}"#, "")
-            .err()
-            .unwrap();
+        let err = load(
+            r#"{"id": "c", "node_type": "CalculatorNode", "params": {"operation": "mod"}}"#,
+            "",
+        )
+        .err()
+        .unwrap();
         let problem = err.errors().next().unwrap();
         assert_eq!(problem.location.pointer, "/nodes/0/params/operation");
         assert!(problem.message().starts_with("node `c`: invalid params for `CalculatorNode`: param `operation`: unknown variant `mod`"));
@@ -281,7 +314,10 @@ mod tests {
         .err()
         .unwrap();
         let problem = err.errors().next().unwrap();
-        assert_eq!(problem.message(), "`batch` emits list but `sum` accepts int");
+        assert_eq!(
+            problem.message(),
+            "`batch` emits list but `sum` accepts int"
+        );
         assert_eq!(problem.location.pointer, "/connections/0");
     }
 }

@@ -17,7 +17,10 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(m.nodes[0].id, "a");
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[schemars(title = "pipeline manifest v1", description = "A pipeline manifest (format version v1).")]
+#[schemars(
+    title = "pipeline manifest v1",
+    description = "A pipeline manifest (format version v1)."
+)]
 pub struct Manifest {
     /// Format version: `v1`.
     pub version: Version,

@@ -41,8 +41,17 @@ impl ParsedManifest {
 }
 
 fn node_at(raw: &serde_json::Value, pointer: &str) -> Option<String> {
-    let index: usize = pointer.strip_prefix("/nodes/")?.split('/').next()?.parse().ok()?;
-    raw.get("nodes")?.get(index)?.get("id")?.as_str().map(str::to_string)
+    let index: usize = pointer
+        .strip_prefix("/nodes/")?
+        .split('/')
+        .next()?
+        .parse()
+        .ok()?;
+    raw.get("nodes")?
+        .get(index)?
+        .get("id")?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// Parses a manifest. `file` names it in messages.
@@ -64,8 +73,16 @@ pub fn parse(file: &str, text: &str) -> Result<ParsedManifest, ManifestError> {
         Err(err) => {
             let location = SourceMap::index(text).at_line_column(err.line(), err.column());
             let message = err.to_string();
-            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-            return Err(fail(Problem::error(ProblemKind::Syntax(message), None, location)));
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_string();
+            return Err(fail(Problem::error(
+                ProblemKind::Syntax(message),
+                None,
+                location,
+            )));
         }
     };
     let map = SourceMap::index(text);
@@ -80,7 +97,9 @@ pub fn parse(file: &str, text: &str) -> Result<ParsedManifest, ManifestError> {
                 .then(|| "the manifest format version is `v1`".to_string())
                 .filter(|_| pointer == "/version");
             let location = map.locate(&pointer);
-            return Err(fail(Problem::error(ProblemKind::Schema(message), node, location).with_help(help)));
+            return Err(fail(
+                Problem::error(ProblemKind::Schema(message), node, location).with_help(help),
+            ));
         }
     };
     let warnings = unknown_fields(&raw, &map);
@@ -114,18 +133,19 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
 /// Warnings for fields of the top level and of nodes that this version does not know.
 fn unknown_fields(raw: &serde_json::Value, map: &SourceMap) -> Vec<Problem> {
     let mut warnings = Vec::new();
-    let mut check = |object: &serde_json::Value, known: &[&str], base: &str, node: Option<String>| {
-        for key in object.as_object().into_iter().flat_map(|o| o.keys()) {
-            if !known.contains(&key.as_str()) {
-                let pointer = format!("{base}/{}", escape_key(key));
-                warnings.push(Problem::warning(
-                    ProblemKind::UnknownField(key.clone()),
-                    node.clone(),
-                    map.locate_key(&pointer),
-                ));
+    let mut check =
+        |object: &serde_json::Value, known: &[&str], base: &str, node: Option<String>| {
+            for key in object.as_object().into_iter().flat_map(|o| o.keys()) {
+                if !known.contains(&key.as_str()) {
+                    let pointer = format!("{base}/{}", escape_key(key));
+                    warnings.push(Problem::warning(
+                        ProblemKind::UnknownField(key.clone()),
+                        node.clone(),
+                        map.locate_key(&pointer),
+                    ));
+                }
             }
-        }
-    };
+        };
     check(raw, TOP_LEVEL_FIELDS, "", None);
     if let Some(nodes) = raw.get("nodes").and_then(|n| n.as_array()) {
         for (i, node) in nodes.iter().enumerate() {
@@ -154,14 +174,28 @@ mod tests {
             "nodes": [{"id": "a", "node_type": "PassThrough", "is_streaming": true}], "connections": []}"#;
         let parsed = parse("m.json", text).unwrap();
         let names: Vec<String> = parsed.warnings.iter().map(|w| w.message()).collect();
-        assert_eq!(names, ["unknown field `python_env` is ignored", "node `a`: unknown field `is_streaming` is ignored"]);
+        assert_eq!(
+            names,
+            [
+                "unknown field `python_env` is ignored",
+                "node `a`: unknown field `is_streaming` is ignored"
+            ]
+        );
         assert_eq!(parsed.warnings[1].location.pointer, "/nodes/0/is_streaming");
     }
 
     #[test]
     fn wrong_version_is_located_and_explained() {
-        let err = parse("m.json", r#"{"version": "v2", "metadata": {"name": "m"}, "nodes": [], "connections": []}"#).unwrap_err();
+        let err = parse(
+            "m.json",
+            r#"{"version": "v2", "metadata": {"name": "m"}, "nodes": [], "connections": []}"#,
+        )
+        .unwrap_err();
         assert_eq!(err.problems[0].location.pointer, "/version");
-        assert!(err.to_string().contains("unknown variant `v2`, expected `v1`"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("unknown variant `v2`, expected `v1`"),
+            "{err}"
+        );
     }
 }

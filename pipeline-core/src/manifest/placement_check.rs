@@ -7,7 +7,10 @@ use crate::placement::{place, HostInfo, Placement, PlacementPlan};
 
 /// Places every node on `host`; fails naming each node that cannot run and its unmet requirement.
 /// On success returns the plan and its warnings.
-pub fn check_placement(lowered: &LoweredManifest, host: &HostInfo) -> Result<(PlacementPlan, Vec<Problem>), ManifestError> {
+pub fn check_placement(
+    lowered: &LoweredManifest,
+    host: &HostInfo,
+) -> Result<(PlacementPlan, Vec<Problem>), ManifestError> {
     let parsed = &lowered.parsed;
     let plan = place(&parsed.manifest, host);
     let mut errors = Vec::new();
@@ -29,7 +32,9 @@ pub fn check_placement(lowered: &LoweredManifest, host: &HostInfo) -> Result<(Pl
             )),
             Placement::Remote { host } => errors.push(
                 Problem::error(
-                    ProblemKind::Placement(format!("remote executor `{host}` is not supported yet")),
+                    ProblemKind::Placement(format!(
+                        "remote executor `{host}` is not supported yet"
+                    )),
                     node,
                     at("host"),
                 )

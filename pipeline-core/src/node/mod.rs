@@ -87,5 +87,8 @@ pub trait Node {
 /// ```
 pub fn short_type_name(full: &'static str) -> &'static str {
     let without_generics = full.split('<').next().unwrap_or(full);
-    without_generics.rsplit("::").next().unwrap_or(without_generics)
+    without_generics
+        .rsplit("::")
+        .next()
+        .unwrap_or(without_generics)
 }

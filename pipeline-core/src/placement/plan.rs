@@ -52,30 +52,47 @@ pub struct PlacementPlan {
 impl PlacementPlan {
     /// The nodes that cannot run.
     pub fn unsatisfiable(&self) -> impl Iterator<Item = &NodePlacement> {
-        self.nodes
-            .iter()
-            .filter(|n| matches!(n.placement, Placement::Unsatisfiable { .. } | Placement::Remote { .. }))
+        self.nodes.iter().filter(|n| {
+            matches!(
+                n.placement,
+                Placement::Unsatisfiable { .. } | Placement::Remote { .. }
+            )
+        })
     }
 }
 
 impl fmt::Display for PlacementPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let h = &self.host;
-        let memory = h.memory_gb.map_or("unknown".to_string(), |m| format!("{m:.1} GB"));
+        let memory = h
+            .memory_gb
+            .map_or("unknown".to_string(), |m| format!("{m:.1} GB"));
         let gpus = if h.gpus.is_empty() {
             "none".to_string()
         } else {
-            h.gpus.iter().map(|g| g.kind.name()).collect::<Vec<_>>().join(", ")
+            h.gpus
+                .iter()
+                .map(|g| g.kind.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         };
-        writeln!(f, "host: {} cores, {}, memory {memory}, gpu {gpus}", h.cores, h.arch)?;
+        writeln!(
+            f,
+            "host: {} cores, {}, memory {memory}, gpu {gpus}",
+            h.cores, h.arch
+        )?;
         for n in &self.nodes {
             match &n.placement {
                 Placement::Local => writeln!(f, "  {}: local", n.node)?,
                 Placement::LocalCpuFallback { unmet } => {
                     writeln!(f, "  {}: local (cpu fallback: {unmet})", n.node)?
                 }
-                Placement::Remote { host } => writeln!(f, "  {}: remote {host} (not supported yet)", n.node)?,
-                Placement::Unsatisfiable { unmet } => writeln!(f, "  {}: UNSATISFIABLE: {unmet}", n.node)?,
+                Placement::Remote { host } => {
+                    writeln!(f, "  {}: remote {host} (not supported yet)", n.node)?
+                }
+                Placement::Unsatisfiable { unmet } => {
+                    writeln!(f, "  {}: UNSATISFIABLE: {unmet}", n.node)?
+                }
             }
         }
         Ok(())
@@ -159,8 +176,13 @@ fn place_locally(caps: Option<&Capabilities>, host: &HostInfo) -> Placement {
                 }
         });
         if !fits {
-            let memory = gpu.min_memory_gb.map_or(String::new(), |m| format!(" with {m} GB"));
-            let unmet = format!("gpu: needs a {} GPU{memory}, host has none", gpu.kind.name());
+            let memory = gpu
+                .min_memory_gb
+                .map_or(String::new(), |m| format!(" with {m} GB"));
+            let unmet = format!(
+                "gpu: needs a {} GPU{memory}, host has none",
+                gpu.kind.name()
+            );
             return if gpu.required {
                 Placement::Unsatisfiable { unmet }
             } else {
@@ -198,20 +220,41 @@ mod tests {
 
     #[test]
     fn gpu_needs_fail_or_fall_back() {
-        assert!(matches!(place_locally(Some(&gpu(true)), &host(vec![])), Placement::Unsatisfiable { .. }));
-        assert!(matches!(place_locally(Some(&gpu(false)), &host(vec![])), Placement::LocalCpuFallback { .. }));
+        assert!(matches!(
+            place_locally(Some(&gpu(true)), &host(vec![])),
+            Placement::Unsatisfiable { .. }
+        ));
+        assert!(matches!(
+            place_locally(Some(&gpu(false)), &host(vec![])),
+            Placement::LocalCpuFallback { .. }
+        ));
         let cuda = GpuInfo {
             kind: GpuKind::Cuda,
             memory_gb: Some(16.0),
         };
-        assert_eq!(place_locally(Some(&gpu(true)), &host(vec![cuda])), Placement::Local);
+        assert_eq!(
+            place_locally(Some(&gpu(true)), &host(vec![cuda])),
+            Placement::Local
+        );
     }
 
     #[test]
     fn cpu_and_memory_are_checked() {
         let caps = |json: &str| serde_json::from_str::<Capabilities>(json).unwrap();
-        assert_eq!(place_locally(Some(&caps(r#"{"cpu": {"arch": "amd64", "cores": 2}}"#)), &host(vec![])), Placement::Local);
-        assert!(matches!(place_locally(Some(&caps(r#"{"cpu": {"arch": "arm64"}}"#)), &host(vec![])), Placement::Unsatisfiable { .. }));
-        assert!(matches!(place_locally(Some(&caps(r#"{"memory_gb": 64}"#)), &host(vec![])), Placement::Unsatisfiable { .. }));
+        assert_eq!(
+            place_locally(
+                Some(&caps(r#"{"cpu": {"arch": "amd64", "cores": 2}}"#)),
+                &host(vec![])
+            ),
+            Placement::Local
+        );
+        assert!(matches!(
+            place_locally(Some(&caps(r#"{"cpu": {"arch": "arm64"}}"#)), &host(vec![])),
+            Placement::Unsatisfiable { .. }
+        ));
+        assert!(matches!(
+            place_locally(Some(&caps(r#"{"memory_gb": 64}"#)), &host(vec![])),
+            Placement::Unsatisfiable { .. }
+        ));
     }
 }

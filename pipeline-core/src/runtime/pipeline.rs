@@ -58,7 +58,11 @@ pub struct Pipeline<H: Stage, C = Vec<<H as Stage>::Output>> {
 
 impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     /// A pipeline whose stage 0 is `head` and whose later stages are `workers`.
-    pub fn new(head: H, workers: Vec<Box<dyn Launch<H::Output>>>, description: Description) -> Self {
+    pub fn new(
+        head: H,
+        workers: Vec<Box<dyn Launch<H::Output>>>,
+        description: Description,
+    ) -> Self {
         Pipeline {
             head,
             workers: workers.len(),
@@ -202,7 +206,10 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     }
 
     /// Hands over whatever later stages have finished, without waiting.
-    pub(crate) fn drain_ready(&mut self, sink: &mut dyn FnMut(H::Output) -> Result<()>) -> Result<()> {
+    pub(crate) fn drain_ready(
+        &mut self,
+        sink: &mut dyn FnMut(H::Output) -> Result<()>,
+    ) -> Result<()> {
         let State::Running(running) = &self.state else {
             return Ok(());
         };
@@ -213,7 +220,10 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             match message {
                 Message::Batch(items) => items.into_iter().try_for_each(&mut *sink)?,
                 Message::Finish => {
-                    return Err(Error::new(ErrorKind::Stopped, "a stage finished before its input ended"))
+                    return Err(Error::new(
+                        ErrorKind::Stopped,
+                        "a stage finished before its input ended",
+                    ))
                 }
             }
         }
@@ -221,7 +231,10 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     }
 
     /// After stage 0 has finished: collects outputs until every worker has finished the stream.
-    pub(crate) fn wait_for_workers(&mut self, sink: &mut dyn FnMut(H::Output) -> Result<()>) -> Result<()> {
+    pub(crate) fn wait_for_workers(
+        &mut self,
+        sink: &mut dyn FnMut(H::Output) -> Result<()>,
+    ) -> Result<()> {
         let State::Running(running) = &self.state else {
             return Ok(());
         };
@@ -266,7 +279,10 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     /// Closes stage 0's channels, joins every thread (each cleans up its own nodes), cleans up stage 0.
     fn shut_down(&mut self) -> Result<()> {
         let mut first_error = None;
-        match std::mem::replace(&mut self.state, State::Stopped("the pipeline was closed".into())) {
+        match std::mem::replace(
+            &mut self.state,
+            State::Stopped("the pipeline was closed".into()),
+        ) {
             State::Ready(_) => return Ok(()), // never initialised: nothing to clean up
             State::Stopped(reason) => {
                 self.state = State::Stopped(reason);
@@ -293,7 +309,9 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
 
 impl<H: Stage, C> Drop for Pipeline<H, C> {
     fn drop(&mut self) {
-        if let State::Running(running) = std::mem::replace(&mut self.state, State::Stopped(String::new())) {
+        if let State::Running(running) =
+            std::mem::replace(&mut self.state, State::Stopped(String::new()))
+        {
             self.head.disconnect();
             for thread in running.threads {
                 let _ = thread.join();

@@ -41,6 +41,9 @@ impl Shared {
     }
 }
 
+/// Runs a closure, turning a panic into an error.
+type GuardFn<'a> = dyn Fn(&mut dyn FnMut() -> Result<()>) -> Result<()> + 'a;
+
 /// What a worker needs from its pipeline when it starts.
 #[doc(hidden)]
 pub struct WorkerEnv<O> {
@@ -72,7 +75,12 @@ pub struct Worker<S: Stage> {
 impl<S: Stage> Worker<S> {
     /// `stage` fed by `input`, whose end of stream arrives from `inbound` senders; `label` names the
     /// stage's nodes in thread names and panic reports.
-    pub fn new(stage: S, input: StageReceiver<S::Input>, inbound: usize, label: impl Into<String>) -> Self {
+    pub fn new(
+        stage: S,
+        input: StageReceiver<S::Input>,
+        inbound: usize,
+        label: impl Into<String>,
+    ) -> Self {
         Worker {
             stage,
             input,
@@ -139,16 +147,16 @@ impl<S: Stage> Worker<S> {
     fn serve(
         &mut self,
         env: &WorkerEnv<S::Output>,
-        guarded: &dyn Fn(&mut dyn FnMut() -> Result<()>) -> Result<()>,
+        guarded: &GuardFn<'_>,
     ) -> Result<()> {
         let mut finishes = 0;
         let mut out: Vec<S::Output> = Vec::new();
         let send_out = |out: &mut Vec<S::Output>| -> Result<()> {
             if !out.is_empty() {
                 let batch = std::mem::take(out);
-                env.out
-                    .send(Message::Batch(batch))
-                    .map_err(|_| Error::new(ErrorKind::Stopped, "the pipeline's caller went away"))?;
+                env.out.send(Message::Batch(batch)).map_err(|_| {
+                    Error::new(ErrorKind::Stopped, "the pipeline's caller went away")
+                })?;
             }
             Ok(())
         };
@@ -172,9 +180,9 @@ impl<S: Stage> Worker<S> {
                         let stage = &mut self.stage;
                         guarded(&mut || stage.finish(&mut out))?;
                         send_out(&mut out)?;
-                        env.out
-                            .send(Message::Finish)
-                            .map_err(|_| Error::new(ErrorKind::Stopped, "the pipeline's caller went away"))?;
+                        env.out.send(Message::Finish).map_err(|_| {
+                            Error::new(ErrorKind::Stopped, "the pipeline's caller went away")
+                        })?;
                     }
                 }
             }

@@ -125,7 +125,6 @@ impl From<&serde_json::Value> for Value {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,16 +133,28 @@ mod tests {
     fn json_round_trip_keeps_int_and_float_apart() {
         let text = r#"{"a":[1,-2,3.0,"x",null,true],"b":{"c":18446744073709551615}}"#;
         let v: Value = serde_json::from_str(text).unwrap();
-        assert_eq!(v.get("a").unwrap().to_string(), r#"[1, -2, 3.0, "x", null, true]"#);
-        assert!(matches!(v.get("b").unwrap().get("c"), Some(Value::Float(_))));
+        assert_eq!(
+            v.get("a").unwrap().to_string(),
+            r#"[1, -2, 3.0, "x", null, true]"#
+        );
+        assert!(matches!(
+            v.get("b").unwrap().get("c"),
+            Some(Value::Float(_))
+        ));
         let back = serde_json::to_string(&v).unwrap();
-        assert!(back.starts_with(r#"{"a":[1,-2,3.0,"x",null,true]"#), "{back}");
+        assert!(
+            back.starts_with(r#"{"a":[1,-2,3.0,"x",null,true]"#),
+            "{back}"
+        );
     }
 
     #[test]
     fn from_json_value_matches_direct_parse() {
         let text = r#"{"k":[1,2.5,{"z":"s"}]}"#;
         let json: serde_json::Value = serde_json::from_str(text).unwrap();
-        assert_eq!(Value::from(&json), serde_json::from_str::<Value>(text).unwrap());
+        assert_eq!(
+            Value::from(&json),
+            serde_json::from_str::<Value>(text).unwrap()
+        );
     }
 }

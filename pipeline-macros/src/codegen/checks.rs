@@ -9,7 +9,11 @@ use quote::{quote, quote_spanned};
 impl Codegen<'_> {
     pub(super) fn checks(&self) -> TokenStream {
         let graph = &self.lowered.graph;
-        let edges = graph.edges.iter().enumerate().map(|(e, edge)| self.edge_check(e, edge));
+        let edges = graph
+            .edges
+            .iter()
+            .enumerate()
+            .map(|(e, edge)| self.edge_check(e, edge));
         let mut sources = vec![Vertex::Input];
         sources.extend((0..graph.graph.nodes.len()).map(Vertex::Node));
         let fans = sources
@@ -110,7 +114,10 @@ impl Codegen<'_> {
     /// A copy of `value` for one more target of a fan-out, checked at the second edge's arrow.
     pub(super) fn fan_copy(&self, source: Vertex, value: TokenStream) -> TokenStream {
         let graph = &self.lowered.graph;
-        let second = graph.out_edges(source).nth(1).expect("a fan-out has two edges");
+        let second = graph
+            .out_edges(source)
+            .nth(1)
+            .expect("a fan-out has two edges");
         let span = graph.graph.edges[second.decl].loc;
         let f = self.names.fan_fn(match source {
             Vertex::Node(i) => Some(i),

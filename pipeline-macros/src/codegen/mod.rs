@@ -70,16 +70,19 @@ impl Codegen<'_> {
                 );
             }
         });
-        let exits = graph.edges.iter().enumerate().filter(|(_, e)| e.kind == EdgeKind::Stage).map(
-            |(e, edge)| {
+        let exits = graph
+            .edges
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.kind == EdgeKind::Stage)
+            .map(|(e, edge)| {
                 let Vertex::Node(target) = edge.to else {
                     unreachable!("validation rejects `=>` into outputs")
                 };
                 let tx = self.names.stage_tx(plan.stage_of[target]);
                 let exit = self.names.exit(e);
                 quote!(let mut #exit = ::core::clone::Clone::clone(&#tx);)
-            },
-        );
+            });
         let drop_originals = (1..plan.stages.len()).map(|k| {
             let tx = self.names.stage_tx(k);
             quote!(::core::mem::drop(#tx);)
