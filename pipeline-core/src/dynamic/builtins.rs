@@ -63,7 +63,8 @@ pub struct BatchParams {
 ///
 /// ```
 /// use pipeline_core::dynamic::Registry;
-/// let names: Vec<&str> = Registry::with_builtins().names().collect();
+/// let registry = Registry::with_builtins();
+/// let names: Vec<&str> = registry.names().collect();
 /// assert!(names.contains(&"PassThroughNode") && names.contains(&"Echo"));
 /// ```
 pub fn register_builtins(registry: &mut Registry) {

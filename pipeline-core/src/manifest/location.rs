@@ -13,8 +13,8 @@ use std::fmt;
 /// use pipeline_core::manifest::SourceMap;
 /// let map = SourceMap::index("{\n  \"a\": [1, 22]\n}");
 /// let loc = map.locate("/a/1");
-/// assert_eq!((loc.line, loc.column, loc.len), (2, 13, 2));
-/// assert_eq!(loc.to_string(), "2:13 (/a/1)");
+/// assert_eq!((loc.line, loc.column, loc.len), (2, 12, 2));
+/// assert_eq!(loc.to_string(), "2:12 (/a/1)");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Location {

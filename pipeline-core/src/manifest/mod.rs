@@ -14,7 +14,7 @@
 //! let err = manifest::load("m.json", text, &Registry::with_builtins()).err().unwrap();
 //! assert_eq!(
 //!     err.to_string(),
-//!     "m.json:2:87 (/nodes/1/node_type): error: node `b`: unknown node type `Calculater` (did you mean `Calculator`?)"
+//!     "m.json:2:79 (/nodes/1/node_type): error: node `b`: unknown node type `Calculater` (did you mean `Calculator`?)"
 //! );
 //! ```
 

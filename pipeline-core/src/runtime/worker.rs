@@ -144,11 +144,7 @@ impl<S: Stage> Worker<S> {
     }
 
     /// Serves batches until the input closes (Ok) or something fails (Err).
-    fn serve(
-        &mut self,
-        env: &WorkerEnv<S::Output>,
-        guarded: &GuardFn<'_>,
-    ) -> Result<()> {
+    fn serve(&mut self, env: &WorkerEnv<S::Output>, guarded: &GuardFn<'_>) -> Result<()> {
         let mut finishes = 0;
         let mut out: Vec<S::Output> = Vec::new();
         let send_out = |out: &mut Vec<S::Output>| -> Result<()> {
