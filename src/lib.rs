@@ -20,7 +20,9 @@
 // Generated code names `::pipeline`; this makes that path work inside this crate too.
 extern crate self as pipeline;
 
-pub use pipeline_core::{builtins, error, graph, node, runtime, value};
+pub use pipeline_core::{
+    builtins, dynamic, error, graph, manifest, node, placement, runtime, value,
+};
 pub use pipeline_core::{EmitFn, Emitter, Error, ErrorKind, Node, NodeContext, Result, Value};
 pub use pipeline_macros::pipeline;
 

@@ -9,6 +9,7 @@
 //! | validation | [`graph::validate`] | both, so an error reads the same whichever way the graph was written |
 //! | plan (fusion groups, stage boundaries) | [`graph::plan`] | both |
 //! | execute | `runtime` (feature `runtime`) | generated code and dynamic graphs |
+//! | manifests, registry, dynamic stages, placement | `manifest`, `dynamic`, `placement` (feature `manifest`) | the `pipeline` CLI |
 //!
 //! ```
 //! use pipeline_core::prelude::*;
@@ -21,9 +22,15 @@
 #![warn(missing_docs)]
 
 pub mod builtins;
+#[cfg(feature = "manifest")]
+pub mod dynamic;
 pub mod error;
 pub mod graph;
+#[cfg(feature = "manifest")]
+pub mod manifest;
 pub mod node;
+#[cfg(feature = "manifest")]
+pub mod placement;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 pub mod value;

@@ -4,6 +4,7 @@
 mod batch;
 mod calculator;
 mod count;
+mod echo;
 mod filter;
 mod inspect;
 mod map;
@@ -11,10 +12,12 @@ mod merge;
 mod pass_through;
 mod sum;
 mod unbatch;
+mod value_arithmetic;
 
 pub use batch::Batch;
 pub use calculator::{ops, Arithmetic, Calculator, Operation, OperationKind};
 pub use count::Count;
+pub use echo::Echo;
 pub use filter::Filter;
 pub use inspect::Inspect;
 pub use map::Map;

@@ -21,10 +21,12 @@ mod describe;
 mod error;
 mod model;
 pub mod plan;
+mod ports;
 pub mod validate;
 
 pub use describe::{Description, EdgeInfo, NodeInfo};
 pub use error::{GraphError, GraphErrorKind};
 pub use model::{EdgeDecl, EdgeKind, Endpoint, Graph, NodeDecl, INPUT, OUTPUT};
 pub use plan::{Plan, Stage, StageEntry};
+pub use ports::PortType;
 pub use validate::{ResolvedEdge, ValidGraph, Vertex};

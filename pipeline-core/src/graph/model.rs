@@ -1,5 +1,6 @@
 //! Nodes, endpoints and edges, each tagged with a front-end location `L`.
 
+use super::PortType;
 use std::fmt;
 
 /// The name of the pipeline's input endpoint.
@@ -66,6 +67,10 @@ pub struct NodeDecl<L> {
     pub type_name: String,
     /// Data-parallel degree (`par(n)` / `"parallelism": n`); 1 means sequential.
     pub parallelism: usize,
+    /// What the node accepts (`Any` when the front end checks types itself, as the macro does).
+    pub accepts: PortType,
+    /// What the node emits.
+    pub emits: PortType,
     /// Where the node was declared.
     pub loc: L,
 }
@@ -114,6 +119,8 @@ impl<L: Clone> Graph<L> {
             id: id.into(),
             type_name: type_name.into(),
             parallelism: 1,
+            accepts: PortType::Any,
+            emits: PortType::Any,
             loc,
         });
     }

@@ -123,10 +123,8 @@ impl<L: Clone> Validator<L> {
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
-        self.check_structure(&edges);
-        if !self.errors.is_empty() {
-            return Err(self.errors);
-        }
+        self.check_port_types(&edges);
+        // A cycle first: in a graph that is all cycle, it explains the missing input and output.
         let topo = match self.topological_order(&edges) {
             Ok(order) => order,
             Err(indegree_left) => {
@@ -135,6 +133,10 @@ impl<L: Clone> Validator<L> {
                 return Err(self.errors);
             }
         };
+        self.check_structure(&edges);
+        if !self.errors.is_empty() {
+            return Err(self.errors);
+        }
         self.check_reachability(&edges);
         if !self.errors.is_empty() {
             return Err(self.errors);
@@ -273,6 +275,30 @@ impl<L: Clone> Validator<L> {
             }
         }
         resolved
+    }
+
+    /// Every node-to-node edge must join compatible port types.
+    fn check_port_types(&mut self, edges: &[ResolvedEdge]) {
+        for e in edges {
+            let (Vertex::Node(a), Vertex::Node(b)) = (e.from, e.to) else {
+                continue;
+            };
+            let (from, to) = (&self.graph.nodes[a], &self.graph.nodes[b]);
+            if !to.accepts.accepts(from.emits) {
+                let kind = GraphErrorKind::PortTypes {
+                    from: from.id.clone(),
+                    produced: from.emits.to_string(),
+                    to: to.id.clone(),
+                    accepted: to.accepts.to_string(),
+                };
+                let help = format!(
+                    "put a node between them that turns {} into {}, or connect `{}` elsewhere",
+                    from.emits, to.accepts, from.id
+                );
+                let loc = self.graph.edges[e.decl].loc.clone();
+                self.fail(kind, loc).help = Some(help);
+            }
+        }
     }
 
     fn check_structure(&mut self, edges: &[ResolvedEdge]) {
@@ -654,6 +680,23 @@ mod tests {
         assert_eq!(errs[1].0, "`output` is an output; no edge can leave it");
         let errs = errors(&["a"], &["input->a", "a=>output"]);
         assert!(errs[0].0.starts_with("`=>` into output `output`"));
+    }
+
+    #[test]
+    fn incompatible_ports_fail_at_the_edge() {
+        let mut g = graph(
+            &["batch", "sum"],
+            &["input->batch", "batch->sum", "sum->output"],
+        );
+        g.nodes[0].emits = crate::graph::PortType::List;
+        g.nodes[1].accepts = crate::graph::PortType::Int;
+        let errs = g.validate().unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(
+            errs[0].to_string(),
+            "`batch` emits list but `sum` accepts int"
+        );
+        assert_eq!(errs[0].loc, "edge batch->sum");
     }
 
     #[test]

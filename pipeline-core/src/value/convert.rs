@@ -2,6 +2,7 @@
 
 use super::Value;
 use crate::error::{Error, ErrorKind, Result};
+use crate::graph::PortType;
 use std::sync::Arc;
 
 /// A typed item that can be read from a dynamic [`Value`].
@@ -13,6 +14,8 @@ use std::sync::Arc;
 /// assert!(i64::from_value(Value::from("x")).is_err());
 /// ```
 pub trait FromValue: Sized {
+    /// The port type a node with this input declares in dynamic graphs.
+    const PORT: PortType = PortType::Any;
     /// Converts, or explains which type was expected.
     fn from_value(value: Value) -> Result<Self>;
 }
@@ -25,6 +28,8 @@ pub trait FromValue: Sized {
 /// assert_eq!(7_i64.into_value(), Value::Int(7));
 /// ```
 pub trait IntoValue {
+    /// The port type a node with this output declares in dynamic graphs.
+    const PORT: PortType = PortType::Any;
     /// Converts.
     fn into_value(self) -> Value;
 }
@@ -49,6 +54,7 @@ impl IntoValue for Value {
 }
 
 impl FromValue for i64 {
+    const PORT: PortType = PortType::Int;
     fn from_value(value: Value) -> Result<Self> {
         match value {
             Value::Int(i) => Ok(i),
@@ -58,6 +64,7 @@ impl FromValue for i64 {
 }
 
 impl FromValue for f64 {
+    const PORT: PortType = PortType::Number;
     fn from_value(value: Value) -> Result<Self> {
         match value {
             Value::Int(i) => Ok(i as f64),
@@ -68,6 +75,7 @@ impl FromValue for f64 {
 }
 
 impl FromValue for bool {
+    const PORT: PortType = PortType::Bool;
     fn from_value(value: Value) -> Result<Self> {
         match value {
             Value::Bool(b) => Ok(b),
@@ -77,6 +85,7 @@ impl FromValue for bool {
 }
 
 impl FromValue for String {
+    const PORT: PortType = PortType::Str;
     fn from_value(value: Value) -> Result<Self> {
         match value {
             Value::Str(s) => Ok(s.to_string()),
@@ -86,6 +95,7 @@ impl FromValue for String {
 }
 
 impl<T: FromValue> FromValue for Vec<T> {
+    const PORT: PortType = PortType::List;
     fn from_value(value: Value) -> Result<Self> {
         match value {
             Value::List(items) => items.iter().cloned().map(T::from_value).collect(),
@@ -95,27 +105,30 @@ impl<T: FromValue> FromValue for Vec<T> {
 }
 
 impl<T: IntoValue> IntoValue for Vec<T> {
+    const PORT: PortType = PortType::List;
     fn into_value(self) -> Value {
         Value::List(self.into_iter().map(IntoValue::into_value).collect())
     }
 }
 
 impl IntoValue for u64 {
+    const PORT: PortType = PortType::Number;
     fn into_value(self) -> Value {
         i64::try_from(self).map_or(Value::Float(self as f64), Value::Int)
     }
 }
 
 macro_rules! into_value_via_from {
-    ($($t:ty),*) => {$(
+    ($($t:ty => $port:ident),*) => {$(
         impl IntoValue for $t {
+            const PORT: PortType = PortType::$port;
             fn into_value(self) -> Value {
                 Value::from(self)
             }
         }
     )*};
 }
-into_value_via_from!(i64, f64, bool, String, &str, ());
+into_value_via_from!(i64 => Int, f64 => Float, bool => Bool, String => Str, &str => Str, () => Null);
 
 impl From<i64> for Value {
     fn from(v: i64) -> Self {

@@ -4,6 +4,8 @@
 //! fan-out in a dynamic graph copies a pointer, not a document.
 
 mod convert;
+#[cfg(feature = "manifest")]
+mod serde_impl;
 
 pub use convert::{FromValue, IntoValue};
 

@@ -1,0 +1,323 @@
+//! A parsed manifest → the shared graph model (`Graph<Location>`), checked by the same validator and
+//! planner as `pipeline!`, with every node built from the registry.
+//!
+//! Seed manifests have no explicit input or output. Nodes with no incoming connection are fed the
+//! pipeline input (`input -> node`); nodes with no outgoing connection are outputs named by their
+//! id (`node -> output.<id>`). A manifest may instead write them: a connection from `input`
+//! turns off the automatic input edges, one to `output` / `output.<name>` the automatic outputs.
+//! A node with `"stage": true` has `=>` edges into it: it starts a stage on its own thread.
+
+use super::error::{ManifestError, Problem, ProblemKind};
+use super::location::Location;
+use super::parse::ParsedManifest;
+use crate::dynamic::{DynNode, Registry};
+use crate::graph::{
+    validate::suggest, EdgeDecl, EdgeKind, Endpoint, Graph, Plan, ValidGraph, INPUT, OUTPUT,
+};
+use std::collections::HashSet;
+
+/// A manifest turned into a valid, planned graph with its nodes built.
+pub struct LoweredManifest {
+    /// The manifest and its source.
+    pub parsed: ParsedManifest,
+    /// The validated graph; node `i` is manifest node `i`.
+    pub graph: ValidGraph<Location>,
+    /// Stages.
+    pub plan: Plan,
+    /// The built nodes, by node index.
+    pub nodes: Vec<Box<dyn DynNode>>,
+}
+
+impl LoweredManifest {
+    /// Warnings found on the way (unknown fields, notes).
+    pub fn warnings(&self) -> &[Problem] {
+        &self.parsed.warnings
+    }
+}
+
+fn endpoint(name: &str) -> Endpoint {
+    match name {
+        INPUT => Endpoint::Input,
+        OUTPUT => Endpoint::output(OUTPUT),
+        _ => match name.strip_prefix("output.") {
+            Some(output) => Endpoint::output(output),
+            None => Endpoint::node(name),
+        },
+    }
+}
+
+/// `a.b[0]` (a serde path inside params) → `/a/b/0`.
+fn param_pointer(path: &str) -> String {
+    path.split(['.', '['])
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("/{}", s.trim_end_matches(']')))
+        .collect()
+}
+
+/// Lowers, validates and plans `parsed`, building each node with `registry`.
+pub fn lower(
+    mut parsed: ParsedManifest,
+    registry: &Registry,
+) -> Result<LoweredManifest, ManifestError> {
+    let map = &parsed.map;
+    let specs = &parsed.manifest.nodes;
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    let graph_pointer = if specs.is_empty() {
+        "/nodes"
+    } else {
+        "/connections"
+    };
+    let mut graph = Graph::new(map.locate(graph_pointer));
+    let mut built = Vec::new();
+
+    for (i, spec) in specs.iter().enumerate() {
+        let at = |field: &str| map.locate(&format!("/nodes/{i}{field}"));
+        let node_id = Some(spec.id.clone());
+        let mut accepts = crate::graph::PortType::Any;
+        let mut emits = crate::graph::PortType::Any;
+        match registry.get(&spec.node_type) {
+            None => {
+                let suggestion = suggest(&spec.node_type, registry.names());
+                let help = suggestion
+                    .is_none()
+                    .then(|| "`pipeline nodes` lists the registered node types".to_string());
+                problems.push(
+                    Problem::error(
+                        ProblemKind::UnknownNodeType {
+                            type_name: spec.node_type.clone(),
+                            suggestion,
+                        },
+                        node_id.clone(),
+                        at("/node_type"),
+                    )
+                    .with_help(help),
+                );
+            }
+            Some(node_type) => {
+                let params = serde_json::Value::Object(spec.params.clone());
+                match node_type.build(&params) {
+                    Ok(node) => {
+                        accepts = node.accepts();
+                        emits = node.emits();
+                        built.push(node);
+                    }
+                    Err(err) => {
+                        let pointer = err.param.as_deref().map_or(String::new(), param_pointer);
+                        problems.push(Problem::error(
+                            ProblemKind::Params {
+                                node_type: spec.node_type.clone(),
+                                message: err.to_string(),
+                            },
+                            node_id.clone(),
+                            at(&format!("/params{pointer}")),
+                        ));
+                    }
+                }
+            }
+        }
+        for (declared, actual, field) in [
+            (spec.accepts, &mut accepts, "accepts"),
+            (spec.emits, &mut emits, "emits"),
+        ] {
+            let Some(declared) = declared else { continue };
+            if actual.accepts(declared) {
+                *actual = declared;
+            } else {
+                problems.push(Problem::error(
+                    ProblemKind::Schema(format!(
+                        "declares `{field}: {declared}` but `{}` {field} {actual}",
+                        spec.node_type
+                    )),
+                    node_id.clone(),
+                    at(&format!("/{field}")),
+                ));
+            }
+        }
+        if spec.parallelism > 1 {
+            warnings.push(Problem::warning(
+                ProblemKind::Note(format!(
+                    "parallelism {} is not implemented yet; the node runs sequentially",
+                    spec.parallelism
+                )),
+                node_id,
+                at("/parallelism"),
+            ));
+        }
+        graph.add_node(spec.id.clone(), spec.node_type.clone(), at(""));
+        let decl = graph.nodes.last_mut().expect("just added");
+        decl.parallelism = spec.parallelism;
+        decl.accepts = accepts;
+        decl.emits = emits;
+    }
+
+    let staged: HashSet<&str> = specs
+        .iter()
+        .filter(|s| s.stage)
+        .map(|s| s.id.as_str())
+        .collect();
+    let kind_into = |to: &Endpoint| match to {
+        Endpoint::Node(id) if staged.contains(id.as_str()) => EdgeKind::Stage,
+        _ => EdgeKind::Fused,
+    };
+    let connections = &parsed.manifest.connections;
+    for (c, connection) in connections.iter().enumerate() {
+        let (from, to) = (endpoint(&connection.from), endpoint(&connection.to));
+        graph.edges.push(EdgeDecl {
+            kind: kind_into(&to),
+            from,
+            to,
+            from_loc: map.locate(&format!("/connections/{c}/from")),
+            to_loc: map.locate(&format!("/connections/{c}/to")),
+            loc: map.locate(&format!("/connections/{c}")),
+        });
+    }
+    let explicit_input = connections.iter().any(|c| c.from == INPUT);
+    let explicit_output = connections
+        .iter()
+        .any(|c| matches!(endpoint(&c.to), Endpoint::Output(_)));
+    let mut seen = HashSet::new();
+    for (i, spec) in specs.iter().enumerate() {
+        if !seen.insert(spec.id.as_str()) {
+            continue; // a duplicate id: reported once by the validator, without echoes on its edges
+        }
+        let node = Endpoint::node(spec.id.clone());
+        let loc = map.locate(&format!("/nodes/{i}"));
+        if !explicit_input && !connections.iter().any(|c| c.to == spec.id) {
+            graph.add_edge(Endpoint::Input, node.clone(), kind_into(&node), loc.clone());
+        }
+        if !explicit_output && !connections.iter().any(|c| c.from == spec.id) {
+            graph.add_edge(
+                node,
+                Endpoint::output(spec.id.clone()),
+                EdgeKind::Fused,
+                loc,
+            );
+        }
+    }
+
+    let node_at = |pointer: &str| {
+        parsed
+            .node_at(pointer)
+            .or_else(|| connection_node(&parsed, pointer))
+    };
+    let validated = graph
+        .validate()
+        .and_then(|valid| valid.plan().map(|plan| (valid, plan)));
+    match validated {
+        Err(errors) => problems.extend(errors.into_iter().map(|e| Problem::from_graph(e, node_at))),
+        Ok(_) if !problems.is_empty() => {}
+        Ok((graph, plan)) => {
+            parsed.warnings.extend(warnings);
+            return Ok(LoweredManifest {
+                parsed,
+                graph,
+                plan,
+                nodes: built,
+            });
+        }
+    }
+    parsed.warnings.extend(warnings);
+    problems.sort_by_key(|p| p.location.offset);
+    Err(parsed.error(problems))
+}
+
+/// For a pointer into a connection, the node it comes from.
+fn connection_node(parsed: &ParsedManifest, pointer: &str) -> Option<String> {
+    let index: usize = pointer
+        .strip_prefix("/connections/")?
+        .split('/')
+        .next()?
+        .parse()
+        .ok()?;
+    let connection = parsed.manifest.connections.get(index)?;
+    let field = pointer.rsplit('/').next();
+    Some(match field {
+        Some("to") => connection.to.clone(),
+        _ => connection.from.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::StageEntry;
+    use crate::manifest::parse;
+
+    fn load(nodes: &str, connections: &str) -> Result<LoweredManifest, ManifestError> {
+        let text = format!(
+            r#"{{"version": "v1", "metadata": {{"name": "t"}}, "nodes": [{nodes}], "connections": [{connections}]}}"#
+        );
+        lower(parse("t.json", &text)?, &Registry::with_builtins())
+    }
+
+    #[test]
+    fn roots_and_leaves_become_input_and_outputs() {
+        let lowered = load(
+            r#"{"id": "a", "node_type": "PassThrough"}, {"id": "b", "node_type": "Echo"}, {"id": "c", "node_type": "Echo"}"#,
+            r#"{"from": "a", "to": "b"}, {"from": "a", "to": "c"}"#,
+        )
+        .unwrap();
+        assert_eq!(lowered.graph.outputs, ["b", "c"]);
+        assert!(lowered.plan.is_fused());
+    }
+
+    #[test]
+    fn stage_nodes_start_stages() {
+        let lowered = load(
+            r#"{"id": "a", "node_type": "PassThrough"}, {"id": "b", "node_type": "Echo", "stage": true}"#,
+            r#"{"from": "a", "to": "b"}"#,
+        )
+        .unwrap();
+        assert_eq!(lowered.plan.stages.len(), 2);
+        assert_eq!(lowered.plan.stages[1].entry, StageEntry::Node(1));
+    }
+
+    #[test]
+    fn unknown_types_and_missing_nodes_are_all_reported() {
+        let err = load(
+            r#"{"id": "a", "node_type": "PasThrough"}, {"id": "b", "node_type": "Echo"}"#,
+            r#"{"from": "a", "to": "bb"}"#,
+        )
+        .err()
+        .unwrap();
+        let messages: Vec<String> = err.errors().map(|p| p.message()).collect();
+        assert_eq!(
+            messages,
+            [
+                "node `a`: unknown node type `PasThrough` (did you mean `PassThrough`?)",
+                "unknown node `bb` (did you mean `b`?)"
+            ]
+        );
+        assert_eq!(err.errors().nth(1).unwrap().node.as_deref(), Some("bb"));
+    }
+
+    #[test]
+    fn param_errors_point_into_params() {
+        let err = load(
+            r#"{"id": "c", "node_type": "CalculatorNode", "params": {"operation": "mod"}}"#,
+            "",
+        )
+        .err()
+        .unwrap();
+        let problem = err.errors().next().unwrap();
+        assert_eq!(problem.location.pointer, "/nodes/0/params/operation");
+        assert!(problem.message().starts_with("node `c`: invalid params for `CalculatorNode`: param `operation`: unknown variant `mod`"));
+    }
+
+    #[test]
+    fn incompatible_ports_are_a_build_error() {
+        let err = load(
+            r#"{"id": "batch", "node_type": "Batch", "params": {"size": 2}}, {"id": "sum", "node_type": "Sum"}"#,
+            r#"{"from": "batch", "to": "sum"}"#,
+        )
+        .err()
+        .unwrap();
+        let problem = err.errors().next().unwrap();
+        assert_eq!(
+            problem.message(),
+            "`batch` emits list but `sum` accepts int"
+        );
+        assert_eq!(problem.location.pointer, "/connections/0");
+    }
+}

@@ -1,0 +1,156 @@
+//! The manifest's data model: the seed's v1 format, plus this project's optional extensions.
+//!
+//! These types are the single source of the JSON Schema (`pipeline schema`). Unknown fields are
+//! accepted (later seed versions added some) and reported as warnings by the parser.
+
+use crate::graph::PortType;
+use crate::placement::Capabilities;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A pipeline manifest (format version v1).
+///
+/// ```
+/// use pipeline_core::manifest::Manifest;
+/// let m: Manifest = serde_json::from_str(r#"{"version": "v1", "metadata": {"name": "m"},
+///     "nodes": [{"id": "a", "node_type": "PassThrough"}], "connections": []}"#).unwrap();
+/// assert_eq!(m.nodes[0].id, "a");
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[schemars(
+    title = "pipeline manifest v1",
+    description = "A pipeline manifest (format version v1)."
+)]
+pub struct Manifest {
+    /// Format version: `v1`.
+    pub version: Version,
+    /// Name and description.
+    pub metadata: Metadata,
+    /// The nodes; at least one.
+    #[schemars(length(min = 1))]
+    pub nodes: Vec<NodeSpec>,
+    /// Edges between nodes. Nodes with no incoming connection are fed the pipeline input; nodes
+    /// with no outgoing connection are outputs named by their id.
+    pub connections: Vec<Connection>,
+}
+
+/// The format version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Version {
+    /// The seed system's v1.
+    #[serde(rename = "v1")]
+    V1,
+}
+
+/// What the pipeline is.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Metadata {
+    /// Pipeline name.
+    pub name: String,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// ISO-8601 creation time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+/// One node.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct NodeSpec {
+    /// Unique id: letters, digits, `_` and `-`.
+    #[schemars(regex(pattern = r"^[a-zA-Z0-9_-]+$"))]
+    pub id: String,
+    /// A registered node type (`pipeline nodes` lists them).
+    pub node_type: String,
+    /// The node type's parameters.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub params: serde_json::Map<String, serde_json::Value>,
+    /// Hardware the node needs; checked against the host before a run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Capabilities>,
+    /// `host:port` of a remote executor (planned; not run yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Which Python runtime a Python node prefers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_hint: Option<RuntimeHint>,
+    /// The seed's execution placement notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution: Option<Execution>,
+    /// Extension: run this node (and what is fused after it) on its own thread, behind a bounded
+    /// channel: the macro's `=>`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stage: bool,
+    /// Extension: data-parallel degree (reserved for parallel execution; 1 runs sequentially).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    #[schemars(range(min = 1))]
+    pub parallelism: usize,
+    /// Extension: declares the item type the node accepts, narrowing an untyped (`any`) node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepts: Option<PortType>,
+    /// Extension: declares the item type the node emits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emits: Option<PortType>,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
+/// Python runtime preference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RuntimeHint {
+    /// Embedded RustPython.
+    RustPython,
+    /// CPython.
+    Cpython,
+    /// CPython compiled to WebAssembly.
+    CpythonWasm,
+    /// Let the runtime choose.
+    Auto,
+}
+
+/// The seed's placement notes (informational).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Execution {
+    /// Where the seed placed the node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<String>,
+    /// Why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What to do when the placement fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+}
+
+/// An edge: items emitted by `from` go to `to`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Connection {
+    /// Source node id, or `input` for the pipeline input.
+    pub from: String,
+    /// Target node id, or `output` / `output.<name>` for a pipeline output.
+    pub to: String,
+}
+
+/// Fields this version knows, per object; others are warned about.
+pub(crate) const TOP_LEVEL_FIELDS: &[&str] = &["version", "metadata", "nodes", "connections"];
+pub(crate) const NODE_FIELDS: &[&str] = &[
+    "id",
+    "node_type",
+    "params",
+    "capabilities",
+    "host",
+    "runtime_hint",
+    "execution",
+    "stage",
+    "parallelism",
+    "accepts",
+    "emits",
+];

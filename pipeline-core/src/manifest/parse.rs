@@ -1,0 +1,201 @@
+//! Text → [`Manifest`], with every problem located (JSON pointer and line:column).
+
+use super::error::{ManifestError, Problem, ProblemKind};
+use super::location::{escape_key, SourceMap};
+use super::model::{Manifest, NODE_FIELDS, TOP_LEVEL_FIELDS};
+use std::sync::Arc;
+
+/// A manifest that has the right shape, with the means to locate any part of it.
+#[derive(Debug, Clone)]
+pub struct ParsedManifest {
+    /// The typed manifest.
+    pub manifest: Manifest,
+    /// The JSON document as parsed.
+    pub raw: serde_json::Value,
+    /// Pointer → location.
+    pub map: SourceMap,
+    /// The file name as given.
+    pub file: String,
+    /// The file's text.
+    pub text: Arc<str>,
+    /// Warnings so far (unknown fields).
+    pub warnings: Vec<Problem>,
+}
+
+impl ParsedManifest {
+    /// The id of the node whose entry contains `pointer` (`/nodes/2/params/x` → node 2's id).
+    pub fn node_at(&self, pointer: &str) -> Option<String> {
+        node_at(&self.raw, pointer)
+    }
+
+    /// A [`ManifestError`] for this file holding `problems` and the warnings so far.
+    pub fn error(&self, problems: Vec<Problem>) -> ManifestError {
+        let mut all = problems;
+        all.extend(self.warnings.iter().cloned());
+        ManifestError {
+            file: self.file.clone(),
+            text: self.text.clone(),
+            problems: all,
+        }
+    }
+}
+
+fn node_at(raw: &serde_json::Value, pointer: &str) -> Option<String> {
+    let index: usize = pointer
+        .strip_prefix("/nodes/")?
+        .split('/')
+        .next()?
+        .parse()
+        .ok()?;
+    raw.get("nodes")?
+        .get(index)?
+        .get("id")?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// Parses a manifest. `file` names it in messages.
+///
+/// ```
+/// use pipeline_core::manifest::parse;
+/// let err = parse("m.json", "{\"version\": \"v1\",\n \"metadata\": {\"name\": \"m\"},\n \"nodes\": [{\"id\": \"a\"}], \"connections\": []}").unwrap_err();
+/// assert_eq!(err.to_string(), "m.json:3:12 (/nodes/0): error: node `a`: missing field `node_type`");
+/// ```
+pub fn parse(file: &str, text: &str) -> Result<ParsedManifest, ManifestError> {
+    let shared: Arc<str> = Arc::from(text);
+    let fail = |problem: Problem| ManifestError {
+        file: file.to_string(),
+        text: shared.clone(),
+        problems: vec![problem],
+    };
+    let raw: serde_json::Value = match serde_json::from_str(text) {
+        Ok(raw) => raw,
+        Err(err) => {
+            let location = SourceMap::index(text).at_line_column(err.line(), err.column());
+            let message = err.to_string();
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_string();
+            return Err(fail(Problem::error(
+                ProblemKind::Syntax(message),
+                None,
+                location,
+            )));
+        }
+    };
+    let map = SourceMap::index(text);
+    let manifest: Manifest = match serde_path_to_error::deserialize(&raw) {
+        Ok(manifest) => manifest,
+        Err(err) => {
+            let pointer = pointer_of(err.path());
+            let node = node_at(&raw, &pointer);
+            let message = err.into_inner().to_string();
+            let help = message
+                .contains("unknown variant")
+                .then(|| "the manifest format version is `v1`".to_string())
+                .filter(|_| pointer == "/version");
+            let location = map.locate(&pointer);
+            return Err(fail(
+                Problem::error(ProblemKind::Schema(message), node, location).with_help(help),
+            ));
+        }
+    };
+    let warnings = unknown_fields(&raw, &map);
+    Ok(ParsedManifest {
+        manifest,
+        raw,
+        map,
+        file: file.to_string(),
+        text: shared,
+        warnings,
+    })
+}
+
+/// A serde path (`nodes[1].id`) as a JSON pointer (`/nodes/1/id`).
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                pointer.push('/');
+                pointer.push_str(&escape_key(key));
+            }
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    pointer
+}
+
+/// Warnings for fields of the top level and of nodes that this version does not know.
+fn unknown_fields(raw: &serde_json::Value, map: &SourceMap) -> Vec<Problem> {
+    let mut warnings = Vec::new();
+    let mut check =
+        |object: &serde_json::Value, known: &[&str], base: &str, node: Option<String>| {
+            for key in object.as_object().into_iter().flat_map(|o| o.keys()) {
+                if !known.contains(&key.as_str()) {
+                    let pointer = format!("{base}/{}", escape_key(key));
+                    warnings.push(Problem::warning(
+                        ProblemKind::UnknownField(key.clone()),
+                        node.clone(),
+                        map.locate_key(&pointer),
+                    ));
+                }
+            }
+        };
+    check(raw, TOP_LEVEL_FIELDS, "", None);
+    if let Some(nodes) = raw.get("nodes").and_then(|n| n.as_array()) {
+        for (i, node) in nodes.iter().enumerate() {
+            let id = node.get("id").and_then(|v| v.as_str()).map(str::to_string);
+            check(node, NODE_FIELDS, &format!("/nodes/{i}"), id);
+        }
+    }
+    warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_json_points_at_the_parser_position() {
+        let err = parse("bad.json", "{\n  \"version\": \"v1\",\n}").unwrap_err();
+        let p = &err.problems[0];
+        assert!(matches!(p.kind, ProblemKind::Syntax(_)));
+        assert_eq!((p.location.line, p.location.column), (3, 1));
+    }
+
+    #[test]
+    fn unknown_fields_are_warnings_at_the_key() {
+        let text = r#"{"version": "v1", "metadata": {"name": "m"}, "python_env": {},
+            "nodes": [{"id": "a", "node_type": "PassThrough", "is_streaming": true}], "connections": []}"#;
+        let parsed = parse("m.json", text).unwrap();
+        let names: Vec<String> = parsed.warnings.iter().map(|w| w.message()).collect();
+        assert_eq!(
+            names,
+            [
+                "unknown field `python_env` is ignored",
+                "node `a`: unknown field `is_streaming` is ignored"
+            ]
+        );
+        assert_eq!(parsed.warnings[1].location.pointer, "/nodes/0/is_streaming");
+    }
+
+    #[test]
+    fn wrong_version_is_located_and_explained() {
+        let err = parse(
+            "m.json",
+            r#"{"version": "v2", "metadata": {"name": "m"}, "nodes": [], "connections": []}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.problems[0].location.pointer, "/version");
+        assert!(
+            err.to_string()
+                .contains("unknown variant `v2`, expected `v1`"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,50 @@
+//! Capabilities against a host, as manifest problems: unsatisfiable required nodes are errors at
+//! their `capabilities`, CPU fallbacks are warnings.
+
+use super::error::{ManifestError, Problem, ProblemKind};
+use super::lower::LoweredManifest;
+use crate::placement::{place, HostInfo, Placement, PlacementPlan};
+
+/// Places every node on `host`; fails naming each node that cannot run and its unmet requirement.
+/// On success returns the plan and its warnings.
+pub fn check_placement(
+    lowered: &LoweredManifest,
+    host: &HostInfo,
+) -> Result<(PlacementPlan, Vec<Problem>), ManifestError> {
+    let parsed = &lowered.parsed;
+    let plan = place(&parsed.manifest, host);
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    for n in &plan.nodes {
+        let at = |field: &str| parsed.map.locate(&format!("/nodes/{}/{field}", n.index));
+        let node = Some(n.node.clone());
+        match &n.placement {
+            Placement::Local => {}
+            Placement::LocalCpuFallback { unmet } => warnings.push(Problem::warning(
+                ProblemKind::Note(format!("runs on the CPU: {unmet} (the GPU is optional)")),
+                node,
+                at("capabilities/gpu"),
+            )),
+            Placement::Unsatisfiable { unmet } => errors.push(Problem::error(
+                ProblemKind::Placement(unmet.clone()),
+                node,
+                at("capabilities"),
+            )),
+            Placement::Remote { host } => errors.push(
+                Problem::error(
+                    ProblemKind::Placement(format!(
+                        "remote executor `{host}` is not supported yet"
+                    )),
+                    node,
+                    at("host"),
+                )
+                .with_help(Some("remove `host` to run the node locally".into())),
+            ),
+        }
+    }
+    if errors.is_empty() {
+        Ok((plan, warnings))
+    } else {
+        Err(parsed.error(errors))
+    }
+}

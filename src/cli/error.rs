@@ -1,0 +1,45 @@
+//! Everything a subcommand can fail with.
+
+use pipeline::manifest::ManifestError;
+use std::path::PathBuf;
+
+/// A failed command.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The manifest is invalid (rendered with snippets).
+    #[error("{0}")]
+    Manifest(ManifestError),
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// An input line is not JSON.
+    #[error("input line {line}, column {column}: {message}")]
+    InputLine {
+        /// 1-based line number.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The parser's message.
+        message: String,
+    },
+    /// The pipeline failed while running.
+    #[error("{0}")]
+    Pipeline(pipeline::Error),
+}
+
+impl From<ManifestError> for CliError {
+    fn from(err: ManifestError) -> Self {
+        CliError::Manifest(err)
+    }
+}
+
+impl From<pipeline::Error> for CliError {
+    fn from(err: pipeline::Error) -> Self {
+        CliError::Pipeline(err)
+    }
+}

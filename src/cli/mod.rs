@@ -1,0 +1,66 @@
+//! Command-line dispatch: one file per subcommand. A new subcommand is a file, a variant of
+//! [`Command`] and a line in [`main`].
+
+mod error;
+mod graph;
+mod load;
+mod nodes;
+mod plan;
+mod report;
+mod run;
+mod schema;
+mod validate;
+
+use clap::{Parser, Subcommand};
+pub use error::CliError;
+use std::process::ExitCode;
+
+/// Node-graph pipelines from JSON manifests.
+#[derive(Debug, Parser)]
+#[command(name = "pipeline", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a manifest over JSON Lines (one JSON value per line) from stdin or a file.
+    Run(run::RunArgs),
+    /// Check a manifest: shape, node types, params, graph rules.
+    Validate(validate::ValidateArgs),
+    /// Print a manifest's graph as Mermaid or Graphviz DOT.
+    Graph(graph::GraphArgs),
+    /// List the registered node types with their params and port types.
+    Nodes(nodes::NodesArgs),
+    /// Show where each node runs given its capabilities and this host.
+    Plan(plan::PlanArgs),
+    /// Print the manifest's JSON Schema.
+    Schema(schema::SchemaArgs),
+}
+
+/// The node types the CLI knows.
+pub fn registry() -> pipeline::dynamic::Registry {
+    pipeline::dynamic::Registry::with_builtins()
+}
+
+/// Parses the arguments, runs the subcommand, reports any error on stderr.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    report::install_handler();
+    let outcome = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Graph(args) => graph::run(args),
+        Command::Nodes(args) => nodes::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Schema(args) => schema::run(args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(err) => {
+            report::error(&err);
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! `pipeline plan MANIFEST`.
+
+use super::{load, CliError};
+use pipeline::graph::StageEntry;
+use pipeline::placement::{place, HostInfo};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The manifest file.
+    manifest: PathBuf,
+}
+
+/// Prints the host, each node's placement and the stages; exits 1 when a node cannot be placed.
+pub fn run(args: PlanArgs) -> Result<ExitCode, CliError> {
+    let lowered = load::manifest(&args.manifest)?;
+    let plan = place(&lowered.parsed.manifest, &HostInfo::probe());
+    print!("{plan}");
+    for (k, stage) in lowered.plan.stages.iter().enumerate() {
+        let ids: Vec<&str> = stage.nodes.iter().map(|&i| lowered.graph.id(i)).collect();
+        let entry = match stage.entry {
+            StageEntry::Input => "input".to_string(),
+            StageEntry::Node(i) => lowered.graph.id(i).to_string(),
+        };
+        let thread = if k == 0 {
+            "caller's thread"
+        } else {
+            "own thread"
+        };
+        println!(
+            "stage {k} ({thread}, entered at {entry}): {}",
+            ids.join(", ")
+        );
+    }
+    Ok(if plan.unsatisfiable().next().is_some() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,14 @@
+//! `pipeline schema`.
+
+use super::CliError;
+use std::process::ExitCode;
+
+/// Arguments of `schema`.
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {}
+
+/// Prints the manifest's JSON Schema (the one committed as `schema/manifest.v1.json`).
+pub fn run(_args: SchemaArgs) -> Result<ExitCode, CliError> {
+    print!("{}", pipeline::manifest::json_schema());
+    Ok(ExitCode::SUCCESS)
+}
