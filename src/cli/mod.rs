@@ -1,6 +1,7 @@
 //! Command-line dispatch: one file per subcommand. A new subcommand is a file, a variant of
 //! [`Command`] and a line in [`main`].
 
+mod bench;
 mod error;
 mod graph;
 mod load;
@@ -25,6 +26,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Benchmark every workload in every mode against a CPython run of the same workload.
+    Bench(bench::BenchArgs),
     /// Run a manifest over JSON Lines (one JSON value per line) from stdin or a file.
     Run(run::RunArgs),
     /// Check a manifest: shape, node types, params, graph rules.
@@ -49,6 +52,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     report::install_handler();
     let outcome = match cli.command {
+        Command::Bench(args) => bench::run(args),
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Graph(args) => graph::run(args),

@@ -19,6 +19,14 @@ pub trait DynNode: Send {
     /// Handles one item, pushing outputs onto `out`.
     fn process(&mut self, item: Value, out: &mut Vec<Value>) -> Result<()>;
 
+    /// Handles every item of `items` in order (leaving it empty), pushing outputs onto `out`.
+    ///
+    /// Dynamic stages call this once per batch, so a graph pays one virtual call per node and batch,
+    /// not per item; [`Typed`] runs the loop with the node's code inlined.
+    fn process_batch(&mut self, items: &mut Vec<Value>, out: &mut Vec<Value>) -> Result<()> {
+        items.drain(..).try_for_each(|item| self.process(item, out))
+    }
+
     /// End of stream: push what was held back.
     fn finish(&mut self, out: &mut Vec<Value>) -> Result<()> {
         let _ = out;
@@ -77,6 +85,18 @@ where
                 Ok(())
             }),
         )
+    }
+
+    fn process_batch(&mut self, items: &mut Vec<Value>, out: &mut Vec<Value>) -> Result<()> {
+        let node = &mut self.0;
+        let mut emit = EmitFn(|o: N::Output| {
+            out.push(o.into_value());
+            Ok(())
+        });
+        for item in items.drain(..) {
+            node.process(N::Input::from_value(item)?, &mut emit)?;
+        }
+        Ok(())
     }
 
     fn finish(&mut self, out: &mut Vec<Value>) -> Result<()> {

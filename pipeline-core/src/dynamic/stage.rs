@@ -48,6 +48,8 @@ pub struct DynStage {
     senders: Vec<BatchSender<Value>>,
     /// One reusable output buffer per node.
     scratch: Vec<Vec<Value>>,
+    /// Reusable one-item batch for item-by-item pushes (streaming handles).
+    single: Vec<Value>,
     stats: Option<Arc<[NodeStats]>>,
 }
 
@@ -60,6 +62,7 @@ impl DynStage {
     ) -> DynStage {
         DynStage {
             scratch: nodes.iter().map(|_| Vec::new()).collect(),
+            single: Vec::with_capacity(1),
             nodes,
             entry,
             senders,
@@ -67,60 +70,74 @@ impl DynStage {
         }
     }
 
-    fn deliver(&mut self, route: Route, value: Value, out: &mut Vec<Tagged>) -> Result<()> {
+    /// Sends a whole batch along one route.
+    fn deliver(
+        &mut self,
+        route: Route,
+        batch: &mut Vec<Value>,
+        out: &mut Vec<Tagged>,
+    ) -> Result<()> {
         match route {
-            Route::Node(k) => self.run_node(k, value, out),
-            Route::Send(s) => self.senders[s].emit(value),
+            Route::Node(k) => self.run_node(k, batch, out),
+            Route::Send(s) => {
+                let sender = &mut self.senders[s];
+                batch.drain(..).try_for_each(|value| sender.emit(value))
+            }
             Route::Output(output) => {
-                out.push(Tagged { output, value });
+                out.extend(batch.drain(..).map(|value| Tagged { output, value }));
                 Ok(())
             }
         }
     }
 
-    /// Sends each value to every route (a clone per extra route: `Value` clones share payloads).
+    /// Sends a batch to every route (a copy per extra route: `Value` clones share payloads).
     fn fan_out(
         &mut self,
         routes_of: Option<usize>,
-        values: &mut Vec<Value>,
+        batch: &mut Vec<Value>,
         out: &mut Vec<Tagged>,
     ) -> Result<()> {
-        let count = match routes_of {
-            Some(k) => self.nodes[k].routes.len(),
-            None => self.entry.len(),
+        let routes = match routes_of {
+            Some(k) => std::mem::take(&mut self.nodes[k].routes),
+            None => std::mem::take(&mut self.entry),
         };
-        let route = |stage: &Self, r: usize| match routes_of {
-            Some(k) => stage.nodes[k].routes[r],
-            None => stage.entry[r],
-        };
-        if count == 0 {
-            values.clear();
-            return Ok(());
-        }
-        for value in values.drain(..) {
-            for r in 0..count - 1 {
-                self.deliver(route(self, r), value.clone(), out)?;
+        let outcome = (|| {
+            let Some((last, others)) = routes.split_last() else {
+                batch.clear();
+                return Ok(());
+            };
+            for &route in others {
+                let mut copy = batch.clone();
+                self.deliver(route, &mut copy, out)?;
             }
-            self.deliver(route(self, count - 1), value, out)?;
+            self.deliver(*last, batch, out)
+        })();
+        match routes_of {
+            Some(k) => self.nodes[k].routes = routes,
+            None => self.entry = routes,
         }
-        Ok(())
+        outcome
     }
 
-    fn run_node(&mut self, k: usize, item: Value, out: &mut Vec<Tagged>) -> Result<()> {
+    /// Runs node `k` over a batch, then sends its outputs on.
+    fn run_node(&mut self, k: usize, batch: &mut Vec<Value>, out: &mut Vec<Tagged>) -> Result<()> {
         let mut buffer = std::mem::take(&mut self.scratch[k]);
         let node = &mut self.nodes[k];
         let outcome = match &self.stats {
-            None => node.node.process(item, &mut buffer),
+            None => node.node.process_batch(batch, &mut buffer),
             Some(stats) => {
-                let started = Instant::now();
-                let outcome = node.node.process(item, &mut buffer);
-                stats[node.graph_index].record(1, buffer.len(), started.elapsed());
+                let (items, started) = (batch.len(), Instant::now());
+                let outcome = node.node.process_batch(batch, &mut buffer);
+                stats[node.graph_index].record(items as u64, buffer.len(), started.elapsed());
                 outcome
             }
         };
-        let id = node.id.clone();
-        outcome.map_err(|e| e.in_node(&id))?;
+        if let Err(err) = outcome {
+            // Attributed here, on the failure path only: no per-item cost for the node id.
+            return Err(err.in_node(&node.id));
+        }
         let routed = self.fan_out(Some(k), &mut buffer, out);
+        buffer.clear();
         self.scratch[k] = buffer;
         routed
     }
@@ -145,13 +162,17 @@ impl Stage for DynStage {
         Ok(())
     }
 
-    #[inline]
     fn push(&mut self, item: Value, out: &mut Vec<Tagged>) -> Result<()> {
-        if let [route] = self.entry[..] {
-            return self.deliver(route, item, out);
-        }
-        let mut one = vec![item];
-        self.fan_out(None, &mut one, out)
+        let mut one = std::mem::take(&mut self.single);
+        one.push(item);
+        let outcome = self.push_batch(&mut one, out);
+        one.clear();
+        self.single = one;
+        outcome
+    }
+
+    fn push_batch(&mut self, items: &mut Vec<Value>, out: &mut Vec<Tagged>) -> Result<()> {
+        self.fan_out(None, items, out)
     }
 
     fn flush(&mut self) -> Result<()> {
@@ -166,8 +187,9 @@ impl Stage for DynStage {
             if let Some(stats) = &self.stats {
                 stats[node.graph_index].record(0, buffer.len(), Default::default());
             }
-            let id = node.id.clone();
-            outcome.map_err(|e| e.in_node(&id))?;
+            if let Err(err) = outcome {
+                return Err(err.in_node(&node.id));
+            }
             self.fan_out(Some(k), &mut buffer, out)?;
             self.scratch[k] = buffer;
         }

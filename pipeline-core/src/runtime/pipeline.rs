@@ -16,9 +16,6 @@ use std::thread::JoinHandle;
 /// Items handed to stage 0 per call on the fused path: the per-item loop runs inside the stage.
 const CHUNK: usize = 256;
 
-/// How often (in items) a streaming run hands finished outputs of later stages to its callback.
-const DRAIN_EVERY: usize = 256;
-
 enum State<O> {
     /// Built; nodes not yet initialised, threads not yet started.
     Ready(Vec<Box<dyn Launch<O>>>),
@@ -102,25 +99,24 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         }
         // Fully fused: stage 0 pushes chunks straight into the result.
         self.ensure_started()?;
+        let mut chunk = std::mem::take(&mut self.chunk);
         let outcome = (|| -> Result<()> {
-            let mut chunk = std::mem::take(&mut self.chunk);
-            chunk.clear();
-            for item in items {
-                chunk.push(item);
-                if chunk.len() == CHUNK {
-                    self.head.push_batch(&mut chunk, &mut collected)?;
-                }
+            let mut items = items;
+            while next_chunk(&mut items, &mut chunk) {
+                self.head.push_batch(&mut chunk, &mut collected)?;
             }
-            self.head.push_batch(&mut chunk, &mut collected)?;
-            self.chunk = chunk;
             self.head.finish(&mut collected)
         })();
+        self.chunk = chunk;
         outcome.map_err(|err| self.stop(err))?;
         Ok(C::collect(collected))
     }
 
     /// Runs one stream, handing each output to `sink` as it is produced, so memory stays bounded
     /// however long the input is. An error from `sink` stops the pipeline like a node error.
+    ///
+    /// Items enter in chunks of up to 256 (one call into stage 0 per chunk); for item-by-item
+    /// latency on a slow source, use [`start`](Pipeline::start).
     pub fn run_with<I, F>(&mut self, items: I, mut sink: F) -> Result<()>
     where
         I: IntoIterator<Item = H::Input>,
@@ -128,32 +124,21 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     {
         self.ensure_started()?;
         let mut local = Vec::new();
+        let mut chunk = std::mem::take(&mut self.chunk);
         let outcome = (|| -> Result<()> {
-            if self.workers == 0 {
-                // Fully fused: push straight through, no channels anywhere.
-                for item in items {
-                    self.head.push(item, &mut local)?;
-                    for out in local.drain(..) {
-                        sink(out)?;
-                    }
-                }
-            } else {
-                for (n, item) in items.into_iter().enumerate() {
-                    self.head.push(item, &mut local)?;
-                    for out in local.drain(..) {
-                        sink(out)?;
-                    }
-                    if n % DRAIN_EVERY == DRAIN_EVERY - 1 {
-                        self.drain_ready(&mut sink)?;
-                    }
+            let mut items = items.into_iter();
+            while next_chunk(&mut items, &mut chunk) {
+                self.head.push_batch(&mut chunk, &mut local)?;
+                local.drain(..).try_for_each(&mut sink)?;
+                if self.workers > 0 {
+                    self.drain_ready(&mut sink)?;
                 }
             }
             self.head.finish(&mut local)?;
-            for out in local.drain(..) {
-                sink(out)?;
-            }
+            local.drain(..).try_for_each(&mut sink)?;
             self.wait_for_workers(&mut sink)
         })();
+        self.chunk = chunk;
         outcome.map_err(|err| self.stop(err))
     }
 
@@ -347,6 +332,14 @@ impl<H: Stage, C> Drop for Pipeline<H, C> {
             let _ = guard(|| self.head.cleanup());
         }
     }
+}
+
+/// Refills `chunk` with up to [`CHUNK`] items; false when the input is exhausted.
+#[inline]
+fn next_chunk<T>(items: &mut impl Iterator<Item = T>, chunk: &mut Vec<T>) -> bool {
+    chunk.clear();
+    chunk.extend(items.by_ref().take(CHUNK));
+    !chunk.is_empty()
 }
 
 /// Runs `f`, turning a panic into an error.

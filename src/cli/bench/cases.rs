@@ -1,0 +1,364 @@
+//! Every workload × mode of the benchmark, each checked against the reference checksum before it is
+//! timed. A mode that cannot run here is reported missing with the reason, never estimated.
+
+use super::measure::{median_seconds, repeat, Timed};
+use pipeline::dynamic::{build, BuildOptions, DynamicPipeline, Registry, Tagged};
+use pipeline::manifest;
+use pipeline::workloads::{self, COMPLEX_ADDS, SIMPLE_ADDS};
+use pipeline::Value;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+/// The seed's simple pipeline as a manifest (embedded: the benchmark needs no checkout).
+pub const SIMPLE_MANIFEST: &str = include_str!("../../../examples/manifests/simple.json");
+/// The seed's complex pipeline as a manifest.
+pub const COMPLEX_MANIFEST: &str = include_str!("../../../examples/manifests/complex.json");
+
+/// Items in a `throughput` run.
+pub const THROUGHPUT_ITEMS: u64 = 1_000_000;
+
+/// What a figure measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Median microseconds per run.
+    Micros,
+    /// Items per second (median run).
+    ItemsPerSecond,
+}
+
+/// One measured figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    /// `simple`, `complex`, `scaling_10`, `scaling_1000`, `throughput`, `construction`.
+    pub workload: &'static str,
+    /// `static_fused`, `dynamic`, `from_json`, ...
+    pub mode: &'static str,
+    /// What `value` is.
+    pub metric: Metric,
+    /// The median.
+    pub value: f64,
+    /// Peak resident memory during the case (throughput only).
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// A case that could not run, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Missing {
+    /// Workload.
+    pub workload: &'static str,
+    /// Mode.
+    pub mode: &'static str,
+    /// Why.
+    pub reason: String,
+}
+
+/// A per-iteration workload: its name, items per run and additions per item.
+struct Workload {
+    name: &'static str,
+    items: i64,
+    adds: i64,
+    manifest: &'static str,
+}
+
+const RUN_WORKLOADS: [Workload; 4] = [
+    Workload {
+        name: "simple",
+        items: 100,
+        adds: SIMPLE_ADDS,
+        manifest: SIMPLE_MANIFEST,
+    },
+    Workload {
+        name: "complex",
+        items: 100,
+        adds: COMPLEX_ADDS,
+        manifest: COMPLEX_MANIFEST,
+    },
+    Workload {
+        name: "scaling_10",
+        items: 10,
+        adds: SIMPLE_ADDS,
+        manifest: SIMPLE_MANIFEST,
+    },
+    Workload {
+        name: "scaling_1000",
+        items: 1000,
+        adds: SIMPLE_ADDS,
+        manifest: SIMPLE_MANIFEST,
+    },
+];
+
+/// Collects figures and missing cases.
+pub struct Bench {
+    budget: Duration,
+    registry: Registry,
+    /// Figures in the order they were measured.
+    pub measurements: Vec<Measurement>,
+    /// Cases that could not run.
+    pub missing: Vec<Missing>,
+}
+
+fn checksum_values(outputs: &[Tagged]) -> i64 {
+    outputs
+        .iter()
+        .map(|t| t.value.as_int().unwrap_or(i64::MIN))
+        .sum()
+}
+
+/// The manifest with `"stage": true` on every node: a stage boundary at every edge.
+pub fn staged(manifest_text: &str) -> String {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(manifest_text).expect("embedded manifests are valid JSON");
+    for node in doc["nodes"].as_array_mut().expect("a manifest has nodes") {
+        node["stage"] = serde_json::Value::Bool(true);
+    }
+    doc.to_string()
+}
+
+fn load(name: &str, text: &str, registry: &Registry) -> pipeline::Result<DynamicPipeline> {
+    let lowered = manifest::load(name, text, registry)
+        .map_err(|e| pipeline::Error::new(pipeline::ErrorKind::Graph, e))?;
+    Ok(build(lowered, BuildOptions::default()))
+}
+
+fn verify(workload: &str, mode: &str, got: i64, expected: i64) -> pipeline::Result<()> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(pipeline::Error::msg(format!(
+            "{workload}/{mode}: checksum {got}, expected {expected}; no figure reported"
+        )))
+    }
+}
+
+impl Bench {
+    /// A benchmark spending about `budget` on each case.
+    pub fn new(budget: Duration) -> Self {
+        Bench {
+            budget,
+            registry: Registry::with_builtins(),
+            measurements: Vec::new(),
+            missing: Vec::new(),
+        }
+    }
+
+    fn record(
+        &mut self,
+        workload: &'static str,
+        mode: &'static str,
+        timed: &mut Timed<'_>,
+    ) -> pipeline::Result<()> {
+        let seconds = median_seconds(timed, self.budget)?;
+        self.measurements.push(Measurement {
+            workload,
+            mode,
+            metric: Metric::Micros,
+            value: seconds * 1e6,
+            peak_rss_bytes: None,
+        });
+        Ok(())
+    }
+
+    /// A case over `i64` items: checked once, then timed.
+    fn typed_case(
+        &mut self,
+        w: &Workload,
+        mode: &'static str,
+        mut run: impl FnMut(&[i64]) -> pipeline::Result<Vec<i64>>,
+    ) -> pipeline::Result<()> {
+        let input: Vec<i64> = (0..w.items).collect();
+        let expected = workloads::expected_checksum(w.items, w.adds);
+        verify(w.name, mode, workloads::checksum(&run(&input)?), expected)?;
+        self.record(w.name, mode, &mut |n| {
+            repeat(n, || {
+                black_box(run(black_box(&input))?);
+                Ok(())
+            })
+        })
+    }
+
+    /// A case over `Value` items.
+    fn value_case(
+        &mut self,
+        w: &Workload,
+        mode: &'static str,
+        mut run: impl FnMut(&[Value]) -> pipeline::Result<Vec<Tagged>>,
+    ) -> pipeline::Result<()> {
+        let input: Vec<Value> = (0..w.items).map(Value::Int).collect();
+        let expected = workloads::expected_checksum(w.items, w.adds);
+        verify(w.name, mode, checksum_values(&run(&input)?), expected)?;
+        self.record(w.name, mode, &mut |n| {
+            repeat(n, || {
+                black_box(run(black_box(&input))?);
+                Ok(())
+            })
+        })
+    }
+
+    /// `simple`, `complex` and the scaling workloads in every Rust mode.
+    pub fn runs(&mut self) -> pipeline::Result<()> {
+        for w in &RUN_WORKLOADS {
+            let adds = w.adds;
+            self.typed_case(w, "hand_loop", |xs| {
+                workloads::hand_loop(xs.iter().copied(), adds)
+            })?;
+            if w.adds == SIMPLE_ADDS {
+                let mut fused = workloads::simple_fused();
+                self.typed_case(w, "static_fused", |xs| fused.run(xs.iter().copied()))?;
+                let mut threaded = workloads::simple_threaded();
+                self.typed_case(w, "static_threaded", |xs| threaded.run(xs.iter().copied()))?;
+            } else {
+                let mut fused = workloads::complex_fused();
+                self.typed_case(w, "static_fused", |xs| fused.run(xs.iter().copied()))?;
+                let mut threaded = workloads::complex_threaded();
+                self.typed_case(w, "static_threaded", |xs| threaded.run(xs.iter().copied()))?;
+            }
+            let mut dynamic = load(w.name, w.manifest, &self.registry)?;
+            self.value_case(w, "dynamic", |xs| dynamic.run(xs.iter().cloned()))?;
+            let staged_text = staged(w.manifest);
+            let mut threaded = load(w.name, &staged_text, &self.registry)?;
+            self.value_case(w, "dynamic_threaded", |xs| threaded.run(xs.iter().cloned()))?;
+            let registry = Registry::with_builtins();
+            let text = w.manifest;
+            self.value_case(w, "dynamic_cold", |xs| {
+                load("cold", text, &registry)?.run(xs.iter().cloned())
+            })?;
+            for mode in ["python", "python_sdl"] {
+                self.missing.push(Missing {
+                    workload: w.name,
+                    mode,
+                    reason: "this build has no Python bridge".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// One million items through `simple`, streamed (outputs summed as they come, not collected),
+    /// with the peak memory of each mode.
+    pub fn throughput(&mut self) -> pipeline::Result<()> {
+        let expected = workloads::expected_checksum(THROUGHPUT_ITEMS as i64, SIMPLE_ADDS);
+        let n = THROUGHPUT_ITEMS as i64;
+        let mut fused = workloads::simple_fused();
+        self.stream_case("static_fused", expected, |sum| {
+            fused.run_with(0..n, |x| {
+                *sum += x;
+                Ok(())
+            })
+        })?;
+        let mut threaded = workloads::simple_threaded();
+        self.stream_case("static_threaded", expected, |sum| {
+            threaded.run_with(0..n, |x| {
+                *sum += x;
+                Ok(())
+            })
+        })?;
+        let mut dynamic = load("simple", SIMPLE_MANIFEST, &self.registry)?;
+        self.stream_case("dynamic", expected, |sum| {
+            dynamic.run_with((0..n).map(Value::Int), |t| {
+                *sum += t.value.as_int().unwrap_or(i64::MIN);
+                Ok(())
+            })
+        })?;
+        let mut staged_dynamic = load("simple", &staged(SIMPLE_MANIFEST), &self.registry)?;
+        self.stream_case("dynamic_threaded", expected, |sum| {
+            staged_dynamic.run_with((0..n).map(Value::Int), |t| {
+                *sum += t.value.as_int().unwrap_or(i64::MIN);
+                Ok(())
+            })
+        })
+    }
+
+    fn stream_case(
+        &mut self,
+        mode: &'static str,
+        expected: i64,
+        mut run: impl FnMut(&mut i64) -> pipeline::Result<()>,
+    ) -> pipeline::Result<()> {
+        super::memory::reset_peak();
+        let mut sum = 0;
+        run(&mut sum)?;
+        verify("throughput", mode, sum, expected)?;
+        let seconds = median_seconds(
+            &mut |n| {
+                repeat(n, || {
+                    let mut sum = 0;
+                    run(&mut sum)?;
+                    black_box(sum);
+                    Ok(())
+                })
+            },
+            self.budget,
+        )?;
+        self.measurements.push(Measurement {
+            workload: "throughput",
+            mode,
+            metric: Metric::ItemsPerSecond,
+            value: THROUGHPUT_ITEMS as f64 / seconds,
+            peak_rss_bytes: super::memory::peak_rss_bytes(),
+        });
+        Ok(())
+    }
+
+    /// The complex manifest from JSON text to a runnable pipeline, and from an already parsed
+    /// manifest (parsing done outside the timing, as the seed's 4.12 µs figure did).
+    pub fn construction(&mut self) -> pipeline::Result<()> {
+        let registry = &self.registry;
+        let from_json = median_seconds(
+            &mut |n| {
+                repeat(n, || {
+                    black_box(load("complex", COMPLEX_MANIFEST, registry)?);
+                    Ok(())
+                })
+            },
+            self.budget,
+        )?;
+        let parsed = manifest::parse("complex", COMPLEX_MANIFEST)
+            .map_err(|e| pipeline::Error::new(pipeline::ErrorKind::Graph, e))?;
+        let from_parsed = median_seconds(
+            &mut |n| {
+                let mut copies: Vec<_> = (0..n).map(|_| parsed.clone()).collect();
+                let start = Instant::now();
+                for copy in copies.drain(..) {
+                    let lowered = manifest::lower(copy, registry)
+                        .map_err(|e| pipeline::Error::new(pipeline::ErrorKind::Graph, e))?;
+                    black_box(build(lowered, BuildOptions::default()));
+                }
+                Ok(start.elapsed())
+            },
+            self.budget,
+        )?;
+        for (mode, seconds) in [("from_json", from_json), ("from_parsed", from_parsed)] {
+            self.measurements.push(Measurement {
+                workload: "construction",
+                mode,
+                metric: Metric::Micros,
+                value: seconds * 1e6,
+                peak_rss_bytes: None,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staging_puts_a_boundary_before_every_node() {
+        let registry = Registry::with_builtins();
+        let p = load("s", &staged(SIMPLE_MANIFEST), &registry).unwrap();
+        assert_eq!(p.describe().stage_count(), 4);
+    }
+
+    #[test]
+    fn a_wrong_checksum_is_an_error_not_a_figure() {
+        let mut bench = Bench::new(Duration::from_millis(1));
+        let w = &RUN_WORKLOADS[0];
+        let err = bench
+            .typed_case(w, "broken", |xs| Ok(xs.to_vec()))
+            .unwrap_err();
+        assert!(err.to_string().contains("checksum"), "{err}");
+        assert!(bench.measurements.is_empty());
+    }
+}

@@ -1,0 +1,92 @@
+//! The CPython baseline, run in the same session: `benches/python_baseline.py` (embedded, so the
+//! binary needs no checkout) under `python3`. If there is no `python3`, the mode is reported missing.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// The baseline script, as committed.
+const SCRIPT: &str = include_str!("../../../benches/python_baseline.py");
+
+/// One workload's CPython result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CpythonResult {
+    /// Median µs per run (absent for throughput).
+    pub micros: Option<f64>,
+    /// Items per second (throughput only).
+    pub items_per_s: Option<f64>,
+    /// Sum of the outputs, checked against the reference.
+    pub checksum: i64,
+}
+
+/// CPython's results by workload, and its version; or why there are none.
+pub fn run(quick: bool) -> Result<(String, BTreeMap<String, CpythonResult>), String> {
+    let mut child = Command::new("python3")
+        .arg("-")
+        .args(quick.then_some("--quick"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("python3 not available: {e}"))?;
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(SCRIPT.as_bytes())
+        .map_err(|e| format!("cannot send the baseline to python3: {e}"))?;
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("python3 failed: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "python3 failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    parse(&String::from_utf8_lossy(&output.stdout))
+}
+
+fn parse(stdout: &str) -> Result<(String, BTreeMap<String, CpythonResult>), String> {
+    let doc: serde_json::Value = serde_json::from_str(stdout.trim())
+        .map_err(|e| format!("unreadable baseline output: {e}"))?;
+    let version = doc["python"].as_str().unwrap_or("?").to_string();
+    let workloads = doc["workloads"]
+        .as_object()
+        .ok_or("baseline output has no workloads")?;
+    let results = workloads
+        .iter()
+        .map(|(name, w)| {
+            let result = CpythonResult {
+                micros: w["us"].as_f64(),
+                items_per_s: w["items_per_s"].as_f64(),
+                checksum: w["checksum"].as_i64().unwrap_or(i64::MIN),
+            };
+            (name.clone(), result)
+        })
+        .collect();
+    Ok((version, results))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_baseline_document() {
+        let (version, results) = parse(
+            r#"{"python": "3.11.7", "workloads": {"simple": {"checksum": 5050, "items": 100, "us": 12.5},
+               "throughput": {"checksum": 7, "items": 1, "items_per_s": 1000.0}}}"#,
+        )
+        .unwrap();
+        assert_eq!(version, "3.11.7");
+        assert_eq!(results["simple"].micros, Some(12.5));
+        assert_eq!(results["simple"].checksum, 5050);
+        assert_eq!(results["throughput"].items_per_s, Some(1000.0));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_figure() {
+        assert!(parse("Traceback (most recent call last)").is_err());
+    }
+}

@@ -1,0 +1,183 @@
+//! The goals the benchmark issue set, checked against one run's figures. A miss is printed as a
+//! miss, with the figure.
+
+use super::cases::Measurement;
+
+/// One goal and how this run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// `simple/static_fused`, ...
+    pub case: String,
+    /// The goal in words.
+    pub goal: &'static str,
+    /// What was measured, in words; `None` when a figure is missing.
+    pub measured: Option<String>,
+    /// Whether the goal is met.
+    pub met: bool,
+}
+
+/// The figures of one run, looked up by workload and mode.
+pub struct Figures<'a> {
+    /// Rust figures.
+    pub measurements: &'a [Measurement],
+    /// CPython µs per run by workload, and items/s for throughput.
+    pub cpython: &'a dyn Fn(&str) -> Option<f64>,
+}
+
+impl Figures<'_> {
+    fn get(&self, workload: &str, mode: &str) -> Option<&Measurement> {
+        self.measurements
+            .iter()
+            .find(|m| m.workload == workload && m.mode == mode)
+    }
+
+    /// CPython's time divided by the mode's: how many times faster the mode is.
+    fn speedup(&self, workload: &str, mode: &str) -> Option<f64> {
+        Some((self.cpython)(workload)? / self.get(workload, mode)?.value)
+    }
+}
+
+fn verdict(case: &str, goal: &'static str, measured: Option<(String, bool)>) -> Verdict {
+    let (measured, met) = match measured {
+        Some((text, met)) => (Some(text), met),
+        None => (None, false),
+    };
+    Verdict {
+        case: case.to_string(),
+        goal,
+        measured,
+        met,
+    }
+}
+
+/// Every goal of the benchmark issue.
+pub fn check(f: &Figures<'_>) -> Vec<Verdict> {
+    let faster = |workload: &str, mode: &str, at_least: f64| {
+        f.speedup(workload, mode)
+            .map(|x| (format!("{x:.0}× faster than CPython"), x >= at_least))
+    };
+    let mut verdicts = vec![
+        verdict(
+            "simple/static_fused",
+            "≥ 200× faster than CPython",
+            faster("simple", "static_fused", 200.0),
+        ),
+        verdict(
+            "simple/static_fused",
+            "within 2× of the hand-written loop",
+            f.get("simple", "static_fused")
+                .zip(f.get("simple", "hand_loop"))
+                .map(|(s, h)| {
+                    let ratio = s.value / h.value;
+                    (format!("{ratio:.2}× the hand-written loop"), ratio <= 2.0)
+                }),
+        ),
+        verdict(
+            "complex/static_fused",
+            "≥ 300× faster than CPython",
+            faster("complex", "static_fused", 300.0),
+        ),
+        verdict(
+            "simple/dynamic",
+            "≥ 20× faster than CPython",
+            faster("simple", "dynamic", 20.0),
+        ),
+        verdict(
+            "complex/dynamic",
+            "≥ 20× faster than CPython",
+            faster("complex", "dynamic", 20.0),
+        ),
+        verdict(
+            "simple/dynamic_cold",
+            "≥ 2× faster than CPython",
+            faster("simple", "dynamic_cold", 2.0),
+        ),
+    ];
+    let at_most = |mode: &str, limit: f64| {
+        f.get("construction", mode)
+            .map(|m| (format!("{:.2} µs", m.value), m.value <= limit))
+    };
+    verdicts.push(verdict(
+        "construction/from_json",
+        "≤ 10 µs",
+        at_most("from_json", 10.0),
+    ));
+    verdicts.push(verdict(
+        "construction/from_parsed",
+        "≤ 4 µs",
+        at_most("from_parsed", 4.0),
+    ));
+    let rate = |mode: &str, at_least: f64| {
+        f.get("throughput", mode).map(|m| {
+            (
+                format!("{:.1} M items/s", m.value / 1e6),
+                m.value >= at_least,
+            )
+        })
+    };
+    verdicts.push(verdict(
+        "throughput/static_threaded",
+        "≥ 150 M items/s",
+        rate("static_threaded", 150e6),
+    ));
+    verdicts.push(verdict(
+        "throughput/static_threaded",
+        "peak RSS ≤ 20 MB",
+        f.get("throughput", "static_threaded")
+            .and_then(|m| m.peak_rss_bytes)
+            .map(|b| (format!("{:.1} MB", b as f64 / 1e6), b as f64 <= 20e6)),
+    ));
+    verdicts.push(verdict(
+        "throughput/dynamic_threaded",
+        "≥ 30 M items/s",
+        rate("dynamic_threaded", 30e6),
+    ));
+    verdicts.push(verdict(
+        "simple/python",
+        "≤ 8× CPython's time (stretch ≤ 4×)",
+        f.speedup("simple", "python")
+            .map(|x| (format!("{:.1}× CPython's time", 1.0 / x), 1.0 / x <= 8.0)),
+    ));
+    verdicts.push(verdict(
+        "simple/python_sdl",
+        "≥ 20× faster than CPython",
+        faster("simple", "python_sdl", 20.0),
+    ));
+    verdicts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::bench::cases::Metric;
+
+    fn m(workload: &'static str, mode: &'static str, value: f64) -> Measurement {
+        Measurement {
+            workload,
+            mode,
+            metric: Metric::Micros,
+            value,
+            peak_rss_bytes: None,
+        }
+    }
+
+    #[test]
+    fn goals_are_judged_from_the_figures() {
+        let measurements = [
+            m("simple", "static_fused", 0.1),
+            m("simple", "hand_loop", 0.04),
+        ];
+        let cpython = |w: &str| (w == "simple").then_some(30.0);
+        let verdicts = check(&Figures {
+            measurements: &measurements,
+            cpython: &cpython,
+        });
+        let fused = &verdicts[0];
+        assert!(fused.met, "{fused:?}");
+        assert_eq!(fused.measured.as_deref(), Some("300× faster than CPython"));
+        let floor = &verdicts[1];
+        assert!(!floor.met, "2.5× the loop misses the 2× goal: {floor:?}");
+        let missing = verdicts.iter().find(|v| v.case == "simple/python").unwrap();
+        assert!(!missing.met && missing.measured.is_none());
+    }
+}
