@@ -18,11 +18,16 @@
 #![doc = include_str!("../docs/grammar.md")]
 
 pub use pipeline_core::{builtins, error, graph, node, runtime, value};
+/// Nodes written in Python, sandboxed (feature `python`, on by default).
+#[cfg(feature = "python")]
+pub use pipeline_core::python;
 pub use pipeline_core::{EmitFn, Emitter, Error, ErrorKind, Node, NodeContext, Result, Value};
 pub use pipeline_macros::pipeline;
 
 /// Everything needed to write and run pipelines: built-in nodes, the node trait, the macro.
 pub mod prelude {
     pub use pipeline_core::prelude::*;
+    #[cfg(feature = "python")]
+    pub use pipeline_core::python::{Python, PythonNode};
     pub use pipeline_macros::pipeline;
 }

@@ -9,6 +9,7 @@
 //! | validation | [`graph::validate`] | both, so an error reads the same whichever way the graph was written |
 //! | plan (fusion groups, stage boundaries) | [`graph::plan`] | both |
 //! | execute | `runtime` (feature `runtime`) | generated code and dynamic graphs |
+//! | Python nodes | `python` (feature `python`) | graphs with nodes written in Python |
 //!
 //! ```
 //! use pipeline_core::prelude::*;
@@ -24,6 +25,8 @@ pub mod builtins;
 pub mod error;
 pub mod graph;
 pub mod node;
+#[cfg(feature = "python")]
+pub mod python;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 pub mod value;
