@@ -49,10 +49,15 @@ impl Runtime {
                     .into_iter()
                     .filter(|def| sandbox::STDLIB_NATIVE.contains(&def.name.as_str()))
                     .collect();
-                let frozen = rustpython_pylib::FROZEN_STDLIB.decode().filter(|(name, _)| {
-                    let top = name.split('.').next().unwrap_or(name);
-                    sandbox::FROZEN.contains(&top)
-                });
+                let frozen = rustpython_pylib::FROZEN_STDLIB
+                    .decode()
+                    .filter_map(|(name, module)| {
+                        if name == "_dummy_thread" {
+                            return Some(("_thread", module));
+                        }
+                        let top = name.split('.').next().unwrap_or(name);
+                        sandbox::FROZEN.contains(&top).then_some((name, module))
+                    });
                 builder.add_native_modules(&defs).add_frozen_modules(frozen)
             };
             builder.build()
@@ -70,6 +75,14 @@ impl Runtime {
         rt.enter(|vm| {
             log::install(vm)
                 .and_then(|()| sandbox::install(vm))
+                // Registers the codec search function: `re` and `str.encode` need named codecs.
+                .and_then(|()| {
+                    if cfg!(feature = "python-stdlib") {
+                        vm.import("encodings", 0).map(drop)
+                    } else {
+                        Ok(())
+                    }
+                })
                 .map_err(|exc| {
                     Error::new(
                         ErrorKind::Initialize,

@@ -42,6 +42,7 @@ const NATIVE: &[&str] = &[
     "_types",
     "_warnings",
     "_weakref",
+    "builtins",
     "errno",
     "itertools",
     "sys",
@@ -68,15 +69,19 @@ pub(crate) const STDLIB_NATIVE: &[&str] = &[
 #[cfg(feature = "python-stdlib")]
 pub(crate) const FROZEN: &[&str] = &[
     "__future__",
+    // The single-threaded stand-in `_dummy_thread`, frozen under this name: `functools` and
+    // `reprlib` import `_thread`, which RustPython only has with its `threading` feature.
+    "_thread",
     "_collections_abc",
     "_weakrefset",
     "abc",
     "base64",
     "bisect",
+    "codecs",
     "collections",
     "copy",
     "copyreg",
-    "dataclasses",
+    "encodings",
     "enum",
     "fractions",
     "functools",
