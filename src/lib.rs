@@ -17,10 +17,10 @@
 //! ```
 #![doc = include_str!("../docs/grammar.md")]
 
-pub use pipeline_core::{builtins, error, graph, node, runtime, value};
 /// Nodes written in Python, sandboxed (feature `python`, on by default).
 #[cfg(feature = "python")]
 pub use pipeline_core::python;
+pub use pipeline_core::{builtins, error, graph, node, runtime, value};
 pub use pipeline_core::{EmitFn, Emitter, Error, ErrorKind, Node, NodeContext, Result, Value};
 pub use pipeline_macros::pipeline;
 

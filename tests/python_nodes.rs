@@ -49,8 +49,10 @@ class Window:
 
 #[test]
 fn class_with_args_initialize_finish_yielding_and_cleanup() {
-    let mut node = PythonNode::class(STATEFUL, "Window")
-        .with_args(Value::map([("size", Value::Int(2)), ("label", Value::from("pairs"))]));
+    let mut node = PythonNode::class(STATEFUL, "Window").with_args(Value::map([
+        ("size", Value::Int(2)),
+        ("label", Value::from("pairs")),
+    ]));
     let out = run(&mut node, ints(1..=5)).unwrap();
     let label = || ("label", Value::from("pairs"));
     assert_eq!(
@@ -58,7 +60,11 @@ fn class_with_args_initialize_finish_yielding_and_cleanup() {
         vec![
             Value::map([label(), ("items", Value::list(ints([1, 2])))]),
             Value::map([label(), ("items", Value::list(ints([3, 4])))]),
-            Value::map([label(), ("items", Value::list(ints([5]))), ("partial", Value::Bool(true))]),
+            Value::map([
+                label(),
+                ("items", Value::list(ints([5]))),
+                ("partial", Value::Bool(true))
+            ]),
             Value::map([label(), ("log", Value::list([Value::from("init")]))]),
         ]
     );
@@ -82,15 +88,29 @@ fn function_returning_none_emits_nothing() {
 fn generator_emits_each_yield_including_none_as_null() {
     let src = "def gen(n):\n    for i in range(n):\n        yield i\n    yield None\n";
     let out = run(&mut PythonNode::function(src, "gen"), ints([3])).unwrap();
-    assert_eq!(out, vec![Value::Int(0), Value::Int(1), Value::Int(2), Value::Null]);
+    assert_eq!(
+        out,
+        vec![Value::Int(0), Value::Int(1), Value::Int(2), Value::Null]
+    );
 }
 
 #[test]
 fn values_round_trip_natively() {
     let src = "def same(x):\n    return x\n";
     let nested = Value::map([
-        ("list", Value::list([Value::Int(-1), Value::Float(2.5), Value::Null, Value::Bool(false)])),
-        ("deep", Value::map([("ü∂", Value::list([Value::list([Value::from("𝄞 ✓")])]))])),
+        (
+            "list",
+            Value::list([
+                Value::Int(-1),
+                Value::Float(2.5),
+                Value::Null,
+                Value::Bool(false),
+            ]),
+        ),
+        (
+            "deep",
+            Value::map([("ü∂", Value::list([Value::list([Value::from("𝄞 ✓")])]))]),
+        ),
         ("bytes", Value::Bytes(Arc::from(&b"\x00\x01\xfe"[..]))),
         ("max", Value::Int(i64::MAX)),
         ("min", Value::Int(i64::MIN)),
@@ -115,8 +135,14 @@ def kinds(_):
 "#;
     let out = run(&mut PythonNode::function(src, "kinds"), [Value::Null]).unwrap();
     let m = &out[0];
-    assert_eq!(m.get("tuple"), Some(&Value::list([Value::Int(1), Value::from("a")])));
-    assert_eq!(m.get("bytearray"), Some(&Value::Bytes(Arc::from(&b"xy"[..]))));
+    assert_eq!(
+        m.get("tuple"),
+        Some(&Value::list([Value::Int(1), Value::from("a")]))
+    );
+    assert_eq!(
+        m.get("bytearray"),
+        Some(&Value::Bytes(Arc::from(&b"xy"[..])))
+    );
     assert_eq!(m.get("bool_is_not_int"), Some(&Value::Bool(true)));
     assert_eq!(m.get("float"), Some(&Value::Float(1e300)));
     assert_eq!(m.get("text"), Some(&Value::from("naïve")));
@@ -133,10 +159,12 @@ def kinds(_):
         Value::map::<&str>([]),
     ]);
     let out = run(&mut PythonNode::function(src, "types"), [all]).unwrap();
-    let names: Vec<Value> = ["NoneType", "bool", "int", "float", "str", "bytes", "list", "dict"]
-        .into_iter()
-        .map(Value::from)
-        .collect();
+    let names: Vec<Value> = [
+        "NoneType", "bool", "int", "float", "str", "bytes", "list", "dict",
+    ]
+    .into_iter()
+    .map(Value::from)
+    .collect();
     assert_eq!(out, vec![Value::list(names)]);
 }
 
@@ -152,7 +180,10 @@ fn big_ints_are_an_error_naming_the_node() {
     );
     // Big ints computed and reduced inside Python are fine.
     let src = "def fits(x):\n    return (x * 2**64) // 2**64\n";
-    assert_eq!(run(&mut PythonNode::function(src, "fits"), ints([3])).unwrap(), ints([3]));
+    assert_eq!(
+        run(&mut PythonNode::function(src, "fits"), ints([3])).unwrap(),
+        ints([3])
+    );
 }
 
 #[test]
@@ -160,7 +191,11 @@ fn unconvertible_results_are_errors() {
     let src = "def s(x):\n    yield {1, 2}\n";
     let err = run(&mut PythonNode::function(src, "s"), ints([1])).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conversion);
-    assert!(err.to_string().contains("process() yielded: cannot pass a Python `set`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("process() yielded: cannot pass a Python `set`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -169,22 +204,37 @@ fn exceptions_carry_the_traceback_and_name_the_node() {
     let err = run(&mut PythonNode::function(src, "lookup"), [Value::from("b")]).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Node);
     assert_eq!(err.node(), Some("py"));
-    let py = err.source_error().unwrap().downcast_ref::<PythonError>().unwrap();
+    let py = err
+        .source_error()
+        .unwrap()
+        .downcast_ref::<PythonError>()
+        .unwrap();
     assert_eq!(py.exception_type(), "KeyError");
     assert_eq!(py.message(), "'b'");
     assert_eq!(
         py.traceback(),
         "Traceback (most recent call last):\n  File \"<py>\", line 5, in lookup\n    return helper(x)\n  File \"<py>\", line 2, in helper\n    return {'a': 1}[x]\n"
     );
-    assert!(err.to_string().starts_with("node `py`: KeyError: 'b'\nTraceback"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("node `py`: KeyError: 'b'\nTraceback"),
+        "{err}"
+    );
 }
 
 #[test]
 fn exception_chains_are_shown() {
     let src = "def f(x):\n    try:\n        1 / 0\n    except ZeroDivisionError as e:\n        raise ValueError('bad item') from e\n";
-    let err = run(&mut PythonNode::function(src, "f").with_filename("nodes/f.py"), ints([1])).unwrap_err();
+    let err = run(
+        &mut PythonNode::function(src, "f").with_filename("nodes/f.py"),
+        ints([1]),
+    )
+    .unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("ZeroDivisionError: division by zero"), "{text}");
+    assert!(
+        text.contains("ZeroDivisionError: division by zero"),
+        "{text}"
+    );
     assert!(text.contains("direct cause"), "{text}");
     assert!(text.contains("ValueError: bad item"), "{text}");
     assert!(text.contains("File \"nodes/f.py\", line 5, in f"), "{text}");
@@ -195,22 +245,55 @@ fn syntax_errors_show_line_and_caret() {
     let src = "def ok(x):\n    return x\n\ndef broken(x):\n    return x +* 2\n";
     let err = run(&mut PythonNode::function(src, "ok"), ints([1])).unwrap_err();
     assert_eq!(err.node(), Some("py"));
-    let py = err.source_error().unwrap().downcast_ref::<PythonError>().unwrap();
+    let py = err
+        .source_error()
+        .unwrap()
+        .downcast_ref::<PythonError>()
+        .unwrap();
     assert_eq!(py.exception_type(), "SyntaxError");
     let tb = py.traceback();
-    assert!(tb.contains("File \"<py>\", line 5\n    return x +* 2\n"), "{tb}");
+    assert!(
+        tb.contains("File \"<py>\", line 5\n    return x +* 2\n"),
+        "{tb}"
+    );
     // The caret sits under the `*` (column 14 of the line, 10 after its indentation).
-    assert!(tb.ends_with("    return x +* 2\n              ^\n"), "{tb:?}");
+    assert!(
+        tb.ends_with("    return x +* 2\n              ^\n"),
+        "{tb:?}"
+    );
 }
 
 #[test]
 fn missing_entry_points_are_explained() {
     let err = run(&mut PythonNode::function("x = 1\n", "f"), ints([1])).unwrap_err();
-    assert!(err.to_string().contains("defines no function named `f`"), "{err}");
-    let err = run(&mut PythonNode::class("class C:\n    pass\n", "C"), ints([1])).unwrap_err();
-    assert!(err.to_string().contains("class `C` has no `process(self, item)` method"), "{err}");
-    let err = run(&mut PythonNode::class("class C:\n    def process(self, x):\n        return x\n", "C").with_args(Value::Int(3)), ints([1])).unwrap_err();
-    assert!(err.to_string().contains("must be a map of keyword arguments"), "{err}");
+    assert!(
+        err.to_string().contains("defines no function named `f`"),
+        "{err}"
+    );
+    let err = run(
+        &mut PythonNode::class("class C:\n    pass\n", "C"),
+        ints([1]),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("class `C` has no `process(self, item)` method"),
+        "{err}"
+    );
+    let err = run(
+        &mut PythonNode::class(
+            "class C:\n    def process(self, x):\n        return x\n",
+            "C",
+        )
+        .with_args(Value::Int(3)),
+        ints([1]),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("must be a map of keyword arguments"),
+        "{err}"
+    );
     let err = run(&mut PythonNode::class("class C:\n    def __init__(self):\n        raise RuntimeError('no')\n    def process(self, x):\n        pass\n", "C"), ints([1])).unwrap_err();
     assert!(err.to_string().contains("RuntimeError: no"), "{err}");
     assert!(err.to_string().contains("line 3, in __init__"), "{err}");
@@ -249,8 +332,14 @@ def f(_):
     let out = run(&mut PythonNode::function(src, "f"), [Value::Null]).unwrap();
     let m = &out[0];
     assert_eq!(m.get("math"), Some(&Value::Float(4.0)));
-    assert_eq!(m.get("json"), Some(&Value::map([("k", Value::list(ints([1, 2])))])));
-    assert_eq!(m.get("re"), Some(&Value::list(["1", "22", "333"].map(Value::from))));
+    assert_eq!(
+        m.get("json"),
+        Some(&Value::map([("k", Value::list(ints([1, 2])))]))
+    );
+    assert_eq!(
+        m.get("re"),
+        Some(&Value::list(["1", "22", "333"].map(Value::from)))
+    );
     assert_eq!(m.get("itertools"), Some(&Value::list(ints([1, 3, 6]))));
     assert_eq!(m.get("functools"), Some(&Value::Int(6)));
     assert_eq!(m.get("counter"), Some(&Value::from("a")));
@@ -258,7 +347,10 @@ def f(_):
     assert_eq!(m.get("namedtuple"), Some(&Value::Int(2)));
     assert_eq!(m.get("heapq"), Some(&Value::list(ints([1, 4]))));
     assert_eq!(m.get("bisect"), Some(&Value::Int(2)));
-    assert_eq!(m.get("unicodedata"), Some(&Value::from("LATIN SMALL LETTER E WITH ACUTE")));
+    assert_eq!(
+        m.get("unicodedata"),
+        Some(&Value::from("LATIN SMALL LETTER E WITH ACUTE"))
+    );
     assert_eq!(m.get("enum"), Some(&Value::from("RED")));
     assert_eq!(m.get("fraction"), Some(&Value::from("1")));
     assert_eq!(m.get("struct"), Some(&Value::Int(-7)));
@@ -318,7 +410,11 @@ fn errors_in_a_threaded_stage_name_the_graph_node() {
     let err = p.run(0..10).unwrap_err();
     assert_eq!(err.node(), Some("checked"));
     assert!(err.to_string().contains("ValueError: bad 3"), "{err}");
-    assert!(err.to_string().contains("File \"<checked>\", line 3, in check"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("File \"<checked>\", line 3, in check"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -330,7 +426,11 @@ fn typed_results_that_do_not_convert_are_errors() {
     let err = p.run([1]).unwrap_err();
     assert_eq!(err.node(), Some("wrong"));
     assert_eq!(err.kind(), ErrorKind::Conversion);
-    assert!(err.to_string().contains("Python result: expected int, got string"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("Python result: expected int, got string"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -346,7 +446,9 @@ fn dynamic_python_nodes_in_a_graph_with_finish() {
 
 #[test]
 fn every_allowed_module_imports() {
-    let names: Vec<Value> = pipeline::python::allowed_modules().map(Value::from).collect();
+    let names: Vec<Value> = pipeline::python::allowed_modules()
+        .map(Value::from)
+        .collect();
     assert!(names.len() > 30);
     let src = "def load(name):\n    __import__(name)\n    return name\n";
     let out = run(&mut PythonNode::function(src, "load"), names.clone()).unwrap();

@@ -60,7 +60,10 @@ fn assert_refused(body: &str, secret: &Secret, expected: &str) {
         Ok(out) => panic!("escape attempt succeeded, emitted {out:?}\n{body}"),
         Err(err) => err.to_string(),
     };
-    assert!(!text.contains(&secret.content), "secret leaked into the error: {text}");
+    assert!(
+        !text.contains(&secret.content),
+        "secret leaked into the error: {text}"
+    );
     assert!(text.contains(expected), "expected `{expected}` in: {text}");
 }
 
@@ -68,14 +71,32 @@ fn assert_refused(body: &str, secret: &Secret, expected: &str) {
 fn open_is_refused() {
     let secret = Secret::new("open");
     assert_refused("return open(path).read()", &secret, "UnsupportedOperation");
-    assert_refused("return open('/etc/hostname').read()", &secret, "UnsupportedOperation");
-    assert_refused("return open(path, 'w').write('x')", &secret, "UnsupportedOperation");
+    assert_refused(
+        "return open('/etc/hostname').read()",
+        &secret,
+        "UnsupportedOperation",
+    );
+    assert_refused(
+        "return open(path, 'w').write('x')",
+        &secret,
+        "UnsupportedOperation",
+    );
 }
 
 #[test]
 fn os_and_posix_are_refused() {
     let secret = Secret::new("os");
-    for module in ["os", "posix", "nt", "_os", "posixpath", "pathlib", "shutil", "io", "_io"] {
+    for module in [
+        "os",
+        "posix",
+        "nt",
+        "_os",
+        "posixpath",
+        "pathlib",
+        "shutil",
+        "io",
+        "_io",
+    ] {
         assert_refused(
             &format!("import {module}\nreturn str({module})"),
             &secret,
@@ -115,10 +136,22 @@ fn dunder_import_in_every_spelling_is_refused() {
     let secret = Secret::new("dunder");
     assert_refused("return str(__import__('os'))", &secret, "not allowed");
     assert_refused("return str(__builtins__['__import__']('posix') if isinstance(__builtins__, dict) else __builtins__.__import__('posix'))", &secret, "not allowed");
-    assert_refused("import builtins\nreturn str(builtins.__import__('socket'))", &secret, "not allowed");
-    assert_refused("return str(getattr(__builtins__, '__import__', None)('os.path'))", &secret, "not allowed");
+    assert_refused(
+        "import builtins\nreturn str(builtins.__import__('socket'))",
+        &secret,
+        "not allowed",
+    );
+    assert_refused(
+        "return str(getattr(__builtins__, '__import__', None)('os.path'))",
+        &secret,
+        "not allowed",
+    );
     assert_refused("exec('import os')\nreturn 1", &secret, "not allowed");
-    assert_refused("g = {}\nexec('import subprocess', g)\nreturn 1", &secret, "not allowed");
+    assert_refused(
+        "g = {}\nexec('import subprocess', g)\nreturn 1",
+        &secret,
+        "not allowed",
+    );
 }
 
 #[test]
@@ -236,7 +269,10 @@ return 1
 "#;
     // Clearing the finders does not enable disk imports: it only breaks imports.
     let err = attempt(body, secret.path()).unwrap_err().to_string();
-    assert!(err.contains("ModuleNotFoundError") || err.contains("ImportError"), "{err}");
+    assert!(
+        err.contains("ModuleNotFoundError") || err.contains("ImportError"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -262,7 +298,10 @@ fn tracebacks_never_read_the_file_system() {
     let body = "code = compile('1/0', path, 'exec')\nexec(code)";
     let err = attempt(body, secret.path()).unwrap_err().to_string();
     assert!(err.contains("ZeroDivisionError"), "{err}");
-    assert!(err.contains(secret.path()), "the traceback names the file: {err}");
+    assert!(
+        err.contains(secret.path()),
+        "the traceback names the file: {err}"
+    );
     assert!(!err.contains(&secret.content), "secret leaked: {err}");
 }
 
@@ -288,7 +327,11 @@ fn environment_and_host_identity_are_not_reachable() {
     let text = format!("{out:?}");
     assert!(!text.contains("/tmp"), "{text}");
     assert!(!text.contains("target/"), "host paths leaked: {text}");
-    assert_refused("import platform\nreturn platform.node()", &secret, "not allowed");
+    assert_refused(
+        "import platform\nreturn platform.node()",
+        &secret,
+        "not allowed",
+    );
 }
 
 /// A RustPython bug reachable from node code (`__name__` of one internal type panics) is caught:
@@ -306,7 +349,10 @@ return 'no panic'
         Err(err) => {
             assert_eq!(err.kind(), ErrorKind::Panic, "{err}");
             assert_eq!(err.node(), Some("attempt"));
-            assert!(err.to_string().contains("the Python interpreter panicked"), "{err}");
+            assert!(
+                err.to_string().contains("the Python interpreter panicked"),
+                "{err}"
+            );
         }
     }
     // A fresh node (fresh interpreter: the previous one was dropped with its node) works.

@@ -16,7 +16,9 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::value::Value;
-use rustpython_vm::builtins::{PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyStr, PyTuple};
+use rustpython_vm::builtins::{
+    PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyStr, PyTuple,
+};
 use rustpython_vm::{AsObject, PyObject, PyObjectRef, VirtualMachine};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -70,12 +72,15 @@ fn from_py_at(obj: &PyObject, vm: &VirtualMachine, depth: usize) -> Result<Value
         return Ok(Value::Bool(obj.is(&vm.ctx.true_value)));
     }
     if let Some(int) = obj.downcast_ref::<PyInt>() {
-        return int.try_to_primitive::<i64>(vm).map(Value::Int).map_err(|_| {
-            conversion(format_args!(
-                "Python int {} does not fit in a 64-bit integer",
-                int.as_bigint()
-            ))
-        });
+        return int
+            .try_to_primitive::<i64>(vm)
+            .map(Value::Int)
+            .map_err(|_| {
+                conversion(format_args!(
+                    "Python int {} does not fit in a 64-bit integer",
+                    int.as_bigint()
+                ))
+            });
     }
     if let Some(f) = obj.downcast_ref::<PyFloat>() {
         return Ok(Value::Float(f.to_f64()));
@@ -83,7 +88,9 @@ fn from_py_at(obj: &PyObject, vm: &VirtualMachine, depth: usize) -> Result<Value
     if let Some(s) = obj.downcast_ref::<PyStr>() {
         return match s.to_str() {
             Some(text) => Ok(Value::Str(Arc::from(text))),
-            None => Err(conversion("Python str with lone surrogates is not valid UTF-8")),
+            None => Err(conversion(
+                "Python str with lone surrogates is not valid UTF-8",
+            )),
         };
     }
     if let Some(b) = obj.downcast_ref::<PyBytes>() {
@@ -164,7 +171,10 @@ mod tests {
     #[test]
     fn nested_containers_round_trip() {
         let v = Value::map([
-            ("list", Value::list([Value::Int(1), Value::list([Value::Null])])),
+            (
+                "list",
+                Value::list([Value::Int(1), Value::list([Value::Null])]),
+            ),
             ("map", Value::map([("ü", Value::Float(1.5))])),
             ("empty", Value::list([])),
         ]);
@@ -176,7 +186,9 @@ mod tests {
         let rt = Runtime::new().unwrap();
         let err = rt
             .enter(|vm| {
-                let set = vm.run_block_expr(vm.new_scope_with_builtins(), "{1, 2}").unwrap();
+                let set = vm
+                    .run_block_expr(vm.new_scope_with_builtins(), "{1, 2}")
+                    .unwrap();
                 from_py(&set, vm)
             })
             .unwrap()
@@ -185,7 +197,9 @@ mod tests {
         assert!(err.message().contains("`set`"), "{err}");
         let err = rt
             .enter(|vm| {
-                let d = vm.run_block_expr(vm.new_scope_with_builtins(), "{1: 2}").unwrap();
+                let d = vm
+                    .run_block_expr(vm.new_scope_with_builtins(), "{1: 2}")
+                    .unwrap();
                 from_py(&d, vm)
             })
             .unwrap()

@@ -85,7 +85,11 @@ impl Source<'_> {
 }
 
 /// Converts a raised exception into a node error.
-pub(crate) fn exception(vm: &VirtualMachine, exc: &PyBaseExceptionRef, source: Source<'_>) -> Error {
+pub(crate) fn exception(
+    vm: &VirtualMachine,
+    exc: &PyBaseExceptionRef,
+    source: Source<'_>,
+) -> Error {
     let exception_type = exc.class().name().to_string();
     let is_syntax = exc.fast_isinstance(vm.ctx.exceptions.syntax_error);
     let mut traceback = String::new();
@@ -106,14 +110,28 @@ pub(crate) fn exception(vm: &VirtualMachine, exc: &PyBaseExceptionRef, source: S
 }
 
 /// Causes and contexts first (as Python prints them), bounded so a cyclic chain terminates.
-fn write_chain(vm: &VirtualMachine, exc: &PyBaseExceptionRef, source: Source<'_>, out: &mut String, depth: usize) {
+fn write_chain(
+    vm: &VirtualMachine,
+    exc: &PyBaseExceptionRef,
+    source: Source<'_>,
+    out: &mut String,
+    depth: usize,
+) {
     if depth < 8 {
         let earlier = exc
             .__cause__()
-            .map(|c| (c, "The above exception was the direct cause of the following exception:"))
+            .map(|c| {
+                (
+                    c,
+                    "The above exception was the direct cause of the following exception:",
+                )
+            })
             .or_else(|| {
                 exc.__context__().map(|c| {
-                    (c, "During handling of the above exception, another exception occurred:")
+                    (
+                        c,
+                        "During handling of the above exception, another exception occurred:",
+                    )
                 })
             });
         if let Some((earlier, joint)) = earlier {
@@ -169,7 +187,11 @@ fn str_of(vm: &VirtualMachine, obj: &rustpython_vm::PyObject) -> String {
         .unwrap_or_else(|_| "<exception str() failed>".to_owned())
 }
 
-fn attr_str(vm: &VirtualMachine, obj: &rustpython_vm::PyObject, name: &'static str) -> Option<String> {
+fn attr_str(
+    vm: &VirtualMachine,
+    obj: &rustpython_vm::PyObject,
+    name: &'static str,
+) -> Option<String> {
     let value: PyObjectRef = obj.get_attr(name, vm).ok()?;
     value.downcast_ref::<PyStr>().map(|s| s.to_string())
 }

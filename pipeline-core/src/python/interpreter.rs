@@ -41,27 +41,30 @@ impl Runtime {
     /// A fresh interpreter, not shared.
     pub(crate) fn new() -> Result<Runtime> {
         let stack = Stack::new();
-        let build = || catch_unwind(|| {
-            let builder = Interpreter::builder(settings());
-            #[cfg(feature = "python-stdlib")]
-            let builder = {
-                let defs: Vec<_> = rustpython_stdlib::stdlib_module_defs(&builder.ctx)
-                    .into_iter()
-                    .filter(|def| sandbox::STDLIB_NATIVE.contains(&def.name.as_str()))
-                    .collect();
-                let frozen = rustpython_pylib::FROZEN_STDLIB
-                    .decode()
-                    .filter_map(|(name, module)| {
-                        if name == "_dummy_thread" {
-                            return Some(("_thread", module));
-                        }
-                        let top = name.split('.').next().unwrap_or(name);
-                        sandbox::FROZEN.contains(&top).then_some((name, module))
-                    });
-                builder.add_native_modules(&defs).add_frozen_modules(frozen)
-            };
-            builder.build()
-        });
+        let build = || {
+            catch_unwind(|| {
+                let builder = Interpreter::builder(settings());
+                #[cfg(feature = "python-stdlib")]
+                let builder = {
+                    let defs: Vec<_> = rustpython_stdlib::stdlib_module_defs(&builder.ctx)
+                        .into_iter()
+                        .filter(|def| sandbox::STDLIB_NATIVE.contains(&def.name.as_str()))
+                        .collect();
+                    let frozen =
+                        rustpython_pylib::FROZEN_STDLIB
+                            .decode()
+                            .filter_map(|(name, module)| {
+                                if name == "_dummy_thread" {
+                                    return Some(("_thread", module));
+                                }
+                                let top = name.split('.').next().unwrap_or(name);
+                                sandbox::FROZEN.contains(&top).then_some((name, module))
+                            });
+                    builder.add_native_modules(&defs).add_frozen_modules(frozen)
+                };
+                builder.build()
+            })
+        };
         let built = match &stack {
             Some(stack) => stack.run(build),
             None => build(),
@@ -88,7 +91,10 @@ impl Runtime {
                         ErrorKind::Initialize,
                         format_args!(
                             "cannot set up the Python sandbox: {}",
-                            exc.as_object().str(vm).map(|s| s.to_string()).unwrap_or_default()
+                            exc.as_object()
+                                .str(vm)
+                                .map(|s| s.to_string())
+                                .unwrap_or_default()
                         ),
                     )
                 })
@@ -156,4 +162,3 @@ mod tests {
         assert!(CURRENT.with(|c| c.borrow().upgrade().is_none()));
     }
 }
-

@@ -9,6 +9,7 @@
 use rustpython_vm::builtins::PyStr;
 use rustpython_vm::function::FuncArgs;
 use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
+use std::fmt::Write as _;
 use std::io::Write;
 
 /// The global holding the node id in each node's namespace.
@@ -37,7 +38,7 @@ fn print(mut args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
         if i > 0 {
             text.push_str(&sep);
         }
-        text.push_str(&obj.str(vm)?.to_string());
+        let _ = write!(text, "{}", obj.str(vm)?);
     }
     text.push_str(&end);
     if let Some(file) = file {
@@ -49,13 +50,21 @@ fn print(mut args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
         .get_item_opt(NODE_GLOBAL, vm)
         .ok()
         .flatten()
-        .and_then(|n| n.downcast_ref::<PyStr>().and_then(|s| s.to_str().map(str::to_owned)));
+        .and_then(|n| {
+            n.downcast_ref::<PyStr>()
+                .and_then(|s| s.to_str().map(str::to_owned))
+        });
     write_log(node.as_deref(), &text);
     Ok(())
 }
 
 /// A `str` keyword argument, `None` meaning the default.
-fn text_kwarg(args: &mut FuncArgs, name: &str, default: &str, vm: &VirtualMachine) -> PyResult<String> {
+fn text_kwarg(
+    args: &mut FuncArgs,
+    name: &str,
+    default: &str,
+    vm: &VirtualMachine,
+) -> PyResult<String> {
     match args.kwargs.swap_remove(name) {
         None => Ok(default.to_owned()),
         Some(obj) if vm.is_none(&obj) => Ok(default.to_owned()),
@@ -66,7 +75,11 @@ fn text_kwarg(args: &mut FuncArgs, name: &str, default: &str, vm: &VirtualMachin
     }
 }
 
-fn type_error(vm: &VirtualMachine, name: &str, obj: &PyObjectRef) -> rustpython_vm::builtins::PyBaseExceptionRef {
+fn type_error(
+    vm: &VirtualMachine,
+    name: &str,
+    obj: &PyObjectRef,
+) -> rustpython_vm::builtins::PyBaseExceptionRef {
     vm.new_type_error(format!(
         "{name} must be None or a string, not {}",
         obj.class().name()

@@ -54,12 +54,19 @@
 //! [`allowed_modules`] for exactly what can be imported. `print` goes to the pipeline's log
 //! (stderr), prefixed with the node id: `[python scale] ...`.
 //!
-//! Importable modules, by build:
+//! Importable modules, by build (exactly [`allowed_modules`]; a test imports every one):
 //!
 //! | feature | modules |
 //! |---|---|
-//! | `python` | `itertools`, `time`, `errno`, `sys` (no host access in this build), and the interpreter's `_`-prefixed helpers (`_collections`, `_functools`, `_operator`, `_sre`, `_string`, `_weakref`, `_abc`, `_codecs`, `_stat`, `_typing`, `_types`, `_warnings`) |
-//! | `python-stdlib` (adds) | Rust: `math`, `cmath`, `array`, `binascii`, `unicodedata`, `_json`, `_random`, `_bisect`, `_struct`, `_statistics`, `_contextvars`; frozen pure Python: `re`, `json`, `collections` (with `collections.abc`), `functools`, `itertools`, `operator`, `enum`, `types`, `abc`, `copy`, `copyreg`, `keyword`, `reprlib`, `heapq`, `bisect`, `string`, `textwrap`, `struct`, `base64`, `fractions`, `numbers`, `dataclasses`, `weakref`, `__future__` |
+//! | `python` | `itertools`, `time`, `errno`, `builtins`, `sys` (scrubbed of host paths), and the interpreter's `_`-prefixed helpers (`_collections`, `_functools`, `_operator`, `_sre`, `_string`, `_weakref`, `_abc`, `_codecs`, `_stat`, `_typing`, `_types`, `_warnings`) |
+//! | `python-stdlib` adds, in Rust | `math`, `cmath`, `array`, `binascii`, `unicodedata`, `_json`, `_random`, `_bisect`, `_struct`, `_statistics`, `_contextvars` |
+//! | `python-stdlib` adds, frozen pure Python | `re`, `json`, `collections` (+ `collections.abc`), `functools`, `operator`, `enum`, `types`, `abc`, `copy`, `copyreg`, `keyword`, `reprlib`, `heapq`, `bisect`, `string`, `textwrap`, `struct`, `base64`, `fractions`, `numbers`, `weakref`, `codecs`, `encodings`, `__future__`, and `_thread` (the single-threaded `_dummy_thread` stand-in) |
+//!
+//! Not available, because they import `os` or need host access: `random` (use `_random.Random`),
+//! `statistics`, `dataclasses`, `inspect`, `typing`, `datetime`, `decimal`, `logging`, `io`,
+//! `pathlib`, `tempfile`, `socket`, `subprocess`, `threading`. The `python-stdlib` feature adds
+//! about a minute of cold (debug) compile time and freezes RustPython's whole pure-Python library
+//! into the binary (only the modules above are exposed).
 //!
 //! [RustPython]: https://rustpython.github.io
 //! [`Value`]: crate::Value

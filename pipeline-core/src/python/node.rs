@@ -209,7 +209,12 @@ impl PythonNode {
     }
 
     /// Calls `process(item)` or `finish()` and emits what it returns or yields.
-    fn call(&mut self, call: Call, item: Option<Value>, emit: &mut dyn FnMut(Value) -> Result<()>) -> Result<()> {
+    fn call(
+        &mut self,
+        call: Call,
+        item: Option<Value>,
+        emit: &mut dyn FnMut(Value) -> Result<()>,
+    ) -> Result<()> {
         let spec = Arc::clone(&self.spec);
         let id = Arc::clone(&self.id);
         let live = self.live()?;
@@ -291,8 +296,12 @@ fn load(vm: &VirtualMachine, spec: &Spec, id: &str, filename: &str) -> Result<Ob
         .compile(&spec.source, Mode::Exec, filename.to_owned())
         .map_err(|err| LoadError::Python(vm.new_syntax_error(&err, Some(&spec.source))))?;
     let scope = vm.new_scope_with_builtins();
-    scope.globals.set_item("__name__", vm.ctx.new_str(id).into(), vm)?;
-    scope.globals.set_item(NODE_GLOBAL, vm.ctx.new_str(id).into(), vm)?;
+    scope
+        .globals
+        .set_item("__name__", vm.ctx.new_str(id).into(), vm)?;
+    scope
+        .globals
+        .set_item(NODE_GLOBAL, vm.ctx.new_str(id).into(), vm)?;
     vm.run_code_obj(code, scope.clone())?;
     let name = spec.entry.name();
     let entry = scope.globals.get_item_opt(name, vm)?.ok_or_else(|| {
@@ -334,7 +343,9 @@ fn load(vm: &VirtualMachine, spec: &Spec, id: &str, filename: &str) -> Result<Ob
                 Ok(vm.get_attribute_opt(instance.clone(), m)?)
             };
             let process = method("process")?.ok_or_else(|| {
-                LoadError::Setup(format!("class `{name}` has no `process(self, item)` method"))
+                LoadError::Setup(format!(
+                    "class `{name}` has no `process(self, item)` method"
+                ))
             })?;
             if let Some(init) = method("initialize")? {
                 init.call((), vm)?;
@@ -365,9 +376,14 @@ fn emit_result(
         Call::Finish => "finish",
     };
     if obj.downcast_ref::<PyGenerator>().is_some() {
-        let iter = obj.get_iter(vm).map_err(|exc| errors::exception(vm, &exc, source))?;
+        let iter = obj
+            .get_iter(vm)
+            .map_err(|exc| errors::exception(vm, &exc, source))?;
         loop {
-            match iter.next(vm).map_err(|exc| errors::exception(vm, &exc, source))? {
+            match iter
+                .next(vm)
+                .map_err(|exc| errors::exception(vm, &exc, source))?
+            {
                 PyIterReturn::Return(item) => emit(converted(vm, &item, what, true)?)?,
                 PyIterReturn::StopIteration(_) => return Ok(()),
             }
@@ -379,7 +395,10 @@ fn emit_result(
 fn converted(vm: &VirtualMachine, obj: &PyObjectRef, what: &str, yielded: bool) -> Result<Value> {
     from_py(obj, vm).map_err(|e| {
         let how = if yielded { "yielded" } else { "returned" };
-        Error::new(ErrorKind::Conversion, format_args!("{what}() {how}: {}", e.message()))
+        Error::new(
+            ErrorKind::Conversion,
+            format_args!("{what}() {how}: {}", e.message()),
+        )
     })
 }
 
@@ -428,7 +447,11 @@ impl Node for PythonNode {
 
 impl PythonNode {
     /// `process` with any emitter of converted items: the typed wrapper's entry point.
-    pub(crate) fn process_dyn(&mut self, item: Value, emit: &mut dyn FnMut(Value) -> Result<()>) -> Result<()> {
+    pub(crate) fn process_dyn(
+        &mut self,
+        item: Value,
+        emit: &mut dyn FnMut(Value) -> Result<()>,
+    ) -> Result<()> {
         self.call(Call::Process, Some(item), emit)
     }
 

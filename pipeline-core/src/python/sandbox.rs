@@ -175,7 +175,10 @@ fn guarded_import(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
         let resolved = module
             .get_attr("__name__", vm)
             .ok()
-            .and_then(|n| n.downcast_ref::<PyStr>().and_then(|s| s.to_str().map(str::to_owned)))
+            .and_then(|n| {
+                n.downcast_ref::<PyStr>()
+                    .and_then(|s| s.to_str().map(str::to_owned))
+            })
             .unwrap_or_default();
         if !is_allowed(&resolved) {
             return Err(refused(vm, &resolved));

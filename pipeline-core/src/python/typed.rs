@@ -77,7 +77,9 @@ impl<I, O> std::fmt::Debug for Python<I, O> {
 
 /// Converts each Python result to `O` before emitting it; the node's own `call` stamps a failed
 /// conversion with the node id.
-fn typed<O: FromValue, E: Emitter<O> + ?Sized>(out: &mut E) -> impl FnMut(Value) -> Result<()> + '_ {
+fn typed<O: FromValue, E: Emitter<O> + ?Sized>(
+    out: &mut E,
+) -> impl FnMut(Value) -> Result<()> + '_ {
     move |v| {
         let item = O::from_value(v)
             .map_err(|e| Error::new(e.kind(), format_args!("Python result: {}", e.message())))?;
