@@ -20,6 +20,9 @@
 // Generated code names `::pipeline`; this makes that path work inside this crate too.
 extern crate self as pipeline;
 
+/// Nodes written in Python, sandboxed (feature `python`, on by default).
+#[cfg(feature = "python")]
+pub use pipeline_core::python;
 pub use pipeline_core::{
     builtins, dynamic, error, graph, manifest, node, placement, runtime, value,
 };
@@ -31,6 +34,8 @@ pub mod workloads;
 /// Everything needed to write and run pipelines: built-in nodes, the node trait, the macro.
 pub mod prelude {
     pub use pipeline_core::prelude::*;
+    #[cfg(feature = "python")]
+    pub use pipeline_core::python::{Python, PythonNode};
     pub use pipeline_macros::pipeline;
 }
 

@@ -10,6 +10,7 @@
 //! | plan (fusion groups, stage boundaries) | [`graph::plan`] | both |
 //! | execute | `runtime` (feature `runtime`) | generated code and dynamic graphs |
 //! | manifests, registry, dynamic stages, placement | `manifest`, `dynamic`, `placement` (feature `manifest`) | the `pipeline` CLI |
+//! | Python nodes | `python` (feature `python`) | graphs with nodes written in Python |
 //!
 //! ```
 //! use pipeline_core::prelude::*;
@@ -31,6 +32,8 @@ pub mod manifest;
 pub mod node;
 #[cfg(feature = "manifest")]
 pub mod placement;
+#[cfg(feature = "python")]
+pub mod python;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 pub mod value;

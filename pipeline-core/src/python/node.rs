@@ -1,0 +1,462 @@
+//! [`PythonNode`]: a node whose behaviour is Python source code, run in the sandboxed interpreter.
+
+use super::convert::{from_py, to_py};
+use super::errors::{self, Source};
+use super::interpreter::Runtime;
+use super::log::NODE_GLOBAL;
+use super::thread_bound::ThreadBound;
+use crate::error::{Error, ErrorKind, Result};
+use crate::node::{Emitter, Node, NodeContext};
+use crate::value::Value;
+use rustpython_vm::builtins::PyGenerator;
+use rustpython_vm::compiler::Mode;
+use rustpython_vm::function::{FuncArgs, KwArgs};
+use rustpython_vm::protocol::PyIterReturn;
+use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// A node written in Python: a class with `process(self, item)`, or a plain function
+/// `process(item)`.
+///
+/// What `process` returns is emitted; `None` emits nothing; a generator emits every value it
+/// yields (a yielded `None` is emitted as [`Value::Null`]). A class may also define
+/// `initialize(self)` (once, before the first item), `finish(self)` (at the end of each stream; it
+/// may return or yield trailing items) and `cleanup(self)` (once, when the pipeline is torn down).
+/// The class is instantiated with the keyword arguments given by [`with_args`](Self::with_args).
+///
+/// Items cross as [`Value`]s, converted natively (see [`python`](crate::python)). For typed
+/// `pipeline!` graphs use [`Python`](super::Python).
+///
+/// The interpreter is started in [`initialize`](Node::initialize), on the thread that runs the
+/// node's stage, and shared with the other Python nodes of that stage (see
+/// [`python`](crate::python) for the threading model). Used outside a pipeline, the node
+/// initialises itself on the first item.
+///
+/// ```
+/// use pipeline_core::prelude::*;
+/// use pipeline_core::python::PythonNode;
+///
+/// let source = r#"
+/// class Scale:
+///     def __init__(self, factor):
+///         self.factor = factor
+///     def process(self, item):
+///         if item >= 0:
+///             return item * self.factor
+/// "#;
+/// let mut scale = PythonNode::class(source, "Scale").with_args(Value::map([("factor", Value::Int(3))]));
+/// let mut out = Vec::new();
+/// scale.process(Value::Int(2), &mut out)?;
+/// scale.process(Value::Int(-1), &mut out)?; // returns None: nothing emitted
+/// assert_eq!(out, vec![Value::Int(6)]);
+/// # Ok::<(), pipeline_core::Error>(())
+/// ```
+pub struct PythonNode {
+    spec: Arc<Spec>,
+    id: Arc<str>,
+    live: Option<ThreadBound<Live>>,
+}
+
+/// What the node is made of; shared by clones.
+#[derive(Debug, Clone)]
+struct Spec {
+    source: String,
+    filename: Option<String>,
+    entry: Entry,
+    args: Value,
+}
+
+#[derive(Debug, Clone)]
+enum Entry {
+    Class(String),
+    Function(String),
+}
+
+impl Entry {
+    fn name(&self) -> &str {
+        match self {
+            Entry::Class(name) | Entry::Function(name) => name,
+        }
+    }
+}
+
+/// The running node: its interpreter and the Python objects it calls.
+struct Live {
+    rt: Rc<Runtime>,
+    filename: String,
+    objects: Option<Objects>,
+}
+
+struct Objects {
+    process: PyObjectRef,
+    finish: Option<PyObjectRef>,
+    cleanup: Option<PyObjectRef>,
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        // Release the Python objects inside the interpreter, so finalizers can run.
+        if let Some(objects) = self.objects.take() {
+            let _ = self.rt.enter(move |_| drop(objects));
+        }
+    }
+}
+
+/// Which Python method a call is for, to name it in errors.
+#[derive(Clone, Copy)]
+enum Call {
+    Process,
+    Finish,
+}
+
+impl PythonNode {
+    /// A node made of class `class` defined in `source`; one instance per node.
+    pub fn class(source: impl Into<String>, class: impl Into<String>) -> Self {
+        Self::from_spec(source.into(), Entry::Class(class.into()))
+    }
+
+    /// A node made of function `function(item)` defined in `source`.
+    ///
+    /// ```
+    /// use pipeline_core::prelude::*;
+    /// use pipeline_core::python::PythonNode;
+    ///
+    /// let mut words = PythonNode::function("def words(line):\n    yield from line.split()\n", "words");
+    /// let mut out = Vec::new();
+    /// words.process(Value::from("a b"), &mut out)?;
+    /// assert_eq!(out, vec![Value::from("a"), Value::from("b")]);
+    /// # Ok::<(), pipeline_core::Error>(())
+    /// ```
+    pub fn function(source: impl Into<String>, function: impl Into<String>) -> Self {
+        Self::from_spec(source.into(), Entry::Function(function.into()))
+    }
+
+    fn from_spec(source: String, entry: Entry) -> Self {
+        let id = Arc::from(entry.name());
+        PythonNode {
+            spec: Arc::new(Spec {
+                source,
+                filename: None,
+                entry,
+                args: Value::Null,
+            }),
+            id,
+            live: None,
+        }
+    }
+
+    /// Keyword arguments for the class constructor: a [`Value::Map`] (or `Null` for none).
+    pub fn with_args(mut self, args: Value) -> Self {
+        self.spec_mut().args = args;
+        self
+    }
+
+    /// The file name shown in tracebacks (e.g. the path the source was read from); by default
+    /// `<node id>`.
+    pub fn with_filename(mut self, filename: impl Into<String>) -> Self {
+        self.spec_mut().filename = Some(filename.into());
+        self
+    }
+
+    fn spec_mut(&mut self) -> &mut Spec {
+        self.live = None;
+        Arc::make_mut(&mut self.spec)
+    }
+
+    /// The node's id (the class or function name until initialised with a graph id).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Starts the node on this thread: compile, run the module, instantiate, call `initialize`.
+    fn start(&mut self) -> Result<()> {
+        self.live = None;
+        let rt = Runtime::shared()?;
+        let spec = &*self.spec;
+        let id = &*self.id;
+        let filename = spec.filename.clone().unwrap_or_else(|| format!("<{id}>"));
+        let source = Source {
+            filename: &filename,
+            text: &spec.source,
+        };
+        let objects = rt
+            .enter(|vm| load(vm, spec, id, &filename).map_err(|e| e.into_error(vm, source)))?
+            .map_err(|e| e.in_node(id))?;
+        self.live = Some(ThreadBound::new(Live {
+            rt,
+            filename,
+            objects: Some(objects),
+        }));
+        Ok(())
+    }
+
+    /// The running node on this thread, started on first use.
+    fn live(&mut self) -> Result<&mut Live> {
+        if self.live.is_none() {
+            self.start()?;
+        }
+        let id = &self.id;
+        self.live
+            .as_mut()
+            .and_then(ThreadBound::get_mut)
+            .ok_or_else(|| {
+                errors::broken(format_args!(
+                    "Python node `{id}` was initialised on another thread; a Python node runs only on the thread of its stage"
+                ))
+                .in_node(id)
+            })
+    }
+
+    /// Calls `process(item)` or `finish()` and emits what it returns or yields.
+    fn call(
+        &mut self,
+        call: Call,
+        item: Option<Value>,
+        emit: &mut dyn FnMut(Value) -> Result<()>,
+    ) -> Result<()> {
+        let spec = Arc::clone(&self.spec);
+        let id = Arc::clone(&self.id);
+        let live = self.live()?;
+        let Some(objects) = &live.objects else {
+            return Err(errors::broken("Python node was cleaned up").in_node(&id));
+        };
+        let func = match call {
+            Call::Process => &objects.process,
+            Call::Finish => match &objects.finish {
+                Some(f) => f,
+                None => return Ok(()),
+            },
+        };
+        let source = Source {
+            filename: &live.filename,
+            text: &spec.source,
+        };
+        live.rt
+            .enter(|vm| {
+                let result = match item {
+                    Some(item) => func.call((to_py(&item, vm),), vm),
+                    None => func.call((), vm),
+                };
+                emit_result(vm, result, call, emit, source)
+            })
+            .and_then(|r| r)
+            .map_err(|e| e.in_node(&id))
+    }
+
+    /// Calls `cleanup()` if defined and releases the interpreter.
+    fn stop(&mut self) -> Result<()> {
+        let Some(mut bound) = self.live.take() else {
+            return Ok(());
+        };
+        let spec = Arc::clone(&self.spec);
+        let Some(live) = bound.get_mut() else {
+            return Ok(()); // another thread's interpreter: leaked, nothing we may touch here
+        };
+        let Some(cleanup) = live.objects.as_ref().and_then(|o| o.cleanup.clone()) else {
+            return Ok(());
+        };
+        let source = Source {
+            filename: &live.filename,
+            text: &spec.source,
+        };
+        let outcome = live.rt.enter(|vm| {
+            let result = cleanup.call((), vm).map(drop);
+            drop(cleanup);
+            result.map_err(|exc| errors::exception(vm, &exc, source))
+        });
+        outcome.and_then(|r| r).map_err(|e| e.in_node(&self.id))
+    }
+}
+
+/// A Python-side failure while loading, before it is turned into an [`Error`].
+enum LoadError {
+    Python(rustpython_vm::builtins::PyBaseExceptionRef),
+    Setup(String),
+}
+
+impl LoadError {
+    fn into_error(self, vm: &VirtualMachine, source: Source<'_>) -> Error {
+        match self {
+            LoadError::Python(exc) => errors::exception(vm, &exc, source),
+            LoadError::Setup(message) => Error::new(ErrorKind::Initialize, message),
+        }
+    }
+}
+
+impl From<rustpython_vm::builtins::PyBaseExceptionRef> for LoadError {
+    fn from(exc: rustpython_vm::builtins::PyBaseExceptionRef) -> Self {
+        LoadError::Python(exc)
+    }
+}
+
+/// Runs the module source in a fresh namespace and finds the node's callables.
+fn load(vm: &VirtualMachine, spec: &Spec, id: &str, filename: &str) -> Result<Objects, LoadError> {
+    let code = vm
+        .compile(&spec.source, Mode::Exec, filename.to_owned())
+        .map_err(|err| LoadError::Python(vm.new_syntax_error(&err, Some(&spec.source))))?;
+    let scope = vm.new_scope_with_builtins();
+    scope
+        .globals
+        .set_item("__name__", vm.ctx.new_str(id).into(), vm)?;
+    scope
+        .globals
+        .set_item(NODE_GLOBAL, vm.ctx.new_str(id).into(), vm)?;
+    vm.run_code_obj(code, scope.clone())?;
+    let name = spec.entry.name();
+    let entry = scope.globals.get_item_opt(name, vm)?.ok_or_else(|| {
+        LoadError::Setup(format!(
+            "the Python source defines no {} named `{name}`",
+            match spec.entry {
+                Entry::Class(_) => "class",
+                Entry::Function(_) => "function",
+            }
+        ))
+    })?;
+    match &spec.entry {
+        Entry::Function(_) => {
+            if !entry.is_callable() {
+                return Err(LoadError::Setup(format!("`{name}` is not a function")));
+            }
+            Ok(Objects {
+                process: entry,
+                finish: None,
+                cleanup: None,
+            })
+        }
+        Entry::Class(_) => {
+            let kwargs = match &spec.args {
+                Value::Null => KwArgs::default(),
+                Value::Map(map) => map
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), to_py(v, vm)))
+                    .collect(),
+                other => {
+                    return Err(LoadError::Setup(format!(
+                        "constructor args of `{name}` must be a map of keyword arguments, got {}",
+                        other.type_name()
+                    )))
+                }
+            };
+            let instance = entry.call(FuncArgs::from(kwargs), vm)?;
+            let method = |m: &'static str| -> Result<Option<PyObjectRef>, LoadError> {
+                Ok(vm.get_attribute_opt(instance.clone(), m)?)
+            };
+            let process = method("process")?.ok_or_else(|| {
+                LoadError::Setup(format!(
+                    "class `{name}` has no `process(self, item)` method"
+                ))
+            })?;
+            if let Some(init) = method("initialize")? {
+                init.call((), vm)?;
+            }
+            Ok(Objects {
+                process,
+                finish: method("finish")?,
+                cleanup: method("cleanup")?,
+            })
+        }
+    }
+}
+
+/// Emits a call's result: nothing for `None`, each item of a generator, else the value itself.
+fn emit_result(
+    vm: &VirtualMachine,
+    result: PyResult,
+    call: Call,
+    emit: &mut dyn FnMut(Value) -> Result<()>,
+    source: Source<'_>,
+) -> Result<()> {
+    let obj = result.map_err(|exc| errors::exception(vm, &exc, source))?;
+    if vm.is_none(&obj) {
+        return Ok(());
+    }
+    let what = match call {
+        Call::Process => "process",
+        Call::Finish => "finish",
+    };
+    if obj.downcast_ref::<PyGenerator>().is_some() {
+        let iter = obj
+            .get_iter(vm)
+            .map_err(|exc| errors::exception(vm, &exc, source))?;
+        loop {
+            match iter
+                .next(vm)
+                .map_err(|exc| errors::exception(vm, &exc, source))?
+            {
+                PyIterReturn::Return(item) => emit(converted(vm, &item, what, true)?)?,
+                PyIterReturn::StopIteration(_) => return Ok(()),
+            }
+        }
+    }
+    emit(converted(vm, &obj, what, false)?)
+}
+
+fn converted(vm: &VirtualMachine, obj: &PyObjectRef, what: &str, yielded: bool) -> Result<Value> {
+    from_py(obj, vm).map_err(|e| {
+        let how = if yielded { "yielded" } else { "returned" };
+        Error::new(
+            ErrorKind::Conversion,
+            format_args!("{what}() {how}: {}", e.message()),
+        )
+    })
+}
+
+impl Clone for PythonNode {
+    /// A node of the same definition, not yet started (it gets its own instance).
+    fn clone(&self) -> Self {
+        PythonNode {
+            spec: Arc::clone(&self.spec),
+            id: Arc::clone(&self.id),
+            live: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for PythonNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PythonNode")
+            .field("id", &self.id)
+            .field("entry", &self.spec.entry)
+            .field("started", &self.live.is_some())
+            .finish()
+    }
+}
+
+impl Node for PythonNode {
+    type Input = Value;
+    type Output = Value;
+
+    fn initialize(&mut self, ctx: &NodeContext<'_>) -> Result<()> {
+        self.id = Arc::from(ctx.id());
+        self.start()
+    }
+
+    fn process<E: Emitter<Value> + ?Sized>(&mut self, item: Value, out: &mut E) -> Result<()> {
+        self.call(Call::Process, Some(item), &mut |v| out.emit(v))
+    }
+
+    fn finish<E: Emitter<Value> + ?Sized>(&mut self, out: &mut E) -> Result<()> {
+        self.call(Call::Finish, None, &mut |v| out.emit(v))
+    }
+
+    fn cleanup(&mut self) -> Result<()> {
+        self.stop()
+    }
+}
+
+impl PythonNode {
+    /// `process` with any emitter of converted items: the typed wrapper's entry point.
+    pub(crate) fn process_dyn(
+        &mut self,
+        item: Value,
+        emit: &mut dyn FnMut(Value) -> Result<()>,
+    ) -> Result<()> {
+        self.call(Call::Process, Some(item), emit)
+    }
+
+    /// `finish` with any emitter: the typed wrapper's entry point.
+    pub(crate) fn finish_dyn(&mut self, emit: &mut dyn FnMut(Value) -> Result<()>) -> Result<()> {
+        self.call(Call::Finish, None, emit)
+    }
+}

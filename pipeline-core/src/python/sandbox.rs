@@ -1,0 +1,236 @@
+//! What Python node code may reach: host access compiled out, imports allowlisted, the recursion
+//! limit capped.
+//!
+//! Three layers, strongest first:
+//!
+//! 1. **Compiled out.** RustPython is built without its `host_env` and `stdio` features, so the
+//!    interpreter contains no `posix`/`os` module, no file objects (`open()` raises), no sockets, no
+//!    subprocess, no path-based importer (nothing is ever imported from disk), no
+//!    `sys.stdin/stdout/stderr`. No Python trick can reach code that is not in the binary.
+//! 2. **Import allowlist.** `builtins.__import__` is replaced by a guard that refuses every module
+//!    not listed in [`allowed_modules`], including interpreter internals that *are* in the binary
+//!    but have no business in node code (`marshal` can build arbitrary bytecode; `_imp`, `_io`,
+//!    `gc`, `importlib` internals). Every import, also those made by allowed library modules, goes
+//!    through the guard, so allowed modules must only need allowed modules.
+//! 3. **Limits.** `sys.setrecursionlimit` cannot raise the limit above the interpreter's default, so
+//!    deep recursion is a `RecursionError`, never a native stack overflow. There is no CPU or memory
+//!    quota: an endless loop in a node hangs its stage.
+//!
+//! Host access is not offered at all: there is no opt-in, because a build with `host_env` would be
+//! one binary-wide switch, not a per-node flag.
+
+use rustpython_vm::builtins::PyStr;
+use rustpython_vm::function::FuncArgs;
+use rustpython_vm::{PyResult, VirtualMachine};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Interpreter-provided (Rust) modules that node code may import.
+///
+/// `sys` is here because allowed library modules need it; in this build it carries no host access
+/// (`sys.modules` only lists modules that were allowed to load, plus interpreter internals that are
+/// equally host-free).
+const NATIVE: &[&str] = &[
+    "_abc",
+    "_codecs",
+    "_collections",
+    "_functools",
+    "_operator",
+    "_sre",
+    "_stat",
+    "_string",
+    "_typing",
+    "_types",
+    "_warnings",
+    "_weakref",
+    "builtins",
+    "errno",
+    "itertools",
+    "sys",
+    "time",
+];
+
+/// Rust modules of `rustpython-stdlib` that are pure computation, registered with the interpreter.
+#[cfg(feature = "python-stdlib")]
+pub(crate) const STDLIB_NATIVE: &[&str] = &[
+    "_bisect",
+    "_contextvars",
+    "_json",
+    "_random",
+    "_statistics",
+    "_struct",
+    "array",
+    "binascii",
+    "cmath",
+    "math",
+    "unicodedata",
+];
+
+/// Pure-Python modules (and packages, with their submodules) frozen into the binary and exposed.
+#[cfg(feature = "python-stdlib")]
+pub(crate) const FROZEN: &[&str] = &[
+    "__future__",
+    // The single-threaded stand-in `_dummy_thread`, frozen under this name: `functools` and
+    // `reprlib` import `_thread`, which RustPython only has with its `threading` feature.
+    "_thread",
+    "_collections_abc",
+    "_weakrefset",
+    "abc",
+    "base64",
+    "bisect",
+    "codecs",
+    "collections",
+    "copy",
+    "copyreg",
+    "encodings",
+    "enum",
+    "fractions",
+    "functools",
+    "heapq",
+    "json",
+    "keyword",
+    "numbers",
+    "operator",
+    "re",
+    "reprlib",
+    "string",
+    "struct",
+    "textwrap",
+    "types",
+    "weakref",
+];
+
+/// Every top-level module name node code may import.
+pub fn allowed_modules() -> impl Iterator<Item = &'static str> {
+    let native = NATIVE.iter().copied();
+    #[cfg(feature = "python-stdlib")]
+    let native = native
+        .chain(STDLIB_NATIVE.iter().copied())
+        .chain(FROZEN.iter().copied());
+    native
+}
+
+/// Whether `name` (dotted, absolute) may be imported.
+pub(crate) fn is_allowed(name: &str) -> bool {
+    let top = name.split('.').next().unwrap_or(name);
+    allowed_modules().any(|m| m == top)
+}
+
+/// Installs the import guard and the recursion cap. Called once per interpreter.
+pub(crate) fn install(vm: &VirtualMachine) -> PyResult<()> {
+    DEFAULT_RECURSION_LIMIT.store(vm.recursion_limit.get(), Ordering::Relaxed);
+    let guard = vm.new_function("__import__", guarded_import);
+    vm.builtins.set_attr("__import__", guard, vm)?;
+    let cap = vm.new_function("setrecursionlimit", capped_recursion_limit);
+    vm.sys_module.set_attr("setrecursionlimit", cap, vm)?;
+    scrub_host_paths(vm)
+}
+
+/// `sys` is filled from the host at start-up (the executable's path, a computed search path):
+/// node code learns nothing about the host from it.
+fn scrub_host_paths(vm: &VirtualMachine) -> PyResult<()> {
+    let sys = &vm.sys_module;
+    for name in [
+        "executable",
+        "_base_executable",
+        "prefix",
+        "base_prefix",
+        "exec_prefix",
+        "base_exec_prefix",
+        "platlibdir",
+    ] {
+        sys.set_attr(name, vm.ctx.new_str(""), vm)?;
+    }
+    for name in ["path", "argv", "orig_argv", "warnoptions"] {
+        sys.set_attr(name, vm.ctx.new_list(Vec::new()), vm)?;
+    }
+    for name in ["_stdlib_dir", "pycache_prefix"] {
+        sys.set_attr(name, vm.ctx.none(), vm)?;
+    }
+    Ok(())
+}
+
+/// `__import__(name, globals=None, locals=None, fromlist=(), level=0)`, refusing what is not
+/// allowlisted. Relative imports (`level > 0`) are resolved by the original import first and then
+/// checked by their absolute name.
+fn guarded_import(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+    let name = args
+        .args
+        .first()
+        .or_else(|| args.kwargs.get("name"))
+        .and_then(|n| n.downcast_ref::<PyStr>())
+        .and_then(|s| s.to_str().map(str::to_owned))
+        .ok_or_else(|| vm.new_type_error("__import__() argument 'name' must be str"))?;
+    let level = args
+        .args
+        .get(4)
+        .or_else(|| args.kwargs.get("level"))
+        .map(|l| l.clone().try_into_value::<i64>(vm))
+        .transpose()?
+        .unwrap_or(0);
+    if level == 0 && !is_allowed(&name) {
+        return Err(refused(vm, &name));
+    }
+    let module = vm.import_func.call(args, vm)?;
+    if level > 0 {
+        let resolved = module
+            .get_attr("__name__", vm)
+            .ok()
+            .and_then(|n| {
+                n.downcast_ref::<PyStr>()
+                    .and_then(|s| s.to_str().map(str::to_owned))
+            })
+            .unwrap_or_default();
+        if !is_allowed(&resolved) {
+            return Err(refused(vm, &resolved));
+        }
+    }
+    Ok(module)
+}
+
+fn refused(vm: &VirtualMachine, name: &str) -> rustpython_vm::builtins::PyBaseExceptionRef {
+    vm.new_import_error(
+        format!("import of '{name}' is not allowed in the pipeline's Python sandbox"),
+        vm.ctx.new_str(name),
+    )
+}
+
+/// `sys.setrecursionlimit` that may lower the limit but never raise it past the default: deeper
+/// recursion would overflow the native stack of the stage thread and abort the process.
+fn capped_recursion_limit(limit: i64, vm: &VirtualMachine) -> PyResult<()> {
+    let max = default_recursion_limit();
+    if limit < 1 || limit as u64 > max as u64 {
+        return Err(vm.new_value_error(format!(
+            "the pipeline's Python sandbox allows recursion limits from 1 to {max}"
+        )));
+    }
+    if (limit as usize) <= vm.current_recursion_depth() {
+        return Err(vm.new_recursion_error(format!(
+            "cannot set the recursion limit to {limit} at the current recursion depth"
+        )));
+    }
+    vm.recursion_limit.set(limit as usize);
+    Ok(())
+}
+
+/// The interpreter's own default limit (256 frames in debug builds of RustPython, whose native
+/// frames are bigger; 1000 in release), recorded when the first interpreter is built.
+static DEFAULT_RECURSION_LIMIT: AtomicUsize = AtomicUsize::new(0);
+
+fn default_recursion_limit() -> usize {
+    DEFAULT_RECURSION_LIMIT.load(Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowlist_checks_the_top_level_name() {
+        assert!(is_allowed("itertools"));
+        assert!(!is_allowed("os"));
+        assert!(!is_allowed("posix"));
+        assert!(!is_allowed("marshal"));
+        assert!(!is_allowed("importlib.util"));
+        assert!(!is_allowed("itertoolsx"));
+    }
+}
