@@ -10,6 +10,7 @@
 //! | plan (fusion groups, stage boundaries) | [`graph::plan`] | both |
 //! | execute | `runtime` (feature `runtime`) | generated code and dynamic graphs |
 //! | manifests, registry, dynamic stages, placement | `manifest`, `dynamic`, `placement` (feature `manifest`) | the `pipeline` CLI |
+//! | manifests without the runtime: parse, lower, validate, export | `manifest` (feature `manifest-model`) | `pipeline!(manifest = "...")` |
 //!
 //! ```
 //! use pipeline_core::prelude::*;
@@ -26,10 +27,10 @@ pub mod builtins;
 pub mod dynamic;
 pub mod error;
 pub mod graph;
-#[cfg(feature = "manifest")]
+#[cfg(feature = "manifest-model")]
 pub mod manifest;
 pub mod node;
-#[cfg(feature = "manifest")]
+#[cfg(feature = "manifest-model")]
 pub mod placement;
 #[cfg(feature = "runtime")]
 pub mod runtime;
