@@ -254,7 +254,10 @@ impl<T: Arithmetic, K: OperationKind> Node for Calculator<T, K> {
         let operation = crate::Value::from(self.kind.operation().name());
         Some(crate::node::ManifestNode::new(
             "Calculator",
-            [("operation", operation), ("operand", self.operand.to_value()?)],
+            [
+                ("operation", operation),
+                ("operand", self.operand.to_value()?),
+            ],
         ))
     }
 

@@ -2,10 +2,10 @@
 
 use super::dyn_node::{DynNode, Typed};
 use crate::graph::PortType;
+use crate::manifest::{deserialize_params, NodeCatalog, ResolvedNode};
 use crate::node::Node;
 use crate::value::{FromValue, IntoValue};
 use schemars::JsonSchema;
-use crate::manifest::{deserialize_params, NodeCatalog, ResolvedNode};
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 use std::sync::Arc;

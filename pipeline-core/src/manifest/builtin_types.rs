@@ -30,8 +30,18 @@ pub struct BuiltinType {
 /// assert!(BUILTIN_TYPES.iter().any(|t| t.name == "Echo"));
 /// ```
 pub const BUILTIN_TYPES: &[BuiltinType] = &[
-    builtin("PassThrough", &["PassThroughNode"], PortType::Any, PortType::Any),
-    builtin("Calculator", &["CalculatorNode"], PortType::Any, PortType::Any),
+    builtin(
+        "PassThrough",
+        &["PassThroughNode"],
+        PortType::Any,
+        PortType::Any,
+    ),
+    builtin(
+        "Calculator",
+        &["CalculatorNode"],
+        PortType::Any,
+        PortType::Any,
+    ),
     builtin("Echo", &[], PortType::Any, PortType::Any),
     builtin("Count", &[], PortType::Any, PortType::Int),
     builtin("Sum", &[], PortType::Int, PortType::Int),

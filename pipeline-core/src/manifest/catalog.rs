@@ -80,7 +80,9 @@ pub trait NodeCatalog {
 /// let err = deserialize_params::<Scale>(&serde_json::json!({"factor": "x"})).err().unwrap();
 /// assert_eq!(err.param.as_deref(), Some("factor"));
 /// ```
-pub fn deserialize_params<P: DeserializeOwned>(params: &serde_json::Value) -> Result<P, ParamError> {
+pub fn deserialize_params<P: DeserializeOwned>(
+    params: &serde_json::Value,
+) -> Result<P, ParamError> {
     let empty = serde_json::Value::Object(serde_json::Map::new());
     let params = if params.is_null() { &empty } else { params };
     serde_path_to_error::deserialize(params).map_err(|err| {

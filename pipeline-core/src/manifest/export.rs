@@ -10,6 +10,7 @@ use super::catalog::deserialize_params;
 use super::model::{Connection, Manifest, Metadata, NodeSpec, Version};
 use crate::error::{Error, Result};
 use crate::graph::{Endpoint, GraphExport, INPUT, OUTPUT};
+use crate::node::ManifestNode;
 use serde::de::DeserializeOwned;
 
 /// `graph` as a manifest named `name`; fails naming the first node a manifest cannot express.
@@ -153,5 +154,20 @@ pub fn node_from_params<P: DeserializeOwned>(
         .map_err(|e| Error::msg(format_args!("invalid params JSON: {e}")).in_node(node))?;
     deserialize_params(&params).map_err(|e| {
         Error::msg(format_args!("invalid params for `{node_type}`: {e}")).in_node(node)
+    })
+}
+
+/// A manifest entry from its type name and params as JSON text; what a compiled manifest records so
+/// `to_manifest()` writes each node back as the file had it. Invalid JSON gives empty params.
+///
+/// ```
+/// let entry = pipeline_core::manifest::manifest_node_from_json("Scale", r#"{"factor": 2}"#).unwrap();
+/// assert_eq!(entry.params.get("factor"), Some(&pipeline_core::Value::Int(2)));
+/// ```
+pub fn manifest_node_from_json(node_type: &str, params_json: &str) -> Option<ManifestNode> {
+    let params: serde_json::Value = serde_json::from_str(params_json).unwrap_or_default();
+    Some(ManifestNode {
+        node_type: node_type.to_string(),
+        params: crate::Value::from(&params),
     })
 }

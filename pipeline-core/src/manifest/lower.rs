@@ -64,7 +64,10 @@ fn param_pointer(path: &str) -> String {
 
 /// Lowers, validates and plans `parsed`, building each node with `registry`.
 #[cfg(feature = "manifest")]
-pub fn lower(parsed: ParsedManifest, registry: &Registry) -> Result<LoweredManifest, ManifestError> {
+pub fn lower(
+    parsed: ParsedManifest,
+    registry: &Registry,
+) -> Result<LoweredManifest, ManifestError> {
     lower_with(parsed, registry)
 }
 
@@ -109,26 +112,24 @@ pub fn lower_with<C: NodeCatalog>(
                     .with_help(help),
                 );
             }
-            Some(resolved) => {
-                match resolved {
-                    Ok(resolved) => {
-                        accepts = resolved.accepts;
-                        emits = resolved.emits;
-                        built.push(resolved.node);
-                    }
-                    Err(err) => {
-                        let pointer = err.param.as_deref().map_or(String::new(), param_pointer);
-                        problems.push(Problem::error(
-                            ProblemKind::Params {
-                                node_type: spec.node_type.clone(),
-                                message: err.to_string(),
-                            },
-                            node_id.clone(),
-                            at(&format!("/params{pointer}")),
-                        ));
-                    }
+            Some(resolved) => match resolved {
+                Ok(resolved) => {
+                    accepts = resolved.accepts;
+                    emits = resolved.emits;
+                    built.push(resolved.node);
                 }
-            }
+                Err(err) => {
+                    let pointer = err.param.as_deref().map_or(String::new(), param_pointer);
+                    problems.push(Problem::error(
+                        ProblemKind::Params {
+                            node_type: spec.node_type.clone(),
+                            message: err.to_string(),
+                        },
+                        node_id.clone(),
+                        at(&format!("/params{pointer}")),
+                    ));
+                }
+            },
         }
         for (declared, actual, field) in [
             (spec.accepts, &mut accepts, "accepts"),

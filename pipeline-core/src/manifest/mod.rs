@@ -30,11 +30,11 @@ mod placement_check;
 
 pub use catalog::{deserialize_params, NodeCatalog, ParamError, ResolvedNode};
 pub use error::{ManifestError, Problem, ProblemKind, Severity};
-pub use export::{export, node_from_params};
+pub use export::{export, manifest_node_from_json, node_from_params};
 pub use location::{Location, SourceMap};
-pub use lower::{lower_with, LoweredGraph};
 #[cfg(feature = "manifest")]
 pub use lower::{lower, LoweredManifest};
+pub use lower::{lower_with, LoweredGraph};
 pub use model::{Connection, Manifest, Metadata, NodeSpec, Version};
 pub use parse::{parse, ParsedManifest};
 pub use placement_check::check_placement;
