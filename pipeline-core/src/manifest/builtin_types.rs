@@ -43,7 +43,7 @@ pub const BUILTIN_TYPES: &[BuiltinType] = &[
         PortType::Any,
     ),
     builtin("Echo", &[], PortType::Any, PortType::Any),
-    builtin("Count", &[], PortType::Any, PortType::Int),
+    builtin("Count", &[], PortType::Any, PortType::Number),
     builtin("Sum", &[], PortType::Int, PortType::Int),
     builtin("Batch", &[], PortType::Any, PortType::List),
     builtin("Unbatch", &[], PortType::List, PortType::Any),

@@ -103,10 +103,11 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     ///
     /// ```
     /// use pipeline::prelude::*;
-    /// let p = pipeline! {
+    /// let mut p = pipeline! {
     ///     add = Calculator::add(1_i64);
     ///     input -> add -> output;
     /// };
+    /// assert_eq!(p.run([1])?, [2]);
     /// let manifest = p.to_manifest("adder")?;
     /// assert_eq!(manifest.nodes[0].node_type, "Calculator");
     /// # Ok::<(), pipeline::Error>(())
