@@ -11,6 +11,7 @@ fn simple(c: &mut Criterion) {
     let mut group = c.benchmark_group("simple");
     let mut fused = workloads::simple_fused();
     let mut threaded = workloads::simple_threaded();
+    let mut from_manifest = workloads::simple_from_manifest();
     for items in [10_i64, 100, 1000] {
         group.bench_with_input(BenchmarkId::new("hand_loop", items), &items, |b, &n| {
             b.iter(|| workloads::hand_loop(black_box(0..n), SIMPLE_ADDS).unwrap())
@@ -18,6 +19,11 @@ fn simple(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("static_fused", items), &items, |b, &n| {
             b.iter(|| fused.run(black_box(0..n)).unwrap())
         });
+        group.bench_with_input(
+            BenchmarkId::new("static_from_manifest", items),
+            &items,
+            |b, &n| b.iter(|| from_manifest.run(black_box(0..n)).unwrap()),
+        );
         group.bench_with_input(
             BenchmarkId::new("static_threaded", items),
             &items,
@@ -31,11 +37,20 @@ fn complex(c: &mut Criterion) {
     let mut group = c.benchmark_group("complex");
     let mut fused = workloads::complex_fused();
     let mut threaded = workloads::complex_threaded();
+    let mut from_manifest = workloads::complex_from_manifest();
+    let mut from_manifest_values = workloads::complex_from_manifest_values();
+    let values: Vec<pipeline::Value> = (0..100).map(pipeline::Value::Int).collect();
     group.bench_function("hand_loop", |b| {
         b.iter(|| workloads::hand_loop(black_box(0..100), COMPLEX_ADDS).unwrap())
     });
     group.bench_function("static_fused", |b| {
         b.iter(|| fused.run(black_box(0..100)).unwrap())
+    });
+    group.bench_function("static_from_manifest", |b| {
+        b.iter(|| from_manifest.run(black_box(0..100)).unwrap())
+    });
+    group.bench_function("static_from_manifest_values", |b| {
+        b.iter(|| from_manifest_values.run(black_box(values.clone())).unwrap())
     });
     group.bench_function("static_threaded", |b| {
         b.iter(|| threaded.run(black_box(0..100)).unwrap())

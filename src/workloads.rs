@@ -62,6 +62,26 @@ pub fn complex_threaded() -> Pipeline<impl Stage<Input = i64, Output = i64>> {
     }
 }
 
+/// `simple` compiled from the seed's manifest, `examples/manifests/simple.json`, at `i64` items:
+/// the same code as [`simple_fused`] (develop dynamic, ship static).
+pub fn simple_from_manifest() -> Pipeline<impl Stage<Input = i64, Output = i64>> {
+    pipeline!(manifest = "examples/manifests/simple.json", item = i64)
+        .expect("built-ins only: checked at compile time")
+}
+
+/// `complex` compiled from `examples/manifests/complex.json` at `i64` items.
+pub fn complex_from_manifest() -> Pipeline<impl Stage<Input = i64, Output = i64>> {
+    pipeline!(manifest = "examples/manifests/complex.json", item = i64)
+        .expect("built-ins only: checked at compile time")
+}
+
+/// `complex` compiled from its manifest at the default `Value` items: the dynamic loader's exact
+/// semantics, statically dispatched.
+pub fn complex_from_manifest_values() -> Pipeline<impl Stage<Input = Value, Output = Value>> {
+    pipeline!(manifest = "examples/manifests/complex.json")
+        .expect("built-ins only: checked at compile time")
+}
+
 /// The floor: the loop one would write by hand for a workload, with `Calculator`'s semantics
 /// (overflow is an error, not a wrap).
 ///

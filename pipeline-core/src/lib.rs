@@ -11,6 +11,7 @@
 //! | execute | `runtime` (feature `runtime`) | generated code and dynamic graphs |
 //! | manifests, registry, dynamic stages, placement | `manifest`, `dynamic`, `placement` (feature `manifest`) | the `pipeline` CLI |
 //! | Python nodes | `python` (feature `python`) | graphs with nodes written in Python |
+//! | manifests without the runtime: parse, lower, validate, export | `manifest` (feature `manifest-model`) | `pipeline!(manifest = "...")` |
 //!
 //! ```
 //! use pipeline_core::prelude::*;
@@ -27,10 +28,10 @@ pub mod builtins;
 pub mod dynamic;
 pub mod error;
 pub mod graph;
-#[cfg(feature = "manifest")]
+#[cfg(feature = "manifest-model")]
 pub mod manifest;
 pub mod node;
-#[cfg(feature = "manifest")]
+#[cfg(feature = "manifest-model")]
 pub mod placement;
 #[cfg(feature = "python")]
 pub mod python;

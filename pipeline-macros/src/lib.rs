@@ -8,6 +8,11 @@ mod ast;
 mod codegen;
 mod diagnostics;
 mod lower;
+mod manifest_catalog;
+mod manifest_errors;
+mod manifest_expand;
+mod manifest_input;
+mod manifest_nodes;
 mod parse;
 
 use proc_macro::TokenStream;
@@ -19,7 +24,14 @@ pub fn pipeline(input: TokenStream) -> TokenStream {
 }
 
 /// parse → graph → validate → plan → codegen; any error becomes `compile_error!`s at its tokens.
+/// `manifest = "..."` compiles a JSON manifest through the same validation and codegen.
 fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    if manifest_input::is_manifest_input(&input) {
+        return match syn::parse2(input) {
+            Ok(manifest) => manifest_expand::expand(manifest),
+            Err(err) => diagnostics::to_compile_errors(err),
+        };
+    }
     let def: ast::PipelineDef = match syn::parse2(input) {
         Ok(def) => def,
         Err(err) => return diagnostics::to_compile_errors(err),

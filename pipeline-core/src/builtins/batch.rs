@@ -31,6 +31,14 @@ impl<T> Node for Batch<T> {
     type Input = T;
     type Output = Vec<T>;
 
+    fn manifest_node(&self) -> Option<crate::node::ManifestNode> {
+        let size = i64::try_from(self.size).ok()?;
+        Some(crate::node::ManifestNode::new(
+            "Batch",
+            [("size", crate::Value::Int(size))],
+        ))
+    }
+
     fn initialize(&mut self, _ctx: &NodeContext<'_>) -> Result<()> {
         if self.size == 0 {
             return Err(Error::msg("batch size must be at least 1"));

@@ -65,6 +65,12 @@ impl std::str::FromStr for Operation {
 pub trait Arithmetic: Sized {
     /// `self <op> operand`, or why it has no result.
     fn apply(self, op: Operation, operand: &Self) -> Result<Self>;
+
+    /// The value as a manifest param (a `Calculator`'s operand); `None` if a manifest cannot hold
+    /// it, which leaves the node out of exported manifests.
+    fn to_value(&self) -> Option<crate::Value> {
+        None
+    }
 }
 
 macro_rules! checked_integer {
@@ -80,6 +86,10 @@ macro_rules! checked_integer {
                     Operation::Divide => self.checked_div(*operand),
                 };
                 result.ok_or_else(|| overflow(&self, op, operand))
+            }
+
+            fn to_value(&self) -> Option<crate::Value> {
+                i64::try_from(*self).ok().map(crate::Value::Int)
             }
         }
     )*};
@@ -103,6 +113,10 @@ macro_rules! checked_float {
                 } else {
                     Err(overflow(&self, op, operand))
                 }
+            }
+
+            fn to_value(&self) -> Option<crate::Value> {
+                Some(crate::Value::Float(f64::from(*self)))
             }
         }
     )*};
@@ -235,6 +249,17 @@ impl<T, K: OperationKind> Calculator<T, K> {
 impl<T: Arithmetic, K: OperationKind> Node for Calculator<T, K> {
     type Input = T;
     type Output = T;
+
+    fn manifest_node(&self) -> Option<crate::node::ManifestNode> {
+        let operation = crate::Value::from(self.kind.operation().name());
+        Some(crate::node::ManifestNode::new(
+            "Calculator",
+            [
+                ("operation", operation),
+                ("operand", self.operand.to_value()?),
+            ],
+        ))
+    }
 
     #[inline(always)]
     fn process<E: Emitter<T> + ?Sized>(&mut self, item: T, out: &mut E) -> Result<()> {

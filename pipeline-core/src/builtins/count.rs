@@ -43,6 +43,10 @@ impl<T> Node for Count<T> {
     type Input = T;
     type Output = u64;
 
+    fn manifest_node(&self) -> Option<crate::node::ManifestNode> {
+        Some(crate::node::ManifestNode::new("Count", []))
+    }
+
     #[inline]
     fn process<E: Emitter<u64> + ?Sized>(&mut self, _item: T, _out: &mut E) -> Result<()> {
         self.seen += 1;

@@ -28,6 +28,10 @@ impl Node for Echo {
     type Input = Value;
     type Output = Value;
 
+    fn manifest_node(&self) -> Option<crate::node::ManifestNode> {
+        Some(crate::node::ManifestNode::new("Echo", []))
+    }
+
     fn process<E: Emitter<Value> + ?Sized>(&mut self, item: Value, out: &mut E) -> Result<()> {
         self.counter += 1;
         out.emit(Value::map([

@@ -41,6 +41,10 @@ impl<T> Node for Merge<T> {
     type Input = T;
     type Output = T;
 
+    fn manifest_node(&self) -> Option<crate::node::ManifestNode> {
+        Some(crate::node::ManifestNode::new("Merge", []))
+    }
+
     #[inline(always)]
     fn process<E: Emitter<T> + ?Sized>(&mut self, item: T, out: &mut E) -> Result<()> {
         out.emit(item)

@@ -30,6 +30,10 @@ impl<T: Arithmetic + Default> Node for Sum<T> {
     type Input = T;
     type Output = T;
 
+    fn manifest_node(&self) -> Option<crate::node::ManifestNode> {
+        Some(crate::node::ManifestNode::new("Sum", []))
+    }
+
     #[inline]
     fn process<E: Emitter<T> + ?Sized>(&mut self, item: T, _out: &mut E) -> Result<()> {
         self.total = std::mem::take(&mut self.total).apply(Operation::Add, &item)?;

@@ -40,6 +40,10 @@ impl<C: IntoIterator> Node for Unbatch<C> {
     type Input = C;
     type Output = C::Item;
 
+    fn manifest_node(&self) -> Option<crate::node::ManifestNode> {
+        Some(crate::node::ManifestNode::new("Unbatch", []))
+    }
+
     fn process<E: Emitter<C::Item> + ?Sized>(&mut self, items: C, out: &mut E) -> Result<()> {
         items.into_iter().try_for_each(|item| out.emit(item))
     }

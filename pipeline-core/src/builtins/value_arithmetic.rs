@@ -62,6 +62,10 @@ fn whole_to_int(f: f64) -> Value {
 /// assert_eq!(out, [Value::Int(2), Value::Float(3.5), Value::from("x")]);
 /// ```
 impl Arithmetic for Value {
+    fn to_value(&self) -> Option<Value> {
+        Some(self.clone())
+    }
+
     fn apply(self, op: Operation, operand: &Value) -> Result<Value> {
         let (Some(x), Some(y)) = (Number::of(&self), Number::of(operand)) else {
             return Ok(self);

@@ -1,62 +1,9 @@
 //! The built-in node types of dynamic graphs: the typed built-ins over `Value`, plus the seed's names.
 
 use super::registry::Registry;
-use crate::builtins::{
-    Batch, Calculator, Count, Echo, Merge, Operation, PassThrough, Sum, Unbatch,
-};
+use crate::builtins::{Batch, Calculator, Count, Echo, Merge, PassThrough, Sum, Unbatch};
+pub use crate::manifest::builtin_types::{BatchParams, CalculatorParams, NoParams, OperationName};
 use crate::value::Value;
-use schemars::JsonSchema;
-use serde::Deserialize;
-use std::num::NonZeroUsize;
-
-/// Params of a node type that takes none (any given are ignored).
-#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
-pub struct NoParams {}
-
-/// The seed's `CalculatorNode` params.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-pub struct CalculatorParams {
-    /// What to compute.
-    #[serde(default)]
-    pub operation: OperationName,
-    /// The right-hand side.
-    #[serde(default = "zero")]
-    pub operand: serde_json::Number,
-}
-
-fn zero() -> serde_json::Number {
-    serde_json::Number::from(0)
-}
-
-/// An operation by its manifest name.
-#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(missing_docs)]
-pub enum OperationName {
-    #[default]
-    Add,
-    Subtract,
-    Multiply,
-    Divide,
-}
-
-impl From<OperationName> for Operation {
-    fn from(name: OperationName) -> Operation {
-        match name {
-            OperationName::Add => Operation::Add,
-            OperationName::Subtract => Operation::Subtract,
-            OperationName::Multiply => Operation::Multiply,
-            OperationName::Divide => Operation::Divide,
-        }
-    }
-}
-
-/// `Batch` params.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-pub struct BatchParams {
-    /// Items per batch.
-    pub size: NonZeroUsize,
-}
 
 /// Registers every built-in: `PassThrough` (alias `PassThroughNode`), `Calculator` (alias
 /// `CalculatorNode`), `Echo`, `Count`, `Sum`, `Batch`, `Unbatch`, `Merge`.
@@ -115,6 +62,23 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(err.to_string(), "missing field `size`");
+    }
+
+    #[test]
+    fn the_runtime_free_table_agrees_with_the_registry() {
+        use crate::manifest::builtin_types::BUILTIN_TYPES;
+        let registry = Registry::with_builtins();
+        assert_eq!(registry.types().count(), BUILTIN_TYPES.len());
+        for builtin in BUILTIN_TYPES {
+            let registered = registry.get(builtin.name).expect(builtin.name);
+            assert_eq!(registered.aliases, builtin.aliases, "{}", builtin.name);
+            assert_eq!(
+                (registered.accepts, registered.emits),
+                (builtin.accepts, builtin.emits),
+                "{}",
+                builtin.name
+            );
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use super::dyn_node::{DynNode, Typed};
 use crate::graph::PortType;
+use crate::manifest::{deserialize_params, NodeCatalog, ResolvedNode};
 use crate::node::Node;
 use crate::value::{FromValue, IntoValue};
 use schemars::JsonSchema;
@@ -9,15 +10,7 @@ use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Params that did not deserialise: which one (a path inside `params`, when known) and why.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}{message}", param.as_ref().map_or(String::new(), |p| format!("param `{p}`: ")))]
-pub struct ParamError {
-    /// The param's path inside `params` (`operation`, `window.size`).
-    pub param: Option<String>,
-    /// What was wrong, with the expected type.
-    pub message: String,
-}
+pub use crate::manifest::ParamError;
 
 /// One documented param of a node type, for `pipeline nodes`.
 #[derive(Debug, Clone, PartialEq)]
@@ -186,17 +179,26 @@ impl Registry {
     }
 }
 
-/// Deserialises `params` into `P`, reporting the path of a bad param.
-fn deserialize_params<P: DeserializeOwned>(params: &serde_json::Value) -> Result<P, ParamError> {
-    let empty = serde_json::Value::Object(serde_json::Map::new());
-    let params = if params.is_null() { &empty } else { params };
-    serde_path_to_error::deserialize(params).map_err(|err| {
-        let path = err.path().to_string();
-        ParamError {
-            param: (path != ".").then_some(path),
-            message: err.into_inner().to_string(),
-        }
-    })
+/// The registry as lowering sees it: a type resolves to a built node with its port types.
+impl NodeCatalog for Registry {
+    type Node = Box<dyn DynNode>;
+
+    fn resolve(
+        &self,
+        node_type: &str,
+        params: &serde_json::Value,
+    ) -> Option<Result<ResolvedNode<Box<dyn DynNode>>, ParamError>> {
+        let node_type = self.get(node_type)?;
+        Some(node_type.build(params).map(|node| ResolvedNode {
+            accepts: node.accepts(),
+            emits: node.emits(),
+            node,
+        }))
+    }
+
+    fn names(&self) -> Vec<String> {
+        Registry::names(self).map(str::to_string).collect()
+    }
 }
 
 /// Reads the params' names, types and defaults off `P`'s JSON Schema.

@@ -19,6 +19,7 @@
 
 mod describe;
 mod error;
+mod export;
 mod model;
 pub mod plan;
 mod ports;
@@ -26,6 +27,7 @@ pub mod validate;
 
 pub use describe::{Description, EdgeInfo, NodeInfo};
 pub use error::{GraphError, GraphErrorKind};
+pub use export::{ExportedNode, GraphExport};
 pub use model::{EdgeDecl, EdgeKind, Endpoint, Graph, NodeDecl, INPUT, OUTPUT};
 pub use plan::{Plan, Stage, StageEntry};
 pub use ports::PortType;

@@ -16,12 +16,12 @@ use std::fmt;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(
-    feature = "manifest",
+    feature = "manifest-model",
     derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema)
 )]
-#[cfg_attr(feature = "manifest", serde(rename_all = "lowercase"))]
+#[cfg_attr(feature = "manifest-model", serde(rename_all = "lowercase"))]
 #[cfg_attr(
-    feature = "manifest",
+    feature = "manifest-model",
     schemars(
         description = "An item type: any, null, bool, int, float, number (int or float), string, bytes, list, map."
     )
@@ -41,7 +41,7 @@ pub enum PortType {
     /// An integer or a float.
     Number,
     /// Text.
-    #[cfg_attr(feature = "manifest", serde(rename = "string"))]
+    #[cfg_attr(feature = "manifest-model", serde(rename = "string"))]
     Str,
     /// Raw bytes.
     Bytes,

@@ -1,5 +1,6 @@
 //! A parsed manifest → the shared graph model (`Graph<Location>`), checked by the same validator and
-//! planner as `pipeline!`, with every node built from the registry.
+//! planner as `pipeline!`, with every node resolved by a [`NodeCatalog`]: the run-time registry, or
+//! the macro's table of Rust types when a manifest is compiled.
 //!
 //! Seed manifests have no explicit input or output. Nodes with no incoming connection are fed the
 //! pipeline input (`input -> node`); nodes with no outgoing connection are outputs named by their
@@ -7,28 +8,35 @@
 //! turns off the automatic input edges, one to `output` / `output.<name>` the automatic outputs.
 //! A node with `"stage": true` has `=>` edges into it: it starts a stage on its own thread.
 
+use super::catalog::NodeCatalog;
 use super::error::{ManifestError, Problem, ProblemKind};
 use super::location::Location;
 use super::parse::ParsedManifest;
+#[cfg(feature = "manifest")]
 use crate::dynamic::{DynNode, Registry};
 use crate::graph::{
     validate::suggest, EdgeDecl, EdgeKind, Endpoint, Graph, Plan, ValidGraph, INPUT, OUTPUT,
 };
 use std::collections::HashSet;
 
-/// A manifest turned into a valid, planned graph with its nodes built.
-pub struct LoweredManifest {
+/// A manifest turned into a valid, planned graph with its nodes built by the registry.
+#[cfg(feature = "manifest")]
+pub type LoweredManifest = LoweredGraph<Box<dyn DynNode>>;
+
+/// A manifest turned into a valid, planned graph with its nodes resolved (`N`: what the catalog
+/// makes of a node).
+pub struct LoweredGraph<N> {
     /// The manifest and its source.
     pub parsed: ParsedManifest,
     /// The validated graph; node `i` is manifest node `i`.
     pub graph: ValidGraph<Location>,
     /// Stages.
     pub plan: Plan,
-    /// The built nodes, by node index.
-    pub nodes: Vec<Box<dyn DynNode>>,
+    /// The resolved nodes, by node index.
+    pub nodes: Vec<N>,
 }
 
-impl LoweredManifest {
+impl<N> LoweredGraph<N> {
     /// Warnings found on the way (unknown fields, notes).
     pub fn warnings(&self) -> &[Problem] {
         &self.parsed.warnings
@@ -55,10 +63,20 @@ fn param_pointer(path: &str) -> String {
 }
 
 /// Lowers, validates and plans `parsed`, building each node with `registry`.
+#[cfg(feature = "manifest")]
 pub fn lower(
-    mut parsed: ParsedManifest,
+    parsed: ParsedManifest,
     registry: &Registry,
 ) -> Result<LoweredManifest, ManifestError> {
+    lower_with(parsed, registry)
+}
+
+/// Lowers, validates and plans `parsed`, resolving each node with `catalog`: the one lowering every
+/// manifest goes through, run-time loader and compiled manifests alike.
+pub fn lower_with<C: NodeCatalog>(
+    mut parsed: ParsedManifest,
+    catalog: &C,
+) -> Result<LoweredGraph<C::Node>, ManifestError> {
     let map = &parsed.map;
     let specs = &parsed.manifest.nodes;
     let mut problems = Vec::new();
@@ -76,12 +94,12 @@ pub fn lower(
         let node_id = Some(spec.id.clone());
         let mut accepts = crate::graph::PortType::Any;
         let mut emits = crate::graph::PortType::Any;
-        match registry.get(&spec.node_type) {
+        let params = serde_json::Value::Object(spec.params.clone());
+        match catalog.resolve(&spec.node_type, &params) {
             None => {
-                let suggestion = suggest(&spec.node_type, registry.names());
-                let help = suggestion
-                    .is_none()
-                    .then(|| "`pipeline nodes` lists the registered node types".to_string());
+                let names = catalog.names();
+                let suggestion = suggest(&spec.node_type, names.iter().map(String::as_str));
+                let help = suggestion.is_none().then(|| catalog.unknown_type_help());
                 problems.push(
                     Problem::error(
                         ProblemKind::UnknownNodeType {
@@ -94,27 +112,24 @@ pub fn lower(
                     .with_help(help),
                 );
             }
-            Some(node_type) => {
-                let params = serde_json::Value::Object(spec.params.clone());
-                match node_type.build(&params) {
-                    Ok(node) => {
-                        accepts = node.accepts();
-                        emits = node.emits();
-                        built.push(node);
-                    }
-                    Err(err) => {
-                        let pointer = err.param.as_deref().map_or(String::new(), param_pointer);
-                        problems.push(Problem::error(
-                            ProblemKind::Params {
-                                node_type: spec.node_type.clone(),
-                                message: err.to_string(),
-                            },
-                            node_id.clone(),
-                            at(&format!("/params{pointer}")),
-                        ));
-                    }
+            Some(resolved) => match resolved {
+                Ok(resolved) => {
+                    accepts = resolved.accepts;
+                    emits = resolved.emits;
+                    built.push(resolved.node);
                 }
-            }
+                Err(err) => {
+                    let pointer = err.param.as_deref().map_or(String::new(), param_pointer);
+                    problems.push(Problem::error(
+                        ProblemKind::Params {
+                            node_type: spec.node_type.clone(),
+                            message: err.to_string(),
+                        },
+                        node_id.clone(),
+                        at(&format!("/params{pointer}")),
+                    ));
+                }
+            },
         }
         for (declared, actual, field) in [
             (spec.accepts, &mut accepts, "accepts"),
@@ -209,7 +224,7 @@ pub fn lower(
         Ok(_) if !problems.is_empty() => {}
         Ok((graph, plan)) => {
             parsed.warnings.extend(warnings);
-            return Ok(LoweredManifest {
+            return Ok(LoweredGraph {
                 parsed,
                 graph,
                 plan,

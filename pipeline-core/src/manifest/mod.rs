@@ -18,23 +18,32 @@
 //! );
 //! ```
 
+pub mod builtin_types;
+mod catalog;
 mod error;
+mod export;
 pub mod location;
 mod lower;
 pub mod model;
 mod parse;
 mod placement_check;
 
+pub use catalog::{deserialize_params, NodeCatalog, ParamError, ResolvedNode};
 pub use error::{ManifestError, Problem, ProblemKind, Severity};
+pub use export::{export, manifest_node_from_json, node_from_params};
 pub use location::{Location, SourceMap};
+#[cfg(feature = "manifest")]
 pub use lower::{lower, LoweredManifest};
+pub use lower::{lower_with, LoweredGraph};
 pub use model::{Connection, Manifest, Metadata, NodeSpec, Version};
 pub use parse::{parse, ParsedManifest};
 pub use placement_check::check_placement;
 
+#[cfg(feature = "manifest")]
 use crate::dynamic::Registry;
 
 /// Parses and lowers a manifest: the whole check `pipeline validate` does.
+#[cfg(feature = "manifest")]
 pub fn load(file: &str, text: &str, registry: &Registry) -> Result<LoweredManifest, ManifestError> {
     lower(parse(file, text)?, registry)
 }

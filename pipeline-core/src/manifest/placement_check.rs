@@ -2,13 +2,13 @@
 //! their `capabilities`, CPU fallbacks are warnings.
 
 use super::error::{ManifestError, Problem, ProblemKind};
-use super::lower::LoweredManifest;
+use super::lower::LoweredGraph;
 use crate::placement::{place, HostInfo, Placement, PlacementPlan};
 
 /// Places every node on `host`; fails naming each node that cannot run and its unmet requirement.
 /// On success returns the plan and its warnings.
-pub fn check_placement(
-    lowered: &LoweredManifest,
+pub fn check_placement<N>(
+    lowered: &LoweredGraph<N>,
     host: &HostInfo,
 ) -> Result<(PlacementPlan, Vec<Problem>), ManifestError> {
     let parsed = &lowered.parsed;

@@ -2,9 +2,11 @@
 
 mod context;
 mod emitter;
+mod manifest_node;
 
 pub use context::NodeContext;
 pub use emitter::{EmitFn, Emitter};
+pub use manifest_node::ManifestNode;
 
 use crate::error::Result;
 
@@ -74,6 +76,12 @@ pub trait Node {
     /// Called once when the pipeline is torn down, also after a failure.
     fn cleanup(&mut self) -> Result<()> {
         Ok(())
+    }
+
+    /// The node as a manifest entry (registry type name and params), so a graph holding it can
+    /// export its manifest. `None`, the default, for nodes a manifest cannot express.
+    fn manifest_node(&self) -> Option<ManifestNode> {
+        None
     }
 
     /// The short type name shown by graph descriptions and manifests.

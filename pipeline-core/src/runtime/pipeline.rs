@@ -6,7 +6,7 @@ use super::outputs::Outputs;
 use super::stage::Stage;
 use super::worker::{Launch, Shared, WorkerEnv};
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::Description;
+use crate::graph::{Description, GraphExport};
 use crossbeam_channel::{select, Receiver};
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -55,6 +55,8 @@ pub struct Pipeline<H: Stage, C = Vec<<H as Stage>::Output>> {
     state: State<H::Output>,
     workers: usize,
     description: Description,
+    /// The graph as a manifest needs it, when the builder recorded it (`pipeline!` does).
+    export: Option<GraphExport>,
     /// Reused across runs: the fused path hands stage 0 its items in chunks.
     chunk: Vec<H::Input>,
     _collect: PhantomData<fn() -> C>,
@@ -72,6 +74,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             workers: workers.len(),
             state: State::Ready(workers),
             description,
+            export: None,
             chunk: Vec::new(),
             _collect: PhantomData,
         }
@@ -84,6 +87,36 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     /// What the pipeline is made of; render it with `to_mermaid()` or `to_dot()`.
     pub fn describe(&self) -> &Description {
         &self.description
+    }
+
+    /// Records what [`to_manifest`](Self::to_manifest) writes; generated code calls this.
+    pub fn with_export(mut self, export: GraphExport) -> Self {
+        self.export = Some(export);
+        self
+    }
+
+    /// The pipeline as a manifest named `name`, which the dynamic loader runs with the same
+    /// results; fails naming a node a manifest cannot express (a closure).
+    ///
+    /// ```
+    /// use pipeline::prelude::*;
+    /// let mut p = pipeline! {
+    ///     add = Calculator::add(1_i64);
+    ///     input -> add -> output;
+    /// };
+    /// assert_eq!(p.run([1])?, [2]);
+    /// let manifest = p.to_manifest("adder")?;
+    /// assert_eq!(manifest.nodes[0].node_type, "Calculator");
+    /// # Ok::<(), pipeline::Error>(())
+    /// ```
+    #[cfg(feature = "manifest-model")]
+    pub fn to_manifest(&self, name: &str) -> Result<crate::manifest::Manifest> {
+        match &self.export {
+            Some(export) => crate::manifest::export(name, export),
+            None => Err(crate::Error::msg(
+                "this pipeline did not record its graph for export (built without `pipeline!`)",
+            )),
+        }
     }
 
     /// Runs one stream: every item of `items`, then end of stream; returns all outputs.

@@ -4,7 +4,7 @@
 //! fan-out in a dynamic graph copies a pointer, not a document.
 
 mod convert;
-#[cfg(feature = "manifest")]
+#[cfg(feature = "manifest-model")]
 mod serde_impl;
 
 pub use convert::{FromValue, IntoValue};

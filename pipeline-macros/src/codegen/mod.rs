@@ -13,6 +13,7 @@
 //! 6. the `Pipeline` value.
 
 mod checks;
+mod export;
 mod names;
 mod outputs;
 mod stage;
@@ -27,10 +28,21 @@ use syn::spanned::Spanned;
 
 /// Generates the pipeline expression.
 pub fn generate(def: &PipelineDef, lowered: &Lowered) -> syn::Result<TokenStream> {
+    generate_with_export(def, lowered, Vec::new())
+}
+
+/// Generates the pipeline expression; `export_overrides[i]`, when given, is node `i`'s
+/// `Option<ManifestNode>` for `to_manifest()` (a compiled manifest keeps the entry as written).
+pub fn generate_with_export(
+    def: &PipelineDef,
+    lowered: &Lowered,
+    export_overrides: Vec<Option<TokenStream>>,
+) -> syn::Result<TokenStream> {
     let gen = Codegen {
         def,
         lowered,
         names: Names,
+        export_overrides,
     };
     Ok(gen.pipeline())
 }
@@ -39,6 +51,8 @@ pub(crate) struct Codegen<'a> {
     pub def: &'a PipelineDef,
     pub lowered: &'a Lowered,
     pub names: Names,
+    /// Per node, its manifest entry when the front end knows it better than the node does.
+    pub export_overrides: Vec<Option<TokenStream>>,
 }
 
 impl Codegen<'_> {
@@ -75,6 +89,7 @@ impl Codegen<'_> {
             quote!(let #marker = ::pipeline::runtime::Marker::new();)
         });
         let description = self.description();
+        let export = self.export();
 
         let channels = plan.stages.iter().enumerate().skip(1).map(|(k, _)| {
             let (tx, rx) = (self.names.stage_tx(k), self.names.stage_rx(k));
@@ -120,6 +135,7 @@ impl Codegen<'_> {
             #(#node_values)*
             #(#output_markers)*
             let __pipeline_description = #description;
+            let __pipeline_export = #export;
             #(#channels)*
             #(#exits)*
             #(#drop_originals)*
@@ -129,6 +145,7 @@ impl Codegen<'_> {
                 ::std::vec![#(#workers),*],
                 __pipeline_description,
             )
+            .with_export(__pipeline_export)
         }}
     }
 
