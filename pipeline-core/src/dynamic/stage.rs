@@ -126,6 +126,34 @@ impl DynStage {
     }
 }
 
+/// What a stage is ending: a batch (flush) or the stream (finish).
+#[derive(Clone, Copy)]
+enum EndOf {
+    Batch,
+    Stream,
+}
+
+impl DynStage {
+    /// Flushes or finishes node `k`, routing what it emits.
+    fn end_node(&mut self, k: usize, end: EndOf, out: &mut Vec<Tagged>) -> Result<()> {
+        let mut buffer = std::mem::take(&mut self.scratch[k]);
+        let node = &mut self.nodes[k];
+        let started = self.stats.as_ref().map(|_| Instant::now());
+        let outcome = match end {
+            EndOf::Batch => node.node.flush(&mut buffer),
+            EndOf::Stream => node.node.finish(&mut buffer),
+        };
+        if let (Some(stats), Some(started)) = (&self.stats, started) {
+            stats[node.graph_index].record(0, buffer.len(), started.elapsed());
+        }
+        let id = node.id.clone();
+        outcome.map_err(|e| e.in_node(&id))?;
+        self.fan_out(Some(k), &mut buffer, out)?;
+        self.scratch[k] = buffer;
+        Ok(())
+    }
+}
+
 impl Stage for DynStage {
     type Input = Value;
     type Output = Tagged;
@@ -154,22 +182,16 @@ impl Stage for DynStage {
         self.fan_out(None, &mut one, out)
     }
 
-    fn flush(&mut self) -> Result<()> {
+    fn flush(&mut self, out: &mut Vec<Tagged>) -> Result<()> {
+        for k in 0..self.nodes.len() {
+            self.end_node(k, EndOf::Batch, out)?;
+        }
         self.senders.iter_mut().try_for_each(BatchSender::flush)
     }
 
     fn finish(&mut self, out: &mut Vec<Tagged>) -> Result<()> {
         for k in 0..self.nodes.len() {
-            let mut buffer = std::mem::take(&mut self.scratch[k]);
-            let node = &mut self.nodes[k];
-            let outcome = node.node.finish(&mut buffer);
-            if let Some(stats) = &self.stats {
-                stats[node.graph_index].record(0, buffer.len(), Default::default());
-            }
-            let id = node.id.clone();
-            outcome.map_err(|e| e.in_node(&id))?;
-            self.fan_out(Some(k), &mut buffer, out)?;
-            self.scratch[k] = buffer;
+            self.end_node(k, EndOf::Stream, out)?;
         }
         self.senders.iter_mut().try_for_each(BatchSender::finish)
     }

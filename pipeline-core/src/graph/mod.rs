@@ -22,6 +22,7 @@ mod error;
 mod model;
 pub mod plan;
 mod ports;
+pub mod tuning;
 pub mod validate;
 
 pub use describe::{Description, EdgeInfo, NodeInfo};

@@ -9,8 +9,10 @@
 
 use super::error::{ManifestError, Problem, ProblemKind};
 use super::location::Location;
+use super::model::NodeSpec;
 use super::parse::ParsedManifest;
-use crate::dynamic::{DynNode, Registry};
+use crate::dynamic::{DynNode, ParallelDyn, Registry};
+use crate::graph::tuning::{MAX_BATCH_SIZE, MAX_PARALLELISM};
 use crate::graph::{
     validate::suggest, EdgeDecl, EdgeKind, Endpoint, Graph, Plan, ValidGraph, INPUT, OUTPUT,
 };
@@ -54,15 +56,40 @@ fn param_pointer(path: &str) -> String {
         .collect()
 }
 
+/// `node`, or for `"parallelism": n` a [`ParallelDyn`] over `node` and `n - 1` more replicas from
+/// `build` (the same type and params, so they build as the first did). Degrees above the limit are
+/// left to the shared validation to reject, without building replicas for them.
+fn parallel(
+    node: Box<dyn DynNode>,
+    spec: &NodeSpec,
+    build: impl Fn() -> Result<Box<dyn DynNode>, crate::dynamic::ParamError>,
+) -> Box<dyn DynNode> {
+    if spec.parallelism <= 1 || spec.parallelism > MAX_PARALLELISM {
+        return node;
+    }
+    let mut replicas = vec![node];
+    for _ in 1..spec.parallelism {
+        match build() {
+            Ok(replica) => replicas.push(replica),
+            Err(_) => break, // cannot happen for deterministic factories; run with fewer replicas
+        }
+    }
+    let batch_size = spec
+        .batch_size
+        .map_or(crate::runtime::DEFAULT_BATCH_SIZE, |n| {
+            n.min(MAX_BATCH_SIZE)
+        });
+    Box::new(ParallelDyn::new(replicas, batch_size, spec.ordered))
+}
+
 /// Lowers, validates and plans `parsed`, building each node with `registry`.
 pub fn lower(
-    mut parsed: ParsedManifest,
+    parsed: ParsedManifest,
     registry: &Registry,
 ) -> Result<LoweredManifest, ManifestError> {
     let map = &parsed.map;
     let specs = &parsed.manifest.nodes;
     let mut problems = Vec::new();
-    let mut warnings = Vec::new();
     let graph_pointer = if specs.is_empty() {
         "/nodes"
     } else {
@@ -100,7 +127,7 @@ pub fn lower(
                     Ok(node) => {
                         accepts = node.accepts();
                         emits = node.emits();
-                        built.push(node);
+                        built.push(parallel(node, spec, || node_type.build(&params)));
                     }
                     Err(err) => {
                         let pointer = err.param.as_deref().map_or(String::new(), param_pointer);
@@ -134,19 +161,12 @@ pub fn lower(
                 ));
             }
         }
-        if spec.parallelism > 1 {
-            warnings.push(Problem::warning(
-                ProblemKind::Note(format!(
-                    "parallelism {} is not implemented yet; the node runs sequentially",
-                    spec.parallelism
-                )),
-                node_id,
-                at("/parallelism"),
-            ));
-        }
         graph.add_node(spec.id.clone(), spec.node_type.clone(), at(""));
         let decl = graph.nodes.last_mut().expect("just added");
         decl.parallelism = spec.parallelism;
+        decl.ordered = spec.ordered;
+        decl.batch_size = spec.batch_size;
+        decl.capacity = spec.channel_capacity;
         decl.accepts = accepts;
         decl.emits = emits;
     }
@@ -208,7 +228,6 @@ pub fn lower(
         Err(errors) => problems.extend(errors.into_iter().map(|e| Problem::from_graph(e, node_at))),
         Ok(_) if !problems.is_empty() => {}
         Ok((graph, plan)) => {
-            parsed.warnings.extend(warnings);
             return Ok(LoweredManifest {
                 parsed,
                 graph,
@@ -217,7 +236,6 @@ pub fn lower(
             });
         }
     }
-    parsed.warnings.extend(warnings);
     problems.sort_by_key(|p| p.location.offset);
     Err(parsed.error(problems))
 }

@@ -62,7 +62,8 @@ impl<'p, H: Stage, C: Outputs<Item = H::Output>> Handle<'p, H, C> {
 
     /// Sends buffered items on to later stages now instead of when their batch fills.
     pub fn flush(&mut self) -> Result<()> {
-        let outcome = self.pipeline.head_flush();
+        let outcome = self.pipeline.head_flush(&mut self.local);
+        self.ready.extend(self.local.drain(..));
         self.checked(outcome)?;
         self.collect_ready()
     }
@@ -114,8 +115,8 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     pub(crate) fn head_push(&mut self, item: H::Input, out: &mut Vec<H::Output>) -> Result<()> {
         self.head_mut().push(item, out)
     }
-    pub(crate) fn head_flush(&mut self) -> Result<()> {
-        self.head_mut().flush()
+    pub(crate) fn head_flush(&mut self, out: &mut Vec<H::Output>) -> Result<()> {
+        self.head_mut().flush(out)
     }
     pub(crate) fn head_finish(&mut self, out: &mut Vec<H::Output>) -> Result<()> {
         self.head_mut().finish(out)

@@ -152,7 +152,7 @@ impl<S: Stage> Worker<S> {
                     let stage = &mut self.stage;
                     guarded(&self.label, &mut || {
                         stage.push_batch(&mut items, &mut out)?;
-                        stage.flush()
+                        stage.flush(&mut out)
                     })
                     .map_err(|e| e.in_node(&self.label))?;
                     send_out(&mut out)?;

@@ -60,6 +60,34 @@ impl Codegen<'_> {
             }}
         });
         let lifecycle = self.lifecycle(nodes, &exit_vars);
+        let parallel: Vec<usize> = nodes
+            .iter()
+            .copied()
+            .filter(|&n| self.lowered.graph.graph.nodes[n].parallelism > 1)
+            .collect();
+        // A flush processes what parallel nodes hold, through their emitters; stages without
+        // parallel nodes skip the markers so nothing goes unused.
+        let flush_markers = (!parallel.is_empty()).then(|| markers.clone());
+        let flush_parallel = parallel.iter().map(|&n| {
+            let node = self.names.node_ref(n);
+            let id = self.lowered.graph.id(n);
+            let emitter = self.emitter(n);
+            let emit = self.names.emit();
+            quote! {{
+                let mut #emit = #emitter;
+                ::pipeline::runtime::Parallel::flush(#node, &mut #emit).map_err(|e| e.in_node(#id))?;
+            }}
+        });
+        let flush_out = if parallel.is_empty() {
+            quote!(_)
+        } else {
+            quote!(#out)
+        };
+        let flush_parallel = quote! {
+            if let ::pipeline::runtime::Lifecycle::Flush = op {
+                #(#flush_parallel)*
+            }
+        };
 
         quote! {
             ::pipeline::runtime::FnStage::new(
@@ -88,9 +116,11 @@ impl Codegen<'_> {
                     #(::pipeline::runtime::BatchSender::finish(#exit_vars)?;)*
                     ::core::result::Result::Ok(())
                 },
-                move |#state, op| {
+                move |#state, op, #flush_out| {
                     #[allow(unused_variables)]
                     let #pattern = #state;
+                    #flush_markers
+                    #flush_parallel
                     #lifecycle
                 },
             )
