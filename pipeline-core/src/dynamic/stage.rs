@@ -4,7 +4,7 @@ use super::dyn_node::DynNode;
 use super::stats::NodeStats;
 use crate::error::Result;
 use crate::node::{Emitter, NodeContext};
-use crate::runtime::{BatchSender, Stage};
+use crate::runtime::{BatchSender, PanicSite, Stage};
 use crate::value::Value;
 use std::sync::Arc;
 use std::time::Instant;
@@ -109,6 +109,7 @@ impl DynStage {
     fn run_node(&mut self, k: usize, item: Value, out: &mut Vec<Tagged>) -> Result<()> {
         let mut buffer = std::mem::take(&mut self.scratch[k]);
         let node = &mut self.nodes[k];
+        let site = PanicSite::enter(&node.id);
         let outcome = match &self.stats {
             None => node.node.process(item, &mut buffer),
             Some(stats) => {
@@ -118,6 +119,7 @@ impl DynStage {
                 outcome
             }
         };
+        site.leave();
         let id = node.id.clone();
         outcome.map_err(|e| e.in_node(&id))?;
         let routed = self.fan_out(Some(k), &mut buffer, out);
@@ -139,10 +141,12 @@ impl DynStage {
         let mut buffer = std::mem::take(&mut self.scratch[k]);
         let node = &mut self.nodes[k];
         let started = self.stats.as_ref().map(|_| Instant::now());
+        let site = PanicSite::enter(&node.id);
         let outcome = match end {
             EndOf::Batch => node.node.flush(&mut buffer),
             EndOf::Stream => node.node.finish(&mut buffer),
         };
+        site.leave();
         if let (Some(stats), Some(started)) = (&self.stats, started) {
             stats[node.graph_index].record(0, buffer.len(), started.elapsed());
         }

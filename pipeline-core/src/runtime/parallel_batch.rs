@@ -119,7 +119,10 @@ fn serve_chunks<R, I, O>(
                 .into_iter()
                 .try_for_each(|item| process(replica, item, &mut outputs))
         }))
-        .unwrap_or_else(|payload| Err(Error::from_panic(payload)));
+        .unwrap_or_else(|payload| {
+            let _stale = super::take_panic_site(); // the parallel node's id is added by its stage
+            Err(Error::from_panic(payload))
+        });
         let failed = outcome.is_err();
         if done.send((index, outputs, outcome)).is_err() || failed {
             return;

@@ -60,6 +60,8 @@ pub struct Pipeline<H: Stage, C = Vec<<H as Stage>::Output>> {
     description: Description,
     /// Reused across runs: the fused path hands stage 0 its items in chunks.
     chunk: Vec<H::Input>,
+    /// Items taken from the input in the current run or stream (reported with its error).
+    pub(crate) accepted: u64,
     _collect: PhantomData<fn() -> C>,
 }
 
@@ -76,6 +78,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             state: State::Ready(workers),
             description,
             chunk: Vec::new(),
+            accepted: 0,
             _collect: PhantomData,
         }
     }
@@ -102,19 +105,23 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         }
         // Fully fused: stage 0 pushes chunks straight into the result.
         self.ensure_started()?;
-        let outcome = (|| -> Result<()> {
+        self.accepted = 0;
+        let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
             let mut chunk = std::mem::take(&mut self.chunk);
             chunk.clear();
             for item in items {
                 chunk.push(item);
                 if chunk.len() == CHUNK {
+                    self.accepted += CHUNK as u64;
                     self.head.push_batch(&mut chunk, &mut collected)?;
                 }
             }
+            self.accepted += chunk.len() as u64;
             self.head.push_batch(&mut chunk, &mut collected)?;
             self.chunk = chunk;
             self.head.finish(&mut collected)
-        })();
+        }))
+        .unwrap_or_else(|payload| Err(self.stage0_panic(payload)));
         outcome.map_err(|err| self.stop(err))?;
         Ok(C::collect(collected))
     }
@@ -127,11 +134,13 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         F: FnMut(H::Output) -> Result<()>,
     {
         self.ensure_started()?;
+        self.accepted = 0;
         let mut local = Vec::new();
-        let outcome = (|| -> Result<()> {
+        let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
             if self.workers == 0 {
                 // Fully fused: push straight through, no channels anywhere.
                 for item in items {
+                    self.accepted += 1;
                     self.head.push(item, &mut local)?;
                     for out in local.drain(..) {
                         sink(out)?;
@@ -139,6 +148,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
                 }
             } else {
                 for (n, item) in items.into_iter().enumerate() {
+                    self.accepted += 1;
                     self.head.push(item, &mut local)?;
                     for out in local.drain(..) {
                         sink(out)?;
@@ -153,13 +163,15 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
                 sink(out)?;
             }
             self.wait_for_workers(&mut sink)
-        })();
+        }))
+        .unwrap_or_else(|payload| Err(self.stage0_panic(payload)));
         outcome.map_err(|err| self.stop(err))
     }
 
     /// Starts a stream fed item by item: see [`Handle`].
     pub fn start(&mut self) -> Result<Handle<'_, H, C>> {
         self.ensure_started()?;
+        self.accepted = 0;
         Ok(Handle::new(self))
     }
 
@@ -282,8 +294,29 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         Ok(())
     }
 
-    /// Stops the pipeline after `err`; returns the error to report: the first one any stage recorded.
+    /// A panic of a stage-0 node as an error naming the node (or stage 0's nodes).
+    pub(crate) fn stage0_panic(&self, payload: Box<dyn std::any::Any + Send>) -> Error {
+        let site = super::take_panic_site().unwrap_or_else(|| {
+            let ids: Vec<&str> = self
+                .description
+                .nodes
+                .iter()
+                .filter(|n| n.stage == 0)
+                .map(|n| n.id.as_str())
+                .collect();
+            ids.join(",")
+        });
+        Error::from_panic(payload).in_node(&site)
+    }
+
+    /// Stops the pipeline after `err`; returns the error to report: the first one any stage
+    /// recorded, with the count of items accepted so far.
     pub(crate) fn stop(&mut self, err: Error) -> Error {
+        let accepted = self.accepted;
+        self.stop_unaccounted(err).with_items_accepted(accepted)
+    }
+
+    fn stop_unaccounted(&mut self, err: Error) -> Error {
         let reason = err.to_string();
         let recorded = match &self.state {
             State::Running(running) => running.shared.take_error(),

@@ -175,10 +175,14 @@ impl<S: Stage> Worker<S> {
     }
 }
 
-/// Runs `f`, turning a panic into an error attributed to the stage's nodes.
-fn guarded(label: &str, f: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+/// Runs `f`, turning a panic into an error attributed to the node it came from, or to the stage's
+/// nodes (`label`) when no [`PanicSite`](super::PanicSite) saw it.
+pub(crate) fn guarded(label: &str, f: &mut dyn FnMut() -> Result<()>) -> Result<()> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
-        Err(payload) => Err(Error::from_panic(payload).in_node(label)),
+        Err(payload) => {
+            let site = super::take_panic_site();
+            Err(Error::from_panic(payload).in_node(site.as_deref().unwrap_or(label)))
+        }
     }
 }

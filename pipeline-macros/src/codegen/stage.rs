@@ -54,10 +54,7 @@ impl Codegen<'_> {
             let emitter = self.emitter(n);
             let emit = self.names.emit();
             let call = self.node_use(n, quote!(::pipeline::Node::finish(#node, &mut #emit)));
-            quote! {{
-                let mut #emit = #emitter;
-                #call.map_err(|e| e.in_node(#id))?;
-            }}
+            guarded_call(id, quote!(let mut #emit = #emitter;), call)
         });
         let lifecycle = self.lifecycle(nodes, &exit_vars);
         let parallel: Vec<usize> = nodes
@@ -73,10 +70,11 @@ impl Codegen<'_> {
             let id = self.lowered.graph.id(n);
             let emitter = self.emitter(n);
             let emit = self.names.emit();
-            quote! {{
-                let mut #emit = #emitter;
-                ::pipeline::runtime::Parallel::flush(#node, &mut #emit).map_err(|e| e.in_node(#id))?;
-            }}
+            guarded_call(
+                id,
+                quote!(let mut #emit = #emitter;),
+                quote!(::pipeline::runtime::Parallel::flush(#node, &mut #emit)),
+            )
         });
         let flush_out = if parallel.is_empty() {
             quote!(_)
@@ -137,11 +135,11 @@ impl Codegen<'_> {
             node,
             quote!(::pipeline::Node::process(#n, #item, &mut #emit)),
         );
-        quote! {{
-            let #item = #value;
-            let mut #emit = #emitter;
-            #call.map_err(|e| e.in_node(#id))?;
-        }}
+        guarded_call(
+            id,
+            quote!(let #item = #value; let mut #emit = #emitter;),
+            call,
+        )
     }
 
     /// The emitter of `node`: a closure delivering each item along every out-edge.
@@ -255,4 +253,19 @@ impl Codegen<'_> {
             }
         }
     }
+}
+
+/// `setup; call` inside a [`PanicSite`](pipeline_core::runtime) naming node `id`, its error
+/// attributed to the node. The site is forgotten on return, so the normal path runs no extra code;
+/// a panic unwinding out of `call` records `id` for the runtime's report.
+fn guarded_call(id: &str, setup: TokenStream, call: TokenStream) -> TokenStream {
+    let site = proc_macro2::Ident::new("__site", proc_macro2::Span::mixed_site());
+    let result = proc_macro2::Ident::new("__result", proc_macro2::Span::mixed_site());
+    quote! {{
+        #setup
+        let #site = ::pipeline::runtime::PanicSite::enter(#id);
+        let #result = #call;
+        #site.leave();
+        #result.map_err(|e| e.in_node(#id))?;
+    }}
 }
