@@ -125,6 +125,8 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     }
     /// Runs `f` on stage 0, turning a panic into an error naming the node.
     fn head_guarded(&mut self, f: impl FnOnce(&mut H) -> Result<()>) -> Result<()> {
+        let relief = self.relief().cloned();
+        let _relief = super::relief::install(relief.as_ref());
         let head = self.head_mut();
         catch_unwind(AssertUnwindSafe(|| f(head)))
             .unwrap_or_else(|payload| Err(self.stage0_panic(payload)))

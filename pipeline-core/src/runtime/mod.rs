@@ -12,6 +12,7 @@ mod panic_site;
 mod parallel;
 pub(crate) mod parallel_batch;
 mod pipeline;
+mod relief;
 mod stage;
 mod worker;
 

@@ -3,14 +3,15 @@
 use super::channel::Message;
 use super::handle::Handle;
 use super::outputs::Outputs;
+use super::relief::{self, Relief};
 use super::stage::Stage;
-use super::worker::{Launch, Shared, WorkerEnv};
+use super::worker::{Launch, Overflow, Shared, WorkerEnv};
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::Description;
 use crossbeam_channel::{select, Receiver};
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 /// Items handed to stage 0 per call on the fused path: the per-item loop runs inside the stage.
@@ -30,7 +31,12 @@ enum State<O> {
 
 struct Running<O> {
     threads: Vec<JoinHandle<()>>,
+    /// Outputs of later stages: bounded, like every channel.
     out: Receiver<Message<O>>,
+    /// Outputs moved aside while the caller was blocked sending (see `relief.rs`).
+    overflow: Overflow<O>,
+    /// Installed on the caller's thread while it runs stage 0.
+    relief: Relief,
     failed: Receiver<()>,
     shared: Arc<Shared>,
 }
@@ -135,6 +141,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     {
         self.ensure_started()?;
         self.accepted = 0;
+        let _relief = relief::install(self.relief());
         let mut local = Vec::new();
         let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
             if self.workers == 0 {
@@ -199,7 +206,13 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             self.state = State::Stopped(err.to_string());
             return Err(err.with_kind(ErrorKind::Initialize));
         }
-        let (out_tx, out_rx) = crossbeam_channel::unbounded();
+        let (out_tx, out_rx) =
+            crossbeam_channel::bounded(super::DEFAULT_CHANNEL_CAPACITY * launchers.len().max(1));
+        let overflow = Overflow::default();
+        let relief = match launchers.first() {
+            Some(worker) => worker.relief(out_rx.clone(), Arc::clone(&overflow)),
+            None => Arc::new(|| ()),
+        };
         let (failed_tx, failed_rx) = crossbeam_channel::unbounded();
         let (ready_tx, ready_rx) = crossbeam_channel::unbounded();
         let shared = Shared::new(failed_tx);
@@ -236,6 +249,8 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         self.state = State::Running(Running {
             threads,
             out: out_rx,
+            overflow,
+            relief,
             failed: failed_rx,
             shared,
         });
@@ -256,7 +271,8 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         if !running.failed.is_empty() {
             return Err(Error::new(ErrorKind::Stopped, "a stage failed"));
         }
-        while let Ok(message) = running.out.try_recv() {
+        let moved_aside = std::mem::take(&mut *lock(&running.overflow));
+        for message in moved_aside.into_iter().chain(running.out.try_iter()) {
             match message {
                 Message::Batch(items) => items.into_iter().try_for_each(&mut *sink)?,
                 Message::Finish => {
@@ -279,6 +295,13 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             return Ok(());
         };
         let mut finished = 0;
+        let moved_aside = std::mem::take(&mut *lock(&running.overflow));
+        for message in moved_aside {
+            match message {
+                Message::Batch(items) => items.into_iter().try_for_each(&mut *sink)?,
+                Message::Finish => finished += 1,
+            }
+        }
         while finished < self.workers {
             select! {
                 recv(running.out) -> message => match message {
@@ -292,6 +315,14 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             }
         }
         Ok(())
+    }
+
+    /// The relief to install on the caller's thread while it runs stage 0, if threads run.
+    pub(crate) fn relief(&self) -> Option<&Relief> {
+        match &self.state {
+            State::Running(running) => Some(&running.relief),
+            _ => None,
+        }
     }
 
     /// A panic of a stage-0 node as an error naming the node (or stage 0's nodes).
@@ -380,6 +411,10 @@ impl<H: Stage, C> Drop for Pipeline<H, C> {
             let _ = guard(|| self.head.cleanup());
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Runs `f`, turning a panic into an error.
