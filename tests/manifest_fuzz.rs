@@ -298,6 +298,17 @@ fn mutated_manifests_never_panic_and_errors_have_locations() {
     fuzz(2_000);
 }
 
+/// Crash inputs the fuzzer found, kept as regression tests.
+#[test]
+fn crash_regressions() {
+    // A `Batch` size of u64::MAX reserved that many items up front: capacity overflow panic.
+    let huge_batch = r#"{"connections":[{"from":"batch","to":"sum"}],"metadata":{"name":"incompatible ports"},"nodes":[{"id":"batch","node_type":"Batch","params":{"size":18446744073709551615}},{"id":"sum","node_type":"Sum"}],"version":"v1"}"#;
+    let huge_batch_ok = huge_batch.replace(r#","to":"sum""#, r#","to":"output""#);
+    for text in [huge_batch, huge_batch_ok.as_str()] {
+        check(text).unwrap();
+    }
+}
+
 #[test]
 #[ignore = "long: run with --release and PIPELINE_FUZZ_CASES"]
 fn long_fuzz_run() {

@@ -30,7 +30,7 @@ fn fused_par_keeps_input_order() {
 #[test]
 fn par_behind_a_stage_boundary_with_small_batches_keeps_order() {
     let mut p = pipeline! {
-        sq = Map::new(square) @ par(3), batch(7), capacity(2);
+        sq = Map::new(square) @ par(3), batch(7), capacity(2); // every field of StageConfig set
         input => sq -> output;
     };
     let expected: Vec<i64> = (0..5_000).map(square).collect();

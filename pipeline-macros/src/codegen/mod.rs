@@ -80,14 +80,14 @@ impl Codegen<'_> {
         let channels = plan.stages.iter().enumerate().skip(1).map(|(k, stage)| {
             let (tx, rx) = (self.names.stage_tx(k), self.names.stage_rx(k));
             let (batch_size, capacity) = graph.stage_tuning(stage);
-            let batch_size = batch_size.map(|n| quote!(batch_size: #n,));
-            let capacity = capacity.map(|n| quote!(capacity: #n,));
+            let default = quote!(::pipeline::runtime::StageConfig::default());
+            let batch_size = batch_size.map_or(quote!(#default.batch_size), |n| quote!(#n));
+            let capacity = capacity.map_or(quote!(#default.capacity), |n| quote!(#n));
             quote! {
                 let (#tx, #rx) = ::pipeline::runtime::stage_channel(
                     ::pipeline::runtime::StageConfig {
-                        #batch_size
-                        #capacity
-                        ..::pipeline::runtime::StageConfig::default()
+                        batch_size: #batch_size,
+                        capacity: #capacity,
                     },
                 );
             }
