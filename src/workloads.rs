@@ -113,3 +113,41 @@ pub fn checksum(outputs: &[i64]) -> i64 {
 pub fn expected_checksum(items: i64, adds: i64) -> i64 {
     items * (items - 1) / 2 + items * adds
 }
+
+/// Rounds of [`hash_rounds`] that cost about 10 µs per item on the 2-core machines the figures in
+/// the README come from.
+pub const HEAVY_ROUNDS: u32 = 4000;
+
+/// A CPU-bound hash loop: `rounds` dependent multiply-xorshift steps over `x`, so the cost per item
+/// is fixed and cannot be optimised away. The per-item work of the parallel benchmark.
+///
+/// ```
+/// use pipeline::workloads::hash_rounds;
+/// assert_eq!(hash_rounds(7, 10), hash_rounds(7, 10));
+/// assert_ne!(hash_rounds(7, 10), hash_rounds(8, 10));
+/// ```
+pub fn hash_rounds(x: u64, rounds: u32) -> u64 {
+    let mut h = x ^ 0xcbf2_9ce4_8422_2325;
+    for _ in 0..rounds {
+        h = (h ^ (h >> 29))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(17);
+    }
+    h
+}
+
+/// The heavy hash node, sequential, fused on the caller's thread.
+pub fn heavy_sequential(rounds: u32) -> Pipeline<impl Stage<Input = u64, Output = u64>> {
+    pipeline! {
+        heavy = Map::new(move |x: u64| hash_rounds(x, rounds));
+        input -> heavy -> output;
+    }
+}
+
+/// The heavy hash node with `par(2)`: two replicas on rayon's pool, outputs in input order.
+pub fn heavy_par2(rounds: u32) -> Pipeline<impl Stage<Input = u64, Output = u64>> {
+    pipeline! {
+        heavy = Map::new(move |x: u64| hash_rounds(x, rounds)) @ par(2);
+        input -> heavy -> output;
+    }
+}

@@ -49,6 +49,8 @@ struct Inner {
     node: Option<Arc<str>>,
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    /// Items the pipeline had taken from its input when it stopped.
+    items_accepted: Option<u64>,
 }
 
 impl Error {
@@ -70,6 +72,7 @@ impl Error {
                 node: None,
                 message: message.to_string(),
                 source: None,
+                items_accepted: None,
             }),
         }
     }
@@ -98,6 +101,25 @@ impl Error {
     pub fn with_kind(mut self, kind: ErrorKind) -> Self {
         self.inner.kind = kind;
         self
+    }
+
+    /// Records how many items the pipeline had taken from its input when this error stopped it (the
+    /// runtime does this; the items in flight between stages are among them).
+    ///
+    /// ```
+    /// use pipeline_core::Error;
+    /// let err = Error::msg("bad").with_items_accepted(41);
+    /// assert_eq!(err.items_accepted(), Some(41));
+    /// ```
+    pub fn with_items_accepted(mut self, items: u64) -> Self {
+        self.inner.items_accepted = Some(items);
+        self
+    }
+
+    /// How many items the pipeline had taken from its input when this error stopped it: the
+    /// outputs of a failed run cover at most these. `None` for errors not returned by a run.
+    pub fn items_accepted(&self) -> Option<u64> {
+        self.inner.items_accepted
     }
 
     /// The id of the node that failed, once known.
@@ -146,6 +168,7 @@ impl<E: std::error::Error + Send + Sync + 'static> From<E> for Error {
                 node: None,
                 message: err.to_string(),
                 source: Some(Box::new(err)),
+                items_accepted: None,
             }),
         }
     }

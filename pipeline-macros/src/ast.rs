@@ -3,7 +3,11 @@
 //! ```text
 //! body      := statement*
 //! statement := node | chain
-//! node      := IDENT '=' EXPR ';'                  // any Rust expression implementing Node
+//! node      := IDENT '=' EXPR ('@' option (',' option)*)? ';'
+//!                                                   // EXPR: any Rust expression implementing Node
+//! option    := 'par' '(' INT (',' 'unordered')? ')' // data-parallel: INT replicas on rayon's pool
+//!            | 'batch' '(' INT ')'                  // items per batch (channel in, parallel batches)
+//!            | 'capacity' '(' INT ')'               // batches the `=>` channel into the node holds
 //! chain     := endpoint (arrow endpoint)+ ';'
 //! arrow     := '->'                                 // fused: a direct call on the same thread
 //!            | '=>'                                 // stage boundary: a channel to another thread
@@ -23,10 +27,24 @@ pub enum Statement {
     Chain(Chain),
 }
 
-/// `name = expr;`
+/// `name = expr @ options;`
 pub struct NodeDef {
     pub name: Ident,
     pub expr: Expr,
+    pub tuning: Tuning,
+}
+
+/// The options after `@`; `None` where not given.
+#[derive(Default)]
+pub struct Tuning {
+    /// `par(n)`: the degree.
+    pub parallelism: Option<usize>,
+    /// `par(n, unordered)`.
+    pub unordered: bool,
+    /// `batch(n)`.
+    pub batch_size: Option<usize>,
+    /// `capacity(n)`.
+    pub capacity: Option<usize>,
 }
 
 /// `a -> b => c;`

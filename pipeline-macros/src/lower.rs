@@ -33,6 +33,11 @@ pub fn lower(def: &PipelineDef) -> syn::Result<Lowered> {
             Statement::Node(node) => {
                 let type_name = node.expr.to_token_stream().to_string();
                 graph.add_node(node.name.to_string(), type_name, node.name.span());
+                let decl = graph.nodes.last_mut().expect("just added");
+                decl.parallelism = node.tuning.parallelism.unwrap_or(1);
+                decl.ordered = !node.tuning.unordered;
+                decl.batch_size = node.tuning.batch_size;
+                decl.capacity = node.tuning.capacity;
                 node_statement.push(i);
             }
             Statement::Chain(chain) => {
@@ -83,6 +88,32 @@ mod tests {
         assert_eq!(lowered.graph.edges.len(), 3);
         assert_eq!(lowered.plan.stages.len(), 2);
         assert_eq!(lowered.node_statement, vec![0, 1]);
+    }
+
+    #[test]
+    fn tuning_is_checked_by_the_shared_rules() {
+        let err = lower_tokens(quote! {
+            add = Calculator::add(1) @ capacity(8);
+            input -> add -> output;
+        })
+        .err()
+        .unwrap();
+        assert!(
+            err.to_string().starts_with(
+                "node `add` sets a channel capacity, but no stage boundary leads into it, so it has no channel"
+            ),
+            "{err}"
+        );
+        let err = lower_tokens(quote! {
+            add = Calculator::add(1) @ par(0);
+            input -> add -> output;
+        })
+        .err()
+        .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "node `add` has parallelism 0; use 1 or more"
+        );
     }
 
     #[test]

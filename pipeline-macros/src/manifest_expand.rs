@@ -89,6 +89,8 @@ fn generate(input: &ManifestInput, file: &str, text: &str, span: Span) -> syn::R
         statements.push(Statement::Node(NodeDef {
             name: format_ident!("node{}", i, span = span),
             expr: syn::parse2(expr)?,
+            // Tuning comes from the manifest's fields, carried by the graph below.
+            tuning: Default::default(),
         }));
         export_overrides.push(Some(export_entry(&source)));
     }
@@ -128,6 +130,9 @@ fn respan_graph(graph: &ValidGraph<Location>, span: Span) -> syn::Result<ValidGr
         spanned.add_node(node.id.clone(), node.type_name.clone(), span);
         let decl = spanned.nodes.last_mut().expect("just added");
         decl.parallelism = node.parallelism;
+        decl.ordered = node.ordered;
+        decl.batch_size = node.batch_size;
+        decl.capacity = node.capacity;
         decl.accepts = node.accepts;
         decl.emits = node.emits;
     }

@@ -36,9 +36,14 @@ impl Parse for Statement {
                 return Err(input.error(format!("expected a node expression after `{name} =`")));
             }
             let expr: syn::Expr = input.parse()?;
-            let last = expr.to_token_stream().into_iter().last().map(|t| t.span());
+            let mut last = expr.to_token_stream().into_iter().last().map(|t| t.span());
+            let mut tuning = Tuning::default();
+            if input.peek(Token![@]) {
+                input.parse::<Token![@]>()?;
+                last = Some(parse_options(input, &mut tuning)?);
+            }
             expect_semicolon(input, "after the node expression", last)?;
-            return Ok(Statement::Node(NodeDef { name, expr }));
+            return Ok(Statement::Node(NodeDef { name, expr, tuning }));
         }
         let first: EndpointRef = input.parse()?;
         let mut links: Vec<(Arrow, EndpointRef)> = Vec::new();
@@ -65,6 +70,76 @@ impl Parse for Statement {
         let last = links.last().map(|(_, to)| to.span());
         expect_semicolon(input, "to end the chain", last)?;
         Ok(Statement::Chain(Chain { first, links }))
+    }
+}
+
+/// Parses `option (',' option)*` after `@` into `tuning`; returns the span of the last token.
+fn parse_options(input: ParseStream, tuning: &mut Tuning) -> syn::Result<Span> {
+    loop {
+        let option: Ident = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected `par(n)`, `batch(n)` or `capacity(n)` after `@`",
+            )
+        })?;
+        let args;
+        let parens = syn::parenthesized!(args in input);
+        let count = |args: ParseStream| -> syn::Result<usize> {
+            let expected = |span| {
+                syn::Error::new(
+                    span,
+                    "expected a whole number literal (the setting is fixed at compile time)",
+                )
+            };
+            let n: syn::LitInt = args.parse().map_err(|e| expected(e.span()))?;
+            n.base10_parse::<usize>().map_err(|_| expected(n.span()))
+        };
+        let duplicate = || syn::Error::new(option.span(), format!("`{option}` is given twice"));
+        match option.to_string().as_str() {
+            "par" => {
+                if tuning.parallelism.is_some() {
+                    return Err(duplicate());
+                }
+                tuning.parallelism = Some(count(&args)?);
+                if args.peek(Token![,]) {
+                    args.parse::<Token![,]>()?;
+                    let word: Ident = args.parse()?;
+                    if word != "unordered" {
+                        return Err(syn::Error::new(
+                            word.span(),
+                            "expected `unordered` (outputs in completion order) after the degree",
+                        ));
+                    }
+                    tuning.unordered = true;
+                }
+            }
+            "batch" | "capacity" => {
+                let slot = if option == "batch" {
+                    &mut tuning.batch_size
+                } else {
+                    &mut tuning.capacity
+                };
+                if slot.is_some() {
+                    return Err(duplicate());
+                }
+                *slot = Some(count(&args)?);
+            }
+            _ => {
+                return Err(syn::Error::new(
+                    option.span(),
+                    format!(
+                        "unknown option `{option}`: expected `par(n)`, `batch(n)` or `capacity(n)`"
+                    ),
+                ))
+            }
+        }
+        if !args.is_empty() {
+            return Err(args.error("unexpected tokens in the option"));
+        }
+        if !input.peek(Token![,]) {
+            return Ok(parens.span.close());
+        }
+        input.parse::<Token![,]>()?;
     }
 }
 
@@ -147,6 +222,51 @@ mod tests {
         assert_eq!(chain.links.len(), 3);
         assert!(matches!(chain.links[1].0, Arrow::Stage(_)));
         assert!(matches!(&chain.links[2].1, EndpointRef::Output(_, Some(n)) if n == "evens"));
+    }
+
+    #[test]
+    fn options_follow_the_node_expression() {
+        let def = parse(quote! {
+            heavy = Map::new(|x: i64| x) @ par(4, unordered), batch(256), capacity(2);
+            light = PassThrough::new() @ par(2);
+            input => heavy -> light -> output;
+        })
+        .unwrap();
+        let Statement::Node(heavy) = &def.statements[0] else {
+            panic!("a node first")
+        };
+        assert_eq!(heavy.tuning.parallelism, Some(4));
+        assert!(heavy.tuning.unordered);
+        assert_eq!(heavy.tuning.batch_size, Some(256));
+        assert_eq!(heavy.tuning.capacity, Some(2));
+        let Statement::Node(light) = &def.statements[1] else {
+            panic!("a node second")
+        };
+        assert_eq!(light.tuning.parallelism, Some(2));
+        assert!(!light.tuning.unordered && light.tuning.batch_size.is_none());
+    }
+
+    #[test]
+    fn option_errors_name_the_option() {
+        let msg = |t| parse(t).err().unwrap().to_string();
+        assert_eq!(
+            msg(quote! { a = X @ fast(2); }),
+            "unknown option `fast`: expected `par(n)`, `batch(n)` or `capacity(n)`"
+        );
+        assert_eq!(
+            msg(quote! { a = X @ par(2), par(3); }),
+            "`par` is given twice"
+        );
+        assert_eq!(
+            msg(quote! { a = X @ par(2, sorted); }),
+            "expected `unordered` (outputs in completion order) after the degree"
+        );
+        for bad in [quote! { a = X @ par(-1); }, quote! { a = X @ batch(n); }] {
+            assert_eq!(
+                msg(bad),
+                "expected a whole number literal (the setting is fixed at compile time)"
+            );
+        }
     }
 
     #[test]

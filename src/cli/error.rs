@@ -30,6 +30,18 @@ pub enum CliError {
     /// The pipeline failed while running.
     #[error("{0}")]
     Pipeline(pipeline::Error),
+    /// The pipeline failed while running over the input: where, and how far it got.
+    #[error("{error}\n  stopped at input line {line}: {read} items read, {written} outputs written before the failure")]
+    Run {
+        /// The pipeline's error (naming the node).
+        error: pipeline::Error,
+        /// The input line being read when the failure surfaced.
+        line: usize,
+        /// Items read from the input.
+        read: u64,
+        /// Outputs written (and flushed) before the failure.
+        written: u64,
+    },
 }
 
 impl From<ManifestError> for CliError {

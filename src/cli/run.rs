@@ -12,7 +12,7 @@ use pipeline::placement::HostInfo;
 use pipeline::runtime::StageConfig;
 use pipeline::Value;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
@@ -40,25 +40,95 @@ pub struct RunArgs {
     /// Print per-node counters (items in, out, time) to stderr at the end.
     #[arg(long)]
     stats: bool,
-    /// Items per batch across stage boundaries.
-    #[arg(long, default_value_t = pipeline::runtime::DEFAULT_BATCH_SIZE)]
+    /// Items per batch across stage boundaries whose node sets no `batch_size`.
+    #[arg(long, default_value_t = pipeline::runtime::DEFAULT_BATCH_SIZE,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
+              .range(1..=pipeline::graph::tuning::MAX_BATCH_SIZE as u64))]
     batch_size: usize,
+    /// The longest input line accepted, in bytes; a longer one stops the run with an error (the
+    /// lines before it are processed and written first).
+    #[arg(long, default_value_t = DEFAULT_MAX_LINE_BYTES)]
+    max_line_bytes: usize,
 }
 
-/// One line from the reader thread.
-type Line = Result<(usize, String), io::Error>;
+/// The default `--max-line-bytes`: 64 MiB.
+const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
 
-fn spawn_reader(input: Box<dyn BufRead + Send>) -> Receiver<Line> {
+/// Why an input line cannot be used.
+#[derive(Debug)]
+enum LineError {
+    Io(io::Error),
+    TooLong { line: usize, limit: usize },
+    NotUtf8 { line: usize, column: usize },
+}
+
+/// One line from the reader thread: its 1-based number and text.
+type Line = Result<(usize, String), LineError>;
+
+/// Reads lines on a thread of its own, never holding more than `max_bytes` of one line.
+fn spawn_reader(mut input: Box<dyn BufRead + Send>, max_bytes: usize) -> Receiver<Line> {
     let (tx, rx) = sync_channel(LINE_BUFFER);
     std::thread::spawn(move || {
-        for (n, line) in input.lines().enumerate() {
+        let mut buffer = Vec::new();
+        for number in 1.. {
+            buffer.clear();
+            let limit = max_bytes.saturating_add(2) as u64; // room for `\r\n`
+            let line = match Read::take(&mut input, limit).read_until(b'\n', &mut buffer) {
+                Ok(0) => break,
+                Err(err) => Err(LineError::Io(err)),
+                Ok(_) => {
+                    if buffer.last() == Some(&b'\n') {
+                        buffer.pop();
+                        if buffer.last() == Some(&b'\r') {
+                            buffer.pop();
+                        }
+                    }
+                    if buffer.len() > max_bytes {
+                        Err(LineError::TooLong {
+                            line: number,
+                            limit: max_bytes,
+                        })
+                    } else {
+                        Ok(())
+                    }
+                    .and_then(|()| {
+                        String::from_utf8(std::mem::take(&mut buffer))
+                            .map(|text| (number, text))
+                            .map_err(|err| LineError::NotUtf8 {
+                                line: number,
+                                column: err.utf8_error().valid_up_to() + 1,
+                            })
+                    })
+                }
+            };
             let stop = line.is_err();
-            if tx.send(line.map(|l| (n + 1, l))).is_err() || stop {
+            if tx.send(line).is_err() || stop {
                 break;
             }
         }
     });
     rx
+}
+
+impl LineError {
+    fn into_cli(self) -> CliError {
+        match self {
+            LineError::Io(source) => CliError::Io {
+                path: PathBuf::from("<input>"),
+                source,
+            },
+            LineError::TooLong { line, limit } => CliError::InputLine {
+                line,
+                column: limit + 1,
+                message: format!("the line is longer than {limit} bytes (raise --max-line-bytes)"),
+            },
+            LineError::NotUtf8 { line, column } => CliError::InputLine {
+                line,
+                column,
+                message: "not valid UTF-8".to_string(),
+            },
+        }
+    }
 }
 
 fn open_input(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, CliError> {
@@ -137,7 +207,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         stats: args.stats,
     };
     let mut pipeline = build(lowered, options);
-    let lines = spawn_reader(open_input(args.input.as_deref())?);
+    let lines = spawn_reader(open_input(args.input.as_deref())?, args.max_line_bytes);
     let outputs = pipeline.outputs().to_vec();
     let mut writer = Writer {
         out: open_output(args.output.as_deref())?,
@@ -162,8 +232,10 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
+    // What was written stays written, whatever stopped the run.
+    let flushed = writer.flush();
     let read = outcome?;
-    writer.flush()?;
+    flushed?;
     if args.stats {
         print_stats(&pipeline, read, writer.written, started.elapsed());
     }
@@ -172,6 +244,10 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
 }
 
 /// Feeds every line, writing outputs as they come; returns the number of items read.
+///
+/// A line that cannot be read or parsed ends the input there: the items before it are finished
+/// and their outputs written, then its error is returned. A node failure is returned with the line
+/// it surfaced at and how far the run got.
 fn stream(
     pipeline: &mut DynamicPipeline,
     lines: &Receiver<Line>,
@@ -180,50 +256,73 @@ fn stream(
 ) -> Result<u64, CliError> {
     let mut handle = pipeline.start()?;
     let mut read = 0u64;
-    loop {
-        let (number, line) = match lines.recv_timeout(IDLE_FLUSH) {
-            Ok(Ok(line)) => line,
-            Ok(Err(source)) => {
-                return Err(CliError::Io {
-                    path: PathBuf::from("<input>"),
-                    source,
-                })
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                // The input paused: push partial batches on and show what is ready.
-                handle.flush()?;
-                while let Some(item) = handle.try_next()? {
-                    writer.write(item)?;
+    let mut at_line = 0;
+    let mut bad_line = None;
+    let outcome = (|| -> Result<(), CliError> {
+        loop {
+            let (number, line) = match lines.recv_timeout(IDLE_FLUSH) {
+                Ok(Ok(line)) => line,
+                Ok(Err(err)) => {
+                    bad_line = Some(err.into_cli());
+                    break;
                 }
-                writer.flush()?;
+                Err(RecvTimeoutError::Timeout) => {
+                    // The input paused: push partial batches on and show what is ready.
+                    handle.flush()?;
+                    while let Some(item) = handle.try_next()? {
+                        writer.write(item)?;
+                    }
+                    writer.flush()?;
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            };
+            at_line = number;
+            if line.trim().is_empty() {
                 continue;
             }
-            Err(RecvTimeoutError::Disconnected) => break,
-        };
-        if line.trim().is_empty() {
-            continue;
-        }
-        let item: Value = serde_json::from_str(&line).map_err(|err| CliError::InputLine {
-            line: number,
-            column: err.column(),
-            message: format!("not valid JSON: {}", json_message(&err)),
-        })?;
-        handle.push(item)?;
-        read += 1;
-        while let Some(item) = handle.try_next()? {
-            writer.write(item)?;
-        }
-        if let Some(bar) = progress {
-            if read % 1024 == 0 {
-                bar.set_position(read);
-                bar.set_message(writer.written.to_string());
+            let item: Value = match serde_json::from_str(&line) {
+                Ok(item) => item,
+                Err(err) => {
+                    bad_line = Some(CliError::InputLine {
+                        line: number,
+                        column: err.column(),
+                        message: format!("not valid JSON: {}", json_message(&err)),
+                    });
+                    break;
+                }
+            };
+            handle.push(item)?;
+            read += 1;
+            while let Some(item) = handle.try_next()? {
+                writer.write(item)?;
+            }
+            if let Some(bar) = progress {
+                if read % 1024 == 0 {
+                    bar.set_position(read);
+                    bar.set_message(writer.written.to_string());
+                }
             }
         }
+        Ok(())
+    })();
+    let outcome = outcome.and_then(|()| {
+        for item in handle.finish()? {
+            writer.write(item)?;
+        }
+        Ok(())
+    });
+    match (outcome, bad_line) {
+        (Err(CliError::Pipeline(error)), _) => Err(CliError::Run {
+            error,
+            line: at_line,
+            read,
+            written: writer.written,
+        }),
+        (Err(err), _) => Err(err),
+        (Ok(()), Some(bad_line)) => Err(bad_line),
+        (Ok(()), None) => Ok(read),
     }
-    for item in handle.finish()? {
-        writer.write(item)?;
-    }
-    Ok(read)
 }
 
 /// serde_json's message without its own ` at line 1 column n` suffix.

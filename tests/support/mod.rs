@@ -33,6 +33,7 @@ impl Log {
 /// Its `Drop` waits a little before logging "drop": if the runtime returned without joining the
 /// thread that owns the node, the event is not there yet when the test looks, so a missing join
 /// fails the test instead of passing by luck.
+#[derive(Clone)]
 pub struct Probe {
     pub name: &'static str,
     pub log: Log,

@@ -17,12 +17,25 @@ pub struct Batch<T> {
     pending: Vec<T>,
 }
 
+/// The most items a batch reserves room for up front: a huge `size` (from a manifest, say) must not
+/// allocate, or abort on, memory the stream may never fill.
+const MAX_RESERVED: usize = 4096;
+
 impl<T> Batch<T> {
     /// Groups of `size` items (`size` 0 is rejected when the node is initialised).
+    ///
+    /// ```
+    /// use pipeline_core::prelude::*;
+    /// let mut batch = Batch::new(usize::MAX); // reserves a little, grows as items come
+    /// let mut out = Vec::new();
+    /// batch.process(1, &mut out).unwrap();
+    /// batch.finish(&mut out).unwrap();
+    /// assert_eq!(out, [vec![1]]);
+    /// ```
     pub fn new(size: usize) -> Self {
         Batch {
             size,
-            pending: Vec::with_capacity(size),
+            pending: Vec::with_capacity(size.min(MAX_RESERVED)),
         }
     }
 }
@@ -49,7 +62,10 @@ impl<T> Node for Batch<T> {
     fn process<E: Emitter<Vec<T>> + ?Sized>(&mut self, item: T, out: &mut E) -> Result<()> {
         self.pending.push(item);
         if self.pending.len() >= self.size {
-            let full = std::mem::replace(&mut self.pending, Vec::with_capacity(self.size));
+            let full = std::mem::replace(
+                &mut self.pending,
+                Vec::with_capacity(self.size.min(MAX_RESERVED)),
+            );
             out.emit(full)?;
         }
         Ok(())

@@ -13,7 +13,7 @@ use std::sync::Arc;
 /// How to build a dynamic pipeline.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BuildOptions {
-    /// Batch size and capacity of stage channels.
+    /// Batch size and capacity of stage channels whose entry node sets none.
     pub stage_config: StageConfig,
     /// Count items and time per node (costs two clock reads per item and node).
     pub stats: bool,
@@ -36,8 +36,13 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
     // Channels into stages 1.., and one sender per `=>` edge, held by the source's stage.
     let mut receivers = Vec::new();
     let mut stage_senders = Vec::new();
-    for _ in 1..plan.stages.len() {
-        let (tx, rx) = stage_channel::<Value>(options.stage_config);
+    for stage in &plan.stages[1..] {
+        let (batch_size, capacity) = graph.stage_tuning(stage);
+        let config = StageConfig {
+            batch_size: batch_size.unwrap_or(options.stage_config.batch_size),
+            capacity: capacity.unwrap_or(options.stage_config.capacity),
+        };
+        let (tx, rx) = stage_channel::<Value>(config);
         stage_senders.push(tx);
         receivers.push(rx);
     }

@@ -27,6 +27,13 @@ pub trait DynNode: Send {
         items.drain(..).try_for_each(|item| self.process(item, out))
     }
 
+    /// End of a batch (the stage flushes): push what is held back for a full batch of its own, as a
+    /// parallel node does. Unlike `finish`, the stream goes on.
+    fn flush(&mut self, out: &mut Vec<Value>) -> Result<()> {
+        let _ = out;
+        Ok(())
+    }
+
     /// End of stream: push what was held back.
     fn finish(&mut self, out: &mut Vec<Value>) -> Result<()> {
         let _ = out;

@@ -4,6 +4,7 @@
 mod build;
 mod builtins;
 mod dyn_node;
+mod parallel;
 mod pipeline;
 mod registry;
 mod stage;
@@ -12,6 +13,7 @@ mod stats;
 pub use build::{build, BuildOptions};
 pub use builtins::{register_builtins, BatchParams, CalculatorParams, NoParams, OperationName};
 pub use dyn_node::{DynNode, Typed};
+pub use parallel::ParallelDyn;
 pub use pipeline::DynamicPipeline;
 pub use registry::{NodeType, ParamError, ParamInfo, Registry};
 pub use stage::{DynStage, Tagged};

@@ -4,7 +4,7 @@ use super::dyn_node::DynNode;
 use super::stats::NodeStats;
 use crate::error::Result;
 use crate::node::{Emitter, NodeContext};
-use crate::runtime::{BatchSender, Stage};
+use crate::runtime::{BatchSender, PanicSite, Stage};
 use crate::value::Value;
 use std::sync::Arc;
 use std::time::Instant;
@@ -123,6 +123,7 @@ impl DynStage {
     fn run_node(&mut self, k: usize, batch: &mut Vec<Value>, out: &mut Vec<Tagged>) -> Result<()> {
         let mut buffer = std::mem::take(&mut self.scratch[k]);
         let node = &mut self.nodes[k];
+        let site = PanicSite::enter(&node.id);
         let outcome = match &self.stats {
             None => node.node.process_batch(batch, &mut buffer),
             Some(stats) => {
@@ -132,6 +133,7 @@ impl DynStage {
                 outcome
             }
         };
+        site.leave();
         if let Err(err) = outcome {
             // Attributed here, on the failure path only: no per-item cost for the node id.
             return Err(err.in_node(&node.id));
@@ -140,6 +142,37 @@ impl DynStage {
         buffer.clear();
         self.scratch[k] = buffer;
         routed
+    }
+}
+
+/// What a stage is ending: a batch (flush) or the stream (finish).
+#[derive(Clone, Copy)]
+enum EndOf {
+    Batch,
+    Stream,
+}
+
+impl DynStage {
+    /// Flushes or finishes node `k`, routing what it emits.
+    fn end_node(&mut self, k: usize, end: EndOf, out: &mut Vec<Tagged>) -> Result<()> {
+        let mut buffer = std::mem::take(&mut self.scratch[k]);
+        let node = &mut self.nodes[k];
+        let started = self.stats.as_ref().map(|_| Instant::now());
+        let site = PanicSite::enter(&node.id);
+        let outcome = match end {
+            EndOf::Batch => node.node.flush(&mut buffer),
+            EndOf::Stream => node.node.finish(&mut buffer),
+        };
+        site.leave();
+        if let (Some(stats), Some(started)) = (&self.stats, started) {
+            stats[node.graph_index].record(0, buffer.len(), started.elapsed());
+        }
+        if let Err(err) = outcome {
+            return Err(err.in_node(&node.id));
+        }
+        self.fan_out(Some(k), &mut buffer, out)?;
+        self.scratch[k] = buffer;
+        Ok(())
     }
 }
 
@@ -175,23 +208,16 @@ impl Stage for DynStage {
         self.fan_out(None, items, out)
     }
 
-    fn flush(&mut self) -> Result<()> {
+    fn flush(&mut self, out: &mut Vec<Tagged>) -> Result<()> {
+        for k in 0..self.nodes.len() {
+            self.end_node(k, EndOf::Batch, out)?;
+        }
         self.senders.iter_mut().try_for_each(BatchSender::flush)
     }
 
     fn finish(&mut self, out: &mut Vec<Tagged>) -> Result<()> {
         for k in 0..self.nodes.len() {
-            let mut buffer = std::mem::take(&mut self.scratch[k]);
-            let node = &mut self.nodes[k];
-            let outcome = node.node.finish(&mut buffer);
-            if let Some(stats) = &self.stats {
-                stats[node.graph_index].record(0, buffer.len(), Default::default());
-            }
-            if let Err(err) = outcome {
-                return Err(err.in_node(&node.id));
-            }
-            self.fan_out(Some(k), &mut buffer, out)?;
-            self.scratch[k] = buffer;
+            self.end_node(k, EndOf::Stream, out)?;
         }
         self.senders.iter_mut().try_for_each(BatchSender::finish)
     }

@@ -88,6 +88,39 @@ pub enum GraphErrorKind {
         /// The id.
         id: String,
     },
+    /// A batch size or channel capacity of zero.
+    ZeroSetting {
+        /// The node.
+        id: String,
+        /// Which setting (`batch size`, `channel capacity`).
+        setting: &'static str,
+    },
+    /// A tuning setting above its limit.
+    TooLarge {
+        /// The node.
+        id: String,
+        /// Which setting.
+        setting: &'static str,
+        /// Its value.
+        value: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A channel capacity on a node that no stage boundary leads into: there is no channel.
+    CapacityWithoutStage {
+        /// The node.
+        id: String,
+    },
+    /// A batch size on a node that is neither entered by a stage boundary nor parallel.
+    BatchWithoutStage {
+        /// The node.
+        id: String,
+    },
+    /// Unordered output asked of a node that is not parallel.
+    UnorderedSequential {
+        /// The node.
+        id: String,
+    },
     /// Connected ports carry incompatible item types.
     PortTypes {
         /// Source node.
@@ -131,6 +164,20 @@ impl fmt::Display for GraphErrorKind {
                 "`{id}` is fed by both `->` and `=>`: every edge into a node must be of one kind"
             ),
             ZeroParallelism { id } => write!(f, "node `{id}` has parallelism 0; use 1 or more"),
+            ZeroSetting { id, setting } => write!(f, "node `{id}` has {setting} 0; use 1 or more"),
+            TooLarge { id, setting, value, max } => write!(f, "node `{id}` has {setting} {value}; the most is {max}"),
+            CapacityWithoutStage { id } => write!(
+                f,
+                "node `{id}` sets a channel capacity, but no stage boundary leads into it, so it has no channel"
+            ),
+            BatchWithoutStage { id } => write!(
+                f,
+                "node `{id}` sets a batch size, but it is neither behind a stage boundary nor parallel, so nothing is batched"
+            ),
+            UnorderedSequential { id } => write!(
+                f,
+                "node `{id}` gives up output order, but it is not parallel: its outputs are always in order"
+            ),
             PortTypes { from, produced, to, accepted } => write!(
                 f,
                 "`{from}` emits {produced} but `{to}` accepts {accepted}"

@@ -18,6 +18,12 @@ pub struct ExportedNode {
     pub stage: bool,
     /// Its data-parallel degree.
     pub parallelism: usize,
+    /// Whether a parallel node keeps input order.
+    pub ordered: bool,
+    /// Its batch size, when set.
+    pub batch_size: Option<usize>,
+    /// Its channel capacity, when set.
+    pub capacity: Option<usize>,
 }
 
 /// A pipeline's graph as a manifest needs it.

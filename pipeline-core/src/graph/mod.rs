@@ -23,6 +23,7 @@ mod export;
 mod model;
 pub mod plan;
 mod ports;
+pub mod tuning;
 pub mod validate;
 
 pub use describe::{Description, EdgeInfo, NodeInfo};

@@ -67,6 +67,15 @@ pub struct NodeDecl<L> {
     pub type_name: String,
     /// Data-parallel degree (`par(n)` / `"parallelism": n`); 1 means sequential.
     pub parallelism: usize,
+    /// Whether a parallel node emits in input order (the default); `par(n, unordered)` /
+    /// `"ordered": false` opt out.
+    pub ordered: bool,
+    /// Items per batch (`batch(n)` / `"batch_size": n`): on the `=>` channel into this node, and per
+    /// parallel batch of a parallel node. `None`: the runtime's default.
+    pub batch_size: Option<usize>,
+    /// Batches the `=>` channel into this node holds before senders wait (`capacity(n)` /
+    /// `"channel_capacity": n`). `None`: the runtime's default.
+    pub capacity: Option<usize>,
     /// What the node accepts (`Any` when the front end checks types itself, as the macro does).
     pub accepts: PortType,
     /// What the node emits.
@@ -119,6 +128,9 @@ impl<L: Clone> Graph<L> {
             id: id.into(),
             type_name: type_name.into(),
             parallelism: 1,
+            ordered: true,
+            batch_size: None,
+            capacity: None,
             accepts: PortType::Any,
             emits: PortType::Any,
             loc,

@@ -81,6 +81,10 @@ impl<L: Clone> ValidGraph<L> {
         if !mixed.is_empty() {
             return Err(mixed);
         }
+        let tuning = self.tuning_errors();
+        if !tuning.is_empty() {
+            return Err(tuning);
+        }
         let n = self.graph.nodes.len();
         let input = n; // union-find slot of the input vertex
         let mut parent: Vec<usize> = (0..=n).collect();

@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 /// let graph = GraphExport {
 ///     nodes: vec![ExportedNode {
 ///         id: "add".into(), type_name: "Calculator".into(), stage: false, parallelism: 1,
+///         ordered: true, batch_size: None, capacity: None,
 ///         manifest: Calculator::add(1_i64).manifest_node(),
 ///     }],
 ///     edges: vec![
@@ -58,6 +59,9 @@ pub fn export(name: &str, graph: &GraphExport) -> Result<Manifest> {
             execution: None,
             stage: node.stage,
             parallelism: node.parallelism,
+            ordered: node.ordered,
+            batch_size: node.batch_size,
+            channel_capacity: node.capacity,
             accepts: None,
             emits: None,
         });

@@ -11,9 +11,14 @@
 use super::catalog::NodeCatalog;
 use super::error::{ManifestError, Problem, ProblemKind};
 use super::location::Location;
+use super::model::NodeSpec;
 use super::parse::ParsedManifest;
 #[cfg(feature = "manifest")]
+use crate::dynamic::ParallelDyn;
+#[cfg(feature = "manifest")]
 use crate::dynamic::{DynNode, Registry};
+#[cfg(feature = "manifest")]
+use crate::graph::tuning::{MAX_BATCH_SIZE, MAX_PARALLELISM};
 use crate::graph::{
     validate::suggest, EdgeDecl, EdgeKind, Endpoint, Graph, Plan, ValidGraph, INPUT, OUTPUT,
 };
@@ -62,25 +67,68 @@ fn param_pointer(path: &str) -> String {
         .collect()
 }
 
+/// `node`, or for `"parallelism": n` a [`ParallelDyn`] over `node` and `n - 1` more replicas from
+/// `build` (the same type and params, so they build as the first did). Degrees above the limit are
+/// left to the shared validation to reject, without building replicas for them.
+#[cfg(feature = "manifest")]
+fn parallel(
+    node: Box<dyn DynNode>,
+    spec: &NodeSpec,
+    build: impl Fn() -> Result<Box<dyn DynNode>, crate::dynamic::ParamError>,
+) -> Box<dyn DynNode> {
+    if spec.parallelism <= 1 || spec.parallelism > MAX_PARALLELISM {
+        return node;
+    }
+    let mut replicas = vec![node];
+    for _ in 1..spec.parallelism {
+        match build() {
+            Ok(replica) => replicas.push(replica),
+            Err(_) => break, // cannot happen for deterministic factories; run with fewer replicas
+        }
+    }
+    let batch_size = spec
+        .batch_size
+        .map_or(crate::runtime::DEFAULT_BATCH_SIZE, |n| {
+            n.min(MAX_BATCH_SIZE)
+        });
+    Box::new(ParallelDyn::new(replicas, batch_size, spec.ordered))
+}
+
 /// Lowers, validates and plans `parsed`, building each node with `registry`.
 #[cfg(feature = "manifest")]
 pub fn lower(
     parsed: ParsedManifest,
     registry: &Registry,
 ) -> Result<LoweredManifest, ManifestError> {
-    lower_with(parsed, registry)
+    let mut lowered = lower_with(parsed, registry)?;
+    // `"parallelism": n`: n replicas of the node, built from the same type and params.
+    let nodes = std::mem::take(&mut lowered.nodes);
+    let specs = &lowered.parsed.manifest.nodes;
+    lowered.nodes = nodes
+        .into_iter()
+        .zip(specs)
+        .map(|(node, spec)| {
+            parallel(node, spec, || {
+                let params = serde_json::Value::Object(spec.params.clone());
+                match registry.get(&spec.node_type) {
+                    Some(node_type) => node_type.build(&params),
+                    None => unreachable!("lower_with resolved every node type"),
+                }
+            })
+        })
+        .collect();
+    Ok(lowered)
 }
 
 /// Lowers, validates and plans `parsed`, resolving each node with `catalog`: the one lowering every
 /// manifest goes through, run-time loader and compiled manifests alike.
 pub fn lower_with<C: NodeCatalog>(
-    mut parsed: ParsedManifest,
+    parsed: ParsedManifest,
     catalog: &C,
 ) -> Result<LoweredGraph<C::Node>, ManifestError> {
     let map = &parsed.map;
     let specs = &parsed.manifest.nodes;
     let mut problems = Vec::new();
-    let mut warnings = Vec::new();
     let graph_pointer = if specs.is_empty() {
         "/nodes"
     } else {
@@ -149,19 +197,12 @@ pub fn lower_with<C: NodeCatalog>(
                 ));
             }
         }
-        if spec.parallelism > 1 {
-            warnings.push(Problem::warning(
-                ProblemKind::Note(format!(
-                    "parallelism {} is not implemented yet; the node runs sequentially",
-                    spec.parallelism
-                )),
-                node_id,
-                at("/parallelism"),
-            ));
-        }
         graph.add_node(spec.id.clone(), spec.node_type.clone(), at(""));
         let decl = graph.nodes.last_mut().expect("just added");
         decl.parallelism = spec.parallelism;
+        decl.ordered = spec.ordered;
+        decl.batch_size = spec.batch_size;
+        decl.capacity = spec.channel_capacity;
         decl.accepts = accepts;
         decl.emits = emits;
     }
@@ -223,7 +264,6 @@ pub fn lower_with<C: NodeCatalog>(
         Err(errors) => problems.extend(errors.into_iter().map(|e| Problem::from_graph(e, node_at))),
         Ok(_) if !problems.is_empty() => {}
         Ok((graph, plan)) => {
-            parsed.warnings.extend(warnings);
             return Ok(LoweredGraph {
                 parsed,
                 graph,
@@ -232,7 +272,6 @@ pub fn lower_with<C: NodeCatalog>(
             });
         }
     }
-    parsed.warnings.extend(warnings);
     problems.sort_by_key(|p| p.location.offset);
     Err(parsed.error(problems))
 }

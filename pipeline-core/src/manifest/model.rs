@@ -82,10 +82,25 @@ pub struct NodeSpec {
     /// channel: the macro's `=>`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stage: bool,
-    /// Extension: data-parallel degree (reserved for parallel execution; 1 runs sequentially).
+    /// Extension: data-parallel degree: this many replicas of the node (built from the same params)
+    /// process its items in batches on rayon's pool; 1 runs sequentially. The macro's `par(n)`.
     #[serde(default = "one", skip_serializing_if = "is_one")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 256))]
     pub parallelism: usize,
+    /// Extension: whether a parallel node emits in input order (default `true`); `false` emits each
+    /// chunk as soon as it is done. The macro's `par(n, unordered)`.
+    #[serde(default = "yes", skip_serializing_if = "Clone::clone")]
+    pub ordered: bool,
+    /// Extension: items per batch on the stage channel into this node (`"stage": true`) and per
+    /// parallel batch; default 1024. The macro's `batch(n)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1048576))]
+    pub batch_size: Option<usize>,
+    /// Extension: batches the stage channel into this node holds before senders wait; default 4.
+    /// The macro's `capacity(n)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 65536))]
+    pub channel_capacity: Option<usize>,
     /// Extension: declares the item type the node accepts, narrowing an untyped (`any`) node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepts: Option<PortType>,
@@ -96,6 +111,10 @@ pub struct NodeSpec {
 
 fn one() -> usize {
     1
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn is_one(n: &usize) -> bool {
@@ -151,6 +170,9 @@ pub(crate) const NODE_FIELDS: &[&str] = &[
     "execution",
     "stage",
     "parallelism",
+    "ordered",
+    "batch_size",
+    "channel_capacity",
     "accepts",
     "emits",
 ];

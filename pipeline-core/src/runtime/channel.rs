@@ -68,7 +68,7 @@ impl<T> BatchSender<T> {
 
     fn send(&mut self, message: Message<T>) -> Result<()> {
         let tx = self.tx.as_ref().ok_or_else(stopped)?;
-        tx.send(message).map_err(|_| stopped())
+        super::relief::send(tx, message).map_err(|_| stopped())
     }
 
     /// Sends the partly filled batch, if any.

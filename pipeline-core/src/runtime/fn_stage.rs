@@ -11,7 +11,8 @@ use std::marker::PhantomData;
 pub enum Lifecycle {
     /// Initialise every node.
     Initialize,
-    /// Send partial batches on.
+    /// Process what parallel nodes hold and send partial batches on; outputs that leave the
+    /// pipeline go into the `Vec` the closure gets (the other operations get an empty one).
     Flush,
     /// Drop senders to later stages.
     Disconnect,
@@ -21,7 +22,8 @@ pub enum Lifecycle {
 
 /// A [`Stage`] whose state (nodes and outbound senders) is `N` and whose behaviour is closures
 /// taking `&mut N`: `push` for one item, `push_batch` for a batch (the loop is inside the closure, so
-/// the per-item path inlines into it), `finish` at end of stream, `lifecycle` for the rest.
+/// the per-item path inlines into it), `finish` at end of stream, `lifecycle` for the rest (with the output `Vec`, which only a flush
+/// fills).
 ///
 /// ```
 /// use pipeline_core::runtime::{FnStage, Lifecycle, Stage};
@@ -34,7 +36,7 @@ pub enum Lifecycle {
 ///         xs.drain(..).try_for_each(|x| add.process(x, out))
 ///     },
 ///     |add: &mut Calculator<i64, ops::Add>, out: &mut Vec<i64>| add.finish(out),
-///     |_: &mut Calculator<i64, ops::Add>, _: Lifecycle| Ok(()),
+///     |_: &mut Calculator<i64, ops::Add>, _: Lifecycle, _: &mut Vec<i64>| Ok(()),
 /// );
 /// let mut out = Vec::new();
 /// stage.push(1, &mut out).unwrap();
@@ -54,7 +56,7 @@ where
     P: FnMut(&mut N, I, &mut Vec<O>) -> Result<()>,
     B: FnMut(&mut N, &mut Vec<I>, &mut Vec<O>) -> Result<()>,
     F: FnMut(&mut N, &mut Vec<O>) -> Result<()>,
-    L: FnMut(&mut N, Lifecycle) -> Result<()>,
+    L: FnMut(&mut N, Lifecycle, &mut Vec<O>) -> Result<()>,
 {
     /// A stage over `state`.
     pub fn new(state: N, push: P, push_batch: B, finish: F, lifecycle: L) -> Self {
@@ -74,13 +76,13 @@ where
     P: FnMut(&mut N, I, &mut Vec<O>) -> Result<()>,
     B: FnMut(&mut N, &mut Vec<I>, &mut Vec<O>) -> Result<()>,
     F: FnMut(&mut N, &mut Vec<O>) -> Result<()>,
-    L: FnMut(&mut N, Lifecycle) -> Result<()>,
+    L: FnMut(&mut N, Lifecycle, &mut Vec<O>) -> Result<()>,
 {
     type Input = I;
     type Output = O;
 
     fn initialize(&mut self) -> Result<()> {
-        (self.lifecycle)(&mut self.state, Lifecycle::Initialize)
+        (self.lifecycle)(&mut self.state, Lifecycle::Initialize, &mut Vec::new())
     }
 
     #[inline(always)]
@@ -93,8 +95,8 @@ where
         (self.push_batch)(&mut self.state, items, out)
     }
 
-    fn flush(&mut self) -> Result<()> {
-        (self.lifecycle)(&mut self.state, Lifecycle::Flush)
+    fn flush(&mut self, out: &mut Vec<O>) -> Result<()> {
+        (self.lifecycle)(&mut self.state, Lifecycle::Flush, out)
     }
 
     fn finish(&mut self, out: &mut Vec<O>) -> Result<()> {
@@ -102,11 +104,11 @@ where
     }
 
     fn disconnect(&mut self) {
-        let _ = (self.lifecycle)(&mut self.state, Lifecycle::Disconnect);
+        let _ = (self.lifecycle)(&mut self.state, Lifecycle::Disconnect, &mut Vec::new());
     }
 
     fn cleanup(&mut self) -> Result<()> {
-        (self.lifecycle)(&mut self.state, Lifecycle::Cleanup)
+        (self.lifecycle)(&mut self.state, Lifecycle::Cleanup, &mut Vec::new())
     }
 }
 

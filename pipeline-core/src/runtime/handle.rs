@@ -5,6 +5,7 @@ use super::pipeline::Pipeline;
 use super::stage::Stage;
 use crate::error::{Error, ErrorKind, Result};
 use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// A stream in progress on a [`Pipeline`], from [`Pipeline::start`].
 ///
@@ -54,6 +55,7 @@ impl<'p, H: Stage, C: Outputs<Item = H::Output>> Handle<'p, H, C> {
 
     /// Feeds one item. Blocks while later stages are full (backpressure).
     pub fn push(&mut self, item: H::Input) -> Result<()> {
+        self.pipeline.accepted += 1;
         let outcome = self.pipeline.head_push(item, &mut self.local);
         self.ready.extend(self.local.drain(..));
         self.checked(outcome)?;
@@ -62,7 +64,8 @@ impl<'p, H: Stage, C: Outputs<Item = H::Output>> Handle<'p, H, C> {
 
     /// Sends buffered items on to later stages now instead of when their batch fills.
     pub fn flush(&mut self) -> Result<()> {
-        let outcome = self.pipeline.head_flush();
+        let outcome = self.pipeline.head_flush(&mut self.local);
+        self.ready.extend(self.local.drain(..));
         self.checked(outcome)?;
         self.collect_ready()
     }
@@ -112,12 +115,20 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Drop for Handle<'_, H, C> {
 
 impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     pub(crate) fn head_push(&mut self, item: H::Input, out: &mut Vec<H::Output>) -> Result<()> {
-        self.head_mut().push(item, out)
+        self.head_guarded(|head| head.push(item, out))
     }
-    pub(crate) fn head_flush(&mut self) -> Result<()> {
-        self.head_mut().flush()
+    pub(crate) fn head_flush(&mut self, out: &mut Vec<H::Output>) -> Result<()> {
+        self.head_guarded(|head| head.flush(out))
     }
     pub(crate) fn head_finish(&mut self, out: &mut Vec<H::Output>) -> Result<()> {
-        self.head_mut().finish(out)
+        self.head_guarded(|head| head.finish(out))
+    }
+    /// Runs `f` on stage 0, turning a panic into an error naming the node.
+    fn head_guarded(&mut self, f: impl FnOnce(&mut H) -> Result<()>) -> Result<()> {
+        let relief = self.relief().cloned();
+        let _relief = super::relief::install(relief.as_ref());
+        let head = self.head_mut();
+        catch_unwind(AssertUnwindSafe(|| f(head)))
+            .unwrap_or_else(|payload| Err(self.stage0_panic(payload)))
     }
 }

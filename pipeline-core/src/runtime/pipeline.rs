@@ -3,14 +3,15 @@
 use super::channel::Message;
 use super::handle::Handle;
 use super::outputs::Outputs;
+use super::relief::{self, Relief};
 use super::stage::Stage;
-use super::worker::{Launch, Shared, WorkerEnv};
+use super::worker::{Launch, Overflow, Shared, WorkerEnv};
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{Description, GraphExport};
 use crossbeam_channel::{select, Receiver};
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 /// Items handed to stage 0 per call on the fused path: the per-item loop runs inside the stage.
@@ -27,7 +28,12 @@ enum State<O> {
 
 struct Running<O> {
     threads: Vec<JoinHandle<()>>,
+    /// Outputs of later stages: bounded, like every channel.
     out: Receiver<Message<O>>,
+    /// Outputs moved aside while the caller was blocked sending (see `relief.rs`).
+    overflow: Overflow<O>,
+    /// Installed on the caller's thread while it runs stage 0.
+    relief: Relief,
     failed: Receiver<()>,
     shared: Arc<Shared>,
 }
@@ -59,6 +65,8 @@ pub struct Pipeline<H: Stage, C = Vec<<H as Stage>::Output>> {
     export: Option<GraphExport>,
     /// Reused across runs: the fused path hands stage 0 its items in chunks.
     chunk: Vec<H::Input>,
+    /// Items taken from the input in the current run or stream (reported with its error).
+    pub(crate) accepted: u64,
     _collect: PhantomData<fn() -> C>,
 }
 
@@ -76,6 +84,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             description,
             export: None,
             chunk: Vec::new(),
+            accepted: 0,
             _collect: PhantomData,
         }
     }
@@ -132,14 +141,17 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         }
         // Fully fused: stage 0 pushes chunks straight into the result.
         self.ensure_started()?;
+        self.accepted = 0;
         let mut chunk = std::mem::take(&mut self.chunk);
-        let outcome = (|| -> Result<()> {
+        let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
             let mut items = items;
             while next_chunk(&mut items, &mut chunk) {
+                self.accepted += chunk.len() as u64;
                 self.head.push_batch(&mut chunk, &mut collected)?;
             }
             self.head.finish(&mut collected)
-        })();
+        }))
+        .unwrap_or_else(|payload| Err(self.stage0_panic(payload)));
         self.chunk = chunk;
         outcome.map_err(|err| self.stop(err))?;
         Ok(C::collect(collected))
@@ -156,11 +168,14 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         F: FnMut(H::Output) -> Result<()>,
     {
         self.ensure_started()?;
+        self.accepted = 0;
+        let _relief = relief::install(self.relief());
         let mut local = Vec::new();
         let mut chunk = std::mem::take(&mut self.chunk);
-        let outcome = (|| -> Result<()> {
+        let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
             let mut items = items.into_iter();
             while next_chunk(&mut items, &mut chunk) {
+                self.accepted += chunk.len() as u64;
                 self.head.push_batch(&mut chunk, &mut local)?;
                 local.drain(..).try_for_each(&mut sink)?;
                 if self.workers > 0 {
@@ -170,7 +185,8 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             self.head.finish(&mut local)?;
             local.drain(..).try_for_each(&mut sink)?;
             self.wait_for_workers(&mut sink)
-        })();
+        }))
+        .unwrap_or_else(|payload| Err(self.stage0_panic(payload)));
         self.chunk = chunk;
         outcome.map_err(|err| self.stop(err))
     }
@@ -178,6 +194,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     /// Starts a stream fed item by item: see [`Handle`].
     pub fn start(&mut self) -> Result<Handle<'_, H, C>> {
         self.ensure_started()?;
+        self.accepted = 0;
         Ok(Handle::new(self))
     }
 
@@ -205,7 +222,13 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             self.state = State::Stopped(err.to_string());
             return Err(err.with_kind(ErrorKind::Initialize));
         }
-        let (out_tx, out_rx) = crossbeam_channel::unbounded();
+        let (out_tx, out_rx) =
+            crossbeam_channel::bounded(super::DEFAULT_CHANNEL_CAPACITY * launchers.len().max(1));
+        let overflow = Overflow::default();
+        let relief = match launchers.first() {
+            Some(worker) => worker.relief(out_rx.clone(), Arc::clone(&overflow)),
+            None => Arc::new(|| ()),
+        };
         let (failed_tx, failed_rx) = crossbeam_channel::unbounded();
         let (ready_tx, ready_rx) = crossbeam_channel::unbounded();
         let shared = Shared::new(failed_tx);
@@ -242,6 +265,8 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         self.state = State::Running(Running {
             threads,
             out: out_rx,
+            overflow,
+            relief,
             failed: failed_rx,
             shared,
         });
@@ -262,7 +287,8 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         if !running.failed.is_empty() {
             return Err(Error::new(ErrorKind::Stopped, "a stage failed"));
         }
-        while let Ok(message) = running.out.try_recv() {
+        let moved_aside = std::mem::take(&mut *lock(&running.overflow));
+        for message in moved_aside.into_iter().chain(running.out.try_iter()) {
             match message {
                 Message::Batch(items) => items.into_iter().try_for_each(&mut *sink)?,
                 Message::Finish => {
@@ -285,6 +311,13 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             return Ok(());
         };
         let mut finished = 0;
+        let moved_aside = std::mem::take(&mut *lock(&running.overflow));
+        for message in moved_aside {
+            match message {
+                Message::Batch(items) => items.into_iter().try_for_each(&mut *sink)?,
+                Message::Finish => finished += 1,
+            }
+        }
         while finished < self.workers {
             select! {
                 recv(running.out) -> message => match message {
@@ -300,8 +333,37 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         Ok(())
     }
 
-    /// Stops the pipeline after `err`; returns the error to report: the first one any stage recorded.
+    /// The relief to install on the caller's thread while it runs stage 0, if threads run.
+    pub(crate) fn relief(&self) -> Option<&Relief> {
+        match &self.state {
+            State::Running(running) => Some(&running.relief),
+            _ => None,
+        }
+    }
+
+    /// A panic of a stage-0 node as an error naming the node (or stage 0's nodes).
+    pub(crate) fn stage0_panic(&self, payload: Box<dyn std::any::Any + Send>) -> Error {
+        let site = super::take_panic_site().unwrap_or_else(|| {
+            let ids: Vec<&str> = self
+                .description
+                .nodes
+                .iter()
+                .filter(|n| n.stage == 0)
+                .map(|n| n.id.as_str())
+                .collect();
+            ids.join(",")
+        });
+        Error::from_panic(payload).in_node(&site)
+    }
+
+    /// Stops the pipeline after `err`; returns the error to report: the first one any stage
+    /// recorded, with the count of items accepted so far.
     pub(crate) fn stop(&mut self, err: Error) -> Error {
+        let accepted = self.accepted;
+        self.stop_unaccounted(err).with_items_accepted(accepted)
+    }
+
+    fn stop_unaccounted(&mut self, err: Error) -> Error {
         let reason = err.to_string();
         let recorded = match &self.state {
             State::Running(running) => running.shared.take_error(),
@@ -373,6 +435,10 @@ fn next_chunk<T>(items: &mut impl Iterator<Item = T>, chunk: &mut Vec<T>) -> boo
     chunk.clear();
     chunk.extend(items.by_ref().take(CHUNK));
     !chunk.is_empty()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Runs `f`, turning a panic into an error.

@@ -30,8 +30,9 @@ pub trait Stage {
         items.drain(..).try_for_each(|item| self.push(item, out))
     }
 
-    /// Sends partly filled batches on to later stages.
-    fn flush(&mut self) -> Result<()>;
+    /// Processes what parallel nodes hold back for a full batch, then sends partly filled batches on
+    /// to later stages. Outputs that leave the pipeline go into `out`.
+    fn flush(&mut self, out: &mut Vec<Self::Output>) -> Result<()>;
 
     /// End of stream: `finish` every node in topological order, then flush and signal end of stream to
     /// later stages.

@@ -1,9 +1,11 @@
 //! A stage on its own persistent thread.
 
 use super::channel::{Message, StageReceiver};
+use super::relief::Relief;
 use super::stage::Stage;
 use crate::error::{Error, ErrorKind, Result};
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Receiver, Sender};
+use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -55,7 +57,16 @@ pub trait Launch<O>: Send {
     /// Starts the thread.
     #[doc(hidden)]
     fn launch(self: Box<Self>, env: WorkerEnv<O>) -> std::io::Result<JoinHandle<()>>;
+
+    /// The caller's relief for a pipeline whose outputs arrive on `out`: moves waiting outputs to
+    /// `overflow` (see `relief.rs`). On the worker because only it knows its items are `'static`.
+    #[doc(hidden)]
+    fn relief(&self, out: Receiver<Message<O>>, overflow: Overflow<O>) -> Relief;
 }
+
+/// Output batches the caller moved aside while blocked, oldest first.
+#[doc(hidden)]
+pub type Overflow<O> = Arc<Mutex<VecDeque<Message<O>>>>;
 
 /// A stage with its input channel, ready to start.
 ///
@@ -111,6 +122,13 @@ where
             .name(name)
             .spawn(move || self.run(env))
     }
+
+    fn relief(&self, out: Receiver<Message<S::Output>>, overflow: Overflow<S::Output>) -> Relief {
+        Arc::new(move || {
+            let mut overflow = overflow.lock().unwrap_or_else(|p| p.into_inner());
+            overflow.extend(out.try_iter());
+        })
+    }
 }
 
 impl<S: Stage> Worker<S> {
@@ -140,7 +158,7 @@ impl<S: Stage> Worker<S> {
         let send_out = |out: &mut Vec<S::Output>| -> Result<()> {
             if !out.is_empty() {
                 let batch = std::mem::take(out);
-                env.out.send(Message::Batch(batch)).map_err(|_| {
+                super::relief::send(&env.out, Message::Batch(batch)).map_err(|_| {
                     Error::new(ErrorKind::Stopped, "the pipeline's caller went away")
                 })?;
             }
@@ -152,7 +170,7 @@ impl<S: Stage> Worker<S> {
                     let stage = &mut self.stage;
                     guarded(&self.label, &mut || {
                         stage.push_batch(&mut items, &mut out)?;
-                        stage.flush()
+                        stage.flush(&mut out)
                     })
                     .map_err(|e| e.in_node(&self.label))?;
                     send_out(&mut out)?;
@@ -164,7 +182,7 @@ impl<S: Stage> Worker<S> {
                         let stage = &mut self.stage;
                         guarded(&self.label, &mut || stage.finish(&mut out))?;
                         send_out(&mut out)?;
-                        env.out.send(Message::Finish).map_err(|_| {
+                        super::relief::send(&env.out, Message::Finish).map_err(|_| {
                             Error::new(ErrorKind::Stopped, "the pipeline's caller went away")
                         })?;
                     }
@@ -175,10 +193,14 @@ impl<S: Stage> Worker<S> {
     }
 }
 
-/// Runs `f`, turning a panic into an error attributed to the stage's nodes.
-fn guarded(label: &str, f: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+/// Runs `f`, turning a panic into an error attributed to the node it came from, or to the stage's
+/// nodes (`label`) when no [`PanicSite`](super::PanicSite) saw it.
+pub(crate) fn guarded(label: &str, f: &mut dyn FnMut() -> Result<()>) -> Result<()> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
-        Err(payload) => Err(Error::from_panic(payload).in_node(label)),
+        Err(payload) => {
+            let site = super::take_panic_site();
+            Err(Error::from_panic(payload).in_node(site.as_deref().unwrap_or(label)))
+        }
     }
 }

@@ -25,6 +25,12 @@ impl Codegen<'_> {
                 .iter()
                 .any(|e| e.kind == EdgeKind::Stage && e.to == Vertex::Node(i));
             let parallelism = node.parallelism;
+            let ordered = node.ordered;
+            let option = |v: Option<usize>| match v {
+                Some(n) => quote!(::core::option::Option::Some(#n)),
+                None => quote!(::core::option::Option::None),
+            };
+            let (batch_size, capacity) = (option(node.batch_size), option(node.capacity));
             quote! {
                 ::pipeline::graph::ExportedNode {
                     id: ::std::string::String::from(#id),
@@ -32,6 +38,9 @@ impl Codegen<'_> {
                     manifest: #manifest,
                     stage: #stage,
                     parallelism: #parallelism,
+                    ordered: #ordered,
+                    batch_size: #batch_size,
+                    capacity: #capacity,
                 }
             }
         });

@@ -79,8 +79,9 @@ impl Codegen<'_> {
                 i,
                 quote!(let #marker = ::pipeline::runtime::input_marker(&#var);),
             );
+            let value = self.parallel_wrapper(i, quote!(#expr));
             quote_spanned! {expr.span()=>
-                let mut #var = #expr;
+                let mut #var = #value;
                 #take_marker
             }
         });
@@ -91,11 +92,18 @@ impl Codegen<'_> {
         let description = self.description();
         let export = self.export();
 
-        let channels = plan.stages.iter().enumerate().skip(1).map(|(k, _)| {
+        let channels = plan.stages.iter().enumerate().skip(1).map(|(k, stage)| {
             let (tx, rx) = (self.names.stage_tx(k), self.names.stage_rx(k));
+            let (batch_size, capacity) = graph.stage_tuning(stage);
+            let default = quote!(::pipeline::runtime::StageConfig::default());
+            let batch_size = batch_size.map_or(quote!(#default.batch_size), |n| quote!(#n));
+            let capacity = capacity.map_or(quote!(#default.capacity), |n| quote!(#n));
             quote! {
                 let (#tx, #rx) = ::pipeline::runtime::stage_channel(
-                    ::pipeline::runtime::StageConfig::default(),
+                    ::pipeline::runtime::StageConfig {
+                        batch_size: #batch_size,
+                        capacity: #capacity,
+                    },
                 );
             }
         });
@@ -147,6 +155,18 @@ impl Codegen<'_> {
             )
             .with_export(__pipeline_export)
         }}
+    }
+
+    /// A node's value: its expression, or for `par(n)` the expression wrapped in `Parallel`.
+    fn parallel_wrapper(&self, node: usize, expr: TokenStream) -> TokenStream {
+        let decl = &self.lowered.graph.graph.nodes[node];
+        if decl.parallelism <= 1 {
+            return expr;
+        }
+        let degree = decl.parallelism;
+        let unordered = (!decl.ordered).then(|| quote!(.unordered()));
+        let batch = decl.batch_size.map(|n| quote!(.batch_size(#n)));
+        quote!(::pipeline::runtime::Parallel::new(#expr, #degree) #unordered #batch)
     }
 
     /// Thread name / panic label of a stage: its node ids.
