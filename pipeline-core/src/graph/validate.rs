@@ -150,45 +150,31 @@ impl<L: Clone> Validator<L> {
     }
 
     fn check_nodes(&mut self) {
-        for i in 0..self.graph.nodes.len() {
-            let node = self.graph.nodes[i].clone();
+        let nodes = &self.graph.nodes;
+        for (i, node) in nodes.iter().enumerate() {
+            let id = || node.id.clone();
             if node.id == INPUT || node.id == OUTPUT {
-                self.fail(
-                    GraphErrorKind::ReservedName {
-                        id: node.id.clone(),
-                    },
-                    node.loc.clone(),
-                );
+                let kind = GraphErrorKind::ReservedName { id: id() };
+                self.errors.push(GraphError::new(kind, node.loc.clone()));
             } else if !is_valid_id(&node.id) {
-                self.fail(
-                    GraphErrorKind::InvalidId {
-                        id: node.id.clone(),
-                    },
-                    node.loc.clone(),
-                );
+                let kind = GraphErrorKind::InvalidId { id: id() };
+                self.errors.push(GraphError::new(kind, node.loc.clone()));
             }
             if node.parallelism == 0 {
-                self.fail(
-                    GraphErrorKind::ZeroParallelism {
-                        id: node.id.clone(),
-                    },
-                    node.loc.clone(),
-                );
+                let kind = GraphErrorKind::ZeroParallelism { id: id() };
+                self.errors.push(GraphError::new(kind, node.loc.clone()));
             }
             match self.index.get(&node.id) {
                 Some(&first) => {
-                    let first_loc = self.graph.nodes[first].loc.clone();
-                    self.fail(
-                        GraphErrorKind::DuplicateNode {
-                            id: node.id.clone(),
-                        },
-                        node.loc,
-                    )
-                    .related
-                    .push((first_loc, format!("`{}` is first declared here", node.id)));
+                    let kind = GraphErrorKind::DuplicateNode { id: id() };
+                    self.errors
+                        .push(GraphError::new(kind, node.loc.clone()).with_related(
+                            nodes[first].loc.clone(),
+                            format!("`{}` is first declared here", node.id),
+                        ));
                 }
                 None => {
-                    self.index.insert(node.id.clone(), i);
+                    self.index.insert(id(), i);
                 }
             }
         }
@@ -228,7 +214,9 @@ impl<L: Clone> Validator<L> {
     fn resolve_edges(&mut self) -> Vec<ResolvedEdge> {
         let mut resolved = Vec::new();
         let mut seen = HashSet::new();
-        for (decl, edge) in self.graph.edges.clone().into_iter().enumerate() {
+        // Taken out while resolving (resolving reports errors through `&mut self`), put back after.
+        let declared = std::mem::take(&mut self.graph.edges);
+        for (decl, edge) in declared.iter().enumerate() {
             let from = match &edge.from {
                 Endpoint::Input => Some(Vertex::Input),
                 Endpoint::Output(name) => {
@@ -274,6 +262,7 @@ impl<L: Clone> Validator<L> {
                 });
             }
         }
+        self.graph.edges = declared;
         resolved
     }
 

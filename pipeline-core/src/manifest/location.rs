@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 /// A place in a manifest: its JSON pointer (`/nodes/1/node_type`), 1-based line and column, and the
 /// byte span of the value there (for snippets).
@@ -42,43 +43,96 @@ impl fmt::Display for Location {
 }
 
 /// Spans of every value and key of a JSON document, by JSON pointer.
+///
+/// The index is built on the first lookup, not when the map is made: a valid manifest is loaded
+/// without ever scanning its text a second time; only reporting a problem pays for it.
 #[derive(Debug, Clone, Default)]
 pub struct SourceMap {
+    text: Arc<str>,
+    index: OnceLock<Index>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Index {
     values: HashMap<String, (usize, usize)>,
     keys: HashMap<String, (usize, usize)>,
     line_starts: Vec<usize>,
-    text: String,
+}
+
+impl Location {
+    /// A location known only by its pointer; [`SourceMap::resolve`] adds line, column and span
+    /// when it is reported.
+    ///
+    /// ```
+    /// use pipeline_core::manifest::{Location, SourceMap};
+    /// let map = SourceMap::index("{\"a\": 1}");
+    /// let loc = map.resolve(Location::unresolved("/a".to_string()));
+    /// assert_eq!((loc.line, loc.column), (1, 7));
+    /// ```
+    pub fn unresolved(pointer: String) -> Location {
+        Location {
+            pointer,
+            ..Location::default()
+        }
+    }
+
+    /// Whether line and column are still to be looked up.
+    pub fn is_unresolved(&self) -> bool {
+        self.line == 0
+    }
 }
 
 impl SourceMap {
-    /// Indexes `text`; meant for text that parsed as JSON (on other text it records what it can).
+    /// A map of `text`; meant for text that parsed as JSON (on other text it records what it can).
     pub fn index(text: &str) -> SourceMap {
-        let mut map = SourceMap {
-            line_starts: std::iter::once(0)
-                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect(),
-            text: text.to_string(),
-            ..SourceMap::default()
-        };
-        let mut scanner = Scanner {
-            bytes: text.as_bytes(),
-            pos: 0,
-        };
-        let mut pointer = String::new();
-        scanner.value(&mut pointer, &mut map);
-        map
+        SourceMap::new(Arc::from(text))
+    }
+
+    /// A map of shared `text`, without copying it.
+    pub fn new(text: Arc<str>) -> SourceMap {
+        SourceMap {
+            text,
+            index: OnceLock::new(),
+        }
+    }
+
+    fn built(&self) -> &Index {
+        self.index.get_or_init(|| {
+            let mut index = Index {
+                line_starts: std::iter::once(0)
+                    .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                    .collect(),
+                ..Index::default()
+            };
+            let mut scanner = Scanner {
+                bytes: self.text.as_bytes(),
+                pos: 0,
+            };
+            let mut pointer = String::new();
+            scanner.value(&mut pointer, &mut index);
+            index
+        })
+    }
+
+    /// `location` with its line, column and span looked up, if it was made unresolved.
+    pub fn resolve(&self, location: Location) -> Location {
+        if location.is_unresolved() {
+            self.locate(&location.pointer)
+        } else {
+            location
+        }
     }
 
     /// The location of the value at `pointer`, or of its nearest existing ancestor.
     pub fn locate(&self, pointer: &str) -> Location {
-        self.find(pointer, &self.values)
+        self.find(pointer, &self.built().values)
     }
 
     /// The location of the key of the member at `pointer` (for unknown-field warnings), else of the
     /// value.
     pub fn locate_key(&self, pointer: &str) -> Location {
-        match self.keys.get(pointer) {
-            Some(_) => self.find(pointer, &self.keys),
+        match self.built().keys.get(pointer) {
+            Some(_) => self.find(pointer, &self.built().keys),
             None => self.locate(pointer),
         }
     }
@@ -86,6 +140,7 @@ impl SourceMap {
     /// The location of a 1-based line and column (from a parser error).
     pub fn at_line_column(&self, line: usize, column: usize) -> Location {
         let start = self
+            .built()
             .line_starts
             .get(line.saturating_sub(1))
             .copied()
@@ -106,7 +161,8 @@ impl SourceMap {
     fn find(&self, pointer: &str, table: &HashMap<String, (usize, usize)>) -> Location {
         let mut path = pointer;
         loop {
-            if let Some(&(offset, len)) = table.get(path).or_else(|| self.values.get(path)) {
+            if let Some(&(offset, len)) = table.get(path).or_else(|| self.built().values.get(path))
+            {
                 let (line, column) = self.line_column(offset);
                 return Location {
                     pointer: pointer.to_string(),
@@ -132,8 +188,9 @@ impl SourceMap {
     }
 
     fn line_column(&self, offset: usize) -> (usize, usize) {
-        let line = self.line_starts.partition_point(|&s| s <= offset);
-        let start = self.line_starts[line - 1];
+        let line_starts = &self.built().line_starts;
+        let line = line_starts.partition_point(|&s| s <= offset);
+        let start = line_starts[line - 1];
         let column = self.text[start..offset.min(self.text.len())]
             .chars()
             .count()
@@ -163,7 +220,7 @@ impl Scanner<'_> {
         self.bytes.get(self.pos).copied()
     }
 
-    fn value(&mut self, pointer: &mut String, map: &mut SourceMap) {
+    fn value(&mut self, pointer: &mut String, map: &mut Index) {
         self.skip_ws();
         let start = self.pos;
         match self.peek() {
@@ -209,7 +266,7 @@ impl Scanner<'_> {
         }
     }
 
-    fn object(&mut self, pointer: &mut String, map: &mut SourceMap) {
+    fn object(&mut self, pointer: &mut String, map: &mut Index) {
         self.pos += 1;
         loop {
             self.skip_ws();
@@ -242,7 +299,7 @@ impl Scanner<'_> {
         }
     }
 
-    fn array(&mut self, pointer: &mut String, map: &mut SourceMap) {
+    fn array(&mut self, pointer: &mut String, map: &mut Index) {
         self.pos += 1;
         let mut index = 0;
         loop {

@@ -11,6 +11,7 @@
 use super::catalog::NodeCatalog;
 use super::error::{ManifestError, Problem, ProblemKind};
 use super::location::Location;
+#[cfg(feature = "manifest")]
 use super::model::NodeSpec;
 use super::parse::ParsedManifest;
 #[cfg(feature = "manifest")]
@@ -134,7 +135,8 @@ pub fn lower_with<C: NodeCatalog>(
     } else {
         "/connections"
     };
-    let mut graph = Graph::new(map.locate(graph_pointer));
+    // Graph elements carry unresolved locations: line and column are looked up only for an error.
+    let mut graph = Graph::new(Location::unresolved(graph_pointer.to_string()));
     let mut built = Vec::new();
 
     for (i, spec) in specs.iter().enumerate() {
@@ -197,7 +199,11 @@ pub fn lower_with<C: NodeCatalog>(
                 ));
             }
         }
-        graph.add_node(spec.id.clone(), spec.node_type.clone(), at(""));
+        graph.add_node(
+            spec.id.clone(),
+            spec.node_type.clone(),
+            Location::unresolved(format!("/nodes/{i}")),
+        );
         let decl = graph.nodes.last_mut().expect("just added");
         decl.parallelism = spec.parallelism;
         decl.ordered = spec.ordered;
@@ -223,9 +229,9 @@ pub fn lower_with<C: NodeCatalog>(
             kind: kind_into(&to),
             from,
             to,
-            from_loc: map.locate(&format!("/connections/{c}/from")),
-            to_loc: map.locate(&format!("/connections/{c}/to")),
-            loc: map.locate(&format!("/connections/{c}")),
+            from_loc: Location::unresolved(format!("/connections/{c}/from")),
+            to_loc: Location::unresolved(format!("/connections/{c}/to")),
+            loc: Location::unresolved(format!("/connections/{c}")),
         });
     }
     let explicit_input = connections.iter().any(|c| c.from == INPUT);
@@ -238,7 +244,7 @@ pub fn lower_with<C: NodeCatalog>(
             continue; // a duplicate id: reported once by the validator, without echoes on its edges
         }
         let node = Endpoint::node(spec.id.clone());
-        let loc = map.locate(&format!("/nodes/{i}"));
+        let loc = Location::unresolved(format!("/nodes/{i}"));
         if !explicit_input && !connections.iter().any(|c| c.to == spec.id) {
             graph.add_edge(Endpoint::Input, node.clone(), kind_into(&node), loc.clone());
         }
@@ -261,7 +267,11 @@ pub fn lower_with<C: NodeCatalog>(
         .validate()
         .and_then(|valid| valid.plan().map(|plan| (valid, plan)));
     match validated {
-        Err(errors) => problems.extend(errors.into_iter().map(|e| Problem::from_graph(e, node_at))),
+        Err(errors) => problems.extend(
+            errors
+                .into_iter()
+                .map(|e| Problem::from_graph(e.map_loc(|l| map.resolve(l)), node_at)),
+        ),
         Ok(_) if !problems.is_empty() => {}
         Ok((graph, plan)) => {
             return Ok(LoweredGraph {

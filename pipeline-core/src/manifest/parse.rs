@@ -3,6 +3,7 @@
 use super::error::{ManifestError, Problem, ProblemKind};
 use super::location::{escape_key, SourceMap};
 use super::model::{Manifest, NODE_FIELDS, TOP_LEVEL_FIELDS};
+use serde::Deserialize;
 use std::sync::Arc;
 
 /// A manifest that has the right shape, with the means to locate any part of it.
@@ -85,23 +86,25 @@ pub fn parse(file: &str, text: &str) -> Result<ParsedManifest, ManifestError> {
             )));
         }
     };
-    let map = SourceMap::index(text);
-    let manifest: Manifest = match serde_path_to_error::deserialize(&raw) {
-        Ok(manifest) => manifest,
-        Err(err) => {
-            let pointer = pointer_of(err.path());
-            let node = node_at(&raw, &pointer);
-            let message = err.into_inner().to_string();
-            let help = message
-                .contains("unknown variant")
-                .then(|| "the manifest format version is `v1`".to_string())
-                .filter(|_| pointer == "/version");
-            let location = map.locate(&pointer);
-            return Err(fail(
-                Problem::error(ProblemKind::Schema(message), node, location).with_help(help),
-            ));
-        }
-    };
+    let map = SourceMap::new(shared.clone());
+    // The plain deserializer first; the path-tracking one only to locate a failure.
+    let manifest: Manifest =
+        match Manifest::deserialize(&raw).or_else(|_| serde_path_to_error::deserialize(&raw)) {
+            Ok(manifest) => manifest,
+            Err(err) => {
+                let pointer = pointer_of(err.path());
+                let node = node_at(&raw, &pointer);
+                let message = err.into_inner().to_string();
+                let help = message
+                    .contains("unknown variant")
+                    .then(|| "the manifest format version is `v1`".to_string())
+                    .filter(|_| pointer == "/version");
+                let location = map.locate(&pointer);
+                return Err(fail(
+                    Problem::error(ProblemKind::Schema(message), node, location).with_help(help),
+                ));
+            }
+        };
     let warnings = unknown_fields(&raw, &map);
     Ok(ParsedManifest {
         manifest,
