@@ -88,7 +88,9 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
             .map(|&i| StageNode {
                 id: Arc::from(graph.id(i)),
                 node: nodes[i].take().expect("each node is in one stage"),
-                params: Value::from(&serde_json::Value::Object(specs[i].params.clone())),
+                params: Value::map(
+                    specs[i].params.iter().map(|(k, v)| (k.as_str(), Value::from(v))),
+                ),
                 routes: std::mem::take(&mut routes[i]),
                 graph_index: i,
             })

@@ -85,6 +85,10 @@ pub fn deserialize_params<P: DeserializeOwned>(
 ) -> Result<P, ParamError> {
     let empty = serde_json::Value::Object(serde_json::Map::new());
     let params = if params.is_null() { &empty } else { params };
+    // The plain deserializer first; the path-tracking one only to say where a failure is.
+    if let Ok(parsed) = P::deserialize(params) {
+        return Ok(parsed);
+    }
     serde_path_to_error::deserialize(params).map_err(|err| {
         let path = err.path().to_string();
         ParamError {
