@@ -89,7 +89,10 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
                 id: Arc::from(graph.id(i)),
                 node: nodes[i].take().expect("each node is in one stage"),
                 params: Value::map(
-                    specs[i].params.iter().map(|(k, v)| (k.as_str(), Value::from(v))),
+                    specs[i]
+                        .params
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), Value::from(v))),
                 ),
                 routes: std::mem::take(&mut routes[i]),
                 graph_index: i,

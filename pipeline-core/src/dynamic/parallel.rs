@@ -5,7 +5,7 @@ use super::dyn_node::DynNode;
 use crate::error::Result;
 use crate::graph::PortType;
 use crate::node::NodeContext;
-use crate::runtime::parallel_batch::process_in_parallel;
+use crate::runtime::parallel_batch::{first_failure, process_in_parallel};
 use crate::value::Value;
 
 /// Replicas of one dynamic node processing batches in parallel: the dynamic counterpart of
@@ -96,14 +96,7 @@ impl DynNode for ParallelDyn {
     }
 
     fn cleanup(&mut self) -> Result<()> {
-        let mut first = Ok(());
-        for replica in &mut self.replicas {
-            let outcome = replica.cleanup();
-            if first.is_ok() {
-                first = outcome;
-            }
-        }
-        first
+        first_failure(self.replicas.iter_mut().map(|replica| replica.cleanup()))
     }
 
     fn accepts(&self) -> PortType {

@@ -1,7 +1,7 @@
 //! A data-parallel node: `n` replicas of a `Clone` node share its items, batch by batch, on rayon's
 //! pool. What `par(n)` in `pipeline!` wraps a node in.
 
-use super::parallel_batch::process_in_parallel;
+use super::parallel_batch::{first_failure, process_in_parallel};
 use crate::error::Result;
 use crate::node::{Emitter, Node, NodeContext};
 
@@ -151,14 +151,7 @@ where
     }
 
     fn cleanup(&mut self) -> Result<()> {
-        let mut first = Ok(());
-        for replica in &mut self.replicas {
-            let outcome = replica.cleanup();
-            if first.is_ok() {
-                first = outcome;
-            }
-        }
-        first
+        first_failure(self.replicas.iter_mut().map(|replica| replica.cleanup()))
     }
 
     fn type_name(&self) -> &'static str {

@@ -229,3 +229,14 @@ mod tests {
         assert_eq!(got, (0..50).collect::<Vec<_>>());
     }
 }
+
+/// Runs every step (all of them, even after a failure, as cleanup must) and returns the first error.
+pub(crate) fn first_failure(steps: impl Iterator<Item = Result<()>>) -> Result<()> {
+    let mut first = Ok(());
+    for outcome in steps {
+        if first.is_ok() {
+            first = outcome;
+        }
+    }
+    first
+}
