@@ -172,6 +172,17 @@ fn emit_chunks<O>(
     first_error.map_or(Ok(()), Err)
 }
 
+/// Runs every step (all of them, even after a failure, as cleanup must) and returns the first error.
+pub(crate) fn first_failure(steps: impl Iterator<Item = Result<()>>) -> Result<()> {
+    let mut first = Ok(());
+    for outcome in steps {
+        if first.is_ok() {
+            first = outcome;
+        }
+    }
+    first
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,15 +239,4 @@ mod tests {
         // Ordered: exactly the items before the failing one got out.
         assert_eq!(got, (0..50).collect::<Vec<_>>());
     }
-}
-
-/// Runs every step (all of them, even after a failure, as cleanup must) and returns the first error.
-pub(crate) fn first_failure(steps: impl Iterator<Item = Result<()>>) -> Result<()> {
-    let mut first = Ok(());
-    for outcome in steps {
-        if first.is_ok() {
-            first = outcome;
-        }
-    }
-    first
 }
