@@ -10,6 +10,7 @@
 //! # Ok::<(), pipeline::Error>(())
 //! ```
 
+use crate::dynamic::{BuildOptions, DynamicPipeline, Registry, Tagged};
 use crate::prelude::*;
 use crate::runtime::{Pipeline, Stage};
 
@@ -80,6 +81,52 @@ pub fn complex_from_manifest() -> Pipeline<impl Stage<Input = i64, Output = i64>
 pub fn complex_from_manifest_values() -> Pipeline<impl Stage<Input = Value, Output = Value>> {
     pipeline!(manifest = "examples/manifests/complex.json")
         .expect("built-ins only: checked at compile time")
+}
+
+/// The seed's simple pipeline as a manifest (embedded, so benchmarks need no checkout).
+pub const SIMPLE_MANIFEST: &str = include_str!("../examples/manifests/simple.json");
+/// The seed's complex pipeline as a manifest.
+pub const COMPLEX_MANIFEST: &str = include_str!("../examples/manifests/complex.json");
+
+/// `manifest_text` with `"stage": true` on every node: a stage boundary at every edge.
+///
+/// ```
+/// let staged = pipeline::workloads::staged(pipeline::workloads::SIMPLE_MANIFEST);
+/// assert_eq!(staged.matches("\"stage\":true").count(), 3);
+/// ```
+pub fn staged(manifest_text: &str) -> String {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(manifest_text).expect("the embedded manifests are valid JSON");
+    if let Some(nodes) = doc["nodes"].as_array_mut() {
+        for node in nodes {
+            node["stage"] = serde_json::Value::Bool(true);
+        }
+    }
+    doc.to_string()
+}
+
+/// Loads and builds a manifest with the built-in registry: what `dynamic` and `dynamic_cold`
+/// measure.
+///
+/// ```
+/// use pipeline::workloads;
+/// let mut p = workloads::dynamic(workloads::SIMPLE_MANIFEST, &pipeline::dynamic::Registry::with_builtins())?;
+/// let out = p.run([pipeline::Value::Int(1)])?;
+/// assert_eq!(out[0].value, pipeline::Value::Int(2));
+/// # Ok::<(), pipeline::Error>(())
+/// ```
+pub fn dynamic(manifest_text: &str, registry: &Registry) -> Result<DynamicPipeline> {
+    let lowered = crate::manifest::load("workload.json", manifest_text, registry)
+        .map_err(|e| Error::new(crate::ErrorKind::Graph, e))?;
+    Ok(crate::dynamic::build(lowered, BuildOptions::default()))
+}
+
+/// The sum of a dynamic pipeline's integer outputs (non-integers poison it).
+pub fn checksum_values(outputs: &[Tagged]) -> i64 {
+    outputs
+        .iter()
+        .map(|t| t.value.as_int().unwrap_or(i64::MIN))
+        .sum()
 }
 
 /// The floor: the loop one would write by hand for a workload, with `Calculator`'s semantics

@@ -2,17 +2,14 @@
 //! timed. A mode that cannot run here is reported missing with the reason, never estimated.
 
 use super::measure::{median_seconds, repeat, Timed};
-use pipeline::dynamic::{build, BuildOptions, DynamicPipeline, Registry, Tagged};
+use pipeline::dynamic::{build, BuildOptions, Registry, Tagged};
 use pipeline::manifest;
-use pipeline::workloads::{self, COMPLEX_ADDS, SIMPLE_ADDS};
+use pipeline::workloads::{
+    self, checksum_values, staged, COMPLEX_ADDS, COMPLEX_MANIFEST, SIMPLE_ADDS, SIMPLE_MANIFEST,
+};
 use pipeline::Value;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-
-/// The seed's simple pipeline as a manifest (embedded: the benchmark needs no checkout).
-pub const SIMPLE_MANIFEST: &str = include_str!("../../../examples/manifests/simple.json");
-/// The seed's complex pipeline as a manifest.
-pub const COMPLEX_MANIFEST: &str = include_str!("../../../examples/manifests/complex.json");
 
 /// Items in a `throughput` run.
 pub const THROUGHPUT_ITEMS: u64 = 1_000_000;
@@ -95,29 +92,6 @@ pub struct Bench {
     pub measurements: Vec<Measurement>,
     /// Cases that could not run.
     pub missing: Vec<Missing>,
-}
-
-fn checksum_values(outputs: &[Tagged]) -> i64 {
-    outputs
-        .iter()
-        .map(|t| t.value.as_int().unwrap_or(i64::MIN))
-        .sum()
-}
-
-/// The manifest with `"stage": true` on every node: a stage boundary at every edge.
-pub fn staged(manifest_text: &str) -> String {
-    let mut doc: serde_json::Value =
-        serde_json::from_str(manifest_text).expect("embedded manifests are valid JSON");
-    for node in doc["nodes"].as_array_mut().expect("a manifest has nodes") {
-        node["stage"] = serde_json::Value::Bool(true);
-    }
-    doc.to_string()
-}
-
-fn load(name: &str, text: &str, registry: &Registry) -> pipeline::Result<DynamicPipeline> {
-    let lowered = manifest::load(name, text, registry)
-        .map_err(|e| pipeline::Error::new(pipeline::ErrorKind::Graph, e))?;
-    Ok(build(lowered, BuildOptions::default()))
 }
 
 fn verify(workload: &str, mode: &str, got: i64, expected: i64) -> pipeline::Result<()> {
@@ -212,15 +186,15 @@ impl Bench {
                 let mut threaded = workloads::complex_threaded();
                 self.typed_case(w, "static_threaded", |xs| threaded.run(xs.iter().copied()))?;
             }
-            let mut dynamic = load(w.name, w.manifest, &self.registry)?;
+            let mut dynamic = workloads::dynamic(w.manifest, &self.registry)?;
             self.value_case(w, "dynamic", |xs| dynamic.run(xs.iter().cloned()))?;
             let staged_text = staged(w.manifest);
-            let mut threaded = load(w.name, &staged_text, &self.registry)?;
+            let mut threaded = workloads::dynamic(&staged_text, &self.registry)?;
             self.value_case(w, "dynamic_threaded", |xs| threaded.run(xs.iter().cloned()))?;
             let registry = Registry::with_builtins();
             let text = w.manifest;
             self.value_case(w, "dynamic_cold", |xs| {
-                load("cold", text, &registry)?.run(xs.iter().cloned())
+                workloads::dynamic(text, &registry)?.run(xs.iter().cloned())
             })?;
             for mode in ["python", "python_sdl"] {
                 self.missing.push(Missing {
@@ -252,14 +226,14 @@ impl Bench {
                 Ok(())
             })
         })?;
-        let mut dynamic = load("simple", SIMPLE_MANIFEST, &self.registry)?;
+        let mut dynamic = workloads::dynamic(SIMPLE_MANIFEST, &self.registry)?;
         self.stream_case("dynamic", expected, |sum| {
             dynamic.run_with((0..n).map(Value::Int), |t| {
                 *sum += t.value.as_int().unwrap_or(i64::MIN);
                 Ok(())
             })
         })?;
-        let mut staged_dynamic = load("simple", &staged(SIMPLE_MANIFEST), &self.registry)?;
+        let mut staged_dynamic = workloads::dynamic(&staged(SIMPLE_MANIFEST), &self.registry)?;
         self.stream_case("dynamic_threaded", expected, |sum| {
             staged_dynamic.run_with((0..n).map(Value::Int), |t| {
                 *sum += t.value.as_int().unwrap_or(i64::MIN);
@@ -306,7 +280,7 @@ impl Bench {
         let from_json = median_seconds(
             &mut |n| {
                 repeat(n, || {
-                    black_box(load("complex", COMPLEX_MANIFEST, registry)?);
+                    black_box(workloads::dynamic(COMPLEX_MANIFEST, registry)?);
                     Ok(())
                 })
             },
@@ -347,7 +321,7 @@ mod tests {
     #[test]
     fn staging_puts_a_boundary_before_every_node() {
         let registry = Registry::with_builtins();
-        let p = load("s", &staged(SIMPLE_MANIFEST), &registry).unwrap();
+        let p = workloads::dynamic(&staged(SIMPLE_MANIFEST), &registry).unwrap();
         assert_eq!(p.describe().stage_count(), 4);
     }
 
