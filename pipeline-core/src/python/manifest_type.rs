@@ -71,6 +71,14 @@ impl PythonParams {
             }
             (None, Some(code)) => code,
         };
+        let filename = self.filename.as_deref().unwrap_or("<code>");
+        match (&self.class, &self.function) {
+            (Some(class), None) => super::source_check::check(&code, filename, "class", class)?,
+            (None, Some(function)) => {
+                super::source_check::check(&code, filename, "function", function)?
+            }
+            _ => {}
+        }
         let node = match (self.class, self.function) {
             (Some(_), Some(_)) => {
                 return Err(error("function", "give either `class` or `function`, not both"))

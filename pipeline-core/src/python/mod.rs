@@ -83,6 +83,8 @@ mod pipeline_module;
 pub mod sandbox;
 #[cfg(feature = "manifest")]
 mod script;
+#[cfg(feature = "manifest")]
+mod source_check;
 mod stack;
 mod thread_bound;
 mod typed;
