@@ -11,6 +11,14 @@ use pipeline_core::manifest::builtin_types::{
 };
 use pipeline_core::manifest::{deserialize_params, NodeCatalog, ParamError, ResolvedNode};
 
+/// The run-time loader's Python node type.
+const PYTHON: &str = "python";
+
+/// Why a compiled manifest refuses `python` nodes: the macro crate never compiles RustPython, and
+/// the node must start its interpreter on its stage's thread, which the generated code does not
+/// know how to arrange for a manifest entry yet.
+const PYTHON_NOT_COMPILED: &str = "`python` nodes are not supported in compiled manifests: load this manifest at run time (`manifest::load`, `pipeline run`), or write the node in a `pipeline!` graph as `Python::<I, O>::class(include_str!(\"node.py\"), \"Class\")`";
+
 /// What a manifest node compiles to.
 pub enum CompiledNode {
     /// A built-in, by its registered name, with its params as checked.
@@ -52,6 +60,12 @@ impl NodeCatalog for MacroCatalog<'_> {
                 emits: PortType::Any,
             }));
         }
+        if node_type == PYTHON {
+            return Some(Err(ParamError {
+                param: None,
+                message: PYTHON_NOT_COMPILED.to_string(),
+            }));
+        }
         let builtin = builtin_type(node_type)?;
         let compiled = match builtin.name {
             "Calculator" => deserialize_params(params).map(Builtin::Calculator),
@@ -86,5 +100,21 @@ impl NodeCatalog for MacroCatalog<'_> {
 
     fn unknown_type_help(&self) -> String {
         "map it to a Rust type in the invocation: `pipeline!(manifest = \"...\", nodes { MyType = crate::MyType })`".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_nodes_are_refused_with_the_alternatives() {
+        let catalog = MacroCatalog { mappings: &[] };
+        let err = match catalog.resolve("python", &serde_json::json!({"code": "", "function": "f"})) {
+            Some(Err(err)) => err,
+            _ => panic!("python must be refused"),
+        };
+        assert!(err.message.contains("not supported in compiled manifests"), "{err}");
+        assert!(err.message.contains("Python::<I, O>::class"), "{err}");
     }
 }

@@ -17,6 +17,14 @@ pub enum CliError {
         /// Why.
         source: std::io::Error,
     },
+    /// A Python pipeline script failed before it described a pipeline (syntax error, exception).
+    #[error("{}: {error}", path.display())]
+    Script {
+        /// The script.
+        path: PathBuf,
+        /// The Python error, with its traceback.
+        error: pipeline::Error,
+    },
     /// An input line is not JSON.
     #[error("input line {line}, column {column}: {message}")]
     InputLine {

@@ -17,7 +17,7 @@ pub enum Format {
 /// Arguments of `graph`.
 #[derive(Debug, clap::Args)]
 pub struct GraphArgs {
-    /// The manifest file.
+    /// The manifest (`.json`) or Python pipeline script (`.py`).
     manifest: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Mermaid)]

@@ -3,6 +3,7 @@
 
 mod bench;
 mod error;
+mod export;
 mod graph;
 mod load;
 mod nodes;
@@ -16,7 +17,7 @@ use clap::{Parser, Subcommand};
 pub use error::CliError;
 use std::process::ExitCode;
 
-/// Node-graph pipelines from JSON manifests.
+/// Node-graph pipelines from JSON manifests or Python scripts.
 #[derive(Debug, Parser)]
 #[command(name = "pipeline", version, about)]
 struct Cli {
@@ -28,7 +29,9 @@ struct Cli {
 enum Command {
     /// Benchmark every workload in every mode against a CPython run of the same workload.
     Bench(bench::BenchArgs),
-    /// Run a manifest over JSON Lines (one JSON value per line) from stdin or a file.
+    /// Write the JSON manifest a Python pipeline script describes.
+    Export(export::ExportArgs),
+    /// Run a manifest (or Python script) over JSON Lines (one JSON value per line) from stdin or a file.
     Run(run::RunArgs),
     /// Check a manifest: shape, node types, params, graph rules.
     Validate(validate::ValidateArgs),
@@ -44,7 +47,11 @@ enum Command {
 
 /// The node types the CLI knows.
 pub fn registry() -> pipeline::dynamic::Registry {
-    pipeline::dynamic::Registry::with_builtins()
+    #[allow(unused_mut)]
+    let mut registry = pipeline::dynamic::Registry::with_builtins();
+    #[cfg(feature = "python")]
+    pipeline::python::register_python(&mut registry);
+    registry
 }
 
 /// Parses the arguments, runs the subcommand, reports any error on stderr.
@@ -53,6 +60,7 @@ pub fn main() -> ExitCode {
     report::install_handler();
     let outcome = match cli.command {
         Command::Bench(args) => bench::run(args),
+        Command::Export(args) => export::run(args),
         Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Graph(args) => graph::run(args),

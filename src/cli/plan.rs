@@ -9,7 +9,7 @@ use std::process::ExitCode;
 /// Arguments of `plan`.
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
-    /// The manifest file.
+    /// The manifest (`.json`) or Python pipeline script (`.py`).
     manifest: PathBuf,
 }
 

@@ -26,7 +26,7 @@ const LINE_BUFFER: usize = 1024;
 /// Arguments of `run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// The manifest file.
+    /// The manifest (`.json`) or Python pipeline script (`.py`).
     manifest: PathBuf,
     /// Read items from this file instead of stdin.
     #[arg(long)]

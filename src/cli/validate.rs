@@ -7,7 +7,7 @@ use std::process::ExitCode;
 /// Arguments of `validate`.
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
-    /// The manifest file.
+    /// The manifest (`.json`) or Python pipeline script (`.py`).
     manifest: PathBuf,
 }
 

@@ -27,6 +27,7 @@ mod lower;
 pub mod model;
 mod parse;
 mod placement_check;
+mod python_files;
 
 pub use catalog::{deserialize_params, NodeCatalog, ParamError, ResolvedNode};
 pub use error::{ManifestError, Problem, ProblemKind, Severity};
@@ -38,14 +39,66 @@ pub use lower::{lower_with, LoweredGraph};
 pub use model::{Connection, Manifest, Metadata, NodeSpec, Version};
 pub use parse::{parse, ParsedManifest};
 pub use placement_check::check_placement;
+pub use python_files::read_python_files;
 
 #[cfg(feature = "manifest")]
 use crate::dynamic::Registry;
 
-/// Parses and lowers a manifest: the whole check `pipeline validate` does.
+/// Parses and lowers a manifest: the whole check `pipeline validate` does. Files named by
+/// `python` nodes are read relative to the folder of `file` (see [`load_with_options`]).
 #[cfg(feature = "manifest")]
 pub fn load(file: &str, text: &str, registry: &Registry) -> Result<LoweredManifest, ManifestError> {
-    lower(parse(file, text)?, registry)
+    load_with_options(file, text, registry, &LoadOptions::default())
+}
+
+/// How [`load_with_options`] treats what lies outside the manifest's text.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The folder that relative `file` params of `python` nodes are resolved against; `None`, the
+    /// default, means the folder of the manifest's file name.
+    pub base_dir: Option<std::path::PathBuf>,
+}
+
+impl LoadOptions {
+    /// Options resolving relative paths against `base_dir`.
+    pub fn with_base_dir(base_dir: impl Into<std::path::PathBuf>) -> LoadOptions {
+        LoadOptions {
+            base_dir: Some(base_dir.into()),
+        }
+    }
+}
+
+/// [`load`] with options: parses, reads the source files of `python` nodes (relative to
+/// [`LoadOptions::base_dir`]), lowers and validates.
+///
+/// ```
+/// use pipeline_core::{dynamic::Registry, manifest::{self, LoadOptions}};
+/// let text = r#"{"version": "v1", "metadata": {"name": "m"},
+///   "nodes": [{"id": "scale", "node_type": "python", "params": {"file": "nodes/missing.py", "class": "Scale"}}],
+///   "connections": []}"#;
+/// let options = LoadOptions::with_base_dir("/nonexistent");
+/// let err = manifest::load_with_options("m.json", text, &Registry::with_builtins(), &options).err().unwrap();
+/// assert!(err.to_string().starts_with(
+///     "m.json:2:86 (/nodes/0/params/file): error: node `scale`: invalid params for `python`: param `file`: cannot read `nodes/missing.py`"
+/// ), "{err}");
+/// ```
+#[cfg(feature = "manifest")]
+pub fn load_with_options(
+    file: &str,
+    text: &str,
+    registry: &Registry,
+    options: &LoadOptions,
+) -> Result<LoweredManifest, ManifestError> {
+    let mut parsed = parse(file, text)?;
+    let base_dir = match &options.base_dir {
+        Some(dir) => dir.clone(),
+        None => std::path::Path::new(file)
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default(),
+    };
+    read_python_files(&mut parsed, &base_dir)?;
+    lower(parsed, registry)
 }
 
 /// The manifest's JSON Schema, generated from [`Manifest`].

@@ -76,13 +76,24 @@ mod convert;
 mod errors;
 mod interpreter;
 mod log;
+#[cfg(feature = "manifest")]
+mod manifest_type;
 mod node;
+mod pipeline_module;
 pub mod sandbox;
+#[cfg(feature = "manifest")]
+mod script;
+#[cfg(feature = "manifest")]
+mod source_check;
 mod stack;
 mod thread_bound;
 mod typed;
 
 pub use errors::PythonError;
+#[cfg(feature = "manifest")]
+pub use manifest_type::{register_python, PythonDyn, PythonParams, PYTHON_NODE_TYPE};
 pub use node::PythonNode;
 pub use sandbox::allowed_modules;
+#[cfg(feature = "manifest")]
+pub use script::{describe_script, ScriptPipeline};
 pub use typed::Python;

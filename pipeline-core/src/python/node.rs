@@ -455,6 +455,40 @@ impl PythonNode {
         self.call(Call::Process, Some(item), emit)
     }
 
+    /// `process` over a whole batch (leaving `items` empty) in one interpreter entry: what dynamic
+    /// stages call, so the cost of entering the interpreter is paid once per batch, not per item.
+    pub(crate) fn process_batch(
+        &mut self,
+        items: &mut Vec<Value>,
+        out: &mut Vec<Value>,
+    ) -> Result<()> {
+        let spec = Arc::clone(&self.spec);
+        let id = Arc::clone(&self.id);
+        let live = self.live()?;
+        let Some(objects) = &live.objects else {
+            items.clear();
+            return Err(errors::broken("Python node was cleaned up").in_node(&id));
+        };
+        let process = &objects.process;
+        let source = Source {
+            filename: &live.filename,
+            text: &spec.source,
+        };
+        let mut emit = |v| {
+            out.push(v);
+            Ok(())
+        };
+        live.rt
+            .enter(|vm| {
+                items.drain(..).try_for_each(|item| {
+                    let result = process.call((to_py(&item, vm),), vm);
+                    emit_result(vm, result, Call::Process, &mut emit, source)
+                })
+            })
+            .and_then(|r| r)
+            .map_err(|e| e.in_node(&id))
+    }
+
     /// `finish` with any emitter: the typed wrapper's entry point.
     pub(crate) fn finish_dyn(&mut self, emit: &mut dyn FnMut(Value) -> Result<()>) -> Result<()> {
         self.call(Call::Finish, None, emit)

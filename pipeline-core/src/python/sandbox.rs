@@ -99,9 +99,12 @@ pub(crate) const FROZEN: &[&str] = &[
     "weakref",
 ];
 
+/// Modules this crate provides: `pipeline`, the builder of Python-defined pipelines.
+const PROVIDED: &[&str] = &["pipeline"];
+
 /// Every top-level module name node code may import.
 pub fn allowed_modules() -> impl Iterator<Item = &'static str> {
-    let native = NATIVE.iter().copied();
+    let native = NATIVE.iter().chain(PROVIDED).copied();
     #[cfg(feature = "python-stdlib")]
     let native = native
         .chain(STDLIB_NATIVE.iter().copied())
@@ -169,6 +172,9 @@ fn guarded_import(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
         .unwrap_or(0);
     if level == 0 && !is_allowed(&name) {
         return Err(refused(vm, &name));
+    }
+    if level == 0 && name == super::pipeline_module::NAME {
+        super::pipeline_module::module(vm)?;
     }
     let module = vm.import_func.call(args, vm)?;
     if level > 0 {

@@ -196,13 +196,39 @@ impl Bench {
             self.value_case(w, "dynamic_cold", |xs| {
                 workloads::dynamic(text, &registry)?.run(xs.iter().cloned())
             })?;
-            for mode in ["python", "python_sdl"] {
-                self.missing.push(Missing {
-                    workload: w.name,
-                    mode,
-                    reason: "this build has no Python bridge".into(),
-                });
-            }
+            self.python_cases(w)?;
+        }
+        Ok(())
+    }
+
+    /// `python` (the baseline's classes in RustPython) and `python_sdl` (a Python script of
+    /// built-in nodes) for the `simple` and `complex` workloads.
+    #[cfg(feature = "python")]
+    fn python_cases(&mut self, w: &Workload) -> pipeline::Result<()> {
+        use super::python_cases::{python_manifest, sdl_script};
+        if w.name != "simple" && w.name != "complex" {
+            return Ok(());
+        }
+        let registry = crate::cli::registry();
+        let mut python = load(w.name, &python_manifest(w.adds), &registry)?;
+        self.value_case(w, "python", |xs| python.run(xs.iter().cloned()))?;
+        let described = pipeline::python::describe_script("bench.py", &sdl_script(w.adds))?;
+        let lowered = described
+            .load(&registry)
+            .map_err(|e| pipeline::Error::new(pipeline::ErrorKind::Graph, e))?;
+        let mut sdl = build(lowered, BuildOptions::default());
+        self.value_case(w, "python_sdl", |xs| sdl.run(xs.iter().cloned()))
+    }
+
+    /// Without the Python bridge the Python modes are missing.
+    #[cfg(not(feature = "python"))]
+    fn python_cases(&mut self, w: &Workload) -> pipeline::Result<()> {
+        for mode in ["python", "python_sdl"] {
+            self.missing.push(Missing {
+                workload: w.name,
+                mode,
+                reason: "this build has no Python bridge (feature `python`)".into(),
+            });
         }
         Ok(())
     }

@@ -5,6 +5,7 @@ mod cases;
 mod cpython;
 mod measure;
 mod memory;
+mod python_cases;
 mod report;
 mod seed;
 mod targets;

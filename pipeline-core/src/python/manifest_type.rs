@@ -1,0 +1,235 @@
+//! The `python` node type of manifests and of the run-time [`Registry`]: a [`PythonNode`] built
+//! from params, run by dynamic stages one batch per interpreter entry.
+//!
+//! ```json
+//! {"id": "scale", "node_type": "python",
+//!  "params": {"file": "nodes/scale.py", "class": "Scale", "args": {"factor": 3}}}
+//! ```
+//!
+//! `file` is read by the manifest loader ([`load_with_options`](crate::manifest::load_with_options)),
+//! relative to the manifest's folder, and handed to this factory as `code` (node code itself never
+//! reads files).
+
+use super::node::PythonNode;
+use crate::dynamic::{DynNode, ParamError, ParamInfo, Registry};
+use crate::error::Result;
+use crate::graph::PortType;
+use crate::manifest::deserialize_params;
+use crate::node::{Node, NodeContext};
+use crate::value::Value;
+use serde::Deserialize;
+
+/// The registered name of the node type.
+pub const PYTHON_NODE_TYPE: &str = "python";
+
+/// The params of a `python` node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PythonParams {
+    /// A source file, relative to the manifest's folder (the loader reads it into `code`).
+    #[serde(default)]
+    pub file: Option<String>,
+    /// Inline source.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// The class to instantiate (one instance per node).
+    #[serde(default)]
+    pub class: Option<String>,
+    /// Or the function `f(item)` to call.
+    #[serde(default)]
+    pub function: Option<String>,
+    /// Keyword arguments of the class constructor.
+    #[serde(default)]
+    pub args: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The file name tracebacks show; set by the loader to `file`.
+    #[serde(default)]
+    pub filename: Option<String>,
+}
+
+impl PythonParams {
+    /// Checks the combination of params and builds the node.
+    pub fn build(self) -> Result<PythonNode, ParamError> {
+        let error = |param: &str, message: &str| ParamError {
+            param: Some(param.to_string()),
+            message: message.to_string(),
+        };
+        let code = match (self.file, self.code) {
+            (Some(_), Some(_)) => {
+                return Err(error("file", "give either `file` or `code`, not both"));
+            }
+            (None, None) => {
+                return Err(ParamError {
+                    param: None,
+                    message: "a `python` node needs `file` (a path relative to the manifest) or `code` (inline source)".into(),
+                });
+            }
+            (Some(file), None) => {
+                return Err(error(
+                    "file",
+                    &format!("`{file}` was not read: `file` is resolved by the manifest loader (`manifest::load`), not by `lower`; pass inline `code` instead"),
+                ));
+            }
+            (None, Some(code)) => code,
+        };
+        let filename = self.filename.as_deref().unwrap_or("<code>");
+        match (&self.class, &self.function) {
+            (Some(class), None) => super::source_check::check(&code, filename, "class", class)?,
+            (None, Some(function)) => {
+                super::source_check::check(&code, filename, "function", function)?
+            }
+            _ => {}
+        }
+        let node = match (self.class, self.function) {
+            (Some(_), Some(_)) => {
+                return Err(error("function", "give either `class` or `function`, not both"))
+            }
+            (None, None) => {
+                return Err(ParamError {
+                    param: None,
+                    message: "a `python` node needs `class` (a class with `process(self, item)`) or `function` (a function `f(item)`)".into(),
+                })
+            }
+            (Some(class), None) => {
+                let args = self.args.map_or(Value::Null, |args| {
+                    Value::from(&serde_json::Value::Object(args))
+                });
+                PythonNode::class(code, class).with_args(args)
+            }
+            (None, Some(function)) => {
+                if self.args.as_ref().is_some_and(|a| !a.is_empty()) {
+                    return Err(error(
+                        "args",
+                        "`args` are constructor arguments: a `function` node takes none",
+                    ));
+                }
+                PythonNode::function(code, function)
+            }
+        };
+        Ok(match self.filename {
+            Some(filename) => node.with_filename(filename),
+            None => node,
+        })
+    }
+}
+
+/// Registers the `python` node type.
+///
+/// ```
+/// use pipeline_core::dynamic::Registry;
+/// use pipeline_core::prelude::*;
+/// use serde_json::json;
+///
+/// let mut registry = Registry::with_builtins();
+/// pipeline_core::python::register_python(&mut registry);
+/// let params = json!({"code": "def double(x):\n    return 2 * x\n", "function": "double"});
+/// let mut node = registry.get("python").unwrap().build(&params).unwrap();
+/// let mut out = Vec::new();
+/// node.process(Value::Int(21), &mut out)?;
+/// assert_eq!(out, [Value::Int(42)]);
+/// # Ok::<(), pipeline_core::Error>(())
+/// ```
+pub fn register_python(registry: &mut Registry) {
+    let param = |name: &str, kind: &str| ParamInfo {
+        name: name.to_string(),
+        kind: kind.to_string(),
+        default: None,
+        required: false,
+    };
+    registry.register_dyn(
+        PYTHON_NODE_TYPE,
+        PortType::Any,
+        PortType::Any,
+        vec![
+            param("file", "string (path relative to the manifest)"),
+            param("code", "string (inline source)"),
+            param("class", "string"),
+            param("function", "string"),
+            param("args", "object (constructor keyword arguments)"),
+            param("filename", "string (shown in tracebacks)"),
+        ],
+        |params| {
+            let params: PythonParams = deserialize_params(params)?;
+            Ok(Box::new(PythonDyn(params.build()?)) as Box<dyn DynNode>)
+        },
+    );
+}
+
+/// A [`PythonNode`] as a dynamic node: a whole batch per interpreter entry.
+pub struct PythonDyn(pub PythonNode);
+
+impl DynNode for PythonDyn {
+    fn initialize(&mut self, ctx: &NodeContext<'_>) -> Result<()> {
+        self.0.initialize(ctx)
+    }
+
+    fn process(&mut self, item: Value, out: &mut Vec<Value>) -> Result<()> {
+        self.0.process_dyn(item, &mut |v| {
+            out.push(v);
+            Ok(())
+        })
+    }
+
+    fn process_batch(&mut self, items: &mut Vec<Value>, out: &mut Vec<Value>) -> Result<()> {
+        self.0.process_batch(items, out)
+    }
+
+    fn finish(&mut self, out: &mut Vec<Value>) -> Result<()> {
+        self.0.finish_dyn(&mut |v| {
+            out.push(v);
+            Ok(())
+        })
+    }
+
+    fn cleanup(&mut self) -> Result<()> {
+        Node::cleanup(&mut self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn build(params: serde_json::Value) -> Result<Box<dyn DynNode>, ParamError> {
+        let mut registry = Registry::new();
+        register_python(&mut registry);
+        registry.get("python").unwrap().build(&params)
+    }
+
+    #[test]
+    fn bad_combinations_name_the_param() {
+        let err = build(json!({"code": "x", "file": "a.py", "class": "A"}))
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "param `file`: give either `file` or `code`, not both"
+        );
+        let err = build(json!({"class": "A"})).err().unwrap();
+        assert!(err.message.contains("needs `file`"), "{err}");
+        let err = build(json!({"code": "x"})).err().unwrap();
+        assert!(err.message.contains("needs `class`"), "{err}");
+        let err = build(json!({"code": "x", "function": "f", "args": {"a": 1}}))
+            .err()
+            .unwrap();
+        assert_eq!(err.param.as_deref(), Some("args"));
+        let err = build(json!({"code": "x", "function": "f", "klass": "A"}))
+            .err()
+            .unwrap();
+        assert!(err.message.contains("unknown field `klass`"), "{err}");
+    }
+
+    #[test]
+    fn a_batch_enters_the_interpreter_once_and_keeps_order() {
+        let mut node = build(json!({
+            "code": "def spread(x):\n    if x % 2:\n        yield x\n        yield -x\n",
+            "function": "spread"
+        }))
+        .unwrap();
+        let mut items: Vec<Value> = (0..5).map(Value::Int).collect();
+        let mut out = Vec::new();
+        node.process_batch(&mut items, &mut out).unwrap();
+        assert!(items.is_empty());
+        assert_eq!(out, [1, -1, 3, -3].map(Value::Int));
+    }
+}

@@ -1,0 +1,40 @@
+//! `pipeline export SCRIPT.py [-o OUT.json]`: the manifest a Python script describes.
+
+use super::{load, CliError};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The Python script.
+    script: PathBuf,
+    /// Write the manifest to this file instead of stdout.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+/// Describes the script, checks the result like `validate`, and writes it as JSON (Python nodes
+/// embed the script as `code`).
+#[cfg(feature = "python")]
+pub fn run(args: ExportArgs) -> Result<ExitCode, CliError> {
+    let text = load::read(&args.script)?;
+    let described = load::script(&args.script, &text)?;
+    described.load(&super::registry())?;
+    let json = described.to_json();
+    match &args.output {
+        Some(path) => std::fs::write(path, json).map_err(|source| CliError::Io {
+            path: path.clone(),
+            source,
+        })?,
+        None => print!("{json}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Without the `python` feature there are no scripts to export.
+#[cfg(not(feature = "python"))]
+pub fn run(args: ExportArgs) -> Result<ExitCode, CliError> {
+    let text = load::read(&args.script)?;
+    match load::script(&args.script, &text)? {}
+}
