@@ -110,11 +110,15 @@ mod tests {
     #[test]
     fn python_nodes_are_refused_with_the_alternatives() {
         let catalog = MacroCatalog { mappings: &[] };
-        let err = match catalog.resolve("python", &serde_json::json!({"code": "", "function": "f"})) {
+        let err = match catalog.resolve("python", &serde_json::json!({"code": "", "function": "f"}))
+        {
             Some(Err(err)) => err,
             _ => panic!("python must be refused"),
         };
-        assert!(err.message.contains("not supported in compiled manifests"), "{err}");
+        assert!(
+            err.message.contains("not supported in compiled manifests"),
+            "{err}"
+        );
         assert!(err.message.contains("Python::<I, O>::class"), "{err}");
     }
 }

@@ -210,7 +210,7 @@ impl Bench {
             return Ok(());
         }
         let registry = crate::cli::registry();
-        let mut python = load(w.name, &python_manifest(w.adds), &registry)?;
+        let mut python = workloads::dynamic(&python_manifest(w.adds), &registry)?;
         self.value_case(w, "python", |xs| python.run(xs.iter().cloned()))?;
         let described = pipeline::python::describe_script("bench.py", &sdl_script(w.adds))?;
         let lowered = described
