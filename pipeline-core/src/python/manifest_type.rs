@@ -209,9 +209,10 @@ mod tests {
         assert!(err.message.contains("needs `file`"), "{err}");
         let err = build(json!({"code": "x"})).err().unwrap();
         assert!(err.message.contains("needs `class`"), "{err}");
-        let err = build(json!({"code": "x", "function": "f", "args": {"a": 1}}))
-            .err()
-            .unwrap();
+        let err =
+            build(json!({"code": "def f(x):\n    return x\n", "function": "f", "args": {"a": 1}}))
+                .err()
+                .unwrap();
         assert_eq!(err.param.as_deref(), Some("args"));
         let err = build(json!({"code": "x", "function": "f", "klass": "A"}))
             .err()

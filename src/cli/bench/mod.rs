@@ -38,9 +38,10 @@ pub fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
         eprintln!("measuring (~{budget} s per case; CPython baseline runs afterwards) ...");
     }
     let mut bench = cases::Bench::new(Duration::from_secs_f64(budget));
+    // Throughput first: its peak RSS must not include interpreters the Python modes leave resident.
+    bench.throughput().map_err(CliError::Pipeline)?;
     bench.runs().map_err(CliError::Pipeline)?;
     bench.construction().map_err(CliError::Pipeline)?;
-    bench.throughput().map_err(CliError::Pipeline)?;
     let cpython = cpython::run(args.quick);
     if let Err(why) = &cpython {
         for workload in [
