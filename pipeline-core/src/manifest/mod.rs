@@ -79,7 +79,7 @@ impl LoadOptions {
 /// let options = LoadOptions::with_base_dir("/nonexistent");
 /// let err = manifest::load_with_options("m.json", text, &Registry::with_builtins(), &options).err().unwrap();
 /// assert!(err.to_string().starts_with(
-///     "m.json:2:86 (/nodes/0/params/file): error: node `scale`: invalid params for `python`: param `file`: cannot read `nodes/missing.py`"
+///     "m.json:2:71 (/nodes/0/params/file): error: node `scale`: invalid params for `python`: param `file`: cannot read `nodes/missing.py`"
 /// ), "{err}");
 /// ```
 #[cfg(feature = "manifest")]
