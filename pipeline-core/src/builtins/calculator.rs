@@ -66,6 +66,10 @@ pub trait Arithmetic: Sized {
     /// `self <op> operand`, or why it has no result.
     fn apply(self, op: Operation, operand: &Self) -> Result<Self>;
 
+    /// `self = self <op> operand`, for the batch path: a batch is computed where it lies and handed
+    /// on as one buffer. On an error `self` is left unspecified (the stream stops there).
+    fn apply_in_place(&mut self, op: Operation, operand: &Self) -> Result<()>;
+
     /// The value as a manifest param (a `Calculator`'s operand); `None` if a manifest cannot hold
     /// it, which leaves the node out of exported manifests.
     fn to_value(&self) -> Option<crate::Value> {
@@ -86,6 +90,12 @@ macro_rules! checked_integer {
                     Operation::Divide => self.checked_div(*operand),
                 };
                 result.ok_or_else(|| overflow(&self, op, operand))
+            }
+
+            #[inline(always)]
+            fn apply_in_place(&mut self, op: Operation, operand: &Self) -> Result<()> {
+                *self = self.apply(op, operand)?;
+                Ok(())
             }
 
             fn to_value(&self) -> Option<crate::Value> {
@@ -113,6 +123,12 @@ macro_rules! checked_float {
                 } else {
                     Err(overflow(&self, op, operand))
                 }
+            }
+
+            #[inline(always)]
+            fn apply_in_place(&mut self, op: Operation, operand: &Self) -> Result<()> {
+                *self = self.apply(op, operand)?;
+                Ok(())
             }
 
             fn to_value(&self) -> Option<crate::Value> {
@@ -265,6 +281,23 @@ impl<T: Arithmetic, K: OperationKind> Node for Calculator<T, K> {
     fn process<E: Emitter<T> + ?Sized>(&mut self, item: T, out: &mut E) -> Result<()> {
         out.emit(item.apply(self.kind.operation(), &self.operand)?)
     }
+
+    /// Computes the batch in place and hands it on as one buffer; the items before a failing one
+    /// still go on.
+    fn process_batch(&mut self, items: &mut Vec<T>, out: &mut Vec<T>) -> Result<()> {
+        let op = self.kind.operation();
+        let mut outcome = Ok(());
+        let mut done = items.len();
+        for (i, item) in items.iter_mut().enumerate() {
+            if let Err(err) = item.apply_in_place(op, &self.operand) {
+                (outcome, done) = (Err(err), i);
+                break;
+            }
+        }
+        items.truncate(done);
+        crate::node::move_all(items, out);
+        outcome
+    }
 }
 
 #[cfg(test)]
@@ -278,6 +311,16 @@ mod tests {
         let mut out = Vec::new();
         calc.process(item, &mut out)?;
         Ok(out.pop().unwrap())
+    }
+
+    #[test]
+    fn a_batch_is_computed_in_place_up_to_the_first_failure() {
+        let mut calc = Calculator::multiply(10_i64);
+        let mut items = vec![1, 2, i64::MAX, 4];
+        let mut out = vec![0];
+        let err = calc.process_batch(&mut items, &mut out).unwrap_err();
+        assert!(err.message().contains("overflows"), "{err}");
+        assert_eq!((items.len(), out), (0, vec![0, 10, 20]));
     }
 
     #[test]

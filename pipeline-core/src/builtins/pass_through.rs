@@ -45,4 +45,10 @@ impl<T> Node for PassThrough<T> {
     fn process<E: Emitter<T> + ?Sized>(&mut self, item: T, out: &mut E) -> Result<()> {
         out.emit(item)
     }
+
+    /// The batch changes hands without a per-item step.
+    fn process_batch(&mut self, items: &mut Vec<T>, out: &mut Vec<T>) -> Result<()> {
+        crate::node::move_all(items, out);
+        Ok(())
+    }
 }

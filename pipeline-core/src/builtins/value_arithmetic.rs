@@ -66,19 +66,45 @@ impl Arithmetic for Value {
         Some(self.clone())
     }
 
+    #[inline]
     fn apply(self, op: Operation, operand: &Value) -> Result<Value> {
-        let (Some(x), Some(y)) = (Number::of(&self), Number::of(operand)) else {
-            return Ok(self);
-        };
-        if op == Operation::Divide && y.is_zero() {
-            return Err(Error::msg("division by zero"));
+        // The common case inline: two ints, no parsing, no float path. `ManuallyDrop` because an
+        // int owns nothing, and an out-of-line drop call per item costs as much as the add.
+        let item = std::mem::ManuallyDrop::new(self);
+        match (&*item, operand) {
+            (Value::Int(a), Value::Int(b)) if op != Operation::Divide => {
+                a.apply(op, b).map(Value::Int)
+            }
+            _ => apply_numbers(std::mem::ManuallyDrop::into_inner(item), op, operand),
         }
-        if let (Number::Int(a), Number::Int(b), false) = (x, y, op == Operation::Divide) {
-            return a.apply(op, &b).map(Value::Int);
-        }
-        let (a, b) = (x.as_f64(), y.as_f64());
-        a.apply(op, &b).map(whole_to_int)
     }
+
+    #[inline]
+    fn apply_in_place(&mut self, op: Operation, operand: &Value) -> Result<()> {
+        match (&mut *self, operand) {
+            (Value::Int(a), Value::Int(b)) if op != Operation::Divide => {
+                *a = a.apply(op, b)?;
+            }
+            (item, operand) => *item = apply_numbers(std::mem::take(item), op, operand)?,
+        }
+        Ok(())
+    }
+}
+
+/// Everything but int-and-int: strings that parse, floats, division, and items passed through.
+#[inline(never)]
+fn apply_numbers(item: Value, op: Operation, operand: &Value) -> Result<Value> {
+    let (Some(x), Some(y)) = (Number::of(&item), Number::of(operand)) else {
+        return Ok(item);
+    };
+    if op == Operation::Divide && y.is_zero() {
+        return Err(Error::msg("division by zero"));
+    }
+    if let (Number::Int(a), Number::Int(b), false) = (x, y, op == Operation::Divide) {
+        return a.apply(op, &b).map(Value::Int);
+    }
+    let (a, b) = (x.as_f64(), y.as_f64());
+    a.apply(op, &b).map(whole_to_int)
 }
 
 #[cfg(test)]
@@ -91,6 +117,41 @@ mod tests {
         let mut out = Vec::new();
         Calculator::new(op, operand).process(item, &mut out)?;
         Ok(out.pop().unwrap())
+    }
+
+    #[test]
+    fn in_place_agrees_with_by_value() {
+        use Operation::*;
+        let items = [
+            Value::Int(7),
+            Value::Int(i64::MAX),
+            Value::Float(2.5),
+            Value::from(" 3 "),
+            Value::from("x"),
+            Value::Null,
+        ];
+        let operands = [
+            Value::Int(2),
+            Value::Int(0),
+            Value::Float(0.5),
+            Value::from("4"),
+        ];
+        for op in [Add, Subtract, Multiply, Divide] {
+            for item in &items {
+                for operand in &operands {
+                    let by_value = item.clone().apply(op, operand);
+                    let mut in_place = item.clone();
+                    let outcome = in_place.apply_in_place(op, operand);
+                    match by_value {
+                        Ok(v) => {
+                            outcome.unwrap();
+                            assert_eq!(in_place, v, "{item} {op} {operand}");
+                        }
+                        Err(e) => assert_eq!(outcome.unwrap_err().message(), e.message()),
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -59,10 +59,13 @@ pub trait DynNode: Send {
 /// A typed [`Node`] seen as a [`DynNode`]: items are converted with [`FromValue`] and
 /// [`IntoValue`], so no node writes its own conversions.
 ///
+/// A batch is converted as a whole into a typed buffer the adapter keeps, handed to
+/// [`Node::process_batch`], and converted back; for `Value` nodes both conversions are buffer swaps.
+///
 /// ```
 /// use pipeline_core::dynamic::{DynNode, Typed};
 /// use pipeline_core::prelude::*;
-/// let mut node = Typed(Calculator::add(1_i64));
+/// let mut node = Typed::new(Calculator::add(1_i64));
 /// let mut out = Vec::new();
 /// node.process(Value::Int(1), &mut out).unwrap();
 /// assert_eq!(out, [Value::Int(2)]);
@@ -70,22 +73,42 @@ pub trait DynNode: Send {
 /// assert_eq!(err.message(), "expected int, got string `\"x\"`");
 /// assert_eq!(node.accepts().name(), "int");
 /// ```
-pub struct Typed<N>(pub N);
+pub struct Typed<N: Node> {
+    node: N,
+    inputs: Vec<N::Input>,
+    outputs: Vec<N::Output>,
+}
+
+impl<N: Node> Typed<N> {
+    /// Wraps a typed node.
+    pub fn new(node: N) -> Self {
+        Typed {
+            node,
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+        }
+    }
+
+    /// The typed node.
+    pub fn node(&self) -> &N {
+        &self.node
+    }
+}
 
 impl<N> DynNode for Typed<N>
 where
     N: Node + Send,
-    N::Input: FromValue,
-    N::Output: IntoValue,
+    N::Input: FromValue + Send,
+    N::Output: IntoValue + Send,
 {
     fn initialize(&mut self, ctx: &NodeContext<'_>) -> Result<()> {
-        self.0.initialize(ctx)
+        self.node.initialize(ctx)
     }
 
     #[inline]
     fn process(&mut self, item: Value, out: &mut Vec<Value>) -> Result<()> {
         let input = N::Input::from_value(item)?;
-        self.0.process(
+        self.node.process(
             input,
             &mut EmitFn(|o: N::Output| {
                 out.push(o.into_value());
@@ -95,26 +118,24 @@ where
     }
 
     fn process_batch(&mut self, items: &mut Vec<Value>, out: &mut Vec<Value>) -> Result<()> {
-        let node = &mut self.0;
-        let mut emit = EmitFn(|o: N::Output| {
-            out.push(o.into_value());
-            Ok(())
-        });
-        for item in items.drain(..) {
-            node.process(N::Input::from_value(item)?, &mut emit)?;
-        }
-        Ok(())
+        // The items before one that does not convert are still processed, and the outputs made
+        // before any failure still go on, as they would item by item.
+        let converted = N::Input::from_values(items, &mut self.inputs);
+        let processed = self.node.process_batch(&mut self.inputs, &mut self.outputs);
+        N::Output::into_values(&mut self.outputs, out);
+        self.inputs.clear();
+        processed.and(converted)
     }
 
     fn finish(&mut self, out: &mut Vec<Value>) -> Result<()> {
-        self.0.finish(&mut EmitFn(|o: N::Output| {
+        self.node.finish(&mut EmitFn(|o: N::Output| {
             out.push(o.into_value());
             Ok(())
         }))
     }
 
     fn cleanup(&mut self) -> Result<()> {
-        self.0.cleanup()
+        self.node.cleanup()
     }
 
     fn accepts(&self) -> PortType {
@@ -123,5 +144,51 @@ where
 
     fn emits(&self) -> PortType {
         N::Output::PORT
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builtins::{Calculator, PassThrough};
+
+    #[test]
+    fn a_batch_stops_at_the_first_failure_keeping_what_came_before() {
+        let mut node = Typed::new(Calculator::add(1_i64));
+        let mut items = vec![
+            Value::Int(1),
+            Value::Int(2),
+            Value::from("x"),
+            Value::Int(4),
+        ];
+        let mut out = Vec::new();
+        let err = node.process_batch(&mut items, &mut out).unwrap_err();
+        assert_eq!(err.message(), "expected int, got string `\"x\"`");
+        assert_eq!(out, [Value::Int(2), Value::Int(3)]);
+        assert!(items.is_empty());
+
+        let mut items = vec![Value::Int(1), Value::Int(i64::MAX), Value::Int(3)];
+        out.clear();
+        let err = node.process_batch(&mut items, &mut out).unwrap_err();
+        assert!(err.message().contains("overflows"), "{err}");
+        assert_eq!(out, [Value::Int(2)]);
+        // Nothing of the failed batch is left over for the next one.
+        node.process_batch(&mut vec![Value::Int(10)], &mut out)
+            .unwrap();
+        assert_eq!(out, [Value::Int(2), Value::Int(11)]);
+    }
+
+    #[test]
+    fn value_nodes_append_after_what_is_already_there() {
+        let mut node = Typed::new(PassThrough::<Value>::new());
+        let mut out = vec![Value::Int(0)];
+        node.process_batch(&mut vec![Value::Int(1), Value::from("a")], &mut out)
+            .unwrap();
+        node.process_batch(&mut vec![Value::Null], &mut out)
+            .unwrap();
+        assert_eq!(
+            out,
+            [Value::Int(0), Value::Int(1), Value::from("a"), Value::Null]
+        );
     }
 }

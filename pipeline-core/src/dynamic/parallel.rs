@@ -15,7 +15,7 @@ use crate::value::Value;
 /// use pipeline_core::dynamic::{DynNode, ParallelDyn, Typed};
 /// use pipeline_core::prelude::*;
 /// let replicas: Vec<Box<dyn DynNode>> =
-///     (0..2).map(|_| Box::new(Typed(Calculator::add(1_i64))) as Box<dyn DynNode>).collect();
+///     (0..2).map(|_| Box::new(Typed::new(Calculator::add(1_i64))) as Box<dyn DynNode>).collect();
 /// let mut node = ParallelDyn::new(replicas, 1024, true);
 /// let mut out = Vec::new();
 /// for x in 0..5 {

@@ -100,13 +100,13 @@ impl Registry {
     where
         P: DeserializeOwned + JsonSchema,
         N: Node + Send + 'static,
-        N::Input: FromValue,
-        N::Output: IntoValue,
+        N::Input: FromValue + Send,
+        N::Output: IntoValue + Send,
         F: Fn(P) -> N + Send + Sync + 'static,
     {
         let factory: Factory = Arc::new(move |params: &serde_json::Value| {
             let params: P = deserialize_params(params)?;
-            Ok(Box::new(Typed(factory(params))) as Box<dyn DynNode>)
+            Ok(Box::new(Typed::new(factory(params))) as Box<dyn DynNode>)
         });
         self.insert(NodeType {
             name: name.to_string(),

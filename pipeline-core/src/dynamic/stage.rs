@@ -84,7 +84,10 @@ impl DynStage {
                 batch.drain(..).try_for_each(|value| sender.emit(value))
             }
             Route::Output(output) => {
-                out.extend(batch.drain(..).map(|value| Tagged { output, value }));
+                out.reserve(batch.len());
+                for value in batch.drain(..) {
+                    out.push(Tagged { output, value });
+                }
                 Ok(())
             }
         }

@@ -124,9 +124,23 @@ pub fn lower(
 /// Lowers, validates and plans `parsed`, resolving each node with `catalog`: the one lowering every
 /// manifest goes through, run-time loader and compiled manifests alike.
 pub fn lower_with<C: NodeCatalog>(
-    parsed: ParsedManifest,
+    mut parsed: ParsedManifest,
     catalog: &C,
 ) -> Result<LoweredGraph<C::Node>, ManifestError> {
+    let resolutions: Vec<_> = parsed
+        .manifest
+        .nodes
+        .iter_mut()
+        .map(|spec| {
+            // Lent to the catalog as a JSON value and taken back: no copy of every node's params.
+            let params = serde_json::Value::Object(std::mem::take(&mut spec.params));
+            let resolution = catalog.resolve(&spec.node_type, &params);
+            if let serde_json::Value::Object(params) = params {
+                spec.params = params;
+            }
+            resolution
+        })
+        .collect();
     let map = &parsed.map;
     let specs = &parsed.manifest.nodes;
     let mut problems = Vec::new();
@@ -139,13 +153,12 @@ pub fn lower_with<C: NodeCatalog>(
     let mut graph = Graph::new(Location::unresolved(graph_pointer.to_string()));
     let mut built = Vec::new();
 
-    for (i, spec) in specs.iter().enumerate() {
+    for ((i, spec), resolution) in specs.iter().enumerate().zip(resolutions) {
         let at = |field: &str| map.locate(&format!("/nodes/{i}{field}"));
-        let node_id = Some(spec.id.clone());
+        let node_id = || Some(spec.id.clone()); // for errors only: no copy on success
         let mut accepts = crate::graph::PortType::Any;
         let mut emits = crate::graph::PortType::Any;
-        let params = serde_json::Value::Object(spec.params.clone());
-        match catalog.resolve(&spec.node_type, &params) {
+        match resolution {
             None => {
                 let names = catalog.names();
                 let suggestion = suggest(&spec.node_type, names.iter().map(String::as_str));
@@ -156,7 +169,7 @@ pub fn lower_with<C: NodeCatalog>(
                             type_name: spec.node_type.clone(),
                             suggestion,
                         },
-                        node_id.clone(),
+                        node_id(),
                         at("/node_type"),
                     )
                     .with_help(help),
@@ -175,7 +188,7 @@ pub fn lower_with<C: NodeCatalog>(
                             node_type: spec.node_type.clone(),
                             message: err.to_string(),
                         },
-                        node_id.clone(),
+                        node_id(),
                         at(&format!("/params{pointer}")),
                     ));
                 }
@@ -194,7 +207,7 @@ pub fn lower_with<C: NodeCatalog>(
                         "declares `{field}: {declared}` but `{}` {field} {actual}",
                         spec.node_type
                     )),
-                    node_id.clone(),
+                    node_id(),
                     at(&format!("/{field}")),
                 ));
             }

@@ -11,8 +11,6 @@ use std::sync::Arc;
 pub struct ParsedManifest {
     /// The typed manifest.
     pub manifest: Manifest,
-    /// The JSON document as parsed.
-    pub raw: serde_json::Value,
     /// Pointer → location.
     pub map: SourceMap,
     /// The file name as given.
@@ -26,7 +24,8 @@ pub struct ParsedManifest {
 impl ParsedManifest {
     /// The id of the node whose entry contains `pointer` (`/nodes/2/params/x` → node 2's id).
     pub fn node_at(&self, pointer: &str) -> Option<String> {
-        node_at(&self.raw, pointer)
+        let index = node_index(pointer)?;
+        self.manifest.nodes.get(index).map(|node| node.id.clone())
     }
 
     /// A [`ManifestError`] for this file holding `problems` and the warnings so far.
@@ -41,13 +40,18 @@ impl ParsedManifest {
     }
 }
 
-fn node_at(raw: &serde_json::Value, pointer: &str) -> Option<String> {
-    let index: usize = pointer
+/// `/nodes/2/params/x` → 2.
+fn node_index(pointer: &str) -> Option<usize> {
+    pointer
         .strip_prefix("/nodes/")?
         .split('/')
         .next()?
         .parse()
-        .ok()?;
+        .ok()
+}
+
+fn node_at(raw: &serde_json::Value, pointer: &str) -> Option<String> {
+    let index = node_index(pointer)?;
     raw.get("nodes")?
         .get(index)?
         .get("id")?
@@ -64,15 +68,49 @@ fn node_at(raw: &serde_json::Value, pointer: &str) -> Option<String> {
 /// ```
 pub fn parse(file: &str, text: &str) -> Result<ParsedManifest, ManifestError> {
     let shared: Arc<str> = Arc::from(text);
+    let map = SourceMap::new(shared.clone());
+    // Fast path: straight from the text into the typed model, noting the fields serde skips.
+    let mut ignored = Vec::new();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let typed = serde_ignored::deserialize(&mut de, |path| {
+        if let Some(field) = IgnoredField::of(&path) {
+            ignored.push(field);
+        }
+    })
+    .and_then(|manifest: Manifest| de.end().map(|()| manifest));
+    let (manifest, warnings) = match typed {
+        Ok(manifest) => {
+            let warnings = ignored_field_warnings(&manifest, ignored, &map);
+            (manifest, warnings)
+        }
+        // Slow path, only for a document the fast path refused: through `serde_json::Value`,
+        // which locates every failure (and accepts what it accepts, e.g. a repeated key).
+        Err(_) => parse_located(file, &shared, &map)?,
+    };
+    Ok(ParsedManifest {
+        manifest,
+        map,
+        file: file.to_string(),
+        text: shared,
+        warnings,
+    })
+}
+
+/// Parses through `serde_json::Value`, so that a failure can be given its line, column and pointer.
+fn parse_located(
+    file: &str,
+    shared: &Arc<str>,
+    map: &SourceMap,
+) -> Result<(Manifest, Vec<Problem>), ManifestError> {
     let fail = |problem: Problem| ManifestError {
         file: file.to_string(),
         text: shared.clone(),
         problems: vec![problem],
     };
-    let raw: serde_json::Value = match serde_json::from_str(text) {
+    let raw: serde_json::Value = match serde_json::from_str(shared) {
         Ok(raw) => raw,
         Err(err) => {
-            let location = SourceMap::index(text).at_line_column(err.line(), err.column());
+            let location = map.at_line_column(err.line(), err.column());
             let message = err.to_string();
             let message = message
                 .split(" at line ")
@@ -86,7 +124,6 @@ pub fn parse(file: &str, text: &str) -> Result<ParsedManifest, ManifestError> {
             )));
         }
     };
-    let map = SourceMap::new(shared.clone());
     // The plain deserializer first; the path-tracking one only to locate a failure.
     let manifest: Manifest =
         match Manifest::deserialize(&raw).or_else(|_| serde_path_to_error::deserialize(&raw)) {
@@ -105,15 +142,65 @@ pub fn parse(file: &str, text: &str) -> Result<ParsedManifest, ManifestError> {
                 ));
             }
         };
-    let warnings = unknown_fields(&raw, &map);
-    Ok(ParsedManifest {
-        manifest,
-        raw,
-        map,
-        file: file.to_string(),
-        text: shared,
-        warnings,
-    })
+    let warnings = unknown_fields(&raw, map);
+    Ok((manifest, warnings))
+}
+
+/// A field the typed model skipped, where warnings are given: the top level or a node.
+enum IgnoredField {
+    TopLevel(String),
+    Node(usize, String),
+}
+
+impl IgnoredField {
+    fn of(path: &serde_ignored::Path<'_>) -> Option<IgnoredField> {
+        use serde_ignored::Path;
+        let Path::Map { parent, key } = path else {
+            return None;
+        };
+        match parent {
+            Path::Root => Some(IgnoredField::TopLevel(key.clone())),
+            Path::Seq { parent, index } => match parent {
+                Path::Map {
+                    parent: Path::Root,
+                    key: list,
+                } if list == "nodes" => Some(IgnoredField::Node(*index, key.clone())),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// Warnings for skipped fields, in the order [`unknown_fields`] gives them: the top level first,
+/// then node by node.
+fn ignored_field_warnings(
+    manifest: &Manifest,
+    mut ignored: Vec<IgnoredField>,
+    map: &SourceMap,
+) -> Vec<Problem> {
+    ignored.sort_by_key(|field| match field {
+        IgnoredField::TopLevel(_) => 0,
+        IgnoredField::Node(i, _) => i + 1,
+    });
+    ignored
+        .into_iter()
+        .map(|field| {
+            let (pointer, node, key) = match field {
+                IgnoredField::TopLevel(key) => (format!("/{}", escape_key(&key)), None, key),
+                IgnoredField::Node(i, key) => (
+                    format!("/nodes/{i}/{}", escape_key(&key)),
+                    manifest.nodes.get(i).map(|n| n.id.clone()),
+                    key,
+                ),
+            };
+            Problem::warning(
+                ProblemKind::UnknownField(key),
+                node,
+                map.locate_key(&pointer),
+            )
+        })
+        .collect()
 }
 
 /// A serde path (`nodes[1].id`) as a JSON pointer (`/nodes/1/id`).
@@ -185,6 +272,17 @@ mod tests {
             ]
         );
         assert_eq!(parsed.warnings[1].location.pointer, "/nodes/0/is_streaming");
+    }
+
+    #[test]
+    fn a_repeated_key_takes_the_slow_path_and_the_last_value() {
+        // serde's typed path refuses a repeated field; the located path accepts it, as it did.
+        let text = r#"{"version": "v1", "metadata": {"name": "m"},
+            "nodes": [{"id": "a", "id": "b", "node_type": "PassThrough", "extra": 1}], "connections": []}"#;
+        let parsed = parse("m.json", text).unwrap();
+        assert_eq!(parsed.manifest.nodes[0].id, "b");
+        assert_eq!(parsed.warnings.len(), 1);
+        assert_eq!(parsed.node_at("/nodes/0/node_type").as_deref(), Some("b"));
     }
 
     #[test]

@@ -3,10 +3,12 @@
 mod context;
 mod emitter;
 mod manifest_node;
+mod move_all;
 
 pub use context::NodeContext;
 pub use emitter::{EmitFn, Emitter};
 pub use manifest_node::ManifestNode;
+pub use move_all::move_all;
 
 use crate::error::Result;
 
@@ -66,6 +68,27 @@ pub trait Node {
         item: Self::Input,
         out: &mut E,
     ) -> Result<()>;
+
+    /// Handles a whole batch in order, leaving `items` empty and pushing outputs onto `out`.
+    ///
+    /// Dynamic graphs call this once per node and batch. The default runs [`process`](Node::process)
+    /// per item; override it when a batch can be handled at once (a pass-through moves the buffer).
+    ///
+    /// ```
+    /// use pipeline_core::prelude::*;
+    /// let mut items = vec![1_i64, 2, 3];
+    /// let mut out = Vec::new();
+    /// Calculator::add(10_i64).process_batch(&mut items, &mut out).unwrap();
+    /// assert_eq!((items.len(), out), (0, vec![11, 12, 13]));
+    /// ```
+    fn process_batch(
+        &mut self,
+        items: &mut Vec<Self::Input>,
+        out: &mut Vec<Self::Output>,
+    ) -> Result<()> {
+        out.reserve(items.len());
+        items.drain(..).try_for_each(|item| self.process(item, out))
+    }
 
     /// Called at the end of every stream, after the last `process`: emit what was held back.
     fn finish<E: Emitter<Self::Output> + ?Sized>(&mut self, out: &mut E) -> Result<()> {

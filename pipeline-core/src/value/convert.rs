@@ -3,6 +3,7 @@
 use super::Value;
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::PortType;
+use crate::node::move_all;
 use std::sync::Arc;
 
 /// A typed item that can be read from a dynamic [`Value`].
@@ -18,6 +19,24 @@ pub trait FromValue: Sized {
     const PORT: PortType = PortType::Any;
     /// Converts, or explains which type was expected.
     fn from_value(value: Value) -> Result<Self>;
+
+    /// Converts a whole batch onto the end of `into`, leaving `values` empty; stops at the first
+    /// item that does not convert. `Value` itself hands the buffer over without touching items.
+    ///
+    /// ```
+    /// use pipeline_core::value::FromValue;
+    /// use pipeline_core::Value;
+    /// let (mut values, mut ints) = (vec![Value::Int(1), Value::Int(2)], Vec::new());
+    /// i64::from_values(&mut values, &mut ints).unwrap();
+    /// assert_eq!(ints, [1, 2]);
+    /// ```
+    fn from_values(values: &mut Vec<Value>, into: &mut Vec<Self>) -> Result<()> {
+        into.reserve(values.len());
+        for value in values.drain(..) {
+            into.push(Self::from_value(value)?);
+        }
+        Ok(())
+    }
 }
 
 /// A typed item that can become a dynamic [`Value`].
@@ -32,6 +51,22 @@ pub trait IntoValue {
     const PORT: PortType = PortType::Any;
     /// Converts.
     fn into_value(self) -> Value;
+
+    /// Converts a whole batch onto the end of `into`, leaving `items` empty.
+    ///
+    /// ```
+    /// use pipeline_core::value::IntoValue;
+    /// use pipeline_core::Value;
+    /// let mut values = Vec::new();
+    /// i64::into_values(&mut vec![1, 2], &mut values);
+    /// assert_eq!(values, [Value::Int(1), Value::Int(2)]);
+    /// ```
+    fn into_values(items: &mut Vec<Self>, into: &mut Vec<Value>)
+    where
+        Self: Sized,
+    {
+        into.extend(items.drain(..).map(IntoValue::into_value));
+    }
 }
 
 fn mismatch(expected: &str, got: &Value) -> Error {
@@ -45,11 +80,20 @@ impl FromValue for Value {
     fn from_value(value: Value) -> Result<Self> {
         Ok(value)
     }
+
+    fn from_values(values: &mut Vec<Value>, into: &mut Vec<Self>) -> Result<()> {
+        move_all(values, into);
+        Ok(())
+    }
 }
 
 impl IntoValue for Value {
     fn into_value(self) -> Value {
         self
+    }
+
+    fn into_values(items: &mut Vec<Self>, into: &mut Vec<Value>) {
+        move_all(items, into);
     }
 }
 
