@@ -2,37 +2,22 @@
 //! for the first node, huge lines, bytes that are not UTF-8. Each stops the run with an error naming
 //! the input line, and every output of the lines before it is written.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod support;
+
+use std::process::Output;
+use support::cli::{pipeline, text};
 
 fn example(name: &str) -> String {
     format!("{}/examples/manifests/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs `pipeline run` with `args` after the manifest, feeding `stdin` from another thread (so a
-/// large input cannot fill the pipe while the command is blocked writing).
+/// Runs `pipeline run` with `args` after the manifest.
 fn run(manifest: &str, args: &[&str], stdin: Vec<u8>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pipeline"))
-        .arg("run")
-        .arg(manifest)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let feeder = std::thread::spawn(move || {
-        // The command may stop reading at the bad line: a broken pipe is fine.
-        let _ = input.write_all(&stdin);
-    });
-    let out = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    out
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    let all: Vec<&str> = ["run", manifest]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    pipeline(&all, stdin)
 }
 
 /// Lines `1..=n` as JSON Lines.

@@ -1,27 +1,13 @@
 //! The real `pipeline` binary: every subcommand, JSON Lines in and out, bad input, streaming.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
+use support::cli::{pipeline, text};
 
 fn example(name: &str) -> String {
     format!("{}/examples/manifests/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn pipeline(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pipeline"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The command may exit before reading its input (a manifest error): a broken pipe is fine.
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    child.wait_with_output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]

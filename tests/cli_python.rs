@@ -1,28 +1,13 @@
 //! The real `pipeline` binary with Python: manifests with `python` nodes and Python pipeline
 //! scripts through `run`, `validate`, `graph`, `plan` and `export`, and their errors.
 
-use std::io::Write;
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use support::cli::{pipeline, text};
 
 fn example(path: &str) -> String {
     format!("{}/examples/{path}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn pipeline(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pipeline"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    child.wait_with_output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A fresh folder for this test's files.

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test file uses a part
 
+pub mod cli;
+
 use pipeline::prelude::*;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
