@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 /// The baseline script, as committed.
-const SCRIPT: &str = include_str!("../../../benches/python_baseline.py");
+pub(super) const SCRIPT: &str = include_str!("../../../benches/python_baseline.py");
 
 /// One workload's CPython result.
 #[derive(Debug, Clone, PartialEq)]
