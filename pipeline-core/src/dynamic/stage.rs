@@ -3,7 +3,7 @@
 use super::dyn_node::DynNode;
 use super::stats::NodeStats;
 use crate::error::Result;
-use crate::node::{Emitter, NodeContext};
+use crate::node::NodeContext;
 use crate::runtime::{BatchSender, PanicSite, Stage};
 use crate::value::Value;
 use std::sync::Arc;
@@ -79,10 +79,7 @@ impl DynStage {
     ) -> Result<()> {
         match route {
             Route::Node(k) => self.run_node(k, batch, out),
-            Route::Send(s) => {
-                let sender = &mut self.senders[s];
-                batch.drain(..).try_for_each(|value| sender.emit(value))
-            }
+            Route::Send(s) => self.senders[s].emit_all(batch),
             Route::Output(output) => {
                 out.reserve(batch.len());
                 for value in batch.drain(..) {

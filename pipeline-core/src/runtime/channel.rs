@@ -93,6 +93,40 @@ impl<T> BatchSender<T> {
     }
 }
 
+impl<T> BatchSender<T> {
+    /// Sends every item of `items` in order, leaving it empty: a whole batch at a time, not item by
+    /// item. When nothing is buffered and `items` fits, the two buffers are swapped.
+    ///
+    /// ```
+    /// use pipeline_core::runtime::{stage_channel, Message, StageConfig};
+    /// let (mut tx, rx) = stage_channel::<i64>(StageConfig { batch_size: 2, capacity: 4 });
+    /// let mut items = vec![1, 2, 3];
+    /// tx.emit_all(&mut items).unwrap();
+    /// tx.finish().unwrap();
+    /// let batches: Vec<Vec<i64>> = rx.iter().filter_map(|m| match m {
+    ///     Message::Batch(b) => Some(b),
+    ///     Message::Finish => None,
+    /// }).collect();
+    /// assert_eq!((items.len(), batches), (0, vec![vec![1, 2], vec![3]]));
+    /// ```
+    pub fn emit_all(&mut self, items: &mut Vec<T>) -> Result<()> {
+        while !items.is_empty() {
+            let room = self.batch_size - self.buffer.len();
+            if self.buffer.is_empty() && items.len() <= room {
+                std::mem::swap(&mut self.buffer, items);
+            } else {
+                self.buffer.extend(items.drain(..room.min(items.len())));
+            }
+            if self.buffer.len() >= self.batch_size {
+                let batch =
+                    std::mem::replace(&mut self.buffer, Vec::with_capacity(self.batch_size));
+                self.send(Message::Batch(batch))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl<T> Emitter<T> for BatchSender<T> {
     #[inline]
     fn emit(&mut self, item: T) -> Result<()> {
