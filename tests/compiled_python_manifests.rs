@@ -35,7 +35,7 @@ fn the_python_example_compiled_equals_the_run_time_loader() {
     let inputs = ints(1..=5);
     let compiled = p.run(inputs.clone()).unwrap();
     let expected = Value::map([("count", Value::Int(3)), ("total", Value::Int(36))]);
-    assert_eq!(compiled, [expected.clone()]);
+    assert_eq!(compiled, std::slice::from_ref(&expected));
     assert_eq!(
         compiled,
         run_time("examples/manifests/python_node.json", &inputs).unwrap()
