@@ -31,6 +31,28 @@ pub use pipeline_macros::pipeline;
 
 pub mod workloads;
 
+/// `pipeline!(manifest = "...")` wraps each `python` node's expression in this macro: with the
+/// `python` feature it is the node (`Python::<T, T>` of the RustPython bridge); without it, the
+/// bridge does not exist and the node is a compile error naming it and its place in the manifest.
+#[cfg(feature = "python")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __manifest_python_node {
+    ($without_feature:literal, $node:expr) => {
+        $node
+    };
+}
+
+/// Without the `python` feature: the compile error the manifest compiler prepared.
+#[cfg(not(feature = "python"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __manifest_python_node {
+    ($without_feature:literal, $node:expr) => {
+        ::core::compile_error!($without_feature)
+    };
+}
+
 /// Everything needed to write and run pipelines: built-in nodes, the node trait, the macro.
 pub mod prelude {
     pub use pipeline_core::prelude::*;

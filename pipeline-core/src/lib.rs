@@ -35,6 +35,8 @@ pub mod node;
 pub mod placement;
 #[cfg(feature = "python")]
 pub mod python;
+#[cfg(feature = "manifest-model")]
+pub mod python_params;
 #[cfg(feature = "runtime")]
 pub mod runtime;
 pub mod value;

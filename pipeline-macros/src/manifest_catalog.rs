@@ -2,7 +2,9 @@
 //! against the same structs the run-time registry deserialises) and the invocation's `nodes { .. }`
 //! mappings (params checked when the pipeline is built: the macro cannot run the user's serde).
 //!
-//! Adding a kind of node (the RustPython bridge's `python`) is one arm in [`resolve`].
+//! `python` nodes are checked by the run-time loader's own rules (`PythonParams::check`; their
+//! `file` has already been read into `code` by `manifest::read_python_files`) and compile to the
+//! RustPython bridge's typed node, see `manifest_nodes`.
 
 use crate::manifest_input::NodeMapping;
 use pipeline_core::graph::PortType;
@@ -10,14 +12,7 @@ use pipeline_core::manifest::builtin_types::{
     builtin_type, BatchParams, CalculatorParams, NoParams, BUILTIN_TYPES,
 };
 use pipeline_core::manifest::{deserialize_params, NodeCatalog, ParamError, ResolvedNode};
-
-/// The run-time loader's Python node type.
-const PYTHON: &str = "python";
-
-/// Why a compiled manifest refuses `python` nodes: the macro crate never compiles RustPython, and
-/// the node must start its interpreter on its stage's thread, which the generated code does not
-/// know how to arrange for a manifest entry yet.
-const PYTHON_NOT_COMPILED: &str = "`python` nodes are not supported in compiled manifests: load this manifest at run time (`manifest::load`, `pipeline run`), or write the node in a `pipeline!` graph as `Python::<I, O>::class(include_str!(\"node.py\"), \"Class\")`";
+use pipeline_core::python_params::{PythonParams, PythonSpec, PYTHON_NODE_TYPE};
 
 /// What a manifest node compiles to.
 pub enum CompiledNode {
@@ -25,6 +20,8 @@ pub enum CompiledNode {
     Builtin(Builtin),
     /// A user type: index into the invocation's mappings.
     Mapped(usize),
+    /// A `python` node, its params checked.
+    Python(PythonSpec),
 }
 
 /// A built-in with its params deserialised.
@@ -60,10 +57,13 @@ impl NodeCatalog for MacroCatalog<'_> {
                 emits: PortType::Any,
             }));
         }
-        if node_type == PYTHON {
-            return Some(Err(ParamError {
-                param: None,
-                message: PYTHON_NOT_COMPILED.to_string(),
+        if node_type == PYTHON_NODE_TYPE {
+            // The registry's `python` type: any items in, any out.
+            let checked = deserialize_params::<PythonParams>(params).and_then(PythonParams::check);
+            return Some(checked.map(|spec| ResolvedNode {
+                node: CompiledNode::Python(spec),
+                accepts: PortType::Any,
+                emits: PortType::Any,
             }));
         }
         let builtin = builtin_type(node_type)?;
@@ -93,7 +93,8 @@ impl NodeCatalog for MacroCatalog<'_> {
     fn names(&self) -> Vec<String> {
         let builtins = BUILTIN_TYPES
             .iter()
-            .flat_map(|t| std::iter::once(t.name).chain(t.aliases.iter().copied()));
+            .flat_map(|t| std::iter::once(t.name).chain(t.aliases.iter().copied()))
+            .chain([PYTHON_NODE_TYPE]);
         let mapped = self.mappings.iter().map(|m| m.name.to_string());
         builtins.map(str::to_string).chain(mapped).collect()
     }
@@ -106,19 +107,64 @@ impl NodeCatalog for MacroCatalog<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pipeline_core::python_params::PythonEntry;
+    use serde_json::json;
+
+    fn resolve(params: serde_json::Value) -> Result<PythonSpec, ParamError> {
+        let catalog = MacroCatalog { mappings: &[] };
+        match catalog.resolve("python", &params) {
+            Some(Ok(ResolvedNode {
+                node: CompiledNode::Python(spec),
+                accepts: PortType::Any,
+                emits: PortType::Any,
+            })) => Ok(spec),
+            Some(Ok(_)) => panic!("python must compile to a python node of any items"),
+            Some(Err(err)) => Err(err),
+            None => panic!("python must be known"),
+        }
+    }
 
     #[test]
-    fn python_nodes_are_refused_with_the_alternatives() {
-        let catalog = MacroCatalog { mappings: &[] };
-        let err = match catalog.resolve("python", &serde_json::json!({"code": "", "function": "f"}))
-        {
-            Some(Err(err)) => err,
-            _ => panic!("python must be refused"),
-        };
-        assert!(
-            err.message.contains("not supported in compiled manifests"),
-            "{err}"
+    fn python_nodes_compile_with_the_loaders_param_rules() {
+        let spec =
+            resolve(json!({"code": "class A: ...", "class": "A", "args": {"n": 2}})).unwrap();
+        assert_eq!(spec.entry, PythonEntry::Class("A".into()));
+        assert_eq!(spec.code, "class A: ...");
+        assert_eq!(spec.args.unwrap()["n"], 2);
+        // `file` read by `read_python_files` arrives as `code` and `filename`.
+        let spec =
+            resolve(json!({"code": "def f(x): ...", "filename": "f.py", "function": "f"})).unwrap();
+        assert_eq!(spec.entry, PythonEntry::Function("f".into()));
+        assert_eq!(spec.filename.as_deref(), Some("f.py"));
+
+        let err = resolve(json!({"code": "x", "class": "A", "function": "f"})).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "param `function`: give either `class` or `function`, not both"
         );
-        assert!(err.message.contains("Python::<I, O>::class"), "{err}");
+        let err = resolve(json!({"code": "x"})).unwrap_err();
+        assert!(err.message.contains("needs `class`"), "{err}");
+        let err = resolve(json!({"class": "A"})).unwrap_err();
+        assert!(err.message.contains("needs `file`"), "{err}");
+        let err = resolve(json!({"code": "x", "class": "A", "clas": "B"})).unwrap_err();
+        assert!(err.message.contains("unknown field `clas`"), "{err}");
+    }
+
+    #[test]
+    fn a_mapping_named_python_wins() {
+        let mapping: crate::manifest_input::ManifestInput =
+            syn::parse2(quote::quote!(manifest = "m.json", nodes { python = crate::Mine }))
+                .unwrap();
+        let catalog = MacroCatalog {
+            mappings: &mapping.nodes,
+        };
+        let resolved = catalog.resolve("python", &json!({"anything": 1}));
+        assert!(matches!(
+            resolved,
+            Some(Ok(ResolvedNode {
+                node: CompiledNode::Mapped(0),
+                ..
+            }))
+        ));
     }
 }

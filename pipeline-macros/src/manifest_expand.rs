@@ -12,15 +12,19 @@ use crate::ast::{NodeDef, PipelineDef, Statement};
 use crate::codegen;
 use crate::diagnostics::to_compile_errors;
 use crate::lower::Lowered;
-use crate::manifest_catalog::MacroCatalog;
+use crate::manifest_catalog::{CompiledNode, MacroCatalog};
 use crate::manifest_errors::{self, render};
-use crate::manifest_input::ManifestInput;
-use crate::manifest_nodes::{export_entry, node_expr, ItemType, NodeSource};
+use crate::manifest_input::{ManifestInput, NodeMapping};
+use crate::manifest_nodes::{export_entry, node_expr, ItemType, NodeSource, PythonOrigin};
 use pipeline_core::graph::{EdgeDecl, Graph, ValidGraph};
-use pipeline_core::manifest::{self, Location, LoweredGraph, Problem, ProblemKind};
+use pipeline_core::manifest::{
+    self, Location, LoweredGraph, ManifestError, ParsedManifest, Problem, ProblemKind,
+};
+use pipeline_core::python_params::PYTHON_NODE_TYPE;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 /// The whole expansion; errors become `compile_error!`s on the path literal.
 pub fn expand(input: ManifestInput) -> TokenStream {
@@ -41,11 +45,14 @@ pub fn expand(input: ManifestInput) -> TokenStream {
             ))
         }
     };
+    // `include_str!` resolves relative paths against the invoking source file: make them absolute.
+    let full = std::path::absolute(&full).unwrap_or(full);
+    let base_dir = full.parent().map(PathBuf::from).unwrap_or_default();
     let full = full.to_string_lossy().into_owned();
     let track = quote!(
         const _: &str = ::core::include_str!(#full);
     );
-    match generate(&input, &file, &text, span) {
+    match generate(&input, &file, &text, &base_dir, span) {
         Ok(pipeline) => quote!({
             #track
             #pipeline
@@ -60,14 +67,33 @@ pub fn expand(input: ManifestInput) -> TokenStream {
     }
 }
 
-fn generate(input: &ManifestInput, file: &str, text: &str, span: Span) -> syn::Result<TokenStream> {
+fn generate(
+    input: &ManifestInput,
+    file: &str,
+    text: &str,
+    base_dir: &Path,
+    span: Span,
+) -> syn::Result<TokenStream> {
     let item = ItemType::from_option(input.item.as_ref())?;
     let catalog = MacroCatalog {
         mappings: &input.nodes,
     };
-    let lowered = manifest::parse(file, text)
-        .and_then(|parsed| manifest::lower_with(parsed, &catalog))
-        .map_err(|err| manifest_errors::to_syn_error(&err, span))?;
+    let to_syn = |err: ManifestError| manifest_errors::to_syn_error(&err, span);
+    let mut parsed = manifest::parse(file, text).map_err(to_syn)?;
+    // As written, for export; and where each python node's `file` is, for `include_str!`.
+    let written: Vec<_> = parsed
+        .manifest
+        .nodes
+        .iter()
+        .map(|n| n.params.clone())
+        .collect();
+    let python_files = python_files(&parsed, &input.nodes, base_dir);
+    if !python_files.is_empty() {
+        // The run-time loader's own step: `file` read into `code` (relative to the manifest's
+        // folder), a missing file an error at the param.
+        manifest::read_python_files(&mut parsed, base_dir).map_err(to_syn)?;
+    }
+    let lowered = manifest::lower_with(parsed, &catalog).map_err(to_syn)?;
     check_output_names(&lowered, span)?;
 
     let fail = syn::Lifetime::new("'__pipeline_build", Span::mixed_site());
@@ -75,17 +101,33 @@ fn generate(input: &ManifestInput, file: &str, text: &str, span: Span) -> syn::R
     let mut export_overrides = Vec::new();
     let specs = &lowered.parsed.manifest.nodes;
     for (i, (spec, compiled)) in specs.iter().zip(&lowered.nodes).enumerate() {
+        let located = |field: &str, message: String| {
+            let at = lowered.parsed.map.locate(&format!("/nodes/{i}{field}"));
+            render(
+                &Problem::error(ProblemKind::Note(message), None, at),
+                file,
+                text,
+            )
+        };
+        let python = matches!(compiled, CompiledNode::Python(_)).then(|| PythonOrigin {
+            file: python_files.get(&i).map(|p| p.to_string_lossy().into_owned()),
+            without_feature: located(
+                "/node_type",
+                format!(
+                    "node `{}`: a `python` node needs the `python` feature of the `pipeline` crate (RustPython); enable it (`pipeline = {{ features = [\"python\"] }}`, on by default), or remove the node",
+                    spec.id
+                ),
+            ),
+        });
         let source = NodeSource {
             id: &spec.id,
             node_type: &spec.node_type,
-            params: &spec.params,
+            params: &written[i],
             compiled,
+            python,
         };
-        let expr = node_expr(&source, &item, &input.nodes, &fail, span).map_err(|e| {
-            let at = lowered.parsed.map.locate(&format!("/nodes/{i}{}", e.field));
-            let problem = Problem::error(ProblemKind::Note(e.message), None, at);
-            syn::Error::new(span, render(&problem, file, text))
-        })?;
+        let expr = node_expr(&source, &item, &input.nodes, &fail, span)
+            .map_err(|e| syn::Error::new(span, located(e.field, e.message)))?;
         statements.push(Statement::Node(NodeDef {
             name: format_ident!("node{}", i, span = span),
             expr: syn::parse2(expr)?,
@@ -149,6 +191,27 @@ fn respan_graph(graph: &ValidGraph<Location>, span: Span) -> syn::Result<ValidGr
     spanned.validate().map_err(crate::diagnostics::to_syn_error)
 }
 
+/// The absolute path of each `python` node's `file` (by node index), resolved against the
+/// manifest's folder as the run-time loader resolves it. A `file` next to `code` is left for the
+/// param check to refuse; a mapping named `python` gets its params as written.
+fn python_files(
+    parsed: &ParsedManifest,
+    mappings: &[NodeMapping],
+    base_dir: &Path,
+) -> HashMap<usize, PathBuf> {
+    if mappings.iter().any(|m| m.name == PYTHON_NODE_TYPE) {
+        return HashMap::new();
+    }
+    let nodes = parsed.manifest.nodes.iter().enumerate();
+    nodes
+        .filter(|(_, n)| n.node_type == PYTHON_NODE_TYPE && !n.params.contains_key("code"))
+        .filter_map(|(i, n)| match n.params.get("file") {
+            Some(serde_json::Value::String(f)) => Some((i, base_dir.join(f))),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Several outputs become fields of a struct, so their names must be Rust identifiers.
 fn check_output_names<N>(lowered: &LoweredGraph<N>, span: Span) -> syn::Result<()> {
     let outputs = &lowered.graph.outputs;
@@ -164,4 +227,95 @@ fn check_output_names<N>(lowered: &LoweredGraph<N>, span: Span) -> syn::Result<(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A manifest with one `python` node of the given params, compiled against `base_dir`.
+    fn compile(params: &str, base_dir: &Path) -> Result<String, String> {
+        let text = format!(
+            "{{\"version\": \"v1\", \"metadata\": {{\"name\": \"m\"}},\n \"nodes\": [\n  {{\"id\": \"scale\", \"node_type\": \"python\", \"params\": {params}}}\n ],\n \"connections\": []}}"
+        );
+        let input: ManifestInput = syn::parse2(quote!(manifest = "m.json")).unwrap();
+        generate(&input, "m.json", &text, base_dir, Span::call_site())
+            .map(|t| t.to_string())
+            .map_err(|e| e.to_string())
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("pipeline-macros-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(dir.join("nodes")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_python_file_is_embedded_by_its_absolute_path() {
+        let dir = temp_dir("embed");
+        std::fs::write(dir.join("nodes/scale.py"), "class Scale:\n    pass\n").unwrap();
+        let tokens = compile(
+            r#"{"file": "nodes/scale.py", "class": "Scale", "args": {"factor": 3}}"#,
+            &dir,
+        )
+        .unwrap();
+        let path = dir.join("nodes/scale.py").to_string_lossy().into_owned();
+        let embedded = quote!(::pipeline::python::Python::<
+            ::pipeline::Value,
+            ::pipeline::Value,
+        >::class(::core::include_str!(#path), "Scale"));
+        assert!(tokens.contains(&embedded.to_string()), "{tokens}");
+        assert!(
+            tokens.contains(&quote!(.with_filename("nodes/scale.py")).to_string()),
+            "{tokens}"
+        );
+        // Export writes the entry as the file had it: `file`, not the code read from it.
+        let written = r#"{"args":{"factor":3},"class":"Scale","file":"nodes/scale.py"}"#;
+        let export = quote!(::pipeline::manifest::manifest_node_from_json("python", #written));
+        assert!(tokens.contains(&export.to_string()), "{tokens}");
+        // The message of a build without the `python` feature names the node and its place.
+        assert!(
+            tokens.contains(
+                "node `scale`: a `python` node needs the `python` feature of the `pipeline` crate"
+            ),
+            "{tokens}"
+        );
+        assert!(
+            tokens.contains("--> m.json:3:32 at /nodes/0/node_type"),
+            "{tokens}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_missing_python_file_is_an_error_at_the_param() {
+        let dir = temp_dir("missing");
+        let err = compile(r#"{"file": "nodes/missing.py", "class": "Scale"}"#, &dir).unwrap_err();
+        assert!(
+            err.starts_with("node `scale`: invalid params for `python`: param `file`: cannot read `nodes/missing.py`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("--> m.json:3:61 at /nodes/0/params/file"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn bad_python_params_are_errors_at_their_place() {
+        let dir = temp_dir("bad");
+        let err = compile(
+            r#"{"code": "def f(x):\n    return x\n", "function": "f", "args": {"n": 1}}"#,
+            &dir,
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("node `scale`: invalid params for `python`: param `args`: `args` are constructor arguments: a `function` node takes none"),
+            "{err}"
+        );
+        assert!(err.contains("at /nodes/0/params/args"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

@@ -7,10 +7,17 @@
 //! conversions. `item = i64` (any primitive number) instantiates the built-ins at that type instead:
 //! the code a hand-written `pipeline!` over `i64` gets, at the price of the type's own semantics
 //! (integer division truncates) and of `Echo`, whose items are maps.
+//!
+//! `python` nodes become the RustPython bridge's `Python<T, T>` at the item type, built as the
+//! run-time loader builds its node (source, entry point, args, traceback file name), with a `file`
+//! embedded by `include_str!` (so editing the `.py` rebuilds the crate) and inline `code` as a string
+//! literal. The expression goes through the facade's `__manifest_python_node!`, which is the node
+//! itself when the facade has its `python` feature and a compile error naming the node otherwise.
 
 use crate::manifest_catalog::{Builtin, CompiledNode};
 use crate::manifest_input::NodeMapping;
 use pipeline_core::manifest::builtin_types::{CalculatorParams, OperationName};
+use pipeline_core::python_params::{PythonEntry, PythonSpec};
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::quote;
 use syn::{Lifetime, Type};
@@ -60,6 +67,20 @@ impl ItemType {
     fn is_value(&self) -> bool {
         matches!(self, ItemType::Value)
     }
+
+    /// Whether items of this type cross into Python: they convert through `IntoValue` and
+    /// `FromValue`, which `Value`, `i64` and `f64` implement.
+    fn crosses_into_python(&self) -> bool {
+        let last = |t: &Type| match t {
+            Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        };
+        match self {
+            ItemType::Value => true,
+            ItemType::Int(t) => last(t).as_deref() == Some("i64"),
+            ItemType::Float(t) => last(t).as_deref() == Some("f64"),
+        }
+    }
 }
 
 /// Why a node cannot be compiled: a message and the JSON pointer (under the node) it is about.
@@ -74,6 +95,17 @@ pub struct NodeSource<'a> {
     pub node_type: &'a str,
     pub params: &'a serde_json::Map<String, serde_json::Value>,
     pub compiled: &'a CompiledNode,
+    /// For a `python` node: where its source came from and what a build without Python says.
+    pub python: Option<PythonOrigin>,
+}
+
+/// What a `python` node's expression needs beyond its checked params.
+pub struct PythonOrigin {
+    /// The absolute path of its `file`, embedded with `include_str!`; `None` for inline `code`.
+    pub file: Option<String>,
+    /// The compile error of a facade built without its `python` feature: names the node and its
+    /// place in the manifest.
+    pub without_feature: String,
 }
 
 /// The node's construction expression. `fail` is the label of the block that returns the
@@ -96,6 +128,7 @@ pub fn node_expr(
     };
     let builtin = match node.compiled {
         CompiledNode::Mapped(i) => return Ok(mapped_expr(node, &mappings[*i], fail, span)),
+        CompiledNode::Python(spec) => return python_expr(node, spec, item, fail, span),
         CompiledNode::Builtin(builtin) => builtin,
     };
     Ok(match builtin {
@@ -204,9 +237,212 @@ fn mapped_expr(
     }
 }
 
+/// A `python` node: `Python::<T, T>` built as the loader builds its `PythonNode` and with its
+/// source checked as the loader checks it (`checked`, breaking out of `fail` with the error),
+/// inside the facade's `__manifest_python_node!` so that a facade without Python gives a clear
+/// compile error.
+fn python_expr(
+    node: &NodeSource<'_>,
+    spec: &PythonSpec,
+    item: &ItemType,
+    fail: &Lifetime,
+    span: Span,
+) -> Result<TokenStream, NodeCodeError> {
+    if !item.crosses_into_python() {
+        let t = item.tokens();
+        return Err(NodeCodeError {
+            message: format!(
+                "node `{}`: a `python` node exchanges items with Python as `pipeline::Value`, `i64` or `f64`, not `{}` (drop `item = ...`, or use `item = i64` or `item = f64`)",
+                node.id,
+                quote!(#t)
+            ),
+            field: "/node_type",
+        });
+    }
+    let origin = node.python.as_ref();
+    let source = match origin.and_then(|o| o.file.as_deref()) {
+        Some(path) => quote!(::core::include_str!(#path)),
+        None => {
+            let code = &spec.code;
+            quote!(#code)
+        }
+    };
+    let (constructor, name) = match &spec.entry {
+        PythonEntry::Class(name) => (quote!(class), name),
+        PythonEntry::Function(name) => (quote!(function), name),
+    };
+    let t = item.tokens();
+    let mut expr = quote!(::pipeline::python::Python::<#t, #t>::#constructor(#source, #name));
+    if let Some(args) = &spec.args {
+        let args = value_tokens(&serde_json::Value::Object(args.clone()));
+        expr = quote!(#expr.with_args(#args));
+    }
+    if let Some(filename) = &spec.filename {
+        expr = quote!(#expr.with_filename(#filename));
+    }
+    // The source is checked as the loader checks it (the macro has no Python parser): a syntax
+    // error or a missing entry point fails the build, naming the node.
+    let id = node.id;
+    let expr = quote!(match #expr.checked(#id) {
+        ::core::result::Result::Ok(node) => node,
+        ::core::result::Result::Err(error) => break #fail ::core::result::Result::Err(error),
+    });
+    let without_feature = origin.map_or_else(
+        || {
+            format!(
+                "node `{}`: a `python` node needs the `python` feature of the `pipeline` crate",
+                node.id
+            )
+        },
+        |o| o.without_feature.clone(),
+    );
+    Ok(quote::quote_spanned!(span=> ::pipeline::__manifest_python_node!(#without_feature, #expr)))
+}
+
+/// A JSON value as the `pipeline::Value` expression `Value::from(&json)` gives at run time.
+fn value_tokens(json: &serde_json::Value) -> TokenStream {
+    let value = quote!(::pipeline::Value);
+    match json {
+        serde_json::Value::Null => quote!(#value::Null),
+        serde_json::Value::Bool(b) => quote!(#value::Bool(#b)),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => quote!(#value::Int(#i)),
+            None => {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                quote!(#value::Float(#f))
+            }
+        },
+        serde_json::Value::String(s) => quote!(#value::from(#s)),
+        serde_json::Value::Array(items) => {
+            let items = items.iter().map(value_tokens);
+            quote!(#value::list(::std::vec::Vec::<#value>::from([#(#items),*])))
+        }
+        serde_json::Value::Object(map) => {
+            let entries = map.iter().map(|(k, v)| {
+                let v = value_tokens(v);
+                quote!((#k, #v))
+            });
+            quote!(#value::map(::std::vec::Vec::<(&str, #value)>::from([#(#entries),*])))
+        }
+    }
+}
+
 /// The node's manifest entry as the file wrote it, for `to_manifest()`.
 pub fn export_entry(node: &NodeSource<'_>) -> TokenStream {
     let node_type = node.node_type;
     let json = serde_json::Value::Object(node.params.clone()).to_string();
     quote!(::pipeline::manifest::manifest_node_from_json(#node_type, #json))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pipeline_core::python_params::PythonParams;
+
+    fn python(params: serde_json::Value) -> CompiledNode {
+        let params: PythonParams = serde_json::from_value(params).unwrap();
+        CompiledNode::Python(params.check().unwrap())
+    }
+
+    fn expr(
+        compiled: &CompiledNode,
+        file: Option<&str>,
+        item: &ItemType,
+    ) -> Result<String, NodeCodeError> {
+        let params = serde_json::Map::new();
+        let node = NodeSource {
+            id: "scale",
+            node_type: "python",
+            params: &params,
+            compiled,
+            python: Some(PythonOrigin {
+                file: file.map(str::to_string),
+                without_feature: "needs python".to_string(),
+            }),
+        };
+        let fail = Lifetime::new("'fail", Span::call_site());
+        node_expr(&node, item, &[], &fail, Span::call_site()).map(|t| t.to_string())
+    }
+
+    /// The node expression, its source checked when the pipeline is built, in the facade's macro.
+    fn checked(node: TokenStream) -> TokenStream {
+        quote!(::pipeline::__manifest_python_node!(
+            "needs python",
+            match #node.checked("scale") {
+                ::core::result::Result::Ok(node) => node,
+                ::core::result::Result::Err(error) => break 'fail ::core::result::Result::Err(error),
+            }
+        ))
+    }
+
+    #[test]
+    fn a_python_file_node_embeds_the_file_and_builds_like_the_loader() {
+        // As `read_python_files` hands it on: the file's text as `code`, `filename` its path.
+        let compiled = python(serde_json::json!({
+            "code": "class Scale: ...", "filename": "nodes/scale.py", "class": "Scale",
+            "args": {"factor": 3, "name": "x", "nested": {}, "opts": [1.5, null, true]}
+        }));
+        let tokens = expr(&compiled, Some("/abs/nodes/scale.py"), &ItemType::Value)
+            .ok()
+            .unwrap();
+        let node = quote!(
+            ::pipeline::python::Python::<::pipeline::Value, ::pipeline::Value>::class(
+                ::core::include_str!("/abs/nodes/scale.py"),
+                "Scale"
+            )
+            .with_args(::pipeline::Value::map(::std::vec::Vec::<(
+                &str,
+                ::pipeline::Value
+            )>::from([
+                ("factor", ::pipeline::Value::Int(3i64)),
+                ("name", ::pipeline::Value::from("x")),
+                (
+                    "nested",
+                    ::pipeline::Value::map(::std::vec::Vec::<(&str, ::pipeline::Value)>::from([]))
+                ),
+                (
+                    "opts",
+                    ::pipeline::Value::list(::std::vec::Vec::<::pipeline::Value>::from([
+                        ::pipeline::Value::Float(1.5f64),
+                        ::pipeline::Value::Null,
+                        ::pipeline::Value::Bool(true)
+                    ]))
+                )
+            ])))
+            .with_filename("nodes/scale.py")
+        );
+        assert_eq!(tokens, checked(node).to_string());
+    }
+
+    #[test]
+    fn inline_python_code_is_a_string_literal_at_the_item_type() {
+        let code = "def evens(x):\n    if x % 2 == 0:\n        return x\n";
+        let compiled = python(serde_json::json!({"code": code, "function": "evens"}));
+        let item = ItemType::from_option(Some(&syn::parse_quote!(i64)))
+            .ok()
+            .unwrap();
+        let tokens = expr(&compiled, None, &item).ok().unwrap();
+        let node = quote!(::pipeline::python::Python::<i64, i64>::function(#code, "evens"));
+        assert_eq!(tokens, checked(node).to_string());
+    }
+
+    #[test]
+    fn python_items_must_convert_to_and_from_values() {
+        let compiled = python(serde_json::json!({"code": "def f(x): ...", "function": "f"}));
+        let f64_item = ItemType::from_option(Some(&syn::parse_quote!(f64)))
+            .ok()
+            .unwrap();
+        assert!(expr(&compiled, None, &f64_item).is_ok());
+        let item = ItemType::from_option(Some(&syn::parse_quote!(i32)))
+            .ok()
+            .unwrap();
+        let err = expr(&compiled, None, &item).err().unwrap();
+        assert_eq!(err.field, "/node_type");
+        assert!(
+            err.message
+                .starts_with("node `scale`: a `python` node exchanges items with Python as `pipeline::Value`, `i64` or `f64`, not `i32`"),
+            "{}",
+            err.message
+        );
+    }
 }

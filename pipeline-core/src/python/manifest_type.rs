@@ -16,96 +16,28 @@ use crate::error::Result;
 use crate::graph::PortType;
 use crate::manifest::deserialize_params;
 use crate::node::{Node, NodeContext};
+use crate::python_params::PythonEntry;
 use crate::value::Value;
-use serde::Deserialize;
 
-/// The registered name of the node type.
-pub const PYTHON_NODE_TYPE: &str = "python";
-
-/// The params of a `python` node.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PythonParams {
-    /// A source file, relative to the manifest's folder (the loader reads it into `code`).
-    #[serde(default)]
-    pub file: Option<String>,
-    /// Inline source.
-    #[serde(default)]
-    pub code: Option<String>,
-    /// The class to instantiate (one instance per node).
-    #[serde(default)]
-    pub class: Option<String>,
-    /// Or the function `f(item)` to call.
-    #[serde(default)]
-    pub function: Option<String>,
-    /// Keyword arguments of the class constructor.
-    #[serde(default)]
-    pub args: Option<serde_json::Map<String, serde_json::Value>>,
-    /// The file name tracebacks show; set by the loader to `file`.
-    #[serde(default)]
-    pub filename: Option<String>,
-}
+pub use crate::python_params::{PythonParams, PYTHON_NODE_TYPE};
 
 impl PythonParams {
-    /// Checks the combination of params and builds the node.
+    /// Checks the combination of params ([`PythonParams::check`]) and the source (it parses, and
+    /// defines the class or function at its top level), then builds the node.
     pub fn build(self) -> Result<PythonNode, ParamError> {
-        let error = |param: &str, message: &str| ParamError {
-            param: Some(param.to_string()),
-            message: message.to_string(),
-        };
-        let code = match (self.file, self.code) {
-            (Some(_), Some(_)) => {
-                return Err(error("file", "give either `file` or `code`, not both"));
-            }
-            (None, None) => {
-                return Err(ParamError {
-                    param: None,
-                    message: "a `python` node needs `file` (a path relative to the manifest) or `code` (inline source)".into(),
-                });
-            }
-            (Some(file), None) => {
-                return Err(error(
-                    "file",
-                    &format!("`{file}` was not read: `file` is resolved by the manifest loader (`manifest::load`), not by `lower`; pass inline `code` instead"),
-                ));
-            }
-            (None, Some(code)) => code,
-        };
-        let filename = self.filename.as_deref().unwrap_or("<code>");
-        match (&self.class, &self.function) {
-            (Some(class), None) => super::source_check::check(&code, filename, "class", class)?,
-            (None, Some(function)) => {
-                super::source_check::check(&code, filename, "function", function)?
-            }
-            _ => {}
-        }
-        let node = match (self.class, self.function) {
-            (Some(_), Some(_)) => {
-                return Err(error("function", "give either `class` or `function`, not both"))
-            }
-            (None, None) => {
-                return Err(ParamError {
-                    param: None,
-                    message: "a `python` node needs `class` (a class with `process(self, item)`) or `function` (a function `f(item)`)".into(),
-                })
-            }
-            (Some(class), None) => {
-                let args = self.args.map_or(Value::Null, |args| {
+        let spec = self.check()?;
+        let filename = spec.filename.as_deref().unwrap_or("<code>");
+        super::source_check::check(&spec.code, filename, spec.entry.param(), spec.entry.name())?;
+        let node = match spec.entry {
+            PythonEntry::Class(class) => {
+                let args = spec.args.map_or(Value::Null, |args| {
                     Value::from(&serde_json::Value::Object(args))
                 });
-                PythonNode::class(code, class).with_args(args)
+                PythonNode::class(spec.code, class).with_args(args)
             }
-            (None, Some(function)) => {
-                if self.args.as_ref().is_some_and(|a| !a.is_empty()) {
-                    return Err(error(
-                        "args",
-                        "`args` are constructor arguments: a `function` node takes none",
-                    ));
-                }
-                PythonNode::function(code, function)
-            }
+            PythonEntry::Function(function) => PythonNode::function(spec.code, function),
         };
-        Ok(match self.filename {
+        Ok(match spec.filename {
             Some(filename) => node.with_filename(filename),
             None => node,
         })

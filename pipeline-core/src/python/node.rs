@@ -6,7 +6,7 @@ use super::interpreter::Runtime;
 use super::log::NODE_GLOBAL;
 use super::thread_bound::ThreadBound;
 use crate::error::{Error, ErrorKind, Result};
-use crate::node::{Emitter, Node, NodeContext};
+use crate::node::{Emitter, ManifestNode, Node, NodeContext};
 use crate::value::Value;
 use rustpython_vm::builtins::PyGenerator;
 use rustpython_vm::compiler::Mode;
@@ -442,6 +442,67 @@ impl Node for PythonNode {
 
     fn cleanup(&mut self) -> Result<()> {
         self.stop()
+    }
+
+    /// A `python` manifest node with the source inline as `code`, the entry point, the
+    /// constructor `args` and the traceback `filename`, when set: the loader rebuilds this node
+    /// from it.
+    fn manifest_node(&self) -> Option<ManifestNode> {
+        Some(self.manifest_entry())
+    }
+}
+
+impl PythonNode {
+    /// Checks the source as the manifest loader does before any interpreter starts: it parses
+    /// (a syntax error shows the line and a caret) and binds the class or function at its top
+    /// level. The error names the param (`code`, `class` or `function`).
+    ///
+    /// ```
+    /// use pipeline_core::python::PythonNode;
+    /// let node = PythonNode::class("class Scale:\n    pass\n", "Scal").with_filename("scale.py");
+    /// assert_eq!(
+    ///     node.check_source().unwrap_err().to_string(),
+    ///     "param `class`: the source (scale.py) defines no class `Scal` at its top level (it defines: Scale)"
+    /// );
+    /// ```
+    #[cfg(feature = "manifest")]
+    pub fn check_source(&self) -> Result<(), crate::manifest::ParamError> {
+        let spec = &*self.spec;
+        let filename = spec.filename.as_deref().unwrap_or("<code>");
+        let param = match spec.entry {
+            Entry::Class(_) => "class",
+            Entry::Function(_) => "function",
+        };
+        super::source_check::check(&spec.source, filename, param, spec.entry.name())
+    }
+
+    /// The node as a `python` manifest entry; see [`Node::manifest_node`].
+    ///
+    /// ```
+    /// use pipeline_core::prelude::*;
+    /// use pipeline_core::python::PythonNode;
+    ///
+    /// let node = PythonNode::function("def f(x):\n    return x\n", "f").with_filename("f.py");
+    /// let entry = node.manifest_node().unwrap();
+    /// assert_eq!(entry.node_type, "python");
+    /// assert_eq!(entry.params.get("function"), Some(&Value::from("f")));
+    /// assert_eq!(entry.params.get("code"), Some(&Value::from("def f(x):\n    return x\n")));
+    /// assert_eq!(entry.params.get("filename"), Some(&Value::from("f.py")));
+    /// ```
+    pub(crate) fn manifest_entry(&self) -> ManifestNode {
+        let spec = &*self.spec;
+        let entry = match &spec.entry {
+            Entry::Class(name) => ("class", Value::from(name.as_str())),
+            Entry::Function(name) => ("function", Value::from(name.as_str())),
+        };
+        let mut params = vec![("code", Value::from(spec.source.as_str())), entry];
+        if !matches!(spec.args, Value::Null) {
+            params.push(("args", spec.args.clone()));
+        }
+        if let Some(filename) = &spec.filename {
+            params.push(("filename", Value::from(filename.as_str())));
+        }
+        ManifestNode::new("python", params)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::node::PythonNode;
 use crate::error::{Error, Result};
-use crate::node::{Emitter, Node, NodeContext};
+use crate::node::{Emitter, ManifestNode, Node, NodeContext};
 use crate::value::{FromValue, IntoValue, Value};
 use std::marker::PhantomData;
 
@@ -63,6 +63,32 @@ impl<I, O> Python<I, O> {
     }
 }
 
+#[cfg(feature = "manifest")]
+impl<I, O> Python<I, O> {
+    /// The node, if its source passes [`PythonNode::check_source`]; else the error, in node
+    /// `node`, that the manifest loader gives for the same source. What a compiled manifest's
+    /// `python` node is built through, so a bad source fails `pipeline!(manifest = ...)` when the
+    /// pipeline is built, not on the first item.
+    ///
+    /// ```
+    /// use pipeline_core::python::Python;
+    /// let err = Python::<i64, i64>::function("def f(x):\n    return x +\n", "f")
+    ///     .checked("add")
+    ///     .unwrap_err();
+    /// assert!(err.to_string().starts_with(
+    ///     "node `add`: invalid params for `python`: param `code`: SyntaxError: "
+    /// ), "{err}");
+    /// ```
+    pub fn checked(self, node: &str) -> Result<Self> {
+        match self.node.check_source() {
+            Ok(()) => Ok(self),
+            Err(e) => {
+                Err(Error::msg(format_args!("invalid params for `python`: {e}")).in_node(node))
+            }
+        }
+    }
+}
+
 impl<I, O> Clone for Python<I, O> {
     fn clone(&self) -> Self {
         Self::new(self.node.clone())
@@ -109,5 +135,10 @@ impl<I: IntoValue, O: FromValue> Node for Python<I, O> {
 
     fn type_name(&self) -> &'static str {
         "Python"
+    }
+
+    /// The `python` manifest entry of the underlying [`PythonNode`] (source inline as `code`).
+    fn manifest_node(&self) -> Option<ManifestNode> {
+        Some(self.node.manifest_entry())
     }
 }

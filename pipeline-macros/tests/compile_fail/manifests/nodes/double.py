@@ -1,0 +1,3 @@
+class Double:
+    def process(self, item):
+        return 2 * item
