@@ -82,10 +82,7 @@ fn a_bad_input_line_names_its_number() {
 
 #[test]
 fn a_node_error_names_the_node() {
-    let out = pipeline(
-        &["run", &example("simple.json")],
-        format!("{}\n", i64::MAX),
-    );
+    let out = pipeline(&["run", &example("simple.json")], format!("{}\n", i64::MAX));
     assert!(!out.status.success());
     assert!(
         text(&out.stderr).contains("node `calc_1`"),
