@@ -261,10 +261,8 @@ mod tests {
         )
         .unwrap();
         let path = dir.join("nodes/scale.py").to_string_lossy().into_owned();
-        let embedded = quote!(::pipeline::python::Python::<
-            ::pipeline::Value,
-            ::pipeline::Value,
-        >::class(::core::include_str!(#path), "Scale"));
+        let value = quote!(::pipeline::Value);
+        let embedded = quote!(::pipeline::python::Python::<#value, #value>::class(::core::include_str!(#path), "Scale"));
         assert!(tokens.contains(&embedded.to_string()), "{tokens}");
         assert!(
             tokens.contains(&quote!(.with_filename("nodes/scale.py")).to_string()),
