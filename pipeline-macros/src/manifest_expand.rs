@@ -7,6 +7,12 @@
 //! mapped user type's params can only be deserialised when the pipeline is built (the macro cannot
 //! run the user's serde), and the run-time loader is fallible too, so both read the same. It also
 //! holds `include_str!` of the file, so editing the JSON rebuilds the crate.
+//!
+//! `python` nodes go through the loader's own steps too: their `file` is read relative to the
+//! manifest's folder (`manifest::read_python_files`: a missing file is an error at the param) and
+//! their params checked by `PythonParams::check`. The generated node embeds the file with
+//! `include_str!` (editing the `.py` rebuilds the crate too), and export writes the entry as the
+//! file had it (`file`, not the code read from it).
 
 use crate::ast::{NodeDef, PipelineDef, Statement};
 use crate::codegen;
