@@ -103,7 +103,7 @@ impl<T> BatchSender<T> {
     /// let mut items = vec![1, 2, 3];
     /// tx.emit_all(&mut items).unwrap();
     /// tx.finish().unwrap();
-    /// let batches: Vec<Vec<i64>> = rx.iter().filter_map(|m| match m {
+    /// let batches: Vec<Vec<i64>> = rx.try_iter().filter_map(|m| match m {
     ///     Message::Batch(b) => Some(b),
     ///     Message::Finish => None,
     /// }).collect();
