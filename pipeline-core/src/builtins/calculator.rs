@@ -70,11 +70,41 @@ pub trait Arithmetic: Sized {
     /// on as one buffer. On an error `self` is left unspecified (the stream stops there).
     fn apply_in_place(&mut self, op: Operation, operand: &Self) -> Result<()>;
 
+    /// [`apply_in_place`](Self::apply_in_place) over a whole batch, in order, stopping at the first
+    /// failure: `Err((i, why))` when item `i` failed (items before it are computed). Types override
+    /// it to make their per-batch checks once instead of per item.
+    ///
+    /// ```
+    /// use pipeline_core::builtins::{Arithmetic, Operation};
+    /// let mut items = [1_i8, 100, 120];
+    /// let failed = i8::apply_to_all(&mut items, Operation::Add, &20).unwrap_err();
+    /// assert_eq!((items[..2].to_vec(), failed.0), (vec![21, 120], 2));
+    /// ```
+    fn apply_to_all(
+        items: &mut [Self],
+        op: Operation,
+        operand: &Self,
+    ) -> std::result::Result<(), (usize, Error)> {
+        apply_each(items, op, operand)
+    }
+
     /// The value as a manifest param (a `Calculator`'s operand); `None` if a manifest cannot hold
     /// it, which leaves the node out of exported manifests.
     fn to_value(&self) -> Option<crate::Value> {
         None
     }
+}
+
+/// [`Arithmetic::apply_to_all`] item by item, with no per-batch shortcut.
+pub(crate) fn apply_each<T: Arithmetic>(
+    items: &mut [T],
+    op: Operation,
+    operand: &T,
+) -> std::result::Result<(), (usize, Error)> {
+    for (i, item) in items.iter_mut().enumerate() {
+        item.apply_in_place(op, operand).map_err(|err| (i, err))?;
+    }
+    Ok(())
 }
 
 macro_rules! checked_integer {
@@ -285,18 +315,12 @@ impl<T: Arithmetic, K: OperationKind> Node for Calculator<T, K> {
     /// Computes the batch in place and hands it on as one buffer; the items before a failing one
     /// still go on.
     fn process_batch(&mut self, items: &mut Vec<T>, out: &mut Vec<T>) -> Result<()> {
-        let op = self.kind.operation();
-        let mut outcome = Ok(());
-        let mut done = items.len();
-        for (i, item) in items.iter_mut().enumerate() {
-            if let Err(err) = item.apply_in_place(op, &self.operand) {
-                (outcome, done) = (Err(err), i);
-                break;
-            }
+        let outcome = T::apply_to_all(items, self.kind.operation(), &self.operand);
+        if let Err((failed, _)) = outcome {
+            items.truncate(failed);
         }
-        items.truncate(done);
         crate::node::move_all(items, out);
-        outcome
+        outcome.map_err(|(_, err)| err)
     }
 }
 

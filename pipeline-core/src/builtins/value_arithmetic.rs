@@ -3,7 +3,7 @@
 //! An int, a float, or a string that parses as a number is computed on; anything else passes through
 //! unchanged. A whole result is an int, otherwise a float. Division by zero and int overflow are errors.
 
-use super::calculator::{Arithmetic, Operation};
+use super::calculator::{apply_each, Arithmetic, Operation};
 use crate::error::{Error, Result};
 use crate::value::Value;
 
@@ -89,6 +89,45 @@ impl Arithmetic for Value {
         }
         Ok(())
     }
+
+    fn apply_to_all(
+        items: &mut [Value],
+        op: Operation,
+        operand: &Value,
+    ) -> std::result::Result<(), (usize, Error)> {
+        // An int operand decided once per batch, with one loop per operation: the per-item work is
+        // a tag check and a checked op.
+        match (op, operand) {
+            (Operation::Add, &Value::Int(b)) => ints(items, op, operand, |a| a.checked_add(b)),
+            (Operation::Subtract, &Value::Int(b)) => ints(items, op, operand, |a| a.checked_sub(b)),
+            (Operation::Multiply, &Value::Int(b)) => ints(items, op, operand, |a| a.checked_mul(b)),
+            _ => apply_each(items, op, operand),
+        }
+    }
+}
+
+/// The int-operand loop: `int_op` on int items (`None` is overflow), everything else as one item.
+#[inline(always)]
+fn ints(
+    items: &mut [Value],
+    op: Operation,
+    operand: &Value,
+    int_op: impl Fn(i64) -> Option<i64>,
+) -> std::result::Result<(), (usize, Error)> {
+    for (i, item) in items.iter_mut().enumerate() {
+        let done = match item {
+            Value::Int(a) => match int_op(*a) {
+                Some(result) => {
+                    *a = result;
+                    continue;
+                }
+                None => item.apply_in_place(op, operand),
+            },
+            _ => item.apply_in_place(op, operand),
+        };
+        done.map_err(|err| (i, err))?;
+    }
+    Ok(())
 }
 
 /// Everything but int-and-int: strings that parse, floats, division, and items passed through.
@@ -149,6 +188,48 @@ mod tests {
                         }
                         Err(e) => assert_eq!(outcome.unwrap_err().message(), e.message()),
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_batch_agrees_with_item_by_item_and_stops_at_the_first_failure() {
+        use Operation::*;
+        let items = [
+            Value::Int(7),
+            Value::from(" 3 "),
+            Value::Float(2.5),
+            Value::from("x"),
+            Value::Int(i64::MAX - 1),
+            Value::Int(1),
+        ];
+        for op in [Add, Subtract, Multiply, Divide] {
+            for operand in [
+                Value::Int(2),
+                Value::Int(0),
+                Value::Float(0.5),
+                Value::from("4"),
+            ] {
+                let mut batch = items.clone();
+                let outcome = Value::apply_to_all(&mut batch, op, &operand);
+                let one_by_one: Vec<Result<Value>> = items
+                    .iter()
+                    .map(|v| v.clone().apply(op, &operand))
+                    .collect();
+                let failed = one_by_one.iter().position(Result::is_err);
+                match (outcome, failed) {
+                    (Ok(()), None) => {}
+                    (Err((i, err)), Some(j)) => {
+                        assert_eq!(i, j, "{op} {operand}");
+                        let expected = one_by_one[j].as_ref().unwrap_err();
+                        assert_eq!(err.message(), expected.message());
+                    }
+                    (outcome, failed) => panic!("{op} {operand}: {outcome:?} vs {failed:?}"),
+                }
+                let done = failed.unwrap_or(items.len());
+                for (got, expected) in batch[..done].iter().zip(&one_by_one) {
+                    assert_eq!(got, expected.as_ref().unwrap(), "{op} {operand}");
                 }
             }
         }

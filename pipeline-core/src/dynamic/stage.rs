@@ -81,10 +81,7 @@ impl DynStage {
             Route::Node(k) => self.run_node(k, batch, out),
             Route::Send(s) => self.senders[s].emit_all(batch),
             Route::Output(output) => {
-                out.reserve(batch.len());
-                for value in batch.drain(..) {
-                    out.push(Tagged { output, value });
-                }
+                out.extend(batch.drain(..).map(|value| Tagged { output, value }));
                 Ok(())
             }
         }
