@@ -60,6 +60,31 @@ fn python_nodes_each_on_their_own_thread() {
 }
 
 #[test]
+fn a_replicated_python_node_is_refused_at_load_naming_the_node() {
+    // Replicas would run on rayon's threads, and an interpreter lives on one thread: refused
+    // before any item, where the manifest says it, rather than failing mid-run.
+    let text = r#"{"version": "v1", "metadata": {"name": "m"},
+      "nodes": [{"id": "double", "node_type": "python", "parallelism": 4,
+                 "params": {"code": "def double(x):\n    return 2 * x\n", "function": "double"}}],
+      "connections": []}"#;
+    let err = manifest::load("par.json", text, &registry()).err().unwrap();
+    let problem = err.errors().next().unwrap();
+    assert_eq!(problem.node.as_deref(), Some("double"));
+    assert_eq!(problem.location.pointer, "/nodes/0/parallelism");
+    assert_eq!(problem.location.line, 2);
+    assert!(
+        problem
+            .message()
+            .contains("`python` node cannot be replicated"),
+        "{}",
+        problem.message()
+    );
+    let one = text.replace(r#""parallelism": 4"#, r#""parallelism": 1"#);
+    let lowered = manifest::load("par.json", &one, &registry()).unwrap();
+    assert_eq!(run(lowered, [1, 2]), [Value::Int(2), Value::Int(4)]);
+}
+
+#[test]
 fn a_script_main_returns_its_pipeline() {
     let script = r#"
 import pipeline

@@ -23,6 +23,7 @@ use crate::graph::tuning::{MAX_BATCH_SIZE, MAX_PARALLELISM};
 use crate::graph::{
     validate::suggest, EdgeDecl, EdgeKind, Endpoint, Graph, Plan, ValidGraph, INPUT, OUTPUT,
 };
+use crate::python_params::PYTHON_NODE_TYPE;
 use std::collections::HashSet;
 
 /// A manifest turned into a valid, planned graph with its nodes built by the registry.
@@ -193,6 +194,23 @@ pub fn lower_with<C: NodeCatalog>(
                     ));
                 }
             },
+        }
+        if spec.parallelism > 1 && spec.node_type == PYTHON_NODE_TYPE {
+            problems.push(
+                Problem::error(
+                    ProblemKind::Schema(format!(
+                        "a `python` node cannot be replicated (`parallelism` {}): it runs one \
+                         interpreter, on its stage's thread",
+                        spec.parallelism
+                    )),
+                    node_id(),
+                    at("/parallelism"),
+                )
+                .with_help(Some(
+                    "remove `parallelism`; `\"stage\": true` runs the node on a thread of its own"
+                        .to_string(),
+                )),
+            );
         }
         for (declared, actual, field) in [
             (spec.accepts, &mut accepts, "accepts"),

@@ -41,7 +41,8 @@
 //!   runtime can move it into the thread of a `=>` stage.
 //! - [`initialize`](crate::Node::initialize) runs on that thread and starts the node there; from
 //!   then on the node's interpreter state is pinned to the thread (a node used from another thread
-//!   reports an error, it never touches the state).
+//!   reports an error, it never touches the state). For that reason a manifest's `"parallelism"`
+//!   is refused on a `python` node when the manifest is loaded or compiled.
 //! - Each thread has at most one interpreter, shared by all Python nodes started on it and dropped
 //!   with the last of them: consecutive Python nodes in one stage share one interpreter (each with
 //!   its own module namespace), and the interpreter is started once per pipeline, not per item or
