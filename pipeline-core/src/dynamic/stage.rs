@@ -94,6 +94,19 @@ impl DynStage {
         batch: &mut Vec<Value>,
         out: &mut Vec<Tagged>,
     ) -> Result<()> {
+        // Nothing to route: most flushes and finishes emit nothing, and passing their empty
+        // batches on would run every later node once more for each earlier one.
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let routes = match routes_of {
+            Some(k) => self.nodes[k].routes.as_slice(),
+            None => self.entry.as_slice(),
+        };
+        // The common case, one route: no copy of the batch and no juggling of the route list.
+        if let &[route] = routes {
+            return self.deliver(route, batch, out);
+        }
         let routes = match routes_of {
             Some(k) => std::mem::take(&mut self.nodes[k].routes),
             None => std::mem::take(&mut self.entry),
@@ -231,5 +244,60 @@ impl Stage for DynStage {
             }
         }
         first.map_or(Ok(()), Err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dynamic::{build, BuildOptions, Registry};
+    use crate::graph::PortType;
+    use std::sync::Mutex;
+
+    /// Passes items on, recording the size of every batch it is given.
+    struct Probe(Arc<Mutex<Vec<usize>>>);
+
+    impl DynNode for Probe {
+        fn process(&mut self, item: Value, out: &mut Vec<Value>) -> Result<()> {
+            out.push(item);
+            Ok(())
+        }
+
+        fn process_batch(&mut self, items: &mut Vec<Value>, out: &mut Vec<Value>) -> Result<()> {
+            self.0.lock().unwrap().push(items.len());
+            out.append(items);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn ending_a_stream_runs_no_node_on_an_empty_batch() {
+        let batches = Arc::new(Mutex::new(Vec::new()));
+        let mut registry = Registry::new();
+        let seen = Arc::clone(&batches);
+        registry.register_dyn(
+            "Probe",
+            PortType::Any,
+            PortType::Any,
+            Vec::new(),
+            move |_| Ok(Box::new(Probe(Arc::clone(&seen))) as Box<dyn DynNode>),
+        );
+        let nodes: Vec<String> = (0..5)
+            .map(|i| format!(r#"{{"id": "p{i}", "node_type": "Probe"}}"#))
+            .collect();
+        let connections: Vec<String> = (1..5)
+            .map(|i| format!(r#"{{"from": "p{}", "to": "p{i}"}}"#, i - 1))
+            .collect();
+        let text = format!(
+            r#"{{"version": "v1", "metadata": {{"name": "chain"}}, "nodes": [{}], "connections": [{}]}}"#,
+            nodes.join(","),
+            connections.join(",")
+        );
+        let lowered = crate::manifest::load("chain.json", &text, &registry).unwrap();
+        let mut pipeline = build(lowered, BuildOptions::default());
+        let out = pipeline.run((0..3).map(Value::Int)).unwrap();
+        assert_eq!(out.len(), 3);
+        // One batch of three per node; finishing the stream sends nothing further down the chain.
+        assert_eq!(*batches.lock().unwrap(), [3, 3, 3, 3, 3]);
     }
 }
