@@ -99,34 +99,27 @@ impl DynStage {
         if batch.is_empty() {
             return Ok(());
         }
-        let routes = match routes_of {
-            Some(k) => self.nodes[k].routes.as_slice(),
-            None => self.entry.as_slice(),
+        // Routes are fixed once built: read by index (they are `Copy`), so delivering, which needs
+        // the whole stage, never has to take the list out and put it back.
+        let Some(last) = self.routes(routes_of).len().checked_sub(1) else {
+            batch.clear();
+            return Ok(());
         };
-        // The common case, one route: no copy of the batch and no juggling of the route list.
-        if let &[route] = routes {
-            return self.deliver(route, batch, out);
+        for r in 0..last {
+            let route = self.routes(routes_of)[r];
+            let mut copy = batch.clone();
+            self.deliver(route, &mut copy, out)?;
         }
-        let routes = match routes_of {
-            Some(k) => std::mem::take(&mut self.nodes[k].routes),
-            None => std::mem::take(&mut self.entry),
-        };
-        let outcome = (|| {
-            let Some((last, others)) = routes.split_last() else {
-                batch.clear();
-                return Ok(());
-            };
-            for &route in others {
-                let mut copy = batch.clone();
-                self.deliver(route, &mut copy, out)?;
-            }
-            self.deliver(*last, batch, out)
-        })();
+        let route = self.routes(routes_of)[last];
+        self.deliver(route, batch, out)
+    }
+
+    /// The routes out of node `k`, or of the stage's entry.
+    fn routes(&self, routes_of: Option<usize>) -> &[Route] {
         match routes_of {
-            Some(k) => self.nodes[k].routes = routes,
-            None => self.entry = routes,
+            Some(k) => &self.nodes[k].routes,
+            None => &self.entry,
         }
-        outcome
     }
 
     /// Runs node `k` over a batch, then sends its outputs on.

@@ -35,7 +35,12 @@ pub fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
         .unwrap_or(if args.quick { 0.1 } else { 1.0 })
         .max(0.001);
     if !args.json {
-        eprintln!("measuring (~{budget} s per case; CPython baseline runs afterwards) ...");
+        let baseline = if args.quick {
+            "runs afterwards"
+        } else {
+            "runs before and after, the faster run counts"
+        };
+        eprintln!("measuring (~{budget} s per case; CPython baseline {baseline}) ...");
     }
     // A full run also measures the baseline before the Rust cases and counts the faster run; `--quick`
     // measures it once, to stay quick.
