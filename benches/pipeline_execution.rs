@@ -78,20 +78,24 @@ fn dynamic(c: &mut Criterion) {
         let staged_text = workloads::staged(text);
         let mut threaded = workloads::dynamic(&staged_text, &registry).unwrap();
         for p in [&mut built, &mut threaded] {
-            let out = p.run(input.iter().cloned()).unwrap();
+            let out = p.run_values(input.iter().cloned()).unwrap();
             assert_eq!(workloads::checksum_values(&out), expected);
         }
         group.bench_function("dynamic", |b| {
-            b.iter(|| built.run(black_box(&input).iter().cloned()).unwrap())
+            b.iter(|| built.run_values(black_box(&input).iter().cloned()).unwrap())
         });
         group.bench_function("dynamic_threaded", |b| {
-            b.iter(|| threaded.run(black_box(&input).iter().cloned()).unwrap())
+            b.iter(|| {
+                threaded
+                    .run_values(black_box(&input).iter().cloned())
+                    .unwrap()
+            })
         });
         group.bench_function("dynamic_cold", |b| {
             b.iter(|| {
                 workloads::dynamic(black_box(text), &registry)
                     .unwrap()
-                    .run(input.iter().cloned())
+                    .run_values(input.iter().cloned())
                     .unwrap()
             })
         });

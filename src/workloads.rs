@@ -10,7 +10,7 @@
 //! # Ok::<(), pipeline::Error>(())
 //! ```
 
-use crate::dynamic::{BuildOptions, DynamicPipeline, Registry, Tagged};
+use crate::dynamic::{BuildOptions, DynamicPipeline, Registry};
 use crate::prelude::*;
 use crate::runtime::{Pipeline, Stage};
 
@@ -122,10 +122,10 @@ pub fn dynamic(manifest_text: &str, registry: &Registry) -> Result<DynamicPipeli
 }
 
 /// The sum of a dynamic pipeline's integer outputs (non-integers poison it).
-pub fn checksum_values(outputs: &[Tagged]) -> i64 {
+pub fn checksum_values(outputs: &[Value]) -> i64 {
     outputs
         .iter()
-        .map(|t| t.value.as_int().unwrap_or(i64::MIN))
+        .map(|value| value.as_int().unwrap_or(i64::MIN))
         .sum()
 }
 

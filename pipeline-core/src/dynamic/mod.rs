@@ -9,6 +9,7 @@ mod pipeline;
 mod registry;
 mod stage;
 mod stats;
+mod stream;
 
 pub use build::{build, BuildOptions};
 pub use builtins::{register_builtins, BatchParams, CalculatorParams, NoParams, OperationName};
@@ -16,5 +17,6 @@ pub use dyn_node::{DynNode, Typed};
 pub use parallel::ParallelDyn;
 pub use pipeline::DynamicPipeline;
 pub use registry::{NodeType, ParamError, ParamInfo, Registry};
-pub use stage::{DynStage, Tagged};
+pub use stage::{DynStage, OutputBatch, Tagged};
 pub use stats::NodeStats;
+pub use stream::DynamicStream;

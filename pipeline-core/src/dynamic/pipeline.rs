@@ -1,11 +1,12 @@
 //! A runnable dynamic pipeline: the shared runtime's [`Pipeline`] over [`DynStage`]s, with output
 //! names and optional per-node stats.
 
-use super::stage::{DynStage, Tagged};
+use super::stage::{DynStage, OutputBatch, Tagged};
 use super::stats::NodeStats;
+use super::stream::DynamicStream;
 use crate::error::Result;
 use crate::graph::Description;
-use crate::runtime::{Handle, Pipeline};
+use crate::runtime::Pipeline;
 use crate::value::Value;
 use std::sync::Arc;
 
@@ -26,7 +27,7 @@ use std::sync::Arc;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct DynamicPipeline {
-    inner: Pipeline<DynStage, Vec<Tagged>>,
+    inner: Pipeline<DynStage, Vec<OutputBatch>>,
     outputs: Vec<String>,
     node_ids: Vec<String>,
     stats: Option<Arc<[NodeStats]>>,
@@ -34,7 +35,7 @@ pub struct DynamicPipeline {
 
 impl DynamicPipeline {
     pub(crate) fn new(
-        inner: Pipeline<DynStage, Vec<Tagged>>,
+        inner: Pipeline<DynStage, Vec<OutputBatch>>,
         outputs: Vec<String>,
         node_ids: Vec<String>,
         stats: Option<Arc<[NodeStats]>>,
@@ -47,23 +48,55 @@ impl DynamicPipeline {
         }
     }
 
-    /// Runs one stream and collects every output.
+    /// Runs one stream and collects every output item, tagged with its output.
     pub fn run(&mut self, items: impl IntoIterator<Item = Value>) -> Result<Vec<Tagged>> {
-        self.inner.run(items)
+        let batches = self.inner.run(items)?;
+        let mut tagged = Vec::with_capacity(batches.iter().map(|b| b.values.len()).sum());
+        tagged.extend(batches.into_iter().flat_map(OutputBatch::into_tagged));
+        Ok(tagged)
+    }
+
+    /// Runs one stream and collects the values of every output in the order they were produced,
+    /// untagged: for a pipeline with one output, simply its outputs. Cheaper than
+    /// [`run`](Self::run): whole batches are moved, never item by item.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{build, BuildOptions, Registry};
+    /// use pipeline_core::{manifest, Value};
+    /// let text = r#"{"version": "v1", "metadata": {"name": "m"},
+    ///   "nodes": [{"id": "add", "node_type": "CalculatorNode", "params": {"operand": 1}}],
+    ///   "connections": []}"#;
+    /// let lowered = manifest::load("m.json", text, &Registry::with_builtins())?;
+    /// let mut p = build(lowered, BuildOptions::default());
+    /// assert_eq!(p.run_values([Value::Int(1), Value::Int(2)])?, [Value::Int(2), Value::Int(3)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run_values(&mut self, items: impl IntoIterator<Item = Value>) -> Result<Vec<Value>> {
+        let mut batches = self.inner.run(items)?.into_iter();
+        let Some(first) = batches.next() else {
+            return Ok(Vec::new());
+        };
+        let mut values = first.values;
+        for mut batch in batches {
+            values.append(&mut batch.values);
+        }
+        Ok(values)
     }
 
     /// Runs one stream, handing each output to `sink` as it comes (bounded memory).
-    pub fn run_with<I, F>(&mut self, items: I, sink: F) -> Result<()>
+    pub fn run_with<I, F>(&mut self, items: I, mut sink: F) -> Result<()>
     where
         I: IntoIterator<Item = Value>,
         F: FnMut(Tagged) -> Result<()>,
     {
-        self.inner.run_with(items, sink)
+        self.inner
+            .run_with(items, |batch| batch.into_tagged().try_for_each(&mut sink))
     }
 
-    /// Starts a stream fed item by item (see [`Handle`]); dropping it unfinished cancels the stream.
-    pub fn start(&mut self) -> Result<Handle<'_, DynStage, Vec<Tagged>>> {
-        self.inner.start()
+    /// Starts a stream fed item by item (see [`DynamicStream`]); dropping it unfinished cancels the
+    /// stream.
+    pub fn start(&mut self) -> Result<DynamicStream<'_>> {
+        Ok(DynamicStream::new(self.inner.start()?))
     }
 
     /// Output names (the ids of the leaf nodes, or explicit `output.<name>`s), by output index.
@@ -90,5 +123,70 @@ impl DynamicPipeline {
     /// Stops the threads and cleans up every node.
     pub fn close(self) -> Result<()> {
         self.inner.close()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dynamic::{build, BuildOptions, Registry};
+
+    const BRANCHES: &str = r#"{"version": "v1", "metadata": {"name": "branches"},
+      "nodes": [
+        {"id": "add", "node_type": "CalculatorNode", "params": {"operand": 1}},
+        {"id": "items", "node_type": "PassThrough"},
+        {"id": "count", "node_type": "Count"}],
+      "connections": [{"from": "add", "to": "items"}, {"from": "add", "to": "count"}]}"#;
+
+    fn branches() -> DynamicPipeline {
+        let lowered =
+            crate::manifest::load("branches.json", BRANCHES, &Registry::with_builtins()).unwrap();
+        build(lowered, BuildOptions::default())
+    }
+
+    #[test]
+    fn tagged_and_untagged_runs_agree_item_for_item() {
+        let mut p = branches();
+        let items = || (0..3).map(Value::Int);
+        let tagged = p.run(items()).unwrap();
+        let names: Vec<(&str, Value)> = tagged
+            .iter()
+            .map(|t| (p.output_name(t.output), t.value.clone()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("items", Value::Int(1)),
+                ("items", Value::Int(2)),
+                ("items", Value::Int(3)),
+                ("count", Value::Int(3)),
+            ]
+        );
+        let values: Vec<Value> = tagged.into_iter().map(|t| t.value).collect();
+        assert_eq!(p.run_values(items()).unwrap(), values);
+        let mut streamed = Vec::new();
+        p.run_with(items(), |t| {
+            streamed.push(t.value);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(streamed, values);
+    }
+
+    #[test]
+    fn a_stream_hands_out_a_batch_across_try_next_and_finish() {
+        let mut p = branches();
+        let mut stream = p.start().unwrap();
+        stream.push(Value::Int(1)).unwrap();
+        stream.push(Value::Int(2)).unwrap();
+        let first = stream.try_next().unwrap().unwrap();
+        assert_eq!((first.output, first.value), (0, Value::Int(2)));
+        let rest: Vec<(usize, Value)> = stream
+            .finish()
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.output, t.value))
+            .collect();
+        assert_eq!(rest, [(0, Value::Int(3)), (1, Value::Int(2))]);
     }
 }

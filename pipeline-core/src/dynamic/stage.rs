@@ -19,6 +19,34 @@ pub struct Tagged {
     pub value: Value,
 }
 
+/// A batch of items for one output, as a dynamic stage hands them on: tagged once per batch, so
+/// a run pays no per-item cost for knowing which output an item belongs to.
+///
+/// ```
+/// use pipeline_core::dynamic::{OutputBatch, Tagged};
+/// use pipeline_core::Value;
+/// let batch = OutputBatch { output: 1, values: vec![Value::Int(7)] };
+/// let tagged: Vec<Tagged> = batch.into_tagged().collect();
+/// assert_eq!(tagged, [Tagged { output: 1, value: Value::Int(7) }]);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputBatch {
+    /// Index of the output.
+    pub output: usize,
+    /// The items, in order.
+    pub values: Vec<Value>,
+}
+
+impl OutputBatch {
+    /// The batch's items, each tagged with the output.
+    pub fn into_tagged(self) -> impl Iterator<Item = Tagged> {
+        let output = self.output;
+        self.values
+            .into_iter()
+            .map(move |value| Tagged { output, value })
+    }
+}
+
 /// Where an item emitted inside a stage goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Route {
@@ -75,13 +103,15 @@ impl DynStage {
         &mut self,
         route: Route,
         batch: &mut Vec<Value>,
-        out: &mut Vec<Tagged>,
+        out: &mut Vec<OutputBatch>,
     ) -> Result<()> {
         match route {
             Route::Node(k) => self.run_node(k, batch, out),
             Route::Send(s) => self.senders[s].emit_all(batch),
             Route::Output(output) => {
-                out.extend(batch.drain(..).map(|value| Tagged { output, value }));
+                // The whole batch changes hands: no per-item copy or tag.
+                let values = std::mem::take(batch);
+                out.push(OutputBatch { output, values });
                 Ok(())
             }
         }
@@ -92,7 +122,7 @@ impl DynStage {
         &mut self,
         routes_of: Option<usize>,
         batch: &mut Vec<Value>,
-        out: &mut Vec<Tagged>,
+        out: &mut Vec<OutputBatch>,
     ) -> Result<()> {
         // Nothing to route: most flushes and finishes emit nothing, and passing their empty
         // batches on would run every later node once more for each earlier one.
@@ -123,7 +153,12 @@ impl DynStage {
     }
 
     /// Runs node `k` over a batch, then sends its outputs on.
-    fn run_node(&mut self, k: usize, batch: &mut Vec<Value>, out: &mut Vec<Tagged>) -> Result<()> {
+    fn run_node(
+        &mut self,
+        k: usize,
+        batch: &mut Vec<Value>,
+        out: &mut Vec<OutputBatch>,
+    ) -> Result<()> {
         let mut buffer = std::mem::take(&mut self.scratch[k]);
         let node = &mut self.nodes[k];
         let site = PanicSite::enter(&node.id);
@@ -157,7 +192,7 @@ enum EndOf {
 
 impl DynStage {
     /// Flushes or finishes node `k`, routing what it emits.
-    fn end_node(&mut self, k: usize, end: EndOf, out: &mut Vec<Tagged>) -> Result<()> {
+    fn end_node(&mut self, k: usize, end: EndOf, out: &mut Vec<OutputBatch>) -> Result<()> {
         let mut buffer = std::mem::take(&mut self.scratch[k]);
         let node = &mut self.nodes[k];
         let started = self.stats.as_ref().map(|_| Instant::now());
@@ -181,7 +216,7 @@ impl DynStage {
 
 impl Stage for DynStage {
     type Input = Value;
-    type Output = Tagged;
+    type Output = OutputBatch;
 
     fn initialize(&mut self) -> Result<()> {
         for k in 0..self.nodes.len() {
@@ -198,7 +233,7 @@ impl Stage for DynStage {
         Ok(())
     }
 
-    fn push(&mut self, item: Value, out: &mut Vec<Tagged>) -> Result<()> {
+    fn push(&mut self, item: Value, out: &mut Vec<OutputBatch>) -> Result<()> {
         let mut one = std::mem::take(&mut self.single);
         one.push(item);
         let outcome = self.push_batch(&mut one, out);
@@ -207,18 +242,23 @@ impl Stage for DynStage {
         outcome
     }
 
-    fn push_batch(&mut self, items: &mut Vec<Value>, out: &mut Vec<Tagged>) -> Result<()> {
+    fn outputs_hint(&self, _items: usize) -> usize {
+        // One entry per output batch, not per item: a few for a typical run.
+        4
+    }
+
+    fn push_batch(&mut self, items: &mut Vec<Value>, out: &mut Vec<OutputBatch>) -> Result<()> {
         self.fan_out(None, items, out)
     }
 
-    fn flush(&mut self, out: &mut Vec<Tagged>) -> Result<()> {
+    fn flush(&mut self, out: &mut Vec<OutputBatch>) -> Result<()> {
         for k in 0..self.nodes.len() {
             self.end_node(k, EndOf::Batch, out)?;
         }
         self.senders.iter_mut().try_for_each(BatchSender::flush)
     }
 
-    fn finish(&mut self, out: &mut Vec<Tagged>) -> Result<()> {
+    fn finish(&mut self, out: &mut Vec<OutputBatch>) -> Result<()> {
         for k in 0..self.nodes.len() {
             self.end_node(k, EndOf::Stream, out)?;
         }

@@ -131,7 +131,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     /// Runs one stream: every item of `items`, then end of stream; returns all outputs.
     pub fn run<I: IntoIterator<Item = H::Input>>(&mut self, items: I) -> Result<C> {
         let items = items.into_iter();
-        let mut collected = Vec::with_capacity(items.size_hint().0);
+        let mut collected = Vec::with_capacity(self.head.outputs_hint(items.size_hint().0));
         if self.workers > 0 {
             self.run_with(items, |item| {
                 collected.push(item);

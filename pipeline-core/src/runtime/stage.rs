@@ -30,6 +30,12 @@ pub trait Stage {
         items.drain(..).try_for_each(|item| self.push(item, out))
     }
 
+    /// How many output entries to reserve for a run of `items` inputs: one per item unless the
+    /// stage hands its outputs on in batches.
+    fn outputs_hint(&self, items: usize) -> usize {
+        items
+    }
+
     /// Processes what parallel nodes hold back for a full batch, then sends partly filled batches on
     /// to later stages. Outputs that leave the pipeline go into `out`.
     fn flush(&mut self, out: &mut Vec<Self::Output>) -> Result<()>;

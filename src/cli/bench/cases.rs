@@ -2,7 +2,7 @@
 //! timed. A mode that cannot run here is reported missing with the reason, never estimated.
 
 use super::measure::{median_seconds, repeat, Timed};
-use pipeline::dynamic::{build, BuildOptions, Registry, Tagged};
+use pipeline::dynamic::{build, BuildOptions, Registry};
 use pipeline::manifest;
 use pipeline::workloads::{
     self, checksum_values, staged, COMPLEX_ADDS, COMPLEX_MANIFEST, SIMPLE_ADDS, SIMPLE_MANIFEST,
@@ -155,7 +155,7 @@ impl Bench {
         &mut self,
         w: &Workload,
         mode: &'static str,
-        mut run: impl FnMut(&[Value]) -> pipeline::Result<Vec<Tagged>>,
+        mut run: impl FnMut(&[Value]) -> pipeline::Result<Vec<Value>>,
     ) -> pipeline::Result<()> {
         let input: Vec<Value> = (0..w.items).map(Value::Int).collect();
         let expected = workloads::expected_checksum(w.items, w.adds);
@@ -187,14 +187,16 @@ impl Bench {
                 self.typed_case(w, "static_threaded", |xs| threaded.run(xs.iter().copied()))?;
             }
             let mut dynamic = workloads::dynamic(w.manifest, &self.registry)?;
-            self.value_case(w, "dynamic", |xs| dynamic.run(xs.iter().cloned()))?;
+            self.value_case(w, "dynamic", |xs| dynamic.run_values(xs.iter().cloned()))?;
             let staged_text = staged(w.manifest);
             let mut threaded = workloads::dynamic(&staged_text, &self.registry)?;
-            self.value_case(w, "dynamic_threaded", |xs| threaded.run(xs.iter().cloned()))?;
+            self.value_case(w, "dynamic_threaded", |xs| {
+                threaded.run_values(xs.iter().cloned())
+            })?;
             let registry = Registry::with_builtins();
             let text = w.manifest;
             self.value_case(w, "dynamic_cold", |xs| {
-                workloads::dynamic(text, &registry)?.run(xs.iter().cloned())
+                workloads::dynamic(text, &registry)?.run_values(xs.iter().cloned())
             })?;
             self.python_cases(w)?;
         }
@@ -211,13 +213,13 @@ impl Bench {
         }
         let registry = crate::cli::registry();
         let mut python = workloads::dynamic(&python_manifest(w.adds), &registry)?;
-        self.value_case(w, "python", |xs| python.run(xs.iter().cloned()))?;
+        self.value_case(w, "python", |xs| python.run_values(xs.iter().cloned()))?;
         let described = pipeline::python::describe_script("bench.py", &sdl_script(w.adds))?;
         let lowered = described
             .load(&registry)
             .map_err(|e| pipeline::Error::new(pipeline::ErrorKind::Graph, e))?;
         let mut sdl = build(lowered, BuildOptions::default());
-        self.value_case(w, "python_sdl", |xs| sdl.run(xs.iter().cloned()))
+        self.value_case(w, "python_sdl", |xs| sdl.run_values(xs.iter().cloned()))
     }
 
     /// Without the Python bridge the Python modes are missing.

@@ -50,14 +50,21 @@ fn verdict(case: &str, goal: &'static str, measured: Option<(String, bool)>) -> 
     }
 }
 
-/// A ratio as printed: whole numbers from 10 up, one decimal below, so a miss such as 1.6 against
-/// a goal of 2 never reads as "2".
+/// A speed-up as printed against an "at least" goal: whole numbers from 10 up, one decimal below,
+/// rounded down, so a miss never reads as the goal (199.6 against 200 prints "199", 1.96 against
+/// 2 prints "1.9").
 fn ratio(x: f64) -> String {
     if x >= 10.0 {
-        format!("{x:.0}")
+        format!("{}", x.floor())
     } else {
-        format!("{x:.1}")
+        format!("{:.1}", (x * 10.0).floor() / 10.0)
     }
+}
+
+/// A slow-down as printed against an "at most" goal: one decimal, rounded up, so 8.04 against 8
+/// prints "8.1".
+fn slowdown(x: f64) -> String {
+    format!("{:.1}", (x * 10.0).ceil() / 10.0)
 }
 
 /// Every goal of the benchmark issue.
@@ -145,8 +152,12 @@ pub fn check(f: &Figures<'_>) -> Vec<Verdict> {
     verdicts.push(verdict(
         "simple/python",
         "≤ 8× CPython's time (stretch ≤ 4×)",
-        f.speedup("simple", "python")
-            .map(|x| (format!("{:.1}× CPython's time", 1.0 / x), 1.0 / x <= 8.0)),
+        f.speedup("simple", "python").map(|x| {
+            (
+                format!("{}× CPython's time", slowdown(1.0 / x)),
+                1.0 / x <= 8.0,
+            )
+        }),
     ));
     verdicts.push(verdict(
         "simple/python_sdl",
@@ -196,5 +207,14 @@ mod tests {
         assert!(!cold.met, "{cold:?}");
         assert_eq!(cold.measured.as_deref(), Some("1.6× faster than CPython"));
         assert!(!missing.met && missing.measured.is_none());
+    }
+
+    #[test]
+    fn a_printed_figure_never_rounds_across_its_goal() {
+        assert_eq!(ratio(199.6), "199");
+        assert_eq!(ratio(1.96), "1.9");
+        assert_eq!(ratio(329.2), "329");
+        assert_eq!(slowdown(8.04), "8.1");
+        assert_eq!(slowdown(7.8), "7.8");
     }
 }

@@ -1,0 +1,86 @@
+//! A stream fed item by item into a dynamic pipeline, handing back tagged items.
+
+use super::stage::{DynStage, OutputBatch, Tagged};
+use crate::error::Result;
+use crate::runtime::Handle;
+use crate::value::Value;
+
+/// A stream in progress on a [`DynamicPipeline`](super::DynamicPipeline), from
+/// [`start`](super::DynamicPipeline::start): the runtime's [`Handle`], with the stages' output
+/// batches handed back one tagged item at a time.
+///
+/// ```
+/// use pipeline_core::dynamic::{build, BuildOptions, Registry};
+/// use pipeline_core::{manifest, Value};
+/// let text = r#"{"version": "v1", "metadata": {"name": "m"},
+///   "nodes": [{"id": "add", "node_type": "CalculatorNode", "params": {"operand": 1}}],
+///   "connections": []}"#;
+/// let mut p = build(manifest::load("m.json", text, &Registry::with_builtins())?, BuildOptions::default());
+/// let mut stream = p.start()?;
+/// stream.push(Value::Int(1))?;
+/// assert_eq!(stream.try_next()?.map(|t| t.value), Some(Value::Int(2)));
+/// stream.push(Value::Int(2))?;
+/// let rest = stream.finish()?;
+/// assert_eq!(rest.iter().map(|t| t.value.clone()).collect::<Vec<_>>(), [Value::Int(3)]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct DynamicStream<'p> {
+    handle: Handle<'p, DynStage, Vec<OutputBatch>>,
+    /// The batch being handed out, with its output index.
+    current: Option<(usize, std::vec::IntoIter<Value>)>,
+}
+
+impl<'p> DynamicStream<'p> {
+    pub(crate) fn new(handle: Handle<'p, DynStage, Vec<OutputBatch>>) -> Self {
+        DynamicStream {
+            handle,
+            current: None,
+        }
+    }
+
+    /// Feeds one item.
+    pub fn push(&mut self, item: Value) -> Result<()> {
+        self.handle.push(item)
+    }
+
+    /// Pushes partly filled batches on to later stages (see [`Handle::flush`]).
+    pub fn flush(&mut self) -> Result<()> {
+        self.handle.flush()
+    }
+
+    /// The next output that is ready, without waiting.
+    pub fn try_next(&mut self) -> Result<Option<Tagged>> {
+        loop {
+            if let Some((output, values)) = &mut self.current {
+                if let Some(value) = values.next() {
+                    return Ok(Some(Tagged {
+                        output: *output,
+                        value,
+                    }));
+                }
+            }
+            match self.handle.try_next()? {
+                Some(batch) => self.current = Some((batch.output, batch.values.into_iter())),
+                None => {
+                    self.current = None;
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// Ends the stream: every output not yet taken, in order.
+    pub fn finish(mut self) -> Result<Vec<Tagged>> {
+        let mut rest: Vec<Tagged> = match self.current.take() {
+            Some((output, values)) => values.map(|value| Tagged { output, value }).collect(),
+            None => Vec::new(),
+        };
+        rest.extend(
+            self.handle
+                .finish()?
+                .into_iter()
+                .flat_map(OutputBatch::into_tagged),
+        );
+        Ok(rest)
+    }
+}
