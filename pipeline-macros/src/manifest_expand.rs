@@ -24,7 +24,7 @@ use crate::manifest_input::{ManifestInput, NodeMapping};
 use crate::manifest_nodes::{export_entry, node_expr, ItemType, NodeSource, PythonOrigin};
 use pipeline_core::graph::{EdgeDecl, Graph, ValidGraph};
 use pipeline_core::manifest::{
-    self, Location, LoweredGraph, ManifestError, ParsedManifest, Problem, ProblemKind,
+    self, JsonPlace, LoweredGraph, ManifestError, ParsedManifest, Problem, ProblemKind,
 };
 use pipeline_core::python_params::PYTHON_NODE_TYPE;
 use proc_macro2::{Ident, Span, TokenStream};
@@ -172,7 +172,7 @@ fn generate(
 
 /// The validated graph again, located at the literal: the code generator's input. Node
 /// declarations keep what the manifest gave them (port types, parallelism).
-fn respan_graph(graph: &ValidGraph<Location>, span: Span) -> syn::Result<ValidGraph<Span>> {
+fn respan_graph(graph: &ValidGraph<JsonPlace>, span: Span) -> syn::Result<ValidGraph<Span>> {
     let mut spanned = Graph::new(span);
     for node in &graph.graph.nodes {
         spanned.add_node(node.id.clone(), node.type_name.clone(), span);

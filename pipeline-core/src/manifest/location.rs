@@ -59,29 +59,6 @@ struct Index {
     line_starts: Vec<usize>,
 }
 
-impl Location {
-    /// A location known only by its pointer; [`SourceMap::resolve`] adds line, column and span
-    /// when it is reported.
-    ///
-    /// ```
-    /// use pipeline_core::manifest::{Location, SourceMap};
-    /// let map = SourceMap::index("{\"a\": 1}");
-    /// let loc = map.resolve(Location::unresolved("/a".to_string()));
-    /// assert_eq!((loc.line, loc.column), (1, 7));
-    /// ```
-    pub fn unresolved(pointer: String) -> Location {
-        Location {
-            pointer,
-            ..Location::default()
-        }
-    }
-
-    /// Whether line and column are still to be looked up.
-    pub fn is_unresolved(&self) -> bool {
-        self.line == 0
-    }
-}
-
 impl SourceMap {
     /// A map of `text`; meant for text that parsed as JSON (on other text it records what it can).
     pub fn index(text: &str) -> SourceMap {
@@ -112,15 +89,6 @@ impl SourceMap {
             scanner.value(&mut pointer, &mut index);
             index
         })
-    }
-
-    /// `location` with its line, column and span looked up, if it was made unresolved.
-    pub fn resolve(&self, location: Location) -> Location {
-        if location.is_unresolved() {
-            self.locate(&location.pointer)
-        } else {
-            location
-        }
     }
 
     /// The location of the value at `pointer`, or of its nearest existing ancestor.

@@ -10,10 +10,10 @@
 
 use super::catalog::NodeCatalog;
 use super::error::{ManifestError, Problem, ProblemKind};
-use super::location::Location;
 #[cfg(feature = "manifest")]
 use super::model::NodeSpec;
 use super::parse::ParsedManifest;
+use super::place::JsonPlace;
 #[cfg(feature = "manifest")]
 use crate::dynamic::ParallelDyn;
 #[cfg(feature = "manifest")]
@@ -36,7 +36,7 @@ pub struct LoweredGraph<N> {
     /// The manifest and its source.
     pub parsed: ParsedManifest,
     /// The validated graph; node `i` is manifest node `i`.
-    pub graph: ValidGraph<Location>,
+    pub graph: ValidGraph<JsonPlace>,
     /// Stages.
     pub plan: Plan,
     /// The resolved nodes, by node index.
@@ -145,13 +145,14 @@ pub fn lower_with<C: NodeCatalog>(
     let map = &parsed.map;
     let specs = &parsed.manifest.nodes;
     let mut problems = Vec::new();
-    let graph_pointer = if specs.is_empty() {
-        "/nodes"
+    let graph_place = if specs.is_empty() {
+        JsonPlace::Nodes
     } else {
-        "/connections"
+        JsonPlace::Connections
     };
-    // Graph elements carry unresolved locations: line and column are looked up only for an error.
-    let mut graph = Graph::new(Location::unresolved(graph_pointer.to_string()));
+    // Graph elements carry their place as indices: pointer, line and column are made only for
+    // an error.
+    let mut graph = Graph::new(graph_place);
     let mut built = Vec::new();
 
     for ((i, spec), resolution) in specs.iter().enumerate().zip(resolutions) {
@@ -230,11 +231,7 @@ pub fn lower_with<C: NodeCatalog>(
                 ));
             }
         }
-        graph.add_node(
-            spec.id.clone(),
-            spec.node_type.clone(),
-            Location::unresolved(format!("/nodes/{i}")),
-        );
+        graph.add_node(spec.id.clone(), spec.node_type.clone(), JsonPlace::Node(i));
         let decl = graph.nodes.last_mut().expect("just added");
         decl.parallelism = spec.parallelism;
         decl.ordered = spec.ordered;
@@ -260,9 +257,9 @@ pub fn lower_with<C: NodeCatalog>(
             kind: kind_into(&to),
             from,
             to,
-            from_loc: Location::unresolved(format!("/connections/{c}/from")),
-            to_loc: Location::unresolved(format!("/connections/{c}/to")),
-            loc: Location::unresolved(format!("/connections/{c}")),
+            from_loc: JsonPlace::ConnectionFrom(c),
+            to_loc: JsonPlace::ConnectionTo(c),
+            loc: JsonPlace::Connection(c),
         });
     }
     let explicit_input = connections.iter().any(|c| c.from == INPUT);
@@ -275,9 +272,9 @@ pub fn lower_with<C: NodeCatalog>(
             continue; // a duplicate id: reported once by the validator, without echoes on its edges
         }
         let node = Endpoint::node(spec.id.clone());
-        let loc = Location::unresolved(format!("/nodes/{i}"));
+        let loc = JsonPlace::Node(i);
         if !explicit_input && !connections.iter().any(|c| c.to == spec.id) {
-            graph.add_edge(Endpoint::Input, node.clone(), kind_into(&node), loc.clone());
+            graph.add_edge(Endpoint::Input, node.clone(), kind_into(&node), loc);
         }
         if !explicit_output && !connections.iter().any(|c| c.from == spec.id) {
             graph.add_edge(
@@ -301,7 +298,7 @@ pub fn lower_with<C: NodeCatalog>(
         Err(errors) => problems.extend(
             errors
                 .into_iter()
-                .map(|e| Problem::from_graph(e.map_loc(|l| map.resolve(l)), node_at)),
+                .map(|e| Problem::from_graph(e.map_loc(|p| map.locate(&p.pointer())), node_at)),
         ),
         Ok(_) if !problems.is_empty() => {}
         Ok((graph, plan)) => {

@@ -26,6 +26,7 @@ pub mod location;
 mod lower;
 pub mod model;
 mod parse;
+mod place;
 mod placement_check;
 mod python_files;
 
@@ -38,6 +39,7 @@ pub use lower::{lower, LoweredManifest};
 pub use lower::{lower_with, LoweredGraph};
 pub use model::{Connection, Manifest, Metadata, NodeSpec, Version};
 pub use parse::{parse, ParsedManifest};
+pub use place::JsonPlace;
 pub use placement_check::check_placement;
 pub use python_files::read_python_files;
 
