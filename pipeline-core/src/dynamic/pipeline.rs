@@ -175,18 +175,24 @@ mod tests {
 
     #[test]
     fn a_stream_hands_out_a_batch_across_try_next_and_finish() {
-        let mut p = branches();
+        // One pushed list becomes one output batch of three items.
+        let text = r#"{"version": "v1", "metadata": {"name": "split"},
+          "nodes": [{"id": "split", "node_type": "Unbatch"}], "connections": []}"#;
+        let lowered =
+            crate::manifest::load("split.json", text, &Registry::with_builtins()).unwrap();
+        let mut p = build(lowered, BuildOptions::default());
         let mut stream = p.start().unwrap();
-        stream.push(Value::Int(1)).unwrap();
-        stream.push(Value::Int(2)).unwrap();
+        stream.push(Value::list((1..=3).map(Value::Int))).unwrap();
         let first = stream.try_next().unwrap().unwrap();
-        assert_eq!((first.output, first.value), (0, Value::Int(2)));
-        let rest: Vec<(usize, Value)> = stream
+        assert_eq!((first.output, first.value), (0, Value::Int(1)));
+        // The rest of that batch, then what the next push made.
+        stream.push(Value::list([Value::Int(4)])).unwrap();
+        let rest: Vec<Value> = stream
             .finish()
             .unwrap()
             .into_iter()
-            .map(|t| (t.output, t.value))
+            .map(|t| t.value)
             .collect();
-        assert_eq!(rest, [(0, Value::Int(3)), (1, Value::Int(2))]);
+        assert_eq!(rest, [Value::Int(2), Value::Int(3), Value::Int(4)]);
     }
 }
