@@ -40,8 +40,9 @@ pub struct RunArgs {
     /// Print per-node counters (items in, out, time) to stderr at the end.
     #[arg(long)]
     stats: bool,
-    /// Items per batch across stage boundaries whose node sets no `batch_size`.
-    #[arg(long, default_value_t = pipeline::runtime::DEFAULT_BATCH_SIZE,
+    /// The largest batch across stage boundaries whose node sets no `batch_size` (batches start
+    /// at up to 1024 items and double while the stream fills them).
+    #[arg(long, default_value_t = pipeline::runtime::DEFAULT_MAX_BATCH_SIZE,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
               .range(1..=pipeline::graph::tuning::MAX_BATCH_SIZE as u64))]
     batch_size: usize,

@@ -91,8 +91,9 @@ pub struct NodeSpec {
     /// chunk as soon as it is done. The macro's `par(n, unordered)`.
     #[serde(default = "yes", skip_serializing_if = "Clone::clone")]
     pub ordered: bool,
-    /// Extension: items per batch on the stage channel into this node (`"stage": true`) and per
-    /// parallel batch; default 1024. The macro's `batch(n)`.
+    /// Extension: the largest batch on the stage channel into this node (`"stage": true`; batches
+    /// start at up to 1024 items and double while a stream fills them; default 16384), and the
+    /// items per parallel batch (default 1024). The macro's `batch(n)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 1048576))]
     pub batch_size: Option<usize>,

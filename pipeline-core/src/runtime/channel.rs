@@ -1,5 +1,6 @@
 //! Stage boundaries: bounded channels carrying batches, and the sending end that fills them.
 
+use super::spares::{spares, SpareReturn, Spares};
 use super::StageConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::node::Emitter;
@@ -14,8 +15,54 @@ pub enum Message<T> {
     Finish,
 }
 
-/// The receiving end of a stage channel.
-pub type StageReceiver<T> = Receiver<Message<T>>;
+/// The receiving end of a stage channel; hands emptied batches back to the senders for reuse.
+#[derive(Debug)]
+pub struct StageReceiver<T> {
+    messages: Receiver<Message<T>>,
+    spares: SpareReturn<T>,
+}
+
+impl<T> StageReceiver<T> {
+    /// The next message, waiting for it; `None` once every sender is gone.
+    pub fn recv(&self) -> Option<Message<T>> {
+        self.messages.recv().ok()
+    }
+
+    /// The next message if one is waiting.
+    pub fn try_recv(&self) -> Option<Message<T>> {
+        self.messages.try_recv().ok()
+    }
+
+    /// Every message waiting now.
+    pub fn try_iter(&self) -> impl Iterator<Item = Message<T>> + '_ {
+        self.messages.try_iter()
+    }
+
+    /// Hands a batch the stage has emptied back to its senders, to fill again.
+    ///
+    /// ```
+    /// use pipeline_core::runtime::{stage_channel, Message, StageConfig};
+    /// use pipeline_core::Emitter;
+    /// let (mut tx, rx) = stage_channel::<i64>(StageConfig { batch_size: 2, capacity: 4 });
+    /// let mut next_batch = |items: [i64; 2]| {
+    ///     items.into_iter().for_each(|x| tx.emit(x).unwrap());
+    ///     match rx.recv() {
+    ///         Some(Message::Batch(batch)) => batch,
+    ///         _ => unreachable!(),
+    ///     }
+    /// };
+    /// let first = next_batch([1, 2]);
+    /// let address = first.as_ptr();
+    /// rx.give_back(first);
+    /// // The sender took its next buffer when it sent [1, 2]; the one after is the one given back.
+    /// assert_eq!(next_batch([3, 4]), [3, 4]);
+    /// let third = next_batch([5, 6]);
+    /// assert_eq!((third.as_ptr(), third), (address, vec![5, 6]));
+    /// ```
+    pub fn give_back(&self, batch: Vec<T>) {
+        self.spares.give(batch);
+    }
+}
 
 /// A bounded channel into a stage: capacity in batches, and the batch size the senders use.
 ///
@@ -28,26 +75,61 @@ pub type StageReceiver<T> = Receiver<Message<T>>;
 /// assert!(matches!(rx.try_recv().unwrap(), Message::Batch(b) if b == vec![1, 2]));
 /// ```
 pub fn stage_channel<T>(config: StageConfig) -> (BatchSender<T>, StageReceiver<T>) {
-    let (tx, rx) = crossbeam_channel::bounded(config.capacity.max(1));
-    (BatchSender::new(tx, config.batch_size), rx)
+    let capacity = config.capacity.max(1);
+    let (tx, messages) = crossbeam_channel::bounded(capacity);
+    // As many spares as batches can be in flight: every batch can come back once.
+    let (back, spares) = spares(capacity + 1);
+    let mut sender = BatchSender::new(tx, config.batch_size);
+    sender.spares = Some(spares);
+    (
+        sender,
+        StageReceiver {
+            messages,
+            spares: back,
+        },
+    )
 }
 
 /// The sending end of a stage boundary: an [`Emitter`] that buffers items into batches.
+///
+/// Batches grow while a stream keeps filling them: the first holds up to
+/// [`DEFAULT_BATCH_SIZE`](super::DEFAULT_BATCH_SIZE) items (or the configured size, if smaller),
+/// and each full batch doubles the next, up to the configured size. A short stream moves in small
+/// batches (little memory, the next stage starts early); a long one in large batches (few
+/// handoffs between threads). The end of a stream starts the next one small again.
+///
+/// ```
+/// use pipeline_core::runtime::{stage_channel, Message, StageConfig};
+/// use pipeline_core::Emitter;
+/// let (mut tx, rx) = stage_channel::<u32>(StageConfig { batch_size: 4096, capacity: 8 });
+/// for i in 0..4000 {
+///     tx.emit(i).unwrap();
+/// }
+/// tx.finish().unwrap();
+/// let sizes: Vec<usize> = rx.try_iter().filter_map(|m| match m {
+///     Message::Batch(b) => Some(b.len()),
+///     Message::Finish => None,
+/// }).collect();
+/// assert_eq!(sizes, [1024, 2048, 928]);
+/// ```
 #[derive(Debug)]
 pub struct BatchSender<T> {
     tx: Option<Sender<Message<T>>>,
     buffer: Vec<T>,
+    /// Items that make the current batch full.
     batch_size: usize,
+    /// The largest batch: the configured size.
+    max_batch_size: usize,
+    /// Batches the receiving stage has emptied and given back.
+    spares: Option<Spares<T>>,
 }
 
 impl<T> Clone for BatchSender<T> {
     /// Another sender into the same stage (fan-in), with its own buffer.
     fn clone(&self) -> Self {
-        BatchSender {
-            tx: self.tx.clone(),
-            buffer: Vec::with_capacity(self.batch_size),
-            batch_size: self.batch_size,
-        }
+        let mut sender = BatchSender::new_unwrapped(self.tx.clone(), self.max_batch_size);
+        sender.spares = self.spares.clone();
+        sender
     }
 }
 
@@ -56,14 +138,37 @@ fn stopped() -> Error {
 }
 
 impl<T> BatchSender<T> {
-    /// Wraps a raw channel sender.
-    pub fn new(tx: Sender<Message<T>>, batch_size: usize) -> Self {
-        let batch_size = batch_size.max(1);
+    /// Wraps a raw channel sender whose batches grow up to `max_batch_size` items.
+    pub fn new(tx: Sender<Message<T>>, max_batch_size: usize) -> Self {
+        Self::new_unwrapped(Some(tx), max_batch_size)
+    }
+
+    fn new_unwrapped(tx: Option<Sender<Message<T>>>, max_batch_size: usize) -> Self {
+        let max_batch_size = max_batch_size.max(1);
+        let batch_size = max_batch_size.min(super::DEFAULT_BATCH_SIZE);
         BatchSender {
-            tx: Some(tx),
+            tx,
             buffer: Vec::with_capacity(batch_size),
             batch_size,
+            max_batch_size,
+            spares: None,
         }
+    }
+
+    /// An empty buffer for the next batch: one the receiving stage gave back, if any.
+    fn next_buffer(&self) -> Vec<T> {
+        match &self.spares {
+            Some(spares) => spares.take(self.batch_size),
+            None => Vec::with_capacity(self.batch_size),
+        }
+    }
+
+    /// Sends the full buffer and doubles the next batch (up to the largest).
+    fn send_full(&mut self) -> Result<()> {
+        self.batch_size = (self.batch_size * 2).min(self.max_batch_size);
+        let next = self.next_buffer();
+        let batch = std::mem::replace(&mut self.buffer, next);
+        self.send(Message::Batch(batch))
     }
 
     fn send(&mut self, message: Message<T>) -> Result<()> {
@@ -76,13 +181,16 @@ impl<T> BatchSender<T> {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::replace(&mut self.buffer, Vec::with_capacity(self.batch_size));
+        let next = self.next_buffer();
+        let batch = std::mem::replace(&mut self.buffer, next);
         self.send(Message::Batch(batch))
     }
 
-    /// Flushes and tells the receiving stage this sender's stream has ended.
+    /// Flushes and tells the receiving stage this sender's stream has ended; the next stream
+    /// starts with small batches again.
     pub fn finish(&mut self) -> Result<()> {
         self.flush()?;
+        self.batch_size = self.max_batch_size.min(super::DEFAULT_BATCH_SIZE);
         self.send(Message::Finish)
     }
 
@@ -118,12 +226,35 @@ impl<T> BatchSender<T> {
                 self.buffer.extend(items.drain(..room.min(items.len())));
             }
             if self.buffer.len() >= self.batch_size {
-                let batch =
-                    std::mem::replace(&mut self.buffer, Vec::with_capacity(self.batch_size));
-                self.send(Message::Batch(batch))?;
+                self.send_full()?;
             }
         }
         Ok(())
+    }
+}
+
+impl<T> BatchSender<T> {
+    /// Lets `fill` push items straight onto the batch being filled (a node's
+    /// [`process_batch`](crate::Node::process_batch)), then sends the batch once it is full. A
+    /// batch may end up longer than the batch size when `fill` pushes more than fits; it is sent
+    /// whole. What `fill` pushed before failing still goes on.
+    ///
+    /// ```
+    /// use pipeline_core::runtime::{stage_channel, Message, StageConfig};
+    /// let (mut tx, rx) = stage_channel::<i64>(StageConfig { batch_size: 2, capacity: 4 });
+    /// tx.fill_with(|batch| {
+    ///     batch.extend([1, 2, 3]);
+    ///     Ok(())
+    /// })
+    /// .unwrap();
+    /// assert!(matches!(rx.try_recv().unwrap(), Message::Batch(b) if b == vec![1, 2, 3]));
+    /// ```
+    pub fn fill_with(&mut self, fill: impl FnOnce(&mut Vec<T>) -> Result<()>) -> Result<()> {
+        let filled = fill(&mut self.buffer);
+        if self.buffer.len() >= self.batch_size {
+            self.send_full()?;
+        }
+        filled
     }
 }
 
@@ -132,8 +263,7 @@ impl<T> Emitter<T> for BatchSender<T> {
     fn emit(&mut self, item: T) -> Result<()> {
         self.buffer.push(item);
         if self.buffer.len() >= self.batch_size {
-            let batch = std::mem::replace(&mut self.buffer, Vec::with_capacity(self.batch_size));
-            return self.send(Message::Batch(batch));
+            return self.send_full();
         }
         Ok(())
     }
@@ -150,6 +280,37 @@ mod tests {
         tx.finish().unwrap();
         assert!(matches!(rx.recv().unwrap(), Message::Batch(b) if b == vec![7]));
         assert!(matches!(rx.recv().unwrap(), Message::Finish));
+    }
+
+    #[test]
+    fn batches_grow_up_to_the_largest_and_start_small_again_after_the_end() {
+        let (mut tx, rx) = stage_channel::<u32>(StageConfig {
+            batch_size: 3000,
+            capacity: 64,
+        });
+        let sizes = || -> Vec<usize> {
+            rx.try_iter()
+                .map(|m| match m {
+                    Message::Batch(b) => b.len(),
+                    Message::Finish => 0,
+                })
+                .collect()
+        };
+        for stream in 0..2 {
+            for i in 0..10_000 {
+                tx.emit(i).unwrap();
+            }
+            tx.finish().unwrap();
+            assert_eq!(sizes(), [1024, 2048, 3000, 3000, 928, 0], "stream {stream}");
+        }
+        let mut small = BatchSender::new(tx.tx.clone().unwrap(), 2);
+        small.emit_all(&mut vec![1, 2, 3, 4, 5]).unwrap();
+        small.finish().unwrap();
+        assert_eq!(
+            sizes(),
+            [2, 2, 1, 0],
+            "a size below the first batch is exact"
+        );
     }
 
     #[test]

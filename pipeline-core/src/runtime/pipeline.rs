@@ -4,6 +4,7 @@ use super::channel::Message;
 use super::handle::Handle;
 use super::outputs::Outputs;
 use super::relief::{self, Relief};
+use super::spares::{spares, SpareReturn};
 use super::stage::Stage;
 use super::worker::{Launch, Overflow, Shared, WorkerEnv};
 use crate::error::{Error, ErrorKind, Result};
@@ -36,6 +37,17 @@ struct Running<O> {
     relief: Relief,
     failed: Receiver<()>,
     shared: Arc<Shared>,
+    /// Output batches the caller has emptied, back to the workers for reuse.
+    spares: SpareReturn<O>,
+}
+
+impl<O> Running<O> {
+    /// Hands every item of `batch` to `sink`, then the emptied batch back to the workers.
+    fn consume(&self, mut batch: Vec<O>, sink: &mut dyn FnMut(O) -> Result<()>) -> Result<()> {
+        batch.drain(..).try_for_each(sink)?;
+        self.spares.give(batch);
+        Ok(())
+    }
 }
 
 /// A pipeline ready to run, built by `pipeline!` or by the dynamic loader.
@@ -222,8 +234,9 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             self.state = State::Stopped(err.to_string());
             return Err(err.with_kind(ErrorKind::Initialize));
         }
-        let (out_tx, out_rx) =
-            crossbeam_channel::bounded(super::DEFAULT_CHANNEL_CAPACITY * launchers.len().max(1));
+        let out_capacity = super::DEFAULT_CHANNEL_CAPACITY * launchers.len().max(1);
+        let (out_tx, out_rx) = crossbeam_channel::bounded(out_capacity);
+        let (spares_back, out_spares) = spares(out_capacity + 1);
         let overflow = Overflow::default();
         let relief = match launchers.first() {
             Some(worker) => worker.relief(out_rx.clone(), Arc::clone(&overflow)),
@@ -237,6 +250,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         for launcher in launchers {
             let env = WorkerEnv {
                 out: out_tx.clone(),
+                out_spares: out_spares.clone(),
                 ready: ready_tx.clone(),
                 shared: shared.clone(),
             };
@@ -269,6 +283,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             relief,
             failed: failed_rx,
             shared,
+            spares: spares_back,
         });
         match first_error {
             None => Ok(()),
@@ -290,7 +305,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         let moved_aside = std::mem::take(&mut *lock(&running.overflow));
         for message in moved_aside.into_iter().chain(running.out.try_iter()) {
             match message {
-                Message::Batch(items) => items.into_iter().try_for_each(&mut *sink)?,
+                Message::Batch(items) => running.consume(items, sink)?,
                 Message::Finish => {
                     return Err(Error::new(
                         ErrorKind::Stopped,
@@ -314,14 +329,14 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         let moved_aside = std::mem::take(&mut *lock(&running.overflow));
         for message in moved_aside {
             match message {
-                Message::Batch(items) => items.into_iter().try_for_each(&mut *sink)?,
+                Message::Batch(items) => running.consume(items, sink)?,
                 Message::Finish => finished += 1,
             }
         }
         while finished < self.workers {
             select! {
                 recv(running.out) -> message => match message {
-                    Ok(Message::Batch(items)) => items.into_iter().try_for_each(&mut *sink)?,
+                    Ok(Message::Batch(items)) => running.consume(items, sink)?,
                     Ok(Message::Finish) => finished += 1,
                     Err(_) => return Err(Error::new(ErrorKind::Stopped, "every stage stopped")),
                 },

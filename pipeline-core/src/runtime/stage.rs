@@ -56,12 +56,14 @@ pub trait Stage {
 /// ```
 /// use pipeline_core::runtime::StageConfig;
 /// let config = StageConfig::default();
-/// assert_eq!(config.batch_size, 1024);
+/// assert_eq!(config.batch_size, 16384);
 /// assert_eq!(config.capacity, 4);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StageConfig {
-    /// Items per batch sent into the stage.
+    /// The largest batch sent into the stage, in items. Batches start at
+    /// [`DEFAULT_BATCH_SIZE`](super::DEFAULT_BATCH_SIZE) (or this, if smaller) and double while a
+    /// stream keeps filling them.
     pub batch_size: usize,
     /// Batches the stage's channel holds before senders wait.
     pub capacity: usize,
@@ -70,7 +72,7 @@ pub struct StageConfig {
 impl Default for StageConfig {
     fn default() -> Self {
         StageConfig {
-            batch_size: super::DEFAULT_BATCH_SIZE,
+            batch_size: super::DEFAULT_MAX_BATCH_SIZE,
             capacity: super::DEFAULT_CHANNEL_CAPACITY,
         }
     }

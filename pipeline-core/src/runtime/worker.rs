@@ -2,6 +2,7 @@
 
 use super::channel::{Message, StageReceiver};
 use super::relief::Relief;
+use super::spares::Spares;
 use super::stage::Stage;
 use crate::error::{Error, ErrorKind, Result};
 use crossbeam_channel::{Receiver, Sender};
@@ -47,6 +48,8 @@ impl Shared {
 #[doc(hidden)]
 pub struct WorkerEnv<O> {
     pub(crate) out: Sender<Message<O>>,
+    /// Output batches the caller has emptied and given back.
+    pub(crate) out_spares: Spares<O>,
     pub(crate) ready: Sender<Result<()>>,
     pub(crate) shared: Arc<Shared>,
 }
@@ -158,14 +161,14 @@ impl<S: Stage> Worker<S> {
         let send_out = |out: &mut Vec<S::Output>| -> Result<()> {
             if !out.is_empty() {
                 // Sized for the next batch up front: growing from empty costs a dozen reallocations.
-                let batch = std::mem::replace(out, Vec::with_capacity(out.len()));
+                let batch = std::mem::replace(out, env.out_spares.take(out.len()));
                 super::relief::send(&env.out, Message::Batch(batch)).map_err(|_| {
                     Error::new(ErrorKind::Stopped, "the pipeline's caller went away")
                 })?;
             }
             Ok(())
         };
-        while let Ok(message) = self.input.recv() {
+        while let Some(message) = self.input.recv() {
             match message {
                 Message::Batch(mut items) => {
                     let stage = &mut self.stage;
@@ -174,6 +177,7 @@ impl<S: Stage> Worker<S> {
                         stage.flush(&mut out)
                     })
                     .map_err(|e| e.in_node(&self.label))?;
+                    self.input.give_back(items);
                     send_out(&mut out)?;
                 }
                 Message::Finish => {

@@ -67,11 +67,32 @@ impl Codegen<'_> {
             #[diagnostic::on_unimplemented(message = #message, label = #label)]
             trait #trait_name<B>: ::core::marker::Sized {
                 fn cast(pair: (Self, ::pipeline::runtime::Marker<B>)) -> B;
+                // The same check for a whole batch, either way along the edge (see `batch.rs`).
+                #[allow(dead_code)]
+                fn cast_items(
+                    pair: (&mut ::std::vec::Vec<Self>, ::pipeline::runtime::Marker<B>),
+                ) -> &mut ::std::vec::Vec<B>;
+                #[allow(dead_code)]
+                fn cast_buffer(
+                    pair: (::pipeline::runtime::Marker<Self>, &mut ::std::vec::Vec<B>),
+                ) -> &mut ::std::vec::Vec<Self>;
             }
             impl<T> #trait_name<T> for T {
                 #[inline(always)]
                 fn cast(pair: (T, ::pipeline::runtime::Marker<T>)) -> T {
                     pair.0
+                }
+                #[inline(always)]
+                fn cast_items(
+                    pair: (&mut ::std::vec::Vec<T>, ::pipeline::runtime::Marker<T>),
+                ) -> &mut ::std::vec::Vec<T> {
+                    pair.0
+                }
+                #[inline(always)]
+                fn cast_buffer(
+                    pair: (::pipeline::runtime::Marker<T>, &mut ::std::vec::Vec<T>),
+                ) -> &mut ::std::vec::Vec<T> {
+                    pair.1
                 }
             }
         }
@@ -119,10 +140,63 @@ impl Codegen<'_> {
     /// `value` sent along edge `e`, type-checked at the arrow against the target's input type, or
     /// for an output against the output's marker (whose type the first edge into it decides).
     pub(super) fn cast(&self, e: usize, value: TokenStream) -> TokenStream {
+        let target = self.target_marker(e);
+        // Bound to a `let` without a type: in argument position rustc would take the expected
+        // argument type as a hint, solve the check backwards through the identity impl, and report
+        // a generic "mismatched types" instead of our message.
+        let checked = self.names.checked();
+        // One tuple argument, built by a `let` (no expected type): both types are fixed by the same
+        // coercion, before rustc tries the check, so it cannot fill one side in from the other and
+        // miss the mismatch.
+        let pair = self.names.pair();
+        let call = self.edge_call(e, quote!(cast(#pair)));
+        quote!({
+            let #pair = (#value, #target);
+            let #checked = #call;
+            #checked
+        })
+    }
+
+    /// `items` (a `&mut Vec` of the source's items) as a `&mut Vec` of edge `e`'s target type,
+    /// checked like [`cast`](Self::cast): the same trait, so a mismatch is the same one error.
+    pub(super) fn cast_items(&self, e: usize, items: TokenStream) -> TokenStream {
+        let (target, pair) = (self.target_marker(e), self.names.pair());
+        let call = self.edge_call(e, quote!(cast_items(#pair)));
+        quote!({
+            let #pair = (#items, #target);
+            #call
+        })
+    }
+
+    /// `buffer` (a `&mut Vec` of edge `e`'s target type) as a `&mut Vec` of the items that
+    /// `source_marker` describes, for a node to push its outputs straight onto; checked like
+    /// [`cast`](Self::cast).
+    pub(super) fn cast_buffer(
+        &self,
+        e: usize,
+        source_marker: TokenStream,
+        buffer: TokenStream,
+    ) -> TokenStream {
+        let pair = self.names.pair();
+        let call = self.edge_call(e, quote!(cast_buffer(#pair)));
+        quote!({
+            let #pair = (#source_marker, #buffer);
+            #call
+        })
+    }
+
+    /// A call of edge `e`'s check trait, located at the edge's arrow.
+    fn edge_call(&self, e: usize, call: TokenStream) -> TokenStream {
         let edge = self.lowered.graph.edges[e];
         let span = self.lowered.graph.graph.edges[edge.decl].loc;
         let t = self.names.edge_trait(e);
-        let target = match edge.to {
+        located_at(quote!(<_ as #t<_>>::#call), span)
+    }
+
+    /// The marker of the type edge `e` delivers to: its target node's input type, or its
+    /// output's shared marker (whose type the first edge into it decides).
+    fn target_marker(&self, e: usize) -> TokenStream {
+        match self.lowered.graph.edges[e].to {
             Vertex::Node(n) => {
                 let marker = self.names.input_marker(n);
                 quote!(#marker)
@@ -132,21 +206,7 @@ impl Codegen<'_> {
                 quote!(#marker)
             }
             Vertex::Input => unreachable!("validation rejects edges into input"),
-        };
-        // Bound to a `let` without a type: in argument position rustc would take the expected
-        // argument type as a hint, solve the check backwards through the identity impl, and report
-        // a generic "mismatched types" instead of our message.
-        let checked = self.names.checked();
-        // One tuple argument, built by a `let` (no expected type): both types are fixed by the same
-        // coercion, before rustc tries the check, so it cannot fill one side in from the other and
-        // miss the mismatch.
-        let pair = self.names.pair();
-        let call = located_at(quote!(<_ as #t<_>>::cast(#pair)), span);
-        quote!({
-            let #pair = (#value, #target);
-            let #checked = #call;
-            #checked
-        })
+        }
     }
 
     /// `tokens`, a use of node `node` as a `Node`, placed at the node's expression with one

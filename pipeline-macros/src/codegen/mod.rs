@@ -12,6 +12,7 @@
 //!    lifecycle ([`stage`]); stage 0 runs on the caller's thread, the others become workers;
 //! 6. the `Pipeline` value.
 
+mod batch;
 mod checks;
 mod export;
 mod names;

@@ -77,6 +77,14 @@ impl Names {
     pub fn emit(&self) -> Ident {
         ident("__emit".into())
     }
+    /// The batch a stage's `push_batch` gets.
+    pub fn items(&self) -> Ident {
+        ident("__items".into())
+    }
+    /// The batch a `=>` sender is filling, lent to a node's `process_batch`.
+    pub fn buffer(&self) -> Ident {
+        ident("__buffer".into())
+    }
     pub fn input(&self) -> Ident {
         ident("__input".into())
     }

@@ -16,7 +16,7 @@ impl Codegen<'_> {
             .collect()
     }
 
-    fn is_multi_output(&self) -> bool {
+    pub(super) fn is_multi_output(&self) -> bool {
         self.lowered.graph.outputs.len() > 1
     }
 

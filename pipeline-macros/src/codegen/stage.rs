@@ -56,6 +56,14 @@ impl Codegen<'_> {
             let call = self.node_use(n, quote!(::pipeline::Node::finish(#node, &mut #emit)));
             guarded_call(id, quote!(let mut #emit = #emitter;), call)
         });
+        let items = self.names.items();
+        let push_batch = self.whole_batch(k, &quote!(#items)).unwrap_or_else(|| {
+            quote! {
+                for #input in #items.drain(..) {
+                    #entry
+                }
+            }
+        });
         let lifecycle = self.lifecycle(nodes, &exit_vars);
         let parallel: Vec<usize> = nodes
             .iter()
@@ -97,13 +105,11 @@ impl Codegen<'_> {
                     #entry
                     ::core::result::Result::Ok(())
                 },
-                move |#state, items, #out| {
+                move |#state, #items, #out| {
                     #[allow(unused_variables)]
                     let #pattern = #state;
                     #markers
-                    for #input in items.drain(..) {
-                        #entry
-                    }
+                    #push_batch
                     ::core::result::Result::Ok(())
                 },
                 move |#state, #out| {
@@ -260,7 +266,7 @@ impl Codegen<'_> {
 /// No `PanicSite` here, unlike dynamic stages: its landing pad around every fused call measured
 /// +50% on `complex/static_fused` (`cargo bench --bench pipeline_execution`), so a panic in a
 /// generated stage is attributed to the stage's nodes (exact for a single-node stage).
-fn guarded_call(id: &str, setup: TokenStream, call: TokenStream) -> TokenStream {
+pub(super) fn guarded_call(id: &str, setup: TokenStream, call: TokenStream) -> TokenStream {
     let result = proc_macro2::Ident::new("__result", proc_macro2::Span::mixed_site());
     quote! {{
         #setup
