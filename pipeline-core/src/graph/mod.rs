@@ -20,6 +20,7 @@
 mod describe;
 mod error;
 mod export;
+mod id_index;
 mod model;
 pub mod plan;
 mod ports;

@@ -1,6 +1,7 @@
 //! The rules every graph must pass, whichever front end wrote it.
 
 use super::error::{GraphError, GraphErrorKind};
+use super::id_index::IdIndex;
 use super::model::{EdgeKind, Endpoint, Graph, INPUT, OUTPUT};
 use std::collections::{HashMap, HashSet};
 
@@ -93,7 +94,7 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 struct Validator<L> {
     graph: Graph<L>,
     errors: Vec<GraphError<L>>,
-    index: HashMap<String, usize>,
+    index: IdIndex,
     outputs: Vec<String>,
 }
 
@@ -102,7 +103,7 @@ impl<L: Clone> Validator<L> {
         Validator {
             graph,
             errors: Vec::new(),
-            index: HashMap::new(),
+            index: IdIndex::default(),
             outputs: Vec::new(),
         }
     }
@@ -150,6 +151,7 @@ impl<L: Clone> Validator<L> {
     }
 
     fn check_nodes(&mut self) {
+        self.index = IdIndex::new(&self.graph.nodes);
         let nodes = &self.graph.nodes;
         for (i, node) in nodes.iter().enumerate() {
             let id = || node.id.clone();
@@ -164,8 +166,8 @@ impl<L: Clone> Validator<L> {
                 let kind = GraphErrorKind::ZeroParallelism { id: id() };
                 self.errors.push(GraphError::new(kind, node.loc.clone()));
             }
-            match self.index.get(&node.id) {
-                Some(&first) => {
+            match self.index.get(nodes, &node.id) {
+                Some(first) if first != i => {
                     let kind = GraphErrorKind::DuplicateNode { id: id() };
                     self.errors
                         .push(GraphError::new(kind, node.loc.clone()).with_related(
@@ -173,15 +175,13 @@ impl<L: Clone> Validator<L> {
                             format!("`{}` is first declared here", node.id),
                         ));
                 }
-                None => {
-                    self.index.insert(id(), i);
-                }
+                _ => {}
             }
         }
     }
 
     fn resolve_node(&mut self, id: &str, loc: &L) -> Option<Vertex> {
-        if let Some(&i) = self.index.get(id) {
+        if let Some(i) = self.index.get(&self.graph.nodes, id) {
             return Some(Vertex::Node(i));
         }
         let suggestion = suggest(id, self.graph.nodes.iter().map(|n| n.id.as_str()));
@@ -212,8 +212,8 @@ impl<L: Clone> Validator<L> {
     }
 
     fn resolve_edges(&mut self) -> Vec<ResolvedEdge> {
-        let mut resolved = Vec::new();
-        let mut seen = HashSet::new();
+        let mut resolved = Vec::with_capacity(self.graph.edges.len());
+        let mut seen = HashSet::with_capacity(self.graph.edges.len());
         // Taken out while resolving (resolving reports errors through `&mut self`), put back after.
         let declared = std::mem::take(&mut self.graph.edges);
         for (decl, edge) in declared.iter().enumerate() {
@@ -475,6 +475,9 @@ impl<L: Clone> Validator<L> {
         let from_input = reach(true);
         let to_output = reach(false);
         for i in 0..n {
+            if from_input[i] && to_output[i] {
+                continue;
+            }
             let node = &self.graph.nodes[i];
             let (id, loc) = (node.id.clone(), node.loc.clone());
             if !from_input[i] {

@@ -266,7 +266,7 @@ pub fn lower_with<C: NodeCatalog>(
     let explicit_output = connections
         .iter()
         .any(|c| matches!(endpoint(&c.to), Endpoint::Output(_)));
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::with_capacity(specs.len());
     for (i, spec) in specs.iter().enumerate() {
         if !seen.insert(spec.id.as_str()) {
             continue; // a duplicate id: reported once by the validator, without echoes on its edges

@@ -203,7 +203,8 @@ impl<T> BatchSender<T> {
 
 impl<T> BatchSender<T> {
     /// Sends every item of `items` in order, leaving it empty: a whole batch at a time, not item by
-    /// item. When nothing is buffered and `items` fits, the two buffers are swapped.
+    /// item. When nothing is buffered and `items` fits and has room for a whole batch, the two
+    /// buffers are swapped (a smaller buffer would have to grow as later items arrive).
     ///
     /// ```
     /// use pipeline_core::runtime::{stage_channel, Message, StageConfig};
@@ -220,7 +221,8 @@ impl<T> BatchSender<T> {
     pub fn emit_all(&mut self, items: &mut Vec<T>) -> Result<()> {
         while !items.is_empty() {
             let room = self.batch_size - self.buffer.len();
-            if self.buffer.is_empty() && items.len() <= room {
+            if self.buffer.is_empty() && items.len() <= room && items.capacity() >= self.batch_size
+            {
                 std::mem::swap(&mut self.buffer, items);
             } else {
                 self.buffer.extend(items.drain(..room.min(items.len())));
