@@ -128,6 +128,32 @@ macro_rules! checked_integer {
                 Ok(())
             }
 
+            /// Adds and subtracts in two passes the compiler vectorises: does any item overflow,
+            /// then the arithmetic; an overflow goes item by item to find the first one.
+            fn apply_to_all(
+                items: &mut [Self],
+                op: Operation,
+                operand: &Self,
+            ) -> std::result::Result<(), (usize, Error)> {
+                let operand = *operand;
+                let overflows = match op {
+                    Operation::Add => items.iter().fold(false, |o, x| o | x.overflowing_add(operand).1),
+                    Operation::Subtract => {
+                        items.iter().fold(false, |o, x| o | x.overflowing_sub(operand).1)
+                    }
+                    Operation::Multiply | Operation::Divide => true,
+                };
+                if overflows {
+                    return apply_each(items, op, &operand);
+                }
+                if op == Operation::Add {
+                    items.iter_mut().for_each(|x| *x = x.wrapping_add(operand));
+                } else {
+                    items.iter_mut().for_each(|x| *x = x.wrapping_sub(operand));
+                }
+                Ok(())
+            }
+
             fn to_value(&self) -> Option<crate::Value> {
                 i64::try_from(*self).ok().map(crate::Value::Int)
             }
@@ -327,6 +353,24 @@ impl<T: Arithmetic, K: OperationKind> Node for Calculator<T, K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_batch_integer_arithmetic_agrees_with_item_by_item() {
+        let batches: [&[i64]; 3] = [&[1, -7, 40], &[5, i64::MAX - 2, 9], &[i64::MIN + 1, 3, 0]];
+        for op in [Operation::Add, Operation::Subtract, Operation::Multiply] {
+            for operand in [-3_i64, 0, 2, 5] {
+                for batch in batches {
+                    let (mut whole, mut each) = (batch.to_vec(), batch.to_vec());
+                    let got = i64::apply_to_all(&mut whole, op, &operand).map_err(|e| e.0);
+                    let want = apply_each(&mut each, op, &operand).map_err(|e| e.0);
+                    assert_eq!(got, want, "{op} {operand} on {batch:?}");
+                    // Up to a failing item, both computed the same; after it nothing is promised.
+                    let done = got.err().unwrap_or(batch.len());
+                    assert_eq!(whole[..done], each[..done], "{op} {operand} on {batch:?}");
+                }
+            }
+        }
+    }
 
     fn run<T: Arithmetic + Clone, K: OperationKind>(
         calc: &mut Calculator<T, K>,

@@ -6,6 +6,7 @@ use super::stats::NodeStats;
 use super::stream::DynamicStream;
 use crate::error::Result;
 use crate::graph::Description;
+use crate::runtime::spares::SpareReturn;
 use crate::runtime::Pipeline;
 use crate::value::Value;
 use std::sync::Arc;
@@ -31,6 +32,8 @@ pub struct DynamicPipeline {
     outputs: Vec<String>,
     node_ids: Vec<String>,
     stats: Option<Arc<[NodeStats]>>,
+    /// Where emptied output batches go back to the stages, so a long stream reuses them.
+    output_spares: SpareReturn<Value>,
 }
 
 impl DynamicPipeline {
@@ -39,12 +42,14 @@ impl DynamicPipeline {
         outputs: Vec<String>,
         node_ids: Vec<String>,
         stats: Option<Arc<[NodeStats]>>,
+        output_spares: SpareReturn<Value>,
     ) -> Self {
         DynamicPipeline {
             inner,
             outputs,
             node_ids,
             stats,
+            output_spares,
         }
     }
 
@@ -52,7 +57,10 @@ impl DynamicPipeline {
     pub fn run(&mut self, items: impl IntoIterator<Item = Value>) -> Result<Vec<Tagged>> {
         let batches = self.inner.run(items)?;
         let mut tagged = Vec::with_capacity(batches.iter().map(|b| b.values.len()).sum());
-        tagged.extend(batches.into_iter().flat_map(OutputBatch::into_tagged));
+        for mut batch in batches {
+            tagged.extend(batch.drain_tagged());
+            self.output_spares.give(batch.values);
+        }
         Ok(tagged)
     }
 
@@ -89,8 +97,12 @@ impl DynamicPipeline {
         I: IntoIterator<Item = Value>,
         F: FnMut(Tagged) -> Result<()>,
     {
-        self.inner
-            .run_with(items, |batch| batch.into_tagged().try_for_each(&mut sink))
+        let spares = &self.output_spares;
+        self.inner.run_with(items, |mut batch| {
+            batch.drain_tagged().try_for_each(&mut sink)?;
+            spares.give(batch.values);
+            Ok(())
+        })
     }
 
     /// Starts a stream fed item by item (see [`DynamicStream`]); dropping it unfinished cancels the
@@ -171,6 +183,35 @@ mod tests {
         })
         .unwrap();
         assert_eq!(streamed, values);
+    }
+
+    #[test]
+    fn long_threaded_streams_reuse_their_batches_without_mixing_items() {
+        // Two stages and growing batches: emptied batches go back upstream and to the stages'
+        // outputs, and come back filled with the next items only.
+        let text = r#"{"version": "v1", "metadata": {"name": "staged"},
+          "nodes": [
+            {"id": "add", "node_type": "CalculatorNode", "params": {"operand": 1}, "stage": true},
+            {"id": "pass", "node_type": "PassThroughNode", "stage": true}],
+          "connections": [{"from": "add", "to": "pass"}]}"#;
+        let lowered =
+            crate::manifest::load("staged.json", text, &Registry::with_builtins()).unwrap();
+        let mut p = build(lowered, BuildOptions::default());
+        for n in [100_000_i64, 70_000] {
+            let mut next = 1;
+            p.run_with((0..n).map(Value::Int), |t| {
+                assert_eq!(t.value, Value::Int(next));
+                next += 1;
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(next, n + 1);
+            let tagged = p.run((0..n).map(Value::Int)).unwrap();
+            assert!(tagged
+                .iter()
+                .map(|t| &t.value)
+                .eq((1..=n).map(Value::Int).collect::<Vec<_>>().iter()));
+        }
     }
 
     #[test]
