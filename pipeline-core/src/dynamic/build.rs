@@ -6,8 +6,7 @@ use super::stage::{DynStage, Route, StageNode};
 use super::stats::NodeStats;
 use crate::graph::{Description, EdgeInfo, EdgeKind, NodeInfo, StageEntry, Vertex};
 use crate::manifest::LoweredManifest;
-use crate::runtime::spares::spares;
-use crate::runtime::{stage_channel, Pipeline, StageConfig, Worker, DEFAULT_CHANNEL_CAPACITY};
+use crate::runtime::{stage_channel, Pipeline, StageConfig, Worker};
 use crate::value::Value;
 use std::sync::Arc;
 
@@ -80,8 +79,6 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
     }
     drop(stage_senders);
 
-    // Every stage can hand a few output batches to the caller at once; they come back emptied.
-    let (output_back, output_spares) = spares(DEFAULT_CHANNEL_CAPACITY * plan.stages.len() + 1);
     let specs = &parsed.manifest.nodes;
     let mut stages: Vec<DynStage> = Vec::new();
     for (k, stage) in plan.stages.iter().enumerate() {
@@ -110,7 +107,6 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
             entry,
             std::mem::take(&mut senders[k]),
             stats.clone(),
-            output_spares.clone(),
         ));
     }
 
@@ -155,6 +151,5 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
         graph.outputs.clone(),
         ids,
         stats,
-        output_back,
     )
 }

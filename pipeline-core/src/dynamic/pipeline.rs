@@ -6,7 +6,6 @@ use super::stats::NodeStats;
 use super::stream::DynamicStream;
 use crate::error::Result;
 use crate::graph::Description;
-use crate::runtime::spares::SpareReturn;
 use crate::runtime::Pipeline;
 use crate::value::Value;
 use std::sync::Arc;
@@ -32,8 +31,6 @@ pub struct DynamicPipeline {
     outputs: Vec<String>,
     node_ids: Vec<String>,
     stats: Option<Arc<[NodeStats]>>,
-    /// Where emptied output batches go back to the stages, so a long stream reuses them.
-    output_spares: SpareReturn<Value>,
 }
 
 impl DynamicPipeline {
@@ -42,14 +39,12 @@ impl DynamicPipeline {
         outputs: Vec<String>,
         node_ids: Vec<String>,
         stats: Option<Arc<[NodeStats]>>,
-        output_spares: SpareReturn<Value>,
     ) -> Self {
         DynamicPipeline {
             inner,
             outputs,
             node_ids,
             stats,
-            output_spares,
         }
     }
 
@@ -57,10 +52,7 @@ impl DynamicPipeline {
     pub fn run(&mut self, items: impl IntoIterator<Item = Value>) -> Result<Vec<Tagged>> {
         let batches = self.inner.run(items)?;
         let mut tagged = Vec::with_capacity(batches.iter().map(|b| b.values.len()).sum());
-        for mut batch in batches {
-            tagged.extend(batch.drain_tagged());
-            self.output_spares.give(batch.values);
-        }
+        tagged.extend(batches.into_iter().flat_map(OutputBatch::into_tagged));
         Ok(tagged)
     }
 
@@ -97,12 +89,8 @@ impl DynamicPipeline {
         I: IntoIterator<Item = Value>,
         F: FnMut(Tagged) -> Result<()>,
     {
-        let spares = &self.output_spares;
-        self.inner.run_with(items, |mut batch| {
-            batch.drain_tagged().try_for_each(&mut sink)?;
-            spares.give(batch.values);
-            Ok(())
-        })
+        self.inner
+            .run_with(items, |batch| batch.into_tagged().try_for_each(&mut sink))
     }
 
     /// Starts a stream fed item by item (see [`DynamicStream`]); dropping it unfinished cancels the
@@ -187,8 +175,8 @@ mod tests {
 
     #[test]
     fn long_threaded_streams_reuse_their_batches_without_mixing_items() {
-        // Two stages and growing batches: emptied batches go back upstream and to the stages'
-        // outputs, and come back filled with the next items only.
+        // Two stages and growing batches: emptied batches go back upstream and come back filled
+        // with the next items only.
         let text = r#"{"version": "v1", "metadata": {"name": "staged"},
           "nodes": [
             {"id": "add", "node_type": "CalculatorNode", "params": {"operand": 1}, "stage": true},

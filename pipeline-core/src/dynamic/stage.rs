@@ -4,7 +4,6 @@ use super::dyn_node::DynNode;
 use super::stats::NodeStats;
 use crate::error::Result;
 use crate::node::NodeContext;
-use crate::runtime::spares::Spares;
 use crate::runtime::{BatchSender, PanicSite, Stage};
 use crate::value::Value;
 use std::sync::Arc;
@@ -39,15 +38,6 @@ pub struct OutputBatch {
 }
 
 impl OutputBatch {
-    /// Moves the batch's items out, each tagged with the output, leaving the batch empty (its
-    /// buffer kept for reuse).
-    pub(crate) fn drain_tagged(&mut self) -> impl Iterator<Item = Tagged> + '_ {
-        let output = self.output;
-        self.values
-            .drain(..)
-            .map(move |value| Tagged { output, value })
-    }
-
     /// The batch's items, each tagged with the output.
     pub fn into_tagged(self) -> impl Iterator<Item = Tagged> {
         let output = self.output;
@@ -89,8 +79,6 @@ pub struct DynStage {
     /// Reusable one-item batch for item-by-item pushes (streaming handles).
     single: Vec<Value>,
     stats: Option<Arc<[NodeStats]>>,
-    /// Output batches the caller has emptied and given back.
-    output_spares: Spares<Value>,
 }
 
 impl DynStage {
@@ -99,10 +87,8 @@ impl DynStage {
         entry: Vec<Route>,
         senders: Vec<BatchSender<Value>>,
         stats: Option<Arc<[NodeStats]>>,
-        output_spares: Spares<Value>,
     ) -> DynStage {
         DynStage {
-            output_spares,
             scratch: nodes.iter().map(|_| Vec::new()).collect(),
             single: Vec::with_capacity(1),
             nodes,
@@ -123,11 +109,8 @@ impl DynStage {
             Route::Node(k) => self.run_node(k, batch, out),
             Route::Send(s) => self.senders[s].emit_all(batch),
             Route::Output(output) => {
-                // The whole batch changes hands: no per-item copy or tag. Its place is taken by
-                // an emptied output batch the caller gave back, if any, so the node's next batch
-                // has room without allocating.
-                let spare = self.output_spares.try_take().unwrap_or_default();
-                let values = std::mem::replace(batch, spare);
+                // The whole batch changes hands: no per-item copy or tag.
+                let values = std::mem::take(batch);
                 out.push(OutputBatch { output, values });
                 Ok(())
             }

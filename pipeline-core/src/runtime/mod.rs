@@ -13,7 +13,7 @@ mod parallel;
 pub(crate) mod parallel_batch;
 mod pipeline;
 mod relief;
-pub(crate) mod spares;
+mod spares;
 mod stage;
 mod worker;
 

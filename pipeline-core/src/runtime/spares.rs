@@ -46,11 +46,6 @@ impl<T> SpareReturn<T> {
 }
 
 impl<T> Spares<T> {
-    /// A returned buffer, if one waits.
-    pub(crate) fn try_take(&self) -> Option<Vec<T>> {
-        self.0.try_recv().ok()
-    }
-
     /// An empty buffer with room for `capacity` items: a returned one if any waits.
     pub(crate) fn take(&self, capacity: usize) -> Vec<T> {
         match self.0.try_recv() {
