@@ -174,7 +174,7 @@ fn a_hand_written_python_node_exports_its_code() {
     };
     let exported = p.to_manifest("hand").unwrap();
     let add = &exported.nodes[0];
-    assert_eq!(add.node_type, "python");
+    assert_eq!(&*add.node_type, "python");
     assert_eq!(add.params["code"], source);
     assert_eq!(add.params["class"], "Add");
     assert_eq!(add.params["args"], serde_json::json!({"n": 5}));

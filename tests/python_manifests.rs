@@ -105,7 +105,10 @@ def main():
     assert_eq!(described.manifest.metadata.name, "chosen");
     assert_eq!(described.manifest.nodes.len(), 1);
     let lowered = described.load(&registry()).unwrap();
-    assert_eq!(lowered.graph.outputs, ["result"]);
+    assert_eq!(
+        lowered.graph.outputs,
+        [pipeline::graph::Name::from("result")]
+    );
     assert_eq!(run(lowered, [1]), [Value::Int(11)]);
 }
 

@@ -210,7 +210,7 @@ fn python_files(
     }
     let nodes = parsed.manifest.nodes.iter().enumerate();
     nodes
-        .filter(|(_, n)| n.node_type == PYTHON_NODE_TYPE && !n.params.contains_key("code"))
+        .filter(|(_, n)| &*n.node_type == PYTHON_NODE_TYPE && !n.params.contains_key("code"))
         .filter_map(|(i, n)| match n.params.get("file") {
             Some(serde_json::Value::String(f)) => Some((i, base_dir.join(f))),
             _ => None,

@@ -160,7 +160,7 @@ fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>, CliError> {
 struct Writer<'a> {
     out: Box<dyn Write>,
     tag: bool,
-    outputs: &'a [String],
+    outputs: &'a [pipeline::graph::Name],
     path: PathBuf,
     written: u64,
 }
@@ -169,7 +169,7 @@ impl Writer<'_> {
     fn write(&mut self, item: Tagged) -> Result<(), CliError> {
         let result = if self.tag {
             // Maps are sorted by key, so this writes `{"node": ..., "value": ...}`.
-            let name = Value::from(self.outputs[item.output].as_str());
+            let name = Value::Str(self.outputs[item.output].clone());
             let tagged = Value::map([("node", name), ("value", item.value)]);
             serde_json::to_writer(&mut self.out, &tagged)
         } else {

@@ -1,10 +1,11 @@
 //! A lowered manifest → stages on the shared runtime: stage 0 on the caller's thread, a [`Worker`]
 //! per `"stage": true` boundary, bounded channels of batches between them.
 
+use super::params::NodeParams;
 use super::pipeline::DynamicPipeline;
 use super::stage::{DynStage, Route, StageNode};
 use super::stats::NodeStats;
-use crate::graph::{Description, EdgeInfo, EdgeKind, NodeInfo, StageEntry, Vertex};
+use crate::graph::{Description, EdgeInfo, EdgeKind, Name, NodeInfo, StageEntry, Vertex};
 use crate::manifest::LoweredManifest;
 use crate::runtime::{stage_channel, Pipeline, StageConfig, Worker};
 use crate::value::Value;
@@ -22,7 +23,7 @@ pub struct BuildOptions {
 /// Builds the runnable pipeline of a lowered manifest.
 pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline {
     let LoweredManifest {
-        parsed,
+        mut parsed,
         graph,
         plan,
         nodes,
@@ -79,21 +80,16 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
     }
     drop(stage_senders);
 
-    let specs = &parsed.manifest.nodes;
+    let specs = &mut parsed.manifest.nodes;
     let mut stages: Vec<DynStage> = Vec::new();
     for (k, stage) in plan.stages.iter().enumerate() {
         let stage_nodes = stage
             .nodes
             .iter()
             .map(|&i| StageNode {
-                id: Arc::from(graph.id(i)),
+                id: Name::clone(&graph.graph.nodes[i].id),
                 node: nodes[i].take().expect("each node is in one stage"),
-                params: Value::map(
-                    specs[i]
-                        .params
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), Value::from(v))),
-                ),
+                params: NodeParams::new(std::mem::take(&mut specs[i].params)),
                 routes: std::mem::take(&mut routes[i]),
                 graph_index: i,
             })
@@ -110,30 +106,6 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
         ));
     }
 
-    let description = Description {
-        nodes: graph
-            .graph
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| NodeInfo {
-                id: n.id.clone(),
-                type_name: n.type_name.clone(),
-                stage: plan.stage_of[i],
-            })
-            .collect(),
-        edges: graph
-            .edges
-            .iter()
-            .map(|e| EdgeInfo {
-                from: graph.vertex_name(e.from).to_string(),
-                to: graph.vertex_name(e.to).to_string(),
-                kind: e.kind,
-            })
-            .collect(),
-        outputs: graph.outputs.clone(),
-    };
-
     let mut stages = stages.into_iter();
     let head = stages.next().expect("stage 0 always exists");
     let workers = stages
@@ -145,11 +117,29 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
             Worker::new(stage, rx, planned.inbound, label.join(",")).boxed()
         })
         .collect();
-    let ids = graph.graph.nodes.iter().map(|n| n.id.clone()).collect();
-    DynamicPipeline::new(
-        Pipeline::new(head, workers, description),
-        graph.outputs.clone(),
-        ids,
-        stats,
-    )
+    let description = Description {
+        nodes: graph
+            .graph
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| NodeInfo {
+                id: Name::clone(&n.id),
+                type_name: Name::clone(&n.type_name),
+                stage: plan.stage_of[i],
+            })
+            .collect(),
+        edges: graph
+            .edges
+            .iter()
+            .map(|e| EdgeInfo {
+                from: graph.vertex_name_shared(e.from),
+                to: graph.vertex_name_shared(e.to),
+                kind: e.kind,
+            })
+            .collect(),
+        outputs: graph.outputs,
+    };
+
+    DynamicPipeline::new(Pipeline::new(head, workers, description), stats)
 }

@@ -5,6 +5,7 @@ mod build;
 mod builtins;
 mod dyn_node;
 mod parallel;
+mod params;
 mod pipeline;
 mod registry;
 mod stage;

@@ -5,7 +5,7 @@ use super::stage::{DynStage, OutputBatch, Tagged};
 use super::stats::NodeStats;
 use super::stream::DynamicStream;
 use crate::error::Result;
-use crate::graph::Description;
+use crate::graph::{Description, Name};
 use crate::runtime::Pipeline;
 use crate::value::Value;
 use std::sync::Arc;
@@ -28,24 +28,15 @@ use std::sync::Arc;
 /// ```
 pub struct DynamicPipeline {
     inner: Pipeline<DynStage, Vec<OutputBatch>>,
-    outputs: Vec<String>,
-    node_ids: Vec<String>,
     stats: Option<Arc<[NodeStats]>>,
 }
 
 impl DynamicPipeline {
     pub(crate) fn new(
         inner: Pipeline<DynStage, Vec<OutputBatch>>,
-        outputs: Vec<String>,
-        node_ids: Vec<String>,
         stats: Option<Arc<[NodeStats]>>,
     ) -> Self {
-        DynamicPipeline {
-            inner,
-            outputs,
-            node_ids,
-            stats,
-        }
+        DynamicPipeline { inner, stats }
     }
 
     /// Runs one stream and collects every output item, tagged with its output.
@@ -100,13 +91,13 @@ impl DynamicPipeline {
     }
 
     /// Output names (the ids of the leaf nodes, or explicit `output.<name>`s), by output index.
-    pub fn outputs(&self) -> &[String] {
-        &self.outputs
+    pub fn outputs(&self) -> &[Name] {
+        &self.describe().outputs
     }
 
     /// The name of output `index`.
     pub fn output_name(&self, index: usize) -> &str {
-        &self.outputs[index]
+        &self.outputs()[index]
     }
 
     /// Nodes, edges and stages.
@@ -117,7 +108,8 @@ impl DynamicPipeline {
     /// Per-node counters, `(id, stats)`, when built with `stats: true`.
     pub fn stats(&self) -> Option<impl Iterator<Item = (&str, &NodeStats)>> {
         let stats = self.stats.as_ref()?;
-        Some(self.node_ids.iter().map(String::as_str).zip(stats.iter()))
+        let ids = self.describe().nodes.iter().map(|node| &*node.id);
+        Some(ids.zip(stats.iter()))
     }
 
     /// Stops the threads and cleans up every node.

@@ -1,6 +1,7 @@
 //! A fused group of dynamic nodes: one [`Stage`] the shared runtime drives like a generated one.
 
 use super::dyn_node::DynNode;
+use super::params::NodeParams;
 use super::stats::NodeStats;
 use crate::error::Result;
 use crate::node::NodeContext;
@@ -62,7 +63,7 @@ pub(crate) enum Route {
 pub(crate) struct StageNode {
     pub id: Arc<str>,
     pub node: Box<dyn DynNode>,
-    pub params: Value,
+    pub params: NodeParams,
     pub routes: Vec<Route>,
     /// Index in the whole graph, for stats.
     pub graph_index: usize,
@@ -221,7 +222,7 @@ impl Stage for DynStage {
     fn initialize(&mut self) -> Result<()> {
         for k in 0..self.nodes.len() {
             let node = &mut self.nodes[k];
-            let ctx = NodeContext::new(&node.id, &node.params);
+            let ctx = NodeContext::new(&node.id, node.params.value());
             if let Err(err) = node.node.initialize(&ctx) {
                 let err = err.in_node(&node.id);
                 for earlier in &mut self.nodes[..k] {

@@ -1,15 +1,15 @@
 //! A running pipeline's picture of itself: nodes, types, edges, stages; rendered as Mermaid or DOT.
 
-use super::model::EdgeKind;
+use super::model::{EdgeKind, Name};
 use std::fmt::Write;
 
 /// A node in a [`Description`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeInfo {
     /// Node id.
-    pub id: String,
+    pub id: Name,
     /// The node's type (`Calculator`, `python`, ...).
-    pub type_name: String,
+    pub type_name: Name,
     /// The stage (thread) it runs on; 0 is the caller's thread.
     pub stage: usize,
 }
@@ -18,9 +18,9 @@ pub struct NodeInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EdgeInfo {
     /// Source.
-    pub from: String,
+    pub from: Name,
     /// Target.
-    pub to: String,
+    pub to: Name,
     /// Fused or stage boundary.
     pub kind: EdgeKind,
 }
@@ -48,7 +48,7 @@ pub struct Description {
     /// Edges in declaration order.
     pub edges: Vec<EdgeInfo>,
     /// Output names.
-    pub outputs: Vec<String>,
+    pub outputs: Vec<Name>,
 }
 
 impl Description {
@@ -84,7 +84,7 @@ impl Description {
             let to = if self.outputs.contains(&e.to) && !self.nodes.iter().any(|n| n.id == e.to) {
                 format!("out_{}", e.to)
             } else {
-                e.to.clone()
+                e.to.to_string()
             };
             let arrow = match e.kind {
                 EdgeKind::Fused => "-->",
@@ -124,7 +124,7 @@ impl Description {
             let to = if self.outputs.contains(&e.to) && !self.nodes.iter().any(|n| n.id == e.to) {
                 format!("out_{}", e.to)
             } else {
-                e.to.clone()
+                e.to.to_string()
             };
             let style = match e.kind {
                 EdgeKind::Fused => "",

@@ -23,9 +23,9 @@ impl IdIndex {
 
     /// The first-declared node with id `id`.
     pub(crate) fn get<L>(&self, nodes: &[NodeDecl<L>], id: &str) -> Option<usize> {
-        let at = self.by_id.partition_point(|&i| nodes[i].id.as_str() < id);
+        let at = self.by_id.partition_point(|&i| &*nodes[i].id < id);
         let &i = self.by_id.get(at)?;
-        (nodes[i].id == id).then_some(i)
+        (&*nodes[i].id == id).then_some(i)
     }
 }
 

@@ -30,7 +30,7 @@ pub mod validate;
 pub use describe::{Description, EdgeInfo, NodeInfo};
 pub use error::{GraphError, GraphErrorKind};
 pub use export::{ExportedNode, GraphExport};
-pub use model::{EdgeDecl, EdgeKind, Endpoint, Graph, NodeDecl, INPUT, OUTPUT};
+pub use model::{EdgeDecl, EdgeKind, Endpoint, Graph, Name, NodeDecl, INPUT, OUTPUT};
 pub use plan::{Plan, Stage, StageEntry};
 pub use ports::PortType;
 pub use validate::{ResolvedEdge, ValidGraph, Vertex};

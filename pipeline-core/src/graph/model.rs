@@ -2,6 +2,24 @@
 
 use super::PortType;
 use std::fmt;
+use std::sync::Arc;
+
+/// A node id, output name or node type name: written once by the front end and shared (by
+/// reference count) by the graph, its description and the running pipeline, never copied.
+///
+/// ```
+/// use pipeline_core::graph::Name;
+/// let id: Name = "add".into();
+/// let shared = Name::clone(&id);
+/// assert!(std::sync::Arc::ptr_eq(&id, &shared));
+/// ```
+pub type Name = Arc<str>;
+
+/// [`INPUT`] as a [`Name`]: one allocation for the whole process.
+pub(crate) fn input_name() -> Name {
+    static INPUT_NAME: std::sync::OnceLock<Name> = std::sync::OnceLock::new();
+    Name::clone(INPUT_NAME.get_or_init(|| Name::from(INPUT)))
+}
 
 /// The name of the pipeline's input endpoint.
 pub const INPUT: &str = "input";
@@ -33,18 +51,18 @@ pub enum Endpoint {
     /// The pipeline's input.
     Input,
     /// A pipeline output (`output`, or a named one).
-    Output(String),
+    Output(Name),
     /// A node, by id.
-    Node(String),
+    Node(Name),
 }
 
 impl Endpoint {
     /// A node endpoint.
-    pub fn node(id: impl Into<String>) -> Self {
+    pub fn node(id: impl Into<Name>) -> Self {
         Endpoint::Node(id.into())
     }
     /// An output endpoint.
-    pub fn output(name: impl Into<String>) -> Self {
+    pub fn output(name: impl Into<Name>) -> Self {
         Endpoint::Output(name.into())
     }
 }
@@ -62,9 +80,9 @@ impl fmt::Display for Endpoint {
 #[derive(Debug, Clone)]
 pub struct NodeDecl<L> {
     /// Unique id (`pass_in` in `pass_in = PassThrough::new();`).
-    pub id: String,
+    pub id: Name,
     /// The node's type as the front end knows it (a registry name, or Rust source text).
-    pub type_name: String,
+    pub type_name: Name,
     /// Data-parallel degree (`par(n)` / `"parallelism": n`); 1 means sequential.
     pub parallelism: usize,
     /// Whether a parallel node emits in input order (the default); `par(n, unordered)` /
@@ -123,7 +141,7 @@ impl<L: Clone> Graph<L> {
     }
 
     /// Declares a node.
-    pub fn add_node(&mut self, id: impl Into<String>, type_name: impl Into<String>, loc: L) {
+    pub fn add_node(&mut self, id: impl Into<Name>, type_name: impl Into<Name>, loc: L) {
         self.nodes.push(NodeDecl {
             id: id.into(),
             type_name: type_name.into(),

@@ -46,12 +46,12 @@ impl<L: Clone> ValidGraph<L> {
                 match value {
                     Some(0) if setting != "parallelism" => {
                         errors.push(at(GraphErrorKind::ZeroSetting {
-                            id: id.clone(),
+                            id: id.to_string(),
                             setting,
                         }))
                     }
                     Some(n) if n > max => errors.push(at(GraphErrorKind::TooLarge {
-                        id: id.clone(),
+                        id: id.to_string(),
                         setting,
                         value: n,
                         max,
@@ -61,20 +61,22 @@ impl<L: Clone> ValidGraph<L> {
             }
             if node.capacity.is_some() && !staged {
                 errors.push(
-                    at(GraphErrorKind::CapacityWithoutStage { id: id.clone() }).with_help(format!(
-                        "enter `{id}` with a stage boundary, or drop the setting"
-                    )),
+                    at(GraphErrorKind::CapacityWithoutStage { id: id.to_string() }).with_help(
+                        format!("enter `{id}` with a stage boundary, or drop the setting"),
+                    ),
                 );
             }
             if node.batch_size.is_some() && !staged && !parallel {
                 errors.push(
-                    at(GraphErrorKind::BatchWithoutStage { id: id.clone() }).with_help(format!(
+                    at(GraphErrorKind::BatchWithoutStage { id: id.to_string() }).with_help(format!(
                         "enter `{id}` with a stage boundary or make it parallel, or drop the setting"
                     )),
                 );
             }
             if !node.ordered && !parallel {
-                errors.push(at(GraphErrorKind::UnorderedSequential { id: id.clone() }));
+                errors.push(at(GraphErrorKind::UnorderedSequential {
+                    id: id.to_string(),
+                }));
             }
         }
         errors

@@ -2,7 +2,7 @@
 
 use super::error::{GraphError, GraphErrorKind};
 use super::id_index::IdIndex;
-use super::model::{EdgeKind, Endpoint, Graph, INPUT, OUTPUT};
+use super::model::{input_name, EdgeKind, Endpoint, Graph, Name, INPUT, OUTPUT};
 use std::collections::{HashMap, HashSet};
 
 /// A resolved endpoint: the input, an output by index into [`ValidGraph::outputs`], or a node by
@@ -37,7 +37,7 @@ pub struct ValidGraph<L> {
     /// The graph as declared.
     pub graph: Graph<L>,
     /// Output names in order of first use (`output` for the default one).
-    pub outputs: Vec<String>,
+    pub outputs: Vec<Name>,
     /// Edges, resolved, in declaration order.
     pub edges: Vec<ResolvedEdge>,
     /// Node indices in a topological order (ties keep declaration order).
@@ -95,7 +95,7 @@ struct Validator<L> {
     graph: Graph<L>,
     errors: Vec<GraphError<L>>,
     index: IdIndex,
-    outputs: Vec<String>,
+    outputs: Vec<Name>,
 }
 
 impl<L: Clone> Validator<L> {
@@ -154,8 +154,8 @@ impl<L: Clone> Validator<L> {
         self.index = IdIndex::new(&self.graph.nodes);
         let nodes = &self.graph.nodes;
         for (i, node) in nodes.iter().enumerate() {
-            let id = || node.id.clone();
-            if node.id == INPUT || node.id == OUTPUT {
+            let id = || node.id.to_string();
+            if &*node.id == INPUT || &*node.id == OUTPUT {
                 let kind = GraphErrorKind::ReservedName { id: id() };
                 self.errors.push(GraphError::new(kind, node.loc.clone()));
             } else if !is_valid_id(&node.id) {
@@ -184,7 +184,7 @@ impl<L: Clone> Validator<L> {
         if let Some(i) = self.index.get(&self.graph.nodes, id) {
             return Some(Vertex::Node(i));
         }
-        let suggestion = suggest(id, self.graph.nodes.iter().map(|n| n.id.as_str()));
+        let suggestion = suggest(id, self.graph.nodes.iter().map(|n| &*n.id));
         let help = suggestion.is_none().then(|| {
             format!(
                 "declare it first: `{id} = <node expression>;` (or a manifest node with this id)"
@@ -201,11 +201,11 @@ impl<L: Clone> Validator<L> {
         None
     }
 
-    fn output_index(&mut self, name: &str) -> usize {
+    fn output_index(&mut self, name: &Name) -> usize {
         match self.outputs.iter().position(|o| o == name) {
             Some(i) => i,
             None => {
-                self.outputs.push(name.to_string());
+                self.outputs.push(Name::clone(name));
                 self.outputs.len() - 1
             }
         }
@@ -221,7 +221,9 @@ impl<L: Clone> Validator<L> {
                 Endpoint::Input => Some(Vertex::Input),
                 Endpoint::Output(name) => {
                     self.fail(
-                        GraphErrorKind::FromOutput { name: name.clone() },
+                        GraphErrorKind::FromOutput {
+                            name: name.to_string(),
+                        },
                         edge.from_loc.clone(),
                     );
                     None
@@ -235,7 +237,9 @@ impl<L: Clone> Validator<L> {
                 }
                 Endpoint::Output(name) if edge.kind == EdgeKind::Stage => {
                     self.fail(
-                        GraphErrorKind::StageIntoOutput { name: name.clone() },
+                        GraphErrorKind::StageIntoOutput {
+                            name: name.to_string(),
+                        },
                         edge.loc.clone(),
                     );
                     None
@@ -275,9 +279,9 @@ impl<L: Clone> Validator<L> {
             let (from, to) = (&self.graph.nodes[a], &self.graph.nodes[b]);
             if !to.accepts.accepts(from.emits) {
                 let kind = GraphErrorKind::PortTypes {
-                    from: from.id.clone(),
+                    from: from.id.to_string(),
                     produced: from.emits.to_string(),
-                    to: to.id.clone(),
+                    to: to.id.to_string(),
                     accepted: to.accepts.to_string(),
                 };
                 let help = format!(
@@ -303,7 +307,7 @@ impl<L: Clone> Validator<L> {
             if !is_connected {
                 let node = &self.graph.nodes[i];
                 let (id, loc) = (node.id.clone(), node.loc.clone());
-                self.fail(GraphErrorKind::Unconnected { id: id.clone() }, loc)
+                self.fail(GraphErrorKind::Unconnected { id: id.to_string() }, loc)
                     .help = Some(format!(
                     "connect it, e.g. `input -> {id} -> output`, or remove it"
                 ));
@@ -430,7 +434,7 @@ impl<L: Clone> Validator<L> {
                     .expect("closing edge exists");
                 let names = cycle
                     .iter()
-                    .map(|&i| self.graph.nodes[i].id.clone())
+                    .map(|&i| self.graph.nodes[i].id.to_string())
                     .collect();
                 return GraphError::new(
                     GraphErrorKind::Cycle { path: names },
@@ -481,10 +485,10 @@ impl<L: Clone> Validator<L> {
             let node = &self.graph.nodes[i];
             let (id, loc) = (node.id.clone(), node.loc.clone());
             if !from_input[i] {
-                self.fail(GraphErrorKind::Unreachable { id: id.clone() }, loc)
+                self.fail(GraphErrorKind::Unreachable { id: id.to_string() }, loc)
                     .help = Some(format!("connect `input` (or a node fed by it) to `{id}`"));
             } else if !to_output[i] {
-                self.fail(GraphErrorKind::DeadEnd { id: id.clone() }, loc)
+                self.fail(GraphErrorKind::DeadEnd { id: id.to_string() }, loc)
                     .help = Some(format!(
                     "connect `{id}` to an output, e.g. `{id} -> output`"
                 ));
@@ -505,6 +509,15 @@ impl<L> ValidGraph<L> {
             Vertex::Input => INPUT,
             Vertex::Output(i) => &self.outputs[i],
             Vertex::Node(i) => self.id(i),
+        }
+    }
+
+    /// The name of a vertex, shared rather than copied (`input` is one name for every graph).
+    pub fn vertex_name_shared(&self, v: Vertex) -> Name {
+        match v {
+            Vertex::Input => input_name(),
+            Vertex::Output(i) => Name::clone(&self.outputs[i]),
+            Vertex::Node(i) => Name::clone(&self.graph.nodes[i].id),
         }
     }
 
@@ -570,7 +583,7 @@ mod tests {
             .validate()
             .unwrap();
         assert_eq!(v.topo, vec![1, 2, 0]);
-        assert_eq!(v.outputs, vec!["output"]);
+        assert_eq!(v.outputs, [Name::from("output")]);
     }
 
     #[test]
@@ -708,6 +721,6 @@ mod tests {
         )
         .validate()
         .unwrap();
-        assert_eq!(v.outputs, vec!["odd", "even"]);
+        assert_eq!(v.outputs, [Name::from("odd"), Name::from("even")]);
     }
 }

@@ -9,7 +9,7 @@
 use super::catalog::deserialize_params;
 use super::model::{Connection, Manifest, Metadata, NodeSpec, Version};
 use crate::error::{Error, Result};
-use crate::graph::{Endpoint, GraphExport, INPUT, OUTPUT};
+use crate::graph::{Endpoint, GraphExport, Name, INPUT, OUTPUT};
 use crate::node::ManifestNode;
 use serde::de::DeserializeOwned;
 
@@ -50,8 +50,8 @@ pub fn export(name: &str, graph: &GraphExport) -> Result<Manifest> {
             _ => serde_json::Map::new(),
         };
         nodes.push(NodeSpec {
-            id: node.id.clone(),
-            node_type: entry.node_type.clone(),
+            id: Name::from(node.id.as_str()),
+            node_type: Name::from(entry.node_type.as_str()),
             params,
             capabilities: None,
             host: None,
@@ -85,7 +85,7 @@ fn connections(graph: &GraphExport) -> Vec<Connection> {
     let has_node_edge = |id: &str, incoming: bool| {
         graph.edges.iter().filter(between_nodes).any(|(from, to)| {
             let end = if incoming { to } else { from };
-            matches!(end, Endpoint::Node(n) if n == id)
+            matches!(end, Endpoint::Node(n) if &**n == id)
         })
     };
     let ids = || graph.nodes.iter().map(|n| n.id.as_str());
@@ -120,12 +120,12 @@ fn connections(graph: &GraphExport) -> Vec<Connection> {
             _ => true,
         })
         .map(|(from, to)| Connection {
-            from: from.to_string(),
+            from: Name::from(from.to_string()),
             to: match to {
-                Endpoint::Output(name) if name == OUTPUT => OUTPUT.to_string(),
-                Endpoint::Output(name) => format!("{OUTPUT}.{name}"),
-                Endpoint::Input => INPUT.to_string(),
-                Endpoint::Node(id) => id.clone(),
+                Endpoint::Output(name) if &**name == OUTPUT => Name::clone(name),
+                Endpoint::Output(name) => Name::from(format!("{OUTPUT}.{name}")),
+                Endpoint::Input => Name::from(INPUT),
+                Endpoint::Node(id) => Name::clone(id),
             },
         })
         .collect()

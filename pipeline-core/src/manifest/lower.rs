@@ -21,7 +21,7 @@ use crate::dynamic::{DynNode, Registry};
 #[cfg(feature = "manifest")]
 use crate::graph::tuning::{MAX_BATCH_SIZE, MAX_PARALLELISM};
 use crate::graph::{
-    validate::suggest, EdgeDecl, EdgeKind, Endpoint, Graph, Plan, ValidGraph, INPUT, OUTPUT,
+    validate::suggest, EdgeDecl, EdgeKind, Endpoint, Graph, Name, Plan, ValidGraph, INPUT, OUTPUT,
 };
 use crate::python_params::PYTHON_NODE_TYPE;
 use std::collections::HashSet;
@@ -50,13 +50,14 @@ impl<N> LoweredGraph<N> {
     }
 }
 
-fn endpoint(name: &str) -> Endpoint {
-    match name {
+/// A connection's end: its name is shared, not copied (only `output.<name>` makes a new one).
+fn endpoint(name: &Name) -> Endpoint {
+    match &**name {
         INPUT => Endpoint::Input,
-        OUTPUT => Endpoint::output(OUTPUT),
+        OUTPUT => Endpoint::Output(Name::clone(name)),
         _ => match name.strip_prefix("output.") {
             Some(output) => Endpoint::output(output),
-            None => Endpoint::node(name),
+            None => Endpoint::Node(Name::clone(name)),
         },
     }
 }
@@ -157,7 +158,7 @@ pub fn lower_with<C: NodeCatalog>(
 
     for ((i, spec), resolution) in specs.iter().enumerate().zip(resolutions) {
         let at = |field: &str| map.locate(&format!("/nodes/{i}{field}"));
-        let node_id = || Some(spec.id.clone()); // for errors only: no copy on success
+        let node_id = || Some(spec.id.to_string()); // for errors only: no copy on success
         let mut accepts = crate::graph::PortType::Any;
         let mut emits = crate::graph::PortType::Any;
         match resolution {
@@ -168,7 +169,7 @@ pub fn lower_with<C: NodeCatalog>(
                 problems.push(
                     Problem::error(
                         ProblemKind::UnknownNodeType {
-                            type_name: spec.node_type.clone(),
+                            type_name: spec.node_type.to_string(),
                             suggestion,
                         },
                         node_id(),
@@ -187,7 +188,7 @@ pub fn lower_with<C: NodeCatalog>(
                     let pointer = err.param.as_deref().map_or(String::new(), param_pointer);
                     problems.push(Problem::error(
                         ProblemKind::Params {
-                            node_type: spec.node_type.clone(),
+                            node_type: spec.node_type.to_string(),
                             message: err.to_string(),
                         },
                         node_id(),
@@ -196,7 +197,7 @@ pub fn lower_with<C: NodeCatalog>(
                 }
             },
         }
-        if spec.parallelism > 1 && spec.node_type == PYTHON_NODE_TYPE {
+        if spec.parallelism > 1 && &*spec.node_type == PYTHON_NODE_TYPE {
             problems.push(
                 Problem::error(
                     ProblemKind::Schema(format!(
@@ -231,7 +232,11 @@ pub fn lower_with<C: NodeCatalog>(
                 ));
             }
         }
-        graph.add_node(spec.id.clone(), spec.node_type.clone(), JsonPlace::Node(i));
+        graph.add_node(
+            Name::clone(&spec.id),
+            Name::clone(&spec.node_type),
+            JsonPlace::Node(i),
+        );
         let decl = graph.nodes.last_mut().expect("just added");
         decl.parallelism = spec.parallelism;
         decl.ordered = spec.ordered;
@@ -241,13 +246,9 @@ pub fn lower_with<C: NodeCatalog>(
         decl.emits = emits;
     }
 
-    let staged: HashSet<&str> = specs
-        .iter()
-        .filter(|s| s.stage)
-        .map(|s| s.id.as_str())
-        .collect();
+    let staged: HashSet<&str> = specs.iter().filter(|s| s.stage).map(|s| &*s.id).collect();
     let kind_into = |to: &Endpoint| match to {
-        Endpoint::Node(id) if staged.contains(id.as_str()) => EdgeKind::Stage,
+        Endpoint::Node(id) if staged.contains(&**id) => EdgeKind::Stage,
         _ => EdgeKind::Fused,
     };
     let connections = &parsed.manifest.connections;
@@ -262,16 +263,16 @@ pub fn lower_with<C: NodeCatalog>(
             loc: JsonPlace::Connection(c),
         });
     }
-    let explicit_input = connections.iter().any(|c| c.from == INPUT);
+    let explicit_input = connections.iter().any(|c| &*c.from == INPUT);
     let explicit_output = connections
         .iter()
         .any(|c| matches!(endpoint(&c.to), Endpoint::Output(_)));
     let mut seen = HashSet::with_capacity(specs.len());
     for (i, spec) in specs.iter().enumerate() {
-        if !seen.insert(spec.id.as_str()) {
+        if !seen.insert(&*spec.id) {
             continue; // a duplicate id: reported once by the validator, without echoes on its edges
         }
-        let node = Endpoint::node(spec.id.clone());
+        let node = Endpoint::Node(Name::clone(&spec.id));
         let loc = JsonPlace::Node(i);
         if !explicit_input && !connections.iter().any(|c| c.to == spec.id) {
             graph.add_edge(Endpoint::Input, node.clone(), kind_into(&node), loc);
@@ -279,7 +280,7 @@ pub fn lower_with<C: NodeCatalog>(
         if !explicit_output && !connections.iter().any(|c| c.from == spec.id) {
             graph.add_edge(
                 node,
-                Endpoint::output(spec.id.clone()),
+                Endpoint::Output(Name::clone(&spec.id)),
                 EdgeKind::Fused,
                 loc,
             );
@@ -325,8 +326,8 @@ fn connection_node(parsed: &ParsedManifest, pointer: &str) -> Option<String> {
     let connection = parsed.manifest.connections.get(index)?;
     let field = pointer.rsplit('/').next();
     Some(match field {
-        Some("to") => connection.to.clone(),
-        _ => connection.from.clone(),
+        Some("to") => connection.to.to_string(),
+        _ => connection.from.to_string(),
     })
 }
 
@@ -350,7 +351,7 @@ mod tests {
             r#"{"from": "a", "to": "b"}, {"from": "a", "to": "c"}"#,
         )
         .unwrap();
-        assert_eq!(lowered.graph.outputs, ["b", "c"]);
+        assert_eq!(lowered.graph.outputs, [Name::from("b"), Name::from("c")]);
         assert!(lowered.plan.is_fused());
     }
 

@@ -25,6 +25,7 @@ mod export;
 pub mod location;
 mod lower;
 pub mod model;
+mod name;
 mod parse;
 mod place;
 mod placement_check;

@@ -3,7 +3,8 @@
 //! These types are the single source of the JSON Schema (`pipeline schema`). Unknown fields are
 //! accepted (later seed versions added some) and reported as warnings by the parser.
 
-use crate::graph::PortType;
+use super::name::deserialize_name;
+use crate::graph::{Name, PortType};
 use crate::placement::Capabilities;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -60,9 +61,11 @@ pub struct Metadata {
 pub struct NodeSpec {
     /// Unique id: letters, digits, `_` and `-`.
     #[schemars(regex(pattern = r"^[a-zA-Z0-9_-]+$"))]
-    pub id: String,
+    #[serde(deserialize_with = "deserialize_name")]
+    pub id: Name,
     /// A registered node type (`pipeline nodes` lists them).
-    pub node_type: String,
+    #[serde(deserialize_with = "deserialize_name")]
+    pub node_type: Name,
     /// The node type's parameters.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub params: serde_json::Map<String, serde_json::Value>,
@@ -154,9 +157,11 @@ pub struct Execution {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Connection {
     /// Source node id, or `input` for the pipeline input.
-    pub from: String,
+    #[serde(deserialize_with = "deserialize_name")]
+    pub from: Name,
     /// Target node id, or `output` / `output.<name>` for a pipeline output.
-    pub to: String,
+    #[serde(deserialize_with = "deserialize_name")]
+    pub to: Name,
 }
 
 /// Fields this version knows, per object; others are warned about.

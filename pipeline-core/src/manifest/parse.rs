@@ -25,7 +25,10 @@ impl ParsedManifest {
     /// The id of the node whose entry contains `pointer` (`/nodes/2/params/x` → node 2's id).
     pub fn node_at(&self, pointer: &str) -> Option<String> {
         let index = node_index(pointer)?;
-        self.manifest.nodes.get(index).map(|node| node.id.clone())
+        self.manifest
+            .nodes
+            .get(index)
+            .map(|node| node.id.to_string())
     }
 
     /// A [`ManifestError`] for this file holding `problems` and the warnings so far.
@@ -190,7 +193,7 @@ fn ignored_field_warnings(
                 IgnoredField::TopLevel(key) => (format!("/{}", escape_key(&key)), None, key),
                 IgnoredField::Node(i, key) => (
                     format!("/nodes/{i}/{}", escape_key(&key)),
-                    manifest.nodes.get(i).map(|n| n.id.clone()),
+                    manifest.nodes.get(i).map(|n| n.id.to_string()),
                     key,
                 ),
             };
@@ -280,7 +283,7 @@ mod tests {
         let text = r#"{"version": "v1", "metadata": {"name": "m"},
             "nodes": [{"id": "a", "id": "b", "node_type": "PassThrough", "extra": 1}], "connections": []}"#;
         let parsed = parse("m.json", text).unwrap();
-        assert_eq!(parsed.manifest.nodes[0].id, "b");
+        assert_eq!(&*parsed.manifest.nodes[0].id, "b");
         assert_eq!(parsed.warnings.len(), 1);
         assert_eq!(parsed.node_at("/nodes/0/node_type").as_deref(), Some("b"));
     }

@@ -19,7 +19,7 @@ pub fn read_python_files(
 ) -> Result<(), ManifestError> {
     let mut problems = Vec::new();
     for (i, spec) in parsed.manifest.nodes.iter_mut().enumerate() {
-        if spec.node_type != PYTHON || spec.params.contains_key("code") {
+        if &*spec.node_type != PYTHON || spec.params.contains_key("code") {
             continue;
         }
         let Some(serde_json::Value::String(file)) = spec.params.get("file") else {
@@ -44,7 +44,7 @@ pub fn read_python_files(
                         path.display()
                     ),
                 },
-                Some(spec.id.clone()),
+                Some(spec.id.to_string()),
                 parsed.map.locate(&format!("/nodes/{i}/params/file")),
             )),
         }

@@ -116,7 +116,7 @@ pub fn place(manifest: &Manifest, host: &HostInfo) -> PlacementPlan {
         .iter()
         .enumerate()
         .map(|(index, node)| NodePlacement {
-            node: node.id.clone(),
+            node: node.id.to_string(),
             index,
             placement: match &node.host {
                 Some(remote) => Placement::Remote {

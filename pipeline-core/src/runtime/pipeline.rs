@@ -364,7 +364,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
                 .nodes
                 .iter()
                 .filter(|n| n.stage == 0)
-                .map(|n| n.id.as_str())
+                .map(|n| &*n.id)
                 .collect();
             ids.join(",")
         });

@@ -49,10 +49,10 @@ impl Codegen<'_> {
             match v {
                 Vertex::Input => quote!(::pipeline::graph::Endpoint::Input),
                 Vertex::Output(_) => {
-                    quote!(::pipeline::graph::Endpoint::Output(::std::string::String::from(#name)))
+                    quote!(::pipeline::graph::Endpoint::output(#name))
                 }
                 Vertex::Node(_) => {
-                    quote!(::pipeline::graph::Endpoint::Node(::std::string::String::from(#name)))
+                    quote!(::pipeline::graph::Endpoint::node(#name))
                 }
             }
         };

@@ -187,14 +187,14 @@ impl Codegen<'_> {
         let graph = &self.lowered.graph;
         let plan = &self.lowered.plan;
         let nodes = graph.graph.nodes.iter().enumerate().map(|(i, node)| {
-            let id = &node.id;
+            let id = &*node.id;
             let var = self.names.node_value(i);
             let stage = plan.stage_of[i];
             let type_name = self.node_use(i, quote!(::pipeline::Node::type_name(&#var)));
             quote! {
                 ::pipeline::graph::NodeInfo {
-                    id: ::std::string::String::from(#id),
-                    type_name: ::std::string::String::from(#type_name),
+                    id: ::pipeline::graph::Name::from(#id),
+                    type_name: ::pipeline::graph::Name::from(#type_name),
                     stage: #stage,
                 }
             }
@@ -208,18 +208,18 @@ impl Codegen<'_> {
             };
             quote! {
                 ::pipeline::graph::EdgeInfo {
-                    from: ::std::string::String::from(#from),
-                    to: ::std::string::String::from(#to),
+                    from: ::pipeline::graph::Name::from(#from),
+                    to: ::pipeline::graph::Name::from(#to),
                     kind: #kind,
                 }
             }
         });
-        let outputs = graph.outputs.iter();
+        let outputs = graph.outputs.iter().map(|name| &**name);
         quote! {
             ::pipeline::graph::Description {
                 nodes: ::std::vec![#(#nodes),*],
                 edges: ::std::vec![#(#edges),*],
-                outputs: ::std::vec![#(::std::string::String::from(#outputs)),*],
+                outputs: ::std::vec![#(::pipeline::graph::Name::from(#outputs)),*],
             }
         }
     }

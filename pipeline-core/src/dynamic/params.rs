@@ -1,0 +1,60 @@
+//! A manifest node's `params`, as its [`NodeContext`](crate::NodeContext) shows them.
+//!
+//! Registered node types read their params into typed settings when the registry builds them, so
+//! most nodes never look at the context's copy. The JSON object is therefore kept as parsed (moved
+//! out of the manifest, not copied) and turned into a [`Value`] only when the stage first
+//! initialises its nodes; later runs reuse it.
+
+use crate::value::Value;
+
+/// A node's params: the manifest's JSON object, converted to a [`Value`] on first use.
+#[derive(Debug, Default)]
+pub(crate) struct NodeParams {
+    json: serde_json::Map<String, serde_json::Value>,
+    value: Option<Value>,
+}
+
+impl NodeParams {
+    /// Params from a manifest node's `params` object.
+    pub(crate) fn new(json: serde_json::Map<String, serde_json::Value>) -> Self {
+        NodeParams { json, value: None }
+    }
+
+    /// The params as a `Value` map (empty when the node has none).
+    pub(crate) fn value(&mut self) -> &Value {
+        let json = &self.json;
+        self.value.get_or_insert_with(|| {
+            Value::map(json.iter().map(|(k, v)| (k.as_str(), Value::from(v))))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_become_a_value_once_and_keep_their_entries() {
+        let json = serde_json::json!({"operation": "add", "operand": 1});
+        let serde_json::Value::Object(map) = json else {
+            unreachable!()
+        };
+        let mut params = NodeParams::new(map);
+        let first = params.value().clone();
+        assert_eq!(
+            first,
+            Value::map([
+                ("operand", Value::Int(1)),
+                ("operation", Value::from("add"))
+            ])
+        );
+        let Value::Map(shared) = (&first, params.value()).1 else {
+            panic!("a map")
+        };
+        let Value::Map(earlier) = &first else {
+            panic!("a map")
+        };
+        assert!(std::sync::Arc::ptr_eq(shared, earlier), "converted once");
+        assert_eq!(NodeParams::default().value(), &Value::map::<&str>([]));
+    }
+}
