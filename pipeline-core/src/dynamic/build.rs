@@ -35,8 +35,8 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
         .then(|| (0..nodes.len()).map(|_| NodeStats::default()).collect());
 
     // Channels into stages 1.., and one sender per `=>` edge, held by the source's stage.
-    let mut receivers = Vec::new();
-    let mut stage_senders = Vec::new();
+    let mut receivers = Vec::with_capacity(plan.stages.len() - 1);
+    let mut stage_senders = Vec::with_capacity(plan.stages.len() - 1);
     for stage in &plan.stages[1..] {
         let (batch_size, capacity) = graph.stage_tuning(stage);
         let config = StageConfig {
@@ -81,7 +81,7 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
     drop(stage_senders);
 
     let specs = &mut parsed.manifest.nodes;
-    let mut stages: Vec<DynStage> = Vec::new();
+    let mut stages: Vec<DynStage> = Vec::with_capacity(plan.stages.len());
     for (k, stage) in plan.stages.iter().enumerate() {
         let stage_nodes = stage
             .nodes

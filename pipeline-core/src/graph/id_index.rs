@@ -1,31 +1,31 @@
-//! Finding a node by id without hashing or copying ids: node positions sorted by id, searched by
-//! halving.
+//! Finding a node by id: each id's first declaration, in a table hashed with [`FastHash`].
 //!
-//! Validation looks every edge endpoint up by id. With a `HashMap<String, usize>` each of a small
-//! graph's nodes cost a copy of its id, a SipHash and a share of the table's growth — most of the
-//! validator's time for the benchmark's 10-node manifest (callgrind: ~700 instructions per insert).
+//! Validation looks every edge endpoint up by id. With SipHash and a copied `String` per id this
+//! was most of the validator's time for the benchmark's 10-node manifest (callgrind: ~700
+//! instructions per insert); positions sorted by id and searched by halving still cost ~270
+//! instructions per lookup. Keys are the graph's shared [`Name`]s, so nothing is copied.
 
-use super::model::NodeDecl;
+use super::fast_hash::FastHash;
+use super::model::{Name, NodeDecl};
+use std::collections::HashMap;
 
-/// Node positions ordered by id (equal ids in declaration order).
 #[derive(Debug, Default)]
 pub(crate) struct IdIndex {
-    by_id: Vec<usize>,
+    first: HashMap<Name, usize, FastHash>,
 }
 
 impl IdIndex {
     pub(crate) fn new<L>(nodes: &[NodeDecl<L>]) -> Self {
-        let mut by_id: Vec<usize> = (0..nodes.len()).collect();
-        // Stable: of equal ids, the first declared comes first.
-        by_id.sort_by(|&a, &b| nodes[a].id.cmp(&nodes[b].id));
-        IdIndex { by_id }
+        let mut first = HashMap::with_capacity_and_hasher(nodes.len(), FastHash::default());
+        for (i, node) in nodes.iter().enumerate() {
+            first.entry(Name::clone(&node.id)).or_insert(i);
+        }
+        IdIndex { first }
     }
 
-    /// The first-declared node with id `id`.
-    pub(crate) fn get<L>(&self, nodes: &[NodeDecl<L>], id: &str) -> Option<usize> {
-        let at = self.by_id.partition_point(|&i| &*nodes[i].id < id);
-        let &i = self.by_id.get(at)?;
-        (&*nodes[i].id == id).then_some(i)
+    /// The first node declared with `id`.
+    pub(crate) fn get(&self, id: &str) -> Option<usize> {
+        self.first.get(id).copied()
     }
 }
 
@@ -43,7 +43,7 @@ mod tests {
         let index = IdIndex::new(&g.nodes);
         let found: Vec<_> = ["a", "b", "c", "d", ""]
             .iter()
-            .map(|id| index.get(&g.nodes, id))
+            .map(|id| index.get(id))
             .collect();
         assert_eq!(found, [Some(1), Some(0), Some(2), None, None]);
     }

@@ -17,9 +17,11 @@
 //! assert_eq!(plan.stages.len(), 1);
 //! ```
 
+mod adjacency;
 mod describe;
 mod error;
 mod export;
+pub(crate) mod fast_hash;
 mod id_index;
 mod model;
 pub mod plan;

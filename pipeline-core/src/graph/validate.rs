@@ -1,9 +1,12 @@
 //! The rules every graph must pass, whichever front end wrote it.
 
+use super::adjacency::Adjacency;
 use super::error::{GraphError, GraphErrorKind};
+use super::fast_hash::FastHash;
 use super::id_index::IdIndex;
 use super::model::{input_name, EdgeKind, Endpoint, Graph, Name, INPUT, OUTPUT};
-use std::collections::{HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 /// A resolved endpoint: the input, an output by index into [`ValidGraph::outputs`], or a node by
 /// index into [`Graph::nodes`].
@@ -166,7 +169,7 @@ impl<L: Clone> Validator<L> {
                 let kind = GraphErrorKind::ZeroParallelism { id: id() };
                 self.errors.push(GraphError::new(kind, node.loc.clone()));
             }
-            match self.index.get(nodes, &node.id) {
+            match self.index.get(&node.id) {
                 Some(first) if first != i => {
                     let kind = GraphErrorKind::DuplicateNode { id: id() };
                     self.errors
@@ -181,7 +184,7 @@ impl<L: Clone> Validator<L> {
     }
 
     fn resolve_node(&mut self, id: &str, loc: &L) -> Option<Vertex> {
-        if let Some(i) = self.index.get(&self.graph.nodes, id) {
+        if let Some(i) = self.index.get(id) {
             return Some(Vertex::Node(i));
         }
         let suggestion = suggest(id, self.graph.nodes.iter().map(|n| &*n.id));
@@ -213,7 +216,8 @@ impl<L: Clone> Validator<L> {
 
     fn resolve_edges(&mut self) -> Vec<ResolvedEdge> {
         let mut resolved = Vec::with_capacity(self.graph.edges.len());
-        let mut seen = HashSet::with_capacity(self.graph.edges.len());
+        let mut seen: HashSet<_, FastHash> =
+            HashSet::with_capacity_and_hasher(self.graph.edges.len(), FastHash::default());
         // Taken out while resolving (resolving reports errors through `&mut self`), put back after.
         let declared = std::mem::take(&mut self.graph.edges);
         for (decl, edge) in declared.iter().enumerate() {
@@ -366,23 +370,26 @@ impl<L: Clone> Validator<L> {
     /// or behind a cycle keep a positive one).
     fn topological_order(&self, edges: &[ResolvedEdge]) -> Result<Vec<usize>, Vec<usize>> {
         let n = self.graph.nodes.len();
+        let between_nodes = edges.iter().filter_map(|e| match (e.from, e.to) {
+            (Vertex::Node(a), Vertex::Node(b)) => Some((a, b)),
+            _ => None,
+        });
         let mut indegree = vec![0usize; n];
-        let mut succ: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for e in edges {
-            if let (Vertex::Node(a), Vertex::Node(b)) = (e.from, e.to) {
-                indegree[b] += 1;
-                succ[a].push(b);
-            }
+        for (_, b) in between_nodes.clone() {
+            indegree[b] += 1;
         }
-        let mut ready: std::collections::BTreeSet<usize> =
-            (0..n).filter(|&i| indegree[i] == 0).collect();
+        let succ = Adjacency::new(n, between_nodes);
+        // Lowest index first among the ready nodes: the order is the declaration order wherever
+        // the edges allow it.
+        let mut ready: BinaryHeap<Reverse<usize>> =
+            (0..n).filter(|&i| indegree[i] == 0).map(Reverse).collect();
         let mut order = Vec::with_capacity(n);
-        while let Some(i) = ready.pop_first() {
+        while let Some(Reverse(i)) = ready.pop() {
             order.push(i);
-            for &j in &succ[i] {
+            for &j in succ.of(i) {
                 indegree[j] -= 1;
                 if indegree[j] == 0 {
-                    ready.insert(j);
+                    ready.push(Reverse(j));
                 }
             }
         }
@@ -450,34 +457,32 @@ impl<L: Clone> Validator<L> {
 
     fn check_reachability(&mut self, edges: &[ResolvedEdge]) {
         let n = self.graph.nodes.len();
-        let reach = |forward: bool| {
-            let mut seen = vec![false; n];
-            let mut stack: Vec<Vertex> = if forward {
-                vec![Vertex::Input]
-            } else {
-                (0..self.outputs.len()).map(Vertex::Output).collect()
-            };
+        // Vertices as numbers: nodes `0..n`, then the input, then the outputs.
+        let number = |v: Vertex| match v {
+            Vertex::Node(i) => i,
+            Vertex::Input => n,
+            Vertex::Output(o) => n + 1 + o,
+        };
+        let vertices = n + 1 + self.outputs.len();
+        let pairs = edges.iter().map(|e| (number(e.from), number(e.to)));
+        let reach = |adjacency: Adjacency, starts: std::ops::Range<usize>| {
+            let mut seen = vec![false; vertices];
+            let mut stack: Vec<usize> = starts.collect();
             while let Some(v) = stack.pop() {
-                for e in edges {
-                    let (here, there) = if forward {
-                        (e.from, e.to)
-                    } else {
-                        (e.to, e.from)
-                    };
-                    if here == v {
-                        if let Vertex::Node(i) = there {
-                            if !seen[i] {
-                                seen[i] = true;
-                                stack.push(there);
-                            }
-                        }
+                for &w in adjacency.of(v) {
+                    if !seen[w] {
+                        seen[w] = true;
+                        stack.push(w);
                     }
                 }
             }
             seen
         };
-        let from_input = reach(true);
-        let to_output = reach(false);
+        let from_input = reach(Adjacency::new(vertices, pairs.clone()), n..n + 1);
+        let to_output = reach(
+            Adjacency::new(vertices, pairs.map(|(a, b)| (b, a))),
+            n + 1..vertices,
+        );
         for i in 0..n {
             if from_input[i] && to_output[i] {
                 continue;

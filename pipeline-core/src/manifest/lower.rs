@@ -18,6 +18,7 @@ use super::place::JsonPlace;
 use crate::dynamic::ParallelDyn;
 #[cfg(feature = "manifest")]
 use crate::dynamic::{DynNode, Registry};
+use crate::graph::fast_hash::FastHash;
 #[cfg(feature = "manifest")]
 use crate::graph::tuning::{MAX_BATCH_SIZE, MAX_PARALLELISM};
 use crate::graph::{
@@ -154,7 +155,13 @@ pub fn lower_with<C: NodeCatalog>(
     // Graph elements carry their place as indices: pointer, line and column are made only for
     // an error.
     let mut graph = Graph::new(graph_place);
-    let mut built = Vec::new();
+    let connections = &parsed.manifest.connections;
+    // At most the connections plus an input and an output edge per node.
+    graph.nodes.reserve_exact(specs.len());
+    graph
+        .edges
+        .reserve_exact(connections.len() + 2 * specs.len());
+    let mut built = Vec::with_capacity(specs.len());
 
     for ((i, spec), resolution) in specs.iter().enumerate().zip(resolutions) {
         let at = |field: &str| map.locate(&format!("/nodes/{i}{field}"));
@@ -246,12 +253,12 @@ pub fn lower_with<C: NodeCatalog>(
         decl.emits = emits;
     }
 
-    let staged: HashSet<&str> = specs.iter().filter(|s| s.stage).map(|s| &*s.id).collect();
+    let staged: HashSet<&str, FastHash> =
+        specs.iter().filter(|s| s.stage).map(|s| &*s.id).collect();
     let kind_into = |to: &Endpoint| match to {
         Endpoint::Node(id) if staged.contains(&**id) => EdgeKind::Stage,
         _ => EdgeKind::Fused,
     };
-    let connections = &parsed.manifest.connections;
     for (c, connection) in connections.iter().enumerate() {
         let (from, to) = (endpoint(&connection.from), endpoint(&connection.to));
         graph.edges.push(EdgeDecl {
@@ -267,7 +274,8 @@ pub fn lower_with<C: NodeCatalog>(
     let explicit_output = connections
         .iter()
         .any(|c| matches!(endpoint(&c.to), Endpoint::Output(_)));
-    let mut seen = HashSet::with_capacity(specs.len());
+    let mut seen: HashSet<&str, FastHash> =
+        HashSet::with_capacity_and_hasher(specs.len(), FastHash::default());
     for (i, spec) in specs.iter().enumerate() {
         if !seen.insert(&*spec.id) {
             continue; // a duplicate id: reported once by the validator, without echoes on its edges

@@ -1,0 +1,55 @@
+//! Each vertex's neighbours along edges, all in one array (compressed sparse rows).
+//!
+//! Sorting and reachability walk every vertex's edges; scanning the whole edge list per vertex was
+//! quadratic, and a `Vec` per vertex was an allocation per node.
+
+/// The neighbours of vertices `0..n` along `(from, to)` pairs, grouped by `from`.
+#[derive(Debug)]
+pub(crate) struct Adjacency {
+    /// `ends[starts[v]..starts[v + 1]]` are the neighbours of `v`.
+    starts: Vec<usize>,
+    ends: Vec<usize>,
+}
+
+impl Adjacency {
+    /// Groups `pairs` by their first vertex (all `< n`).
+    pub(crate) fn new(n: usize, pairs: impl Iterator<Item = (usize, usize)> + Clone) -> Self {
+        // Count each vertex's edges, turn counts into the end of each group, then fill each group
+        // from its end: `starts[v]` steps back to the group's start as `v`'s edges are placed.
+        let mut starts = vec![0; n + 1];
+        for (from, _) in pairs.clone() {
+            starts[from + 1] += 1;
+        }
+        for v in 1..=n {
+            starts[v] += starts[v - 1];
+        }
+        let mut ends = vec![0; starts[n]];
+        for (from, to) in pairs {
+            starts[from + 1] -= 1;
+            ends[starts[from + 1]] = to;
+        }
+        // `starts[from + 1]` now holds the start of `from`'s group; shift back by one.
+        starts.rotate_left(1);
+        starts[n] = ends.len();
+        Adjacency { starts, ends }
+    }
+
+    /// The neighbours of `v`.
+    pub(crate) fn of(&self, v: usize) -> &[usize] {
+        &self.ends[self.starts[v]..self.starts[v + 1]]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_every_pair_under_its_first_vertex() {
+        let pairs = [(2, 0), (0, 1), (2, 1), (0, 2), (3, 3)];
+        let adjacency = Adjacency::new(5, pairs.iter().copied());
+        let mut groups: Vec<Vec<usize>> = (0..5).map(|v| adjacency.of(v).to_vec()).collect();
+        groups.iter_mut().for_each(|g| g.sort());
+        assert_eq!(groups, [vec![1, 2], vec![], vec![0, 1], vec![3], vec![]]);
+    }
+}
