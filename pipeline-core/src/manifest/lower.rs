@@ -259,8 +259,17 @@ pub fn lower_with<C: NodeCatalog>(
         Endpoint::Node(id) if staged.contains(&**id) => EdgeKind::Stage,
         _ => EdgeKind::Fused,
     };
+    // Which nodes connections leave and enter, for the automatic input and output edges.
+    let names = || HashSet::with_capacity_and_hasher(connections.len(), FastHash::default());
+    let (mut sources, mut targets): (HashSet<&str, FastHash>, HashSet<&str, FastHash>) =
+        (names(), names());
+    let (mut explicit_input, mut explicit_output) = (false, false);
     for (c, connection) in connections.iter().enumerate() {
         let (from, to) = (endpoint(&connection.from), endpoint(&connection.to));
+        explicit_input |= from == Endpoint::Input;
+        explicit_output |= matches!(to, Endpoint::Output(_));
+        sources.insert(&connection.from);
+        targets.insert(&connection.to);
         graph.edges.push(EdgeDecl {
             kind: kind_into(&to),
             from,
@@ -270,10 +279,6 @@ pub fn lower_with<C: NodeCatalog>(
             loc: JsonPlace::Connection(c),
         });
     }
-    let explicit_input = connections.iter().any(|c| &*c.from == INPUT);
-    let explicit_output = connections
-        .iter()
-        .any(|c| matches!(endpoint(&c.to), Endpoint::Output(_)));
     let mut seen: HashSet<&str, FastHash> =
         HashSet::with_capacity_and_hasher(specs.len(), FastHash::default());
     for (i, spec) in specs.iter().enumerate() {
@@ -282,10 +287,10 @@ pub fn lower_with<C: NodeCatalog>(
         }
         let node = Endpoint::Node(Name::clone(&spec.id));
         let loc = JsonPlace::Node(i);
-        if !explicit_input && !connections.iter().any(|c| c.to == spec.id) {
+        if !explicit_input && !targets.contains(&*spec.id) {
             graph.add_edge(Endpoint::Input, node.clone(), kind_into(&node), loc);
         }
-        if !explicit_output && !connections.iter().any(|c| c.from == spec.id) {
+        if !explicit_output && !sources.contains(&*spec.id) {
             graph.add_edge(
                 node,
                 Endpoint::Output(Name::clone(&spec.id)),
