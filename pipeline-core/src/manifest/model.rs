@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 /// use pipeline_core::manifest::Manifest;
 /// let m: Manifest = serde_json::from_str(r#"{"version": "v1", "metadata": {"name": "m"},
 ///     "nodes": [{"id": "a", "node_type": "PassThrough"}], "connections": []}"#).unwrap();
-/// assert_eq!(m.nodes[0].id, "a");
+/// assert_eq!(&*m.nodes[0].id, "a");
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[schemars(

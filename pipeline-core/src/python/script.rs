@@ -43,8 +43,8 @@ use std::sync::Arc;
 /// add >> pipeline.node(double)
 /// "#;
 /// let described = describe_script("double.py", script)?;
-/// assert_eq!(described.manifest.nodes[0].node_type, "CalculatorNode");
-/// assert_eq!(described.manifest.nodes[1].node_type, "python");
+/// assert_eq!(&*described.manifest.nodes[0].node_type, "CalculatorNode");
+/// assert_eq!(&*described.manifest.nodes[1].node_type, "python");
 /// let mut registry = Registry::with_builtins();
 /// pipeline_core::python::register_python(&mut registry);
 /// let lowered = described.load(&registry).unwrap();

@@ -127,7 +127,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     /// };
     /// assert_eq!(p.run([1])?, [2]);
     /// let manifest = p.to_manifest("adder")?;
-    /// assert_eq!(manifest.nodes[0].node_type, "Calculator");
+    /// assert_eq!(&*manifest.nodes[0].node_type, "Calculator");
     /// # Ok::<(), pipeline::Error>(())
     /// ```
     #[cfg(feature = "manifest-model")]
