@@ -1,13 +1,14 @@
 //! Node types by name: a factory per type that builds a node from a manifest's `params`.
 
 use super::dyn_node::{DynNode, Typed};
+use crate::graph::fast_hash::FastHash;
 use crate::graph::PortType;
 use crate::manifest::{deserialize_params, NodeCatalog, ResolvedNode};
 use crate::node::Node;
 use crate::value::{FromValue, IntoValue};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use crate::manifest::ParamError;
@@ -77,8 +78,13 @@ impl std::fmt::Debug for NodeType {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
-    types: BTreeMap<String, NodeType>,
-    aliases: BTreeMap<String, String>,
+    /// Every type, in registration order.
+    types: Vec<NodeType>,
+    /// Every name a type answers to (its own and its aliases) → its place in `types`: building a
+    /// pipeline looks up each node's type here, one hash of the name instead of two ordered-map
+    /// searches. The names are the program's own, so the cheap hash is safe: a manifest's type
+    /// name can only miss.
+    by_name: HashMap<String, usize, FastHash>,
 }
 
 impl Registry {
@@ -140,8 +146,19 @@ impl Registry {
         })
     }
 
-    fn insert(&mut self, node_type: NodeType) -> &mut Self {
-        self.types.insert(node_type.name.clone(), node_type);
+    /// Adds `node_type`; registering a name again replaces that type and keeps its aliases.
+    fn insert(&mut self, mut node_type: NodeType) -> &mut Self {
+        match self.by_name.get(&node_type.name) {
+            Some(&i) => {
+                node_type.aliases = std::mem::take(&mut self.types[i].aliases);
+                self.types[i] = node_type;
+            }
+            None => {
+                self.by_name
+                    .insert(node_type.name.clone(), self.types.len());
+                self.types.push(node_type);
+            }
+        }
         self
     }
 
@@ -150,32 +167,37 @@ impl Registry {
     /// # Panics
     /// If `target` is not registered: that is a programming error, not a manifest error.
     pub fn alias(&mut self, alias: &str, target: &str) -> &mut Self {
-        let node_type = self
-            .types
-            .get_mut(target)
+        let &i = self
+            .by_name
+            .get(target)
             .unwrap_or_else(|| panic!("alias `{alias}` of unregistered node type `{target}`"));
-        node_type.aliases.push(alias.to_string());
-        self.aliases.insert(alias.to_string(), target.to_string());
+        self.types[i].aliases.push(alias.to_string());
+        self.by_name.insert(alias.to_string(), i);
         self
     }
 
     /// The type registered as `name` (or aliased so).
     pub fn get(&self, name: &str) -> Option<&NodeType> {
-        let name = self.aliases.get(name).map_or(name, String::as_str);
-        self.types.get(name)
+        self.by_name.get(name).map(|&i| &self.types[i])
     }
 
     /// Every type, by name.
     pub fn types(&self) -> impl Iterator<Item = &NodeType> {
-        self.types.values()
+        let mut types: Vec<&NodeType> = self.types.iter().collect();
+        types.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        types.into_iter()
     }
 
-    /// Every name a type can be asked for by, aliases included.
+    /// Every name a type can be asked for by: the types' own names in order, then the aliases in
+    /// order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.types
-            .keys()
-            .chain(self.aliases.keys())
-            .map(String::as_str)
+        let mut aliases: Vec<&str> = self
+            .types
+            .iter()
+            .flat_map(|t| t.aliases.iter().map(String::as_str))
+            .collect();
+        aliases.sort_unstable();
+        self.types().map(|t| t.name.as_str()).chain(aliases)
     }
 }
 
@@ -258,5 +280,56 @@ fn describe_type(root: &serde_json::Value, prop: &serde_json::Value) -> String {
             .collect::<Vec<_>>()
             .join(" | "),
         _ => "any".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Registry;
+    use crate::dynamic::NoParams;
+    use crate::prelude::*;
+
+    fn doubling() -> Registry {
+        let mut registry = Registry::new();
+        registry
+            .register("Double", |_: NoParams| Map::new(|x: i64| x * 2))
+            .alias("Twice", "Double")
+            .register("Echo", |_: NoParams| crate::builtins::Echo::new());
+        registry
+    }
+
+    fn run(registry: &Registry, name: &str) -> Value {
+        let mut node = registry
+            .get(name)
+            .unwrap()
+            .build(&serde_json::Value::Null)
+            .unwrap();
+        let mut out = Vec::new();
+        node.process(Value::Int(5), &mut out).unwrap();
+        out.remove(0)
+    }
+
+    #[test]
+    fn an_alias_finds_its_type() {
+        let registry = doubling();
+        assert_eq!(run(&registry, "Twice"), Value::Int(10));
+        assert!(registry.get("Thrice").is_none());
+    }
+
+    #[test]
+    fn registering_a_name_again_replaces_the_type_and_keeps_its_aliases() {
+        let mut registry = doubling();
+        registry.register("Double", |_: NoParams| Map::new(|x: i64| x * 3));
+        assert_eq!(run(&registry, "Double"), Value::Int(15));
+        assert_eq!(run(&registry, "Twice"), Value::Int(15));
+        assert_eq!(registry.get("Double").unwrap().aliases, ["Twice"]);
+        assert_eq!(registry.types().count(), 2);
+    }
+
+    #[test]
+    fn names_list_types_in_order_then_aliases() {
+        let registry = doubling();
+        let names: Vec<&str> = registry.names().collect();
+        assert_eq!(names, ["Double", "Echo", "Twice"]);
     }
 }

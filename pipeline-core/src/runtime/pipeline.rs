@@ -43,7 +43,14 @@ struct Running<O> {
 
 impl<O> Running<O> {
     /// Hands every item of `batch` to `sink`, then the emptied batch back to the workers.
-    fn consume(&self, mut batch: Vec<O>, sink: &mut dyn FnMut(O) -> Result<()>) -> Result<()> {
+    ///
+    /// Generic over the sink, not `dyn`, so the caller's per-item code inlines into this loop:
+    /// measured on `throughput/static_threaded`, a sink called through `dyn FnMut` (one indirect
+    /// call per item) made the caller's thread the slowest stage.
+    fn consume<F>(&self, mut batch: Vec<O>, sink: &mut F) -> Result<()>
+    where
+        F: FnMut(O) -> Result<()> + ?Sized,
+    {
         batch.drain(..).try_for_each(sink)?;
         self.spares.give(batch);
         Ok(())
@@ -292,10 +299,10 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     }
 
     /// Hands over whatever later stages have finished, without waiting.
-    pub(crate) fn drain_ready(
-        &mut self,
-        sink: &mut dyn FnMut(H::Output) -> Result<()>,
-    ) -> Result<()> {
+    pub(crate) fn drain_ready<F>(&mut self, sink: &mut F) -> Result<()>
+    where
+        F: FnMut(H::Output) -> Result<()> + ?Sized,
+    {
         let State::Running(running) = &self.state else {
             return Ok(());
         };
@@ -318,10 +325,10 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     }
 
     /// After stage 0 has finished: collects outputs until every worker has finished the stream.
-    pub(crate) fn wait_for_workers(
-        &mut self,
-        sink: &mut dyn FnMut(H::Output) -> Result<()>,
-    ) -> Result<()> {
+    pub(crate) fn wait_for_workers<F>(&mut self, sink: &mut F) -> Result<()>
+    where
+        F: FnMut(H::Output) -> Result<()> + ?Sized,
+    {
         let State::Running(running) = &self.state else {
             return Ok(());
         };
