@@ -150,30 +150,45 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     /// Runs one stream: every item of `items`, then end of stream; returns all outputs.
     pub fn run<I: IntoIterator<Item = H::Input>>(&mut self, items: I) -> Result<C> {
         let items = items.into_iter();
-        let mut collected = Vec::with_capacity(self.head.outputs_hint(items.size_hint().0));
+        let capacity = self.head.outputs_hint(items.size_hint().0);
         if self.workers > 0 {
+            let mut collected = Vec::with_capacity(capacity);
             self.run_with(items, |item| {
                 collected.push(item);
                 Ok(())
             })?;
             return Ok(C::collect(collected));
         }
-        // Fully fused: stage 0 pushes chunks straight into the result.
+        // Fully fused: stage 0 pushes chunks straight into the result. The result and the chunk
+        // are the guarded closure's own locals rather than borrowed into it, so the compiler can
+        // keep their lengths in registers instead of in memory the unwind guard has seen.
         self.ensure_started()?;
         self.accepted = 0;
-        let mut chunk = std::mem::take(&mut self.chunk);
-        let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
-            let mut items = items;
-            while next_chunk(&mut items, &mut chunk) {
-                self.accepted += chunk.len() as u64;
-                self.head.push_batch(&mut chunk, &mut collected)?;
+        let chunk = std::mem::take(&mut self.chunk);
+        let (head, accepted) = (&mut self.head, &mut self.accepted);
+        let outcome = catch_unwind(AssertUnwindSafe(move || {
+            let (mut items, mut chunk) = (items, chunk);
+            let mut collected = Vec::with_capacity(capacity);
+            let mut fill = || -> Result<()> {
+                while next_chunk(&mut items, &mut chunk) {
+                    *accepted += chunk.len() as u64;
+                    head.push_batch(&mut chunk, &mut collected)?;
+                }
+                head.finish(&mut collected)
+            };
+            let result = fill();
+            (chunk, result.map(|()| collected))
+        }));
+        match outcome {
+            Ok((chunk, result)) => {
+                self.chunk = chunk;
+                result.map(C::collect).map_err(|err| self.stop(err))
             }
-            self.head.finish(&mut collected)
-        }))
-        .unwrap_or_else(|payload| Err(self.stage0_panic(payload)));
-        self.chunk = chunk;
-        outcome.map_err(|err| self.stop(err))?;
-        Ok(C::collect(collected))
+            Err(payload) => {
+                let err = self.stage0_panic(payload);
+                Err(self.stop(err))
+            }
+        }
     }
 
     /// Runs one stream, handing each output to `sink` as it is produced, so memory stays bounded
