@@ -7,6 +7,7 @@
 
 use super::fast_hash::FastHash;
 use super::model::{Name, NodeDecl};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 #[derive(Debug, Default)]
@@ -15,12 +16,20 @@ pub(crate) struct IdIndex {
 }
 
 impl IdIndex {
-    pub(crate) fn new<L>(nodes: &[NodeDecl<L>]) -> Self {
+    /// The index of `nodes`, and each node whose id an earlier node already has, as
+    /// `(repeat, first)` positions: found while inserting, so nothing is looked up twice.
+    pub(crate) fn new<L>(nodes: &[NodeDecl<L>]) -> (Self, Vec<(usize, usize)>) {
         let mut first = HashMap::with_capacity_and_hasher(nodes.len(), FastHash::default());
+        let mut repeats = Vec::new();
         for (i, node) in nodes.iter().enumerate() {
-            first.entry(Name::clone(&node.id)).or_insert(i);
+            match first.entry(Name::clone(&node.id)) {
+                Entry::Vacant(slot) => {
+                    slot.insert(i);
+                }
+                Entry::Occupied(seen) => repeats.push((i, *seen.get())),
+            }
         }
-        IdIndex { first }
+        (IdIndex { first }, repeats)
     }
 
     /// The first node declared with `id`.
@@ -40,7 +49,8 @@ mod tests {
         for id in ["b", "a", "c", "a"] {
             g.add_node(id, "T", ());
         }
-        let index = IdIndex::new(&g.nodes);
+        let (index, repeats) = IdIndex::new(&g.nodes);
+        assert_eq!(repeats, [(3, 1)]);
         let found: Vec<_> = ["a", "b", "c", "d", ""]
             .iter()
             .map(|id| index.get(id))

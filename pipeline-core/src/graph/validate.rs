@@ -154,7 +154,9 @@ impl<L: Clone> Validator<L> {
     }
 
     fn check_nodes(&mut self) {
-        self.index = IdIndex::new(&self.graph.nodes);
+        let (index, repeats) = IdIndex::new(&self.graph.nodes);
+        self.index = index;
+        let mut repeats = repeats.into_iter().peekable();
         let nodes = &self.graph.nodes;
         for (i, node) in nodes.iter().enumerate() {
             let id = || node.id.to_string();
@@ -169,16 +171,13 @@ impl<L: Clone> Validator<L> {
                 let kind = GraphErrorKind::ZeroParallelism { id: id() };
                 self.errors.push(GraphError::new(kind, node.loc.clone()));
             }
-            match self.index.get(&node.id) {
-                Some(first) if first != i => {
-                    let kind = GraphErrorKind::DuplicateNode { id: id() };
-                    self.errors
-                        .push(GraphError::new(kind, node.loc.clone()).with_related(
-                            nodes[first].loc.clone(),
-                            format!("`{}` is first declared here", node.id),
-                        ));
-                }
-                _ => {}
+            if let Some((_, first)) = repeats.next_if(|&(repeat, _)| repeat == i) {
+                let kind = GraphErrorKind::DuplicateNode { id: id() };
+                self.errors
+                    .push(GraphError::new(kind, node.loc.clone()).with_related(
+                        nodes[first].loc.clone(),
+                        format!("`{}` is first declared here", node.id),
+                    ));
             }
         }
     }

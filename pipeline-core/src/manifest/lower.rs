@@ -25,7 +25,8 @@ use crate::graph::{
     validate::suggest, EdgeDecl, EdgeKind, Endpoint, Graph, Name, Plan, ValidGraph, INPUT, OUTPUT,
 };
 use crate::python_params::PYTHON_NODE_TYPE;
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 
 /// A manifest turned into a valid, planned graph with its nodes built by the registry.
 #[cfg(feature = "manifest")]
@@ -61,6 +62,17 @@ fn endpoint(name: &Name) -> Endpoint {
             None => Endpoint::Node(Name::clone(name)),
         },
     }
+}
+
+/// What lowering notes of a node while adding the automatic input and output edges.
+#[derive(Clone, Copy, Default)]
+struct NodeEnds {
+    /// The first node with its id (a repeated id gets no automatic edges).
+    first: bool,
+    /// A connection leaves it.
+    source: bool,
+    /// A connection enters it.
+    target: bool,
 }
 
 /// `a.b[0]` (a serde path inside params) → `/a/b/0`.
@@ -253,23 +265,37 @@ pub fn lower_with<C: NodeCatalog>(
         decl.emits = emits;
     }
 
-    let staged: HashSet<&str, FastHash> =
-        specs.iter().filter(|s| s.stage).map(|s| &*s.id).collect();
+    // Each id's first node, and whether connections leave or enter it (for the automatic input
+    // and output edges): one table and flags per node instead of a set per question.
+    let mut first_of: HashMap<&str, usize, FastHash> =
+        HashMap::with_capacity_and_hasher(specs.len(), FastHash::default());
+    let mut ends = vec![NodeEnds::default(); specs.len()];
+    for (i, spec) in specs.iter().enumerate() {
+        if let Entry::Vacant(slot) = first_of.entry(&*spec.id) {
+            slot.insert(i);
+            ends[i].first = true;
+        }
+    }
+    let any_staged = specs.iter().any(|s| s.stage);
     let kind_into = |to: &Endpoint| match to {
-        Endpoint::Node(id) if staged.contains(&**id) => EdgeKind::Stage,
+        Endpoint::Node(id)
+            if any_staged && first_of.get(&**id).is_some_and(|&i| specs[i].stage) =>
+        {
+            EdgeKind::Stage
+        }
         _ => EdgeKind::Fused,
     };
-    // Which nodes connections leave and enter, for the automatic input and output edges.
-    let names = || HashSet::with_capacity_and_hasher(connections.len(), FastHash::default());
-    let (mut sources, mut targets): (HashSet<&str, FastHash>, HashSet<&str, FastHash>) =
-        (names(), names());
     let (mut explicit_input, mut explicit_output) = (false, false);
     for (c, connection) in connections.iter().enumerate() {
         let (from, to) = (endpoint(&connection.from), endpoint(&connection.to));
         explicit_input |= from == Endpoint::Input;
         explicit_output |= matches!(to, Endpoint::Output(_));
-        sources.insert(&connection.from);
-        targets.insert(&connection.to);
+        if let Some(&i) = first_of.get(&*connection.from) {
+            ends[i].source = true;
+        }
+        if let Some(&i) = first_of.get(&*connection.to) {
+            ends[i].target = true;
+        }
         graph.edges.push(EdgeDecl {
             kind: kind_into(&to),
             from,
@@ -279,18 +305,16 @@ pub fn lower_with<C: NodeCatalog>(
             loc: JsonPlace::Connection(c),
         });
     }
-    let mut seen: HashSet<&str, FastHash> =
-        HashSet::with_capacity_and_hasher(specs.len(), FastHash::default());
     for (i, spec) in specs.iter().enumerate() {
-        if !seen.insert(&*spec.id) {
+        if !ends[i].first {
             continue; // a duplicate id: reported once by the validator, without echoes on its edges
         }
         let node = Endpoint::Node(Name::clone(&spec.id));
         let loc = JsonPlace::Node(i);
-        if !explicit_input && !targets.contains(&*spec.id) {
+        if !explicit_input && !ends[i].target {
             graph.add_edge(Endpoint::Input, node.clone(), kind_into(&node), loc);
         }
-        if !explicit_output && !sources.contains(&*spec.id) {
+        if !explicit_output && !ends[i].source {
             graph.add_edge(
                 node,
                 Endpoint::Output(Name::clone(&spec.id)),
