@@ -196,7 +196,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     ///
     /// Items enter in chunks of up to 256 (one call into stage 0 per chunk); for item-by-item
     /// latency on a slow source, use [`start`](Pipeline::start).
-    pub fn run_with<I, F>(&mut self, items: I, mut sink: F) -> Result<()>
+    pub fn run_with<I, F>(&mut self, items: I, sink: F) -> Result<()>
     where
         I: IntoIterator<Item = H::Input>,
         F: FnMut(H::Output) -> Result<()>,
@@ -204,24 +204,36 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         self.ensure_started()?;
         self.accepted = 0;
         let _relief = relief::install(self.relief());
-        let mut local = Vec::new();
-        let mut chunk = std::mem::take(&mut self.chunk);
-        let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
-            let mut items = items.into_iter();
-            while next_chunk(&mut items, &mut chunk) {
-                self.accepted += chunk.len() as u64;
-                self.head.push_batch(&mut chunk, &mut local)?;
-                local.drain(..).try_for_each(&mut sink)?;
-                if self.workers > 0 {
-                    self.drain_ready(&mut sink)?;
+        // As in `run`: the buffers and the sink move into the guarded closure, so their lengths
+        // and captures are its locals, not memory the unwind guard has seen.
+        let chunk = std::mem::take(&mut self.chunk);
+        let this = &mut *self;
+        let outcome = catch_unwind(AssertUnwindSafe(move || {
+            let (mut chunk, mut sink, mut items) = (chunk, sink, items.into_iter());
+            let mut local = Vec::new();
+            let mut stream = || -> Result<()> {
+                while next_chunk(&mut items, &mut chunk) {
+                    this.accepted += chunk.len() as u64;
+                    this.head.push_batch(&mut chunk, &mut local)?;
+                    local.drain(..).try_for_each(&mut sink)?;
+                    if this.workers > 0 {
+                        this.drain_ready(&mut sink)?;
+                    }
                 }
+                this.head.finish(&mut local)?;
+                local.drain(..).try_for_each(&mut sink)?;
+                this.wait_for_workers(&mut sink)
+            };
+            let result = stream();
+            (chunk, result)
+        }));
+        let outcome = match outcome {
+            Ok((chunk, result)) => {
+                self.chunk = chunk;
+                result
             }
-            self.head.finish(&mut local)?;
-            local.drain(..).try_for_each(&mut sink)?;
-            self.wait_for_workers(&mut sink)
-        }))
-        .unwrap_or_else(|payload| Err(self.stage0_panic(payload)));
-        self.chunk = chunk;
+            Err(payload) => Err(self.stage0_panic(payload)),
+        };
         outcome.map_err(|err| self.stop(err))
     }
 
