@@ -160,8 +160,8 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             return Ok(C::collect(collected));
         }
         // Fully fused: stage 0 pushes chunks straight into the result. The result and the chunk
-        // are the guarded closure's own locals rather than borrowed into it, so the compiler can
-        // keep their lengths in registers instead of in memory the unwind guard has seen.
+        // are the guarded closure's own locals rather than borrowed into it, which leaves the
+        // compiler free to keep their lengths in registers (whether it does depends on inlining).
         self.ensure_started()?;
         self.accepted = 0;
         let chunk = std::mem::take(&mut self.chunk);
@@ -204,8 +204,8 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         self.ensure_started()?;
         self.accepted = 0;
         let _relief = relief::install(self.relief());
-        // As in `run`: the buffers and the sink move into the guarded closure, so their lengths
-        // and captures are its locals, not memory the unwind guard has seen.
+        // As in `run`: the buffers and the sink move into the guarded closure and are its locals,
+        // not memory the unwind guard has seen (perf annotate: a summing sink now vectorises).
         let chunk = std::mem::take(&mut self.chunk);
         let this = &mut *self;
         let outcome = catch_unwind(AssertUnwindSafe(move || {
