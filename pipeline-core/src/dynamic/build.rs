@@ -5,6 +5,7 @@ use super::params::NodeParams;
 use super::pipeline::DynamicPipeline;
 use super::stage::{DynStage, Route, StageNode};
 use super::stats::NodeStats;
+use crate::graph::adjacency::Adjacency;
 use crate::graph::{Description, EdgeInfo, EdgeKind, Name, NodeInfo, StageEntry, Vertex};
 use crate::manifest::LoweredManifest;
 use crate::runtime::{stage_channel, Pipeline, StageConfig, Worker};
@@ -47,64 +48,76 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
         stage_senders.push(tx);
         receivers.push(rx);
     }
-    let mut senders: Vec<Vec<_>> = plan.stages.iter().map(|_| Vec::new()).collect();
-    let local = |i: usize| {
-        plan.stages[plan.stage_of[i]]
-            .nodes
-            .iter()
-            .position(|&n| n == i)
-            .expect("a node is in its stage")
-    };
-    let mut route_of_edge = |from_stage: usize, to: Vertex, kind: EdgeKind| match (to, kind) {
-        (Vertex::Output(o), _) => Route::Output(o),
-        (Vertex::Node(t), EdgeKind::Stage) => {
-            let target = plan.stage_of[t];
-            senders[from_stage].push(stage_senders[target - 1].clone());
-            Route::Send(senders[from_stage].len() - 1)
-        }
-        (Vertex::Node(t), EdgeKind::Fused) => Route::Node(local(t)),
-        (Vertex::Input, _) => unreachable!("validation rejects edges into input"),
-    };
-    let mut entry0 = Vec::new();
-    let mut routes: Vec<Vec<Route>> = nodes.iter().map(|_| Vec::new()).collect();
-    for edge in &graph.edges {
-        let from_stage = plan
-            .stage_of_vertex(edge.from)
-            .expect("edges leave input or nodes");
-        let route = route_of_edge(from_stage, edge.to, edge.kind);
-        match edge.from {
-            Vertex::Input => entry0.push(route),
-            Vertex::Node(i) => routes[i].push(route),
-            Vertex::Output(_) => unreachable!("validation rejects edges out of outputs"),
+    // Each node's place in its stage, and the edges leaving each source (node `i`, or the input
+    // as `n`) in declaration order: every stage's routes are then one list, read off in one pass.
+    let n = nodes.len();
+    let mut local = vec![0; n];
+    for stage in &plan.stages {
+        for (k, &i) in stage.nodes.iter().enumerate() {
+            local[i] = k;
         }
     }
-    drop(stage_senders);
+    let source = |v: Vertex| match v {
+        Vertex::Node(i) => i,
+        _ => n, // validation rejects edges out of outputs
+    };
+    // Grouped from the last edge back, so each group keeps declaration order.
+    let leaving = Adjacency::new(
+        n + 1,
+        graph
+            .edges
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(k, e)| (source(e.from), k)),
+    );
 
     let specs = &mut parsed.manifest.nodes;
     let mut stages: Vec<DynStage> = Vec::with_capacity(plan.stages.len());
-    for (k, stage) in plan.stages.iter().enumerate() {
+    for stage in &plan.stages {
+        let mut senders = Vec::new();
+        let mut route = |edge: usize| {
+            let edge = &graph.edges[edge];
+            match (edge.to, edge.kind) {
+                (Vertex::Output(o), _) => Route::Output(o),
+                (Vertex::Node(t), EdgeKind::Stage) => {
+                    senders.push(stage_senders[plan.stage_of[t] - 1].clone());
+                    Route::Send(senders.len() - 1)
+                }
+                (Vertex::Node(t), EdgeKind::Fused) => Route::Node(local[t]),
+                (Vertex::Input, _) => unreachable!("validation rejects edges into input"),
+            }
+        };
+        let mut routes = Vec::with_capacity(stage.nodes.len() + 1);
+        match stage.entry {
+            StageEntry::Input => routes.extend(leaving.of(n).iter().map(|&e| route(e))),
+            StageEntry::Node(i) => routes.push(Route::Node(local[i])),
+        }
+        let entry_routes = routes.len();
         let stage_nodes = stage
             .nodes
             .iter()
-            .map(|&i| StageNode {
-                id: Name::clone(&graph.graph.nodes[i].id),
-                node: nodes[i].take().expect("each node is in one stage"),
-                params: NodeParams::new(std::mem::take(&mut specs[i].params)),
-                routes: std::mem::take(&mut routes[i]),
-                graph_index: i,
+            .map(|&i| {
+                let start = routes.len();
+                routes.extend(leaving.of(i).iter().map(|&e| route(e)));
+                StageNode {
+                    id: Name::clone(&graph.graph.nodes[i].id),
+                    node: nodes[i].take().expect("each node is in one stage"),
+                    params: NodeParams::new(std::mem::take(&mut specs[i].params)),
+                    routes: start..routes.len(),
+                    graph_index: i,
+                }
             })
             .collect();
-        let entry = match stage.entry {
-            StageEntry::Input => std::mem::take(&mut entry0),
-            StageEntry::Node(i) => vec![Route::Node(local(i))],
-        };
         stages.push(DynStage::new(
             stage_nodes,
-            entry,
-            std::mem::take(&mut senders[k]),
+            routes,
+            entry_routes,
+            senders,
             stats.clone(),
         ));
     }
+    drop(stage_senders);
 
     let mut stages = stages.into_iter();
     let head = stages.next().expect("stage 0 always exists");

@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::node::NodeContext;
 use crate::runtime::{BatchSender, PanicSite, Stage};
 use crate::value::Value;
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -64,7 +65,8 @@ pub(crate) struct StageNode {
     pub id: Arc<str>,
     pub node: Box<dyn DynNode>,
     pub params: NodeParams,
-    pub routes: Vec<Route>,
+    /// Where its items go: a range of the stage's routes.
+    pub routes: Range<usize>,
     /// Index in the whole graph, for stats.
     pub graph_index: usize,
 }
@@ -73,7 +75,10 @@ pub(crate) struct StageNode {
 /// senders to later stages.
 pub struct DynStage {
     nodes: Vec<StageNode>,
-    entry: Vec<Route>,
+    /// Every route of the stage in one list: the entry's first (`..entry_routes`), then each
+    /// node's, in the range the node holds.
+    routes: Vec<Route>,
+    entry_routes: usize,
     senders: Vec<BatchSender<Value>>,
     /// One reusable output buffer per node.
     scratch: Vec<Vec<Value>>,
@@ -85,7 +90,8 @@ pub struct DynStage {
 impl DynStage {
     pub(crate) fn new(
         nodes: Vec<StageNode>,
-        entry: Vec<Route>,
+        routes: Vec<Route>,
+        entry_routes: usize,
         senders: Vec<BatchSender<Value>>,
         stats: Option<Arc<[NodeStats]>>,
     ) -> DynStage {
@@ -93,7 +99,8 @@ impl DynStage {
             scratch: nodes.iter().map(|_| Vec::new()).collect(),
             single: Vec::with_capacity(1),
             nodes,
-            entry,
+            routes,
+            entry_routes,
             senders,
             stats,
         }
@@ -148,8 +155,8 @@ impl DynStage {
     /// The routes out of node `k`, or of the stage's entry.
     fn routes(&self, routes_of: Option<usize>) -> &[Route] {
         match routes_of {
-            Some(k) => &self.nodes[k].routes,
-            None => &self.entry,
+            Some(k) => &self.routes[self.nodes[k].routes.clone()],
+            None => &self.routes[..self.entry_routes],
         }
     }
 

@@ -32,9 +32,7 @@ impl Hasher for FastHasher {
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
+            self.add(short_word(rest));
         }
     }
 
@@ -59,6 +57,21 @@ impl Hasher for FastHasher {
     }
 }
 
+/// 1 to 7 bytes as one word, read with at most two loads: the ids hashed here are short, and a
+/// copy of a variable length was a call to `memcpy` per hash. Two overlapping reads cover every
+/// byte, so equal-length inputs that differ still give different words.
+fn short_word(bytes: &[u8]) -> u64 {
+    let len = bytes.len();
+    if len >= 4 {
+        let head = u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes"));
+        let tail = u32::from_le_bytes(bytes[len - 4..].try_into().expect("4 bytes"));
+        u64::from(head) | u64::from(tail) << 32
+    } else {
+        // 1..=3 bytes: first, middle and last (repeats for shorter inputs).
+        u64::from(bytes[0]) | u64::from(bytes[len / 2]) << 8 | u64::from(bytes[len - 1]) << 16
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +92,22 @@ mod tests {
         let set: HashSet<&str, FastHash> = ids.iter().copied().collect();
         assert_eq!(set.len(), ids.len());
         assert!(set.contains("long_name_2") && !set.contains("long_name_3"));
+    }
+
+    #[test]
+    fn short_words_keep_every_byte() {
+        for (a, b) in [
+            ("ab", "ba"),
+            ("abc", "abd"),
+            ("abcde", "abcdf"),
+            ("abcdefg", "abcdxfg"),
+        ] {
+            assert_ne!(
+                short_word(a.as_bytes()),
+                short_word(b.as_bytes()),
+                "{a} vs {b}"
+            );
+        }
+        assert_eq!(short_word(b"abcd"), u64::from_le_bytes(*b"abcdabcd"));
     }
 }

@@ -3,26 +3,27 @@
 //! Validation looks every edge endpoint up by id. With SipHash and a copied `String` per id this
 //! was most of the validator's time for the benchmark's 10-node manifest (callgrind: ~700
 //! instructions per insert); positions sorted by id and searched by halving still cost ~270
-//! instructions per lookup. Keys are the graph's shared [`Name`]s, so nothing is copied.
+//! instructions per lookup. Keys borrow the graph's ids: nothing is copied, and no reference count
+//! is touched.
 
 use super::fast_hash::FastHash;
-use super::model::{Name, NodeDecl};
+use super::model::NodeDecl;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 #[derive(Debug, Default)]
-pub(crate) struct IdIndex {
-    first: HashMap<Name, usize, FastHash>,
+pub(crate) struct IdIndex<'g> {
+    first: HashMap<&'g str, usize, FastHash>,
 }
 
-impl IdIndex {
+impl<'g> IdIndex<'g> {
     /// The index of `nodes`, and each node whose id an earlier node already has, as
     /// `(repeat, first)` positions: found while inserting, so nothing is looked up twice.
-    pub(crate) fn new<L>(nodes: &[NodeDecl<L>]) -> (Self, Vec<(usize, usize)>) {
+    pub(crate) fn new<L>(nodes: &'g [NodeDecl<L>]) -> (Self, Vec<(usize, usize)>) {
         let mut first = HashMap::with_capacity_and_hasher(nodes.len(), FastHash::default());
         let mut repeats = Vec::new();
         for (i, node) in nodes.iter().enumerate() {
-            match first.entry(Name::clone(&node.id)) {
+            match first.entry(&*node.id) {
                 Entry::Vacant(slot) => {
                     slot.insert(i);
                 }

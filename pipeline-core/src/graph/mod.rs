@@ -17,7 +17,7 @@
 //! assert_eq!(plan.stages.len(), 1);
 //! ```
 
-mod adjacency;
+pub(crate) mod adjacency;
 mod describe;
 mod error;
 mod export;

@@ -77,11 +77,12 @@ impl<L: Clone> ValidGraph<L> {
     /// assert_eq!(plan.stage_of, vec![0, 1]);
     /// ```
     pub fn plan(&self) -> Result<Plan, Vec<GraphError<L>>> {
-        let mixed = self.mixed_in_edges();
+        let into = self.in_edge_counts();
+        let mixed = self.mixed_in_edges(&into);
         if !mixed.is_empty() {
             return Err(mixed);
         }
-        let tuning = self.tuning_errors();
+        let tuning = self.tuning_errors_with(&into);
         if !tuning.is_empty() {
             return Err(tuning);
         }
@@ -110,10 +111,7 @@ impl<L: Clone> ValidGraph<L> {
             };
         group_entries(root_of_input, StageEntry::Input);
         for &i in &self.topo {
-            let staged_in = self
-                .in_edges(Vertex::Node(i))
-                .any(|e| e.kind == EdgeKind::Stage);
-            if staged_in {
+            if into[i].staged > 0 {
                 group_entries(find(&mut parent, i), StageEntry::Node(i));
             }
         }
@@ -160,10 +158,7 @@ impl<L: Clone> ValidGraph<L> {
                 nodes: Vec::new(),
                 inbound: match list[0] {
                     StageEntry::Input => 0,
-                    StageEntry::Node(i) => self
-                        .in_edges(Vertex::Node(i))
-                        .filter(|e| e.kind == EdgeKind::Stage)
-                        .count(),
+                    StageEntry::Node(i) => into[i].staged,
                 },
             })
             .collect();
@@ -185,25 +180,49 @@ impl<L: Clone> ValidGraph<L> {
     ///
     /// The general rule (a fused group has one entry) would also catch them, but would talk about
     /// fused groups; naming the node and the two arrows says what to change.
-    fn mixed_in_edges(&self) -> Vec<GraphError<L>> {
+    fn mixed_in_edges(&self, into: &[InEdges]) -> Vec<GraphError<L>> {
         (0..self.graph.nodes.len())
-            .filter_map(|i| {
-                let v = Vertex::Node(i);
-                let staged = self.in_edges(v).find(|e| e.kind == EdgeKind::Stage)?;
-                self.in_edges(v).find(|e| e.kind == EdgeKind::Fused)?;
+            .filter(|&i| into[i].staged > 0 && into[i].fused > 0)
+            .map(|i| {
+                let staged = self
+                    .in_edges(Vertex::Node(i))
+                    .find(|e| e.kind == EdgeKind::Stage)
+                    .expect("counted a `=>` edge into the node");
                 let id = self.id(i);
-                Some(
-                    GraphError::new(
-                        GraphErrorKind::MixedInEdges { id: id.to_string() },
-                        self.graph.edges[staged.decl].loc.clone(),
-                    )
-                    .with_help(format!(
-                        "use `=>` for every edge into `{id}` (it then runs on its own thread), or `->` for all of them"
-                    )),
+                GraphError::new(
+                    GraphErrorKind::MixedInEdges { id: id.to_string() },
+                    self.graph.edges[staged.decl].loc.clone(),
                 )
+                .with_help(format!(
+                    "use `=>` for every edge into `{id}` (it then runs on its own thread), or `->` for all of them"
+                ))
             })
             .collect()
     }
+
+    /// How many `->` and `=>` edges enter each node, counted in one pass over the edges: planning
+    /// asks this of every node, and scanning all edges per node was most of its time.
+    pub(crate) fn in_edge_counts(&self) -> Vec<InEdges> {
+        let mut into = vec![InEdges::default(); self.graph.nodes.len()];
+        for e in &self.edges {
+            if let Vertex::Node(i) = e.to {
+                match e.kind {
+                    EdgeKind::Fused => into[i].fused += 1,
+                    EdgeKind::Stage => into[i].staged += 1,
+                }
+            }
+        }
+        into
+    }
+}
+
+/// The edges entering a node, by kind.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct InEdges {
+    /// `->` edges.
+    pub(crate) fused: usize,
+    /// `=>` edges.
+    pub(crate) staged: usize,
 }
 
 #[cfg(test)]

@@ -2,9 +2,8 @@
 //! where each setting means something, shared by `pipeline!` and manifests.
 
 use super::error::{GraphError, GraphErrorKind};
-use super::model::EdgeKind;
-use super::plan::{Stage, StageEntry};
-use super::validate::{ValidGraph, Vertex};
+use super::plan::{InEdges, Stage, StageEntry};
+use super::validate::ValidGraph;
 
 /// The largest parallel degree accepted: more replicas than this only cost memory.
 pub const MAX_PARALLELISM: usize = 256;
@@ -30,13 +29,16 @@ impl<L: Clone> ValidGraph<L> {
     /// assert!(errors[0].to_string().contains("no stage boundary leads into it"));
     /// ```
     pub fn tuning_errors(&self) -> Vec<GraphError<L>> {
+        self.tuning_errors_with(&self.in_edge_counts())
+    }
+
+    /// [`tuning_errors`](Self::tuning_errors), given the edges into each node.
+    pub(crate) fn tuning_errors_with(&self, into: &[InEdges]) -> Vec<GraphError<L>> {
         let mut errors = Vec::new();
         for (i, node) in self.graph.nodes.iter().enumerate() {
-            let id = node.id.clone();
+            let id = &node.id;
             let at = |kind| GraphError::new(kind, node.loc.clone());
-            let staged = self
-                .in_edges(Vertex::Node(i))
-                .any(|e| e.kind == EdgeKind::Stage);
+            let staged = into[i].staged > 0;
             let parallel = node.parallelism > 1;
             for (value, setting, max) in [
                 (Some(node.parallelism), "parallelism", MAX_PARALLELISM),

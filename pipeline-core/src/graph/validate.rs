@@ -2,11 +2,10 @@
 
 use super::adjacency::Adjacency;
 use super::error::{GraphError, GraphErrorKind};
-use super::fast_hash::FastHash;
 use super::id_index::IdIndex;
 use super::model::{input_name, EdgeKind, Endpoint, Graph, Name, INPUT, OUTPUT};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap};
 
 /// A resolved endpoint: the input, an output by index into [`ValidGraph::outputs`], or a node by
 /// index into [`Graph::nodes`].
@@ -59,7 +58,17 @@ impl<L: Clone> Graph<L> {
     /// assert_eq!(errors[0].to_string(), "unknown node `ad` (did you mean `add`?)");
     /// ```
     pub fn validate(self) -> Result<ValidGraph<L>, Vec<GraphError<L>>> {
-        Validator::new(self).run()
+        let Checked {
+            outputs,
+            edges,
+            topo,
+        } = Validator::new(&self).run()?;
+        Ok(ValidGraph {
+            graph: self,
+            outputs,
+            edges,
+            topo,
+        })
     }
 }
 
@@ -94,15 +103,24 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c.to_string())
 }
 
-struct Validator<L> {
-    graph: Graph<L>,
+/// What the checks of a graph produce, besides the graph itself.
+struct Checked {
+    outputs: Vec<Name>,
+    edges: Vec<ResolvedEdge>,
+    topo: Vec<usize>,
+}
+
+/// The checks, borrowing the graph: ids are looked up as `&str` keys into it, so validating copies
+/// no name and touches no reference count.
+struct Validator<'g, L> {
+    graph: &'g Graph<L>,
     errors: Vec<GraphError<L>>,
-    index: IdIndex,
+    index: IdIndex<'g>,
     outputs: Vec<Name>,
 }
 
-impl<L: Clone> Validator<L> {
-    fn new(graph: Graph<L>) -> Self {
+impl<'g, L: Clone> Validator<'g, L> {
+    fn new(graph: &'g Graph<L>) -> Self {
         Validator {
             graph,
             errors: Vec::new(),
@@ -116,7 +134,7 @@ impl<L: Clone> Validator<L> {
         self.errors.last_mut().expect("just pushed")
     }
 
-    fn run(mut self) -> Result<ValidGraph<L>, Vec<GraphError<L>>> {
+    fn run(mut self) -> Result<Checked, Vec<GraphError<L>>> {
         if self.graph.nodes.is_empty() {
             let loc = self.graph.loc.clone();
             self.fail(GraphErrorKind::NoNodes, loc);
@@ -128,8 +146,15 @@ impl<L: Clone> Validator<L> {
             return Err(self.errors);
         }
         self.check_port_types(&edges);
+        // Every later check walks the edges by source vertex: one adjacency for all of them.
+        let successors = Adjacency::new(
+            self.vertex_count(),
+            edges
+                .iter()
+                .map(|e| (self.number(e.from), self.number(e.to))),
+        );
         // A cycle first: in a graph that is all cycle, it explains the missing input and output.
-        let topo = match self.topological_order(&edges) {
+        let topo = match self.topological_order(&successors) {
             Ok(order) => order,
             Err(indegree_left) => {
                 let cycle = self.name_cycle(&edges, &indegree_left);
@@ -141,23 +166,36 @@ impl<L: Clone> Validator<L> {
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
-        self.check_reachability(&edges);
+        self.check_reachability(&successors, &topo);
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
-        Ok(ValidGraph {
-            graph: self.graph,
+        Ok(Checked {
             outputs: self.outputs,
             edges,
             topo,
         })
     }
 
+    /// Vertices as numbers: nodes `0..n`, then the input, then the outputs.
+    fn number(&self, v: Vertex) -> usize {
+        let n = self.graph.nodes.len();
+        match v {
+            Vertex::Node(i) => i,
+            Vertex::Input => n,
+            Vertex::Output(o) => n + 1 + o,
+        }
+    }
+
+    fn vertex_count(&self) -> usize {
+        self.graph.nodes.len() + 1 + self.outputs.len()
+    }
+
     fn check_nodes(&mut self) {
-        let (index, repeats) = IdIndex::new(&self.graph.nodes);
+        let nodes = &self.graph.nodes;
+        let (index, repeats) = IdIndex::new(nodes);
         self.index = index;
         let mut repeats = repeats.into_iter().peekable();
-        let nodes = &self.graph.nodes;
         for (i, node) in nodes.iter().enumerate() {
             let id = || node.id.to_string();
             if &*node.id == INPUT || &*node.id == OUTPUT {
@@ -214,12 +252,15 @@ impl<L: Clone> Validator<L> {
     }
 
     fn resolve_edges(&mut self) -> Vec<ResolvedEdge> {
-        let mut resolved = Vec::with_capacity(self.graph.edges.len());
-        let mut seen: HashSet<_, FastHash> =
-            HashSet::with_capacity_and_hasher(self.graph.edges.len(), FastHash::default());
-        // Taken out while resolving (resolving reports errors through `&mut self`), put back after.
-        let declared = std::mem::take(&mut self.graph.edges);
-        for (decl, edge) in declared.iter().enumerate() {
+        let graph = self.graph;
+        let n = graph.nodes.len();
+        let mut resolved: Vec<ResolvedEdge> = Vec::with_capacity(graph.edges.len());
+        // Repeated edges, found without hashing: `chain[source]` is the last resolved edge leaving
+        // a source (node `i`, or the input as `n`), `chain[n + 1 + k]` the one resolved before edge
+        // `k` from the same source; a new edge walks its source's edges (a node's out-degree).
+        const NONE: usize = usize::MAX;
+        let mut chain = vec![NONE; n + 1 + graph.edges.len()];
+        for (decl, edge) in graph.edges.iter().enumerate() {
             let from = match &edge.from {
                 Endpoint::Input => Some(Vertex::Input),
                 Endpoint::Output(name) => {
@@ -250,26 +291,36 @@ impl<L: Clone> Validator<L> {
                 Endpoint::Output(name) => Some(Vertex::Output(self.output_index(name))),
                 Endpoint::Node(id) => self.resolve_node(id, &edge.to_loc),
             };
-            if let (Some(from), Some(to)) = (from, to) {
-                if !seen.insert((from, to)) {
-                    self.fail(
-                        GraphErrorKind::DuplicateEdge {
-                            from: edge.from.to_string(),
-                            to: edge.to.to_string(),
-                        },
-                        edge.loc.clone(),
-                    );
-                    continue;
-                }
-                resolved.push(ResolvedEdge {
-                    from,
-                    to,
-                    kind: edge.kind,
-                    decl,
-                });
+            let (Some(from), Some(to)) = (from, to) else {
+                continue;
+            };
+            let source = match from {
+                Vertex::Node(i) => i,
+                _ => n,
+            };
+            let mut earlier = chain[source];
+            while earlier != NONE && resolved[earlier].to != to {
+                earlier = chain[n + 1 + earlier];
             }
+            if earlier != NONE {
+                self.fail(
+                    GraphErrorKind::DuplicateEdge {
+                        from: edge.from.to_string(),
+                        to: edge.to.to_string(),
+                    },
+                    edge.loc.clone(),
+                );
+                continue;
+            }
+            chain[n + 1 + resolved.len()] = chain[source];
+            chain[source] = resolved.len();
+            resolved.push(ResolvedEdge {
+                from,
+                to,
+                kind: edge.kind,
+                decl,
+            });
         }
-        self.graph.edges = declared;
         resolved
     }
 
@@ -366,18 +417,17 @@ impl<L: Clone> Validator<L> {
     }
 
     /// Kahn's algorithm, smallest declaration index first; on a cycle, the in-degrees left (nodes on
-    /// or behind a cycle keep a positive one).
-    fn topological_order(&self, edges: &[ResolvedEdge]) -> Result<Vec<usize>, Vec<usize>> {
+    /// or behind a cycle keep a positive one). Only node-to-node edges order nodes.
+    fn topological_order(&self, successors: &Adjacency) -> Result<Vec<usize>, Vec<usize>> {
         let n = self.graph.nodes.len();
-        let between_nodes = edges.iter().filter_map(|e| match (e.from, e.to) {
-            (Vertex::Node(a), Vertex::Node(b)) => Some((a, b)),
-            _ => None,
-        });
         let mut indegree = vec![0usize; n];
-        for (_, b) in between_nodes.clone() {
-            indegree[b] += 1;
+        for v in 0..n {
+            for &w in successors.of(v) {
+                if w < n {
+                    indegree[w] += 1;
+                }
+            }
         }
-        let succ = Adjacency::new(n, between_nodes);
         // Lowest index first among the ready nodes: the order is the declaration order wherever
         // the edges allow it.
         let mut ready: BinaryHeap<Reverse<usize>> =
@@ -385,10 +435,12 @@ impl<L: Clone> Validator<L> {
         let mut order = Vec::with_capacity(n);
         while let Some(Reverse(i)) = ready.pop() {
             order.push(i);
-            for &j in succ.of(i) {
-                indegree[j] -= 1;
-                if indegree[j] == 0 {
-                    ready.push(Reverse(j));
+            for &j in successors.of(i) {
+                if j < n {
+                    indegree[j] -= 1;
+                    if indegree[j] == 0 {
+                        ready.push(Reverse(j));
+                    }
                 }
             }
         }
@@ -454,34 +506,28 @@ impl<L: Clone> Validator<L> {
         }
     }
 
-    fn check_reachability(&mut self, edges: &[ResolvedEdge]) {
+    /// Every node must be fed from the input and lead to an output. Edges between nodes go forward
+    /// in topological order, so one pass forward finds what the input reaches, one pass back what
+    /// reaches an output.
+    fn check_reachability(&mut self, successors: &Adjacency, topo: &[usize]) {
         let n = self.graph.nodes.len();
-        // Vertices as numbers: nodes `0..n`, then the input, then the outputs.
-        let number = |v: Vertex| match v {
-            Vertex::Node(i) => i,
-            Vertex::Input => n,
-            Vertex::Output(o) => n + 1 + o,
-        };
-        let vertices = n + 1 + self.outputs.len();
-        let pairs = edges.iter().map(|e| (number(e.from), number(e.to)));
-        let reach = |adjacency: Adjacency, starts: std::ops::Range<usize>| {
-            let mut seen = vec![false; vertices];
-            let mut stack: Vec<usize> = starts.collect();
-            while let Some(v) = stack.pop() {
-                for &w in adjacency.of(v) {
-                    if !seen[w] {
-                        seen[w] = true;
-                        stack.push(w);
+        let mut from_input = vec![false; n];
+        let mut to_output = vec![false; n];
+        for &w in successors.of(n) {
+            from_input[w] = true; // the input feeds only nodes
+        }
+        for &v in topo {
+            if from_input[v] {
+                for &w in successors.of(v) {
+                    if w < n {
+                        from_input[w] = true;
                     }
                 }
             }
-            seen
-        };
-        let from_input = reach(Adjacency::new(vertices, pairs.clone()), n..n + 1);
-        let to_output = reach(
-            Adjacency::new(vertices, pairs.map(|(a, b)| (b, a))),
-            n + 1..vertices,
-        );
+        }
+        for &v in topo.iter().rev() {
+            to_output[v] = successors.of(v).iter().any(|&w| w > n || to_output[w]);
+        }
         for i in 0..n {
             if from_input[i] && to_output[i] {
                 continue;
