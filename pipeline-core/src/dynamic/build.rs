@@ -6,6 +6,7 @@ use super::pipeline::DynamicPipeline;
 use super::stage::{DynStage, Route, StageNode};
 use super::stats::NodeStats;
 use crate::graph::adjacency::Adjacency;
+use crate::graph::filled::filled;
 use crate::graph::{Description, EdgeInfo, EdgeKind, Name, NodeInfo, StageEntry, Vertex};
 use crate::manifest::LoweredManifest;
 use crate::runtime::{stage_channel, Pipeline, StageConfig, Worker};
@@ -51,7 +52,7 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
     // Each node's place in its stage, and the edges leaving each source (node `i`, or the input
     // as `n`) in declaration order: every stage's routes are then one list, read off in one pass.
     let n = nodes.len();
-    let mut local = vec![0; n];
+    let mut local = filled(0, n);
     for stage in &plan.stages {
         for (k, &i) in stage.nodes.iter().enumerate() {
             local[i] = k;

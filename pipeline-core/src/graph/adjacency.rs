@@ -3,6 +3,8 @@
 //! Sorting and reachability walk every vertex's edges; scanning the whole edge list per vertex was
 //! quadratic, and a `Vec` per vertex was an allocation per node.
 
+use super::filled::filled;
+
 /// The neighbours of vertices `0..n` along `(from, to)` pairs, grouped by `from`.
 #[derive(Debug)]
 pub(crate) struct Adjacency {
@@ -16,14 +18,14 @@ impl Adjacency {
     pub(crate) fn new(n: usize, pairs: impl Iterator<Item = (usize, usize)> + Clone) -> Self {
         // Count each vertex's edges, turn counts into the end of each group, then fill each group
         // from its end: `starts[v]` steps back to the group's start as `v`'s edges are placed.
-        let mut starts = vec![0; n + 1];
+        let mut starts = filled(0, n + 1);
         for (from, _) in pairs.clone() {
             starts[from + 1] += 1;
         }
         for v in 1..=n {
             starts[v] += starts[v - 1];
         }
-        let mut ends = vec![0; starts[n]];
+        let mut ends = filled(0, starts[n]);
         for (from, to) in pairs {
             starts[from + 1] -= 1;
             ends[starts[from + 1]] = to;

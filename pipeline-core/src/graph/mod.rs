@@ -22,6 +22,7 @@ mod describe;
 mod error;
 mod export;
 pub(crate) mod fast_hash;
+pub(crate) mod filled;
 mod id_index;
 mod model;
 pub mod plan;

@@ -5,6 +5,7 @@
 //! are `=>`. Stages come in topological order, so a stage only sends to later stages.
 
 use super::error::{GraphError, GraphErrorKind};
+use super::filled::filled;
 use super::model::EdgeKind;
 use super::validate::{ValidGraph, Vertex};
 
@@ -150,7 +151,7 @@ impl<L: Clone> ValidGraph<L> {
             return Err(errors);
         }
 
-        let mut stage_of = vec![usize::MAX; n];
+        let mut stage_of = filled(usize::MAX, n);
         let mut stages: Vec<Stage> = entries
             .iter()
             .map(|(_, list)| Stage {
@@ -203,7 +204,7 @@ impl<L: Clone> ValidGraph<L> {
     /// How many `->` and `=>` edges enter each node, counted in one pass over the edges: planning
     /// asks this of every node, and scanning all edges per node was most of its time.
     pub(crate) fn in_edge_counts(&self) -> Vec<InEdges> {
-        let mut into = vec![InEdges::default(); self.graph.nodes.len()];
+        let mut into = filled(InEdges::default(), self.graph.nodes.len());
         for e in &self.edges {
             if let Vertex::Node(i) = e.to {
                 match e.kind {

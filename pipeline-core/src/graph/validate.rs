@@ -2,6 +2,7 @@
 
 use super::adjacency::Adjacency;
 use super::error::{GraphError, GraphErrorKind};
+use super::filled::filled;
 use super::id_index::IdIndex;
 use super::model::{input_name, EdgeKind, Endpoint, Graph, Name, INPUT, OUTPUT};
 use std::cmp::Reverse;
@@ -259,7 +260,7 @@ impl<'g, L: Clone> Validator<'g, L> {
         // a source (node `i`, or the input as `n`), `chain[n + 1 + k]` the one resolved before edge
         // `k` from the same source; a new edge walks its source's edges (a node's out-degree).
         const NONE: usize = usize::MAX;
-        let mut chain = vec![NONE; n + 1 + graph.edges.len()];
+        let mut chain = filled(NONE, n + 1 + graph.edges.len());
         for (decl, edge) in graph.edges.iter().enumerate() {
             let from = match &edge.from {
                 Endpoint::Input => Some(Vertex::Input),
@@ -349,7 +350,7 @@ impl<'g, L: Clone> Validator<'g, L> {
     }
 
     fn check_structure(&mut self, edges: &[ResolvedEdge]) {
-        let mut connected = vec![false; self.graph.nodes.len()];
+        let mut connected = filled(false, self.graph.nodes.len());
         for e in edges {
             for v in [e.from, e.to] {
                 if let Vertex::Node(i) = v {
@@ -420,7 +421,7 @@ impl<'g, L: Clone> Validator<'g, L> {
     /// or behind a cycle keep a positive one). Only node-to-node edges order nodes.
     fn topological_order(&self, successors: &Adjacency) -> Result<Vec<usize>, Vec<usize>> {
         let n = self.graph.nodes.len();
-        let mut indegree = vec![0usize; n];
+        let mut indegree = filled(0usize, n);
         for v in 0..n {
             for &w in successors.of(v) {
                 if w < n {
@@ -511,8 +512,8 @@ impl<'g, L: Clone> Validator<'g, L> {
     /// reaches an output.
     fn check_reachability(&mut self, successors: &Adjacency, topo: &[usize]) {
         let n = self.graph.nodes.len();
-        let mut from_input = vec![false; n];
-        let mut to_output = vec![false; n];
+        let mut from_input = filled(false, n);
+        let mut to_output = filled(false, n);
         for &w in successors.of(n) {
             from_input[w] = true; // the input feeds only nodes
         }

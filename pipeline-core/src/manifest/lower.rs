@@ -19,6 +19,7 @@ use crate::dynamic::ParallelDyn;
 #[cfg(feature = "manifest")]
 use crate::dynamic::{DynNode, Registry};
 use crate::graph::fast_hash::FastHash;
+use crate::graph::filled::filled;
 #[cfg(feature = "manifest")]
 use crate::graph::tuning::{MAX_BATCH_SIZE, MAX_PARALLELISM};
 use crate::graph::{
@@ -269,7 +270,7 @@ pub fn lower_with<C: NodeCatalog>(
     // and output edges): one table and flags per node instead of a set per question.
     let mut first_of: HashMap<&str, usize, FastHash> =
         HashMap::with_capacity_and_hasher(specs.len(), FastHash::default());
-    let mut ends = vec![NodeEnds::default(); specs.len()];
+    let mut ends = filled(NodeEnds::default(), specs.len());
     for (i, spec) in specs.iter().enumerate() {
         if let Entry::Vacant(slot) = first_of.entry(&*spec.id) {
             slot.insert(i);

@@ -1,7 +1,10 @@
 //! The manifest's data model: the seed's v1 format, plus this project's optional extensions.
 //!
-//! These types are the single source of the JSON Schema (`pipeline schema`). Unknown fields are
-//! accepted (later seed versions added some) and reported as warnings by the parser.
+//! These types are the single source of the JSON Schema (`pipeline schema`). Unknown fields of the
+//! manifest and of its nodes are accepted by [`parse`](super::parse) (later seed versions added
+//! some) and reported as warnings. Deserialized directly, [`Manifest`] and [`NodeSpec`] refuse them:
+//! that is how the parser's fast path learns, without tracking where every key is, that a document
+//! has fields to warn about.
 
 use super::name::deserialize_name;
 use crate::graph::{Name, PortType};
@@ -18,9 +21,11 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(&*m.nodes[0].id, "a");
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 #[schemars(
     title = "pipeline manifest v1",
-    description = "A pipeline manifest (format version v1)."
+    description = "A pipeline manifest (format version v1).",
+    extend("additionalProperties" = true)
 )]
 pub struct Manifest {
     /// Format version: `v1`.
@@ -58,6 +63,8 @@ pub struct Metadata {
 
 /// One node.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("additionalProperties" = true))]
 pub struct NodeSpec {
     /// Unique id: letters, digits, `_` and `-`.
     #[schemars(regex(pattern = r"^[a-zA-Z0-9_-]+$"))]

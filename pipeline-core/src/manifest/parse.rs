@@ -72,22 +72,13 @@ fn node_at(raw: &serde_json::Value, pointer: &str) -> Option<String> {
 pub fn parse(file: &str, text: &str) -> Result<ParsedManifest, ManifestError> {
     let shared: Arc<str> = Arc::from(text);
     let map = SourceMap::new(shared.clone());
-    // Fast path: straight from the text into the typed model, noting the fields serde skips.
-    let mut ignored = Vec::new();
-    let mut de = serde_json::Deserializer::from_str(text);
-    let typed = serde_ignored::deserialize(&mut de, |path| {
-        if let Some(field) = IgnoredField::of(&path) {
-            ignored.push(field);
-        }
-    })
-    .and_then(|manifest: Manifest| de.end().map(|()| manifest));
-    let (manifest, warnings) = match typed {
-        Ok(manifest) => {
-            let warnings = ignored_field_warnings(&manifest, ignored, &map);
-            (manifest, warnings)
-        }
-        // Slow path, only for a document the fast path refused: through `serde_json::Value`,
-        // which locates every failure (and accepts what it accepts, e.g. a repeated key).
+    // Fast path: straight from the text into the typed model. The model refuses unknown fields,
+    // so a document with any (or with any other problem) takes the slow path, which warns about
+    // them: a valid manifest pays for no bookkeeping of where its keys are.
+    let (manifest, warnings) = match serde_json::from_str::<Manifest>(text) {
+        Ok(manifest) => (manifest, Vec::new()),
+        // Slow path: through `serde_json::Value`, which locates every failure and every unknown
+        // field (and accepts what it accepts, e.g. a repeated key).
         Err(_) => parse_located(file, &shared, &map)?,
     };
     Ok(ParsedManifest {
@@ -110,7 +101,7 @@ fn parse_located(
         text: shared.clone(),
         problems: vec![problem],
     };
-    let raw: serde_json::Value = match serde_json::from_str(shared) {
+    let mut raw: serde_json::Value = match serde_json::from_str(shared) {
         Ok(raw) => raw,
         Err(err) => {
             let location = map.at_line_column(err.line(), err.column());
@@ -127,6 +118,9 @@ fn parse_located(
             )));
         }
     };
+    // Unknown fields are warned about, then left out: the typed model refuses them.
+    let warnings = unknown_fields(&raw, map);
+    remove_unknown_fields(&mut raw);
     // The plain deserializer first; the path-tracking one only to locate a failure.
     let manifest: Manifest =
         match Manifest::deserialize(&raw).or_else(|_| serde_path_to_error::deserialize(&raw)) {
@@ -145,65 +139,7 @@ fn parse_located(
                 ));
             }
         };
-    let warnings = unknown_fields(&raw, map);
     Ok((manifest, warnings))
-}
-
-/// A field the typed model skipped, where warnings are given: the top level or a node.
-enum IgnoredField {
-    TopLevel(String),
-    Node(usize, String),
-}
-
-impl IgnoredField {
-    fn of(path: &serde_ignored::Path<'_>) -> Option<IgnoredField> {
-        use serde_ignored::Path;
-        let Path::Map { parent, key } = path else {
-            return None;
-        };
-        match parent {
-            Path::Root => Some(IgnoredField::TopLevel(key.clone())),
-            Path::Seq { parent, index } => match parent {
-                Path::Map {
-                    parent: Path::Root,
-                    key: list,
-                } if list == "nodes" => Some(IgnoredField::Node(*index, key.clone())),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-}
-
-/// Warnings for skipped fields, in the order [`unknown_fields`] gives them: the top level first,
-/// then node by node.
-fn ignored_field_warnings(
-    manifest: &Manifest,
-    mut ignored: Vec<IgnoredField>,
-    map: &SourceMap,
-) -> Vec<Problem> {
-    ignored.sort_by_key(|field| match field {
-        IgnoredField::TopLevel(_) => 0,
-        IgnoredField::Node(i, _) => i + 1,
-    });
-    ignored
-        .into_iter()
-        .map(|field| {
-            let (pointer, node, key) = match field {
-                IgnoredField::TopLevel(key) => (format!("/{}", escape_key(&key)), None, key),
-                IgnoredField::Node(i, key) => (
-                    format!("/nodes/{i}/{}", escape_key(&key)),
-                    manifest.nodes.get(i).map(|n| n.id.to_string()),
-                    key,
-                ),
-            };
-            Problem::warning(
-                ProblemKind::UnknownField(key),
-                node,
-                map.locate_key(&pointer),
-            )
-        })
-        .collect()
 }
 
 /// A serde path (`nodes[1].id`) as a JSON pointer (`/nodes/1/id`).
@@ -223,7 +159,8 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
     pointer
 }
 
-/// Warnings for fields of the top level and of nodes that this version does not know.
+/// Warnings for fields of the top level and of nodes that this version does not know, the top
+/// level first, then node by node.
 fn unknown_fields(raw: &serde_json::Value, map: &SourceMap) -> Vec<Problem> {
     let mut warnings = Vec::new();
     let mut check =
@@ -247,6 +184,21 @@ fn unknown_fields(raw: &serde_json::Value, map: &SourceMap) -> Vec<Problem> {
         }
     }
     warnings
+}
+
+/// Drops the fields [`unknown_fields`] warns about, so that the typed model accepts the rest.
+fn remove_unknown_fields(raw: &mut serde_json::Value) {
+    let keep = |object: &mut serde_json::Value, known: &[&str]| {
+        if let Some(object) = object.as_object_mut() {
+            object.retain(|key, _| known.contains(&key.as_str()));
+        }
+    };
+    keep(raw, TOP_LEVEL_FIELDS);
+    if let Some(nodes) = raw.get_mut("nodes").and_then(|n| n.as_array_mut()) {
+        for node in nodes {
+            keep(node, NODE_FIELDS);
+        }
+    }
 }
 
 #[cfg(test)]
