@@ -3,6 +3,7 @@
 use super::error::{ManifestError, Problem, ProblemKind};
 use super::location::{escape_key, SourceMap};
 use super::model::{Manifest, NODE_FIELDS, TOP_LEVEL_FIELDS};
+use super::name::SharedNames;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -72,6 +73,7 @@ fn node_at(raw: &serde_json::Value, pointer: &str) -> Option<String> {
 pub fn parse(file: &str, text: &str) -> Result<ParsedManifest, ManifestError> {
     let shared: Arc<str> = Arc::from(text);
     let map = SourceMap::new(shared.clone());
+    let _sharing = SharedNames::begin();
     // Fast path: straight from the text into the typed model. The model refuses unknown fields,
     // so a document with any (or with any other problem) takes the slow path, which warns about
     // them: a valid manifest pays for no bookkeeping of where its keys are.
