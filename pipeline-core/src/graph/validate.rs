@@ -515,7 +515,9 @@ impl<'g, L: Clone> Validator<'g, L> {
         let mut from_input = filled(false, n);
         let mut to_output = filled(false, n);
         for &w in successors.of(n) {
-            from_input[w] = true; // the input feeds only nodes
+            if w < n {
+                from_input[w] = true; // `input -> output` feeds no node
+            }
         }
         for &v in topo {
             if from_input[v] {
@@ -698,6 +700,17 @@ mod tests {
             errs[1].0,
             "node `d` does not lead to any output; its items would be lost"
         );
+    }
+
+    #[test]
+    fn input_straight_to_output_feeds_no_node() {
+        // The manifest fuzzer's case: the input's only edge goes to an output.
+        let errs = errors(&["a", "b"], &["input->output", "a->b", "b->output"]);
+        assert_eq!(errs[0].0, "node `a` is not reachable from `input`");
+        assert_eq!(errs[1].0, "node `b` is not reachable from `input`");
+        assert!(graph(&["a"], &["input->output", "input->a", "a->output"])
+            .validate()
+            .is_ok());
     }
 
     #[test]
