@@ -5,7 +5,6 @@ use super::params::NodeParams;
 use super::pipeline::DynamicPipeline;
 use super::stage::{DynStage, Route, StageNode};
 use super::stats::NodeStats;
-use crate::graph::adjacency::Adjacency;
 use crate::graph::filled::filled;
 use crate::graph::{Description, EdgeInfo, EdgeKind, Name, NodeInfo, StageEntry, Vertex};
 use crate::manifest::LoweredManifest;
@@ -49,8 +48,8 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
         stage_senders.push(tx);
         receivers.push(rx);
     }
-    // Each node's place in its stage, and the edges leaving each source (node `i`, or the input
-    // as `n`) in declaration order: every stage's routes are then one list, read off in one pass.
+    // Each node's place in its stage; with the edges leaving each source (node `i`, or the input
+    // as `n`, in declaration order), every stage's routes are one list, read off in one pass.
     let n = nodes.len();
     let mut local = filled(0, n);
     for stage in &plan.stages {
@@ -58,20 +57,7 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
             local[i] = k;
         }
     }
-    let source = |v: Vertex| match v {
-        Vertex::Node(i) => i,
-        _ => n, // validation rejects edges out of outputs
-    };
-    // Grouped from the last edge back, so each group keeps declaration order.
-    let leaving = Adjacency::new(
-        n + 1,
-        graph
-            .edges
-            .iter()
-            .enumerate()
-            .rev()
-            .map(|(k, e)| (source(e.from), k)),
-    );
+    let leaving = &graph.leaving;
 
     let specs = &mut parsed.manifest.nodes;
     let mut stages: Vec<DynStage> = Vec::with_capacity(plan.stages.len());

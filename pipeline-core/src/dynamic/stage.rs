@@ -82,7 +82,8 @@ pub struct DynStage {
     senders: Vec<BatchSender<Value>>,
     /// One reusable output buffer per node.
     scratch: Vec<Vec<Value>>,
-    /// Reusable one-item batch for item-by-item pushes (streaming handles).
+    /// Reusable one-item batch for item-by-item pushes (streaming handles); allocated by the first
+    /// push, so a pipeline that is only ever run never pays for it.
     single: Vec<Value>,
     stats: Option<Arc<[NodeStats]>>,
 }
@@ -97,7 +98,7 @@ impl DynStage {
     ) -> DynStage {
         DynStage {
             scratch: nodes.iter().map(|_| Vec::new()).collect(),
-            single: Vec::with_capacity(1),
+            single: Vec::new(),
             nodes,
             routes,
             entry_routes,

@@ -6,7 +6,7 @@
 use super::filled::filled;
 
 /// The neighbours of vertices `0..n` along `(from, to)` pairs, grouped by `from`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Adjacency {
     /// `ends[starts[v]..starts[v + 1]]` are the neighbours of `v`.
     starts: Vec<usize>,

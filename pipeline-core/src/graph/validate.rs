@@ -45,6 +45,10 @@ pub struct ValidGraph<L> {
     pub edges: Vec<ResolvedEdge>,
     /// Node indices in a topological order (ties keep declaration order).
     pub topo: Vec<usize>,
+    /// The indices into `edges` of the edges leaving each node `i`, and the input as `n`: the
+    /// dynamic builder routes items along them (the macro has its own view of the graph).
+    #[cfg_attr(not(feature = "manifest"), allow(dead_code))]
+    pub(crate) leaving: Adjacency,
 }
 
 impl<L: Clone> Graph<L> {
@@ -63,12 +67,14 @@ impl<L: Clone> Graph<L> {
             outputs,
             edges,
             topo,
+            leaving,
         } = Validator::new(&self).run()?;
         Ok(ValidGraph {
             graph: self,
             outputs,
             edges,
             topo,
+            leaving,
         })
     }
 }
@@ -109,6 +115,29 @@ struct Checked {
     outputs: Vec<Name>,
     edges: Vec<ResolvedEdge>,
     topo: Vec<usize>,
+    leaving: Adjacency,
+}
+
+/// The vertices edges lead to from a source (node `i`, or the input as `n`).
+#[derive(Clone, Copy)]
+struct Successors<'a> {
+    leaving: &'a Adjacency,
+    edges: &'a [ResolvedEdge],
+}
+
+impl<'a> Successors<'a> {
+    fn of(self, source: usize) -> impl Iterator<Item = Vertex> + 'a {
+        let edges = self.edges;
+        self.leaving.of(source).iter().map(move |&k| edges[k].to)
+    }
+
+    /// Only the nodes among them: only edges between nodes order nodes.
+    fn nodes(self, source: usize) -> impl Iterator<Item = usize> + 'a {
+        self.of(source).filter_map(|to| match to {
+            Vertex::Node(w) => Some(w),
+            _ => None,
+        })
+    }
 }
 
 /// The checks, borrowing the graph: ids are looked up as `&str` keys into it, so validating copies
@@ -147,15 +176,23 @@ impl<'g, L: Clone> Validator<'g, L> {
             return Err(self.errors);
         }
         self.check_port_types(&edges);
-        // Every later check walks the edges by source vertex: one adjacency for all of them.
-        let successors = Adjacency::new(
+        // Every later check walks the edges by source vertex, and so does building a pipeline:
+        // one adjacency of edge indices, each source's in declaration order (placed from the last
+        // edge back), kept in the valid graph.
+        let leaving = Adjacency::new(
             self.vertex_count(),
             edges
                 .iter()
-                .map(|e| (self.number(e.from), self.number(e.to))),
+                .enumerate()
+                .rev()
+                .map(|(k, e)| (self.number(e.from), k)),
         );
+        let successors = Successors {
+            leaving: &leaving,
+            edges: &edges,
+        };
         // A cycle first: in a graph that is all cycle, it explains the missing input and output.
-        let topo = match self.topological_order(&successors) {
+        let topo = match self.topological_order(successors) {
             Ok(order) => order,
             Err(indegree_left) => {
                 let cycle = self.name_cycle(&edges, &indegree_left);
@@ -167,7 +204,7 @@ impl<'g, L: Clone> Validator<'g, L> {
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
-        self.check_reachability(&successors, &topo);
+        self.check_reachability(successors, &topo);
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
@@ -175,6 +212,7 @@ impl<'g, L: Clone> Validator<'g, L> {
             outputs: self.outputs,
             edges,
             topo,
+            leaving,
         })
     }
 
@@ -419,14 +457,12 @@ impl<'g, L: Clone> Validator<'g, L> {
 
     /// Kahn's algorithm, smallest declaration index first; on a cycle, the in-degrees left (nodes on
     /// or behind a cycle keep a positive one). Only node-to-node edges order nodes.
-    fn topological_order(&self, successors: &Adjacency) -> Result<Vec<usize>, Vec<usize>> {
+    fn topological_order(&self, successors: Successors) -> Result<Vec<usize>, Vec<usize>> {
         let n = self.graph.nodes.len();
         let mut indegree = filled(0usize, n);
         for v in 0..n {
-            for &w in successors.of(v) {
-                if w < n {
-                    indegree[w] += 1;
-                }
+            for w in successors.nodes(v) {
+                indegree[w] += 1;
             }
         }
         // Lowest index first among the ready nodes: the order is the declaration order wherever
@@ -436,12 +472,10 @@ impl<'g, L: Clone> Validator<'g, L> {
         let mut order = Vec::with_capacity(n);
         while let Some(Reverse(i)) = ready.pop() {
             order.push(i);
-            for &j in successors.of(i) {
-                if j < n {
-                    indegree[j] -= 1;
-                    if indegree[j] == 0 {
-                        ready.push(Reverse(j));
-                    }
+            for j in successors.nodes(i) {
+                indegree[j] -= 1;
+                if indegree[j] == 0 {
+                    ready.push(Reverse(j));
                 }
             }
         }
@@ -510,37 +544,37 @@ impl<'g, L: Clone> Validator<'g, L> {
     /// Every node must be fed from the input and lead to an output. Edges between nodes go forward
     /// in topological order, so one pass forward finds what the input reaches, one pass back what
     /// reaches an output.
-    fn check_reachability(&mut self, successors: &Adjacency, topo: &[usize]) {
+    fn check_reachability(&mut self, successors: Successors, topo: &[usize]) {
         let n = self.graph.nodes.len();
-        let mut from_input = filled(false, n);
-        let mut to_output = filled(false, n);
-        for &w in successors.of(n) {
-            if w < n {
-                from_input[w] = true; // `input -> output` feeds no node
-            }
+        // Per node: (fed from the input, leads to an output); one allocation for both.
+        let mut reach = filled((false, false), n);
+        for w in successors.nodes(n) {
+            reach[w].0 = true; // an `input -> output` edge feeds no node
         }
         for &v in topo {
-            if from_input[v] {
-                for &w in successors.of(v) {
-                    if w < n {
-                        from_input[w] = true;
-                    }
+            if reach[v].0 {
+                for w in successors.nodes(v) {
+                    reach[w].0 = true;
                 }
             }
         }
         for &v in topo.iter().rev() {
-            to_output[v] = successors.of(v).iter().any(|&w| w > n || to_output[w]);
+            reach[v].1 = successors.of(v).any(|to| match to {
+                Vertex::Output(_) => true,
+                Vertex::Node(w) => reach[w].1,
+                Vertex::Input => false,
+            });
         }
-        for i in 0..n {
-            if from_input[i] && to_output[i] {
+        for (i, &(from_input, to_output)) in reach.iter().enumerate() {
+            if from_input && to_output {
                 continue;
             }
             let node = &self.graph.nodes[i];
             let (id, loc) = (node.id.clone(), node.loc.clone());
-            if !from_input[i] {
+            if !from_input {
                 self.fail(GraphErrorKind::Unreachable { id: id.to_string() }, loc)
                     .help = Some(format!("connect `input` (or a node fed by it) to `{id}`"));
-            } else if !to_output[i] {
+            } else if !to_output {
                 self.fail(GraphErrorKind::DeadEnd { id: id.to_string() }, loc)
                     .help = Some(format!(
                     "connect `{id}` to an output, e.g. `{id} -> output`"
