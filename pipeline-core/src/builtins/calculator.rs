@@ -112,14 +112,32 @@ macro_rules! checked_integer {
         impl Arithmetic for $t {
             #[inline(always)]
             fn apply(self, op: Operation, operand: &Self) -> Result<Self> {
-                let result = match op {
-                    Operation::Add => self.checked_add(*operand),
-                    Operation::Subtract => self.checked_sub(*operand),
-                    Operation::Multiply => self.checked_mul(*operand),
+                // An add or subtract that overflows is reported from its wrapped result, which
+                // gives the item back exactly: the hot path keeps nothing alive for the error
+                // (with `checked_add`, a fused chain stored each intermediate item to the stack
+                // before every add, for the cold path to read).
+                let (result, overflowed) = match op {
+                    Operation::Add => self.overflowing_add(*operand),
+                    Operation::Subtract => self.overflowing_sub(*operand),
+                    Operation::Multiply => match self.checked_mul(*operand) {
+                        Some(product) => (product, false),
+                        None => return Err(overflow(&self, op, operand)),
+                    },
                     Operation::Divide if *operand == 0 => return Err(Error::msg("division by zero")),
-                    Operation::Divide => self.checked_div(*operand),
+                    Operation::Divide => match self.checked_div(*operand) {
+                        Some(quotient) => (quotient, false),
+                        None => return Err(overflow(&self, op, operand)),
+                    },
                 };
-                result.ok_or_else(|| overflow(&self, op, operand))
+                if overflowed {
+                    let item = if op == Operation::Add {
+                        result.wrapping_sub(*operand)
+                    } else {
+                        result.wrapping_add(*operand)
+                    };
+                    return Err(overflow(&item, op, operand));
+                }
+                Ok(result)
             }
 
             #[inline(always)]
@@ -410,6 +428,29 @@ mod tests {
             "division by zero"
         );
         assert!(run(&mut Calculator::multiply(f64::MAX), 2.0).is_err());
+    }
+
+    #[test]
+    fn an_overflow_names_the_item_as_it_was() {
+        // Add and subtract report from the wrapped result: the item must come back exactly.
+        let message = |err: Error| err.message().to_string();
+        let add = run(&mut Calculator::add(2_i64), i64::MAX - 1).unwrap_err();
+        assert_eq!(
+            message(add),
+            format!("add {} and 2 overflows", i64::MAX - 1)
+        );
+        let sub = run(&mut Calculator::subtract(3_u8), 1).unwrap_err();
+        assert_eq!(message(sub), "subtract 1 and 3 overflows");
+        let dynamic = run(&mut Calculator::new(Operation::Subtract, 1_i32), i32::MIN).unwrap_err();
+        assert_eq!(
+            message(dynamic),
+            format!("subtract {} and 1 overflows", i32::MIN)
+        );
+        let mul = run(&mut Calculator::multiply(2_i64), i64::MAX).unwrap_err();
+        assert_eq!(
+            message(mul),
+            format!("multiply {} and 2 overflows", i64::MAX)
+        );
     }
 
     #[test]

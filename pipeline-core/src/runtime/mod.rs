@@ -15,6 +15,7 @@ mod pipeline;
 mod relief;
 mod spares;
 mod stage;
+mod vec_writer;
 mod worker;
 
 pub use channel::{stage_channel, BatchSender, Message, StageReceiver};
@@ -25,6 +26,7 @@ pub use panic_site::{take_panic_site, PanicSite};
 pub use parallel::Parallel;
 pub use pipeline::Pipeline;
 pub use stage::{Stage, StageConfig};
+pub use vec_writer::VecWriter;
 pub use worker::{Launch, Worker};
 
 /// Items per batch of a parallel node, and the first batch a stage boundary sends in a stream.

@@ -23,6 +23,16 @@ impl Codegen<'_> {
             .collect()
     }
 
+    /// Whether stage `k` pushes items to a pipeline output.
+    fn stage_outputs(&self, k: usize) -> bool {
+        let plan = &self.lowered.plan;
+        self.lowered
+            .graph
+            .edges
+            .iter()
+            .any(|e| matches!(e.to, Vertex::Output(_)) && plan.stage_of_vertex(e.from) == Some(k))
+    }
+
     /// The `FnStage` expression of stage `k`.
     pub(super) fn stage(&self, k: usize) -> TokenStream {
         let stage = &self.lowered.plan.stages[k];
@@ -58,7 +68,14 @@ impl Codegen<'_> {
         });
         let items = self.names.items();
         let push_batch = self.whole_batch(k, &quote!(#items)).unwrap_or_else(|| {
+            // Outputs go through a writer that keeps the `Vec`'s length in a register for the
+            // whole batch (`runtime::VecWriter`), where `Vec::push` would store and reload it per
+            // item.
+            let writer = self
+                .stage_outputs(k)
+                .then(|| quote!(let #out = &mut ::pipeline::runtime::VecWriter::new(#out);));
             quote! {
+                #writer
                 for #input in #items.drain(..) {
                     #entry
                 }
