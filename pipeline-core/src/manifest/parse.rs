@@ -121,8 +121,7 @@ fn parse_located(
         }
     };
     // Unknown fields are warned about, then left out: the typed model refuses them.
-    let warnings = unknown_fields(&raw, map);
-    remove_unknown_fields(&mut raw);
+    let warnings = take_unknown_fields(&mut raw, map);
     // The plain deserializer first; the path-tracking one only to locate a failure.
     let manifest: Manifest =
         match Manifest::deserialize(&raw).or_else(|_| serde_path_to_error::deserialize(&raw)) {
@@ -161,14 +160,18 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
     pointer
 }
 
-/// Warnings for fields of the top level and of nodes that this version does not know, the top
-/// level first, then node by node.
-fn unknown_fields(raw: &serde_json::Value, map: &SourceMap) -> Vec<Problem> {
+/// Takes out the fields of the top level and of nodes that this version does not know (the typed
+/// model refuses them) and warns about each, the top level first, then node by node.
+fn take_unknown_fields(raw: &mut serde_json::Value, map: &SourceMap) -> Vec<Problem> {
     let mut warnings = Vec::new();
-    let mut check =
-        |object: &serde_json::Value, known: &[&str], base: &str, node: Option<String>| {
-            for key in object.as_object().into_iter().flat_map(|o| o.keys()) {
-                if !known.contains(&key.as_str()) {
+    let mut take =
+        |object: &mut serde_json::Value, known: &[&str], base: &str, node: Option<String>| {
+            let Some(object) = object.as_object_mut() else {
+                return;
+            };
+            object.retain(|key, _| {
+                let known = known.contains(&key.as_str());
+                if !known {
                     let pointer = format!("{base}/{}", escape_key(key));
                     warnings.push(Problem::warning(
                         ProblemKind::UnknownField(key.clone()),
@@ -176,31 +179,17 @@ fn unknown_fields(raw: &serde_json::Value, map: &SourceMap) -> Vec<Problem> {
                         map.locate_key(&pointer),
                     ));
                 }
-            }
+                known
+            });
         };
-    check(raw, TOP_LEVEL_FIELDS, "", None);
-    if let Some(nodes) = raw.get("nodes").and_then(|n| n.as_array()) {
-        for (i, node) in nodes.iter().enumerate() {
+    take(raw, TOP_LEVEL_FIELDS, "", None);
+    if let Some(nodes) = raw.get_mut("nodes").and_then(|n| n.as_array_mut()) {
+        for (i, node) in nodes.iter_mut().enumerate() {
             let id = node.get("id").and_then(|v| v.as_str()).map(str::to_string);
-            check(node, NODE_FIELDS, &format!("/nodes/{i}"), id);
+            take(node, NODE_FIELDS, &format!("/nodes/{i}"), id);
         }
     }
     warnings
-}
-
-/// Drops the fields [`unknown_fields`] warns about, so that the typed model accepts the rest.
-fn remove_unknown_fields(raw: &mut serde_json::Value) {
-    let keep = |object: &mut serde_json::Value, known: &[&str]| {
-        if let Some(object) = object.as_object_mut() {
-            object.retain(|key, _| known.contains(&key.as_str()));
-        }
-    };
-    keep(raw, TOP_LEVEL_FIELDS);
-    if let Some(nodes) = raw.get_mut("nodes").and_then(|n| n.as_array_mut()) {
-        for node in nodes {
-            keep(node, NODE_FIELDS);
-        }
-    }
 }
 
 #[cfg(test)]
