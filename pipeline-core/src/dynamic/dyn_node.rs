@@ -40,6 +40,52 @@ pub trait DynNode: Send {
         Ok(())
     }
 
+    /// Continues what [`process_batch`](DynNode::process_batch), [`flush`](DynNode::flush) or
+    /// [`finish`](DynNode::finish) left pending to keep memory bounded — a generator with more to
+    /// yield — pushing its next outputs onto `out`. Returns whether more is still pending.
+    ///
+    /// After each of those calls the stage routes `out` downstream and calls `resume` (routing
+    /// what it pushes each time) until it returns `false`, before giving the node anything else,
+    /// so a node may hand over an endless stream in bounded pieces. Most nodes finish each call at
+    /// once and keep the default.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::DynNode;
+    /// use pipeline_core::prelude::*;
+    ///
+    /// /// Emits each item `n` times, at most 2 outputs per call.
+    /// struct Repeat { left: Vec<(Value, usize)> }
+    /// impl DynNode for Repeat {
+    ///     fn process(&mut self, item: Value, out: &mut Vec<Value>) -> Result<()> {
+    ///         let n = item.as_int().unwrap_or(0) as usize;
+    ///         self.left.push((item, n));
+    ///         self.resume(out).map(|_| ())
+    ///     }
+    ///     fn resume(&mut self, out: &mut Vec<Value>) -> Result<bool> {
+    ///         while let Some((item, n)) = self.left.pop() {
+    ///             let now = n.min(2);
+    ///             out.extend(std::iter::repeat(item.clone()).take(now));
+    ///             if n > now {
+    ///                 self.left.push((item, n - now));
+    ///                 return Ok(true);
+    ///             }
+    ///         }
+    ///         Ok(false)
+    ///     }
+    /// }
+    /// let mut node = Repeat { left: Vec::new() };
+    /// let mut out = Vec::new();
+    /// node.process(Value::Int(3), &mut out)?;
+    /// assert_eq!(out.len(), 2); // one more to come
+    /// assert!(!node.resume(&mut out)?);
+    /// assert_eq!(out.len(), 3);
+    /// # Ok::<(), pipeline_core::Error>(())
+    /// ```
+    fn resume(&mut self, out: &mut Vec<Value>) -> Result<bool> {
+        let _ = out;
+        Ok(false)
+    }
+
     /// See [`Node::cleanup`].
     fn cleanup(&mut self) -> Result<()> {
         Ok(())

@@ -185,10 +185,34 @@ impl DynStage {
             // Attributed here, on the failure path only: no per-item cost for the node id.
             return Err(err.in_node(&node.id));
         }
-        let routed = self.fan_out(Some(k), &mut buffer, out);
+        let routed = self.route_and_resume(k, &mut buffer, out);
         buffer.clear();
         self.scratch[k] = buffer;
         routed
+    }
+
+    /// Routes what node `k` pushed onto `buffer`, then lets the node go on with anything it left
+    /// pending ([`DynNode::resume`]), routing each piece as it comes.
+    fn route_and_resume(
+        &mut self,
+        k: usize,
+        buffer: &mut Vec<Value>,
+        out: &mut Vec<OutputBatch>,
+    ) -> Result<()> {
+        loop {
+            self.fan_out(Some(k), buffer, out)?;
+            buffer.clear();
+            let node = &mut self.nodes[k];
+            let site = PanicSite::enter(&node.id);
+            let pending = node.node.resume(buffer);
+            site.leave();
+            match pending {
+                Ok(true) => {}
+                Ok(false) if buffer.is_empty() => return Ok(()),
+                Ok(false) => return self.fan_out(Some(k), buffer, out),
+                Err(err) => return Err(err.in_node(&node.id)),
+            }
+        }
     }
 }
 
@@ -217,7 +241,8 @@ impl DynStage {
         if let Err(err) = outcome {
             return Err(err.in_node(&node.id));
         }
-        self.fan_out(Some(k), &mut buffer, out)?;
+        self.route_and_resume(k, &mut buffer, out)?;
+        buffer.clear();
         self.scratch[k] = buffer;
         Ok(())
     }
