@@ -35,6 +35,27 @@ pub enum CliError {
         /// The parser's message.
         message: String,
     },
+    /// The output's reader went away (`| head`): the command stops and exits 0 without a message.
+    #[error("the output was closed")]
+    OutputClosed,
+    /// The output is a file the command reads.
+    #[error("refusing to write to {}: it is the same file as {} (writing would empty it before it is read); write to another file, then rename it", output.display(), input.display())]
+    SameFile {
+        /// The output.
+        output: PathBuf,
+        /// The input it would overwrite.
+        input: PathBuf,
+    },
+    /// An output value cannot be written as JSON (NaN or an infinity).
+    #[error("output `{output}`: {message}{}", line.map_or(String::new(), |line| format!(" (input line {line} was the last read)")))]
+    Unwritable {
+        /// The output's name (the node it comes from, or `output.<name>`).
+        output: String,
+        /// The last input line read when the value reached the writer.
+        line: Option<usize>,
+        /// What is wrong with the value, and where in it.
+        message: String,
+    },
     /// The pipeline failed while running.
     #[error("{0}")]
     Pipeline(pipeline::Error),

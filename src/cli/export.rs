@@ -1,6 +1,7 @@
 //! `pipeline export SCRIPT.py [-o OUT.json]`: the manifest a Python script describes.
 
-use super::{load, CliError};
+use super::same_file::Source;
+use super::{load, output, CliError};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -22,13 +23,7 @@ pub fn run(args: ExportArgs) -> Result<ExitCode, CliError> {
     let described = load::script(&args.script, &text)?;
     described.load(&super::registry())?;
     let json = described.to_json();
-    match &args.output {
-        Some(path) => std::fs::write(path, json).map_err(|source| CliError::Io {
-            path: path.clone(),
-            source,
-        })?,
-        None => print!("{json}"),
-    }
+    output::print_to(args.output.as_deref(), &[Source::path(&args.script)], &json)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,6 +1,6 @@
 //! `pipeline graph MANIFEST --format mermaid|dot`.
 
-use super::{load, CliError};
+use super::{load, output, CliError};
 use pipeline::dynamic::{build, BuildOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,12 +28,9 @@ pub struct GraphArgs {
 pub fn run(args: GraphArgs) -> Result<ExitCode, CliError> {
     let pipeline = build(load::manifest(&args.manifest)?, BuildOptions::default());
     let description = pipeline.describe();
-    print!(
-        "{}",
-        match args.format {
-            Format::Mermaid => description.to_mermaid(),
-            Format::Dot => description.to_dot(),
-        }
-    );
+    output::print(&match args.format {
+        Format::Mermaid => description.to_mermaid(),
+        Format::Dot => description.to_dot(),
+    })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,14 +7,18 @@ mod export;
 mod graph;
 mod load;
 mod nodes;
+mod output;
+mod panic_hook;
 mod plan;
 mod report;
 mod run;
+mod same_file;
 mod schema;
 mod validate;
 
 use clap::{Parser, Subcommand};
 pub use error::CliError;
+use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 
 /// Node-graph pipelines from JSON manifests or Python scripts.
@@ -55,10 +59,27 @@ pub fn registry() -> pipeline::dynamic::Registry {
 }
 
 /// Parses the arguments, runs the subcommand, reports any error on stderr.
+///
+/// A closed output ends the command quietly with status 0 (see `output`); a panic that escapes
+/// the subcommand is an internal error, status 101 (see `panic_hook`).
 pub fn main() -> ExitCode {
+    panic_hook::install();
     let cli = Cli::parse();
     report::install_handler();
-    let outcome = match cli.command {
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| dispatch(cli.command)));
+    match outcome {
+        Ok(Ok(code)) => code,
+        Ok(Err(CliError::OutputClosed)) => ExitCode::SUCCESS,
+        Ok(Err(err)) => {
+            report::error(&err);
+            ExitCode::FAILURE
+        }
+        Err(payload) => panic_hook::report_uncaught(&*payload),
+    }
+}
+
+fn dispatch(command: Command) -> Result<ExitCode, CliError> {
+    match command {
         Command::Bench(args) => bench::run(args),
         Command::Export(args) => export::run(args),
         Command::Run(args) => run::run(args),
@@ -67,12 +88,5 @@ pub fn main() -> ExitCode {
         Command::Nodes(args) => nodes::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Schema(args) => schema::run(args),
-    };
-    match outcome {
-        Ok(code) => code,
-        Err(err) => {
-            report::error(&err);
-            ExitCode::FAILURE
-        }
     }
 }

@@ -1,6 +1,7 @@
 //! `pipeline nodes`.
 
-use super::CliError;
+use super::{output, CliError};
+use std::fmt::Write;
 use std::process::ExitCode;
 
 /// Arguments of `nodes`.
@@ -9,13 +10,15 @@ pub struct NodesArgs {}
 
 /// Lists every node type: names, port types, params.
 pub fn run(_args: NodesArgs) -> Result<ExitCode, CliError> {
+    let mut text = String::new();
     for node_type in super::registry().types() {
         let aliases = if node_type.aliases.is_empty() {
             String::new()
         } else {
             format!(" (also {})", node_type.aliases.join(", "))
         };
-        println!(
+        let _ = writeln!(
+            text,
             "{}{aliases}: {} -> {}",
             node_type.name, node_type.accepts, node_type.emits
         );
@@ -25,8 +28,13 @@ pub fn run(_args: NodesArgs) -> Result<ExitCode, CliError> {
                 .as_ref()
                 .map_or(String::new(), |d| format!(", default {d}"));
             let required = if param.required { ", required" } else { "" };
-            println!("    {}: {}{required}{default}", param.name, param.kind);
+            let _ = writeln!(
+                text,
+                "    {}: {}{required}{default}",
+                param.name, param.kind
+            );
         }
     }
+    output::print(&text)?;
     Ok(ExitCode::SUCCESS)
 }

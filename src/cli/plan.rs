@@ -1,8 +1,9 @@
 //! `pipeline plan MANIFEST`.
 
-use super::{load, CliError};
+use super::{load, output, CliError};
 use pipeline::graph::StageEntry;
 use pipeline::placement::{place, HostInfo};
+use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,7 +18,7 @@ pub struct PlanArgs {
 pub fn run(args: PlanArgs) -> Result<ExitCode, CliError> {
     let lowered = load::manifest(&args.manifest)?;
     let plan = place(&lowered.parsed.manifest, &HostInfo::probe());
-    print!("{plan}");
+    let mut text = plan.to_string();
     for (k, stage) in lowered.plan.stages.iter().enumerate() {
         let ids: Vec<&str> = stage.nodes.iter().map(|&i| lowered.graph.id(i)).collect();
         let entry = match stage.entry {
@@ -29,11 +30,13 @@ pub fn run(args: PlanArgs) -> Result<ExitCode, CliError> {
         } else {
             "own thread"
         };
-        println!(
+        let _ = writeln!(
+            text,
             "stage {k} ({thread}, entered at {entry}): {}",
             ids.join(", ")
         );
     }
+    output::print(&text)?;
     Ok(if plan.unsatisfiable().next().is_some() {
         ExitCode::FAILURE
     } else {

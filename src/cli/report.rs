@@ -91,23 +91,25 @@ pub fn install_handler() {
     }
 }
 
+/// Writes a line to stderr; unlike `eprintln!`, a closed or full stderr is not a panic (there is
+/// nowhere left to report it, so it is ignored).
+pub fn stderr_line(line: fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 /// Prints every problem of `err` (errors and warnings).
 pub fn manifest_problems(err: &ManifestError) {
-    for problem in &err.problems {
-        eprintln!(
-            "{:?}",
-            miette::Report::new(ProblemReport::new(&err.file, &err.text, problem))
-        );
-    }
+    warnings(&err.file, &err.text, &err.problems);
 }
 
 /// Prints warnings of a manifest that loaded.
 pub fn warnings(file: &str, text: &str, problems: &[Problem]) {
     for problem in problems {
-        eprintln!(
+        stderr_line(format_args!(
             "{:?}",
             miette::Report::new(ProblemReport::new(file, text, problem))
-        );
+        ));
     }
 }
 
@@ -115,6 +117,6 @@ pub fn warnings(file: &str, text: &str, problems: &[Problem]) {
 pub fn error(err: &CliError) {
     match err {
         CliError::Manifest(err) => manifest_problems(err),
-        other => eprintln!("error: {other}"),
+        other => stderr_line(format_args!("error: {other}")),
     }
 }

@@ -4,12 +4,15 @@
 //! come, and when the input pauses the pipeline and the output are flushed, so results appear before
 //! the input ends and memory stays bounded however long the input is.
 
+use super::output::{self, write_error};
+use super::same_file::{self, Source};
 use super::{load, report, CliError};
 use indicatif::{ProgressBar, ProgressStyle};
 use pipeline::dynamic::{build, BuildOptions, DynamicPipeline, Tagged};
 use pipeline::manifest::check_placement;
 use pipeline::placement::HostInfo;
 use pipeline::runtime::StageConfig;
+use pipeline::value::{parse_json, write_json};
 use pipeline::Value;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
@@ -67,48 +70,66 @@ enum LineError {
 type Line = Result<(usize, String), LineError>;
 
 /// Reads lines on a thread of its own, never holding more than `max_bytes` of one line.
-fn spawn_reader(mut input: Box<dyn BufRead + Send>, max_bytes: usize) -> Receiver<Line> {
+///
+/// A panic there (a bug) would close the channel and look like the end of the input, so it is
+/// sent on as an error instead.
+fn spawn_reader(input: Box<dyn BufRead + Send>, max_bytes: usize) -> Receiver<Line> {
     let (tx, rx) = sync_channel(LINE_BUFFER);
     std::thread::spawn(move || {
-        let mut buffer = Vec::new();
-        for number in 1.. {
-            buffer.clear();
-            let limit = max_bytes.saturating_add(2) as u64; // room for `\r\n`
-            let line = match Read::take(&mut input, limit).read_until(b'\n', &mut buffer) {
-                Ok(0) => break,
-                Err(err) => Err(LineError::Io(err)),
-                Ok(_) => {
-                    if buffer.last() == Some(&b'\n') {
-                        buffer.pop();
-                        if buffer.last() == Some(&b'\r') {
-                            buffer.pop();
-                        }
-                    }
-                    if buffer.len() > max_bytes {
-                        Err(LineError::TooLong {
-                            line: number,
-                            limit: max_bytes,
-                        })
-                    } else {
-                        Ok(())
-                    }
-                    .and_then(|()| {
-                        String::from_utf8(std::mem::take(&mut buffer))
-                            .map(|text| (number, text))
-                            .map_err(|err| LineError::NotUtf8 {
-                                line: number,
-                                column: err.utf8_error().valid_up_to() + 1,
-                            })
-                    })
-                }
-            };
-            let stop = line.is_err();
-            if tx.send(line).is_err() || stop {
-                break;
-            }
+        let panic_tx = tx.clone();
+        let read = std::panic::AssertUnwindSafe(move || read_lines(input, max_bytes, &tx));
+        if std::panic::catch_unwind(read).is_err() {
+            let _ = panic_tx.send(Err(LineError::Io(io::Error::other(
+                "internal error: the input reader panicked",
+            ))));
         }
     });
     rx
+}
+
+/// The reader thread's loop: sends each line until the input ends, fails, or nobody listens.
+fn read_lines(
+    mut input: Box<dyn BufRead + Send>,
+    max_bytes: usize,
+    tx: &std::sync::mpsc::SyncSender<Line>,
+) {
+    let mut buffer = Vec::new();
+    for number in 1.. {
+        buffer.clear();
+        let limit = max_bytes.saturating_add(2) as u64; // room for `\r\n`
+        let line = match Read::take(&mut input, limit).read_until(b'\n', &mut buffer) {
+            Ok(0) => break,
+            Err(err) => Err(LineError::Io(err)),
+            Ok(_) => {
+                if buffer.last() == Some(&b'\n') {
+                    buffer.pop();
+                    if buffer.last() == Some(&b'\r') {
+                        buffer.pop();
+                    }
+                }
+                if buffer.len() > max_bytes {
+                    Err(LineError::TooLong {
+                        line: number,
+                        limit: max_bytes,
+                    })
+                } else {
+                    Ok(())
+                }
+                .and_then(|()| {
+                    String::from_utf8(std::mem::take(&mut buffer))
+                        .map(|text| (number, text))
+                        .map_err(|err| LineError::NotUtf8 {
+                            line: number,
+                            column: err.utf8_error().valid_up_to() + 1,
+                        })
+                })
+            }
+        };
+        let stop = line.is_err();
+        if tx.send(line).is_err() || stop {
+            break;
+        }
+    }
 }
 
 impl LineError {
@@ -132,27 +153,28 @@ impl LineError {
     }
 }
 
-fn open_input(path: Option<&Path>) -> Result<Box<dyn BufRead + Send>, CliError> {
+/// Opens the input, and says which file it is (for [`open_output`]'s check).
+fn open_input(path: Option<&Path>) -> Result<(Box<dyn BufRead + Send>, Source), CliError> {
     Ok(match path {
-        None => Box::new(BufReader::new(io::stdin())),
-        Some(path) => Box::new(BufReader::new(File::open(path).map_err(|source| {
-            CliError::Io {
+        None => (Box::new(BufReader::new(io::stdin())), Source::stdin()),
+        Some(path) => {
+            let file = File::open(path).map_err(|source| CliError::Io {
                 path: path.to_path_buf(),
                 source,
-            }
-        })?)),
+            })?;
+            (Box::new(BufReader::new(file)), Source::path(path))
+        }
     })
 }
 
-fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>, CliError> {
+/// Opens the output, refusing one that is a file being read (`inputs`) before emptying it.
+fn open_output(path: Option<&Path>, inputs: &[Source]) -> Result<Box<dyn Write>, CliError> {
     Ok(match path {
-        None => Box::new(BufWriter::new(io::stdout())),
-        Some(path) => Box::new(BufWriter::new(File::create(path).map_err(|source| {
-            CliError::Io {
-                path: path.to_path_buf(),
-                source,
-            }
-        })?)),
+        None => {
+            same_file::check_stdout(inputs)?;
+            Box::new(BufWriter::new(io::stdout()))
+        }
+        Some(path) => Box::new(BufWriter::new(same_file::create_output(path, inputs)?)),
     })
 }
 
@@ -163,35 +185,43 @@ struct Writer<'a> {
     outputs: &'a [pipeline::graph::Name],
     path: PathBuf,
     written: u64,
+    /// The last input line read, for an output that cannot be written.
+    last_line: usize,
+    /// One output's text: a value is written whole or not at all.
+    text: Vec<u8>,
 }
 
 impl Writer<'_> {
     fn write(&mut self, item: Tagged) -> Result<(), CliError> {
-        let result = if self.tag {
+        self.text.clear();
+        let name = &self.outputs[item.output];
+        let checked = if self.tag {
             // Maps are sorted by key, so this writes `{"node": ..., "value": ...}`.
-            let name = Value::Str(self.outputs[item.output].clone());
-            let tagged = Value::map([("node", name), ("value", item.value)]);
-            serde_json::to_writer(&mut self.out, &tagged)
+            let tagged = Value::map([("node", Value::Str(name.clone())), ("value", item.value)]);
+            write_json(&tagged, &mut self.text).map_err(|mut err| {
+                err.pointer = err.pointer.replacen("/value", "", 1);
+                err
+            })
         } else {
-            serde_json::to_writer(&mut self.out, &item.value)
+            write_json(&item.value, &mut self.text)
         };
-        result
-            .map_err(io::Error::from)
-            .and_then(|_| self.out.write_all(b"\n"))
-            .map_err(|source| self.io(source))?;
+        checked.map_err(|err| CliError::Unwritable {
+            output: name.to_string(),
+            line: (self.last_line > 0).then_some(self.last_line),
+            message: err.to_string(),
+        })?;
+        self.text.push(b'\n');
+        self.out
+            .write_all(&self.text)
+            .map_err(|source| write_error(&self.path, source))?;
         self.written += 1;
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), CliError> {
-        self.out.flush().map_err(|source| self.io(source))
-    }
-
-    fn io(&self, source: io::Error) -> CliError {
-        CliError::Io {
-            path: self.path.clone(),
-            source,
-        }
+        self.out
+            .flush()
+            .map_err(|source| write_error(&self.path, source))
     }
 }
 
@@ -208,17 +238,21 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         stats: args.stats,
     };
     let mut pipeline = build(lowered, options);
-    let lines = spawn_reader(open_input(args.input.as_deref())?, args.max_line_bytes);
+    let (input, source) = open_input(args.input.as_deref())?;
+    let out = open_output(
+        args.output.as_deref(),
+        &[source, Source::path(&args.manifest)],
+    )?;
+    let lines = spawn_reader(input, args.max_line_bytes);
     let outputs = pipeline.outputs().to_vec();
     let mut writer = Writer {
-        out: open_output(args.output.as_deref())?,
+        out,
         tag: args.tag,
         outputs: &outputs,
-        path: args
-            .output
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("<stdout>")),
+        path: output::name(args.output.as_deref()),
         written: 0,
+        last_line: 0,
+        text: Vec::new(),
     };
     let progress = io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new_spinner();
@@ -279,16 +313,22 @@ fn stream(
                 Err(RecvTimeoutError::Disconnected) => break,
             };
             at_line = number;
-            if line.trim().is_empty() {
+            writer.last_line = number;
+            // A byte order mark some editors write before the first line is not part of it.
+            let text = match number {
+                1 => line.strip_prefix('\u{feff}').unwrap_or(&line),
+                _ => &line,
+            };
+            if text.trim().is_empty() {
                 continue;
             }
-            let item: Value = match serde_json::from_str(&line) {
+            let item = match parse_json(text) {
                 Ok(item) => item,
                 Err(err) => {
                     bad_line = Some(CliError::InputLine {
                         line: number,
-                        column: err.column(),
-                        message: format!("not valid JSON: {}", json_message(&err)),
+                        column: err.column,
+                        message: err.message,
                     });
                     break;
                 }
@@ -326,29 +366,23 @@ fn stream(
     }
 }
 
-/// serde_json's message without its own ` at line 1 column n` suffix.
-fn json_message(err: &serde_json::Error) -> String {
-    let text = err.to_string();
-    text.split(" at line ").next().unwrap_or(&text).to_string()
-}
-
 fn print_stats(pipeline: &DynamicPipeline, read: u64, written: u64, elapsed: Duration) {
-    eprintln!(
+    report::stderr_line(format_args!(
         "{:<20} {:>12} {:>12} {:>12}",
         "node", "items in", "items out", "time"
-    );
+    ));
     if let Some(stats) = pipeline.stats() {
         for (id, s) in stats {
-            eprintln!(
+            report::stderr_line(format_args!(
                 "{id:<20} {:>12} {:>12} {:>12.3?}",
                 s.items_in(),
                 s.items_out(),
                 s.time()
-            );
+            ));
         }
     }
-    eprintln!(
+    report::stderr_line(format_args!(
         "{:<20} {read:>12} {written:>12} {elapsed:>12.3?}",
         "(total)"
-    );
+    ));
 }

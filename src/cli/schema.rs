@@ -1,6 +1,6 @@
 //! `pipeline schema`.
 
-use super::CliError;
+use super::{output, CliError};
 use std::process::ExitCode;
 
 /// Arguments of `schema`.
@@ -9,6 +9,6 @@ pub struct SchemaArgs {}
 
 /// Prints the manifest's JSON Schema (the one committed as `schema/manifest.v1.json`).
 pub fn run(_args: SchemaArgs) -> Result<ExitCode, CliError> {
-    print!("{}", pipeline::manifest::json_schema());
+    output::print(&pipeline::manifest::json_schema())?;
     Ok(ExitCode::SUCCESS)
 }

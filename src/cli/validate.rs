@@ -1,6 +1,6 @@
 //! `pipeline validate MANIFEST`.
 
-use super::{load, CliError};
+use super::{load, output, CliError};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,14 +15,14 @@ pub struct ValidateArgs {
 pub fn run(args: ValidateArgs) -> Result<ExitCode, CliError> {
     let lowered = load::manifest(&args.manifest)?;
     let m = &lowered.parsed.manifest;
-    println!(
-        "{}: valid: pipeline `{}`, {} nodes, {} connections, {} stage(s), outputs: {}",
+    output::print(&format!(
+        "{}: valid: pipeline `{}`, {} nodes, {} connections, {} stage(s), outputs: {}\n",
         args.manifest.display(),
         m.metadata.name,
         m.nodes.len(),
         m.connections.len(),
         lowered.plan.stages.len(),
         lowered.graph.outputs.join(", ")
-    );
+    ))?;
     Ok(ExitCode::SUCCESS)
 }

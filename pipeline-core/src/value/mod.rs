@@ -5,9 +5,13 @@
 
 mod convert;
 #[cfg(feature = "manifest-model")]
+mod json_text;
+#[cfg(feature = "manifest-model")]
 mod serde_impl;
 
 pub use convert::{FromValue, IntoValue};
+#[cfg(feature = "manifest-model")]
+pub use json_text::{parse_json, write_json, JsonTextError, NonFiniteFloat};
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -42,7 +42,10 @@ impl Serialize for Value {
     }
 }
 
-/// Integers that fit `i64` become `Int`, other numbers `Float`.
+/// Integers become `Int`, numbers with a fraction or an exponent `Float`. An integer beyond
+/// `i64::MAX` (up to `u64::MAX`) is an error, not a float that lost digits; serde_json hands
+/// integers beyond `u64` to the visitor as floats, which [`parse_json`](super::parse_json)
+/// catches in the text.
 ///
 /// ```
 /// use pipeline_core::Value;
@@ -78,8 +81,10 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
         Ok(Value::Int(i))
     }
-    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
-        Ok(i64::try_from(u).map_or(Value::Float(u as f64), Value::Int))
+    fn visit_u64<E: serde::de::Error>(self, u: u64) -> Result<Value, E> {
+        i64::try_from(u)
+            .map(Value::Int)
+            .map_err(|_| E::custom(super::json_text::out_of_range_message(&u.to_string())))
     }
     fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
         Ok(Value::Float(f))
@@ -131,7 +136,7 @@ mod tests {
 
     #[test]
     fn json_round_trip_keeps_int_and_float_apart() {
-        let text = r#"{"a":[1,-2,3.0,"x",null,true],"b":{"c":18446744073709551615}}"#;
+        let text = r#"{"a":[1,-2,3.0,"x",null,true],"b":{"c":1.8446744073709552e19}}"#;
         let v: Value = serde_json::from_str(text).unwrap();
         assert_eq!(
             v.get("a").unwrap().to_string(),
@@ -141,6 +146,11 @@ mod tests {
             v.get("b").unwrap().get("c"),
             Some(Value::Float(_))
         ));
+        let too_big = serde_json::from_str::<Value>("18446744073709551615").unwrap_err();
+        assert!(
+            too_big.to_string().contains("does not fit 64 bits"),
+            "{too_big}"
+        );
         let back = serde_json::to_string(&v).unwrap();
         assert!(
             back.starts_with(r#"{"a":[1,-2,3.0,"x",null,true]"#),
