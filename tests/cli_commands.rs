@@ -165,10 +165,20 @@ fn graph_prints_mermaid_and_dot() {
     let out = pipeline(&["graph", &example("diamond.json")], "");
     let mermaid = text(&out.stdout);
     assert!(mermaid.starts_with("flowchart LR"), "{mermaid}");
-    assert!(mermaid.contains("split ==> double"), "{mermaid}");
+    // Vertices get generated ids; names are labels.
+    assert!(mermaid.contains("n0[\"split: PassThrough\"]"), "{mermaid}");
+    assert!(
+        mermaid.contains("n1[\"double: CalculatorNode\"]"),
+        "{mermaid}"
+    );
+    assert!(mermaid.contains("n0 ==> n1"), "{mermaid}");
     let out = pipeline(&["graph", &example("simple.json"), "--format", "dot"], "");
     let dot = text(&out.stdout);
-    assert!(dot.contains("\"pass_0\" -> \"calc_1\";"), "{dot}");
+    assert!(
+        dot.contains("n0 [shape=box, label=\"pass_0\\nPassThrough\"];"),
+        "{dot}"
+    );
+    assert!(dot.contains("n0 -> n1;"), "{dot}");
 }
 
 #[test]

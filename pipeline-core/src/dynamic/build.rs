@@ -6,7 +6,9 @@ use super::pipeline::DynamicPipeline;
 use super::stage::{DynStage, Route, StageNode};
 use super::stats::NodeStats;
 use crate::graph::filled::filled;
-use crate::graph::{Description, EdgeInfo, EdgeKind, Name, NodeInfo, StageEntry, Vertex};
+use crate::graph::{
+    Description, EdgeInfo, EdgeKind, Endpoint, Name, NodeInfo, StageEntry, ValidGraph, Vertex,
+};
 use crate::manifest::LoweredManifest;
 use crate::runtime::{stage_channel, Pipeline, StageConfig, Worker};
 use crate::value::Value;
@@ -133,8 +135,8 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
             .edges
             .iter()
             .map(|e| EdgeInfo {
-                from: graph.vertex_name_shared(e.from),
-                to: graph.vertex_name_shared(e.to),
+                from: endpoint(&graph, e.from),
+                to: endpoint(&graph, e.to),
                 kind: e.kind,
             })
             .collect(),
@@ -142,4 +144,14 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
     };
 
     DynamicPipeline::new(Pipeline::new(head, workers, description), stats)
+}
+
+/// A vertex as a description's edge end: an output may share its name with a node, so the kind
+/// stays with the name.
+fn endpoint<L>(graph: &ValidGraph<L>, v: Vertex) -> Endpoint {
+    match v {
+        Vertex::Input => Endpoint::Input,
+        Vertex::Output(_) => Endpoint::Output(graph.vertex_name_shared(v)),
+        Vertex::Node(_) => Endpoint::Node(graph.vertex_name_shared(v)),
+    }
 }

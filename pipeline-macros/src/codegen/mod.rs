@@ -199,17 +199,30 @@ impl Codegen<'_> {
                 }
             }
         });
+        // Ends keep their kind: an output may share its name with a node.
+        let endpoint = |v: Vertex| {
+            let name = graph.vertex_name(v);
+            match v {
+                Vertex::Input => quote!(::pipeline::graph::Endpoint::Input),
+                Vertex::Output(_) => quote!(::pipeline::graph::Endpoint::Output(
+                    ::pipeline::graph::Name::from(#name)
+                )),
+                Vertex::Node(_) => quote!(::pipeline::graph::Endpoint::Node(
+                    ::pipeline::graph::Name::from(#name)
+                )),
+            }
+        };
         let edges = graph.edges.iter().map(|e| {
-            let from = graph.vertex_name(e.from);
-            let to = graph.vertex_name(e.to);
+            let from = endpoint(e.from);
+            let to = endpoint(e.to);
             let kind = match e.kind {
                 EdgeKind::Fused => quote!(::pipeline::graph::EdgeKind::Fused),
                 EdgeKind::Stage => quote!(::pipeline::graph::EdgeKind::Stage),
             };
             quote! {
                 ::pipeline::graph::EdgeInfo {
-                    from: ::pipeline::graph::Name::from(#from),
-                    to: ::pipeline::graph::Name::from(#to),
+                    from: #from,
+                    to: #to,
                     kind: #kind,
                 }
             }
