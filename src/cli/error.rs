@@ -47,9 +47,9 @@ pub enum CliError {
         input: PathBuf,
     },
     /// An output value cannot be written as JSON (NaN or an infinity).
-    #[error("output `{output}`: {message}{}", line.map_or(String::new(), |line| format!(" (input line {line} was the last read)")))]
+    #[error("{output}: {message}{}", line.map_or(String::new(), |line| format!(" (input line {line} was the last read)")))]
     Unwritable {
-        /// The output's name (the node it comes from, or `output.<name>`).
+        /// The output and the node(s) it comes from: "output `name` (from node `id`)".
         output: String,
         /// The last input line read when the value reached the writer.
         line: Option<usize>,

@@ -9,6 +9,7 @@ use super::same_file::{self, Source};
 use super::{load, report, CliError};
 use indicatif::{ProgressBar, ProgressStyle};
 use pipeline::dynamic::{build, BuildOptions, DynamicPipeline, Tagged};
+use pipeline::graph::Endpoint;
 use pipeline::manifest::check_placement;
 use pipeline::placement::HostInfo;
 use pipeline::runtime::StageConfig;
@@ -178,11 +179,36 @@ fn open_output(path: Option<&Path>, inputs: &[Source]) -> Result<Box<dyn Write>,
     })
 }
 
+/// Each output named with the node(s) feeding it, for an output that cannot be written: "output
+/// `name` (from node `id`)".
+fn output_labels(pipeline: &DynamicPipeline) -> Vec<String> {
+    let description = pipeline.describe();
+    description
+        .outputs
+        .iter()
+        .map(|name| {
+            let sources: Vec<String> = description
+                .edges
+                .iter()
+                .filter(|e| matches!(&e.to, Endpoint::Output(to) if to == name))
+                .map(|e| format!("`{}`", e.from))
+                .collect();
+            match sources.len() {
+                0 => format!("output `{name}`"),
+                1 => format!("output `{name}` (from node {})", sources[0]),
+                _ => format!("output `{name}` (from nodes {})", sources.join(", ")),
+            }
+        })
+        .collect()
+}
+
 /// Writes outputs as JSON Lines.
 struct Writer<'a> {
     out: Box<dyn Write>,
     tag: bool,
     outputs: &'a [pipeline::graph::Name],
+    /// [`output_labels`], by output index.
+    labels: Vec<String>,
     path: PathBuf,
     written: u64,
     /// The last input line read, for an output that cannot be written.
@@ -206,7 +232,7 @@ impl Writer<'_> {
             write_json(&item.value, &mut self.text)
         };
         checked.map_err(|err| CliError::Unwritable {
-            output: name.to_string(),
+            output: self.labels[item.output].clone(),
             line: (self.last_line > 0).then_some(self.last_line),
             message: err.to_string(),
         })?;
@@ -249,6 +275,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         out,
         tag: args.tag,
         outputs: &outputs,
+        labels: output_labels(&pipeline),
         path: output::name(args.output.as_deref()),
         written: 0,
         last_line: 0,
