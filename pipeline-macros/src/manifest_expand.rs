@@ -97,7 +97,12 @@ fn generate(
     if !python_files.is_empty() {
         // The run-time loader's own step: `file` read into `code` (relative to the manifest's
         // folder), a missing file an error at the param.
-        manifest::read_python_files(&mut parsed, base_dir).map_err(to_syn)?;
+        manifest::read_python_files(
+            &mut parsed,
+            base_dir,
+            manifest::DEFAULT_MAX_PYTHON_FILE_BYTES,
+        )
+        .map_err(to_syn)?;
     }
     let lowered = manifest::lower_with(parsed, &catalog).map_err(to_syn)?;
     check_output_names(&lowered, span)?;

@@ -13,13 +13,16 @@ pub struct ExportArgs {
     /// Write the manifest to this file instead of stdout.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// The largest script read, in bytes.
+    #[arg(long, default_value_t = pipeline::manifest::DEFAULT_MAX_MANIFEST_BYTES)]
+    max_manifest_bytes: u64,
 }
 
 /// Describes the script, checks the result like `validate`, and writes it as JSON (Python nodes
 /// embed the script as `code`).
 #[cfg(feature = "python")]
 pub fn run(args: ExportArgs) -> Result<ExitCode, CliError> {
-    let text = load::read(&args.script)?;
+    let text = load::read(&args.script, args.max_manifest_bytes)?;
     let described = load::script(&args.script, &text)?;
     described.load(&super::registry())?;
     let json = described.to_json();
@@ -30,6 +33,6 @@ pub fn run(args: ExportArgs) -> Result<ExitCode, CliError> {
 /// Without the `python` feature there are no scripts to export.
 #[cfg(not(feature = "python"))]
 pub fn run(args: ExportArgs) -> Result<ExitCode, CliError> {
-    let text = load::read(&args.script)?;
+    let text = load::read(&args.script, args.max_manifest_bytes)?;
     match load::script(&args.script, &text)? {}
 }

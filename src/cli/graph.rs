@@ -17,8 +17,10 @@ pub enum Format {
 /// Arguments of `graph`.
 #[derive(Debug, clap::Args)]
 pub struct GraphArgs {
-    /// The manifest (`.json`) or Python pipeline script (`.py`).
+    /// The manifest (`.json`, `-` for stdin) or Python pipeline script (`.py`).
     manifest: PathBuf,
+    #[command(flatten)]
+    limits: load::ManifestLimits,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Mermaid)]
     format: Format,
@@ -26,7 +28,10 @@ pub struct GraphArgs {
 
 /// Prints the graph as the runtime sees it: nodes, edges, stages.
 pub fn run(args: GraphArgs) -> Result<ExitCode, CliError> {
-    let pipeline = build(load::manifest(&args.manifest)?, BuildOptions::default());
+    let pipeline = build(
+        load::manifest(&args.manifest, &args.limits)?,
+        BuildOptions::default(),
+    );
     let description = pipeline.describe();
     output::print(&match args.format {
         Format::Mermaid => description.to_mermaid(),

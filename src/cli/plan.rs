@@ -10,13 +10,15 @@ use std::process::ExitCode;
 /// Arguments of `plan`.
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
-    /// The manifest (`.json`) or Python pipeline script (`.py`).
+    /// The manifest (`.json`, `-` for stdin) or Python pipeline script (`.py`).
     manifest: PathBuf,
+    #[command(flatten)]
+    limits: load::ManifestLimits,
 }
 
 /// Prints the host, each node's placement and the stages; exits 1 when a node cannot be placed.
 pub fn run(args: PlanArgs) -> Result<ExitCode, CliError> {
-    let lowered = load::manifest(&args.manifest)?;
+    let lowered = load::manifest(&args.manifest, &args.limits)?;
     let plan = place(&lowered.parsed.manifest, &HostInfo::probe());
     let mut text = plan.to_string();
     for (k, stage) in lowered.plan.stages.iter().enumerate() {

@@ -4,6 +4,7 @@ use super::CliError;
 use miette::{Diagnostic, LabeledSpan, NamedSource, Severity as MietteSeverity, SourceCode};
 use pipeline::manifest::{ManifestError, Problem, Severity};
 use std::fmt;
+use std::sync::Arc;
 
 /// One manifest problem as a miette diagnostic.
 struct ProblemReport {
@@ -11,11 +12,31 @@ struct ProblemReport {
     severity: Severity,
     help: Option<String>,
     labels: Vec<LabeledSpan>,
-    source: NamedSource<String>,
+    /// The manifest, shared (not copied per problem); `None` when the problem's line is too long
+    /// to show.
+    source: Option<NamedSource<Arc<str>>>,
+}
+
+/// The longest line shown as a snippet: a generated manifest is often one line of megabytes, and
+/// drawing it under every problem wrote megabytes per problem (the message has line and column).
+const MAX_SNIPPET_LINE_BYTES: usize = 400;
+
+/// Whether the line(s) around `offset` are short enough to show.
+fn snippet_fits(text: &str, offset: usize) -> bool {
+    let offset = offset.min(text.len());
+    let start = text.as_bytes()[..offset]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = text.as_bytes()[offset..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(text.len(), |i| offset + i);
+    end - start <= MAX_SNIPPET_LINE_BYTES
 }
 
 impl ProblemReport {
-    fn new(file: &str, text: &str, problem: &Problem) -> Self {
+    fn new(file: &str, text: &Arc<str>, problem: &Problem) -> Self {
         let loc = &problem.location;
         let pointer = if loc.pointer.is_empty() {
             "/"
@@ -42,7 +63,8 @@ impl ProblemReport {
             severity: problem.severity,
             help: problem.help.clone(),
             labels,
-            source: NamedSource::new(file, text.to_string()),
+            source: snippet_fits(text, loc.offset)
+                .then(|| NamedSource::new(file, Arc::clone(text))),
         }
     }
 }
@@ -74,9 +96,10 @@ impl Diagnostic for ProblemReport {
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
+        self.source.as_ref().map(|source| source as &dyn SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source.as_ref()?;
         Some(Box::new(self.labels.iter().cloned()))
     }
 }
@@ -103,13 +126,15 @@ pub fn manifest_problems(err: &ManifestError) {
     warnings(&err.file, &err.text, &err.problems);
 }
 
-/// Prints warnings of a manifest that loaded.
-pub fn warnings(file: &str, text: &str, problems: &[Problem]) {
+/// Prints warnings of a manifest that loaded (or any problems), each rendered whole and then
+/// written at once: stderr is unbuffered, and miette writes a character at a time.
+pub fn warnings(file: &str, text: &Arc<str>, problems: &[Problem]) {
     for problem in problems {
-        stderr_line(format_args!(
+        let rendered = format!(
             "{:?}",
             miette::Report::new(ProblemReport::new(file, text, problem))
-        ));
+        );
+        stderr_line(format_args!("{rendered}"));
     }
 }
 

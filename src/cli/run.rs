@@ -30,8 +30,10 @@ const LINE_BUFFER: usize = 1024;
 /// Arguments of `run`.
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// The manifest (`.json`) or Python pipeline script (`.py`).
+    /// The manifest (`.json`, `-` for stdin) or Python pipeline script (`.py`).
     manifest: PathBuf,
+    #[command(flatten)]
+    limits: load::ManifestLimits,
     /// Read items from this file instead of stdin.
     #[arg(long)]
     input: Option<PathBuf>,
@@ -253,7 +255,7 @@ impl Writer<'_> {
 
 /// Runs the manifest over the input, writing outputs as they come.
 pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
-    let lowered = load::manifest(&args.manifest)?;
+    let lowered = load::manifest(&args.manifest, &args.limits)?;
     let (_, warnings) = check_placement(&lowered, &HostInfo::probe())?;
     report::warnings(&lowered.parsed.file, &lowered.parsed.text, &warnings);
     let options = BuildOptions {

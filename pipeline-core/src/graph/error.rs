@@ -121,6 +121,22 @@ pub enum GraphErrorKind {
         /// The node.
         id: String,
     },
+    /// A path of fused edges within one stage is longer than the limit.
+    FusedChainTooLong {
+        /// The node where the chain goes past the limit.
+        id: String,
+        /// The limit.
+        max: usize,
+    },
+    /// The graph has more stages (threads) than the limit.
+    TooManyStages {
+        /// The node entering the first stage past the limit.
+        id: String,
+        /// How many stages the graph has.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
     /// Connected ports carry incompatible item types.
     PortTypes {
         /// Source node.
@@ -177,6 +193,16 @@ impl fmt::Display for GraphErrorKind {
             UnorderedSequential { id } => write!(
                 f,
                 "node `{id}` gives up output order, but it is not parallel: its outputs are always in order"
+            ),
+            FusedChainTooLong { id, max } => write!(
+                f,
+                "a chain of {} fused nodes ends at `{id}`: the most one stage may call in a row is {max}",
+                max + 1
+            ),
+            TooManyStages { id, count, max } => write!(
+                f,
+                "the pipeline has {count} stages (one thread each; `{id}` enters stage {}), the most is {max}",
+                max
             ),
             PortTypes { from, produced, to, accepted } => write!(
                 f,

@@ -10,10 +10,27 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// `HashMap`/`HashSet` hasher state for [`FastHasher`].
 pub(crate) type FastHash = BuildHasherDefault<FastHasher>;
 
-/// Mixes each word in with a rotate, xor and multiply (the scheme of rustc's FxHasher).
-#[derive(Default, Clone, Copy)]
+/// Mixes each word in with a rotate, xor and multiply (the scheme of rustc's FxHasher), starting
+/// from a seed drawn once per process, so that ids crafted to collide on one machine do not
+/// collide on another.
+#[derive(Clone, Copy)]
 pub(crate) struct FastHasher {
     hash: u64,
+}
+
+impl Default for FastHasher {
+    fn default() -> Self {
+        FastHasher {
+            hash: process_seed(),
+        }
+    }
+}
+
+/// A random seed, the same for the whole process.
+fn process_seed() -> u64 {
+    use std::hash::BuildHasher;
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SEED.get_or_init(|| std::collections::hash_map::RandomState::new().hash_one(0u64))
 }
 
 const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
@@ -52,8 +69,11 @@ impl Hasher for FastHasher {
         self.add(n as u64);
     }
 
+    /// The high bits of a product are its well-mixed ones; the table picks buckets by the low
+    /// bits, which depend only on the low bits of the input: ids that differ only past their
+    /// first byte (`n0` ... `n99999`) all fell into a few buckets and made lookups linear.
     fn finish(&self) -> u64 {
-        self.hash
+        self.hash.rotate_left(26)
     }
 }
 
@@ -92,6 +112,16 @@ mod tests {
         let set: HashSet<&str, FastHash> = ids.iter().copied().collect();
         assert_eq!(set.len(), ids.len());
         assert!(set.contains("long_name_2") && !set.contains("long_name_3"));
+    }
+
+    #[test]
+    fn ids_differing_past_the_first_byte_spread_over_buckets() {
+        use std::hash::BuildHasher;
+        // The low 12 bits pick among 4096 buckets: 100,000 numbered ids must use most of them.
+        let buckets: HashSet<u64> = (0..100_000)
+            .map(|i| FastHash::default().hash_one(format!("n{i}").as_str()) & 0xfff)
+            .collect();
+        assert!(buckets.len() > 4000, "{} buckets", buckets.len());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use super::error::{GraphError, GraphErrorKind};
 use super::filled::filled;
+use super::limits::GraphLimits;
 use super::model::EdgeKind;
 use super::validate::{ValidGraph, Vertex};
 
@@ -78,6 +79,74 @@ impl<L: Clone> ValidGraph<L> {
     /// assert_eq!(plan.stage_of, vec![0, 1]);
     /// ```
     pub fn plan(&self) -> Result<Plan, Vec<GraphError<L>>> {
+        self.plan_with(&GraphLimits::default())
+    }
+
+    /// [`plan`](Self::plan), refusing a graph past `limits` (see [`GraphLimits`]).
+    pub fn plan_with(&self, limits: &GraphLimits) -> Result<Plan, Vec<GraphError<L>>> {
+        let plan = self.plan_unlimited()?;
+        let mut errors = Vec::new();
+        if let Some(error) = self.fused_chain_error(limits.max_fused_chain) {
+            errors.push(error);
+        }
+        if plan.stages.len() > limits.max_stages {
+            let StageEntry::Node(entry) = plan.stages[limits.max_stages].entry else {
+                unreachable!("only stage 0 is entered at the input")
+            };
+            errors.push(
+                GraphError::new(
+                    GraphErrorKind::TooManyStages {
+                        id: self.id(entry).to_string(),
+                        count: plan.stages.len(),
+                        max: limits.max_stages,
+                    },
+                    self.graph.nodes[entry].loc.clone(),
+                )
+                .with_help(
+                    "fuse more nodes into each stage (`->` rather than `=>`, no `\"stage\": true`), \
+                     or raise the limit (`pipeline --max-stages`)",
+                ),
+            );
+        }
+        if errors.is_empty() {
+            Ok(plan)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The longest path of fused edges between nodes, if it has more than `max` nodes: an error at
+    /// the first node (in topological order) that ends such a path.
+    fn fused_chain_error(&self, max: usize) -> Option<GraphError<L>> {
+        let mut depth = filled(1usize, self.graph.nodes.len());
+        for &v in &self.topo {
+            if depth[v] > max {
+                let id = self.id(v);
+                return Some(
+                    GraphError::new(
+                        GraphErrorKind::FusedChainTooLong {
+                            id: id.to_string(),
+                            max,
+                        },
+                        self.graph.nodes[v].loc.clone(),
+                    )
+                    .with_help(format!(
+                        "start a stage in the chain (`=>`, or `\"stage\": true` on a node before \
+                         `{id}`), or raise the limit (`pipeline --max-fused-chain`)"
+                    )),
+                );
+            }
+            for &k in self.leaving.of(v) {
+                let edge = &self.edges[k];
+                if let (EdgeKind::Fused, Vertex::Node(w)) = (edge.kind, edge.to) {
+                    depth[w] = depth[w].max(depth[v] + 1);
+                }
+            }
+        }
+        None
+    }
+
+    fn plan_unlimited(&self) -> Result<Plan, Vec<GraphError<L>>> {
         let into = self.in_edge_counts();
         let mixed = self.mixed_in_edges(&into);
         if !mixed.is_empty() {
@@ -103,13 +172,18 @@ impl<L: Clone> ValidGraph<L> {
         }
         let root_of_input = find(&mut parent, input);
 
-        // Entry points of every group, in topological order of the nodes.
+        // Entry points of every group, in topological order of the nodes; `group_of[root]` is the
+        // group's position in `entries` (a search of `entries` per node was quadratic).
+        const NONE: usize = usize::MAX;
+        let mut group_of = filled(NONE, n + 1);
         let mut entries: Vec<(usize, Vec<StageEntry>)> = Vec::new();
-        let mut group_entries =
-            |root: usize, entry: StageEntry| match entries.iter_mut().find(|(r, _)| *r == root) {
-                Some((_, list)) => list.push(entry),
-                None => entries.push((root, vec![entry])),
-            };
+        let mut group_entries = |root: usize, entry: StageEntry| match group_of[root] {
+            NONE => {
+                group_of[root] = entries.len();
+                entries.push((root, vec![entry]));
+            }
+            g => entries[g].1.push(entry),
+        };
         group_entries(root_of_input, StageEntry::Input);
         for &i in &self.topo {
             if into[i].staged > 0 {
@@ -131,10 +205,9 @@ impl<L: Clone> ValidGraph<L> {
                 let StageEntry::Node(second) = list[1] else {
                     unreachable!("only the first entry can be the input")
                 };
-                let edge = self
-                    .in_edges(Vertex::Node(second))
-                    .find(|e| e.kind == EdgeKind::Stage)
-                    .expect("a node entry has a `=>` edge");
+                let edge = &self.edges[into[second]
+                    .first_staged
+                    .expect("a node entry has a `=>` edge")];
                 errors.push(
                     GraphError::new(
                         GraphErrorKind::StageEntries { entries: names },
@@ -165,10 +238,11 @@ impl<L: Clone> ValidGraph<L> {
             .collect();
         for &i in &self.topo {
             let root = find(&mut parent, i);
-            let s = entries
-                .iter()
-                .position(|(r, _)| *r == root)
-                .expect("every node's group has an entry: the graph is reachable from input");
+            let s = group_of[root];
+            assert_ne!(
+                s, NONE,
+                "every node's group has an entry: the graph is reachable from input"
+            );
             stage_of[i] = s;
             stages[s].nodes.push(i);
         }
@@ -185,10 +259,9 @@ impl<L: Clone> ValidGraph<L> {
         (0..self.graph.nodes.len())
             .filter(|&i| into[i].staged > 0 && into[i].fused > 0)
             .map(|i| {
-                let staged = self
-                    .in_edges(Vertex::Node(i))
-                    .find(|e| e.kind == EdgeKind::Stage)
-                    .expect("counted a `=>` edge into the node");
+                let staged = &self.edges[into[i]
+                    .first_staged
+                    .expect("counted a `=>` edge into the node")];
                 let id = self.id(i);
                 GraphError::new(
                     GraphErrorKind::MixedInEdges { id: id.to_string() },
@@ -205,11 +278,14 @@ impl<L: Clone> ValidGraph<L> {
     /// asks this of every node, and scanning all edges per node was most of its time.
     pub(crate) fn in_edge_counts(&self) -> Vec<InEdges> {
         let mut into = filled(InEdges::default(), self.graph.nodes.len());
-        for e in &self.edges {
+        for (k, e) in self.edges.iter().enumerate() {
             if let Vertex::Node(i) = e.to {
                 match e.kind {
                     EdgeKind::Fused => into[i].fused += 1,
-                    EdgeKind::Stage => into[i].staged += 1,
+                    EdgeKind::Stage => {
+                        into[i].staged += 1;
+                        into[i].first_staged.get_or_insert(k);
+                    }
                 }
             }
         }
@@ -224,6 +300,8 @@ pub(crate) struct InEdges {
     pub(crate) fused: usize,
     /// `=>` edges.
     pub(crate) staged: usize,
+    /// The first `=>` edge (an index into the resolved edges), where errors about it point.
+    pub(crate) first_staged: Option<usize>,
 }
 
 #[cfg(test)]
@@ -300,6 +378,62 @@ mod tests {
         assert_eq!(p.stages.len(), 4);
         assert_eq!(p.stages[3].entry, StageEntry::Node(3));
         assert_eq!(p.stages[3].inbound, 2);
+    }
+
+    #[test]
+    fn limits_refuse_long_fused_chains_and_many_stages() {
+        let ids: Vec<String> = (0..6).map(|i| format!("n{i}")).collect();
+        let mut g = Graph::new(());
+        for id in &ids {
+            g.add_node(id.as_str(), "T", ());
+        }
+        g.add_edge(E::Input, E::node("n0"), Fused, ());
+        for pair in ids.windows(2) {
+            // n0 -> n1 -> n2 => n3 -> n4 -> n5: two stages, the longest fused chain 3 nodes.
+            let kind = if pair[1] == "n3" { Stage } else { Fused };
+            g.add_edge(
+                E::node(pair[0].as_str()),
+                E::node(pair[1].as_str()),
+                kind,
+                (),
+            );
+        }
+        g.add_edge(E::node("n5"), E::output("output"), Fused, ());
+        let valid = g.validate().unwrap();
+        let limits = |max_fused_chain, max_stages| GraphLimits {
+            max_fused_chain,
+            max_stages,
+        };
+        assert!(valid.plan_with(&limits(3, 2)).is_ok());
+        let errs = valid.plan_with(&limits(2, 2)).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert!(
+            errs[0]
+                .to_string()
+                .starts_with("a chain of 3 fused nodes ends at `n2`"),
+            "{}",
+            errs[0]
+        );
+        let errs = valid.plan_with(&limits(3, 1)).unwrap_err();
+        assert_eq!(
+            errs[0].to_string(),
+            "the pipeline has 2 stages (one thread each; `n3` enters stage 1), the most is 1"
+        );
+    }
+
+    #[test]
+    fn many_stages_plan_in_linear_time() {
+        // 20,000 stages: a search per node through the stages found so far took seconds.
+        let n = 20_000;
+        let ids: Vec<String> = (0..n).map(|i| format!("n{i}")).collect();
+        let mut g = Graph::new(());
+        for id in &ids {
+            g.add_node(id.as_str(), "T", ());
+            g.add_edge(E::Input, E::node(id.as_str()), Stage, ());
+            g.add_edge(E::node(id.as_str()), E::output("output"), Fused, ());
+        }
+        let plan = g.validate().unwrap().plan_unlimited().unwrap();
+        assert_eq!(plan.stages.len(), n + 1);
     }
 
     #[test]

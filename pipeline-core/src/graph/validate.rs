@@ -2,11 +2,13 @@
 
 use super::adjacency::Adjacency;
 use super::error::{GraphError, GraphErrorKind};
+use super::fast_hash::FastHash;
 use super::filled::filled;
 use super::id_index::IdIndex;
 use super::model::{input_name, EdgeKind, Endpoint, Graph, Name, INPUT, OUTPUT};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::hash_map::Entry;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 /// A resolved endpoint: the input, an output by index into [`ValidGraph::outputs`], or a node by
 /// index into [`Graph::nodes`].
@@ -147,7 +149,15 @@ struct Validator<'g, L> {
     errors: Vec<GraphError<L>>,
     index: IdIndex<'g>,
     outputs: Vec<Name>,
+    /// Each output's position in `outputs`: a manifest has an output per unconnected node, and a
+    /// search of the list per edge was quadratic.
+    output_index: HashMap<&'g str, usize, FastHash>,
+    /// Unknown node names that still get a "did you mean" (each compares with every node).
+    suggestions_left: usize,
 }
+
+/// How many unknown node names get a suggestion: each costs a comparison with every node.
+const MAX_SUGGESTIONS: usize = 50;
 
 impl<'g, L: Clone> Validator<'g, L> {
     fn new(graph: &'g Graph<L>) -> Self {
@@ -156,6 +166,8 @@ impl<'g, L: Clone> Validator<'g, L> {
             errors: Vec::new(),
             index: IdIndex::default(),
             outputs: Vec::new(),
+            output_index: HashMap::default(),
+            suggestions_left: MAX_SUGGESTIONS,
         }
     }
 
@@ -263,7 +275,12 @@ impl<'g, L: Clone> Validator<'g, L> {
         if let Some(i) = self.index.get(id) {
             return Some(Vertex::Node(i));
         }
-        let suggestion = suggest(id, self.graph.nodes.iter().map(|n| &*n.id));
+        let suggestion = if self.suggestions_left > 0 {
+            self.suggestions_left -= 1;
+            suggest(id, self.graph.nodes.iter().map(|n| &*n.id))
+        } else {
+            None
+        };
         let help = suggestion.is_none().then(|| {
             format!(
                 "declare it first: `{id} = <node expression>;` (or a manifest node with this id)"
@@ -280,10 +297,11 @@ impl<'g, L: Clone> Validator<'g, L> {
         None
     }
 
-    fn output_index(&mut self, name: &Name) -> usize {
-        match self.outputs.iter().position(|o| o == name) {
-            Some(i) => i,
-            None => {
+    fn output_index(&mut self, name: &'g Name) -> usize {
+        match self.output_index.entry(&**name) {
+            Entry::Occupied(seen) => *seen.get(),
+            Entry::Vacant(slot) => {
+                slot.insert(self.outputs.len());
                 self.outputs.push(Name::clone(name));
                 self.outputs.len() - 1
             }
@@ -294,11 +312,16 @@ impl<'g, L: Clone> Validator<'g, L> {
         let graph = self.graph;
         let n = graph.nodes.len();
         let mut resolved: Vec<ResolvedEdge> = Vec::with_capacity(graph.edges.len());
-        // Repeated edges, found without hashing: `chain[source]` is the last resolved edge leaving
-        // a source (node `i`, or the input as `n`), `chain[n + 1 + k]` the one resolved before edge
-        // `k` from the same source; a new edge walks its source's edges (a node's out-degree).
+        // Repeated edges, found without hashing while a source has few edges: `chain[source]` is
+        // the last resolved edge leaving a source (node `i`, or the input as `n`), `chain[n + 1 +
+        // k]` the one resolved before edge `k` from the same source; a new edge walks its source's
+        // edges. Past `WIDE` edges a source's edges go into a set instead: the input of a manifest
+        // with 100,000 unconnected nodes has 100,000 edges, and walking them per edge was quadratic.
         const NONE: usize = usize::MAX;
+        const WIDE: usize = 16;
         let mut chain = filled(NONE, n + 1 + graph.edges.len());
+        let mut degree = filled(0usize, n + 1);
+        let mut wide: HashSet<(usize, Vertex), FastHash> = HashSet::default();
         for (decl, edge) in graph.edges.iter().enumerate() {
             let from = match &edge.from {
                 Endpoint::Input => Some(Vertex::Input),
@@ -337,11 +360,23 @@ impl<'g, L: Clone> Validator<'g, L> {
                 Vertex::Node(i) => i,
                 _ => n,
             };
-            let mut earlier = chain[source];
-            while earlier != NONE && resolved[earlier].to != to {
-                earlier = chain[n + 1 + earlier];
-            }
-            if earlier != NONE {
+            let repeated = if degree[source] < WIDE {
+                let mut earlier = chain[source];
+                while earlier != NONE && resolved[earlier].to != to {
+                    earlier = chain[n + 1 + earlier];
+                }
+                earlier != NONE
+            } else {
+                if degree[source] == WIDE {
+                    let mut earlier = chain[source];
+                    while earlier != NONE {
+                        wide.insert((source, resolved[earlier].to));
+                        earlier = chain[n + 1 + earlier];
+                    }
+                }
+                !wide.insert((source, to))
+            };
+            if repeated {
                 self.fail(
                     GraphErrorKind::DuplicateEdge {
                         from: edge.from.to_string(),
@@ -351,6 +386,7 @@ impl<'g, L: Clone> Validator<'g, L> {
                 );
                 continue;
             }
+            degree[source] += 1;
             chain[n + 1 + resolved.len()] = chain[source];
             chain[source] = resolved.len();
             resolved.push(ResolvedEdge {
@@ -420,9 +456,15 @@ impl<'g, L: Clone> Validator<'g, L> {
     /// or the last node that feeds nothing, so the error underlines the place to add the edge rather
     /// than the whole graph. Falls back to the first/last edge, then to the graph.
     fn missing_end(&self, edges: &[ResolvedEdge], head: bool) -> (L, Option<String>) {
+        // Which nodes some edge enters (`head`) or leaves: one pass, not a search per edge.
+        let mut linked = filled(false, self.graph.nodes.len());
+        for e in edges {
+            if let Vertex::Node(i) = if head { e.to } else { e.from } {
+                linked[i] = true;
+            }
+        }
         let open = |v: Vertex| match v {
-            Vertex::Node(_) if head => !edges.iter().any(|e| e.to == v),
-            Vertex::Node(_) => !edges.iter().any(|e| e.from == v),
+            Vertex::Node(i) => !linked[i],
             _ => false,
         };
         let pick = |e: &ResolvedEdge| {
@@ -492,20 +534,26 @@ impl<'g, L: Clone> Validator<'g, L> {
             .iter()
             .position(|&d| d > 0)
             .expect("a node is left on the cycle");
+        // For each node left, its first predecessor also left: found in one pass over the edges
+        // (a search per step was quadratic on a long cycle).
+        const NONE: usize = usize::MAX;
+        let mut predecessor = filled(NONE, indegree.len());
+        for e in edges {
+            if let (Vertex::Node(a), Vertex::Node(b)) = (e.from, e.to) {
+                if indegree[a] > 0 && predecessor[b] == NONE {
+                    predecessor[b] = a;
+                }
+            }
+        }
         let mut path = vec![start];
         let mut on_path = HashMap::from([(start, 0usize)]);
         let mut current = start;
         loop {
-            // Any predecessor that is itself still on the cycle (indegree left > 0).
-            let (pred, _) = edges
-                .iter()
-                .find_map(|e| match (e.from, e.to) {
-                    (Vertex::Node(a), Vertex::Node(b)) if b == current && indegree[a] > 0 => {
-                        Some((a, e))
-                    }
-                    _ => None,
-                })
-                .expect("every node left by Kahn's algorithm has a predecessor left");
+            let pred = predecessor[current];
+            assert_ne!(
+                pred, NONE,
+                "every node left by Kahn's algorithm has a predecessor left"
+            );
             if let Some(&pos) = on_path.get(&pred) {
                 let mut cycle: Vec<usize> = path[pos..].to_vec();
                 cycle.reverse();
@@ -809,6 +857,25 @@ mod tests {
             errs[0].0,
             "edge `a` to `output` is declared twice (every item would be sent twice)"
         );
+    }
+
+    #[test]
+    fn duplicate_edges_are_found_from_sources_with_many_edges() {
+        // Past 16 edges a source's edges are kept in a set: the repeat is found either way.
+        let ids: Vec<String> = (0..40).map(|i| format!("n{i}")).collect();
+        let nodes: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let mut edges: Vec<String> = ids.iter().map(|id| format!("input->{id}")).collect();
+        edges.extend(ids.iter().map(|id| format!("{id}->output")));
+        for repeat in ["input->n3", "input->n39"] {
+            let mut with_repeat = edges.clone();
+            with_repeat.push(repeat.to_string());
+            let edges: Vec<&str> = with_repeat.iter().map(String::as_str).collect();
+            let errs = errors(&nodes, &edges);
+            assert_eq!(errs.len(), 1, "{errs:?}");
+            assert_eq!(errs[0].1, format!("edge {repeat}"));
+        }
+        let edges: Vec<&str> = edges.iter().map(String::as_str).collect();
+        assert!(graph(&nodes, &edges).validate().is_ok());
     }
 
     #[test]

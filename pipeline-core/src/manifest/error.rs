@@ -37,6 +37,12 @@ pub enum ProblemKind {
     /// The node cannot run on this host.
     #[error("cannot run here: {0}")]
     Placement(String),
+    /// A key appears twice in one JSON object (JSON parsers disagree on which one wins).
+    #[error("key `{0}` appears twice in this object; remove one (a repeated key would silently replace the earlier value)")]
+    RepeatedKey(String),
+    /// An integer the pipeline's 64-bit integers cannot hold exactly.
+    #[error("integer {0} does not fit in a 64-bit signed integer (-9223372036854775808..=9223372036854775807); write it as a string, or as a float if an approximation will do")]
+    IntegerOutOfRange(String),
     /// A field this version does not know (warning).
     #[error("unknown field `{0}` is ignored")]
     UnknownField(String),
@@ -140,7 +146,9 @@ fn node_of(kind: &GraphErrorKind) -> Option<String> {
         | Unconnected { id }
         | Unreachable { id }
         | DeadEnd { id }
-        | ZeroParallelism { id } => Some(id.clone()),
+        | ZeroParallelism { id }
+        | FusedChainTooLong { id, .. }
+        | TooManyStages { id, .. } => Some(id.clone()),
         PortTypes { to, .. } => Some(to.clone()),
         Cycle { path } => path.first().cloned(),
         _ => None,
@@ -162,6 +170,62 @@ impl fmt::Display for Problem {
         }
         Ok(())
     }
+}
+
+/// How many errors a [`ManifestError`] lists; the rest are counted in a last line.
+pub const MAX_LISTED_ERRORS: usize = 50;
+/// How many warnings a manifest's problems list; the rest are counted in a last line.
+pub const MAX_LISTED_WARNINGS: usize = 20;
+
+/// Keeps the first [`MAX_LISTED_ERRORS`] errors and [`MAX_LISTED_WARNINGS`] warnings of
+/// `problems` (in their order), and counts the rest in a summary of each severity: a generated
+/// manifest with a mistake repeated on 100,000 nodes gets a readable report, not megabytes.
+pub(crate) fn capped(problems: Vec<Problem>) -> Vec<Problem> {
+    let (mut errors, mut warnings) = (0usize, 0usize);
+    let mut dropped_all_unknown_fields = true;
+    let mut kept = Vec::with_capacity(
+        problems
+            .len()
+            .min(MAX_LISTED_ERRORS + MAX_LISTED_WARNINGS + 2),
+    );
+    for problem in problems {
+        let (count, max) = match problem.severity {
+            Severity::Error => (&mut errors, MAX_LISTED_ERRORS),
+            Severity::Warning => (&mut warnings, MAX_LISTED_WARNINGS),
+        };
+        *count += 1;
+        if *count <= max {
+            kept.push(problem);
+        } else if problem.severity == Severity::Warning {
+            dropped_all_unknown_fields &= matches!(problem.kind, ProblemKind::UnknownField(_));
+        }
+    }
+    if errors > MAX_LISTED_ERRORS {
+        let more = errors - MAX_LISTED_ERRORS;
+        kept.push(Problem::error(
+            ProblemKind::Note(format!(
+                "... and {more} more errors (the first {MAX_LISTED_ERRORS} are listed)"
+            )),
+            None,
+            Location::default().at_start(),
+        ));
+    }
+    if warnings > MAX_LISTED_WARNINGS {
+        let more = warnings - MAX_LISTED_WARNINGS;
+        let what = if dropped_all_unknown_fields {
+            "unknown fields are ignored"
+        } else {
+            "warnings"
+        };
+        kept.push(Problem::warning(
+            ProblemKind::Note(format!(
+                "... and {more} more {what} (the first {MAX_LISTED_WARNINGS} warnings are listed)"
+            )),
+            None,
+            Location::default().at_start(),
+        ));
+    }
+    kept
 }
 
 /// A manifest that cannot be loaded: every problem found, with the file's name and text (for

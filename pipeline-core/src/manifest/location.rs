@@ -1,8 +1,10 @@
 //! Where things are in a manifest file: JSON pointer paths mapped to byte spans and line:column.
 //!
-//! serde_json parses without positions, so after a successful parse a small scanner walks the same
-//! text once and records the span of every value (and every object key) by its JSON pointer.
+//! serde_json parses without positions, so when a problem must be placed a scanner ([`super::scan`])
+//! walks the same text once and records the span of every value (and every object key) by its
+//! JSON pointer.
 
+use super::scan::{scan, Scanned};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -42,6 +44,19 @@ impl fmt::Display for Location {
     }
 }
 
+impl Location {
+    /// The same pointer, placed at the document's first character (line 1, column 1).
+    pub(crate) fn at_start(self) -> Location {
+        Location {
+            line: 1,
+            column: 1,
+            offset: 0,
+            len: 0,
+            ..self
+        }
+    }
+}
+
 /// Spans of every value and key of a JSON document, by JSON pointer.
 ///
 /// The index is built on the first lookup, not when the map is made: a valid manifest is loaded
@@ -54,9 +69,29 @@ pub struct SourceMap {
 
 #[derive(Debug, Clone, Default)]
 struct Index {
-    values: HashMap<String, (usize, usize)>,
-    keys: HashMap<String, (usize, usize)>,
+    scanned: Scanned,
     line_starts: Vec<usize>,
+    /// `chars_before[k]`: how many characters precede byte `k * CHECKPOINT`. A column is counted
+    /// from the nearest checkpoint, not from the start of its line: a manifest written on one line
+    /// would otherwise cost a walk over the whole line for every problem placed.
+    chars_before: Vec<usize>,
+}
+
+/// Bytes between two character-count checkpoints.
+const CHECKPOINT: usize = 4096;
+
+impl Index {
+    /// The number of characters in `text[..offset]` (`offset` may fall inside a character).
+    fn chars_up_to(&self, bytes: &[u8], offset: usize) -> usize {
+        let offset = offset.min(bytes.len());
+        let k = offset / CHECKPOINT;
+        self.chars_before[k] + count_chars(&bytes[k * CHECKPOINT..offset])
+    }
+}
+
+/// Characters in UTF-8 bytes: the bytes that are not continuation bytes.
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
 }
 
 impl SourceMap {
@@ -75,32 +110,57 @@ impl SourceMap {
 
     fn built(&self) -> &Index {
         self.index.get_or_init(|| {
-            let mut index = Index {
+            let bytes = self.text.as_bytes();
+            let mut chars_before = Vec::with_capacity(bytes.len() / CHECKPOINT + 1);
+            let mut chars = 0;
+            for chunk in bytes.chunks(CHECKPOINT) {
+                chars_before.push(chars);
+                chars += count_chars(chunk);
+            }
+            chars_before.push(chars);
+            Index {
+                scanned: scan(&self.text),
                 line_starts: std::iter::once(0)
                     .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
                     .collect(),
-                ..Index::default()
-            };
-            let mut scanner = Scanner {
-                bytes: self.text.as_bytes(),
-                pos: 0,
-            };
-            let mut pointer = String::new();
-            scanner.value(&mut pointer, &mut index);
-            index
+                chars_before,
+            }
         })
+    }
+
+    /// The JSON pointers of keys repeated within one object (the later occurrences), in text order.
+    ///
+    /// ```
+    /// use pipeline_core::manifest::SourceMap;
+    /// let map = SourceMap::index(r#"{"a": {"x": 1, "x": 2}}"#);
+    /// assert_eq!(map.repeated_keys(), ["/a/x"]);
+    /// ```
+    pub fn repeated_keys(&self) -> &[String] {
+        &self.built().scanned.repeated_keys
+    }
+
+    /// Integer literals that do not fit in `i64` (serde_json would read them as floats), each as its
+    /// JSON pointer and text, in text order.
+    ///
+    /// ```
+    /// use pipeline_core::manifest::SourceMap;
+    /// let map = SourceMap::index(r#"{"n": 18446744073709551616}"#);
+    /// assert_eq!(map.big_integers(), [("/n".to_string(), "18446744073709551616".to_string())]);
+    /// ```
+    pub fn big_integers(&self) -> &[(String, String)] {
+        &self.built().scanned.big_integers
     }
 
     /// The location of the value at `pointer`, or of its nearest existing ancestor.
     pub fn locate(&self, pointer: &str) -> Location {
-        self.find(pointer, &self.built().values)
+        self.find(pointer, &self.built().scanned.values)
     }
 
     /// The location of the key of the member at `pointer` (for unknown-field warnings), else of the
     /// value.
     pub fn locate_key(&self, pointer: &str) -> Location {
-        match self.built().keys.get(pointer) {
-            Some(_) => self.find(pointer, &self.built().keys),
+        match self.built().scanned.keys.get(pointer) {
+            Some(_) => self.find(pointer, &self.built().scanned.keys),
             None => self.locate(pointer),
         }
     }
@@ -129,7 +189,9 @@ impl SourceMap {
     fn find(&self, pointer: &str, table: &HashMap<String, (usize, usize)>) -> Location {
         let mut path = pointer;
         loop {
-            if let Some(&(offset, len)) = table.get(path).or_else(|| self.built().values.get(path))
+            if let Some(&(offset, len)) = table
+                .get(path)
+                .or_else(|| self.built().scanned.values.get(path))
             {
                 let (line, column) = self.line_column(offset);
                 return Location {
@@ -156,13 +218,11 @@ impl SourceMap {
     }
 
     fn line_column(&self, offset: usize) -> (usize, usize) {
-        let line_starts = &self.built().line_starts;
-        let line = line_starts.partition_point(|&s| s <= offset);
-        let start = line_starts[line - 1];
-        let column = self.text[start..offset.min(self.text.len())]
-            .chars()
-            .count()
-            + 1;
+        let index = self.built();
+        let line = index.line_starts.partition_point(|&s| s <= offset);
+        let start = index.line_starts[line - 1];
+        let bytes = self.text.as_bytes();
+        let column = index.chars_up_to(bytes, offset) - index.chars_up_to(bytes, start) + 1;
         (line, column)
     }
 }
@@ -170,132 +230,6 @@ impl SourceMap {
 /// Escapes a key for a JSON pointer (`~` → `~0`, `/` → `~1`).
 pub(crate) fn escape_key(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
-}
-
-struct Scanner<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl Scanner<'_> {
-    fn skip_ws(&mut self) {
-        while self.pos < self.bytes.len() && self.bytes[self.pos].is_ascii_whitespace() {
-            self.pos += 1;
-        }
-    }
-
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
-    }
-
-    fn value(&mut self, pointer: &mut String, map: &mut Index) {
-        self.skip_ws();
-        let start = self.pos;
-        match self.peek() {
-            Some(b'{') => self.object(pointer, map),
-            Some(b'[') => self.array(pointer, map),
-            Some(b'"') => {
-                self.string();
-            }
-            Some(_) => {
-                while let Some(b) = self.peek() {
-                    if b == b',' || b == b']' || b == b'}' || b.is_ascii_whitespace() {
-                        break;
-                    }
-                    self.pos += 1;
-                }
-            }
-            None => return,
-        }
-        map.values
-            .insert(pointer.clone(), (start, self.pos - start));
-    }
-
-    /// Skips a string literal; returns its raw contents.
-    fn string(&mut self) -> String {
-        let start = self.pos + 1;
-        self.pos += 1;
-        while let Some(b) = self.peek() {
-            self.pos += 1;
-            match b {
-                b'\\' => self.pos += 1,
-                b'"' => break,
-                _ => {}
-            }
-        }
-        let end = self.pos.saturating_sub(1).max(start);
-        let raw = String::from_utf8_lossy(&self.bytes[start..end.min(self.bytes.len())]);
-        // Keys with escapes are rare in manifests; decode them properly when present.
-        if raw.contains('\\') {
-            serde_json::from_str::<String>(&format!("\"{raw}\""))
-                .unwrap_or_else(|_| raw.into_owned())
-        } else {
-            raw.into_owned()
-        }
-    }
-
-    fn object(&mut self, pointer: &mut String, map: &mut Index) {
-        self.pos += 1;
-        loop {
-            self.skip_ws();
-            match self.peek() {
-                Some(b'"') => {
-                    let key_start = self.pos;
-                    let key = self.string();
-                    let key_len = self.pos - key_start;
-                    self.skip_ws();
-                    if self.peek() == Some(b':') {
-                        self.pos += 1;
-                    }
-                    let base = pointer.len();
-                    pointer.push('/');
-                    pointer.push_str(&escape_key(&key));
-                    map.keys.insert(pointer.clone(), (key_start, key_len));
-                    self.value(pointer, map);
-                    pointer.truncate(base);
-                    self.skip_ws();
-                    if self.peek() == Some(b',') {
-                        self.pos += 1;
-                    }
-                }
-                Some(b'}') => {
-                    self.pos += 1;
-                    return;
-                }
-                _ => return,
-            }
-        }
-    }
-
-    fn array(&mut self, pointer: &mut String, map: &mut Index) {
-        self.pos += 1;
-        let mut index = 0;
-        loop {
-            self.skip_ws();
-            match self.peek() {
-                Some(b']') => {
-                    self.pos += 1;
-                    return;
-                }
-                None => return,
-                Some(_) => {
-                    let base = pointer.len();
-                    pointer.push('/');
-                    pointer.push_str(&index.to_string());
-                    let before = self.pos;
-                    self.value(pointer, map);
-                    pointer.truncate(base);
-                    index += 1;
-                    self.skip_ws();
-                    if self.peek() == Some(b',') {
-                        self.pos += 1;
-                    } else if self.pos == before {
-                        return;
-                    }
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -314,6 +248,20 @@ mod tests {
         let loc = map.locate("/nodes/1/params/operand");
         assert_eq!((loc.line, loc.column), (3, 3));
         assert_eq!(loc.pointer, "/nodes/1/params/operand");
+    }
+
+    #[test]
+    fn columns_count_characters_across_checkpoints() {
+        // One long line of multi-byte characters: columns are characters, not bytes.
+        let padding = "é".repeat(3 * CHECKPOINT);
+        let text = format!("{{\"a\": \"{padding}\",\n \"b\": [1, \"é\", 3], \"c\": 4}}");
+        let map = SourceMap::index(&text);
+        assert_eq!(map.locate("/b/2").to_string(), "2:16 (/b/2)");
+        let c = map.locate("/c");
+        assert_eq!((c.line, c.column), (2, 25));
+        let one_line = format!("{{\"a\": \"{padding}\", \"b\": 1}}");
+        let b = SourceMap::index(&one_line).locate("/b");
+        assert_eq!((b.line, b.column), (1, 3 * CHECKPOINT + 16));
     }
 
     #[test]

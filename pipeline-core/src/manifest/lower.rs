@@ -23,7 +23,8 @@ use crate::graph::filled::filled;
 #[cfg(feature = "manifest")]
 use crate::graph::tuning::{MAX_BATCH_SIZE, MAX_PARALLELISM};
 use crate::graph::{
-    validate::suggest, EdgeDecl, EdgeKind, Endpoint, Graph, Name, Plan, ValidGraph, INPUT, OUTPUT,
+    validate::suggest, EdgeDecl, EdgeKind, Endpoint, Graph, GraphLimits, Name, Plan, ValidGraph,
+    INPUT, OUTPUT,
 };
 use crate::python_params::PYTHON_NODE_TYPE;
 use std::collections::hash_map::Entry;
@@ -117,7 +118,28 @@ pub fn lower(
     parsed: ParsedManifest,
     registry: &Registry,
 ) -> Result<LoweredManifest, ManifestError> {
-    let mut lowered = lower_with(parsed, registry)?;
+    lower_limited(parsed, registry, &GraphLimits::default())
+}
+
+/// [`lower`], holding the graph to `limits` rather than the default ones.
+///
+/// ```
+/// use pipeline_core::{dynamic::Registry, graph::GraphLimits, manifest};
+/// let text = r#"{"version": "v1", "metadata": {"name": "m"},
+///   "nodes": [{"id": "a", "node_type": "PassThrough"}, {"id": "b", "node_type": "PassThrough"}],
+///   "connections": [{"from": "a", "to": "b"}]}"#;
+/// let parsed = manifest::parse("m.json", text).unwrap();
+/// let limits = GraphLimits { max_fused_chain: 1, ..GraphLimits::default() };
+/// let err = manifest::lower_limited(parsed, &Registry::with_builtins(), &limits).err().unwrap();
+/// assert!(err.to_string().starts_with("m.json:3:50 (/nodes/1): error: a chain of 2 fused nodes ends at `b`"), "{err}");
+/// ```
+#[cfg(feature = "manifest")]
+pub fn lower_limited(
+    parsed: ParsedManifest,
+    registry: &Registry,
+    limits: &GraphLimits,
+) -> Result<LoweredManifest, ManifestError> {
+    let mut lowered = lower_with_limits(parsed, registry, limits)?;
     // `"parallelism": n`: n replicas of the node, built from the same type and params.
     let nodes = std::mem::take(&mut lowered.nodes);
     let specs = &lowered.parsed.manifest.nodes;
@@ -140,8 +162,17 @@ pub fn lower(
 /// Lowers, validates and plans `parsed`, resolving each node with `catalog`: the one lowering every
 /// manifest goes through, run-time loader and compiled manifests alike.
 pub fn lower_with<C: NodeCatalog>(
+    parsed: ParsedManifest,
+    catalog: &C,
+) -> Result<LoweredGraph<C::Node>, ManifestError> {
+    lower_with_limits(parsed, catalog, &GraphLimits::default())
+}
+
+/// [`lower_with`], holding the graph to `limits`.
+pub fn lower_with_limits<C: NodeCatalog>(
     mut parsed: ParsedManifest,
     catalog: &C,
+    limits: &GraphLimits,
 ) -> Result<LoweredGraph<C::Node>, ManifestError> {
     let resolutions: Vec<_> = parsed
         .manifest
@@ -332,7 +363,7 @@ pub fn lower_with<C: NodeCatalog>(
     };
     let validated = graph
         .validate()
-        .and_then(|valid| valid.plan().map(|plan| (valid, plan)));
+        .and_then(|valid| valid.plan_with(limits).map(|plan| (valid, plan)));
     match validated {
         Err(errors) => problems.extend(
             errors

@@ -20,6 +20,7 @@
 
 pub mod builtin_types;
 mod catalog;
+mod checked_params;
 mod error;
 mod export;
 pub mod location;
@@ -30,19 +31,28 @@ mod parse;
 mod place;
 mod placement_check;
 mod python_files;
+mod scan;
+mod source_file;
 
 pub use catalog::{deserialize_params, NodeCatalog, ParamError, ResolvedNode};
-pub use error::{ManifestError, Problem, ProblemKind, Severity};
+pub use error::{
+    ManifestError, Problem, ProblemKind, Severity, MAX_LISTED_ERRORS, MAX_LISTED_WARNINGS,
+};
 pub use export::{export, manifest_node_from_json, node_from_params};
 pub use location::{Location, SourceMap};
 #[cfg(feature = "manifest")]
-pub use lower::{lower, LoweredManifest};
-pub use lower::{lower_with, LoweredGraph};
+pub use lower::{lower, lower_limited, LoweredManifest};
+pub use lower::{lower_with, lower_with_limits, LoweredGraph};
 pub use model::{Connection, Manifest, Metadata, NodeSpec, Version};
+pub use parse::MAX_NESTING;
 pub use parse::{parse, ParsedManifest};
 pub use place::JsonPlace;
 pub use placement_check::check_placement;
 pub use python_files::read_python_files;
+pub use source_file::{
+    read_bounded, read_source_file, SourceFileError, DEFAULT_MAX_MANIFEST_BYTES,
+    DEFAULT_MAX_PYTHON_FILE_BYTES,
+};
 
 #[cfg(feature = "manifest")]
 use crate::dynamic::Registry;
@@ -54,12 +64,34 @@ pub fn load(file: &str, text: &str, registry: &Registry) -> Result<LoweredManife
     load_with_options(file, text, registry, &LoadOptions::default())
 }
 
-/// How [`load_with_options`] treats what lies outside the manifest's text.
-#[derive(Debug, Clone, Default)]
+/// How [`load_with_options`] treats what lies outside the manifest's text, and the limits it
+/// holds a manifest to.
+///
+/// ```
+/// use pipeline_core::manifest::LoadOptions;
+/// let options = LoadOptions { max_python_file_bytes: 4 << 20, ..LoadOptions::default() };
+/// assert_eq!(options.graph_limits.max_stages, pipeline_core::graph::GraphLimits::default().max_stages);
+/// ```
+#[derive(Debug, Clone)]
 pub struct LoadOptions {
-    /// The folder that relative `file` params of `python` nodes are resolved against; `None`, the
-    /// default, means the folder of the manifest's file name.
+    /// The folder that relative `file` params of `python` nodes are resolved against (and must
+    /// stay inside); `None`, the default, means the folder of the manifest's file name.
     pub base_dir: Option<std::path::PathBuf>,
+    /// The largest source file a `python` node's `file` may name, in bytes
+    /// ([`DEFAULT_MAX_PYTHON_FILE_BYTES`] by default).
+    pub max_python_file_bytes: u64,
+    /// Limits on the graph's shape (longest fused chain, number of stages).
+    pub graph_limits: crate::graph::GraphLimits,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            base_dir: None,
+            max_python_file_bytes: DEFAULT_MAX_PYTHON_FILE_BYTES,
+            graph_limits: crate::graph::GraphLimits::default(),
+        }
+    }
 }
 
 impl LoadOptions {
@@ -67,6 +99,7 @@ impl LoadOptions {
     pub fn with_base_dir(base_dir: impl Into<std::path::PathBuf>) -> LoadOptions {
         LoadOptions {
             base_dir: Some(base_dir.into()),
+            ..LoadOptions::default()
         }
     }
 }
@@ -82,7 +115,7 @@ impl LoadOptions {
 /// let options = LoadOptions::with_base_dir("/nonexistent");
 /// let err = manifest::load_with_options("m.json", text, &Registry::with_builtins(), &options).err().unwrap();
 /// assert!(err.to_string().starts_with(
-///     "m.json:2:71 (/nodes/0/params/file): error: node `scale`: invalid params for `python`: param `file`: cannot read `nodes/missing.py`"
+///     "m.json:2:71 (/nodes/0/params/file): error: node `scale`: invalid params for `python`: param `file`: cannot read `nodes/missing.py`: the manifest's folder /nonexistent"
 /// ), "{err}");
 /// ```
 #[cfg(feature = "manifest")]
@@ -100,8 +133,8 @@ pub fn load_with_options(
             .map(std::path::Path::to_path_buf)
             .unwrap_or_default(),
     };
-    read_python_files(&mut parsed, &base_dir)?;
-    lower(parsed, registry)
+    read_python_files(&mut parsed, &base_dir, options.max_python_file_bytes)?;
+    lower_limited(parsed, registry, &options.graph_limits)
 }
 
 /// The manifest's JSON Schema, generated from [`Manifest`].

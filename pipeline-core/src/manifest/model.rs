@@ -74,7 +74,11 @@ pub struct NodeSpec {
     #[serde(deserialize_with = "deserialize_name")]
     pub node_type: Name,
     /// The node type's parameters.
-    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "serde_json::Map::is_empty",
+        deserialize_with = "super::checked_params::deserialize_params"
+    )]
     pub params: serde_json::Map<String, serde_json::Value>,
     /// Hardware the node needs; checked against the host before a run.
     #[serde(default, skip_serializing_if = "Option::is_none")]

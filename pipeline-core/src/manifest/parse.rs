@@ -1,6 +1,6 @@
 //! Text → [`Manifest`], with every problem located (JSON pointer and line:column).
 
-use super::error::{ManifestError, Problem, ProblemKind};
+use super::error::{capped, ManifestError, Problem, ProblemKind};
 use super::location::{escape_key, SourceMap};
 use super::model::{Manifest, NODE_FIELDS, TOP_LEVEL_FIELDS};
 use super::name::SharedNames;
@@ -32,14 +32,15 @@ impl ParsedManifest {
             .map(|node| node.id.to_string())
     }
 
-    /// A [`ManifestError`] for this file holding `problems` and the warnings so far.
+    /// A [`ManifestError`] for this file holding `problems` and the warnings so far (the first
+    /// [`MAX_LISTED_ERRORS`](super::error::MAX_LISTED_ERRORS) errors, the rest counted).
     pub fn error(&self, problems: Vec<Problem>) -> ManifestError {
         let mut all = problems;
         all.extend(self.warnings.iter().cloned());
         ManifestError {
             file: self.file.clone(),
             text: self.text.clone(),
-            problems: all,
+            problems: capped(all),
         }
     }
 }
@@ -71,17 +72,23 @@ fn node_at(raw: &serde_json::Value, pointer: &str) -> Option<String> {
 /// assert_eq!(err.to_string(), "m.json:3:12 (/nodes/0): error: node `a`: missing field `node_type`");
 /// ```
 pub fn parse(file: &str, text: &str) -> Result<ParsedManifest, ManifestError> {
+    // A byte-order mark some editors write first is not part of the JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let shared: Arc<str> = Arc::from(text);
     let map = SourceMap::new(shared.clone());
     let _sharing = SharedNames::begin();
     // Fast path: straight from the text into the typed model. The model refuses unknown fields,
     // so a document with any (or with any other problem) takes the slow path, which warns about
     // them: a valid manifest pays for no bookkeeping of where its keys are.
+    // Repeated keys fail it too (serde's derive refuses a repeated field, params are read by
+    // `checked_params`); so does an integer above `i64::MAX`, while one beyond `u64` or below
+    // `i64::MIN` reaches serde as a float: a run of 19 digits (as long as the shortest of those)
+    // sends the document down the slow path to be looked at.
     let (manifest, warnings) = match serde_json::from_str::<Manifest>(text) {
-        Ok(manifest) => (manifest, Vec::new()),
+        Ok(manifest) if !has_digit_run(text.as_bytes(), 19) => (manifest, Vec::new()),
         // Slow path: through `serde_json::Value`, which locates every failure and every unknown
-        // field (and accepts what it accepts, e.g. a repeated key).
-        Err(_) => parse_located(file, &shared, &map)?,
+        // field; the scan of the text finds what `Value` would hide (repeated keys, big integers).
+        _ => parse_located(file, &shared, &map)?,
     };
     Ok(ParsedManifest {
         manifest,
@@ -98,11 +105,12 @@ fn parse_located(
     shared: &Arc<str>,
     map: &SourceMap,
 ) -> Result<(Manifest, Vec<Problem>), ManifestError> {
-    let fail = |problem: Problem| ManifestError {
+    let fail_all = |problems: Vec<Problem>| ManifestError {
         file: file.to_string(),
         text: shared.clone(),
-        problems: vec![problem],
+        problems: capped(problems),
     };
+    let fail = |problem: Problem| fail_all(vec![problem]);
     let mut raw: serde_json::Value = match serde_json::from_str(shared) {
         Ok(raw) => raw,
         Err(err) => {
@@ -113,6 +121,11 @@ fn parse_located(
                 .next()
                 .unwrap_or(&message)
                 .to_string();
+            let message = if message.contains("recursion limit exceeded") {
+                format!("arrays and objects nested more than {MAX_NESTING} deep")
+            } else {
+                message
+            };
             return Err(fail(Problem::error(
                 ProblemKind::Syntax(message),
                 None,
@@ -120,8 +133,31 @@ fn parse_located(
             )));
         }
     };
+    // What serde_json accepted but would change: each an error at its place.
+    let repeated = map.repeated_keys().iter().map(|pointer| {
+        let key = pointer.rsplit('/').next().unwrap_or_default();
+        let key = key.replace("~1", "/").replace("~0", "~");
+        Problem::error(
+            ProblemKind::RepeatedKey(key),
+            node_at(&raw, pointer),
+            map.locate_key(pointer),
+        )
+    });
+    let big = map.big_integers().iter().map(|(pointer, text)| {
+        Problem::error(
+            ProblemKind::IntegerOutOfRange(text.clone()),
+            node_at(&raw, pointer),
+            map.locate(pointer),
+        )
+    });
+    let problems: Vec<Problem> = repeated.chain(big).collect();
+    if !problems.is_empty() {
+        let mut problems = problems;
+        problems.sort_by_key(|p| p.location.offset);
+        return Err(fail_all(problems));
+    }
     // Unknown fields are warned about, then left out: the typed model refuses them.
-    let warnings = take_unknown_fields(&mut raw, map);
+    let warnings = capped(take_unknown_fields(&mut raw, map));
     // The plain deserializer first; the path-tracking one only to locate a failure.
     let manifest: Manifest =
         match Manifest::deserialize(&raw).or_else(|_| serde_path_to_error::deserialize(&raw)) {
@@ -141,6 +177,27 @@ fn parse_located(
             }
         };
     Ok((manifest, warnings))
+}
+
+/// How deep arrays and objects may nest in a manifest: serde_json's own limit, which it enforces
+/// while parsing (deeper documents are refused with an error at the place, never a stack overflow).
+pub const MAX_NESTING: usize = 128;
+
+/// Whether `bytes` holds `len` ASCII digits in a row (anywhere: in a string too; it only decides
+/// whether the slow path takes a closer look).
+fn has_digit_run(bytes: &[u8], len: usize) -> bool {
+    let mut run = 0;
+    for &b in bytes {
+        if b.is_ascii_digit() {
+            run += 1;
+            if run >= len {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
 }
 
 /// A serde path (`nodes[1].id`) as a JSON pointer (`/nodes/1/id`).
@@ -221,14 +278,118 @@ mod tests {
     }
 
     #[test]
-    fn a_repeated_key_takes_the_slow_path_and_the_last_value() {
-        // serde's typed path refuses a repeated field; the located path accepts it, as it did.
+    fn a_repeated_key_is_an_error_at_the_repeat() {
         let text = r#"{"version": "v1", "metadata": {"name": "m"},
             "nodes": [{"id": "a", "id": "b", "node_type": "PassThrough", "extra": 1}], "connections": []}"#;
+        let err = parse("m.json", text).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "m.json:2:35 (/nodes/0/id): error: node `b`: key `id` appears twice in this object; \
+             remove one (a repeated key would silently replace the earlier value)"
+        );
+    }
+
+    #[test]
+    fn repeated_keys_are_errors_at_every_level() {
+        let manifest = |nodes: &str, top: &str| {
+            format!(
+                r#"{{"version": "v1", "metadata": {{"name": "m"}}, "nodes": [{nodes}], "connections": []{top}}}"#
+            )
+        };
+        let node = r#"{"id": "a", "node_type": "PassThrough"}"#;
+        for (text, pointer) in [
+            (manifest(node, r#", "nodes": []"#), "/nodes"),
+            (
+                manifest(
+                    r#"{"id": "a", "node_type": "T", "params": {"k": 1, "k": 2}}"#,
+                    "",
+                ),
+                "/nodes/0/params/k",
+            ),
+            (
+                manifest(
+                    r#"{"id": "a", "node_type": "T", "params": {"o": {"d": [{"x": 1, "x": 1}]}}}"#,
+                    "",
+                ),
+                "/nodes/0/params/o/d/0/x",
+            ),
+            (manifest(node, r#", "extra": 1, "extra": 2"#), "/extra"),
+        ] {
+            let err = parse("m.json", &text).unwrap_err();
+            let problem = &err.problems[0];
+            assert!(matches!(problem.kind, ProblemKind::RepeatedKey(_)), "{err}");
+            assert_eq!(problem.location.pointer, pointer, "{err}");
+        }
+    }
+
+    #[test]
+    fn integers_beyond_i64_are_errors_naming_the_node() {
+        for big in [
+            "18446744073709551616",
+            "9223372036854775808",
+            "-9223372036854775809",
+            "123456789012345678901234567890",
+        ] {
+            let text = format!(
+                r#"{{"version": "v1", "metadata": {{"name": "m"}}, "nodes": [{{"id": "a", "node_type": "T", "params": {{"n": [{big}]}}}}], "connections": []}}"#
+            );
+            let err = parse("m.json", &text).unwrap_err();
+            assert_eq!(
+                err.problems[0].location.pointer, "/nodes/0/params/n/0",
+                "{err}"
+            );
+            let message = err.problems[0].message();
+            assert!(
+                message.starts_with(&format!("node `a`: integer {big} does not fit")),
+                "{message}"
+            );
+        }
+        // The largest i64, a float and a long digit string are fine.
+        let text = r#"{"version": "v1", "metadata": {"name": "m"}, "nodes": [{"id": "a", "node_type": "T",
+            "params": {"n": 9223372036854775807, "f": 1e300, "s": "123456789012345678901234567890"}}], "connections": []}"#;
         let parsed = parse("m.json", text).unwrap();
-        assert_eq!(&*parsed.manifest.nodes[0].id, "b");
-        assert_eq!(parsed.warnings.len(), 1);
-        assert_eq!(parsed.node_at("/nodes/0/node_type").as_deref(), Some("b"));
+        assert_eq!(
+            parsed.manifest.nodes[0].params["n"],
+            serde_json::json!(i64::MAX)
+        );
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_accepted() {
+        let text = "\u{feff}{\"version\": \"v1\", \"metadata\": {\"name\": \"m\"}, \"nodes\": [], \"connections\": []}";
+        assert!(parse("m.json", text).is_ok());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_at_its_place() {
+        let depth = 50_000;
+        let text = format!(
+            r#"{{"version": "v1", "metadata": {{"name": "m"}}, "nodes": [{{"id": "a", "node_type": "T", "params": {{"p": {}{}}}}}], "connections": []}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        let err = parse("m.json", &text).unwrap_err();
+        let problem = &err.problems[0];
+        assert_eq!(
+            problem.message(),
+            "malformed JSON: arrays and objects nested more than 128 deep"
+        );
+        assert_eq!(problem.location.line, 1);
+        assert!(problem.location.column > 100, "{err}");
+    }
+
+    #[test]
+    fn warnings_are_capped_and_summarised() {
+        let fields: String = (0..1000).map(|i| format!(r#", "x{i}": 1"#)).collect();
+        let text = format!(
+            r#"{{"version": "v1", "metadata": {{"name": "m"}}, "nodes": [{{"id": "a", "node_type": "T"{fields}}}], "connections": []}}"#
+        );
+        let parsed = parse("m.json", &text).unwrap();
+        assert_eq!(parsed.warnings.len(), 21);
+        assert_eq!(
+            parsed.warnings[20].message(),
+            "... and 980 more unknown fields are ignored (the first 20 warnings are listed)"
+        );
     }
 
     #[test]
