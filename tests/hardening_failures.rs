@@ -1,0 +1,255 @@
+//! Issue #15, item 7: a failure mid-stream loses no output, in every mode, and names the failing
+//! item's input line. Each test runs the real `pipeline` binary over 100,000 lines whose item at
+//! one line cannot be processed, and checks exactly what was written before the error.
+
+mod support;
+
+use support::cli::{pipeline, text};
+
+/// Input lines: the numbers 1..=100,000, one per line, with blank lines here and there (the
+/// reader skips them, so item numbers and line numbers differ) and `"x"` in place of the number
+/// `FAILING`: a string no Calculator accepts.
+const ITEMS: i64 = 100_000;
+const FAILING: i64 = 50_000;
+
+/// The input, and the 1-based line the failing item is on.
+fn input() -> (String, usize) {
+    let mut lines = Vec::new();
+    let mut failing_line = 0;
+    for x in 1..=ITEMS {
+        if x % 7_919 == 0 {
+            lines.push(String::new());
+        }
+        if x == FAILING {
+            lines.push("\"x\"".to_string());
+            failing_line = lines.len();
+        } else {
+            lines.push(x.to_string());
+        }
+    }
+    (lines.join("\n") + "\n", failing_line)
+}
+
+/// Writes `manifest` into a fresh folder; returns its path.
+fn manifest(name: &str, manifest: &str) -> String {
+    let dir = std::env::temp_dir().join(format!(
+        "pipeline-hardening-failures-{}-{name}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, manifest).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// A one-output manifest of `nodes` chained in order.
+fn chain(name: &str, nodes: &[&str]) -> String {
+    let ids: Vec<String> = (0..nodes.len()).map(|i| format!("n{i}")).collect();
+    let nodes: Vec<String> = nodes
+        .iter()
+        .zip(&ids)
+        .map(|(node, id)| format!(r#"{{"id": "{id}", {node}}}"#))
+        .collect();
+    let connections: Vec<String> = ids
+        .windows(2)
+        .map(|pair| format!(r#"{{"from": "{}", "to": "{}"}}"#, pair[0], pair[1]))
+        .collect();
+    manifest(
+        name,
+        &format!(
+            r#"{{"version": "v1", "metadata": {{"name": "{name}"}}, "nodes": [{}], "connections": [{}]}}"#,
+            nodes.join(", "),
+            connections.join(", ")
+        ),
+    )
+}
+
+const ADD_ONE: &str = r#""node_type": "CalculatorNode", "params": {"operand": 1}"#;
+const TIMES_TWO: &str =
+    r#""node_type": "CalculatorNode", "params": {"operation": "multiply", "operand": 2}"#;
+const PASS: &str = r#""node_type": "PassThroughNode""#;
+
+/// What `(x + 1) * 2` writes for every item before the failing one, one per line.
+fn expected_before_failure() -> String {
+    (1..FAILING).map(|x| format!("{}\n", (x + 1) * 2)).collect()
+}
+
+/// Runs `manifest` over the input; checks the exit, that the error names `node` and the failing
+/// line, and returns stdout.
+fn run_failing(manifest: &str, node: &str, args: &[&str]) -> String {
+    let (input, failing_line) = input();
+    let mut all_args = vec!["run", manifest];
+    all_args.extend_from_slice(args);
+    let out = pipeline(&all_args, input);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{manifest}: {stderr}");
+    assert!(stderr.contains(&format!("node `{node}`")), "{manifest}: {stderr}");
+    assert!(
+        stderr.contains(&format!("stopped at input line {failing_line}:")),
+        "{manifest} should name line {failing_line}: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{manifest}: {stderr}");
+    text(&out.stdout)
+}
+
+#[test]
+fn fused_nodes_write_every_output_before_the_failing_line() {
+    let m = chain("fused", &[ADD_ONE, TIMES_TWO, PASS]);
+    assert_eq!(run_failing(&m, "n0", &[]), expected_before_failure());
+}
+
+#[test]
+fn staged_nodes_write_every_output_before_the_failing_line() {
+    let staged = |node: &str| format!(r#"{node}, "stage": true"#);
+    let (add, times, pass) = (staged(ADD_ONE), staged(TIMES_TWO), staged(PASS));
+    // The failing node on the caller's thread, then on a stage thread of its own, with stage
+    // threads before and after it.
+    for (name, nodes, failing) in [
+        ("staged_after", vec![ADD_ONE, &times, &pass], "n0"),
+        ("staged_failing", vec![PASS, &add, &times, &pass], "n1"),
+    ] {
+        let m = chain(name, &nodes);
+        assert_eq!(
+            run_failing(&m, failing, &[]),
+            expected_before_failure(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_small_batch_size_changes_nothing() {
+    let staged = format!(r#"{ADD_ONE}, "stage": true"#);
+    let times = format!(r#"{TIMES_TWO}, "stage": true"#);
+    let m = chain("small_batches", &[PASS, &staged, &times]);
+    let stdout = run_failing(&m, "n1", &["--batch-size", "7"]);
+    assert_eq!(stdout, expected_before_failure());
+}
+
+#[test]
+fn parallel_nodes_write_every_output_before_the_failing_line() {
+    for (name, ordered) in [("parallel_ordered", true), ("parallel_unordered", false)] {
+        for staged in [false, true] {
+            let add = format!(
+                r#"{ADD_ONE}, "parallelism": 3, "ordered": {ordered}, "batch_size": 1000, "stage": {staged}"#
+            );
+            let m = chain(&format!("{name}_{staged}"), &[PASS, &add, TIMES_TWO]);
+            let stdout = run_failing(&m, "n1", &[]);
+            if ordered {
+                assert_eq!(stdout, expected_before_failure(), "{name}, staged: {staged}");
+            } else {
+                let mut got: Vec<i64> = stdout.lines().map(|l| l.parse().unwrap()).collect();
+                got.sort_unstable();
+                let want: Vec<i64> = (1..FAILING).map(|x| (x + 1) * 2).collect();
+                assert_eq!(got, want, "{name}, staged: {staged}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_staged_diamond_writes_every_output_of_both_branches_before_the_failing_line() {
+    // `split` feeds two branches on threads of their own: `checked` fails on the string,
+    // `passed` takes anything. Both outputs are tagged.
+    let m = manifest(
+        "diamond",
+        r#"{"version": "v1", "metadata": {"name": "diamond"},
+           "nodes": [
+             {"id": "split", "node_type": "PassThroughNode", "stage": true},
+             {"id": "passed", "node_type": "PassThroughNode", "stage": true},
+             {"id": "checked", "node_type": "CalculatorNode", "params": {"operand": 1}, "stage": true}],
+           "connections": [{"from": "split", "to": "passed"}, {"from": "split", "to": "checked"}]}"#,
+    );
+    let stdout = run_failing(&m, "checked", &["--tag"]);
+    let (mut passed, mut checked) = (Vec::new(), Vec::new());
+    for line in stdout.lines() {
+        let tagged: serde_json::Value = serde_json::from_str(line).unwrap();
+        match tagged["node"].as_str().unwrap() {
+            "passed" => passed.push(tagged["value"].clone()),
+            "checked" => checked.push(tagged["value"].as_i64().unwrap()),
+            other => panic!("unexpected output {other}"),
+        }
+    }
+    // The failing branch: exactly the items before the failing one.
+    assert_eq!(checked, (2..=FAILING).collect::<Vec<_>>());
+    // The other branch: every item before the failing one, in order. It may have run ahead of
+    // the failure before it was known (the documented limit for parallel branches): what it
+    // wrote beyond is the input itself, in order.
+    let before: Vec<serde_json::Value> = (1..FAILING).map(serde_json::Value::from).collect();
+    assert!(passed.len() >= before.len(), "{} passed", passed.len());
+    assert_eq!(passed[..before.len()], before[..]);
+    for (k, value) in passed[before.len()..].iter().enumerate() {
+        let want = match FAILING + k as i64 {
+            FAILING => serde_json::Value::from("x"),
+            x => serde_json::Value::from(x),
+        };
+        assert_eq!(value, &want);
+    }
+}
+
+#[test]
+fn a_failure_on_the_last_line_surfacing_at_the_end_loses_no_output() {
+    // The staged Calculator meets a string on the last line: the caller has pushed every item
+    // and learns of the failure while it waits for the stages to finish.
+    let mut input = String::new();
+    for x in 1..=1000 {
+        input.push_str(&format!("{x}\n"));
+    }
+    input.push_str("\"x\"\n");
+    let staged = format!(r#"{ADD_ONE}, "stage": true"#);
+    let m = chain("last_line", &[PASS, &staged]);
+    let out = pipeline(&["run", &m], input);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("stopped at input line 1001:"), "{stderr}");
+    let want: String = (2..=1001).map(|x| format!("{x}\n")).collect();
+    assert_eq!(text(&out.stdout), want);
+}
+
+#[cfg(feature = "python")]
+mod python {
+    use super::*;
+
+    const RAISES: &str = r#""node_type": "python", "params": {"code": "def check(x):\n    if x == 50001:\n        raise ValueError(f'bad item {x}')\n    return x * 2\n", "function": "check"}"#;
+
+    /// `(x + 1) * 2` for the numbers before 50,000: the input has no string here, the Python
+    /// node raises on the item whose `x + 1` is 50,001.
+    fn numbers() -> (String, usize) {
+        let mut lines = Vec::new();
+        let mut failing_line = 0;
+        for x in 1..=ITEMS {
+            if x % 7_919 == 0 {
+                lines.push(String::new());
+            }
+            lines.push(x.to_string());
+            if x == FAILING {
+                failing_line = lines.len();
+            }
+        }
+        (lines.join("\n") + "\n", failing_line)
+    }
+
+    #[test]
+    fn a_raising_python_node_writes_every_output_before_the_failing_line() {
+        let staged = format!(r#"{RAISES}, "stage": true"#);
+        let parallel = format!(r#"{RAISES}, "parallelism": 2, "batch_size": 1000"#);
+        for (name, checked) in [
+            ("python_fused", RAISES),
+            ("python_staged", &staged),
+            ("python_parallel", &parallel),
+        ] {
+            let m = chain(name, &[ADD_ONE, checked, PASS]);
+            let (input, failing_line) = numbers();
+            let out = pipeline(&["run", &m], input);
+            let stderr = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+            assert!(stderr.contains("bad item 50001"), "{name}: {stderr}");
+            assert!(stderr.contains("node `n1`"), "{name}: {stderr}");
+            assert!(
+                stderr.contains(&format!("stopped at input line {failing_line}:")),
+                "{name} should name line {failing_line}: {stderr}"
+            );
+            assert_eq!(text(&out.stdout), expected_before_failure(), "{name}");
+        }
+    }
+}
