@@ -188,6 +188,7 @@ impl Error {
 /// Of two failures, the one of the earlier input item: what a run item by item would have met
 /// first. A failure no item is known for counts as later than one that names its item; between
 /// two such, the first stays.
+#[cfg(feature = "runtime")]
 pub(crate) fn earlier(first: Option<Error>, next: Error) -> Error {
     match first {
         None => next,

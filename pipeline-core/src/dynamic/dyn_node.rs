@@ -2,9 +2,9 @@
 
 use crate::error::{Error, Result};
 use crate::graph::PortType;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::node::{EmitFn, Node, NodeContext};
 use crate::value::{FromValue, IntoValue, Value};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// A node over [`Value`] items, callable through `Box<dyn DynNode>`.
 ///
@@ -112,7 +112,12 @@ pub trait DynNode: Send {
     /// assert_eq!((out, origins), (vec![Value::Int(1)], vec![u64::MAX]));
     /// # Ok::<(), pipeline_core::Error>(())
     /// ```
-    fn finish_traced(&mut self, out: &mut Vec<Value>, origins: &mut Vec<u64>, end: u64) -> Result<()> {
+    fn finish_traced(
+        &mut self,
+        out: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
+        end: u64,
+    ) -> Result<()> {
         let before = out.len();
         let outcome = self.finish(out);
         origins.resize(origins.len() + (out.len() - before), end);

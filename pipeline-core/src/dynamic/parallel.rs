@@ -135,7 +135,12 @@ impl DynNode for ParallelDyn {
         self.finish_traced(out, &mut Vec::new(), UNTRACED)
     }
 
-    fn finish_traced(&mut self, out: &mut Vec<Value>, origins: &mut Vec<u64>, end: u64) -> Result<()> {
+    fn finish_traced(
+        &mut self,
+        out: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
+        end: u64,
+    ) -> Result<()> {
         self.run_pending(out, origins)?;
         for replica in &mut self.replicas {
             let before = out.len();

@@ -473,7 +473,9 @@ impl Stage for DynStage {
     }
 
     fn retain_before(outputs: &mut Vec<OutputBatch>, cut: u64) {
-        outputs.iter_mut().for_each(|batch| batch.retain_before(cut));
+        outputs
+            .iter_mut()
+            .for_each(|batch| batch.retain_before(cut));
         outputs.retain(|batch| !batch.values.is_empty());
     }
 

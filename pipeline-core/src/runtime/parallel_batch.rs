@@ -291,12 +291,13 @@ mod tests {
                 out.extend([x, x]);
                 Ok(())
             };
-            let (err, at) = process_in_parallel(&mut replicas, &mut items, false, &fail, &mut |x, at| {
-                assert_eq!(x, at as u32);
-                got.push(x);
-                Ok(())
-            })
-            .unwrap_err();
+            let (err, at) =
+                process_in_parallel(&mut replicas, &mut items, false, &fail, &mut |x, at| {
+                    assert_eq!(x, at as u32);
+                    got.push(x);
+                    Ok(())
+                })
+                .unwrap_err();
             assert_eq!((err.message(), at), ("no 123", Some(123)));
             got.sort_unstable();
             got.dedup();

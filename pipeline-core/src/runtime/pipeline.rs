@@ -219,9 +219,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let (mut chunk, mut sink, mut items) = (chunk, sink, items.into_iter());
             let mut local = Vec::new();
-            let mut sink = |item| {
-                sink(item).inspect_err(|_| sink_failed.set(true))
-            };
+            let mut sink = |item| sink(item).inspect_err(|_| sink_failed.set(true));
             let mut stream = || -> Result<()> {
                 while next_chunk(&mut items, &mut chunk) {
                     let first = this.accepted;
@@ -238,7 +236,9 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             };
             let result = stream();
             match result {
-                Err(err) if !sink_failed.get() => (chunk, Err(this.fail(err, &mut local, &mut sink))),
+                Err(err) if !sink_failed.get() => {
+                    (chunk, Err(this.fail(err, &mut local, &mut sink)))
+                }
                 Err(err) => {
                     let mut discard = |_| Ok(());
                     (chunk, Err(this.fail(err, &mut local, &mut discard)))
@@ -360,7 +360,9 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         let moved_aside = std::mem::take(&mut *lock(&running.overflow));
         for message in moved_aside.into_iter().chain(running.out.try_iter()) {
             match message {
-                Message::Batch(items) | Message::Traced(items, _) => running.consume(items, sink)?,
+                Message::Batch(items) | Message::Traced(items, _) => {
+                    running.consume(items, sink)?
+                }
                 Message::Finish => {
                     return Err(Error::new(
                         ErrorKind::Stopped,
@@ -384,7 +386,9 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         let moved_aside = std::mem::take(&mut *lock(&running.overflow));
         for message in moved_aside {
             match message {
-                Message::Batch(items) | Message::Traced(items, _) => running.consume(items, sink)?,
+                Message::Batch(items) | Message::Traced(items, _) => {
+                    running.consume(items, sink)?
+                }
                 Message::Finish => finished += 1,
             }
         }

@@ -32,7 +32,12 @@ pub trait Stage {
 
     /// Pushes one item, the run's input item number `origin` (0-based): stages that trace their
     /// outputs to input items ([`push_traced`](Stage::push_traced)) use it; others ignore it.
-    fn push_at(&mut self, origin: u64, item: Self::Input, out: &mut Vec<Self::Output>) -> Result<()> {
+    fn push_at(
+        &mut self,
+        origin: u64,
+        item: Self::Input,
+        out: &mut Vec<Self::Output>,
+    ) -> Result<()> {
         let _ = origin;
         self.push(item, out)
     }
