@@ -535,9 +535,16 @@ mod tests {
             Ok(())
         }
 
-        fn process_batch(&mut self, items: &mut Vec<Value>, out: &mut Vec<Value>) -> Result<()> {
+        fn process_batch_traced(
+            &mut self,
+            items: &mut Vec<Value>,
+            item_origins: &[u64],
+            out: &mut Vec<Value>,
+            origins: &mut Vec<u64>,
+        ) -> Result<()> {
             self.0.lock().unwrap().push(items.len());
             out.append(items);
+            origins.extend_from_slice(item_origins);
             Ok(())
         }
     }
