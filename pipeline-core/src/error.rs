@@ -51,6 +51,8 @@ struct Inner {
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     /// Items the pipeline had taken from its input when it stopped.
     items_accepted: Option<u64>,
+    /// The input item (0-based, in the order the run was given them) the failure came from.
+    failed_item: Option<u64>,
 }
 
 impl Error {
@@ -73,6 +75,7 @@ impl Error {
                 message: message.to_string(),
                 source: None,
                 items_accepted: None,
+                failed_item: None,
             }),
         }
     }
@@ -122,6 +125,28 @@ impl Error {
         self.inner.items_accepted
     }
 
+    /// Records which input item the failure came from (0-based, in the order the run was given
+    /// its items), unless an inner layer already did; the runtime does this for dynamic stages.
+    ///
+    /// ```
+    /// use pipeline_core::Error;
+    /// let err = Error::msg("bad").with_failed_item(7).with_failed_item(9);
+    /// assert_eq!(err.failed_item(), Some(7));
+    /// ```
+    #[cold]
+    pub fn with_failed_item(mut self, item: u64) -> Self {
+        self.inner.failed_item.get_or_insert(item);
+        self
+    }
+
+    /// Which input item the failure came from: a 0-based index into the items the run was given
+    /// (`pipeline run` turns it into the input line). Every output derived from the items before
+    /// it was delivered; `None` when the runtime could not trace the failure to one item (a
+    /// `pipeline!` stage thread, or a failure at the end of the stream).
+    pub fn failed_item(&self) -> Option<u64> {
+        self.inner.failed_item
+    }
+
     /// The id of the node that failed, once known.
     pub fn node(&self) -> Option<&str> {
         self.inner.node.as_deref()
@@ -160,6 +185,21 @@ impl Error {
     }
 }
 
+/// Of two failures, the one of the earlier input item: what a run item by item would have met
+/// first. A failure no item is known for counts as later than one that names its item; between
+/// two such, the first stays.
+#[cfg(feature = "runtime")]
+pub(crate) fn earlier(first: Option<Error>, next: Error) -> Error {
+    match first {
+        None => next,
+        Some(first) => match (first.failed_item(), next.failed_item()) {
+            (Some(a), Some(b)) if b < a => next,
+            (None, Some(_)) => next,
+            _ => first,
+        },
+    }
+}
+
 impl<E: std::error::Error + Send + Sync + 'static> From<E> for Error {
     fn from(err: E) -> Self {
         Error {
@@ -169,6 +209,7 @@ impl<E: std::error::Error + Send + Sync + 'static> From<E> for Error {
                 message: err.to_string(),
                 source: Some(Box::new(err)),
                 items_accepted: None,
+                failed_item: None,
             }),
         }
     }

@@ -64,7 +64,8 @@ pub enum CliError {
     Run {
         /// The pipeline's error (naming the node).
         error: pipeline::Error,
-        /// The input line being read when the failure surfaced.
+        /// The input line of the failing item (when the runtime could not tell which item
+        /// failed: the line being read when the failure surfaced).
         line: usize,
         /// Items read from the input.
         read: u64,

@@ -307,6 +307,23 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+#[cfg(test)]
+mod tests {
+    use super::LinesOfItems;
+
+    #[test]
+    fn items_map_to_their_lines_across_blank_lines() {
+        // Lines: 1 item0, 2 blank, 3 blank, 4 item1, 5 item2, 6 blank, 7 item3.
+        let mut lines = LinesOfItems::default();
+        lines.skip(1);
+        lines.skip(1);
+        lines.skip(3);
+        let got: Vec<usize> = (0..4).map(|item| lines.line_of(item)).collect();
+        assert_eq!(got, [1, 4, 5, 7]);
+        assert_eq!(LinesOfItems::default().line_of(41), 42);
+    }
+}
+
 /// Feeds every line, writing outputs as they come; returns the number of items read.
 ///
 /// A line that cannot be read or parsed ends the input there: the items before it are finished
@@ -321,6 +338,7 @@ fn stream(
     let mut handle = pipeline.start()?;
     let mut read = 0u64;
     let mut at_line = 0;
+    let mut lines_of_items = LinesOfItems::default();
     let mut bad_line = None;
     let outcome = (|| -> Result<(), CliError> {
         loop {
@@ -349,6 +367,7 @@ fn stream(
                 _ => &line,
             };
             if text.trim().is_empty() {
+                lines_of_items.skip(read);
                 continue;
             }
             let item = match parse_json(text) {
@@ -377,21 +396,64 @@ fn stream(
         Ok(())
     })();
     let outcome = outcome.and_then(|()| {
-        for item in handle.finish()? {
+        handle.end()?;
+        while let Some(item) = handle.try_next()? {
             writer.write(item)?;
         }
         Ok(())
     });
     match (outcome, bad_line) {
-        (Err(CliError::Pipeline(error)), _) => Err(CliError::Run {
-            error,
-            line: at_line,
-            read,
-            written: writer.written,
-        }),
+        (Err(CliError::Pipeline(error)), _) => {
+            // The run stopped at a failing item: the outputs of the items before it are still
+            // waiting, and are written before the error is reported.
+            while let Ok(Some(item)) = handle.try_next() {
+                writer.write(item)?;
+            }
+            let line = match error.failed_item() {
+                Some(item) => lines_of_items.line_of(item),
+                None => at_line,
+            };
+            Err(CliError::Run {
+                error,
+                line,
+                read,
+                written: writer.written,
+            })
+        }
         (Err(err), _) => Err(err),
         (Ok(()), Some(bad_line)) => Err(bad_line),
         (Ok(()), None) => Ok(read),
+    }
+}
+
+/// Which input line each item came from: items are numbered from 0 in the order they were
+/// pushed, and blank lines are skipped, so item `i` is on line `i + 1` plus the blank lines read
+/// before it. Keeps one entry per run of blank lines, not one per item.
+#[derive(Debug, Default)]
+struct LinesOfItems {
+    /// `(items read before, blank lines skipped so far)`, one entry per run of blank lines.
+    skipped: Vec<(u64, u64)>,
+}
+
+impl LinesOfItems {
+    /// Records a blank line read after `items_read` items.
+    fn skip(&mut self, items_read: u64) {
+        match self.skipped.last_mut() {
+            Some((before, skipped)) if *before == items_read => *skipped += 1,
+            last => {
+                let skipped = last.map_or(0, |(_, skipped)| *skipped) + 1;
+                self.skipped.push((items_read, skipped));
+            }
+        }
+    }
+
+    /// The 1-based input line of item `item`.
+    fn line_of(&self, item: u64) -> usize {
+        let runs_before = self.skipped.partition_point(|(before, _)| *before <= item);
+        let skipped = runs_before
+            .checked_sub(1)
+            .map_or(0, |run| self.skipped[run].1);
+        usize::try_from(item + 1 + skipped).unwrap_or(usize::MAX)
     }
 }
 

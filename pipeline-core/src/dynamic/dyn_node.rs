@@ -1,9 +1,10 @@
 //! The object-safe node: what a dynamic graph holds, over [`Value`] items.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::graph::PortType;
 use crate::node::{EmitFn, Node, NodeContext};
 use crate::value::{FromValue, IntoValue, Value};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// A node over [`Value`] items, callable through `Box<dyn DynNode>`.
 ///
@@ -25,6 +26,102 @@ pub trait DynNode: Send {
     /// not per item; [`Typed`] runs the loop with the node's code inlined.
     fn process_batch(&mut self, items: &mut Vec<Value>, out: &mut Vec<Value>) -> Result<()> {
         items.drain(..).try_for_each(|item| self.process(item, out))
+    }
+
+    /// [`process_batch`](DynNode::process_batch) that also says which input item each output came
+    /// from: for every output pushed onto `out`, pushes onto `origins` the entry of `item_origins`
+    /// of the item that made it (`item_origins[i]` belongs to `items[i]`).
+    ///
+    /// On failure (an error or a panic) the outputs of the items before the failing one stay in
+    /// `out`, what the failing item pushed is removed, and the error names the failing item's
+    /// origin ([`Error::failed_item`](crate::Error::failed_item)): so a failed run still hands on
+    /// exactly the outputs of the items before the failing one. Dynamic stages call this; the
+    /// default runs [`process`](DynNode::process) item by item (statically dispatched, so a typed
+    /// node's code inlines into the loop). A node that batches across a boundary of its own (a
+    /// child process, a parallel pool) overrides it.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{DynNode, Typed};
+    /// use pipeline_core::prelude::*;
+    /// let mut node = Typed::new(Calculator::divide(1_i64));
+    /// let (mut out, mut origins) = (Vec::new(), Vec::new());
+    /// let mut items = vec![Value::Int(6), Value::from("x"), Value::Int(8)];
+    /// let err = node.process_batch_traced(&mut items, &[10, 11, 12], &mut out, &mut origins);
+    /// assert_eq!(err.unwrap_err().failed_item(), Some(11));
+    /// assert_eq!((out, origins), (vec![Value::Int(6)], vec![10]));
+    /// ```
+    fn process_batch_traced(
+        &mut self,
+        items: &mut Vec<Value>,
+        item_origins: &[u64],
+        out: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
+    ) -> Result<()> {
+        let mut outcome = Ok(());
+        for (item, &origin) in items.drain(..).zip(item_origins) {
+            let before = out.len();
+            let processed = catch_unwind(AssertUnwindSafe(|| self.process(item, out)))
+                .unwrap_or_else(|payload| Err(Error::from_panic(payload)));
+            if let Err(err) = processed {
+                out.truncate(before);
+                outcome = Err(err.with_failed_item(origin));
+                break;
+            }
+            origins.resize(origins.len() + (out.len() - before), origin);
+        }
+        outcome
+    }
+
+    /// [`flush`](DynNode::flush) that also says where its outputs came from (see
+    /// [`process_batch_traced`](DynNode::process_batch_traced)): by default all from `latest`,
+    /// the origin of the last item the node was given; a node that holds items back for a batch
+    /// of its own overrides it to name each item's own origin.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{DynNode, Typed};
+    /// use pipeline_core::prelude::*;
+    /// let mut node = Typed::new(Calculator::add(1_i64));
+    /// let (mut out, mut origins) = (Vec::new(), Vec::new());
+    /// node.flush_traced(&mut out, &mut origins, 5)?;
+    /// assert!(out.is_empty() && origins.is_empty());
+    /// # Ok::<(), pipeline_core::Error>(())
+    /// ```
+    fn flush_traced(
+        &mut self,
+        out: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
+        latest: u64,
+    ) -> Result<()> {
+        let before = out.len();
+        let outcome = self.flush(out);
+        origins.resize(origins.len() + (out.len() - before), latest);
+        outcome
+    }
+
+    /// [`finish`](DynNode::finish) that also says where its outputs came from: by default from
+    /// `end` (what the stage passes for outputs of the whole stream), or, for a node holding items
+    /// back, from each item's own origin.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{DynNode, Typed};
+    /// use pipeline_core::prelude::*;
+    /// let mut node = Typed::new(Count::<i64>::new());
+    /// let (mut out, mut origins) = (Vec::new(), Vec::new());
+    /// node.process_batch_traced(&mut vec![Value::Int(1)], &[0], &mut out, &mut origins)?;
+    /// node.finish_traced(&mut out, &mut origins, u64::MAX)?;
+    /// assert_eq!((out, origins), (vec![Value::Int(1)], vec![u64::MAX]));
+    /// # Ok::<(), pipeline_core::Error>(())
+    /// ```
+    fn finish_traced(
+        &mut self,
+        out: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
+        end: u64,
+    ) -> Result<()> {
+        let before = out.len();
+        let outcome = self.finish(out);
+        origins.resize(origins.len() + (out.len() - before), end);
+        outcome
     }
 
     /// End of a batch (the stage flushes): push what is held back for a full batch of its own, as a

@@ -27,9 +27,14 @@ use crate::value::Value;
 pub struct ParallelDyn {
     replicas: Vec<Box<dyn DynNode>>,
     pending: Vec<Value>,
+    /// The origin of each pending item (see [`DynNode::process_batch_traced`]).
+    pending_origins: Vec<u64>,
     batch_size: usize,
     ordered: bool,
 }
+
+/// The origin of pending items given untraced (through `process`): none to name.
+const UNTRACED: u64 = u64::MAX;
 
 impl ParallelDyn {
     /// Runs `replicas` (at least one) over batches of `batch_size` items, in input order if
@@ -42,9 +47,44 @@ impl ParallelDyn {
         ParallelDyn {
             replicas,
             pending: Vec::new(),
+            pending_origins: Vec::new(),
             batch_size: batch_size.max(1),
             ordered,
         }
+    }
+}
+
+impl ParallelDyn {
+    /// Processes the pending items on the pool, naming each output's origin in `origins` (when
+    /// the caller traces: `origins` then matches `out`) and a failure's item.
+    fn run_pending(&mut self, out: &mut Vec<Value>, origins: &mut Vec<u64>) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let process = |replica: &mut Box<dyn DynNode>, item: Value, outputs: &mut Vec<Value>| {
+            replica.process(item, outputs)
+        };
+        let item_origins = &self.pending_origins;
+        let tracing = origins.len() == out.len();
+        let outcome = process_in_parallel(
+            &mut self.replicas,
+            &mut self.pending,
+            self.ordered,
+            &process,
+            &mut |value, at| {
+                out.push(value);
+                if tracing {
+                    origins.push(item_origins[at]);
+                }
+                Ok(())
+            },
+        );
+        let outcome = outcome.map_err(|(err, at)| match at.map(|at| item_origins[at]) {
+            Some(origin) if origin != UNTRACED => err.with_failed_item(origin),
+            _ => err,
+        });
+        self.pending_origins.clear();
+        outcome
     }
 }
 
@@ -62,37 +102,53 @@ impl DynNode for ParallelDyn {
     }
 
     fn process(&mut self, item: Value, out: &mut Vec<Value>) -> Result<()> {
-        self.pending.push(item);
-        if self.pending.len() >= self.batch_size {
-            return self.flush(out);
+        let mut origins = Vec::new();
+        self.process_batch_traced(&mut vec![item], &[UNTRACED], out, &mut origins)
+    }
+
+    fn process_batch_traced(
+        &mut self,
+        items: &mut Vec<Value>,
+        item_origins: &[u64],
+        out: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
+    ) -> Result<()> {
+        for (item, &origin) in items.drain(..).zip(item_origins) {
+            self.pending.push(item);
+            self.pending_origins.push(origin);
+            if self.pending.len() >= self.batch_size {
+                self.run_pending(out, origins)?;
+            }
         }
         Ok(())
     }
 
     fn flush(&mut self, out: &mut Vec<Value>) -> Result<()> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let process = |replica: &mut Box<dyn DynNode>, item: Value, outputs: &mut Vec<Value>| {
-            replica.process(item, outputs)
-        };
-        process_in_parallel(
-            &mut self.replicas,
-            &mut self.pending,
-            self.ordered,
-            &process,
-            &mut |value| {
-                out.push(value);
-                Ok(())
-            },
-        )
+        self.run_pending(out, &mut Vec::new())
+    }
+
+    fn flush_traced(&mut self, out: &mut Vec<Value>, origins: &mut Vec<u64>, _: u64) -> Result<()> {
+        self.run_pending(out, origins)
     }
 
     fn finish(&mut self, out: &mut Vec<Value>) -> Result<()> {
-        self.flush(out)?;
-        self.replicas
-            .iter_mut()
-            .try_for_each(|replica| replica.finish(out))
+        self.finish_traced(out, &mut Vec::new(), UNTRACED)
+    }
+
+    fn finish_traced(
+        &mut self,
+        out: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
+        end: u64,
+    ) -> Result<()> {
+        self.run_pending(out, origins)?;
+        for replica in &mut self.replicas {
+            let before = out.len();
+            let outcome = replica.finish(out);
+            origins.resize(origins.len() + (out.len() - before), end);
+            outcome?;
+        }
+        Ok(())
     }
 
     fn cleanup(&mut self) -> Result<()> {

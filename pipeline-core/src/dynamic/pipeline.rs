@@ -194,6 +194,176 @@ mod tests {
         }
     }
 
+    /// Passes items on, panicking on 777.
+    struct Explode;
+
+    impl crate::dynamic::DynNode for Explode {
+        fn process(&mut self, item: Value, out: &mut Vec<Value>) -> Result<()> {
+            assert!(item != Value::Int(777), "exploded on {item:?}");
+            out.push(item);
+            Ok(())
+        }
+    }
+
+    /// Passes items on, failing on 3000.
+    struct Refuse;
+
+    impl crate::dynamic::DynNode for Refuse {
+        fn process(&mut self, item: Value, out: &mut Vec<Value>) -> Result<()> {
+            if item == Value::Int(3000) {
+                return Err(crate::Error::msg("refused 3000"));
+            }
+            out.push(item);
+            Ok(())
+        }
+    }
+
+    /// `nodes` (JSON objects without ids) chained in order, on a registry that knows `Explode`
+    /// and `Refuse`.
+    fn chain(nodes: &[&str]) -> DynamicPipeline {
+        let mut registry = Registry::with_builtins();
+        registry.register_dyn(
+            "Explode",
+            crate::graph::PortType::Any,
+            crate::graph::PortType::Any,
+            Vec::new(),
+            |_| Ok(Box::new(Explode) as Box<dyn crate::dynamic::DynNode>),
+        );
+        registry.register_dyn(
+            "Refuse",
+            crate::graph::PortType::Any,
+            crate::graph::PortType::Any,
+            Vec::new(),
+            |_| Ok(Box::new(Refuse) as Box<dyn crate::dynamic::DynNode>),
+        );
+        let nodes: Vec<String> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| format!(r#"{{"id": "n{i}", {node}}}"#))
+            .collect();
+        let connections: Vec<String> = (1..nodes.len())
+            .map(|i| format!(r#"{{"from": "n{}", "to": "n{i}"}}"#, i - 1))
+            .collect();
+        let text = format!(
+            r#"{{"version": "v1", "metadata": {{"name": "chain"}}, "nodes": [{}], "connections": [{}]}}"#,
+            nodes.join(","),
+            connections.join(",")
+        );
+        build(
+            crate::manifest::load("chain.json", &text, &registry).unwrap(),
+            BuildOptions::default(),
+        )
+    }
+
+    /// Runs `p` over 0..5000 (a `Refuse` fails on item 3000), collecting what reaches the sink.
+    fn run_to_failure(p: &mut DynamicPipeline) -> (Vec<(usize, Value)>, crate::Error) {
+        let items = (0..5000_i64).map(Value::Int);
+        let mut got = Vec::new();
+        let err = p
+            .run_with(items, |t| {
+                got.push((t.output, t.value));
+                Ok(())
+            })
+            .unwrap_err();
+        (got, err)
+    }
+
+    const ADD: &str = r#""node_type": "CalculatorNode", "params": {"operand": 1}"#;
+    const REFUSE: &str = r#""node_type": "Refuse""#;
+    const PASS: &str = r#""node_type": "PassThroughNode""#;
+    const COUNT: &str = r#""node_type": "Count""#;
+
+    #[test]
+    fn run_with_hands_on_every_output_before_the_failing_item_in_every_mode() {
+        let staged = format!(r#"{REFUSE}, "stage": true"#);
+        let pass_staged = format!(r#"{PASS}, "stage": true"#);
+        let parallel = format!(r#"{REFUSE}, "parallelism": 3, "batch_size": 64"#);
+        let parallel_staged = format!(r#"{parallel}, "stage": true"#);
+        let unordered = format!(r#"{parallel_staged}, "ordered": false"#);
+        let want: Vec<(usize, Value)> = (0..3000).map(|x| (0, Value::Int(x + 1))).collect();
+        for nodes in [
+            vec![PASS, REFUSE, ADD],
+            vec![PASS, &staged, ADD],
+            vec![&pass_staged, &staged, ADD],
+            vec![PASS, &parallel, ADD],
+            vec![&pass_staged, &parallel_staged, ADD],
+            vec![PASS, &unordered, ADD],
+        ] {
+            let mut p = chain(&nodes);
+            let (got, err) = run_to_failure(&mut p);
+            assert_eq!(err.node(), Some("n1"), "{nodes:?}: {err}");
+            assert_eq!(err.failed_item(), Some(3000), "{nodes:?}: {err}");
+            let mut got = got;
+            if nodes.contains(&unordered.as_str()) {
+                got.sort_by_key(|(_, value)| value.as_int());
+            }
+            assert_eq!(got.len(), want.len(), "{nodes:?}");
+            assert!(got == want, "{nodes:?}: the outputs of items 0..3000");
+        }
+    }
+
+    #[test]
+    fn a_panic_is_a_failure_like_any_other() {
+        let staged = r#""node_type": "Explode", "stage": true"#;
+        for nodes in [
+            vec![PASS, r#""node_type": "Explode""#],
+            vec![PASS, staged, PASS],
+        ] {
+            let mut p = chain(&nodes);
+            let mut got = Vec::new();
+            let err = p
+                .run_with((0..2000).map(Value::Int), |t| {
+                    got.push(t.value);
+                    Ok(())
+                })
+                .unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Panic, "{err}");
+            assert!(err.message().contains("exploded on Int(777)"), "{err}");
+            assert_eq!((err.node(), err.failed_item()), (Some("n1"), Some(777)));
+            assert_eq!(got, (0..777).map(Value::Int).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn a_failed_run_emits_nothing_from_the_end_of_the_stream() {
+        // `Count` after the failing stage would count a stream cut short: it emits nothing.
+        let staged = format!(r#"{REFUSE}, "stage": true"#);
+        let count = format!(r#"{COUNT}, "stage": true"#);
+        let mut p = chain(&[PASS, &staged, &count]);
+        let (got, err) = run_to_failure(&mut p);
+        assert_eq!(err.failed_item(), Some(3000));
+        assert!(got.is_empty(), "{got:?}");
+    }
+
+    #[test]
+    fn a_failed_stream_still_hands_out_the_outputs_before_the_failing_item() {
+        let staged = format!(r#"{REFUSE}, "stage": true"#);
+        let mut p = chain(&[ADD, &staged]);
+        let mut stream = p.start().unwrap();
+        let mut got = Vec::new();
+        let mut failure = None;
+        // Item 2999 becomes 3000, which `Refuse` fails on.
+        for x in 0..5000_i64 {
+            if let Err(err) = stream.push(Value::Int(x)) {
+                failure = Some(err);
+                break;
+            }
+            while let Some(t) = stream.try_next().unwrap() {
+                got.push(t.value);
+            }
+        }
+        let err = match failure {
+            Some(err) => err,
+            None => stream.end().unwrap_err(),
+        };
+        while let Some(t) = stream.try_next().unwrap() {
+            got.push(t.value);
+        }
+        assert_eq!(err.failed_item(), Some(2999), "{err}");
+        assert_eq!(got, (1..3000).map(Value::Int).collect::<Vec<_>>());
+        assert!(stream.push(Value::Int(1)).is_err(), "the stream has ended");
+    }
+
     #[test]
     fn a_stream_hands_out_a_batch_across_try_next_and_finish() {
         // One pushed list becomes one output batch of three items.

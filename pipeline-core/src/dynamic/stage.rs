@@ -3,7 +3,7 @@
 use super::dyn_node::DynNode;
 use super::params::NodeParams;
 use super::stats::NodeStats;
-use crate::error::Result;
+use crate::error::{earlier, Error, Result};
 use crate::node::NodeContext;
 use crate::runtime::{BatchSender, PanicSite, Stage};
 use crate::value::Value;
@@ -27,7 +27,7 @@ pub struct Tagged {
 /// ```
 /// use pipeline_core::dynamic::{OutputBatch, Tagged};
 /// use pipeline_core::Value;
-/// let batch = OutputBatch { output: 1, values: vec![Value::Int(7)] };
+/// let batch = OutputBatch { output: 1, values: vec![Value::Int(7)], origins: vec![0] };
 /// let tagged: Vec<Tagged> = batch.into_tagged().collect();
 /// assert_eq!(tagged, [Tagged { output: 1, value: Value::Int(7) }]);
 /// ```
@@ -37,6 +37,10 @@ pub struct OutputBatch {
     pub output: usize,
     /// The items, in order.
     pub values: Vec<Value>,
+    /// For each item, the index of the input item it derives from (`u64::MAX` for what `finish`
+    /// made from the whole stream): after a failure, the runtime keeps only the outputs of the
+    /// input items before the failing one.
+    pub origins: Vec<u64>,
 }
 
 impl OutputBatch {
@@ -47,7 +51,22 @@ impl OutputBatch {
             .into_iter()
             .map(move |value| Tagged { output, value })
     }
+
+    /// Keeps only the items derived from input items before `cut`.
+    fn retain_before(&mut self, cut: u64) {
+        if self.origins.iter().all(|&origin| origin < cut) {
+            return;
+        }
+        let mut origins = self.origins.iter();
+        self.values
+            .retain(|_| origins.next().is_some_and(|&origin| origin < cut));
+        self.origins.retain(|&origin| origin < cut);
+    }
 }
+
+/// The origin of outputs `finish` makes from the whole stream: after every input item, so a
+/// failed run never hands them on.
+const END_OF_STREAM: u64 = u64::MAX;
 
 /// Where an item emitted inside a stage goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,8 +90,34 @@ pub(crate) struct StageNode {
     pub graph_index: usize,
 }
 
+/// A batch moving through a stage: items and, for each, the input item it derives from.
+struct Traced<'a> {
+    items: &'a mut Vec<Value>,
+    origins: &'a mut Vec<u64>,
+}
+
+impl Traced<'_> {
+    /// Drops the items derived from input items at or after `cut`.
+    fn retain_before(&mut self, cut: u64) {
+        let mut origins = self.origins.iter();
+        self.items
+            .retain(|_| origins.next().is_some_and(|&origin| origin < cut));
+        self.origins.retain(|&origin| origin < cut);
+    }
+
+    fn clear(&mut self) {
+        self.items.clear();
+        self.origins.clear();
+    }
+}
+
 /// A stage of a dynamic graph: its nodes in topological order, the routes between them, and the
 /// senders to later stages.
+///
+/// Every item carries its origin, the index of the input item it derives from, through the
+/// stage's nodes ([`DynNode::process_batch_traced`]) and across stage boundaries
+/// ([`Message::Traced`](crate::runtime::Message::Traced)), so a failure names the input item it
+/// came from and the runtime can hand on exactly the outputs of the items before it.
 pub struct DynStage {
     nodes: Vec<StageNode>,
     /// Every route of the stage in one list: the entry's first (`..entry_routes`), then each
@@ -80,8 +125,15 @@ pub struct DynStage {
     routes: Vec<Route>,
     entry_routes: usize,
     senders: Vec<BatchSender<Value>>,
-    /// One reusable output buffer per node.
+    /// One reusable output buffer per node, and the origins of what it holds.
     scratch: Vec<Vec<Value>>,
+    scratch_origins: Vec<Vec<u64>>,
+    /// The origin of the last item each node was given: what it flushes is attributed to it.
+    latest: Vec<u64>,
+    /// Reusable origins of the items entering stage 0.
+    entry_origins: Vec<u64>,
+    /// The origin the next untraced item entering the stage gets.
+    next_origin: u64,
     /// Reusable one-item batch for item-by-item pushes (streaming handles); allocated by the first
     /// push, so a pipeline that is only ever run never pays for it.
     single: Vec<Value>,
@@ -98,6 +150,10 @@ impl DynStage {
     ) -> DynStage {
         DynStage {
             scratch: nodes.iter().map(|_| Vec::new()).collect(),
+            scratch_origins: nodes.iter().map(|_| Vec::new()).collect(),
+            latest: vec![0; nodes.len()],
+            entry_origins: Vec::new(),
+            next_origin: 0,
             single: Vec::new(),
             nodes,
             routes,
@@ -111,31 +167,39 @@ impl DynStage {
     fn deliver(
         &mut self,
         route: Route,
-        batch: &mut Vec<Value>,
+        batch: Traced<'_>,
         out: &mut Vec<OutputBatch>,
     ) -> Result<()> {
         match route {
             Route::Node(k) => self.run_node(k, batch, out),
-            Route::Send(s) => self.senders[s].emit_all(batch),
+            Route::Send(s) => self.senders[s].emit_all_traced(batch.items, batch.origins),
             Route::Output(output) => {
                 // The whole batch changes hands: no per-item copy or tag.
-                let values = std::mem::take(batch);
-                out.push(OutputBatch { output, values });
+                let values = std::mem::take(batch.items);
+                let origins = std::mem::take(batch.origins);
+                out.push(OutputBatch {
+                    output,
+                    values,
+                    origins,
+                });
                 Ok(())
             }
         }
     }
 
     /// Sends a batch to every route (a copy per extra route: `Value` clones share payloads).
+    ///
+    /// When a route fails on an item, the routes after it still get the items before that one,
+    /// as they would have item by item; the earliest failure is returned.
     fn fan_out(
         &mut self,
         routes_of: Option<usize>,
-        batch: &mut Vec<Value>,
+        mut batch: Traced<'_>,
         out: &mut Vec<OutputBatch>,
     ) -> Result<()> {
         // Nothing to route: most flushes and finishes emit nothing, and passing their empty
         // batches on would run every later node once more for each earlier one.
-        if batch.is_empty() {
+        if batch.items.is_empty() {
             return Ok(());
         }
         // Routes are fixed once built: read by index (they are `Copy`), so delivering, which needs
@@ -144,13 +208,38 @@ impl DynStage {
             batch.clear();
             return Ok(());
         };
-        for r in 0..last {
+        let mut failure: Option<Error> = None;
+        for r in 0..=last {
+            if let Some(failed) = &failure {
+                match failed.failed_item() {
+                    Some(cut) => batch.retain_before(cut),
+                    None => break,
+                }
+                if batch.items.is_empty() {
+                    break;
+                }
+            }
             let route = self.routes(routes_of)[r];
-            let mut copy = batch.clone();
-            self.deliver(route, &mut copy, out)?;
+            let delivered = if r < last {
+                let (mut items, mut origins) = (batch.items.clone(), batch.origins.clone());
+                let copy = Traced {
+                    items: &mut items,
+                    origins: &mut origins,
+                };
+                self.deliver(route, copy, out)
+            } else {
+                let whole = Traced {
+                    items: &mut *batch.items,
+                    origins: &mut *batch.origins,
+                };
+                self.deliver(route, whole, out)
+            };
+            if let Err(err) = delivered {
+                failure = Some(earlier(failure, err));
+            }
         }
-        let route = self.routes(routes_of)[last];
-        self.deliver(route, batch, out)
+        batch.clear();
+        failure.map_or(Ok(()), Err)
     }
 
     /// The routes out of node `k`, or of the stage's entry.
@@ -161,56 +250,94 @@ impl DynStage {
         }
     }
 
-    /// Runs node `k` over a batch, then sends its outputs on.
-    fn run_node(
-        &mut self,
-        k: usize,
-        batch: &mut Vec<Value>,
-        out: &mut Vec<OutputBatch>,
-    ) -> Result<()> {
+    /// Runs node `k` over a batch, then sends its outputs on: on failure, the outputs of the
+    /// items before the failing one.
+    fn run_node(&mut self, k: usize, batch: Traced<'_>, out: &mut Vec<OutputBatch>) -> Result<()> {
         let mut buffer = std::mem::take(&mut self.scratch[k]);
+        let mut origins = std::mem::take(&mut self.scratch_origins[k]);
+        if let Some(&latest) = batch.origins.last() {
+            self.latest[k] = latest;
+        }
         let node = &mut self.nodes[k];
         let site = PanicSite::enter(&node.id);
+        let (items, item_origins) = (batch.items, &batch.origins[..]);
         let outcome = match &self.stats {
-            None => node.node.process_batch(batch, &mut buffer),
+            None => node
+                .node
+                .process_batch_traced(items, item_origins, &mut buffer, &mut origins),
             Some(stats) => {
-                let (items, started) = (batch.len(), Instant::now());
-                let outcome = node.node.process_batch(batch, &mut buffer);
-                stats[node.graph_index].record(items as u64, buffer.len(), started.elapsed());
+                let (count, started) = (items.len(), Instant::now());
+                let outcome =
+                    node.node
+                        .process_batch_traced(items, item_origins, &mut buffer, &mut origins);
+                stats[node.graph_index].record(count as u64, buffer.len(), started.elapsed());
                 outcome
             }
         };
         site.leave();
-        if let Err(err) = outcome {
+        items.clear();
+        batch.origins.clear();
+        let routed = match outcome {
+            Ok(()) => self.route_and_resume(k, &mut buffer, &mut origins, out),
             // Attributed here, on the failure path only: no per-item cost for the node id.
-            return Err(err.in_node(&node.id));
-        }
-        let routed = self.route_and_resume(k, &mut buffer, out);
+            Err(err) => {
+                let err = err.in_node(&self.nodes[k].id);
+                let routed = self.fan_out(
+                    Some(k),
+                    Traced {
+                        items: &mut buffer,
+                        origins: &mut origins,
+                    },
+                    out,
+                );
+                Err(match routed {
+                    Ok(()) => err,
+                    Err(later) => earlier(Some(err), later),
+                })
+            }
+        };
         buffer.clear();
+        origins.clear();
         self.scratch[k] = buffer;
+        self.scratch_origins[k] = origins;
         routed
     }
 
     /// Routes what node `k` pushed onto `buffer`, then lets the node go on with anything it left
-    /// pending ([`DynNode::resume`]), routing each piece as it comes.
+    /// pending ([`DynNode::resume`]), routing each piece as it comes. What `resume` pushes is
+    /// attributed to the last item the node was given.
     fn route_and_resume(
         &mut self,
         k: usize,
         buffer: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
         out: &mut Vec<OutputBatch>,
     ) -> Result<()> {
         loop {
-            self.fan_out(Some(k), buffer, out)?;
+            let batch = Traced {
+                items: buffer,
+                origins,
+            };
+            self.fan_out(Some(k), batch, out)?;
             buffer.clear();
+            origins.clear();
+            let latest = self.latest[k];
             let node = &mut self.nodes[k];
             let site = PanicSite::enter(&node.id);
             let pending = node.node.resume(buffer);
             site.leave();
+            origins.resize(buffer.len(), latest);
             match pending {
                 Ok(true) => {}
                 Ok(false) if buffer.is_empty() => return Ok(()),
-                Ok(false) => return self.fan_out(Some(k), buffer, out),
-                Err(err) => return Err(err.in_node(&node.id)),
+                Ok(false) => {
+                    let batch = Traced {
+                        items: buffer,
+                        origins,
+                    };
+                    return self.fan_out(Some(k), batch, out);
+                }
+                Err(err) => return Err(err.in_node(&node.id).with_failed_item(latest)),
             }
         }
     }
@@ -227,24 +354,50 @@ impl DynStage {
     /// Flushes or finishes node `k`, routing what it emits.
     fn end_node(&mut self, k: usize, end: EndOf, out: &mut Vec<OutputBatch>) -> Result<()> {
         let mut buffer = std::mem::take(&mut self.scratch[k]);
+        let mut origins = std::mem::take(&mut self.scratch_origins[k]);
+        let latest = self.latest[k];
         let node = &mut self.nodes[k];
         let started = self.stats.as_ref().map(|_| Instant::now());
         let site = PanicSite::enter(&node.id);
         let outcome = match end {
-            EndOf::Batch => node.node.flush(&mut buffer),
-            EndOf::Stream => node.node.finish(&mut buffer),
+            EndOf::Batch => node.node.flush_traced(&mut buffer, &mut origins, latest),
+            EndOf::Stream => node
+                .node
+                .finish_traced(&mut buffer, &mut origins, END_OF_STREAM),
         };
         site.leave();
         if let (Some(stats), Some(started)) = (&self.stats, started) {
             stats[node.graph_index].record(0, buffer.len(), started.elapsed());
         }
-        if let Err(err) = outcome {
-            return Err(err.in_node(&node.id));
-        }
-        self.route_and_resume(k, &mut buffer, out)?;
+        let routed = match outcome {
+            Ok(()) => self.route_and_resume(k, &mut buffer, &mut origins, out),
+            Err(err) => {
+                let err = err.in_node(&self.nodes[k].id);
+                let batch = Traced {
+                    items: &mut buffer,
+                    origins: &mut origins,
+                };
+                Err(earlier(self.fan_out(Some(k), batch, out).err(), err))
+            }
+        };
         buffer.clear();
+        origins.clear();
         self.scratch[k] = buffer;
-        Ok(())
+        self.scratch_origins[k] = origins;
+        routed
+    }
+
+    /// Pushes `items` with their origins through the stage.
+    fn push_traced_batch(
+        &mut self,
+        items: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
+        out: &mut Vec<OutputBatch>,
+    ) -> Result<()> {
+        if let Some(&last) = origins.last() {
+            self.next_origin = self.next_origin.max(last.saturating_add(1));
+        }
+        self.fan_out(None, Traced { items, origins }, out)
     }
 }
 
@@ -268,11 +421,20 @@ impl Stage for DynStage {
     }
 
     fn push(&mut self, item: Value, out: &mut Vec<OutputBatch>) -> Result<()> {
+        let origin = self.next_origin;
+        self.push_at(origin, item, out)
+    }
+
+    fn push_at(&mut self, origin: u64, item: Value, out: &mut Vec<OutputBatch>) -> Result<()> {
         let mut one = std::mem::take(&mut self.single);
+        let mut origins = std::mem::take(&mut self.entry_origins);
         one.push(item);
-        let outcome = self.push_batch(&mut one, out);
+        origins.push(origin);
+        let outcome = self.push_traced_batch(&mut one, &mut origins, out);
         one.clear();
+        origins.clear();
         self.single = one;
+        self.entry_origins = origins;
         outcome
     }
 
@@ -282,20 +444,63 @@ impl Stage for DynStage {
     }
 
     fn push_batch(&mut self, items: &mut Vec<Value>, out: &mut Vec<OutputBatch>) -> Result<()> {
-        self.fan_out(None, items, out)
+        let first = self.next_origin;
+        self.push_batch_at(first, items, out)
+    }
+
+    fn push_batch_at(
+        &mut self,
+        first: u64,
+        items: &mut Vec<Value>,
+        out: &mut Vec<OutputBatch>,
+    ) -> Result<()> {
+        let mut origins = std::mem::take(&mut self.entry_origins);
+        origins.clear();
+        origins.extend(first..first + items.len() as u64);
+        let outcome = self.push_traced_batch(items, &mut origins, out);
+        origins.clear();
+        self.entry_origins = origins;
+        outcome
+    }
+
+    fn push_traced(
+        &mut self,
+        items: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
+        out: &mut Vec<OutputBatch>,
+    ) -> Result<()> {
+        self.push_traced_batch(items, origins, out)
+    }
+
+    fn retain_before(outputs: &mut Vec<OutputBatch>, cut: u64) {
+        outputs
+            .iter_mut()
+            .for_each(|batch| batch.retain_before(cut));
+        outputs.retain(|batch| !batch.values.is_empty());
     }
 
     fn flush(&mut self, out: &mut Vec<OutputBatch>) -> Result<()> {
+        // After a failure every node still hands on what it holds (the items before the failing
+        // one a parallel node was holding back).
+        let mut failure = None;
         for k in 0..self.nodes.len() {
-            self.end_node(k, EndOf::Batch, out)?;
+            if let Err(err) = self.end_node(k, EndOf::Batch, out) {
+                failure = Some(earlier(failure, err));
+            }
         }
-        self.senders.iter_mut().try_for_each(BatchSender::flush)
+        for sender in &mut self.senders {
+            if let Err(err) = sender.flush() {
+                failure = Some(earlier(failure, err));
+            }
+        }
+        failure.map_or(Ok(()), Err)
     }
 
     fn finish(&mut self, out: &mut Vec<OutputBatch>) -> Result<()> {
         for k in 0..self.nodes.len() {
             self.end_node(k, EndOf::Stream, out)?;
         }
+        self.next_origin = 0;
         self.senders.iter_mut().try_for_each(BatchSender::finish)
     }
 
@@ -330,9 +535,16 @@ mod tests {
             Ok(())
         }
 
-        fn process_batch(&mut self, items: &mut Vec<Value>, out: &mut Vec<Value>) -> Result<()> {
+        fn process_batch_traced(
+            &mut self,
+            items: &mut Vec<Value>,
+            item_origins: &[u64],
+            out: &mut Vec<Value>,
+            origins: &mut Vec<u64>,
+        ) -> Result<()> {
             self.0.lock().unwrap().push(items.len());
             out.append(items);
+            origins.extend_from_slice(item_origins);
             Ok(())
         }
     }

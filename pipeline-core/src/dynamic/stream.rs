@@ -69,6 +69,32 @@ impl<'p> DynamicStream<'p> {
         }
     }
 
+    /// Ends the stream: `finish` runs through the graph, and every output not yet taken waits
+    /// for [`try_next`](Self::try_next) — also when a node fails, then exactly the outputs of
+    /// the items before the failing one ([`Error::failed_item`](crate::Error::failed_item) says
+    /// which, counting pushed items from 0). A failed [`push`](Self::push) or
+    /// [`flush`](Self::flush) leaves the same behind.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{build, BuildOptions, Registry};
+    /// use pipeline_core::{manifest, Value};
+    /// let text = r#"{"version": "v1", "metadata": {"name": "m"},
+    ///   "nodes": [{"id": "div", "node_type": "CalculatorNode",
+    ///              "params": {"operation": "divide", "operand": 0}, "stage": true}],
+    ///   "connections": []}"#;
+    /// let mut p = build(manifest::load("m.json", text, &Registry::with_builtins())?, BuildOptions::default());
+    /// let mut stream = p.start()?;
+    /// stream.push(Value::Int(1))?;
+    /// // The staged node fails on the first item, and the stream ends without outputs.
+    /// let err = stream.end().unwrap_err();
+    /// assert_eq!(err.failed_item(), Some(0));
+    /// assert_eq!(stream.try_next()?, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn end(&mut self) -> Result<()> {
+        self.handle.end()
+    }
+
     /// Ends the stream: every output not yet taken, in order.
     pub fn finish(mut self) -> Result<Vec<Tagged>> {
         let mut rest: Vec<Tagged> = match self.current.take() {

@@ -105,6 +105,36 @@ impl DynNode for PythonDyn {
         self.0.process_batch(items, out)
     }
 
+    /// One interpreter entry per batch, as untraced: the outputs' origins come from the count of
+    /// outputs after each item.
+    fn process_batch_traced(
+        &mut self,
+        items: &mut Vec<Value>,
+        item_origins: &[u64],
+        out: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
+    ) -> Result<()> {
+        let (start, mut ends) = (out.len(), Vec::with_capacity(items.len()));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.0.process_batch_counted(items, out, &mut ends)
+        }))
+        .unwrap_or_else(|payload| Err(crate::Error::from_panic(payload)));
+        items.clear();
+        let mut done = start;
+        for (&end, &origin) in ends.iter().zip(item_origins) {
+            origins.resize(origins.len() + (end - done), origin);
+            done = end;
+        }
+        outcome.map_err(|err| {
+            // What the failing item yielded before it failed is not handed on.
+            out.truncate(done);
+            match item_origins.get(ends.len()) {
+                Some(&origin) => err.with_failed_item(origin),
+                None => err,
+            }
+        })
+    }
+
     fn finish(&mut self, out: &mut Vec<Value>) -> Result<()> {
         self.0.finish_dyn(&mut |v| {
             out.push(v);

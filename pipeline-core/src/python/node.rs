@@ -523,6 +523,18 @@ impl PythonNode {
         items: &mut Vec<Value>,
         out: &mut Vec<Value>,
     ) -> Result<()> {
+        self.process_batch_counted(items, out, &mut Vec::new())
+    }
+
+    /// [`process_batch`](Self::process_batch) that records in `ends` how many items `out` holds
+    /// after each item completes, so the stage knows which item each output came from and which
+    /// one failed (the one after the last recorded).
+    pub(crate) fn process_batch_counted(
+        &mut self,
+        items: &mut Vec<Value>,
+        out: &mut Vec<Value>,
+        ends: &mut Vec<usize>,
+    ) -> Result<()> {
         let spec = Arc::clone(&self.spec);
         let id = Arc::clone(&self.id);
         let live = self.live()?;
@@ -535,15 +547,19 @@ impl PythonNode {
             filename: &live.filename,
             text: &spec.source,
         };
+        let emitted = std::cell::Cell::new(out.len());
         let mut emit = |v| {
             out.push(v);
+            emitted.set(emitted.get() + 1);
             Ok(())
         };
         live.rt
             .enter(|vm| {
                 items.drain(..).try_for_each(|item| {
                     let result = process.call((to_py(&item, vm),), vm);
-                    emit_result(vm, result, Call::Process, &mut emit, source)
+                    emit_result(vm, result, Call::Process, &mut emit, source)?;
+                    ends.push(emitted.get());
+                    Ok(())
                 })
             })
             .and_then(|r| r)

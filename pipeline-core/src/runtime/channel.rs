@@ -11,6 +11,10 @@ use crossbeam_channel::{Receiver, Sender};
 pub enum Message<T> {
     /// A batch of items, in order.
     Batch(Vec<T>),
+    /// A batch of items, each with its origin: the index of the input item it derives from
+    /// (dynamic stages trace their items this way, so a failure names its input item and the
+    /// outputs of later items can be cut).
+    Traced(Vec<T>, Vec<u64>),
     /// The sender's stream has ended.
     Finish,
 }
@@ -20,6 +24,7 @@ pub enum Message<T> {
 pub struct StageReceiver<T> {
     messages: Receiver<Message<T>>,
     spares: SpareReturn<T>,
+    origin_spares: SpareReturn<u64>,
 }
 
 impl<T> StageReceiver<T> {
@@ -62,6 +67,20 @@ impl<T> StageReceiver<T> {
     pub fn give_back(&self, batch: Vec<T>) {
         self.spares.give(batch);
     }
+
+    /// Hands the origins of a [`Message::Traced`] batch back to the senders, to fill again.
+    ///
+    /// ```
+    /// use pipeline_core::runtime::{stage_channel, Message, StageConfig};
+    /// let (mut tx, rx) = stage_channel::<i64>(StageConfig { batch_size: 2, capacity: 4 });
+    /// tx.emit_all_traced(&mut vec![1, 2], &mut vec![7, 8]).unwrap();
+    /// let Some(Message::Traced(items, origins)) = rx.recv() else { unreachable!() };
+    /// assert_eq!((items, &origins), (vec![1, 2], &vec![7, 8]));
+    /// rx.give_back_origins(origins);
+    /// ```
+    pub fn give_back_origins(&self, origins: Vec<u64>) {
+        self.origin_spares.give(origins);
+    }
 }
 
 /// A bounded channel into a stage: capacity in batches, and the batch size the senders use.
@@ -79,13 +98,16 @@ pub fn stage_channel<T>(config: StageConfig) -> (BatchSender<T>, StageReceiver<T
     let (tx, messages) = crossbeam_channel::bounded(capacity);
     // As many spares as batches can be in flight: every batch can come back once.
     let (back, spares) = spares(capacity + 1);
+    let (origins_back, origin_spares) = super::spares::spares(capacity + 1);
     let mut sender = BatchSender::new(tx, config.batch_size);
     sender.spares = Some(spares);
+    sender.origin_spares = Some(origin_spares);
     (
         sender,
         StageReceiver {
             messages,
             spares: back,
+            origin_spares: origins_back,
         },
     )
 }
@@ -108,7 +130,7 @@ pub fn stage_channel<T>(config: StageConfig) -> (BatchSender<T>, StageReceiver<T
 /// tx.finish().unwrap();
 /// let sizes: Vec<usize> = rx.try_iter().filter_map(|m| match m {
 ///     Message::Batch(b) => Some(b.len()),
-///     Message::Finish => None,
+///     _ => None,
 /// }).collect();
 /// assert_eq!(sizes, [1024, 2048, 928]);
 /// ```
@@ -122,6 +144,10 @@ pub struct BatchSender<T> {
     max_batch_size: usize,
     /// Batches the receiving stage has emptied and given back.
     spares: Option<Spares<T>>,
+    /// The origin of each buffered item, when the sender is fed traced items (then it matches
+    /// `buffer` item for item and batches go as [`Message::Traced`]); empty otherwise.
+    origins: Vec<u64>,
+    origin_spares: Option<Spares<u64>>,
 }
 
 impl<T> Clone for BatchSender<T> {
@@ -129,6 +155,7 @@ impl<T> Clone for BatchSender<T> {
     fn clone(&self) -> Self {
         let mut sender = BatchSender::new_unwrapped(self.tx.clone(), self.max_batch_size);
         sender.spares = self.spares.clone();
+        sender.origin_spares = self.origin_spares.clone();
         sender
     }
 }
@@ -152,6 +179,8 @@ impl<T> BatchSender<T> {
             batch_size,
             max_batch_size,
             spares: None,
+            origins: Vec::new(),
+            origin_spares: None,
         }
     }
 
@@ -166,9 +195,22 @@ impl<T> BatchSender<T> {
     /// Sends the full buffer and doubles the next batch (up to the largest).
     fn send_full(&mut self) -> Result<()> {
         self.batch_size = (self.batch_size * 2).min(self.max_batch_size);
+        self.send_buffer()
+    }
+
+    /// Sends the buffer (with its origins, if traced) and takes fresh ones.
+    fn send_buffer(&mut self) -> Result<()> {
         let next = self.next_buffer();
         let batch = std::mem::replace(&mut self.buffer, next);
-        self.send(Message::Batch(batch))
+        if self.origins.is_empty() {
+            return self.send(Message::Batch(batch));
+        }
+        let next = match &self.origin_spares {
+            Some(spares) => spares.take(self.batch_size),
+            None => Vec::with_capacity(self.batch_size),
+        };
+        let origins = std::mem::replace(&mut self.origins, next);
+        self.send(Message::Traced(batch, origins))
     }
 
     fn send(&mut self, message: Message<T>) -> Result<()> {
@@ -181,9 +223,7 @@ impl<T> BatchSender<T> {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let next = self.next_buffer();
-        let batch = std::mem::replace(&mut self.buffer, next);
-        self.send(Message::Batch(batch))
+        self.send_buffer()
     }
 
     /// Flushes and tells the receiving stage this sender's stream has ended; the next stream
@@ -198,6 +238,7 @@ impl<T> BatchSender<T> {
     pub fn disconnect(&mut self) {
         self.tx = None;
         self.buffer.clear();
+        self.origins.clear();
     }
 }
 
@@ -214,7 +255,7 @@ impl<T> BatchSender<T> {
     /// tx.finish().unwrap();
     /// let batches: Vec<Vec<i64>> = rx.try_iter().filter_map(|m| match m {
     ///     Message::Batch(b) => Some(b),
-    ///     Message::Finish => None,
+    ///     _ => None,
     /// }).collect();
     /// assert_eq!((items.len(), batches), (0, vec![vec![1, 2], vec![3]]));
     /// ```
@@ -236,6 +277,45 @@ impl<T> BatchSender<T> {
 }
 
 impl<T> BatchSender<T> {
+    /// [`emit_all`](Self::emit_all) for traced items: `origins[i]` is the origin of `items[i]`
+    /// (see [`Message::Traced`]); both are left empty. A sender is fed either traced or untraced
+    /// items, never both.
+    ///
+    /// ```
+    /// use pipeline_core::runtime::{stage_channel, Message, StageConfig};
+    /// let (mut tx, rx) = stage_channel::<i64>(StageConfig { batch_size: 2, capacity: 4 });
+    /// tx.emit_all_traced(&mut vec![1, 2, 3], &mut vec![0, 0, 5]).unwrap();
+    /// tx.finish().unwrap();
+    /// let batches: Vec<(Vec<i64>, Vec<u64>)> = rx.try_iter().filter_map(|m| match m {
+    ///     Message::Traced(b, o) => Some((b, o)),
+    ///     _ => None,
+    /// }).collect();
+    /// assert_eq!(batches, [(vec![1, 2], vec![0, 0]), (vec![3], vec![5])]);
+    /// ```
+    pub fn emit_all_traced(&mut self, items: &mut Vec<T>, origins: &mut Vec<u64>) -> Result<()> {
+        debug_assert_eq!(items.len(), origins.len());
+        while !items.is_empty() {
+            let room = self.batch_size - self.buffer.len();
+            if self.buffer.is_empty()
+                && items.len() <= room
+                && items.capacity() >= self.batch_size
+                && origins.capacity() >= self.batch_size
+            {
+                std::mem::swap(&mut self.buffer, items);
+                std::mem::swap(&mut self.origins, origins);
+            } else {
+                let take = room.min(items.len());
+                self.buffer.extend(items.drain(..take));
+                self.origins.extend(origins.drain(..take));
+            }
+            if self.buffer.len() >= self.batch_size {
+                self.send_full()?;
+            }
+        }
+        origins.clear();
+        Ok(())
+    }
+
     /// Lets `fill` push items straight onto the batch being filled (a node's
     /// [`process_batch`](crate::Node::process_batch)), then sends the batch once it is full. A
     /// batch may end up longer than the batch size when `fill` pushes more than fits; it is sent
@@ -294,6 +374,7 @@ mod tests {
             rx.try_iter()
                 .map(|m| match m {
                     Message::Batch(b) => b.len(),
+                    Message::Traced(b, _) => b.len(),
                     Message::Finish => 0,
                 })
                 .collect()

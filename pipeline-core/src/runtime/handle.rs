@@ -46,40 +46,71 @@ impl<'p, H: Stage, C: Outputs<Item = H::Output>> Handle<'p, H, C> {
         }
     }
 
-    fn checked<T>(&mut self, result: Result<T>) -> Result<T> {
-        result.map_err(|err| {
-            self.done = true;
-            self.pipeline.stop(err)
+    /// Ends the stream after `err` without losing output (see [`Pipeline::fail`]): the outputs
+    /// of the items before the failing one are waiting in `ready` for [`try_next`](Self::try_next).
+    fn fail(&mut self, err: Error) -> Error {
+        self.done = true;
+        let ready = &mut self.ready;
+        self.pipeline.fail(err, &mut self.local, &mut |item| {
+            ready.push_back(item);
+            Ok(())
         })
     }
 
+    fn checked(&mut self, result: Result<()>) -> Result<()> {
+        match result {
+            Ok(()) => {
+                self.ready.extend(self.local.drain(..));
+                Ok(())
+            }
+            Err(err) => Err(self.fail(err)),
+        }
+    }
+
+    fn ended() -> Error {
+        Error::new(ErrorKind::Stopped, "the stream has ended")
+    }
+
     /// Feeds one item. Blocks while later stages are full (backpressure).
+    ///
+    /// On failure, the stream ends: [`try_next`](Self::try_next) still hands out every output of
+    /// the items before the failing one, and [`Error::failed_item`] names it (counting from 0 in
+    /// the order items were pushed) when the stages trace their items.
     pub fn push(&mut self, item: H::Input) -> Result<()> {
+        if self.done {
+            return Err(Self::ended());
+        }
+        let origin = self.pipeline.accepted;
         self.pipeline.accepted += 1;
-        let outcome = self.pipeline.head_push(item, &mut self.local);
-        self.ready.extend(self.local.drain(..));
+        let outcome = self.pipeline.head_push(origin, item, &mut self.local);
         self.checked(outcome)?;
         self.collect_ready()
     }
 
     /// Sends buffered items on to later stages now instead of when their batch fills.
     pub fn flush(&mut self) -> Result<()> {
+        if self.done {
+            return Err(Self::ended());
+        }
         let outcome = self.pipeline.head_flush(&mut self.local);
-        self.ready.extend(self.local.drain(..));
         self.checked(outcome)?;
         self.collect_ready()
     }
 
     fn collect_ready(&mut self) -> Result<()> {
+        if self.done {
+            return Ok(());
+        }
         let ready = &mut self.ready;
         let outcome = self.pipeline.drain_ready(&mut |item| {
             ready.push_back(item);
             Ok(())
         });
-        self.checked(outcome)
+        outcome.map_err(|err| self.fail(err))
     }
 
-    /// The next output that is ready, without waiting.
+    /// The next output that is ready, without waiting. After the stream ended (by
+    /// [`end`](Self::end) or a failure), the outputs still waiting, then `None`.
     pub fn try_next(&mut self) -> Result<Option<H::Output>> {
         if self.ready.is_empty() {
             self.collect_ready()?;
@@ -87,18 +118,43 @@ impl<'p, H: Stage, C: Outputs<Item = H::Output>> Handle<'p, H, C> {
         Ok(self.ready.pop_front())
     }
 
-    /// Ends the stream: `finish` runs through the graph; returns every output not yet taken.
-    pub fn finish(mut self) -> Result<C> {
-        let mut rest: Vec<H::Output> = self.ready.drain(..).collect();
-        let outcome = self.pipeline.head_finish(&mut rest);
+    /// Ends the stream: `finish` runs through the graph, and every output not yet taken waits
+    /// for [`try_next`](Self::try_next) — also when it fails: then the outputs of the items
+    /// before the failing one.
+    ///
+    /// ```
+    /// use pipeline::prelude::*;
+    /// let mut p = pipeline! {
+    ///     double = Map::new(|x: i64| x * 2);
+    ///     input => double -> output;
+    /// };
+    /// let mut stream = p.start()?;
+    /// stream.push(1)?;
+    /// stream.end()?;
+    /// assert_eq!(stream.try_next()?, Some(2));
+    /// assert_eq!(stream.try_next()?, None);
+    /// # Ok::<(), pipeline::Error>(())
+    /// ```
+    pub fn end(&mut self) -> Result<()> {
+        if self.done {
+            return Err(Self::ended());
+        }
+        let outcome = self.pipeline.head_finish(&mut self.local);
         self.checked(outcome)?;
+        let ready = &mut self.ready;
         let outcome = self.pipeline.wait_for_workers(&mut |item| {
-            rest.push(item);
+            ready.push_back(item);
             Ok(())
         });
-        self.checked(outcome)?;
+        outcome.map_err(|err| self.fail(err))?;
         self.done = true;
-        Ok(C::collect(rest))
+        Ok(())
+    }
+
+    /// Ends the stream: `finish` runs through the graph; returns every output not yet taken.
+    pub fn finish(mut self) -> Result<C> {
+        self.end()?;
+        Ok(C::collect(self.ready.drain(..).collect()))
     }
 }
 
@@ -114,8 +170,13 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Drop for Handle<'_, H, C> {
 }
 
 impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
-    pub(crate) fn head_push(&mut self, item: H::Input, out: &mut Vec<H::Output>) -> Result<()> {
-        self.head_guarded(|head| head.push(item, out))
+    pub(crate) fn head_push(
+        &mut self,
+        origin: u64,
+        item: H::Input,
+        out: &mut Vec<H::Output>,
+    ) -> Result<()> {
+        self.head_guarded(|head| head.push_at(origin, item, out))
     }
     pub(crate) fn head_flush(&mut self, out: &mut Vec<H::Output>) -> Result<()> {
         self.head_guarded(|head| head.flush(out))

@@ -104,8 +104,9 @@ impl<N: Node> Parallel<N> {
             &mut self.pending,
             self.ordered,
             &process,
-            &mut |item| out.emit(item),
+            &mut |item, _| out.emit(item),
         )
+        .map_err(|(err, _)| err)
     }
 }
 

@@ -23,21 +23,29 @@ const CHUNKS_PER_REPLICA: usize = 4;
 /// How one replica processes one item, pushing its outputs.
 pub(crate) type ProcessFn<'a, R, I, O> = dyn Fn(&mut R, I, &mut Vec<O>) -> Result<()> + Sync + 'a;
 
-/// A finished chunk: its index, its outputs, and how it ended.
-type Done<O> = (usize, Vec<O>, Result<()>);
+/// A finished chunk: its index, its outputs, the count of outputs after each item it completed,
+/// and how it ended.
+type Done<O> = (usize, Vec<O>, Vec<usize>, Result<()>);
+
+/// How [`process_in_parallel`] failed: the error, and the position (in the batch it was given) of
+/// the item a replica failed on — `None` when `emit` failed.
+pub(crate) type Failure = (Error, Option<usize>);
 
 /// Processes every item of `items` (leaving it empty) with `replicas` in parallel, handing each
-/// output to `emit` on the calling thread: in input order if `ordered`.
+/// output to `emit` on the calling thread with the position in `items` of the item it came from:
+/// in input order if `ordered`.
 ///
 /// The first error (from a replica, a replica's panic, or `emit`) stops the replicas after their
-/// current chunk and is returned; outputs of chunks before it (in the emitting order) were emitted.
+/// current chunk and is returned; outputs of chunks before it (in the emitting order) were
+/// emitted, and so were the outputs of the items before the failing one in its own chunk — in
+/// ordered mode, exactly the outputs of the items before the failing one.
 pub(crate) fn process_in_parallel<R, I, O>(
     replicas: &mut [R],
     items: &mut Vec<I>,
     ordered: bool,
     process: &ProcessFn<'_, R, I, O>,
-    emit: &mut dyn FnMut(O) -> Result<()>,
-) -> Result<()>
+    emit: &mut dyn FnMut(O, usize) -> Result<()>,
+) -> Result<(), Failure>
 where
     R: Send,
     I: Send,
@@ -48,9 +56,18 @@ where
             return Ok(());
         };
         let mut outputs = Vec::new();
-        for item in items.drain(..) {
-            process(replica, item, &mut outputs)?;
-            outputs.drain(..).try_for_each(&mut *emit)?;
+        for (position, item) in items.drain(..).enumerate() {
+            let outcome = catch_unwind(AssertUnwindSafe(|| process(replica, item, &mut outputs)))
+                .unwrap_or_else(|payload| {
+                    let _stale = super::take_panic_site();
+                    Err(Error::from_panic(payload))
+                });
+            if let Err(err) = outcome {
+                return Err((err, Some(position)));
+            }
+            for output in outputs.drain(..) {
+                emit(output, position).map_err(|err| (err, None))?;
+            }
         }
         return Ok(());
     }
@@ -77,11 +94,11 @@ where
         // On a pool thread: blocking on the results could starve the pool, so this thread takes
         // part in the work, and emits once every chunk is done.
         rayon::scope(|scope| spawn_replicas(scope, replicas, &work_rx, done_tx, stop, process));
-        emit_chunks(&done_rx, chunks, ordered, stop, emit)
+        emit_chunks(&done_rx, chunks, chunk_len, ordered, stop, emit)
     } else {
         rayon::in_place_scope(|scope| {
             spawn_replicas(scope, replicas, &work_rx, done_tx, stop, process);
-            emit_chunks(&done_rx, chunks, ordered, stop, emit)
+            emit_chunks(&done_rx, chunks, chunk_len, ordered, stop, emit)
         })
     }
 }
@@ -113,18 +130,24 @@ fn serve_chunks<R, I, O>(
         let Ok((index, chunk)) = work.try_recv() else {
             return;
         };
-        let mut outputs = Vec::new();
+        let (mut outputs, mut ends) = (Vec::new(), Vec::with_capacity(chunk.len()));
         let outcome = catch_unwind(AssertUnwindSafe(|| {
-            chunk
-                .into_iter()
-                .try_for_each(|item| process(replica, item, &mut outputs))
+            chunk.into_iter().try_for_each(|item| {
+                process(replica, item, &mut outputs)?;
+                ends.push(outputs.len());
+                Ok(())
+            })
         }))
         .unwrap_or_else(|payload| {
             let _stale = super::take_panic_site(); // the parallel node's id is added by its stage
             Err(Error::from_panic(payload))
         });
         let failed = outcome.is_err();
-        if done.send((index, outputs, outcome)).is_err() || failed {
+        if failed {
+            // What the failing item pushed before failing is not handed on.
+            outputs.truncate(ends.last().copied().unwrap_or(0));
+        }
+        if done.send((index, outputs, ends, outcome)).is_err() || failed {
             return;
         }
     }
@@ -134,38 +157,50 @@ fn serve_chunks<R, I, O>(
 fn emit_chunks<O>(
     done: &Receiver<Done<O>>,
     chunks: usize,
+    chunk_len: usize,
     ordered: bool,
     stop: &AtomicBool,
-    emit: &mut dyn FnMut(O) -> Result<()>,
-) -> Result<()> {
-    let mut held: Vec<Option<(Vec<O>, Result<()>)>> = Vec::new();
+    emit: &mut dyn FnMut(O, usize) -> Result<()>,
+) -> Result<(), Failure> {
+    type Held<O> = (Vec<O>, Vec<usize>, Result<()>);
+    let mut held: Vec<Option<Held<O>>> = Vec::new();
     if ordered {
         held.resize_with(chunks, || None);
     }
     let mut next = 0;
     let mut first_error = None;
-    let mut hand_on = |outputs: Vec<O>, outcome: Result<()>, first_error: &mut Option<Error>| {
-        let emitted = outputs.into_iter().try_for_each(&mut *emit);
-        if let Err(err) = outcome.and(emitted) {
-            stop.store(true, Ordering::Relaxed);
-            *first_error = Some(err);
+    let mut hand_on = |index: usize, (outputs, ends, outcome): Held<O>| -> Result<(), Failure> {
+        let start = index * chunk_len;
+        let mut item = 0;
+        for (k, output) in outputs.into_iter().enumerate() {
+            while ends.get(item).is_some_and(|&end| end <= k) {
+                item += 1;
+            }
+            emit(output, start + item).map_err(|err| (err, None))?;
         }
+        outcome.map_err(|err| (err, Some(start + ends.len())))
     };
     // Ends when every replica task has dropped its sender.
-    for (index, outputs, outcome) in done.iter() {
+    for (index, outputs, ends, outcome) in done.iter() {
         if first_error.is_some() {
             continue;
         }
         if !ordered {
-            hand_on(outputs, outcome, &mut first_error);
+            if let Err(failure) = hand_on(index, (outputs, ends, outcome)) {
+                stop.store(true, Ordering::Relaxed);
+                first_error = Some(failure);
+            }
             continue;
         }
-        held[index] = Some((outputs, outcome));
+        held[index] = Some((outputs, ends, outcome));
         while next < chunks && first_error.is_none() {
-            let Some((outputs, outcome)) = held[next].take() else {
+            let Some(chunk) = held[next].take() else {
                 break;
             };
-            hand_on(outputs, outcome, &mut first_error);
+            if let Err(failure) = hand_on(next, chunk) {
+                stop.store(true, Ordering::Relaxed);
+                first_error = Some(failure);
+            }
             next += 1;
         }
     }
@@ -197,7 +232,8 @@ mod tests {
         let mut replicas = [(), (), ()];
         let mut items: Vec<u32> = (0..1000).collect();
         let mut got = Vec::new();
-        process_in_parallel(&mut replicas, &mut items, true, &double, &mut |x| {
+        process_in_parallel(&mut replicas, &mut items, true, &double, &mut |x, at| {
+            assert_eq!(x, at as u32 * 2, "each output names the item it came from");
             got.push(x);
             Ok(())
         })
@@ -211,7 +247,8 @@ mod tests {
         let mut replicas = [(), ()];
         let mut items: Vec<u32> = (0..1000).collect();
         let mut got = Vec::new();
-        process_in_parallel(&mut replicas, &mut items, false, &double, &mut |x| {
+        process_in_parallel(&mut replicas, &mut items, false, &double, &mut |x, at| {
+            assert_eq!(x, at as u32 * 2, "each output names the item it came from");
             got.push(x);
             Ok(())
         })
@@ -226,17 +263,46 @@ mod tests {
         let mut items: Vec<u32> = (0..100).collect();
         let mut got = Vec::new();
         let boom = |_: &mut (), x: u32, out: &mut Vec<u32>| {
-            assert!(x != 50, "fifty");
             out.push(x);
+            assert!(x != 50, "fifty");
             Ok(())
         };
-        let err = process_in_parallel(&mut replicas, &mut items, true, &boom, &mut |x| {
+        let (err, at) = process_in_parallel(&mut replicas, &mut items, true, &boom, &mut |x, _| {
             got.push(x);
             Ok(())
         })
         .unwrap_err();
         assert!(err.message().contains("fifty"), "{err}");
-        // Ordered: exactly the items before the failing one got out.
+        assert_eq!(at, Some(50), "the failing item's position");
+        // Ordered: exactly the items before the failing one got out (not what 50 pushed first).
         assert_eq!(got, (0..50).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn unordered_failures_name_the_failing_item_and_keep_its_chunk_prefix() {
+        for replicas in [1, 3] {
+            let mut replicas = vec![(); replicas];
+            let mut items: Vec<u32> = (0..300).collect();
+            let mut got = Vec::new();
+            let fail = |_: &mut (), x: u32, out: &mut Vec<u32>| {
+                if x == 123 {
+                    return Err(Error::msg("no 123"));
+                }
+                out.extend([x, x]);
+                Ok(())
+            };
+            let (err, at) =
+                process_in_parallel(&mut replicas, &mut items, false, &fail, &mut |x, at| {
+                    assert_eq!(x, at as u32);
+                    got.push(x);
+                    Ok(())
+                })
+                .unwrap_err();
+            assert_eq!((err.message(), at), ("no 123", Some(123)));
+            got.sort_unstable();
+            got.dedup();
+            // Every item before 123 in its chunk got out; later chunks may have been cut short.
+            assert!(got.contains(&122) && !got.contains(&123), "{got:?}");
+        }
     }
 }

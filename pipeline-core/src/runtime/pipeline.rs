@@ -10,6 +10,7 @@ use super::worker::{Launch, Overflow, Shared, WorkerEnv};
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{Description, GraphExport};
 use crossbeam_channel::{select, Receiver};
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
@@ -171,8 +172,9 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             let mut collected = Vec::with_capacity(capacity);
             let mut fill = || -> Result<()> {
                 while next_chunk(&mut items, &mut chunk) {
+                    let first = *accepted;
                     *accepted += chunk.len() as u64;
-                    head.push_batch(&mut chunk, &mut collected)?;
+                    head.push_batch_at(first, &mut chunk, &mut collected)?;
                 }
                 head.finish(&mut collected)
             };
@@ -194,6 +196,11 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     /// Runs one stream, handing each output to `sink` as it is produced, so memory stays bounded
     /// however long the input is. An error from `sink` stops the pipeline like a node error.
     ///
+    /// When a node fails, every output of the input items before the failing one still reaches
+    /// `sink` before the error is returned: each stage hands on what it produced and holds, in
+    /// every mode (see [`fail`](Pipeline::fail)); [`Error::failed_item`] names the failing item
+    /// when the stages trace their items (dynamic pipelines do).
+    ///
     /// Items enter in chunks of up to 256 (one call into stage 0 per chunk); for item-by-item
     /// latency on a slow source, use [`start`](Pipeline::start).
     pub fn run_with<I, F>(&mut self, items: I, sink: F) -> Result<()>
@@ -208,13 +215,16 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         // not memory the unwind guard has seen (perf annotate: a summing sink now vectorises).
         let chunk = std::mem::take(&mut self.chunk);
         let this = &mut *self;
-        let outcome = catch_unwind(AssertUnwindSafe(move || {
+        let sink_failed = Cell::new(false);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
             let (mut chunk, mut sink, mut items) = (chunk, sink, items.into_iter());
             let mut local = Vec::new();
+            let mut sink = |item| sink(item).inspect_err(|_| sink_failed.set(true));
             let mut stream = || -> Result<()> {
                 while next_chunk(&mut items, &mut chunk) {
+                    let first = this.accepted;
                     this.accepted += chunk.len() as u64;
-                    this.head.push_batch(&mut chunk, &mut local)?;
+                    this.head.push_batch_at(first, &mut chunk, &mut local)?;
                     local.drain(..).try_for_each(&mut sink)?;
                     if this.workers > 0 {
                         this.drain_ready(&mut sink)?;
@@ -225,16 +235,27 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
                 this.wait_for_workers(&mut sink)
             };
             let result = stream();
-            (chunk, result)
+            match result {
+                Err(err) if !sink_failed.get() => {
+                    (chunk, Err(this.fail(err, &mut local, &mut sink)))
+                }
+                Err(err) => {
+                    let mut discard = |_| Ok(());
+                    (chunk, Err(this.fail(err, &mut local, &mut discard)))
+                }
+                Ok(()) => (chunk, Ok(())),
+            }
         }));
-        let outcome = match outcome {
+        match outcome {
             Ok((chunk, result)) => {
                 self.chunk = chunk;
                 result
             }
-            Err(payload) => Err(self.stage0_panic(payload)),
-        };
-        outcome.map_err(|err| self.stop(err))
+            Err(payload) => {
+                let err = self.stage0_panic(payload);
+                Err(self.stop(err))
+            }
+        }
     }
 
     /// Starts a stream fed item by item: see [`Handle`].
@@ -339,7 +360,9 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         let moved_aside = std::mem::take(&mut *lock(&running.overflow));
         for message in moved_aside.into_iter().chain(running.out.try_iter()) {
             match message {
-                Message::Batch(items) => running.consume(items, sink)?,
+                Message::Batch(items) | Message::Traced(items, _) => {
+                    running.consume(items, sink)?
+                }
                 Message::Finish => {
                     return Err(Error::new(
                         ErrorKind::Stopped,
@@ -363,14 +386,18 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         let moved_aside = std::mem::take(&mut *lock(&running.overflow));
         for message in moved_aside {
             match message {
-                Message::Batch(items) => running.consume(items, sink)?,
+                Message::Batch(items) | Message::Traced(items, _) => {
+                    running.consume(items, sink)?
+                }
                 Message::Finish => finished += 1,
             }
         }
         while finished < self.workers {
             select! {
                 recv(running.out) -> message => match message {
-                    Ok(Message::Batch(items)) => running.consume(items, sink)?,
+                    Ok(Message::Batch(items) | Message::Traced(items, _)) => {
+                        running.consume(items, sink)?
+                    }
                     Ok(Message::Finish) => finished += 1,
                     Err(_) => return Err(Error::new(ErrorKind::Stopped, "every stage stopped")),
                 },
@@ -403,6 +430,76 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             ids.join(",")
         });
         Error::from_panic(payload).in_node(&site)
+    }
+
+    /// Ends a run that failed with `err` without losing output: stage 0 hands on what it holds
+    /// (`local` holds what it already produced), every later stage hands on what it holds as its
+    /// input closes, and `sink` gets every output derived from the input items before the
+    /// failing one — those derived from it or later are dropped where they are met. Then the
+    /// pipeline stops; returns the error of the earliest failing item (what a run item by item
+    /// would have met), with the items accepted.
+    ///
+    /// The guarantee: every output derived from the input items before the failing one is
+    /// handed to `sink`. Stages trace each item to its input item (dynamic pipelines do), so
+    /// outputs of the failing item or later ones are dropped once the failure is known; a
+    /// parallel branch that ran ahead may have handed on outputs of later items before that.
+    /// Stages that do not trace (`pipeline!` stage threads) stop at the failing item along its
+    /// own branch.
+    pub(crate) fn fail<F>(&mut self, err: Error, local: &mut Vec<H::Output>, sink: &mut F) -> Error
+    where
+        F: FnMut(H::Output) -> Result<()> + ?Sized,
+    {
+        let State::Running(running) = &self.state else {
+            return self.stop(err);
+        };
+        let shared = Arc::clone(&running.shared);
+        // A `Stopped` seen by the caller only says that some stage failed: that stage recorded
+        // the error itself.
+        let stopped = if err.kind() == ErrorKind::Stopped {
+            Some(err)
+        } else {
+            shared.fail(err);
+            None
+        };
+        shared.start_draining();
+        // Stage 0 hands on what it holds: partial batches for later stages, a parallel node's
+        // items before the failing one.
+        if let Err(flushed) = guard(|| self.head.flush(local)) {
+            if flushed.kind() != ErrorKind::Stopped {
+                shared.fail(flushed);
+            }
+        }
+        let mut delivering = true;
+        let mut deliver = |outputs: &mut Vec<H::Output>, delivering: &mut bool| {
+            let cut = shared.cut();
+            if cut != u64::MAX {
+                H::retain_before(outputs, cut);
+            }
+            for output in outputs.drain(..) {
+                if *delivering && sink(output).is_err() {
+                    *delivering = false;
+                }
+            }
+        };
+        deliver(local, &mut delivering);
+        // Closing stage 0's channels closes every later stage in turn, each handing on what it
+        // holds first; the outputs channel closes once the last has ended.
+        self.head.disconnect();
+        if let State::Running(running) = &self.state {
+            let moved_aside = std::mem::take(&mut *lock(&running.overflow));
+            let arrived = moved_aside.into_iter().chain(running.out.iter());
+            for message in arrived {
+                if let Message::Batch(mut outputs) | Message::Traced(mut outputs, _) = message {
+                    deliver(&mut outputs, &mut delivering);
+                    running.spares.give(outputs);
+                }
+            }
+        }
+        let first = shared
+            .take_error()
+            .or(stopped)
+            .unwrap_or_else(|| Error::new(ErrorKind::Stopped, "the run failed"));
+        self.stop(first)
     }
 
     /// Stops the pipeline after `err`; returns the error to report: the first one any stage

@@ -30,6 +30,54 @@ pub trait Stage {
         items.drain(..).try_for_each(|item| self.push(item, out))
     }
 
+    /// Pushes one item, the run's input item number `origin` (0-based): stages that trace their
+    /// outputs to input items ([`push_traced`](Stage::push_traced)) use it; others ignore it.
+    fn push_at(
+        &mut self,
+        origin: u64,
+        item: Self::Input,
+        out: &mut Vec<Self::Output>,
+    ) -> Result<()> {
+        let _ = origin;
+        self.push(item, out)
+    }
+
+    /// Pushes `items`, the run's input items number `first`, `first + 1`, …: see
+    /// [`push_at`](Stage::push_at).
+    fn push_batch_at(
+        &mut self,
+        first: u64,
+        items: &mut Vec<Self::Input>,
+        out: &mut Vec<Self::Output>,
+    ) -> Result<()> {
+        let _ = first;
+        self.push_batch(items, out)
+    }
+
+    /// Pushes `items` that arrived in a [`Message::Traced`](super::Message::Traced) batch:
+    /// `origins[i]` is the input item `items[i]` derives from. Both are left empty. A stage that
+    /// traces hands the origins on with its outputs, and names the failing item's origin in its
+    /// error ([`Error::failed_item`](crate::Error::failed_item)); the default drops them.
+    fn push_traced(
+        &mut self,
+        items: &mut Vec<Self::Input>,
+        origins: &mut Vec<u64>,
+        out: &mut Vec<Self::Output>,
+    ) -> Result<()> {
+        origins.clear();
+        self.push_batch(items, out)
+    }
+
+    /// Drops from `outputs` what derives from input items at or after `cut`: after a failure,
+    /// the runtime hands on only the outputs of the items before the failing one. Outputs that
+    /// carry no origins (the default) are all kept.
+    fn retain_before(outputs: &mut Vec<Self::Output>, cut: u64)
+    where
+        Self: Sized,
+    {
+        let _ = (outputs, cut);
+    }
+
     /// How many output entries to reserve for a run of `items` inputs: one per item unless the
     /// stage hands its outputs on in batches.
     fn outputs_hint(&self, items: usize) -> usize {

@@ -4,18 +4,29 @@ use super::channel::{Message, StageReceiver};
 use super::relief::Relief;
 use super::spares::Spares;
 use super::stage::Stage;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{earlier, Error, ErrorKind, Result};
 use crossbeam_channel::{Receiver, Sender};
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-/// What every worker thread of one pipeline shares: the first error, and a way to wake the caller.
+/// What every worker thread of one pipeline shares: the first error, where a failure cuts the
+/// stream, and a way to wake the caller.
 #[derive(Debug)]
 pub(crate) struct Shared {
     first_error: Mutex<Option<Error>>,
     failed_tx: Sender<()>,
+    /// Set once any stage has failed: stages skip `finish` (its outputs would come from a stream
+    /// cut short).
+    failed: AtomicBool,
+    /// The earliest input item a failure came from (`u64::MAX`: none named): traced items
+    /// derived from it or later items are dropped wherever they are met.
+    cut: AtomicU64,
+    /// Set by the caller when it drains a failed run: a stage whose input closes then hands on
+    /// what it holds before ending.
+    draining: AtomicBool,
 }
 
 impl Shared {
@@ -23,15 +34,22 @@ impl Shared {
         Arc::new(Shared {
             first_error: Mutex::new(None),
             failed_tx,
+            failed: AtomicBool::new(false),
+            cut: AtomicU64::new(u64::MAX),
+            draining: AtomicBool::new(false),
         })
     }
 
-    /// Records `err` unless an earlier one is recorded, and wakes the caller.
+    /// Records `err` unless an error of an earlier input item is recorded, lowers the cut to its
+    /// item, and wakes the caller.
     pub(crate) fn fail(&self, err: Error) {
-        let mut slot = self.first_error.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            *slot = Some(err);
+        if let Some(item) = err.failed_item() {
+            self.cut.fetch_min(item, Ordering::SeqCst);
         }
+        self.failed.store(true, Ordering::SeqCst);
+        let mut slot = self.first_error.lock().unwrap_or_else(|p| p.into_inner());
+        *slot = Some(earlier(slot.take(), err));
+        drop(slot);
         let _ = self.failed_tx.send(());
     }
 
@@ -41,6 +59,25 @@ impl Shared {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take()
+    }
+
+    /// Whether a stage has failed in this pipeline.
+    pub(crate) fn has_failed(&self) -> bool {
+        self.failed.load(Ordering::SeqCst)
+    }
+
+    /// The earliest failing input item so far; `u64::MAX` if none.
+    pub(crate) fn cut(&self) -> u64 {
+        self.cut.load(Ordering::SeqCst)
+    }
+
+    /// Marks the run as draining after a failure (see [`Shared::draining`]).
+    pub(crate) fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
     }
 }
 
@@ -154,11 +191,24 @@ impl<S: Stage> Worker<S> {
         }
     }
 
-    /// Serves batches until the input closes (Ok) or something fails (Err).
+    /// Serves batches until the input closes. A failure of the stage is recorded (lowering the
+    /// pipeline's cut to the failing item) and the stage goes on serving the items before the
+    /// cut, so items of parallel branches that lag behind still get through; a failure it cannot
+    /// trace to an item makes it drop the rest of its input. `Err` only when the caller is gone.
+    ///
+    /// When the caller drains a failed run it closes the stage inputs one after the other; each
+    /// stage then hands on what it holds (its partial batches) before ending, so every output of
+    /// the items before the failing one reaches the caller.
     fn serve(&mut self, env: &WorkerEnv<S::Output>) -> Result<()> {
         let mut finishes = 0;
         let mut out: Vec<S::Output> = Vec::new();
+        // Set when the stage failed on an item it cannot name: it processes nothing more.
+        let mut dropping = false;
         let send_out = |out: &mut Vec<S::Output>| -> Result<()> {
+            let cut = env.shared.cut();
+            if cut != u64::MAX {
+                S::retain_before(out, cut);
+            }
             if !out.is_empty() {
                 // Sized for the next batch up front: growing from empty costs a dozen reallocations.
                 let batch = std::mem::replace(out, env.out_spares.take(out.len()));
@@ -171,21 +221,59 @@ impl<S: Stage> Worker<S> {
         while let Some(message) = self.input.recv() {
             match message {
                 Message::Batch(mut items) => {
-                    let stage = &mut self.stage;
-                    guarded(&self.label, &mut || {
-                        stage.push_batch(&mut items, &mut out)?;
-                        stage.flush(&mut out)
-                    })
-                    .map_err(|e| e.in_node(&self.label))?;
+                    if !dropping {
+                        let stage = &mut self.stage;
+                        let served = guarded(&self.label, &mut || {
+                            stage.push_batch(&mut items, &mut out)?;
+                            stage.flush(&mut out)
+                        });
+                        if let Err(err) = served {
+                            dropping = err.failed_item().is_none();
+                            env.shared.fail(err.in_node(&self.label));
+                        }
+                    }
                     self.input.give_back(items);
+                    send_out(&mut out)?;
+                }
+                Message::Traced(mut items, mut origins) => {
+                    let cut = env.shared.cut();
+                    if cut != u64::MAX {
+                        retain_before(&mut items, &mut origins, cut);
+                    }
+                    if !dropping && !items.is_empty() {
+                        let stage = &mut self.stage;
+                        let served = guarded(&self.label, &mut || {
+                            let pushed = stage.push_traced(&mut items, &mut origins, &mut out);
+                            // The items before a failing one were processed: flush them on too.
+                            let flushed = stage.flush(&mut out);
+                            match (pushed, flushed) {
+                                (Err(err), Err(later)) => Err(earlier(Some(err), later)),
+                                (pushed, flushed) => pushed.and(flushed),
+                            }
+                        });
+                        if let Err(err) = served {
+                            dropping = err.failed_item().is_none();
+                            env.shared.fail(err.in_node(&self.label));
+                        }
+                    }
+                    self.input.give_back(items);
+                    self.input.give_back_origins(origins);
                     send_out(&mut out)?;
                 }
                 Message::Finish => {
                     finishes += 1;
                     if finishes == self.inbound {
                         finishes = 0;
+                        if env.shared.has_failed() {
+                            // The stream was cut short: no `finish`, whose outputs would come from
+                            // the whole stream. The caller is draining, not counting ends.
+                            continue;
+                        }
                         let stage = &mut self.stage;
-                        guarded(&self.label, &mut || stage.finish(&mut out))?;
+                        if let Err(err) = guarded(&self.label, &mut || stage.finish(&mut out)) {
+                            env.shared.fail(err);
+                            continue;
+                        }
                         send_out(&mut out)?;
                         super::relief::send(&env.out, Message::Finish).map_err(|_| {
                             Error::new(ErrorKind::Stopped, "the pipeline's caller went away")
@@ -194,8 +282,22 @@ impl<S: Stage> Worker<S> {
                 }
             }
         }
+        if env.shared.is_draining() {
+            let stage = &mut self.stage;
+            if let Err(err) = guarded(&self.label, &mut || stage.flush(&mut out)) {
+                env.shared.fail(err.in_node(&self.label));
+            }
+            send_out(&mut out)?;
+        }
         Ok(())
     }
+}
+
+/// Drops the items (and their origins) derived from input items at or after `cut`.
+fn retain_before<T>(items: &mut Vec<T>, origins: &mut Vec<u64>, cut: u64) {
+    let mut kept = origins.iter();
+    items.retain(|_| kept.next().is_some_and(|&origin| origin < cut));
+    origins.retain(|&origin| origin < cut);
 }
 
 /// Runs `f`, turning a panic into an error attributed to the node it came from, or to the stage's
