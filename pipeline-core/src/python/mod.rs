@@ -75,7 +75,9 @@
 
 mod convert;
 mod errors;
+mod forging;
 mod interpreter;
+mod loader_guard;
 mod log;
 #[cfg(feature = "manifest")]
 mod manifest_type;

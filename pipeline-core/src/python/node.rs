@@ -295,7 +295,7 @@ fn load(vm: &VirtualMachine, spec: &Spec, id: &str, filename: &str) -> Result<Ob
     let code = vm
         .compile(&spec.source, Mode::Exec, filename.to_owned())
         .map_err(|err| LoadError::Python(vm.new_syntax_error(&err, Some(&spec.source))))?;
-    let scope = vm.new_scope_with_builtins();
+    let scope = super::sandbox::node_scope(vm)?;
     scope
         .globals
         .set_item("__name__", vm.ctx.new_str(id).into(), vm)?;

@@ -19,9 +19,10 @@
 //! Host access is not offered at all: there is no opt-in, because a build with `host_env` would be
 //! one binary-wide switch, not a per-node flag.
 
-use rustpython_vm::builtins::PyStr;
+use rustpython_vm::builtins::{PyDict, PyModule, PyStr};
 use rustpython_vm::function::FuncArgs;
-use rustpython_vm::{PyResult, VirtualMachine};
+use rustpython_vm::scope::Scope;
+use rustpython_vm::{AsObject, PyObjectRef, PyResult, VirtualMachine};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Interpreter-provided (Rust) modules that node code may import.
@@ -121,11 +122,43 @@ pub(crate) fn is_allowed(name: &str) -> bool {
 /// Installs the import guard and the recursion cap. Called once per interpreter.
 pub(crate) fn install(vm: &VirtualMachine) -> PyResult<()> {
     DEFAULT_RECURSION_LIMIT.store(vm.recursion_limit.get(), Ordering::Relaxed);
+    // Before the import guard: these import interpreter internals node code may not.
+    super::forging::install(vm)?;
+    super::loader_guard::install(vm)?;
     let guard = vm.new_function("__import__", guarded_import);
     vm.builtins.set_attr("__import__", guard, vm)?;
     let cap = vm.new_function("setrecursionlimit", capped_recursion_limit);
     vm.sys_module.set_attr("setrecursionlimit", cap, vm)?;
     scrub_host_paths(vm)
+}
+
+/// A fresh module namespace for node code, with a `builtins` module of its own: a copy of the
+/// interpreter's, so a node that assigns `builtins.len` (through `import builtins` or
+/// `__builtins__.len`) changes `len` for itself only, not for the other nodes of its stage.
+///
+/// ```ignore
+/// let scope = node_scope(vm)?; // globals: {"__builtins__": <module 'builtins'> (this node's)}
+/// ```
+pub(crate) fn node_scope(vm: &VirtualMachine) -> PyResult<Scope> {
+    let shared = vm.builtins.dict();
+    let own = vm
+        .call_method(shared.as_object(), "copy", ())?
+        .downcast::<PyDict>()
+        .map_err(|_| vm.new_runtime_error("sandbox setup: dict.copy() returned no dict"))?;
+    let module = vm.new_module("builtins", own, None);
+    let globals = vm.ctx.new_dict();
+    globals.set_item("__builtins__", module.into(), vm)?;
+    Ok(Scope::with_builtins(None, globals, vm))
+}
+
+/// The node's own `builtins` module, when `globals` (the importing frame's) has one: what
+/// `import builtins` gives node code.
+fn own_builtins(args: &FuncArgs, vm: &VirtualMachine) -> Option<PyObjectRef> {
+    let globals = args.args.get(1).or_else(|| args.kwargs.get("globals"))?;
+    let globals = globals.downcast_ref::<PyDict>()?;
+    let builtins = globals.get_item_opt("__builtins__", vm).ok()??;
+    let module = builtins.downcast_ref::<PyModule>()?;
+    (!module.is(&vm.builtins)).then(|| builtins.clone())
 }
 
 /// `sys` is filled from the host at start-up (the executable's path, a computed search path):
@@ -173,6 +206,11 @@ fn guarded_import(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
     if level == 0 && !is_allowed(&name) {
         return Err(refused(vm, &name));
     }
+    if level == 0 && name == "builtins" {
+        if let Some(own) = own_builtins(&args, vm) {
+            return Ok(own);
+        }
+    }
     if level == 0 && name == super::pipeline_module::NAME {
         super::pipeline_module::module(vm)?;
     }
@@ -193,7 +231,10 @@ fn guarded_import(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
     Ok(module)
 }
 
-fn refused(vm: &VirtualMachine, name: &str) -> rustpython_vm::builtins::PyBaseExceptionRef {
+pub(crate) fn refused(
+    vm: &VirtualMachine,
+    name: &str,
+) -> rustpython_vm::builtins::PyBaseExceptionRef {
     vm.new_import_error(
         format!("import of '{name}' is not allowed in the pipeline's Python sandbox"),
         vm.ctx.new_str(name),
