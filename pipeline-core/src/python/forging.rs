@@ -226,3 +226,81 @@ fn patch_marshal(vm: &VirtualMachine) -> PyResult<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::python::PythonNode;
+    use crate::{Node, Value};
+
+    /// Runs `body` as the body of `def attempt(item)` and returns the error text, if any.
+    fn run(body: &str) -> Result<Vec<Value>, String> {
+        let body: String = body.lines().map(|l| format!("    {l}\n")).collect();
+        let mut node = PythonNode::function(format!("def attempt(item):\n{body}"), "attempt");
+        let mut out = Vec::new();
+        node.process(Value::Null, &mut out)
+            .map(|()| out)
+            .map_err(|e| e.to_string())
+    }
+
+    fn assert_refused(body: &str, expected: &str) {
+        match run(body) {
+            Ok(out) => panic!("not refused (emitted {out:?}):\n{body}"),
+            Err(err) => assert!(err.contains(expected), "{body}\n=> {err}"),
+        }
+    }
+
+    const SANDBOX: &str = "the pipeline's Python sandbox refuses";
+
+    #[test]
+    fn every_route_to_a_forged_code_object_is_refused() {
+        let prelude = "import types, copy, copyreg\ndef f(x=1):\n    return x\nc = f.__code__\n";
+        for attempt in [
+            "types.CodeType(0, 0, 0, 0, 0, 0, b'', (), (), (), '', '', '', 0, b'', b'')",
+            "type(c)(0, 0, 0, 0, 0, 0, b'', (), (), (), '', '', '', 0, b'', b'')",
+            "type(c).__new__(type(c), 0, 0, 0, 0, 0, 0, b'', (), (), (), '', '', '', 0, b'', b'')",
+            "c.replace(co_code=b'\\xff\\x00' * 8)",
+            "c.__replace__(co_code=b'\\xff\\x00' * 8)",
+            "type(c).replace(c, co_code=b'\\x00')",
+            "copy.replace(c, co_code=b'\\x00')",
+            "types.FunctionType(c, {})",
+            "type(f)(c, {})",
+            "types.FunctionType.__new__(types.FunctionType, c, {})",
+            "f.__code__ = (lambda: 2).__code__",
+            "object.__setattr__(f, '__code__', (lambda: 2).__code__)",
+            "def g():\n    yield 1\ngen = g()\ngen.gi_frame.f_lineno = 1",
+            "exec(c)",
+            "eval(c)",
+            "exec((lambda: (yield)).__code__)",
+            "exec(c.co_consts[0] if c.co_consts and hasattr(c.co_consts[0], 'co_code') else c)",
+            "compile(compile('1', '<x>', 'eval', 0x400), '<x>', 'eval')",
+            "compile('1', '<x>', 'eval', flags=0x400)",
+        ] {
+            assert_refused(&format!("{prelude}{attempt}"), SANDBOX);
+        }
+        // Refused by RustPython itself, still never a crash.
+        for attempt in [
+            "object.__new__(types.FunctionType)",
+            "object.__new__(types.CodeType)",
+            "f.__class__ = type(len)",
+            "copyreg._reconstructor(types.CodeType, object, None)",
+            "c.__reduce_ex__(2)",
+            "import marshal",
+        ] {
+            assert!(run(&format!("{prelude}{attempt}")).is_err(), "{attempt}");
+        }
+    }
+
+    #[test]
+    fn code_compiled_from_source_still_runs() {
+        let out = run(concat!(
+            "import collections\n",
+            "Point = collections.namedtuple('Point', 'x y')\n",
+            "scope = {}\n",
+            "exec(compile('z = 6 * 7', '<x>', 'exec'), scope)\n",
+            "return [scope['z'], eval('1 + 1'), eval(compile('2 * 3', '<x>', 'eval')), Point(1, 2).y,\n",
+            "        (lambda: 5)(), len(attempt.__code__.co_name)]\n",
+        ))
+        .unwrap();
+        assert_eq!(out, [Value::list([42, 2, 6, 2, 5, 7].map(Value::Int))]);
+    }
+}

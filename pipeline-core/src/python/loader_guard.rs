@@ -126,3 +126,56 @@ fn strip_thread_starters(vm: &VirtualMachine) -> PyResult<()> {
 fn strip_thread_starters(_vm: &VirtualMachine) -> PyResult<()> {
     Ok(())
 }
+
+#[cfg(all(test, feature = "python-stdlib"))]
+mod tests {
+    use crate::python::PythonNode;
+    use crate::{Node, Value};
+
+    fn run(body: &str) -> Result<Vec<Value>, String> {
+        let body: String = body.lines().map(|l| format!("    {l}\n")).collect();
+        let mut node = PythonNode::function(format!("def attempt(item):\n{body}"), "attempt");
+        let mut out = Vec::new();
+        node.process(Value::Null, &mut out)
+            .map(|()| out)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn no_route_loads_a_module_outside_the_allowlist() {
+        let prelude = "import sys, itertools\nimp = sys.modules['_imp']\nSpec = type(sys.__spec__)\nboot = sys.modules['_frozen_importlib']\n";
+        for (attempt, module) in [
+            ("imp.create_builtin(Spec('gc', None))", "gc"),
+            ("imp.create_builtin(Spec('marshal', None))", "marshal"),
+            ("imp.create_builtin(Spec('atexit', None))", "atexit"),
+            ("imp.init_frozen('os')", "os"),
+            ("imp.get_frozen_object('os')", "os"),
+            ("imp.find_frozen('os')", "os"),
+            ("itertools.__loader__.create_module(Spec('gc', None))", "gc"),
+            ("boot.__import__('gc')", "gc"),
+            ("boot._bootstrap._gcd_import('marshal') if hasattr(boot, '_bootstrap') else boot._gcd_import('marshal')", "marshal"),
+            ("boot.BuiltinImporter.create_module(Spec('atexit', None))", "atexit"),
+            ("sys.__spec__.loader.create_module(Spec('gc', None))", "gc"),
+        ] {
+            let err = run(&format!("{prelude}{attempt}")).expect_err(attempt);
+            assert!(
+                err.contains(&format!("import of '{module}' is not allowed in the pipeline's Python sandbox")),
+                "{attempt}\n=> {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn thread_starts_nothing_but_its_locks_work() {
+        let err = run("import _thread\n_thread.start_new_thread(print, ('x',))").unwrap_err();
+        assert!(err.contains("has no attribute 'start_new_thread'"), "{err}");
+        let out = run(concat!(
+            "import _thread, functools, reprlib\n",
+            "lock = _thread.allocate_lock()\n",
+            "with lock:\n    pass\n",
+            "return [hasattr(_thread, n) for n in ('start_joinable_thread', 'interrupt_main', 'exit')]\n",
+        ))
+        .unwrap();
+        assert_eq!(out, [Value::list([false, false, false].map(Value::Bool))]);
+    }
+}

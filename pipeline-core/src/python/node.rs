@@ -11,7 +11,7 @@ use crate::value::Value;
 use rustpython_vm::builtins::PyGenerator;
 use rustpython_vm::compiler::Mode;
 use rustpython_vm::function::{FuncArgs, KwArgs};
-use rustpython_vm::protocol::PyIterReturn;
+use rustpython_vm::protocol::{PyIter, PyIterReturn};
 use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -86,7 +86,35 @@ struct Live {
     rt: Rc<Runtime>,
     filename: String,
     objects: Option<Objects>,
+    /// What a dynamic stage's call left for [`resume`](crate::dynamic::DynNode::resume).
+    stream: Stream,
 }
+
+/// Work a batch call left pending to keep its output bounded: a generator with more to yield, and
+/// the batch's items not yet processed (`queue[next..]`).
+#[derive(Default)]
+struct Stream {
+    generator: Option<(PyObjectRef, Call)>,
+    queue: Vec<Value>,
+    next: usize,
+}
+
+impl Stream {
+    fn is_pending(&self) -> bool {
+        self.generator.is_some() || self.next < self.queue.len()
+    }
+
+    /// Forgets what is pending (a failed call, or a stream its stage abandoned).
+    fn clear(&mut self) -> Option<PyObjectRef> {
+        self.queue.clear();
+        self.next = 0;
+        self.generator.take().map(|(generator, _)| generator)
+    }
+}
+
+/// Outputs a batch call hands over before it returns with the rest pending: a generator's values
+/// leave in pieces of this size, so an endless generator streams in bounded memory.
+pub(crate) const OUTPUTS_PER_CALL: usize = 1024;
 
 struct Objects {
     process: PyObjectRef,
@@ -97,8 +125,10 @@ struct Objects {
 impl Drop for Live {
     fn drop(&mut self) {
         // Release the Python objects inside the interpreter, so finalizers can run.
-        if let Some(objects) = self.objects.take() {
-            let _ = self.rt.enter(move |_| drop(objects));
+        let objects = self.objects.take();
+        let generator = self.stream.clear();
+        if objects.is_some() || generator.is_some() {
+            let _ = self.rt.enter(move |_| drop((objects, generator)));
         }
     }
 }
@@ -108,6 +138,15 @@ impl Drop for Live {
 enum Call {
     Process,
     Finish,
+}
+
+impl Call {
+    fn name(self) -> &'static str {
+        match self {
+            Call::Process => "process",
+            Call::Finish => "finish",
+        }
+    }
 }
 
 impl PythonNode {
@@ -187,6 +226,7 @@ impl PythonNode {
             rt,
             filename,
             objects: Some(objects),
+            stream: Stream::default(),
         }));
         Ok(())
     }
@@ -235,7 +275,7 @@ impl PythonNode {
         live.rt
             .enter(|vm| {
                 let result = match item {
-                    Some(item) => func.call((to_py(&item, vm),), vm),
+                    Some(item) => func.call((to_py(&item, vm)?,), vm),
                     None => func.call((), vm),
                 };
                 emit_result(vm, result, call, emit, source)
@@ -329,8 +369,15 @@ fn load(vm: &VirtualMachine, spec: &Spec, id: &str, filename: &str) -> Result<Ob
                 Value::Null => KwArgs::default(),
                 Value::Map(map) => map
                     .iter()
-                    .map(|(k, v)| (k.to_string(), to_py(v, vm)))
-                    .collect(),
+                    .map(|(k, v)| {
+                        to_py(v, vm).map(|v| (k.to_string(), v)).map_err(|e| {
+                            LoadError::Setup(format!(
+                                "constructor args of `{name}`: {}",
+                                e.message()
+                            ))
+                        })
+                    })
+                    .collect::<Result<_, LoadError>>()?,
                 other => {
                     return Err(LoadError::Setup(format!(
                         "constructor args of `{name}` must be a map of keyword arguments, got {}",
@@ -359,6 +406,28 @@ fn load(vm: &VirtualMachine, spec: &Spec, id: &str, filename: &str) -> Result<Ob
     }
 }
 
+/// Takes a batch call's result: nothing for `None`, a generator becomes the stream's pending one
+/// (its values are pulled by [`PythonNode::drive`]), else the value itself is pushed.
+fn start_result(
+    vm: &VirtualMachine,
+    result: PyResult,
+    call: Call,
+    stream: &mut Stream,
+    out: &mut Vec<Value>,
+    source: Source<'_>,
+) -> Result<()> {
+    let obj = result.map_err(|exc| errors::exception(vm, &exc, source))?;
+    if vm.is_none(&obj) {
+        return Ok(());
+    }
+    if obj.downcast_ref::<PyGenerator>().is_some() {
+        stream.generator = Some((obj, call));
+        return Ok(());
+    }
+    out.push(converted(vm, &obj, call.name(), false)?);
+    Ok(())
+}
+
 /// Emits a call's result: nothing for `None`, each item of a generator, else the value itself.
 fn emit_result(
     vm: &VirtualMachine,
@@ -371,10 +440,7 @@ fn emit_result(
     if vm.is_none(&obj) {
         return Ok(());
     }
-    let what = match call {
-        Call::Process => "process",
-        Call::Finish => "finish",
-    };
+    let what = call.name();
     if obj.downcast_ref::<PyGenerator>().is_some() {
         let iter = obj
             .get_iter(vm)
@@ -518,36 +584,109 @@ impl PythonNode {
 
     /// `process` over a whole batch (leaving `items` empty) in one interpreter entry: what dynamic
     /// stages call, so the cost of entering the interpreter is paid once per batch, not per item.
+    ///
+    /// Hands over at most [`OUTPUTS_PER_CALL`] outputs: whatever is left (the rest of a generator,
+    /// the batch's later items) stays pending for [`resume_batch`](Self::resume_batch). Returns
+    /// whether something is pending.
     pub(crate) fn process_batch(
         &mut self,
         items: &mut Vec<Value>,
         out: &mut Vec<Value>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
+        let live = self.live()?;
+        let abandoned = live.stream.clear();
+        // The batch's buffer changes hands: the stage gets the node's empty one back.
+        std::mem::swap(items, &mut live.stream.queue);
+        self.drive(out, abandoned, None)
+    }
+
+    /// `finish` for a dynamic stage: like [`process_batch`](Self::process_batch), a generator
+    /// `finish` returns is handed over in pieces.
+    pub(crate) fn finish_batch(&mut self, out: &mut Vec<Value>) -> Result<bool> {
+        let live = self.live()?;
+        let abandoned = live.stream.clear();
+        self.drive(out, abandoned, Some(Call::Finish))
+    }
+
+    /// Continues what a batch call left pending; returns whether more is still pending.
+    pub(crate) fn resume_batch(&mut self, out: &mut Vec<Value>) -> Result<bool> {
+        match self.live.as_mut().and_then(ThreadBound::get_mut) {
+            Some(live) if live.stream.is_pending() => self.drive(out, None, None),
+            _ => Ok(false),
+        }
+    }
+
+    /// Runs the pending stream (after calling `start`, if given) until it is done or has pushed
+    /// [`OUTPUTS_PER_CALL`] outputs. `abandoned` is a stale generator to release inside the
+    /// interpreter. On error nothing stays pending.
+    fn drive(
+        &mut self,
+        out: &mut Vec<Value>,
+        abandoned: Option<PyObjectRef>,
+        start: Option<Call>,
+    ) -> Result<bool> {
         let spec = Arc::clone(&self.spec);
         let id = Arc::clone(&self.id);
         let live = self.live()?;
+        let rt = Rc::clone(&live.rt);
         let Some(objects) = &live.objects else {
-            items.clear();
+            live.stream.clear();
             return Err(errors::broken("Python node was cleaned up").in_node(&id));
         };
-        let process = &objects.process;
         let source = Source {
             filename: &live.filename,
             text: &spec.source,
         };
-        let mut emit = |v| {
-            out.push(v);
-            Ok(())
-        };
-        live.rt
-            .enter(|vm| {
-                items.drain(..).try_for_each(|item| {
-                    let result = process.call((to_py(&item, vm),), vm);
-                    emit_result(vm, result, Call::Process, &mut emit, source)
-                })
-            })
-            .and_then(|r| r)
-            .map_err(|e| e.in_node(&id))
+        let stream = &mut live.stream;
+        let outcome = rt.enter(|vm| {
+            drop(abandoned);
+            let limit = out.len() + OUTPUTS_PER_CALL;
+            let outcome = (|| {
+                if let Some(Call::Finish) = start {
+                    if let Some(finish) = &objects.finish {
+                        let result = finish.call((), vm);
+                        start_result(vm, result, Call::Finish, stream, out, source)?;
+                    }
+                }
+                loop {
+                    if let Some((generator, call)) = &stream.generator {
+                        while out.len() < limit {
+                            match PyIter::new(&**generator)
+                                .next(vm)
+                                .map_err(|exc| errors::exception(vm, &exc, source))?
+                            {
+                                PyIterReturn::Return(item) => {
+                                    out.push(converted(vm, &item, call.name(), true)?)
+                                }
+                                PyIterReturn::StopIteration(_) => break,
+                            }
+                        }
+                        if out.len() >= limit {
+                            return Ok(true);
+                        }
+                        stream.generator = None;
+                    }
+                    if out.len() >= limit {
+                        return Ok(stream.is_pending());
+                    }
+                    let Some(item) = stream.queue.get_mut(stream.next) else {
+                        stream.queue.clear();
+                        stream.next = 0;
+                        return Ok(false);
+                    };
+                    let item = std::mem::replace(item, Value::Null);
+                    stream.next += 1;
+                    let arg = to_py(&item, vm)?;
+                    let result = objects.process.call((arg,), vm);
+                    start_result(vm, result, Call::Process, stream, out, source)?;
+                }
+            })();
+            if outcome.is_err() {
+                drop(stream.clear());
+            }
+            outcome
+        });
+        outcome.and_then(|r| r).map_err(|e| e.in_node(&id))
     }
 
     /// `finish` with any emitter: the typed wrapper's entry point.

@@ -272,6 +272,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_node_has_its_own_builtins() {
+        use crate::python::PythonNode;
+        use crate::{Node, Value};
+        let mut meddler = PythonNode::function(
+            concat!(
+                "import builtins\n",
+                "def meddle(x):\n",
+                "    builtins.len = lambda x: 42\n",
+                "    __builtins__.abs = lambda x: -1\n",
+                "    import builtins as again\n",
+                "    return [len([]), abs(5), again is builtins]\n",
+            ),
+            "meddle",
+        );
+        let mut bystander = PythonNode::function(
+            "def count(x):\n    import builtins\n    return [len(x), abs(-3), builtins.len(x)]\n",
+            "count",
+        );
+        let mut out = Vec::new();
+        meddler.process(Value::Null, &mut out).unwrap();
+        // Started on the same thread while the meddler lives: one interpreter for both.
+        bystander
+            .process(Value::list([Value::Int(1)]), &mut out)
+            .unwrap();
+        assert_eq!(
+            out,
+            [
+                Value::list([Value::Int(42), Value::Int(-1), Value::Bool(true)]),
+                Value::list([Value::Int(1), Value::Int(3), Value::Int(1)]),
+            ]
+        );
+    }
+
+    #[test]
     fn allowlist_checks_the_top_level_name() {
         assert!(is_allowed("itertools"));
         assert!(!is_allowed("os"));
