@@ -1,7 +1,7 @@
 //! What Python node code may reach: host access compiled out, imports allowlisted, the recursion
 //! limit capped.
 //!
-//! Three layers, strongest first:
+//! Four layers, strongest first:
 //!
 //! 1. **Compiled out.** RustPython is built without its `host_env` and `stdio` features, so the
 //!    interpreter contains no `posix`/`os` module, no file objects (`open()` raises), no sockets, no
@@ -12,9 +12,15 @@
 //!    but have no business in node code (`marshal` can build arbitrary bytecode; `_imp`, `_io`,
 //!    `gc`, `importlib` internals). Every import, also those made by allowed library modules, goes
 //!    through the guard, so allowed modules must only need allowed modules.
-//! 3. **Limits.** `sys.setrecursionlimit` cannot raise the limit above the interpreter's default, so
+//!    The same allowlist guards the `_imp` functions that make modules (`python/loader_guard.rs`), so it
+//!    holds for every route into the import machinery, not only `import`.
+//! 3. **Only compiled bytecode.** Code objects cannot be built, edited or swapped in
+//!    (`python/forging.rs`): RustPython trusts its compiler, and forged bytecode would crash the process.
+//! 4. **Limits.** `sys.setrecursionlimit` cannot raise the limit above the interpreter's default, so
 //!    deep recursion is a `RecursionError`, never a native stack overflow. There is no CPU or memory
-//!    quota: an endless loop in a node hangs its stage.
+//!    quota in process: an endless loop in a node hangs its stage.
+//!
+//! Each node runs in a namespace of its own with its own `builtins` module (`node_scope`).
 //!
 //! Host access is not offered at all: there is no opt-in, because a build with `host_env` would be
 //! one binary-wide switch, not a per-node flag.
@@ -28,8 +34,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Interpreter-provided (Rust) modules that node code may import.
 ///
 /// `sys` is here because allowed library modules need it; in this build it carries no host access
-/// (`sys.modules` only lists modules that were allowed to load, plus interpreter internals that are
-/// equally host-free).
+/// (`sys.modules` lists modules that were allowed to load, plus interpreter internals that are
+/// equally host-free and whose module-making functions are guarded).
 const NATIVE: &[&str] = &[
     "_abc",
     "_codecs",
