@@ -124,6 +124,31 @@ pub trait DynNode: Send {
         outcome
     }
 
+    /// [`resume`](DynNode::resume) that also says where its outputs came from: by default from
+    /// `latest`, the origin of the last item the node was given; a node that resumes work on
+    /// several items (a batch left pending) overrides it to name each output's own origin.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{DynNode, Typed};
+    /// use pipeline_core::prelude::*;
+    /// let mut node = Typed::new(Calculator::add(1_i64));
+    /// let (mut out, mut origins) = (Vec::new(), Vec::new());
+    /// assert!(!node.resume_traced(&mut out, &mut origins, 3)?);
+    /// assert!(out.is_empty() && origins.is_empty());
+    /// # Ok::<(), pipeline_core::Error>(())
+    /// ```
+    fn resume_traced(
+        &mut self,
+        out: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
+        latest: u64,
+    ) -> Result<bool> {
+        let before = out.len();
+        let outcome = self.resume(out);
+        origins.resize(origins.len() + (out.len() - before), latest);
+        outcome
+    }
+
     /// End of a batch (the stage flushes): push what is held back for a full batch of its own, as a
     /// parallel node does. Unlike `finish`, the stream goes on.
     fn flush(&mut self, out: &mut Vec<Value>) -> Result<()> {

@@ -304,8 +304,7 @@ impl DynStage {
     }
 
     /// Routes what node `k` pushed onto `buffer`, then lets the node go on with anything it left
-    /// pending ([`DynNode::resume`]), routing each piece as it comes. What `resume` pushes is
-    /// attributed to the last item the node was given.
+    /// pending ([`DynNode::resume_traced`]), routing each piece as it comes.
     fn route_and_resume(
         &mut self,
         k: usize,
@@ -324,9 +323,8 @@ impl DynStage {
             let latest = self.latest[k];
             let node = &mut self.nodes[k];
             let site = PanicSite::enter(&node.id);
-            let pending = node.node.resume(buffer);
+            let pending = node.node.resume_traced(buffer, origins, latest);
             site.leave();
-            origins.resize(buffer.len(), latest);
             match pending {
                 Ok(true) => {}
                 Ok(false) if buffer.is_empty() => return Ok(()),

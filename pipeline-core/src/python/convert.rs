@@ -5,11 +5,14 @@
 //! | `Null` | `None` |
 //! | `Bool` | `bool` |
 //! | `Int` | `int` (Python ints outside `i64` are an error, never wrapped) |
-//! | `Float` | `float` |
+//! | `Float` | `float` (NaN and ±infinity are an error: JSON cannot carry them) |
 //! | `Str` | `str` |
 //! | `Bytes` | `bytes` (`bytearray` is accepted back) |
 //! | `List` | `list` (`tuple` is accepted back) |
 //! | `Map` | `dict` with `str` keys |
+//!
+//! Both directions stop at [`MAX_DEPTH`] levels of nesting with an error (a self-containing list
+//! is one), never a native stack overflow.
 //!
 //! Exact built-in types are tested first (one pointer compare each), so the common case costs no
 //! `isinstance` walk; subclasses (an `IntEnum`, a `dict` subclass) still convert.
@@ -23,13 +26,20 @@ use rustpython_vm::{AsObject, PyObject, PyObjectRef, VirtualMachine};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Deepest nesting converted; deeper (or self-referencing) containers are an error, not a stack
-/// overflow.
-const MAX_DEPTH: usize = 256;
+/// Deepest nesting converted, either way; deeper (or self-referencing) containers are an error,
+/// not a stack overflow. Deeper than any JSON input the manifest reader accepts.
+pub(crate) const MAX_DEPTH: usize = 256;
 
-/// Builds the Python object for `value`.
-pub(crate) fn to_py(value: &Value, vm: &VirtualMachine) -> PyObjectRef {
-    match value {
+/// Builds the Python object for `value`, or explains why not (nested deeper than [`MAX_DEPTH`]).
+pub(crate) fn to_py(value: &Value, vm: &VirtualMachine) -> Result<PyObjectRef> {
+    to_py_at(value, vm, 0)
+}
+
+fn to_py_at(value: &Value, vm: &VirtualMachine, depth: usize) -> Result<PyObjectRef> {
+    if depth > MAX_DEPTH {
+        return Err(too_deep());
+    }
+    Ok(match value {
         Value::Null => vm.ctx.none(),
         Value::Bool(b) => vm.ctx.new_bool(*b).into(),
         Value::Int(i) => vm.ctx.new_int(*i).into(),
@@ -38,17 +48,28 @@ pub(crate) fn to_py(value: &Value, vm: &VirtualMachine) -> PyObjectRef {
         Value::Bytes(b) => vm.ctx.new_bytes(b.to_vec()).into(),
         Value::List(items) => vm
             .ctx
-            .new_list(items.iter().map(|item| to_py(item, vm)).collect())
+            .new_list(
+                items
+                    .iter()
+                    .map(|item| to_py_at(item, vm, depth + 1))
+                    .collect::<Result<_>>()?,
+            )
             .into(),
         Value::Map(map) => {
             let dict = vm.ctx.new_dict();
             for (k, v) in map.iter() {
                 // Setting a str key on a fresh dict cannot raise.
-                let _ = dict.set_item(&**k, to_py(v, vm), vm);
+                let _ = dict.set_item(&**k, to_py_at(v, vm, depth + 1)?, vm);
             }
             dict.into()
         }
-    }
+    })
+}
+
+fn too_deep() -> Error {
+    conversion(format_args!(
+        "value nested deeper than {MAX_DEPTH} levels (or containing itself)"
+    ))
 }
 
 /// Reads a [`Value`] from a Python object, or explains (with the Python type name) why not.
@@ -58,9 +79,7 @@ pub(crate) fn from_py(obj: &PyObject, vm: &VirtualMachine) -> Result<Value> {
 
 fn from_py_at(obj: &PyObject, vm: &VirtualMachine, depth: usize) -> Result<Value> {
     if depth > MAX_DEPTH {
-        return Err(conversion(format_args!(
-            "value nested deeper than {MAX_DEPTH} levels (or containing itself)"
-        )));
+        return Err(too_deep());
     }
     let types = &vm.ctx.types;
     let class = obj.class();
@@ -83,7 +102,20 @@ fn from_py_at(obj: &PyObject, vm: &VirtualMachine, depth: usize) -> Result<Value
             });
     }
     if let Some(f) = obj.downcast_ref::<PyFloat>() {
-        return Ok(Value::Float(f.to_f64()));
+        let f = f.to_f64();
+        if !f.is_finite() {
+            let name = if f.is_nan() {
+                "nan"
+            } else if f > 0.0 {
+                "inf"
+            } else {
+                "-inf"
+            };
+            return Err(conversion(format_args!(
+                "Python float {name}, which JSON cannot carry (not a pipeline value)"
+            )));
+        }
+        return Ok(Value::Float(f));
     }
     if let Some(s) = obj.downcast_ref::<PyStr>() {
         return match s.to_str() {
@@ -147,7 +179,7 @@ mod tests {
 
     fn round_trip(value: &Value) -> Value {
         let rt = Runtime::new().unwrap();
-        rt.enter(|vm| from_py(&to_py(value, vm), vm))
+        rt.enter(|vm| from_py(&to_py(value, vm).unwrap(), vm))
             .unwrap()
             .unwrap()
     }

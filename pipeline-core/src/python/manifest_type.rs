@@ -94,6 +94,7 @@ impl DynNode for PythonDyn {
         self.0.initialize(ctx)
     }
 
+    /// One item, whole: nothing resumes a single `process`, so a generator is drained here.
     fn process(&mut self, item: Value, out: &mut Vec<Value>) -> Result<()> {
         self.0.process_dyn(item, &mut |v| {
             out.push(v);
@@ -101,12 +102,14 @@ impl DynNode for PythonDyn {
         })
     }
 
+    /// At most [`OUTPUTS_PER_CALL`](super::node::OUTPUTS_PER_CALL) outputs, the rest left for
+    /// [`resume`](DynNode::resume): a generator streams in bounded pieces.
     fn process_batch(&mut self, items: &mut Vec<Value>, out: &mut Vec<Value>) -> Result<()> {
-        self.0.process_batch(items, out)
+        self.0.process_batch(items, out).map(drop)
     }
 
-    /// One interpreter entry per batch, as untraced: the outputs' origins come from the count of
-    /// outputs after each item.
+    /// One interpreter entry per batch; each output is attributed to the item whose call made
+    /// it, also across [`resume`](DynNode::resume_traced).
     fn process_batch_traced(
         &mut self,
         items: &mut Vec<Value>,
@@ -114,32 +117,36 @@ impl DynNode for PythonDyn {
         out: &mut Vec<Value>,
         origins: &mut Vec<u64>,
     ) -> Result<()> {
-        let (start, mut ends) = (out.len(), Vec::with_capacity(items.len()));
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.0.process_batch_counted(items, out, &mut ends)
-        }))
-        .unwrap_or_else(|payload| Err(crate::Error::from_panic(payload)));
-        items.clear();
-        let mut done = start;
-        for (&end, &origin) in ends.iter().zip(item_origins) {
-            origins.resize(origins.len() + (end - done), origin);
-            done = end;
-        }
-        outcome.map_err(|err| {
-            // What the failing item yielded before it failed is not handed on.
-            out.truncate(done);
-            match item_origins.get(ends.len()) {
-                Some(&origin) => err.with_failed_item(origin),
-                None => err,
-            }
-        })
+        self.0
+            .process_batch_traced(items, item_origins, out, Some(origins))
+            .map(drop)
+    }
+
+    fn finish_traced(
+        &mut self,
+        out: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
+        end: u64,
+    ) -> Result<()> {
+        self.0.finish_batch(out, Some(origins), end).map(drop)
+    }
+
+    fn resume_traced(
+        &mut self,
+        out: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
+        latest: u64,
+    ) -> Result<bool> {
+        let _ = latest; // the node knows each output's own origin
+        self.0.resume_batch(out, Some(origins))
     }
 
     fn finish(&mut self, out: &mut Vec<Value>) -> Result<()> {
-        self.0.finish_dyn(&mut |v| {
-            out.push(v);
-            Ok(())
-        })
+        self.0.finish_batch(out, None, 0).map(drop)
+    }
+
+    fn resume(&mut self, out: &mut Vec<Value>) -> Result<bool> {
+        self.0.resume_batch(out, None)
     }
 
     fn cleanup(&mut self) -> Result<()> {
@@ -180,6 +187,102 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.message.contains("unknown field `klass`"), "{err}");
+    }
+
+    #[test]
+    fn an_endless_generator_streams_in_bounded_pieces() {
+        use crate::python::node::OUTPUTS_PER_CALL;
+        let mut node = build(json!({
+            "code": "import itertools\ndef forever(x):\n    yield from itertools.count(x)\n",
+            "function": "forever"
+        }))
+        .unwrap();
+        let mut items = vec![Value::Int(0), Value::Int(100)];
+        let mut out = Vec::new();
+        node.process_batch(&mut items, &mut out).unwrap();
+        assert!(items.is_empty());
+        assert_eq!(out.len(), OUTPUTS_PER_CALL);
+        out.clear();
+        assert!(node.resume(&mut out).unwrap());
+        assert_eq!(out.len(), OUTPUTS_PER_CALL);
+        assert_eq!(out[0], Value::Int(OUTPUTS_PER_CALL as i64));
+        // A new batch abandons the stream the stage gave up on (after a downstream error).
+        let mut items = vec![Value::Int(7)];
+        out.clear();
+        node.process_batch(&mut items, &mut out).unwrap();
+        assert_eq!(out[..2], [Value::Int(7), Value::Int(8)]);
+    }
+
+    #[test]
+    fn a_batch_left_pending_keeps_its_later_items_in_order() {
+        use crate::python::node::OUTPUTS_PER_CALL;
+        let mut node = build(json!({
+            "code": "def spread(n):\n    for i in range(n):\n        yield n\n",
+            "function": "spread"
+        }))
+        .unwrap();
+        let sizes = [OUTPUTS_PER_CALL as i64 + 3, 2, 0, 1];
+        let mut items: Vec<Value> = sizes.iter().copied().map(Value::Int).collect();
+        let mut out = Vec::new();
+        node.process_batch(&mut items, &mut out).unwrap();
+        assert_eq!(out.len(), OUTPUTS_PER_CALL);
+        while node.resume(&mut out).unwrap() {}
+        let expected: Vec<Value> = sizes
+            .iter()
+            .flat_map(|&n| std::iter::repeat_n(Value::Int(n), n as usize))
+            .collect();
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn finish_that_yields_streams_too() {
+        use crate::python::node::OUTPUTS_PER_CALL;
+        let mut node = build(json!({
+            "code": "class Tail:\n    def process(self, x):\n        pass\n    def finish(self):\n        yield from range(3000)\n",
+            "class": "Tail"
+        }))
+        .unwrap();
+        let mut out = Vec::new();
+        node.finish(&mut out).unwrap();
+        assert_eq!(out.len(), OUTPUTS_PER_CALL);
+        while node.resume(&mut out).unwrap() {}
+        assert_eq!(out, (0..3000).map(Value::Int).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn values_json_cannot_carry_are_errors() {
+        for (code, expected) in [
+            ("def f(x):\n    return float('nan')\n", "process() returned: Python float nan"),
+            ("def f(x):\n    yield [1, float('inf')]\n", "process() yielded: Python float inf"),
+            ("def f(x):\n    return {'a': -float('inf')}\n", "Python float -inf"),
+            ("def f(x):\n    return 2 ** 64\n", "does not fit in a 64-bit integer"),
+            (
+                "def f(x):\n    y = []\n    for _ in range(10 ** 5):\n        y = [y]\n    return y\n",
+                "nested deeper than 256 levels",
+            ),
+        ] {
+            let mut node = build(json!({"code": code, "function": "f"})).unwrap();
+            let mut items = vec![Value::Null];
+            let err = node.process_batch(&mut items, &mut Vec::new()).unwrap_err();
+            assert!(err.to_string().contains(expected), "{code}\n=> {err}");
+        }
+    }
+
+    #[test]
+    fn a_value_nested_too_deep_for_python_is_an_error() {
+        let mut deep = Value::Null;
+        for _ in 0..1000 {
+            deep = Value::list([deep]);
+        }
+        let mut node =
+            build(json!({"code": "def f(x):\n    return 1\n", "function": "f"})).unwrap();
+        let err = node
+            .process_batch(&mut vec![deep], &mut Vec::new())
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("nested deeper than 256 levels"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -51,23 +51,28 @@
 //! # Sandbox
 //!
 //! Node code has no host access: no files (`open` raises), no `os`/`posix`, no sockets, no
-//! subprocess, no imports from disk, no environment. See [`sandbox`] for how, and
-//! [`allowed_modules`] for exactly what can be imported. `print` goes to the pipeline's log
-//! (stderr), prefixed with the node id: `[python scale] ...`.
+//! subprocess, no imports from disk, no environment, no threads, no hand-made bytecode. See
+//! [`sandbox`] for how, and [`allowed_modules`] for exactly what can be imported (the README lists
+//! the same, checked by a test). `print` goes to the pipeline's log (stderr), prefixed with the
+//! node id: `[python scale] ...`.
 //!
-//! Importable modules, by build (exactly [`allowed_modules`]; a test imports every one):
-//!
-//! | feature | modules |
-//! |---|---|
-//! | `python` | `itertools`, `time`, `errno`, `builtins`, `sys` (scrubbed of host paths), and the interpreter's `_`-prefixed helpers (`_collections`, `_functools`, `_operator`, `_sre`, `_string`, `_weakref`, `_abc`, `_codecs`, `_stat`, `_typing`, `_types`, `_warnings`) |
-//! | `python-stdlib` adds, in Rust | `math`, `cmath`, `array`, `binascii`, `unicodedata`, `_json`, `_random`, `_bisect`, `_struct`, `_statistics`, `_contextvars` |
-//! | `python-stdlib` adds, frozen pure Python | `re`, `json`, `collections` (+ `collections.abc`), `functools`, `operator`, `enum`, `types`, `abc`, `copy`, `copyreg`, `keyword`, `reprlib`, `heapq`, `bisect`, `string`, `textwrap`, `struct`, `base64`, `fractions`, `numbers`, `weakref`, `codecs`, `encodings`, `__future__`, and `_thread` (the single-threaded `_dummy_thread` stand-in) |
+//! Each node has its own `builtins` module (a copy of the interpreter's), so a node that reassigns
+//! `builtins.len` changes it for itself only. What the nodes of one stage still share is their
+//! interpreter: the library modules they import (`json`, `re`, `sys`, ...) are one object each, so
+//! a node that patches a module attribute changes it for the other nodes of its stage.
 //!
 //! Not available, because they import `os` or need host access: `random` (use `_random.Random`),
 //! `statistics`, `dataclasses`, `inspect`, `typing`, `datetime`, `decimal`, `logging`, `io`,
 //! `pathlib`, `tempfile`, `socket`, `subprocess`, `threading`. The `python-stdlib` feature adds
 //! about a minute of cold (debug) compile time and freezes RustPython's whole pure-Python library
-//! into the binary (only the modules above are exposed).
+//! into the binary (only the allowed modules are exposed).
+//!
+//! # Streaming
+//!
+//! A generator's values leave as they are produced: through the [`Emitter`](crate::Emitter) for
+//! typed graphs, and in pieces of at most 1024 per call for dynamic stages, which
+//! [`resume`](crate::dynamic::DynNode::resume) the generator (and the rest of the batch) after
+//! routing each piece; `finish` may yield the same way.
 //!
 //! [RustPython]: https://rustpython.github.io
 //! [`Value`]: crate::Value
@@ -75,7 +80,9 @@
 
 mod convert;
 mod errors;
+mod forging;
 mod interpreter;
+mod loader_guard;
 mod log;
 #[cfg(feature = "manifest")]
 mod manifest_type;

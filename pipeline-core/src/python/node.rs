@@ -11,7 +11,7 @@ use crate::value::Value;
 use rustpython_vm::builtins::PyGenerator;
 use rustpython_vm::compiler::Mode;
 use rustpython_vm::function::{FuncArgs, KwArgs};
-use rustpython_vm::protocol::PyIterReturn;
+use rustpython_vm::protocol::{PyIter, PyIterReturn};
 use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -86,7 +86,41 @@ struct Live {
     rt: Rc<Runtime>,
     filename: String,
     objects: Option<Objects>,
+    /// What a dynamic stage's call left for [`resume`](crate::dynamic::DynNode::resume).
+    stream: Stream,
 }
+
+/// Work a batch call left pending to keep its output bounded: a generator with more to yield, and
+/// the batch's items not yet processed (`queue[next..]`).
+#[derive(Default)]
+struct Stream {
+    generator: Option<(PyObjectRef, Call)>,
+    queue: Vec<Value>,
+    next: usize,
+    /// The input origin of each of `queue`'s items, when the stage traces them (else empty).
+    origins: Vec<u64>,
+    /// The origin of the item being worked on (whose generator is pending): what its outputs,
+    /// or its failure, are attributed to.
+    current: u64,
+}
+
+impl Stream {
+    fn is_pending(&self) -> bool {
+        self.generator.is_some() || self.next < self.queue.len()
+    }
+
+    /// Forgets what is pending (a failed call, or a stream its stage abandoned).
+    fn clear(&mut self) -> Option<PyObjectRef> {
+        self.queue.clear();
+        self.origins.clear();
+        self.next = 0;
+        self.generator.take().map(|(generator, _)| generator)
+    }
+}
+
+/// Outputs a batch call hands over before it returns with the rest pending: a generator's values
+/// leave in pieces of this size, so an endless generator streams in bounded memory.
+pub(crate) const OUTPUTS_PER_CALL: usize = 1024;
 
 struct Objects {
     process: PyObjectRef,
@@ -97,8 +131,10 @@ struct Objects {
 impl Drop for Live {
     fn drop(&mut self) {
         // Release the Python objects inside the interpreter, so finalizers can run.
-        if let Some(objects) = self.objects.take() {
-            let _ = self.rt.enter(move |_| drop(objects));
+        let objects = self.objects.take();
+        let generator = self.stream.clear();
+        if objects.is_some() || generator.is_some() {
+            let _ = self.rt.enter(move |_| drop((objects, generator)));
         }
     }
 }
@@ -108,6 +144,15 @@ impl Drop for Live {
 enum Call {
     Process,
     Finish,
+}
+
+impl Call {
+    fn name(self) -> &'static str {
+        match self {
+            Call::Process => "process",
+            Call::Finish => "finish",
+        }
+    }
 }
 
 impl PythonNode {
@@ -187,6 +232,7 @@ impl PythonNode {
             rt,
             filename,
             objects: Some(objects),
+            stream: Stream::default(),
         }));
         Ok(())
     }
@@ -235,7 +281,7 @@ impl PythonNode {
         live.rt
             .enter(|vm| {
                 let result = match item {
-                    Some(item) => func.call((to_py(&item, vm),), vm),
+                    Some(item) => func.call((to_py(&item, vm)?,), vm),
                     None => func.call((), vm),
                 };
                 emit_result(vm, result, call, emit, source)
@@ -295,7 +341,7 @@ fn load(vm: &VirtualMachine, spec: &Spec, id: &str, filename: &str) -> Result<Ob
     let code = vm
         .compile(&spec.source, Mode::Exec, filename.to_owned())
         .map_err(|err| LoadError::Python(vm.new_syntax_error(&err, Some(&spec.source))))?;
-    let scope = vm.new_scope_with_builtins();
+    let scope = super::sandbox::node_scope(vm)?;
     scope
         .globals
         .set_item("__name__", vm.ctx.new_str(id).into(), vm)?;
@@ -329,8 +375,15 @@ fn load(vm: &VirtualMachine, spec: &Spec, id: &str, filename: &str) -> Result<Ob
                 Value::Null => KwArgs::default(),
                 Value::Map(map) => map
                     .iter()
-                    .map(|(k, v)| (k.to_string(), to_py(v, vm)))
-                    .collect(),
+                    .map(|(k, v)| {
+                        to_py(v, vm).map(|v| (k.to_string(), v)).map_err(|e| {
+                            LoadError::Setup(format!(
+                                "constructor args of `{name}`: {}",
+                                e.message()
+                            ))
+                        })
+                    })
+                    .collect::<Result<_, LoadError>>()?,
                 other => {
                     return Err(LoadError::Setup(format!(
                         "constructor args of `{name}` must be a map of keyword arguments, got {}",
@@ -359,6 +412,28 @@ fn load(vm: &VirtualMachine, spec: &Spec, id: &str, filename: &str) -> Result<Ob
     }
 }
 
+/// Takes a batch call's result: nothing for `None`, a generator becomes the stream's pending one
+/// (its values are pulled by [`PythonNode::drive`]), else the value itself is pushed.
+fn start_result(
+    vm: &VirtualMachine,
+    result: PyResult,
+    call: Call,
+    stream: &mut Stream,
+    out: &mut Vec<Value>,
+    source: Source<'_>,
+) -> Result<()> {
+    let obj = result.map_err(|exc| errors::exception(vm, &exc, source))?;
+    if vm.is_none(&obj) {
+        return Ok(());
+    }
+    if obj.downcast_ref::<PyGenerator>().is_some() {
+        stream.generator = Some((obj, call));
+        return Ok(());
+    }
+    out.push(converted(vm, &obj, call.name(), false)?);
+    Ok(())
+}
+
 /// Emits a call's result: nothing for `None`, each item of a generator, else the value itself.
 fn emit_result(
     vm: &VirtualMachine,
@@ -371,10 +446,7 @@ fn emit_result(
     if vm.is_none(&obj) {
         return Ok(());
     }
-    let what = match call {
-        Call::Process => "process",
-        Call::Finish => "finish",
-    };
+    let what = call.name();
     if obj.downcast_ref::<PyGenerator>().is_some() {
         let iter = obj
             .get_iter(vm)
@@ -518,52 +590,161 @@ impl PythonNode {
 
     /// `process` over a whole batch (leaving `items` empty) in one interpreter entry: what dynamic
     /// stages call, so the cost of entering the interpreter is paid once per batch, not per item.
+    ///
+    /// Hands over at most [`OUTPUTS_PER_CALL`] outputs: whatever is left (the rest of a generator,
+    /// the batch's later items) stays pending for [`resume_batch`](Self::resume_batch). Returns
+    /// whether something is pending.
     pub(crate) fn process_batch(
         &mut self,
         items: &mut Vec<Value>,
         out: &mut Vec<Value>,
-    ) -> Result<()> {
-        self.process_batch_counted(items, out, &mut Vec::new())
+    ) -> Result<bool> {
+        self.process_batch_traced(items, &[], out, None)
     }
 
-    /// [`process_batch`](Self::process_batch) that records in `ends` how many items `out` holds
-    /// after each item completes, so the stage knows which item each output came from and which
-    /// one failed (the one after the last recorded).
-    pub(crate) fn process_batch_counted(
+    /// [`process_batch`](Self::process_batch) that says where each output came from: the origin
+    /// (`item_origins`, one per item) of the item whose call made it is pushed onto `origins`,
+    /// and a failure names the failing item's origin. What the failing item made in this call
+    /// is not handed on.
+    pub(crate) fn process_batch_traced(
         &mut self,
         items: &mut Vec<Value>,
+        item_origins: &[u64],
         out: &mut Vec<Value>,
-        ends: &mut Vec<usize>,
-    ) -> Result<()> {
+        origins: Option<&mut Vec<u64>>,
+    ) -> Result<bool> {
+        let live = self.live()?;
+        let abandoned = live.stream.clear();
+        // The batch's buffer changes hands: the stage gets the node's empty one back.
+        std::mem::swap(items, &mut live.stream.queue);
+        live.stream.origins.extend_from_slice(item_origins);
+        self.drive(out, abandoned, None, origins)
+    }
+
+    /// `finish` for a dynamic stage: like [`process_batch`](Self::process_batch), a generator
+    /// `finish` returns is handed over in pieces, its outputs attributed to `end`.
+    pub(crate) fn finish_batch(
+        &mut self,
+        out: &mut Vec<Value>,
+        origins: Option<&mut Vec<u64>>,
+        end: u64,
+    ) -> Result<bool> {
+        let live = self.live()?;
+        let abandoned = live.stream.clear();
+        live.stream.current = end;
+        self.drive(out, abandoned, Some(Call::Finish), origins)
+    }
+
+    /// Continues what a batch call left pending; returns whether more is still pending.
+    pub(crate) fn resume_batch(
+        &mut self,
+        out: &mut Vec<Value>,
+        origins: Option<&mut Vec<u64>>,
+    ) -> Result<bool> {
+        match self.live.as_mut().and_then(ThreadBound::get_mut) {
+            Some(live) if live.stream.is_pending() => self.drive(out, None, None, origins),
+            _ => Ok(false),
+        }
+    }
+
+    /// Runs the pending stream (after calling `start`, if given) until it is done or has pushed
+    /// [`OUTPUTS_PER_CALL`] outputs. `abandoned` is a stale generator to release inside the
+    /// interpreter. On error nothing stays pending. With `traced`, each output's origin is
+    /// pushed there, and an error names the origin of the item it came from.
+    fn drive(
+        &mut self,
+        out: &mut Vec<Value>,
+        abandoned: Option<PyObjectRef>,
+        start: Option<Call>,
+        mut traced: Option<&mut Vec<u64>>,
+    ) -> Result<bool> {
         let spec = Arc::clone(&self.spec);
         let id = Arc::clone(&self.id);
         let live = self.live()?;
+        let rt = Rc::clone(&live.rt);
         let Some(objects) = &live.objects else {
-            items.clear();
+            live.stream.clear();
             return Err(errors::broken("Python node was cleaned up").in_node(&id));
         };
-        let process = &objects.process;
         let source = Source {
             filename: &live.filename,
             text: &spec.source,
         };
-        let emitted = std::cell::Cell::new(out.len());
-        let mut emit = |v| {
-            out.push(v);
-            emitted.set(emitted.get() + 1);
-            Ok(())
-        };
-        live.rt
-            .enter(|vm| {
-                items.drain(..).try_for_each(|item| {
-                    let result = process.call((to_py(&item, vm),), vm);
-                    emit_result(vm, result, Call::Process, &mut emit, source)?;
-                    ends.push(emitted.get());
-                    Ok(())
-                })
-            })
-            .and_then(|r| r)
-            .map_err(|e| e.in_node(&id))
+        let stream = &mut live.stream;
+        // Outputs before `attributed` have their origins pushed; the current item's outputs of
+        // this call start at `item_start`.
+        let (mut attributed, mut item_start) = (out.len(), out.len());
+        let outcome = rt.enter(|vm| {
+            drop(abandoned);
+            let limit = out.len() + OUTPUTS_PER_CALL;
+            let mut attribute = |out: &Vec<Value>, current: u64| {
+                if let Some(origins) = traced.as_deref_mut() {
+                    origins.extend(std::iter::repeat_n(current, out.len() - attributed));
+                }
+                attributed = out.len();
+            };
+            let outcome = (|| {
+                if let Some(Call::Finish) = start {
+                    if let Some(finish) = &objects.finish {
+                        let result = finish.call((), vm);
+                        start_result(vm, result, Call::Finish, stream, out, source)?;
+                    }
+                }
+                loop {
+                    if let Some((generator, call)) = &stream.generator {
+                        while out.len() < limit {
+                            match PyIter::new(&**generator)
+                                .next(vm)
+                                .map_err(|exc| errors::exception(vm, &exc, source))?
+                            {
+                                PyIterReturn::Return(item) => {
+                                    out.push(converted(vm, &item, call.name(), true)?)
+                                }
+                                PyIterReturn::StopIteration(_) => break,
+                            }
+                        }
+                        if out.len() >= limit {
+                            return Ok(true);
+                        }
+                        stream.generator = None;
+                    }
+                    if out.len() >= limit {
+                        return Ok(stream.is_pending());
+                    }
+                    let Some(item) = stream.queue.get_mut(stream.next) else {
+                        stream.queue.clear();
+                        stream.next = 0;
+                        return Ok(false);
+                    };
+                    let item = std::mem::replace(item, Value::Null);
+                    attribute(out, stream.current);
+                    item_start = out.len();
+                    if let Some(&origin) = stream.origins.get(stream.next) {
+                        stream.current = origin;
+                    }
+                    stream.next += 1;
+                    let arg = to_py(&item, vm)?;
+                    let result = objects.process.call((arg,), vm);
+                    start_result(vm, result, Call::Process, stream, out, source)?;
+                }
+            })();
+            match outcome {
+                Ok(_) => attribute(out, stream.current),
+                Err(_) => {
+                    out.truncate(item_start);
+                    drop(stream.clear());
+                }
+            }
+            outcome
+        });
+        let traced_failure = traced.is_some().then_some(stream.current);
+        outcome.and_then(|r| r).map_err(|e| {
+            let e = e.in_node(&id);
+            match traced_failure {
+                Some(origin) => e.with_failed_item(origin),
+                None => e,
+            }
+        })
     }
 
     /// `finish` with any emitter: the typed wrapper's entry point.

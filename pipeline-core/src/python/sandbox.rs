@@ -1,7 +1,7 @@
 //! What Python node code may reach: host access compiled out, imports allowlisted, the recursion
 //! limit capped.
 //!
-//! Three layers, strongest first:
+//! Four layers, strongest first:
 //!
 //! 1. **Compiled out.** RustPython is built without its `host_env` and `stdio` features, so the
 //!    interpreter contains no `posix`/`os` module, no file objects (`open()` raises), no sockets, no
@@ -12,23 +12,30 @@
 //!    but have no business in node code (`marshal` can build arbitrary bytecode; `_imp`, `_io`,
 //!    `gc`, `importlib` internals). Every import, also those made by allowed library modules, goes
 //!    through the guard, so allowed modules must only need allowed modules.
-//! 3. **Limits.** `sys.setrecursionlimit` cannot raise the limit above the interpreter's default, so
+//!    The same allowlist guards the `_imp` functions that make modules (`python/loader_guard.rs`), so it
+//!    holds for every route into the import machinery, not only `import`.
+//! 3. **Only compiled bytecode.** Code objects cannot be built, edited or swapped in
+//!    (`python/forging.rs`): RustPython trusts its compiler, and forged bytecode would crash the process.
+//! 4. **Limits.** `sys.setrecursionlimit` cannot raise the limit above the interpreter's default, so
 //!    deep recursion is a `RecursionError`, never a native stack overflow. There is no CPU or memory
-//!    quota: an endless loop in a node hangs its stage.
+//!    quota in process: an endless loop in a node hangs its stage.
+//!
+//! Each node runs in a namespace of its own with its own `builtins` module (`node_scope`).
 //!
 //! Host access is not offered at all: there is no opt-in, because a build with `host_env` would be
 //! one binary-wide switch, not a per-node flag.
 
-use rustpython_vm::builtins::PyStr;
+use rustpython_vm::builtins::{PyDict, PyModule, PyStr};
 use rustpython_vm::function::FuncArgs;
-use rustpython_vm::{PyResult, VirtualMachine};
+use rustpython_vm::scope::Scope;
+use rustpython_vm::{AsObject, PyObjectRef, PyResult, VirtualMachine};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Interpreter-provided (Rust) modules that node code may import.
 ///
 /// `sys` is here because allowed library modules need it; in this build it carries no host access
-/// (`sys.modules` only lists modules that were allowed to load, plus interpreter internals that are
-/// equally host-free).
+/// (`sys.modules` lists modules that were allowed to load, plus interpreter internals that are
+/// equally host-free and whose module-making functions are guarded).
 const NATIVE: &[&str] = &[
     "_abc",
     "_codecs",
@@ -121,11 +128,43 @@ pub(crate) fn is_allowed(name: &str) -> bool {
 /// Installs the import guard and the recursion cap. Called once per interpreter.
 pub(crate) fn install(vm: &VirtualMachine) -> PyResult<()> {
     DEFAULT_RECURSION_LIMIT.store(vm.recursion_limit.get(), Ordering::Relaxed);
+    // Before the import guard: these import interpreter internals node code may not.
+    super::forging::install(vm)?;
+    super::loader_guard::install(vm)?;
     let guard = vm.new_function("__import__", guarded_import);
     vm.builtins.set_attr("__import__", guard, vm)?;
     let cap = vm.new_function("setrecursionlimit", capped_recursion_limit);
     vm.sys_module.set_attr("setrecursionlimit", cap, vm)?;
     scrub_host_paths(vm)
+}
+
+/// A fresh module namespace for node code, with a `builtins` module of its own: a copy of the
+/// interpreter's, so a node that assigns `builtins.len` (through `import builtins` or
+/// `__builtins__.len`) changes `len` for itself only, not for the other nodes of its stage.
+///
+/// ```ignore
+/// let scope = node_scope(vm)?; // globals: {"__builtins__": <module 'builtins'> (this node's)}
+/// ```
+pub(crate) fn node_scope(vm: &VirtualMachine) -> PyResult<Scope> {
+    let shared = vm.builtins.dict();
+    let own = vm
+        .call_method(shared.as_object(), "copy", ())?
+        .downcast::<PyDict>()
+        .map_err(|_| vm.new_runtime_error("sandbox setup: dict.copy() returned no dict"))?;
+    let module = vm.new_module("builtins", own, None);
+    let globals = vm.ctx.new_dict();
+    globals.set_item("__builtins__", module.into(), vm)?;
+    Ok(Scope::with_builtins(None, globals, vm))
+}
+
+/// The node's own `builtins` module, when `globals` (the importing frame's) has one: what
+/// `import builtins` gives node code.
+fn own_builtins(args: &FuncArgs, vm: &VirtualMachine) -> Option<PyObjectRef> {
+    let globals = args.args.get(1).or_else(|| args.kwargs.get("globals"))?;
+    let globals = globals.downcast_ref::<PyDict>()?;
+    let builtins = globals.get_item_opt("__builtins__", vm).ok()??;
+    let module = builtins.downcast_ref::<PyModule>()?;
+    (!module.is(&vm.builtins)).then(|| builtins.clone())
 }
 
 /// `sys` is filled from the host at start-up (the executable's path, a computed search path):
@@ -173,6 +212,11 @@ fn guarded_import(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
     if level == 0 && !is_allowed(&name) {
         return Err(refused(vm, &name));
     }
+    if level == 0 && name == "builtins" {
+        if let Some(own) = own_builtins(&args, vm) {
+            return Ok(own);
+        }
+    }
     if level == 0 && name == super::pipeline_module::NAME {
         super::pipeline_module::module(vm)?;
     }
@@ -193,7 +237,10 @@ fn guarded_import(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
     Ok(module)
 }
 
-fn refused(vm: &VirtualMachine, name: &str) -> rustpython_vm::builtins::PyBaseExceptionRef {
+pub(crate) fn refused(
+    vm: &VirtualMachine,
+    name: &str,
+) -> rustpython_vm::builtins::PyBaseExceptionRef {
     vm.new_import_error(
         format!("import of '{name}' is not allowed in the pipeline's Python sandbox"),
         vm.ctx.new_str(name),
@@ -229,6 +276,40 @@ fn default_recursion_limit() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_node_has_its_own_builtins() {
+        use crate::python::PythonNode;
+        use crate::{Node, Value};
+        let mut meddler = PythonNode::function(
+            concat!(
+                "import builtins\n",
+                "def meddle(x):\n",
+                "    builtins.len = lambda x: 42\n",
+                "    __builtins__.abs = lambda x: -1\n",
+                "    import builtins as again\n",
+                "    return [len([]), abs(5), again is builtins]\n",
+            ),
+            "meddle",
+        );
+        let mut bystander = PythonNode::function(
+            "def count(x):\n    import builtins\n    return [len(x), abs(-3), builtins.len(x)]\n",
+            "count",
+        );
+        let mut out = Vec::new();
+        meddler.process(Value::Null, &mut out).unwrap();
+        // Started on the same thread while the meddler lives: one interpreter for both.
+        bystander
+            .process(Value::list([Value::Int(1)]), &mut out)
+            .unwrap();
+        assert_eq!(
+            out,
+            [
+                Value::list([Value::Int(42), Value::Int(-1), Value::Bool(true)]),
+                Value::list([Value::Int(1), Value::Int(3), Value::Int(1)]),
+            ]
+        );
+    }
 
     #[test]
     fn allowlist_checks_the_top_level_name() {

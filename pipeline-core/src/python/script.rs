@@ -90,7 +90,7 @@ pub fn describe_script(file: &str, source: &str) -> Result<ScriptPipeline> {
             let code = vm
                 .compile(source, Mode::Exec, file.to_owned())
                 .map_err(|err| vm.new_syntax_error(&err, Some(source)))?;
-            let scope = vm.new_scope_with_builtins();
+            let scope = super::sandbox::node_scope(vm)?;
             let globals = &scope.globals;
             globals.set_item("__name__", vm.ctx.new_str("__main__").into(), vm)?;
             globals.set_item(NODE_GLOBAL, vm.ctx.new_str(file).into(), vm)?;
