@@ -37,7 +37,6 @@ impl std::error::Error for JsonTextError {}
 ///
 /// ```
 /// use pipeline_core::value::parse_json;
-/// use pipeline_core::Value;
 /// assert_eq!(parse_json("[1, 1.0, 1e3]").unwrap().to_string(), "[1, 1.0, 1000.0]");
 /// let err = parse_json(r#"{"n": 18446744073709551616}"#).unwrap_err();
 /// assert_eq!((err.line, err.column), (1, 7));
