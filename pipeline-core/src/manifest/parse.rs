@@ -185,19 +185,19 @@ pub const MAX_NESTING: usize = 128;
 
 /// Whether `bytes` holds `len` ASCII digits in a row (anywhere: in a string too; it only decides
 /// whether the slow path takes a closer look).
+///
+/// Such a run covers a position that is a multiple of `len`, so only those are looked at, and the
+/// run around a digit found there measured: the fast path pays for a `len`-th of the text.
 fn has_digit_run(bytes: &[u8], len: usize) -> bool {
-    let mut run = 0;
-    for &b in bytes {
-        if b.is_ascii_digit() {
-            run += 1;
-            if run >= len {
-                return true;
-            }
-        } else {
-            run = 0;
+    let digit = |i: &usize| bytes[*i].is_ascii_digit();
+    (0..bytes.len()).step_by(len.max(1)).any(|i| {
+        if !digit(&i) {
+            return false;
         }
-    }
-    false
+        let before = (0..i).rev().take_while(digit).count();
+        let after = (i..bytes.len()).take_while(digit).count();
+        before + after >= len
+    })
 }
 
 /// A serde path (`nodes[1].id`) as a JSON pointer (`/nodes/1/id`).
@@ -352,6 +352,18 @@ mod tests {
             parsed.manifest.nodes[0].params["n"],
             serde_json::json!(i64::MAX)
         );
+    }
+
+    #[test]
+    fn digit_runs_are_found_wherever_they_start() {
+        for start in 0..25 {
+            for len in [18, 19, 20] {
+                let text = format!("{}{}x", "a".repeat(start), "7".repeat(len));
+                assert_eq!(has_digit_run(text.as_bytes(), 19), len >= 19, "{text}");
+            }
+        }
+        assert!(!has_digit_run(b"", 19));
+        assert!(!has_digit_run(b"12345678901234567 123", 19));
     }
 
     #[test]
