@@ -57,19 +57,26 @@ pub trait DynNode: Send {
         out: &mut Vec<Value>,
         origins: &mut Vec<u64>,
     ) -> Result<()> {
-        let mut outcome = Ok(());
-        for (item, &origin) in items.drain(..).zip(item_origins) {
-            let before = out.len();
-            let processed = catch_unwind(AssertUnwindSafe(|| self.process(item, out)))
-                .unwrap_or_else(|payload| Err(Error::from_panic(payload)));
-            if let Err(err) = processed {
-                out.truncate(before);
-                outcome = Err(err.with_failed_item(origin));
-                break;
+        // One unwind guard per batch, not per item: `done` and `before` say where a panic hit.
+        let (mut done, mut before) = (0, out.len());
+        let processed = catch_unwind(AssertUnwindSafe(|| {
+            for (item, &origin) in items.drain(..).zip(item_origins) {
+                before = out.len();
+                self.process(item, out)?;
+                origins.resize(origins.len() + (out.len() - before), origin);
+                done += 1;
             }
-            origins.resize(origins.len() + (out.len() - before), origin);
-        }
-        outcome
+            Ok(())
+        }))
+        .unwrap_or_else(|payload| Err(Error::from_panic(payload)));
+        processed.map_err(|err| {
+            items.clear();
+            out.truncate(before);
+            match item_origins.get(done) {
+                Some(&origin) => err.with_failed_item(origin),
+                None => err,
+            }
+        })
     }
 
     /// [`flush`](DynNode::flush) that also says where its outputs came from (see

@@ -462,6 +462,9 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             None
         };
         shared.start_draining();
+        // Stage 0's sends below may find a stage full whose thread waits for the caller.
+        let relief = self.relief().cloned();
+        let _relief = relief::install(relief.as_ref());
         // Stage 0 hands on what it holds: partial batches for later stages, a parallel node's
         // items before the failing one.
         if let Err(flushed) = guard(|| self.head.flush(local)) {
