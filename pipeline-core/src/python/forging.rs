@@ -12,7 +12,8 @@
 //! - constructing a function (`types.FunctionType(code, globals)`, `type(f)(...)`, its `__new__`);
 //!   `def` and `lambda` make functions without this route;
 //! - assigning a function's `__code__`, and a frame's `f_lineno` (a jump that can leave the value
-//!   stack in a shape the compiler never produced);
+//!   stack in a shape the compiler never produced); a function's `__defaults__` longer than its
+//!   positional parameters (RustPython subtracts the two unchecked);
 //! - `compile()` of anything but source text (an AST object) or with `PyCF_ONLY_AST`;
 //! - `exec`/`eval` of a code object that is not a module or expression body (a function's,
 //!   generator's or class body's code run outside its function, without its closure cells);
@@ -22,7 +23,7 @@
 //! per thread), so their patches are applied once per thread; module patches once per interpreter.
 
 use rustpython_vm::builtins::{
-    PyBaseExceptionRef, PyByteArray, PyBytes, PyCode, PyGetSet, PyStr, PyType,
+    PyBaseExceptionRef, PyByteArray, PyBytes, PyCode, PyGetSet, PyStr, PyTuple, PyType,
 };
 use rustpython_vm::bytecode::CodeFlags;
 use rustpython_vm::function::{FuncArgs, PySetterValue};
@@ -89,6 +90,7 @@ fn patch_types(vm: &VirtualMachine) -> PyResult<()> {
         "f_lineno",
         "assigning a frame's `f_lineno`",
     )?;
+    guard_descriptor(vm, types.function_type, "__defaults__", Ok(defaults_fit))?;
     Ok(())
 }
 
@@ -103,13 +105,26 @@ fn refuse_function_new(_cls: PyRef<PyType>, _args: FuncArgs, vm: &VirtualMachine
     ))
 }
 
-/// Replaces the data descriptor `name` of `typ` by one that reads through the original and
-/// refuses every assignment and deletion.
+/// A check on an assignment to a guarded attribute: `Err` refuses it.
+type AssignCheck = fn(&PyObjectRef, &PySetterValue<PyObjectRef>, &VirtualMachine) -> PyResult<()>;
+
+/// Replaces the data descriptor `name` of `typ` by one that refuses every assignment and deletion.
 fn read_only(
     vm: &VirtualMachine,
     typ: &'static Py<PyType>,
     name: &'static str,
     what: &'static str,
+) -> PyResult<()> {
+    guard_descriptor(vm, typ, name, Err(what))
+}
+
+/// Replaces the data descriptor `name` of `typ` by one that reads through the original and either
+/// refuses every assignment (`Err(what)`) or passes those the check accepts on to the original.
+fn guard_descriptor(
+    vm: &VirtualMachine,
+    typ: &'static Py<PyType>,
+    name: &'static str,
+    assign: Result<AssignCheck, &'static str>,
 ) -> PyResult<()> {
     let interned = vm.ctx.intern_str(name);
     let original = typ.get_direct_attr(interned).ok_or_else(|| {
@@ -120,20 +135,54 @@ fn read_only(
         d.push(original);
         d.len() - 1
     });
+    let original = move || ORIGINAL_DESCRIPTORS.with(|d| d.borrow()[index].clone());
     let getter = move |obj: PyObjectRef, vm: &VirtualMachine| -> PyResult {
-        let original = ORIGINAL_DESCRIPTORS.with(|d| d.borrow()[index].clone());
         let class: PyObjectRef = obj.class().to_owned().into();
-        vm.call_method(&original, "__get__", (obj, class))
+        vm.call_method(&original(), "__get__", (obj, class))
     };
-    let setter = move |_obj: PyObjectRef,
-                       _value: PySetterValue<PyObjectRef>,
+    let setter = move |obj: PyObjectRef,
+                       value: PySetterValue<PyObjectRef>,
                        vm: &VirtualMachine|
-          -> PyResult<()> { Err(refusal(vm, what)) };
+          -> PyResult<()> {
+        let check = assign.map_err(|what| refusal(vm, what))?;
+        check(&obj, &value, vm)?;
+        match value {
+            PySetterValue::Assign(value) => vm.call_method(&original(), "__set__", (obj, value)),
+            PySetterValue::Delete => vm.call_method(&original(), "__delete__", (obj,)),
+        }
+        .map(drop)
+    };
     let getset = PyGetSet::new(name.to_owned(), typ)
         .with_get(getter)
         .with_set(setter);
     let getset = PyRef::new_ref(getset, vm.ctx.types.getset_type.to_owned(), None);
     typ.set_attr(interned, getset.into());
+    Ok(())
+}
+
+/// `__defaults__` may not hold more values than the function has positional parameters:
+/// RustPython computes `parameters - defaults` unchecked when the function is called.
+fn defaults_fit(
+    func: &PyObjectRef,
+    value: &PySetterValue<PyObjectRef>,
+    vm: &VirtualMachine,
+) -> PyResult<()> {
+    let PySetterValue::Assign(defaults) = value else {
+        return Ok(());
+    };
+    let Some(defaults) = defaults.downcast_ref::<PyTuple>() else {
+        return Ok(()); // the original setter refuses a non-tuple
+    };
+    let code = func.get_attr("__code__", vm)?;
+    let parameters = code
+        .downcast_ref::<PyCode>()
+        .map_or(0, |code| code.code.arg_count as usize);
+    if defaults.len() > parameters {
+        return Err(vm.new_value_error(format!(
+            "the pipeline's Python sandbox refuses {} defaults for a function of {parameters} positional parameters",
+            defaults.len()
+        )));
+    }
     Ok(())
 }
 
@@ -274,6 +323,7 @@ mod tests {
             "exec(c.co_consts[0] if c.co_consts and hasattr(c.co_consts[0], 'co_code') else c)",
             "compile(compile('1', '<x>', 'eval', 0x400), '<x>', 'eval')",
             "compile('1', '<x>', 'eval', flags=0x400)",
+            "f.__defaults__ = (1, 2, 3)\nf()",
         ] {
             assert_refused(&format!("{prelude}{attempt}"), SANDBOX);
         }
@@ -297,10 +347,12 @@ mod tests {
             "Point = collections.namedtuple('Point', 'x y')\n",
             "scope = {}\n",
             "exec(compile('z = 6 * 7', '<x>', 'exec'), scope)\n",
+            "def f(a, b=1):\n    return a + b\n",
+            "f.__defaults__ = (10, 20)\n",
             "return [scope['z'], eval('1 + 1'), eval(compile('2 * 3', '<x>', 'eval')), Point(1, 2).y,\n",
-            "        (lambda: 5)(), len(attempt.__code__.co_name)]\n",
+            "        f(), len(attempt.__code__.co_name)]\n",
         ))
         .unwrap();
-        assert_eq!(out, [Value::list([42, 2, 6, 2, 5, 7].map(Value::Int))]);
+        assert_eq!(out, [Value::list([42, 2, 6, 2, 30, 7].map(Value::Int))]);
     }
 }
