@@ -335,7 +335,18 @@ impl DynStage {
                     };
                     return self.fan_out(Some(k), batch, out);
                 }
-                Err(err) => return Err(err.in_node(&node.id).with_failed_item(latest)),
+                Err(err) => {
+                    // What the node pushed before it failed still goes on, as in `run_node`.
+                    let err = err.in_node(&node.id).with_failed_item(latest);
+                    let batch = Traced {
+                        items: buffer,
+                        origins,
+                    };
+                    return Err(match self.fan_out(Some(k), batch, out) {
+                        Ok(()) => err,
+                        Err(later) => earlier(Some(err), later),
+                    });
+                }
             }
         }
     }
