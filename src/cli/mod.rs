@@ -8,6 +8,7 @@ mod graph;
 mod load;
 mod nodes;
 mod plan;
+mod python_worker;
 mod report;
 mod run;
 mod schema;
@@ -23,6 +24,8 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    python: python_worker::PythonLimitArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,6 +46,12 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Print the manifest's JSON Schema.
     Schema(schema::SchemaArgs),
+    /// The isolated Python worker (started by the CLI itself).
+    #[command(name = "__python-worker", hide = true)]
+    PythonWorker(python_worker::WorkerArgs),
+    /// Start a Python worker as a run would and print its report on its own confinement.
+    #[command(name = "__python-sandbox-check", hide = true)]
+    PythonSandboxCheck,
 }
 
 /// The node types the CLI knows.
@@ -57,7 +66,14 @@ pub fn registry() -> pipeline::dynamic::Registry {
 /// Parses the arguments, runs the subcommand, reports any error on stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::PythonWorker(args) = cli.command {
+        return python_worker::worker(args);
+    }
     report::install_handler();
+    if let Err(err) = python_worker::install(&cli.python) {
+        report::error(&err);
+        return ExitCode::FAILURE;
+    }
     let outcome = match cli.command {
         Command::Bench(args) => bench::run(args),
         Command::Export(args) => export::run(args),
@@ -67,6 +83,8 @@ pub fn main() -> ExitCode {
         Command::Nodes(args) => nodes::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::PythonSandboxCheck => python_worker::sandbox_check(),
+        Command::PythonWorker(_) => unreachable!("served above"),
     };
     match outcome {
         Ok(code) => code,

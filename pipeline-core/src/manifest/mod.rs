@@ -38,7 +38,7 @@ pub use location::{Location, SourceMap};
 #[cfg(feature = "manifest")]
 pub use lower::{lower, LoweredManifest};
 pub use lower::{lower_with, LoweredGraph};
-pub use model::{Connection, Manifest, Metadata, NodeSpec, Version};
+pub use model::{Connection, Isolation, Manifest, Metadata, NodeSpec, PythonLimits, Version};
 pub use parse::{parse, ParsedManifest};
 pub use place::JsonPlace;
 pub use placement_check::check_placement;

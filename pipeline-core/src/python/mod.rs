@@ -76,6 +76,8 @@
 mod convert;
 mod errors;
 mod interpreter;
+#[cfg(feature = "manifest")]
+pub mod isolate;
 mod log;
 #[cfg(feature = "manifest")]
 mod manifest_type;

@@ -6,6 +6,7 @@
 mod convert;
 #[cfg(feature = "manifest-model")]
 mod serde_impl;
+pub mod wire;
 
 pub use convert::{FromValue, IntoValue};
 
