@@ -29,7 +29,8 @@
 //!   the worker), only its stdin/stdout/stderr pipes (every other descriptor is closed first),
 //!   `RLIMIT_FSIZE` 0, `RLIMIT_CORE` 0, then after start-up `RLIMIT_NOFILE` 8 and `RLIMIT_NPROC` 0,
 //!   `PR_SET_NO_NEW_PRIVS`, `PR_SET_PDEATHSIG` (SIGKILL when the parent's thread goes away), and
-//!   the system-call filter of [`seccomp`] where the kernel has seccomp.
+//!   a seccomp-bpf system-call filter where the kernel has seccomp (the README lists what it
+//!   refuses: programs, processes, files, the network, signals to others, admin calls).
 //! - The worker's stderr (Python `print`) is forwarded line by line to the parent's stderr.
 //!
 //! A crash, abort, limit or timeout ends the worker and is an error naming the node and the limit
@@ -42,7 +43,7 @@ mod node;
 mod process;
 mod protocol;
 pub(crate) mod script;
-pub mod seccomp;
+mod seccomp;
 mod worker;
 
 pub use limits::{Limits, DEFAULT_CPU_SECONDS, DEFAULT_ITEM_TIMEOUT_MS, DEFAULT_MEMORY_MB};
@@ -82,6 +83,19 @@ static INSTALLED: RwLock<Option<Arc<IsolationConfig>>> = RwLock::new(None);
 
 /// Makes manifests loaded and scripts described from now on in this process run their Python
 /// nodes isolated with `config` (`None` turns isolation off again).
+///
+/// ```
+/// use pipeline_core::python::isolate::{self, IsolationConfig, Limits};
+///
+/// isolate::install(IsolationConfig {
+///     program: "/usr/local/bin/pipeline".into(),
+///     args: vec!["__python-worker".into()],
+///     limits: Limits::default(),
+/// });
+/// assert_eq!(isolate::installed().unwrap().limits.memory_mb, 2048);
+/// isolate::install(None);
+/// assert!(isolate::installed().is_none());
+/// ```
 pub fn install(config: impl Into<Option<IsolationConfig>>) {
     let config = config.into().map(Arc::new);
     match INSTALLED.write() {
@@ -90,7 +104,7 @@ pub fn install(config: impl Into<Option<IsolationConfig>>) {
     }
 }
 
-/// The installed config, if any.
+/// The installed config, if any (see [`install`]).
 pub fn installed() -> Option<Arc<IsolationConfig>> {
     match INSTALLED.read() {
         Ok(installed) => installed.clone(),
@@ -101,6 +115,7 @@ pub fn installed() -> Option<Arc<IsolationConfig>> {
 /// Starts a worker of `config` as nodes' workers are started, and returns its report on its own
 /// confinement as JSON: the descriptors, environment and directory it started with, whether the
 /// system-call filter is active (`seccomp_mode` 2) and what denied calls returned.
+#[doc(hidden)] // what `pipeline __python-sandbox-check` prints; needs a worker executable
 pub fn self_check(config: &IsolationConfig) -> Result<String> {
     let mut worker = process::Worker::spawn(config, config.limits, &[worker::SELF_CHECK_ARG])?;
     let timeout = config.limits.item_timeout_ms;

@@ -67,7 +67,29 @@ struct Live {
 }
 
 impl IsolatedPython {
-    /// A node of `spec` run under `limits` by `config`'s worker.
+    /// A node of `spec` run under `limits` by `config`'s worker (started by `initialize`, on the
+    /// stage's thread).
+    ///
+    /// ```
+    /// use pipeline_core::python::isolate::{IsolatedPython, IsolationConfig, Limits};
+    /// use pipeline_core::python_params::{PythonEntry, PythonSpec};
+    /// use std::sync::Arc;
+    ///
+    /// let spec = PythonSpec {
+    ///     code: "def f(x):\n    return x\n".into(),
+    ///     entry: PythonEntry::Function("f".into()),
+    ///     args: None,
+    ///     filename: None,
+    /// };
+    /// let config = Arc::new(IsolationConfig {
+    ///     program: "pipeline".into(),
+    ///     args: vec!["__python-worker".into()],
+    ///     limits: Limits::default(),
+    /// });
+    /// let limits = Limits { item_timeout_ms: 500, ..Limits::default() };
+    /// let node = IsolatedPython::new(spec, limits, config);
+    /// assert_eq!(node.limits().item_timeout_ms, 500);
+    /// ```
     pub fn new(spec: PythonSpec, limits: Limits, config: Arc<IsolationConfig>) -> Self {
         let id = spec.entry.name().to_string();
         IsolatedPython {
@@ -79,7 +101,7 @@ impl IsolatedPython {
         }
     }
 
-    /// The limits the node runs under.
+    /// The limits the node runs under (see [`new`](Self::new)).
     pub fn limits(&self) -> Limits {
         self.limits
     }

@@ -25,6 +25,7 @@ pub(crate) const SELF_CHECK_ARG: &str = "--self-check";
 /// Runs the worker: `args` are the arguments after the worker subcommand.
 ///
 /// Nothing in it panics on bad input: a malformed request ends the worker with status 2.
+#[doc(hidden)] // the `main` of a worker executable (`pipeline __python-worker`), not a library call
 pub fn worker_main(args: &[String]) -> ExitCode {
     // Caught RustPython panics become errors sent to the parent; their text is not noise for
     // the log.
