@@ -334,8 +334,7 @@ mod tests {
         leaf.prop_recursive(6, 64, 8, |inner| {
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::list),
-                proptest::collection::btree_map(".*", inner, 0..8)
-                    .prop_map(|m| Value::map(m.into_iter().map(|(k, v)| (k, v)))),
+                proptest::collection::btree_map(".*", inner, 0..8).prop_map(Value::map),
             ]
         })
     }
@@ -392,7 +391,7 @@ mod tests {
 
     #[test]
     fn depth_and_lengths_are_bounded() {
-        let mut deep = vec![LIST, 1].repeat(MAX_DEPTH + 1);
+        let mut deep = [LIST, 1].repeat(MAX_DEPTH + 1);
         deep.push(NULL);
         let err = decode(&deep).unwrap_err();
         assert!(err.message.contains("nested deeper"), "{err}");
