@@ -10,6 +10,7 @@ mod nodes;
 mod output;
 mod panic_hook;
 mod plan;
+mod python_worker;
 mod report;
 mod run;
 mod same_file;
@@ -27,6 +28,8 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    python: python_worker::PythonLimitArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -47,6 +50,12 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Print the manifest's JSON Schema.
     Schema(schema::SchemaArgs),
+    /// The isolated Python worker (started by the CLI itself).
+    #[command(name = "__python-worker", hide = true)]
+    PythonWorker(python_worker::WorkerArgs),
+    /// Start a Python worker as a run would and print its report on its own confinement.
+    #[command(name = "__python-sandbox-check", hide = true)]
+    PythonSandboxCheck,
 }
 
 /// The node types the CLI knows.
@@ -65,7 +74,14 @@ pub fn registry() -> pipeline::dynamic::Registry {
 pub fn main() -> ExitCode {
     panic_hook::install();
     let cli = Cli::parse();
+    if let Command::PythonWorker(args) = cli.command {
+        return python_worker::worker(args);
+    }
     report::install_handler();
+    if let Err(err) = python_worker::install(&cli.python) {
+        report::error(&err);
+        return ExitCode::FAILURE;
+    }
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| dispatch(cli.command)));
     match outcome {
         Ok(Ok(code)) => code,
@@ -88,5 +104,7 @@ fn dispatch(command: Command) -> Result<ExitCode, CliError> {
         Command::Nodes(args) => nodes::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::PythonSandboxCheck => python_worker::sandbox_check(),
+        Command::PythonWorker(_) => unreachable!("served in main"),
     }
 }

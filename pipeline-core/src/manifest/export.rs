@@ -64,6 +64,8 @@ pub fn export(name: &str, graph: &GraphExport) -> Result<Manifest> {
             channel_capacity: node.capacity,
             accepts: None,
             emits: None,
+            isolation: None,
+            limits: None,
         });
     }
     Ok(Manifest {

@@ -143,10 +143,14 @@ pub fn lower_limited(
     // `"parallelism": n`: n replicas of the node, built from the same type and params.
     let nodes = std::mem::take(&mut lowered.nodes);
     let specs = &lowered.parsed.manifest.nodes;
+    #[cfg(feature = "python")]
+    let isolation = crate::python::isolate::installed();
     lowered.nodes = nodes
         .into_iter()
         .zip(specs)
         .map(|(node, spec)| {
+            #[cfg(feature = "python")]
+            let node = isolated(node, spec, isolation.as_ref());
             parallel(node, spec, || {
                 let params = serde_json::Value::Object(spec.params.clone());
                 match registry.get(&spec.node_type) {
@@ -157,6 +161,35 @@ pub fn lower_limited(
         })
         .collect();
     Ok(lowered)
+}
+
+/// `node` (a `python` node) rebuilt to run in an isolated worker when isolation is installed and
+/// the node does not ask for `"isolation": "in_process"`.
+#[cfg(feature = "python")]
+fn isolated(
+    node: Box<dyn DynNode>,
+    spec: &NodeSpec,
+    config: Option<&std::sync::Arc<crate::python::isolate::IsolationConfig>>,
+) -> Box<dyn DynNode> {
+    use super::model::Isolation;
+    use crate::python_params::PythonParams;
+    let Some(config) = config else { return node };
+    if &*spec.node_type != PYTHON_NODE_TYPE || spec.isolation == Some(Isolation::InProcess) {
+        return node;
+    }
+    let params = serde_json::Value::Object(spec.params.clone());
+    // The registry built this node from the same params, so they pass again.
+    let Ok(python) =
+        super::deserialize_params::<PythonParams>(&params).and_then(PythonParams::check)
+    else {
+        return node;
+    };
+    let limits = config.limits.with(&spec.limits.unwrap_or_default());
+    Box::new(crate::python::isolate::IsolatedPython::new(
+        python,
+        limits,
+        std::sync::Arc::clone(config),
+    ))
 }
 
 /// Lowers, validates and plans `parsed`, resolving each node with `catalog`: the one lowering every
@@ -247,6 +280,23 @@ pub fn lower_with_limits<C: NodeCatalog>(
                     ));
                 }
             },
+        }
+        if &*spec.node_type != PYTHON_NODE_TYPE {
+            for (set, field) in [
+                (spec.isolation.is_some(), "isolation"),
+                (spec.limits.is_some(), "limits"),
+            ] {
+                if set {
+                    problems.push(Problem::error(
+                        ProblemKind::Schema(format!(
+                            "`{field}` applies to `python` nodes only, not to `{}`",
+                            spec.node_type
+                        )),
+                        node_id(),
+                        at(&format!("/{field}")),
+                    ));
+                }
+            }
         }
         if spec.parallelism > 1 && &*spec.node_type == PYTHON_NODE_TYPE {
             problems.push(

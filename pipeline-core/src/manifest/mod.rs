@@ -43,7 +43,7 @@ pub use location::{Location, SourceMap};
 #[cfg(feature = "manifest")]
 pub use lower::{lower, lower_limited, LoweredManifest};
 pub use lower::{lower_with, lower_with_limits, LoweredGraph};
-pub use model::{Connection, Manifest, Metadata, NodeSpec, Version};
+pub use model::{Connection, Isolation, Manifest, Metadata, NodeSpec, PythonLimits, Version};
 pub use parse::MAX_NESTING;
 pub use parse::{parse, ParsedManifest};
 pub use place::JsonPlace;

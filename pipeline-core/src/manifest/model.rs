@@ -122,6 +122,48 @@ pub struct NodeSpec {
     /// Extension: declares the item type the node emits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emits: Option<PortType>,
+    /// Extension, `python` nodes only: where the node runs when the CLI runs the manifest: in an
+    /// isolated worker process (`"process"`, the CLI's default) or in the CLI's own interpreter
+    /// (`"in_process"`, trusted code only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<Isolation>,
+    /// Extension, `python` nodes only: limits of the isolated worker, overriding the run's
+    /// (`pipeline run --python-memory-mb ...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<PythonLimits>,
+}
+
+/// Where a Python node runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// In a worker process of its own stage, under limits and a system-call filter.
+    Process,
+    /// In the interpreter of the process running the pipeline (its sandbox, no process limits).
+    InProcess,
+}
+
+/// Limits of an isolated Python node; each one left out keeps the run's value, `0` is unlimited.
+///
+/// ```
+/// use pipeline_core::manifest::PythonLimits;
+/// let limits: PythonLimits = serde_json::from_str(r#"{"memory_mb": 256, "item_timeout_ms": 500}"#).unwrap();
+/// assert_eq!((limits.memory_mb, limits.cpu_seconds), (Some(256), None));
+/// assert!(serde_json::from_str::<PythonLimits>(r#"{"memory": 1}"#).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PythonLimits {
+    /// Address space of the worker (`RLIMIT_AS`), in MiB; default 2048.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<u64>,
+    /// CPU time of the worker over the run (`RLIMIT_CPU`), in seconds; default 3600.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_seconds: Option<u64>,
+    /// Wall-clock time one item may take without the node returning or yielding, in
+    /// milliseconds; default 60000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_timeout_ms: Option<u64>,
 }
 
 fn one() -> usize {
@@ -192,4 +234,6 @@ pub(crate) const NODE_FIELDS: &[&str] = &[
     "channel_capacity",
     "accepts",
     "emits",
+    "isolation",
+    "limits",
 ];

@@ -34,6 +34,15 @@ pub struct PythonError {
 }
 
 impl PythonError {
+    /// An exception described by its parts (an isolated worker sends them as text).
+    pub(crate) fn new(exception_type: &str, message: &str, traceback: &str) -> Self {
+        PythonError {
+            exception_type: exception_type.to_string(),
+            message: message.to_string(),
+            traceback: traceback.to_string(),
+        }
+    }
+
     /// The exception class name, e.g. `ValueError` or `SyntaxError`.
     pub fn exception_type(&self) -> &str {
         &self.exception_type

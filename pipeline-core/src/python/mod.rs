@@ -83,6 +83,8 @@ mod errors;
 mod forging;
 mod interpreter;
 mod loader_guard;
+#[cfg(feature = "manifest")]
+pub mod isolate;
 mod log;
 #[cfg(feature = "manifest")]
 mod manifest_type;

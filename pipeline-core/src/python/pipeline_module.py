@@ -17,8 +17,9 @@
 
 Nodes are built-in node types by name (with their params as keyword arguments) or classes and
 functions defined at the top level of the script (keyword arguments go to the constructor).
-Keyword arguments `id`, `stage`, `batch_size`, `channel_capacity`, `parallelism` and `ordered` are
-the node's manifest fields, not params. `a >> b` (or `p.connect(a, b)`) connects two nodes and
+Keyword arguments `id`, `stage`, `batch_size`, `channel_capacity`, `parallelism`, `ordered`,
+`isolation` (`"in_process"` or `"process"`) and `limits` (a dict of `memory_mb`, `cpu_seconds`,
+`item_timeout_ms`) are the node's manifest fields, not params. `a >> b` (or `p.connect(a, b)`) connects two nodes and
 returns `b`; the strings `"input"`, `"output"` and `"output.<name>"` are the pipeline's ends.
 
 The pipeline the CLI uses: what `main()` returns if the script defines `main`, else the last
@@ -26,7 +27,9 @@ The pipeline the CLI uses: what `main()` returns if the script defines `main`, e
 creating one if there is none).
 """
 
-_NODE_FIELDS = ("stage", "batch_size", "channel_capacity", "parallelism", "ordered")
+_NODE_FIELDS = (
+    "stage", "batch_size", "channel_capacity", "parallelism", "ordered", "isolation", "limits",
+)
 _current = None
 
 

@@ -79,7 +79,19 @@ struct Described {
 /// pipeline it builds: what `main()` returns if the script defines `main`, else the last
 /// `pipeline.Pipeline` it created. A Python error (a syntax error, an exception, a node class
 /// that is not defined at the top level) is an error carrying the traceback.
+///
+/// When the process installed an isolation config ([`isolate::install`](super::isolate::install),
+/// as the CLI does), the script runs in an isolated worker process under its limits: a script
+/// that hangs, exhausts memory or crashes at module level is an error naming the script.
 pub fn describe_script(file: &str, source: &str) -> Result<ScriptPipeline> {
+    match super::isolate::installed() {
+        Some(config) => super::isolate::script::describe(&config, file, source),
+        None => describe_in_process(file, source),
+    }
+}
+
+/// [`describe_script`] in this process's interpreter.
+pub(crate) fn describe_in_process(file: &str, source: &str) -> Result<ScriptPipeline> {
     let rt = Runtime::new()?;
     let src = Source {
         filename: file,
@@ -172,6 +184,28 @@ fn embed_script(node: &mut serde_json::Value, file: &str, source: &str) {
 }
 
 impl ScriptPipeline {
+    /// The script lines of each node and connection (what an isolated worker sends back).
+    pub(crate) fn lines(&self) -> (&[usize], &[usize]) {
+        (&self.node_lines, &self.connection_lines)
+    }
+
+    /// A described pipeline from its parts (as an isolated worker sent them).
+    pub(crate) fn from_parts(
+        file: &str,
+        source: &str,
+        manifest: Manifest,
+        node_lines: Vec<usize>,
+        connection_lines: Vec<usize>,
+    ) -> ScriptPipeline {
+        ScriptPipeline {
+            file: file.to_string(),
+            source: Arc::from(source),
+            manifest,
+            node_lines,
+            connection_lines,
+        }
+    }
+
     /// The manifest as pretty JSON: what `pipeline export` writes.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(&self.manifest).expect("a manifest serialises") + "\n"

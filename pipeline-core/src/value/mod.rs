@@ -8,6 +8,7 @@ mod convert;
 mod json_text;
 #[cfg(feature = "manifest-model")]
 mod serde_impl;
+pub mod wire;
 
 pub use convert::{FromValue, IntoValue};
 #[cfg(feature = "manifest-model")]

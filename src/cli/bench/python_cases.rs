@@ -1,8 +1,10 @@
-//! The two Python modes of the benchmark:
+//! The Python modes of the benchmark:
 //!
 //! - `python`: every node a Python class — the very classes of `benches/python_baseline.py`
 //!   (PassThrough, Calculator with a real add) — run in RustPython through the pipeline, as a
-//!   manifest of `python` nodes (the interpreter starts on the unmeasured checking run);
+//!   manifest of `python` nodes, isolated in a worker process as the CLI runs manifests (the
+//!   worker starts on the unmeasured checking run);
+//! - `python_in_process`: the same nodes with `"isolation": "in_process"`;
 //! - `python_sdl`: the pipeline written as a Python script of built-in nodes (the script is only
 //!   the description: the nodes run natively).
 
@@ -30,8 +32,9 @@ fn node_count(adds: i64) -> usize {
     }
 }
 
-/// The workload as a manifest whose nodes are the baseline's Python classes.
-pub fn python_manifest(adds: i64) -> String {
+/// The workload as a manifest whose nodes are the baseline's Python classes, isolated in a worker
+/// (when the CLI installed isolation) or, with `in_process`, in this process's interpreter.
+pub fn python_manifest(adds: i64, in_process: bool) -> String {
     let nodes: Vec<serde_json::Value> = (0..node_count(adds))
         .map(|i| {
             let (class, args) = if i % 2 == 0 {
@@ -42,8 +45,12 @@ pub fn python_manifest(adds: i64) -> String {
                     serde_json::json!({"operation": "add", "operand": 1}),
                 )
             };
-            serde_json::json!({"id": format!("n{i}"), "node_type": "python",
-                "params": {"code": baseline_classes(), "class": class, "args": args}})
+            let mut node = serde_json::json!({"id": format!("n{i}"), "node_type": "python",
+                "params": {"code": baseline_classes(), "class": class, "args": args}});
+            if in_process {
+                node["isolation"] = "in_process".into();
+            }
+            node
         })
         .collect();
     let connections: Vec<serde_json::Value> = (1..nodes.len())

@@ -1,0 +1,101 @@
+//! Outputs survive the worker's death: a worker buffers a batch's outputs into chunks, and when it
+//! dies from a signal (an allocation failure's abort, a crash, the CPU limit's SIGXCPU, or the
+//! parent's SIGTERM at a timeout) a handler writes the outputs made so far to the parent before
+//! the signal takes its course. So every output produced before the failure is delivered.
+//!
+//! The handler only reads two atomics and calls `write`, `signal` and `raise`
+//! (async-signal-safe). The worker is single-threaded; the committed bytes are published after
+//! each output is fully encoded.
+
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::SeqCst};
+
+static PENDING_PTR: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
+static PENDING_LEN: AtomicUsize = AtomicUsize::new(0);
+static PENDING_COUNT: AtomicUsize = AtomicUsize::new(0);
+
+/// The signals after which the handler flushes.
+const FATAL: [libc::c_int; 7] = [
+    libc::SIGABRT,
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGILL,
+    libc::SIGFPE,
+    libc::SIGXCPU,
+    libc::SIGTERM,
+];
+
+/// Publishes `count` encoded outputs in `bytes` as what to flush if the worker dies now.
+pub(crate) fn publish(bytes: &[u8], count: usize) {
+    PENDING_LEN.store(0, SeqCst);
+    PENDING_PTR.store(bytes.as_ptr() as *mut u8, SeqCst);
+    PENDING_COUNT.store(count, SeqCst);
+    PENDING_LEN.store(bytes.len(), SeqCst);
+}
+
+/// Nothing to flush (the outputs were sent).
+pub(crate) fn clear() {
+    PENDING_LEN.store(0, SeqCst);
+}
+
+/// Installs the handler (on the alternate signal stack Rust sets up for the main thread, so a
+/// stack overflow can be handled too).
+pub(crate) fn install() {
+    for signal in FATAL {
+        // SAFETY: a zeroed sigaction with a valid handler; installing it has no other effect.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_fatal as *const () as libc::sighandler_t;
+            action.sa_flags = libc::SA_ONSTACK | libc::SA_RESETHAND;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
+}
+
+extern "C" fn on_fatal(signal: libc::c_int) {
+    let len = PENDING_LEN.swap(0, SeqCst);
+    let ptr = PENDING_PTR.load(SeqCst);
+    let count = PENDING_COUNT.load(SeqCst);
+    if len > 0 && !ptr.is_null() {
+        // The frame header: body length, the `Outputs` tag, the count as a varint.
+        let mut header = [0u8; 16];
+        let mut n = 5;
+        let mut c = count as u64;
+        while c >= 0x80 {
+            header[n] = (c as u8) | 0x80;
+            c >>= 7;
+            n += 1;
+        }
+        header[n] = c as u8;
+        n += 1;
+        let body = (n - 4 + len) as u32;
+        header[..4].copy_from_slice(&body.to_le_bytes());
+        header[4] = super::protocol::OUTPUTS;
+        // SAFETY: write(2) of a stack buffer and of the published bytes, alive (the worker is
+        // stopped inside this handler).
+        unsafe {
+            write_all(header.as_ptr(), n);
+            write_all(ptr, len);
+        }
+    }
+    // SA_RESETHAND restored the default action: raise again to die of the same signal.
+    // SAFETY: raising a signal for this process.
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        libc::raise(signal);
+    }
+}
+
+/// `write` until done or failed.
+unsafe fn write_all(mut ptr: *const u8, mut len: usize) {
+    while len > 0 {
+        // SAFETY: the caller's buffer of `len` bytes.
+        let written = unsafe { libc::write(1, ptr.cast(), len) };
+        if written <= 0 {
+            return;
+        }
+        // SAFETY: within the buffer.
+        ptr = unsafe { ptr.add(written as usize) };
+        len -= written as usize;
+    }
+}

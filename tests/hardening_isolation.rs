@@ -1,0 +1,369 @@
+//! Issue #15: Python nodes run isolated in a confined worker process when the CLI runs a manifest
+//! or a script. Every test spawns the real binary.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+use support::cli::{pipeline, text};
+
+/// A fresh directory for one test's files.
+fn dir(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("hardening-isolation-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A manifest of one `python` function node `f` with id `id` and extra node fields.
+fn manifest(dir: &Path, id: &str, code: &str, fields: serde_json::Value) -> PathBuf {
+    let mut node = serde_json::json!({
+        "id": id, "node_type": "python", "params": {"code": code, "function": "f"}
+    });
+    for (k, v) in fields.as_object().unwrap() {
+        node[k] = v.clone();
+    }
+    let path = dir.join(format!("{id}.json"));
+    let doc = serde_json::json!({
+        "version": "v1", "metadata": {"name": id}, "nodes": [node], "connections": []
+    });
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs and checks the command ended on its own with status 1 (an error, not a signal).
+fn fails(args: &[&str], input: &str) -> (String, String) {
+    let out = pipeline(args, input);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{args:?}: {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    (text(&out.stdout), text(&out.stderr))
+}
+
+fn run_path(args: &[&str], path: &Path) -> Vec<String> {
+    let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    all.push(path.display().to_string());
+    all
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn a_memory_bomb_names_the_node_and_the_limit_and_keeps_earlier_outputs() {
+    let dir = dir("bomb");
+    let m = manifest(
+        &dir,
+        "bomb",
+        "def f(x):\n    if x == 3:\n        s = 'x' * 10**10\n    return x\n",
+        serde_json::json!({}),
+    );
+    let args = run_path(&["run"], &m);
+    let (stdout, stderr) = fails(&strs(&args), "1\n2\n3\n4\n");
+    assert_eq!(stdout, "1\n2\n");
+    assert!(
+        stderr.contains(
+            "node `bomb`: the Python worker was killed: memory limit of 2048 MiB reached (limits.memory_mb)"
+        ),
+        "{stderr}"
+    );
+    // A lower limit from the flag is the one named.
+    let args = run_path(&["run", "--python-memory-mb", "1024"], &m);
+    let (_, stderr) = fails(&strs(&args), "3\n");
+    assert!(stderr.contains("memory limit of 1024 MiB"), "{stderr}");
+    // `[0] * 10**9` too.
+    let m = manifest(
+        &dir,
+        "lists",
+        "def f(x):\n    return [0] * 10**9\n",
+        serde_json::json!({"limits": {"memory_mb": 1024}}),
+    );
+    let (_, stderr) = fails(&strs(&run_path(&["run"], &m)), "1\n");
+    assert!(stderr.contains("node `lists`"), "{stderr}");
+    assert!(stderr.contains("memory limit of 1024 MiB"), "{stderr}");
+}
+
+#[test]
+fn an_endless_loop_is_stopped_by_the_item_timeout_keeping_earlier_outputs() {
+    let dir = dir("spin");
+    let m = manifest(
+        &dir,
+        "spin",
+        "def f(x):\n    if x == 3:\n        while True:\n            pass\n    return x\n",
+        serde_json::json!({"limits": {"item_timeout_ms": 2000}}),
+    );
+    let started = Instant::now();
+    let (stdout, stderr) = fails(&strs(&run_path(&["run"], &m)), "1\n2\n3\n4\n");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(stdout, "1\n2\n");
+    assert!(
+        stderr.contains(
+            "node `spin`: the Python worker was killed: an item took longer than 2000 ms (limits.item_timeout_ms)"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn sleep_and_regex_blowups_are_stopped_by_the_timeout_flag() {
+    let dir = dir("sleep");
+    for (id, code) in [
+        (
+            "sleepy",
+            "import time\ndef f(x):\n    time.sleep(100)\n    return x\n",
+        ),
+        (
+            "regex",
+            "import re\ndef f(x):\n    return bool(re.match(r'(a+)+$', 'a' * 40 + '!'))\n",
+        ),
+    ] {
+        let m = manifest(&dir, id, code, serde_json::json!({}));
+        let started = Instant::now();
+        let args = run_path(&["run", "--python-timeout-ms", "1500"], &m);
+        let (stdout, stderr) = fails(&strs(&args), "1\n");
+        assert!(started.elapsed() < Duration::from_secs(30));
+        assert_eq!(stdout, "");
+        assert!(
+            stderr.contains(&format!(
+                "node `{id}`: the Python worker was killed: an item took longer than 1500 ms"
+            )),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn the_cpu_limit_is_named() {
+    let dir = dir("cpu");
+    let m = manifest(
+        &dir,
+        "burn",
+        "def f(x):\n    if x == 2:\n        while True:\n            pass\n    return x\n",
+        serde_json::json!({"limits": {"cpu_seconds": 1, "item_timeout_ms": 0}}),
+    );
+    let (stdout, stderr) = fails(&strs(&run_path(&["run"], &m)), "1\n2\n");
+    assert_eq!(stdout, "1\n");
+    assert!(
+        stderr.contains(
+            "node `burn`: the Python worker was killed: CPU time limit of 1 s reached (limits.cpu_seconds)"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_background_thread_cannot_keep_the_run_alive() {
+    let dir = dir("thread");
+    let script = write(
+        &dir,
+        "thread.py",
+        "import pipeline\nimport _thread\n\ndef spin():\n    while True:\n        pass\n\n\
+         def f(x):\n    _thread.start_new_thread(spin, ())\n    return x\n\npipeline.node(f)\n",
+    );
+    let started = Instant::now();
+    // (A timeout well above a debug build's start-up time on a loaded machine.)
+    let args = run_path(&["run", "--python-timeout-ms", "3000"], &script);
+    let out = pipeline(&strs(&args), "1\n");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    // Either the thread cannot be started (an error naming the node) or it ran on the node's own
+    // time and was stopped: never a run that does not end.
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("node `f`"), "{stderr}");
+}
+
+#[test]
+fn forged_bytecode_never_takes_the_cli_down() {
+    let dir = dir("forge");
+    // Opcodes that read past the stack or the constants, jump anywhere, or return garbage.
+    let payloads = [
+        "bytes([100, 255, 83, 0] * 4)",
+        "bytes([1, 0] * 8 + [83, 0])",
+        "bytes([113, 200, 83, 0])",
+        "bytes(range(0, 256))",
+        "bytes([124, 250, 83, 0])",
+        "bytes([90, 255, 90, 255, 83, 0])",
+    ];
+    for (i, payload) in payloads.iter().enumerate() {
+        let script = write(
+            &dir,
+            &format!("forge{i}.py"),
+            &format!(
+                "import pipeline\nimport types\n\ndef g(x):\n    return x\n\n\
+                 def f(x):\n    code = g.__code__.replace(co_code={payload})\n    \
+                 return types.FunctionType(code, {{}})(x)\n\npipeline.node(f)\n"
+            ),
+        );
+        let out: Output = pipeline(
+            &strs(&run_path(&["run", "--python-timeout-ms", "5000"], &script)),
+            "1\n",
+        );
+        let stderr = text(&out.stderr);
+        // Refused, raised, crashed the worker or even ran: the CLI itself always ends cleanly.
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(1)),
+            "payload {payload}: {:?}\n{stderr}",
+            out.status
+        );
+        if out.status.code() == Some(1) {
+            assert!(stderr.contains("error: "), "{stderr}");
+        }
+    }
+}
+
+#[test]
+fn the_worker_is_confined() {
+    let out = pipeline(
+        &["__python-sandbox-check", "--python-memory-mb", "1536"],
+        "",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["env"], serde_json::json!([]), "{report}");
+    assert_eq!(report["fds"], serde_json::json!([0, 1, 2]), "{report}");
+    let cwd = report["cwd"].as_str().unwrap();
+    assert!(cwd.contains("pipeline-python-"), "{report}");
+    assert!(!Path::new(cwd).exists(), "the scratch directory is removed");
+    assert_eq!(report["memory_limit_mb"], 1536, "{report}");
+    if report["seccomp_error"].is_null() {
+        assert_eq!(report["seccomp_mode"], 2, "{report}");
+        for call in ["socket", "open", "fork", "kill_parent"] {
+            assert_eq!(report[call], "EPERM", "{call}: {report}");
+        }
+    } else {
+        eprintln!("no seccomp on this kernel: {}", report["seccomp_error"]);
+    }
+}
+
+#[test]
+fn scripts_are_evaluated_in_the_worker() {
+    let dir = dir("script");
+    let hang = write(&dir, "hang.py", "import pipeline\nwhile True:\n    pass\n");
+    let started = Instant::now();
+    let args = run_path(&["validate", "--python-timeout-ms", "500"], &hang);
+    let (_, stderr) = fails(&strs(&args), "");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(
+        stderr.contains("hang.py: the Python worker was killed: an item took longer than 500 ms"),
+        "{stderr}"
+    );
+    let bomb = write(&dir, "bomb.py", "import pipeline\ns = 'x' * 10**10\n");
+    let (_, stderr) = fails(&strs(&run_path(&["validate"], &bomb)), "");
+    assert!(
+        stderr.contains("bomb.py: the Python worker was killed: memory limit of 2048 MiB reached"),
+        "{stderr}"
+    );
+    // A good script still validates and runs, its `print` forwarded to stderr.
+    let good = write(
+        &dir,
+        "good.py",
+        "import pipeline\n\ndef f(x):\n    print('saw', x)\n    return x * 2\n\npipeline.node(f)\n",
+    );
+    let out = pipeline(&strs(&run_path(&["validate"], &good)), "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = pipeline(&strs(&run_path(&["run"], &good)), "21\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "42\n");
+    assert!(
+        text(&out.stderr).contains("[python f] saw 21"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn in_process_stays_available_per_node_and_by_flag() {
+    let dir = dir("inproc");
+    // Sleeping past a tiny timeout: only an isolated node is stopped.
+    let code = "import time\ndef f(x):\n    time.sleep(0.3)\n    return x + 1\n";
+    let inproc = manifest(
+        &dir,
+        "inproc",
+        code,
+        serde_json::json!({"isolation": "in_process", "limits": {"item_timeout_ms": 50}}),
+    );
+    let out = pipeline(&strs(&run_path(&["run"], &inproc)), "1\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "2\n");
+    let isolated = manifest(
+        &dir,
+        "isolated",
+        code,
+        serde_json::json!({"limits": {"item_timeout_ms": 50}}),
+    );
+    let (_, stderr) = fails(&strs(&run_path(&["run"], &isolated)), "1\n");
+    assert!(stderr.contains("longer than 50 ms"), "{stderr}");
+    let out = pipeline(
+        &strs(&run_path(&["run", "--python-in-process"], &isolated)),
+        "1\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Script keywords.
+    let script = write(
+        &dir,
+        "kw.py",
+        "import pipeline\nimport time\n\ndef f(x):\n    time.sleep(0.3)\n    return x + 1\n\n\
+         pipeline.node(f, isolation='in_process', limits={'item_timeout_ms': 50})\n",
+    );
+    let out = pipeline(&strs(&run_path(&["run"], &script)), "1\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "2\n");
+}
+
+#[test]
+fn isolation_fields_are_for_python_nodes_only() {
+    let dir = dir("fields");
+    let path = write(
+        &dir,
+        "m.json",
+        r#"{"version": "v1", "metadata": {"name": "m"},
+            "nodes": [{"id": "p", "node_type": "PassThrough", "limits": {"memory_mb": 1}}],
+            "connections": []}"#,
+    );
+    let (_, stderr) = fails(&strs(&run_path(&["validate"], &path)), "");
+    assert!(
+        stderr.contains("`limits` applies to `python` nodes only"),
+        "{stderr}"
+    );
+    let path = write(
+        &dir,
+        "bad.json",
+        r#"{"version": "v1", "metadata": {"name": "m"},
+            "nodes": [{"id": "p", "node_type": "python", "limits": {"memory": 1},
+                       "params": {"code": "def f(x):\n    return x\n", "function": "f"}}],
+            "connections": []}"#,
+    );
+    let (_, stderr) = fails(&strs(&run_path(&["validate"], &path)), "");
+    assert!(stderr.contains("memory"), "{stderr}");
+}
+
+#[test]
+fn generator_outputs_stream_through_the_boundary_up_to_a_failure() {
+    let dir = dir("gen");
+    let m = manifest(
+        &dir,
+        "gen",
+        "def f(n):\n    if n < 0:\n        raise ValueError('done')\n    for i in range(n):\n        yield i\n",
+        serde_json::json!({}),
+    );
+    // 5000 outputs cross in several chunks; the next item fails.
+    let (stdout, stderr) = fails(&strs(&run_path(&["run"], &m)), "5000\n-1\n");
+    assert_eq!(stdout.lines().count(), 5000, "{stderr}");
+    assert_eq!(stdout.lines().last(), Some("4999"));
+    assert!(stderr.contains("node `gen`"), "{stderr}");
+    assert!(stderr.contains("ValueError: done"), "{stderr}");
+}
