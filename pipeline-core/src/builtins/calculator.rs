@@ -356,6 +356,10 @@ impl<T: Arithmetic, K: OperationKind> Node for Calculator<T, K> {
         out.emit(item.apply(self.kind.operation(), &self.operand)?)
     }
 
+    fn one_to_one(&self) -> bool {
+        true
+    }
+
     /// Computes the batch in place and hands it on as one buffer; the items before a failing one
     /// still go on.
     fn process_batch(&mut self, items: &mut Vec<T>, out: &mut Vec<T>) -> Result<()> {

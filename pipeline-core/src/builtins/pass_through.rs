@@ -46,6 +46,10 @@ impl<T> Node for PassThrough<T> {
         out.emit(item)
     }
 
+    fn one_to_one(&self) -> bool {
+        true
+    }
+
     /// The batch changes hands without a per-item step.
     fn process_batch(&mut self, items: &mut Vec<T>, out: &mut Vec<T>) -> Result<()> {
         crate::node::move_all(items, out);

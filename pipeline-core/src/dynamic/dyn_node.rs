@@ -57,26 +57,7 @@ pub trait DynNode: Send {
         out: &mut Vec<Value>,
         origins: &mut Vec<u64>,
     ) -> Result<()> {
-        // One unwind guard per batch, not per item: `done` and `before` say where a panic hit.
-        let (mut done, mut before) = (0, out.len());
-        let processed = catch_unwind(AssertUnwindSafe(|| {
-            for (item, &origin) in items.drain(..).zip(item_origins) {
-                before = out.len();
-                self.process(item, out)?;
-                origins.resize(origins.len() + (out.len() - before), origin);
-                done += 1;
-            }
-            Ok(())
-        }))
-        .unwrap_or_else(|payload| Err(Error::from_panic(payload)));
-        processed.map_err(|err| {
-            items.clear();
-            out.truncate(before);
-            match item_origins.get(done) {
-                Some(&origin) => err.with_failed_item(origin),
-                None => err,
-            }
-        })
+        traced_item_by_item(self, items, item_origins, out, origins)
     }
 
     /// [`flush`](DynNode::flush) that also says where its outputs came from (see
@@ -231,6 +212,36 @@ pub trait DynNode: Send {
     }
 }
 
+/// [`DynNode::process_batch_traced`] item by item: what the default runs.
+fn traced_item_by_item<D: DynNode + ?Sized>(
+    node: &mut D,
+    items: &mut Vec<Value>,
+    item_origins: &[u64],
+    out: &mut Vec<Value>,
+    origins: &mut Vec<u64>,
+) -> Result<()> {
+    // One unwind guard per batch, not per item: `done` and `before` say where a panic hit.
+    let (mut done, mut before) = (0, out.len());
+    let processed = catch_unwind(AssertUnwindSafe(|| {
+        for (item, &origin) in items.drain(..).zip(item_origins) {
+            before = out.len();
+            node.process(item, out)?;
+            origins.resize(origins.len() + (out.len() - before), origin);
+            done += 1;
+        }
+        Ok(())
+    }))
+    .unwrap_or_else(|payload| Err(Error::from_panic(payload)));
+    processed.map_err(|err| {
+        items.clear();
+        out.truncate(before);
+        match item_origins.get(done) {
+            Some(&origin) => err.with_failed_item(origin),
+            None => err,
+        }
+    })
+}
+
 /// A typed [`Node`] seen as a [`DynNode`]: items are converted with [`FromValue`] and
 /// [`IntoValue`], so no node writes its own conversions.
 ///
@@ -300,6 +311,30 @@ where
         N::Output::into_values(&mut self.outputs, out);
         self.inputs.clear();
         processed.and(converted)
+    }
+
+    /// A node that is one-to-one keeps its batch path: the outputs' origins are the items'.
+    fn process_batch_traced(
+        &mut self,
+        items: &mut Vec<Value>,
+        item_origins: &[u64],
+        out: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
+    ) -> Result<()> {
+        if !self.node.one_to_one() {
+            return traced_item_by_item(self, items, item_origins, out, origins);
+        }
+        let before = out.len();
+        let processed = catch_unwind(AssertUnwindSafe(|| self.process_batch(items, out)))
+            .unwrap_or_else(|payload| Err(Error::from_panic(payload)));
+        items.clear();
+        let made = (out.len() - before).min(item_origins.len());
+        out.truncate(before + made);
+        origins.extend_from_slice(&item_origins[..made]);
+        processed.map_err(|err| match item_origins.get(made) {
+            Some(&origin) => err.with_failed_item(origin),
+            None => err,
+        })
     }
 
     fn finish(&mut self, out: &mut Vec<Value>) -> Result<()> {

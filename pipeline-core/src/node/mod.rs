@@ -69,6 +69,19 @@ pub trait Node {
         out: &mut E,
     ) -> Result<()>;
 
+    /// Whether [`process_batch`](Node::process_batch) makes exactly one output per item, in
+    /// order, and on failure leaves in `out` the outputs of exactly the items before the failing
+    /// one. Dynamic stages then keep the batch path and still know which input item each output
+    /// and a failure came from; otherwise they run the node item by item to know it.
+    ///
+    /// ```
+    /// use pipeline_core::prelude::*;
+    /// assert!(Calculator::add(1_i64).one_to_one());
+    /// ```
+    fn one_to_one(&self) -> bool {
+        false
+    }
+
     /// Handles a whole batch in order, leaving `items` empty and pushing outputs onto `out`.
     ///
     /// Dynamic graphs call this once per node and batch. The default runs [`process`](Node::process)
