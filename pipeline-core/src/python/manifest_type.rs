@@ -131,6 +131,14 @@ impl DynNode for PythonDyn {
         self.0.finish_batch(out, Some(origins), end).map(drop)
     }
 
+    /// A flush gives the node nothing new; a stream its stage stopped resuming (a later node
+    /// failed) is dropped, so an endless generator cannot go on.
+    fn flush(&mut self, out: &mut Vec<Value>) -> Result<()> {
+        let _ = out;
+        self.0.abandon_pending();
+        Ok(())
+    }
+
     fn resume_traced(
         &mut self,
         out: &mut Vec<Value>,

@@ -635,6 +635,16 @@ impl PythonNode {
         self.drive(out, abandoned, Some(Call::Finish), origins)
     }
 
+    /// Drops what a batch call left pending (the stage stopped resuming it after a later node
+    /// failed), releasing a pending generator inside the interpreter.
+    pub(crate) fn abandon_pending(&mut self) {
+        if let Some(live) = self.live.as_mut().and_then(ThreadBound::get_mut) {
+            if let Some(generator) = live.stream.clear() {
+                let _ = live.rt.enter(move |_| drop(generator));
+            }
+        }
+    }
+
     /// Continues what a batch call left pending; returns whether more is still pending.
     pub(crate) fn resume_batch(
         &mut self,

@@ -8,12 +8,15 @@
 //! scripts in a worker. `pipeline!` code and library users who install nothing keep in-process
 //! nodes.
 //!
-//! # One worker per stage thread
+//! # One worker per node
 //!
-//! Mirroring the in-process interpreter (one per stage thread), each stage thread has at most one
-//! worker per set of process limits, shared by the isolated nodes started on it; each node is an
-//! index in the protocol ([`protocol`] describes the frames). Items cross in batches and outputs
-//! come back in chunks as they are made, so generators stream in bounded memory.
+//! Each isolated node has a worker process of its own (the protocol still addresses nodes by an
+//! index, [`protocol`] describes the frames). Not one per stage, as in-process nodes share one
+//! interpreter per stage thread: a node's call streams its outputs in chunks while the stage hands
+//! each chunk on to the next node, so consecutive Python nodes of a stage have calls open at once,
+//! and a worker answers one call at a time. Items cross in batches and outputs come back in chunks
+//! as they are made, each marked with the item it came from, so generators stream in bounded
+//! memory and a failure names its item.
 //!
 //! # Confinement of a worker
 //!

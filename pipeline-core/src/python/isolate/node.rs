@@ -11,37 +11,23 @@ use crate::python::thread_bound::ThreadBound;
 use crate::python_params::{PythonEntry, PythonSpec};
 use crate::value::Value;
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
-thread_local! {
-    /// This thread's workers, one per set of process limits, shared by the nodes started here.
-    static WORKERS: RefCell<Vec<Weak<RefCell<Worker>>>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The worker of this thread for `limits`, started if no live node holds one.
-fn shared_worker(config: &IsolationConfig, limits: Limits) -> Result<Rc<RefCell<Worker>>> {
-    let found = WORKERS.with(|workers| {
-        let mut workers = workers.borrow_mut();
-        workers.retain(|w| w.strong_count() > 0);
-        workers.iter().filter_map(Weak::upgrade).find(|w| {
-            let w = w.borrow();
-            w.dead().is_none() && w.limits().process() == limits.process()
-        })
-    });
-    if let Some(worker) = found {
-        return Ok(worker);
-    }
-    let worker = Rc::new(RefCell::new(Worker::spawn(config, limits, &[])?));
-    WORKERS.with(|w| w.borrow_mut().push(Rc::downgrade(&worker)));
-    Ok(worker)
+/// A worker of its own for one node.
+///
+/// Not shared by the Python nodes of a stage (as in-process nodes share an interpreter): a node's
+/// call streams its outputs in chunks while the stage hands each chunk to the next node, so two
+/// nodes of one stage have calls open at once, and one worker process answers one call at a time.
+fn own_worker(config: &IsolationConfig, limits: Limits) -> Result<Rc<RefCell<Worker>>> {
+    Ok(Rc::new(RefCell::new(Worker::spawn(config, limits, &[])?)))
 }
 
 /// A Python node run in an isolated worker process: the CLI's default for manifests and scripts.
 ///
-/// Every Python node started on a stage thread with the same memory and CPU limits shares one
-/// worker (as in-process nodes share one interpreter), addressed by an index. Items go over in
+/// Every isolated Python node has a worker process of its own (see [`own_worker`] for why not
+/// one per stage), started on its stage's thread. Items go over in
 /// batches and outputs come back in chunks as they are produced, so a generator streams through
 /// the boundary ([`DynNode::resume`]). A crash, a limit or a timeout of the worker is an error
 /// naming the node and the limit; outputs the worker sent before it are kept.
@@ -64,6 +50,9 @@ struct Live {
     replying: bool,
     /// The failure that ended the call, reported after the outputs that preceded it.
     deferred: Option<Error>,
+    /// In a traced batch call: the origins of the batch's items not yet ended, the one being
+    /// worked on first.
+    pending_origins: std::collections::VecDeque<u64>,
 }
 
 impl IsolatedPython {
@@ -108,7 +97,7 @@ impl IsolatedPython {
 
     fn start(&mut self) -> Result<()> {
         self.live = None;
-        let worker = shared_worker(&self.config, self.limits)?;
+        let worker = own_worker(&self.config, self.limits)?;
         let index = worker.borrow_mut().next_index();
         let spec = &*self.spec;
         let (kind, name) = match &spec.entry {
@@ -133,10 +122,11 @@ impl IsolatedPython {
             index,
             replying: false,
             deferred: None,
+                pending_origins: std::collections::VecDeque::new(),
         }));
         let mut out = Vec::new();
         self.call(&frame, &mut out)?;
-        while self.pump(&mut out)? {}
+        while self.pump(&mut out, None)? {}
         Ok(())
     }
 
@@ -160,6 +150,17 @@ impl IsolatedPython {
 
     /// Sends a request and reads its first replies into `out`; returns whether more are pending.
     fn call(&mut self, frame: &[u8], out: &mut Vec<Value>) -> Result<bool> {
+        self.call_traced(frame, out, None)
+    }
+
+    /// [`call`](Self::call) that pushes each output's origin onto `origins` (from the live
+    /// state's `pending_origins`, set by the caller).
+    fn call_traced(
+        &mut self,
+        frame: &[u8],
+        out: &mut Vec<Value>,
+        origins: Option<&mut Vec<u64>>,
+    ) -> Result<bool> {
         let timeout_ms = self.limits.item_timeout_ms;
         let id = self.id.clone();
         let live = self.live()?;
@@ -180,11 +181,12 @@ impl IsolatedPython {
             }
         }
         live.replying = true;
-        self.pump(out)
+        self.pump(out, origins)
     }
 
     /// Reads replies until one carries outputs or ends the call; returns whether more are pending.
-    fn pump(&mut self, out: &mut Vec<Value>) -> Result<bool> {
+    /// With `origins`, each output's origin is pushed there and a failure names the item's.
+    fn pump(&mut self, out: &mut Vec<Value>, mut origins: Option<&mut Vec<u64>>) -> Result<bool> {
         let limits = self.limits;
         let id = self.id.clone();
         let live = self.live()?;
@@ -195,6 +197,31 @@ impl IsolatedPython {
             return Ok(false);
         }
         let mut worker = live.worker.borrow_mut();
+        let pending_origins = &mut live.pending_origins;
+        let traced = origins.is_some();
+        // Attributes outputs appended from `start` on: up to each item end to that item.
+        let mut attribute = |pending_origins: &mut std::collections::VecDeque<u64>,
+                             out: &Vec<Value>,
+                             start: usize,
+                             ends: &[u64]| {
+            let Some(origins) = origins.as_deref_mut() else {
+                return;
+            };
+            let mut done = start;
+            for &end in ends {
+                let end = start + end as usize;
+                let origin = pending_origins.front().copied().unwrap_or(u64::MAX);
+                origins.extend(std::iter::repeat_n(origin, end - done));
+                done = end;
+                pending_origins.pop_front();
+            }
+            let origin = pending_origins.front().copied().unwrap_or(u64::MAX);
+            origins.extend(std::iter::repeat_n(origin, out.len() - done));
+        };
+        let failing = |err: Error, pending: &std::collections::VecDeque<u64>| match pending.front() {
+            Some(&origin) if traced => err.with_failed_item(origin),
+            _ => err,
+        };
         loop {
             // Each reply (a heartbeat included) is progress: the deadline starts again.
             let deadline = limits
@@ -202,19 +229,25 @@ impl IsolatedPython {
                 .map(|t| Instant::now() + t + limits.heartbeat());
             let reply = worker.receive(deadline);
             match reply {
-                Ok(Reply::Outputs(values)) if values.is_empty() => continue,
-                Ok(Reply::Outputs(mut values)) => {
+                Ok(Reply::Outputs(values, ends)) if values.is_empty() && ends.is_empty() => {
+                    continue
+                }
+                Ok(Reply::Outputs(mut values, ends)) => {
+                    let start = out.len();
                     out.append(&mut values);
+                    attribute(pending_origins, out, start, &ends);
                     return Ok(true);
                 }
-                Ok(Reply::Done(mut values)) => {
+                Ok(Reply::Done(mut values, ends)) => {
                     live.replying = false;
+                    let start = out.len();
                     out.append(&mut values);
+                    attribute(pending_origins, out, start, &ends);
                     return Ok(false);
                 }
                 Ok(Reply::Failed(err)) => {
                     live.replying = false;
-                    return Err(err.in_node(&id));
+                    return Err(failing(err.in_node(&id), pending_origins));
                 }
                 Ok(Reply::Text(_)) => {
                     live.replying = false;
@@ -224,16 +257,36 @@ impl IsolatedPython {
                 Err(stop) => {
                     live.replying = false;
                     let err = worker.fail(stop, limits.item_timeout_ms).in_node(&id);
+                    let err = failing(err, pending_origins);
                     let mut salvaged = worker.take_salvaged();
                     if salvaged.is_empty() {
                         return Err(err);
                     }
+                    let start = out.len();
                     out.append(&mut salvaged);
+                    attribute(pending_origins, out, start, &[]);
                     live.deferred = Some(err);
                     return Ok(true);
                 }
             }
         }
+    }
+
+    /// A call still replying when the stage gives the node something else was given up by the
+    /// stage (a node after it failed): the worker may be running an endless generator, and the
+    /// protocol has no way to cancel one call, so the worker is stopped; the run is failing
+    /// anyway, and a later call reports that the worker stopped.
+    fn abandon_stale_call(&mut self) -> Result<()> {
+        let Some(live) = self.live.as_mut().and_then(ThreadBound::get_mut) else {
+            return Ok(());
+        };
+        if live.replying {
+            live.replying = false;
+            live.pending_origins.clear();
+            let mut worker = live.worker.borrow_mut();
+            let _ = worker.fail(Stop::Abandoned, 0);
+        }
+        Ok(())
     }
 
     fn index(&mut self) -> Result<u64> {
@@ -279,7 +332,59 @@ impl DynNode for IsolatedPython {
         if self.live.is_none() {
             return Ok(false);
         }
-        self.pump(out)
+        self.pump(out, None)
+    }
+
+    /// The whole batch in one request; the worker marks where each item's outputs end, so every
+    /// output keeps its own item's origin and a failure names the failing item.
+    fn process_batch_traced(
+        &mut self,
+        items: &mut Vec<Value>,
+        item_origins: &[u64],
+        out: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
+    ) -> Result<()> {
+        let index = self.index()?;
+        self.live()?.pending_origins = item_origins.iter().copied().collect();
+        let mut frame = Frame::new(BATCH).uint(index).uint(items.len() as u64);
+        for item in items.drain(..) {
+            frame = frame.value(&item);
+        }
+        self.call_traced(&frame.finish(), out, Some(origins))
+            .map(drop)
+    }
+
+    fn resume_traced(
+        &mut self,
+        out: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
+        latest: u64,
+    ) -> Result<bool> {
+        let _ = latest; // the worker marks each item's end
+        if self.live.is_none() {
+            return Ok(false);
+        }
+        self.pump(out, Some(origins))
+    }
+
+    fn finish_traced(
+        &mut self,
+        out: &mut Vec<Value>,
+        origins: &mut Vec<u64>,
+        end: u64,
+    ) -> Result<()> {
+        self.abandon_stale_call()?;
+        let index = self.index()?;
+        self.live()?.pending_origins = std::iter::once(end).collect();
+        self.call_traced(&Frame::new(FINISH).uint(index).finish(), out, Some(origins))
+            .map(drop)
+    }
+
+    /// A flush gives the node nothing new, but a call its stage stopped resuming (after a
+    /// failure further down) must not go on: see [`abandon_stale_call`](Self::abandon_stale_call).
+    fn flush(&mut self, out: &mut Vec<Value>) -> Result<()> {
+        let _ = out;
+        self.abandon_stale_call()
     }
 
     fn cleanup(&mut self) -> Result<()> {
@@ -299,7 +404,7 @@ impl DynNode for IsolatedPython {
             .call(&Frame::new(CLEANUP).uint(index).finish(), &mut out)
             .and_then(|mut more| {
                 while more {
-                    more = self.pump(&mut out)?;
+                    more = self.pump(&mut out, None)?;
                 }
                 Ok(())
             });

@@ -32,6 +32,8 @@ pub(crate) enum Stop {
     Closed,
     /// The worker sent something that is not a valid reply.
     Invalid(String),
+    /// Its stage gave up on the call the worker is answering (a later node failed).
+    Abandoned,
 }
 
 /// How the process ended, from `wait4`.
@@ -132,7 +134,7 @@ impl Worker {
             salvaged: Vec::new(),
         };
         match worker.receive(Some(Instant::now() + STARTUP_TIMEOUT)) {
-            Ok(Reply::Done(values)) if values.is_empty() => Ok(worker),
+            Ok(Reply::Done(values, _)) if values.is_empty() => Ok(worker),
             Ok(_) => Err(Error::new(
                 ErrorKind::Initialize,
                 "the Python worker did not start: unexpected first reply",
@@ -155,11 +157,6 @@ impl Worker {
                 ))
             }
         }
-    }
-
-    /// The process-wide limits this worker runs under.
-    pub(crate) fn limits(&self) -> Limits {
-        self.limits
     }
 
     /// A fresh node index.
@@ -271,6 +268,10 @@ impl Worker {
                 self.kill();
                 format!("the Python worker sent an invalid reply ({what}) and was killed")
             }
+            Stop::Abandoned => {
+                self.kill();
+                "the Python worker was stopped after a later node failed".to_string()
+            }
             Stop::Closed => {
                 self.reap(EXIT_GRACE);
                 self.salvage();
@@ -286,7 +287,7 @@ impl Worker {
     fn salvage(&mut self) {
         let deadline = Instant::now() + Duration::from_millis(200);
         while let Ok(reply) = self.receive(Some(deadline)) {
-            if let Reply::Outputs(mut values) | Reply::Done(mut values) = reply {
+            if let Reply::Outputs(mut values, _) | Reply::Done(mut values, _) = reply {
                 self.salvaged.append(&mut values);
             }
         }

@@ -109,10 +109,12 @@ impl<'a> Body<'a> {
 /// A reply to the parent.
 #[derive(Debug)]
 pub(crate) enum Reply {
-    /// Outputs (possibly none: a heartbeat); more replies follow.
-    Outputs(Vec<Value>),
-    /// The call finished; its last outputs.
-    Done(Vec<Value>),
+    /// Outputs (possibly none: a heartbeat); more replies follow. The second list holds, for
+    /// each item of a batch that ended within this chunk, how many of the chunk's outputs came
+    /// before its end, so the parent knows which item each output came from.
+    Outputs(Vec<Value>, Vec<u64>),
+    /// The call finished; its last outputs (and item ends, as in `Outputs`).
+    Done(Vec<Value>, Vec<u64>),
     /// The call failed; the outputs before the failure came in `Outputs`.
     Failed(Error),
     /// A text result (a described script, a self-check report).
@@ -127,10 +129,22 @@ impl Reply {
             OUTPUTS | DONE => {
                 let mut values = Vec::new();
                 body.values(&mut values)?;
+                // Item ends are optional: the crash handler's last chunk has none.
+                let mut ends = Vec::new();
+                if body.fields.finish().is_err() {
+                    let n = body.fields.len()?;
+                    for _ in 0..n {
+                        let end = body.uint()?;
+                        if end > values.len() as u64 || ends.last().is_some_and(|&l| end < l) {
+                            return Err(body.fields.error("item ends out of order"));
+                        }
+                        ends.push(end);
+                    }
+                }
                 if body.tag == OUTPUTS {
-                    Reply::Outputs(values)
+                    Reply::Outputs(values, ends)
                 } else {
-                    Reply::Done(values)
+                    Reply::Done(values, ends)
                 }
             }
             FAILED => Reply::Failed(read_error(&mut body)?),
@@ -217,7 +231,7 @@ mod tests {
             .value(&Value::from("x"))
             .finish();
         match Reply::parse(&body(frame)).unwrap() {
-            Reply::Done(values) => assert_eq!(values, [Value::Int(1), Value::from("x")]),
+            Reply::Done(values, _) => assert_eq!(values, [Value::Int(1), Value::from("x")]),
             other => panic!("{other:?}"),
         }
         let err = Error::from(PythonError::new("ValueError", "bad", "Traceback ..."));

@@ -237,6 +237,7 @@ impl Serve {
 fn run_batch(node: &mut PythonNode, items: Vec<Value>, sink: &mut Sink<'_>) -> Result<()> {
     for item in items {
         node.process_dyn(item, &mut |v| sink.push(v))?;
+        sink.ends.push(sink.count as u64);
         sink.tick()?;
     }
     Ok(())
@@ -247,6 +248,9 @@ struct Sink<'a> {
     out: &'a mut std::fs::File,
     values: &'a mut Vec<u8>,
     count: usize,
+    /// For each item that ended since the last chunk: how many of the chunk's outputs came
+    /// before its end.
+    ends: Vec<u64>,
     heartbeat: Duration,
     last_sent: Instant,
 }
@@ -258,6 +262,7 @@ impl<'a> Sink<'a> {
             out,
             values,
             count: 0,
+            ends: Vec::new(),
             heartbeat,
             last_sent: Instant::now(),
         }
@@ -285,6 +290,11 @@ impl<'a> Sink<'a> {
         crash::clear();
         let mut frame = Frame::new(tag).uint(self.count as u64).0;
         frame.extend_from_slice(self.values);
+        wire::put_varint(&mut frame, self.ends.len() as u64);
+        for &end in &self.ends {
+            wire::put_varint(&mut frame, end);
+        }
+        self.ends.clear();
         let len = (frame.len() - 4) as u32;
         frame[..4].copy_from_slice(&len.to_le_bytes());
         self.values.clear();
