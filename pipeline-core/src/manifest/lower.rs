@@ -131,7 +131,7 @@ pub fn lower(
 /// let parsed = manifest::parse("m.json", text).unwrap();
 /// let limits = GraphLimits { max_fused_chain: 1, ..GraphLimits::default() };
 /// let err = manifest::lower_limited(parsed, &Registry::with_builtins(), &limits).err().unwrap();
-/// assert!(err.to_string().starts_with("m.json:3:50 (/nodes/1): error: a chain of 2 fused nodes ends at `b`"), "{err}");
+/// assert!(err.to_string().starts_with("m.json:2:54 (/nodes/1): error: a chain of 2 fused nodes ends at `b`"), "{err}");
 /// ```
 #[cfg(feature = "manifest")]
 pub fn lower_limited(

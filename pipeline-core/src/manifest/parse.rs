@@ -1,6 +1,7 @@
 //! Text → [`Manifest`], with every problem located (JSON pointer and line:column).
 
-use super::error::{capped, ManifestError, Problem, ProblemKind};
+use super::error::{capped, ManifestError, Problem, ProblemKind, MAX_LISTED_WARNINGS};
+use super::location::Location;
 use super::location::{escape_key, SourceMap};
 use super::model::{Manifest, NODE_FIELDS, TOP_LEVEL_FIELDS};
 use super::name::SharedNames;
@@ -230,10 +231,19 @@ fn take_unknown_fields(raw: &mut serde_json::Value, map: &SourceMap) -> Vec<Prob
                 let known = known.contains(&key.as_str());
                 if !known {
                     let pointer = format!("{base}/{}", escape_key(key));
+                    // Only the listed ones are placed: the rest are counted, not shown.
+                    let location = if warnings.len() < MAX_LISTED_WARNINGS {
+                        map.locate_key(&pointer)
+                    } else {
+                        Location {
+                            pointer,
+                            ..Location::default()
+                        }
+                    };
                     warnings.push(Problem::warning(
                         ProblemKind::UnknownField(key.clone()),
                         node.clone(),
-                        map.locate_key(&pointer),
+                        location,
                     ));
                 }
                 known
