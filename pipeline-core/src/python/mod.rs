@@ -82,9 +82,9 @@ mod convert;
 mod errors;
 mod forging;
 mod interpreter;
-mod loader_guard;
 #[cfg(feature = "manifest")]
 pub mod isolate;
+mod loader_guard;
 mod log;
 #[cfg(feature = "manifest")]
 mod manifest_type;

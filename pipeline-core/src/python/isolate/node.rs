@@ -122,7 +122,7 @@ impl IsolatedPython {
             index,
             replying: false,
             deferred: None,
-                pending_origins: std::collections::VecDeque::new(),
+            pending_origins: std::collections::VecDeque::new(),
         }));
         let mut out = Vec::new();
         self.call(&frame, &mut out)?;
@@ -218,7 +218,8 @@ impl IsolatedPython {
             let origin = pending_origins.front().copied().unwrap_or(u64::MAX);
             origins.extend(std::iter::repeat_n(origin, out.len() - done));
         };
-        let failing = |err: Error, pending: &std::collections::VecDeque<u64>| match pending.front() {
+        let failing = |err: Error, pending: &std::collections::VecDeque<u64>| match pending.front()
+        {
             Some(&origin) if traced => err.with_failed_item(origin),
             _ => err,
         };
