@@ -342,14 +342,22 @@ mod tests {
         let mut stream = p.start().unwrap();
         let mut got = Vec::new();
         let mut failure = None;
-        // Item 2999 becomes 3000, which `Refuse` fails on.
-        for x in 0..5000_i64 {
+        // Item 2999 becomes 3000, which `Refuse` fails on. The failure of the stage thread shows
+        // at whichever call comes first: a push, or taking the ready outputs.
+        'feed: for x in 0..5000_i64 {
             if let Err(err) = stream.push(Value::Int(x)) {
                 failure = Some(err);
                 break;
             }
-            while let Some(t) = stream.try_next().unwrap() {
-                got.push(t.value);
+            loop {
+                match stream.try_next() {
+                    Ok(Some(t)) => got.push(t.value),
+                    Ok(None) => break,
+                    Err(err) => {
+                        failure = Some(err);
+                        break 'feed;
+                    }
+                }
             }
         }
         let err = match failure {
