@@ -15,7 +15,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use support::cli::{pipeline, text};
+use support::cli::{pipeline, pipeline_within as run_within, text};
 
 /// A fresh folder for this test's files.
 fn scratch(name: &str) -> PathBuf {
@@ -39,40 +39,6 @@ fn write(dir: &Path, name: &str, contents: &str) -> String {
     let path = dir.join(name);
     std::fs::write(&path, contents).unwrap();
     path.display().to_string()
-}
-
-/// Runs `pipeline args` with `stdin`, killing it (and failing) after `limit`.
-fn run_within(limit: Duration, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pipeline"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.as_bytes().to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let started = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if started.elapsed() > limit {
-            child.kill().unwrap();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "`pipeline {}` still running after {limit:?}; stderr:\n{}",
-                args.join(" "),
-                text(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    feeder.join().unwrap();
-    child.wait_with_output().unwrap()
 }
 
 /// Asserts a clean failure: exit code 1 (not a signal, not a panic's 101), and `stderr` naming the

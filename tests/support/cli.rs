@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// Runs `pipeline` with `args`, feeding `stdin` from another thread: a large input cannot fill the
 /// pipe while the command is blocked writing, and a command that stops reading early (a manifest
@@ -22,6 +23,40 @@ pub fn pipeline(args: &[&str], stdin: impl AsRef<[u8]>) -> Output {
     let out = child.wait_with_output().unwrap();
     feeder.join().unwrap();
     out
+}
+
+/// Runs `pipeline args` with `stdin`, killing it (and failing) after `limit`.
+pub fn pipeline_within(limit: Duration, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pipeline"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.as_bytes().to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
+    let started = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "`pipeline {}` still running after {limit:?}; stderr:\n{}",
+                args.join(" "),
+                text(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    feeder.join().unwrap();
+    child.wait_with_output().unwrap()
 }
 
 /// Output bytes as text.
