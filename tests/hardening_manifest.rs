@@ -2,45 +2,19 @@
 //! Each case must end promptly with a clear error naming the place (and the node), never a
 //! crash, a hang, a host file's content, or a silent change of meaning.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+mod support;
 
 /// How long any one command may take before the test fails (a debug build on a shared machine).
 const DEADLINE: Duration = Duration::from_secs(120);
 
-/// Runs `pipeline` with `args` and `stdin`; fails the test if it has not ended by [`DEADLINE`]
-/// (killing it), so a hang is a failure rather than a stuck test run.
+/// Runs `pipeline` with `args` and `stdin`, failing the test if it has not ended by
+/// [`DEADLINE`].
 fn pipeline(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pipeline"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let started = Instant::now();
-    let pid = child.id();
-    let waiter = std::thread::spawn(move || child.wait_with_output().unwrap());
-    while !waiter.is_finished() {
-        if started.elapsed() > DEADLINE {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            panic!(
-                "`pipeline {}` did not end within {DEADLINE:?}",
-                args.join(" ")
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = waiter.join().unwrap();
-    feeder.join().unwrap();
-    out
+    support::cli::pipeline_within(DEADLINE, args, stdin)
 }
 
 fn stderr(out: &Output) -> String {

@@ -1,13 +1,14 @@
 //! Running the real `pipeline` binary, as a user would.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Runs `pipeline` with `args`, feeding `stdin` from another thread: a large input cannot fill the
-/// pipe while the command is blocked writing, and a command that stops reading early (a manifest
-/// error, a bad line) only breaks the pipe, which is fine.
-pub fn pipeline(args: &[&str], stdin: impl AsRef<[u8]>) -> Output {
+/// Starts `pipeline` with `args`, feeding `stdin` from another thread: a large input cannot fill
+/// the pipe while the command is blocked writing, and a command that stops reading early (a
+/// manifest error, a bad line) only breaks the pipe, which is fine.
+fn spawn_fed(args: &[&str], stdin: &[u8]) -> (Child, JoinHandle<()>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pipeline"))
         .args(args)
         .stdin(Stdio::piped())
@@ -16,37 +17,33 @@ pub fn pipeline(args: &[&str], stdin: impl AsRef<[u8]>) -> Output {
         .spawn()
         .unwrap();
     let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.as_ref().to_vec();
+    let stdin = stdin.to_vec();
     let feeder = std::thread::spawn(move || {
         let _ = input.write_all(&stdin);
     });
+    (child, feeder)
+}
+
+/// Runs `pipeline` with `args` and `stdin` to its end.
+pub fn pipeline(args: &[&str], stdin: impl AsRef<[u8]>) -> Output {
+    let (child, feeder) = spawn_fed(args, stdin.as_ref());
     let out = child.wait_with_output().unwrap();
     feeder.join().unwrap();
     out
 }
 
-/// Runs `pipeline args` with `stdin`, killing it (and failing) after `limit`.
-pub fn pipeline_within(limit: Duration, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pipeline"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.as_bytes().to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
+/// Runs `pipeline args` with `stdin`, killing it (and failing the test) after `limit`, so a hang
+/// is a failure rather than a stuck test run. Its output is read while it runs, so a large output
+/// cannot stall it.
+pub fn pipeline_within(limit: Duration, args: &[&str], stdin: impl AsRef<[u8]>) -> Output {
+    let (child, feeder) = spawn_fed(args, stdin.as_ref());
     let started = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
+    let pid = child.id();
+    let waiter = std::thread::spawn(move || child.wait_with_output().unwrap());
+    while !waiter.is_finished() {
         if started.elapsed() > limit {
-            child.kill().unwrap();
-            let out = child.wait_with_output().unwrap();
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            let out = waiter.join().unwrap();
             panic!(
                 "`pipeline {}` still running after {limit:?}; stderr:\n{}",
                 args.join(" "),
@@ -55,8 +52,9 @@ pub fn pipeline_within(limit: Duration, args: &[&str], stdin: &str) -> Output {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    let out = waiter.join().unwrap();
     feeder.join().unwrap();
-    child.wait_with_output().unwrap()
+    out
 }
 
 /// Output bytes as text.
