@@ -118,6 +118,23 @@ impl Stream {
     }
 }
 
+/// Where a streaming call's outputs go, as they are made.
+pub(crate) trait ItemSink {
+    /// One output of the current item.
+    fn output(&mut self, value: Value) -> Result<()>;
+    /// The current item is done (all its outputs were handed over); an error stops the batch.
+    fn item_done(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A closure takes every output and ignores item ends.
+impl<F: FnMut(Value) -> Result<()>> ItemSink for F {
+    fn output(&mut self, value: Value) -> Result<()> {
+        self(value)
+    }
+}
+
 /// Outputs a batch call hands over before it returns with the rest pending: a generator's values
 /// leave in pieces of this size, so an endless generator streams in bounded memory.
 pub(crate) const OUTPUTS_PER_CALL: usize = 1024;
@@ -254,12 +271,14 @@ impl PythonNode {
             })
     }
 
-    /// Calls `process(item)` or `finish()` and emits what it returns or yields.
+    /// Calls `process(item)` for each of `items`, or `finish()` once, in one interpreter entry
+    /// (entering costs a stack switch and a catch-unwind frame, so a batch pays it once), and hands
+    /// what each call returns or yields to `sink` as it is made.
     fn call(
         &mut self,
         call: Call,
-        item: Option<Value>,
-        emit: &mut dyn FnMut(Value) -> Result<()>,
+        items: &mut dyn Iterator<Item = Value>,
+        sink: &mut dyn ItemSink,
     ) -> Result<()> {
         let spec = Arc::clone(&self.spec);
         let id = Arc::clone(&self.id);
@@ -279,12 +298,16 @@ impl PythonNode {
             text: &spec.source,
         };
         live.rt
-            .enter(|vm| {
-                let result = match item {
-                    Some(item) => func.call((to_py(&item, vm)?,), vm),
-                    None => func.call((), vm),
-                };
-                emit_result(vm, result, call, emit, source)
+            .enter(|vm| match call {
+                Call::Process => {
+                    for item in items {
+                        let result = func.call((to_py(&item, vm)?,), vm);
+                        emit_result(vm, result, call, sink, source)?;
+                        sink.item_done()?;
+                    }
+                    Ok(())
+                }
+                Call::Finish => emit_result(vm, func.call((), vm), call, sink, source),
             })
             .and_then(|r| r)
             .map_err(|e| e.in_node(&id))
@@ -439,7 +462,7 @@ fn emit_result(
     vm: &VirtualMachine,
     result: PyResult,
     call: Call,
-    emit: &mut dyn FnMut(Value) -> Result<()>,
+    sink: &mut dyn ItemSink,
     source: Source<'_>,
 ) -> Result<()> {
     let obj = result.map_err(|exc| errors::exception(vm, &exc, source))?;
@@ -456,12 +479,12 @@ fn emit_result(
                 .next(vm)
                 .map_err(|exc| errors::exception(vm, &exc, source))?
             {
-                PyIterReturn::Return(item) => emit(converted(vm, &item, what, true)?)?,
+                PyIterReturn::Return(item) => sink.output(converted(vm, &item, what, true)?)?,
                 PyIterReturn::StopIteration(_) => return Ok(()),
             }
         }
     }
-    emit(converted(vm, &obj, what, false)?)
+    sink.output(converted(vm, &obj, what, false)?)
 }
 
 fn converted(vm: &VirtualMachine, obj: &PyObjectRef, what: &str, yielded: bool) -> Result<Value> {
@@ -505,11 +528,13 @@ impl Node for PythonNode {
     }
 
     fn process<E: Emitter<Value> + ?Sized>(&mut self, item: Value, out: &mut E) -> Result<()> {
-        self.call(Call::Process, Some(item), &mut |v| out.emit(v))
+        self.call(Call::Process, &mut std::iter::once(item), &mut |v| {
+            out.emit(v)
+        })
     }
 
     fn finish<E: Emitter<Value> + ?Sized>(&mut self, out: &mut E) -> Result<()> {
-        self.call(Call::Finish, None, &mut |v| out.emit(v))
+        self.call(Call::Finish, &mut std::iter::empty(), &mut |v| out.emit(v))
     }
 
     fn cleanup(&mut self) -> Result<()> {
@@ -579,13 +604,31 @@ impl PythonNode {
 }
 
 impl PythonNode {
+    /// Whether the started node defines `finish` (a node not started yet is started first; one
+    /// that cannot start has none).
+    pub(crate) fn has_finish(&mut self) -> bool {
+        self.live()
+            .is_ok_and(|live| live.objects.as_ref().is_some_and(|o| o.finish.is_some()))
+    }
+
     /// `process` with any emitter of converted items: the typed wrapper's entry point.
     pub(crate) fn process_dyn(
         &mut self,
         item: Value,
-        emit: &mut dyn FnMut(Value) -> Result<()>,
+        mut emit: &mut dyn FnMut(Value) -> Result<()>,
     ) -> Result<()> {
-        self.call(Call::Process, Some(item), emit)
+        self.call(Call::Process, &mut std::iter::once(item), &mut emit)
+    }
+
+    /// `process` over each of `items` in one interpreter entry, every output handed to `sink` as
+    /// it is made and [`ItemSink::item_done`] called after each item: what an isolated worker
+    /// runs, streaming a whole batch without re-entering the interpreter per item.
+    pub(crate) fn process_each(
+        &mut self,
+        items: Vec<Value>,
+        sink: &mut dyn ItemSink,
+    ) -> Result<()> {
+        self.call(Call::Process, &mut items.into_iter(), sink)
     }
 
     /// `process` over a whole batch (leaving `items` empty) in one interpreter entry: what dynamic
@@ -758,7 +801,10 @@ impl PythonNode {
     }
 
     /// `finish` with any emitter: the typed wrapper's entry point.
-    pub(crate) fn finish_dyn(&mut self, emit: &mut dyn FnMut(Value) -> Result<()>) -> Result<()> {
-        self.call(Call::Finish, None, emit)
+    pub(crate) fn finish_dyn(
+        &mut self,
+        mut emit: &mut dyn FnMut(Value) -> Result<()>,
+    ) -> Result<()> {
+        self.call(Call::Finish, &mut std::iter::empty(), &mut emit)
     }
 }

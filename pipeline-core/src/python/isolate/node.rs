@@ -48,6 +48,8 @@ struct Live {
     index: u64,
     /// A call whose replies are not all read yet.
     replying: bool,
+    /// Whether the node defines `finish`: without one, ending the stream needs no round trip.
+    has_finish: bool,
     /// The failure that ended the call, reported after the outputs that preceded it.
     deferred: Option<Error>,
     /// In a traced batch call: the origins of the batch's items not yet ended, the one being
@@ -121,12 +123,23 @@ impl IsolatedPython {
             worker,
             index,
             replying: false,
+            has_finish: true,
             deferred: None,
             pending_origins: std::collections::VecDeque::new(),
         }));
         let mut out = Vec::new();
         self.call(&frame, &mut out)?;
         while self.pump(&mut out, None)? {}
+        let has_finish = match out.as_slice() {
+            [Value::Bool(has_finish)] => *has_finish,
+            _ => {
+                let stop = Stop::Invalid("a start reply without the node's description".into());
+                let (timeout_ms, id) = (self.limits.item_timeout_ms, self.id.clone());
+                let mut worker = self.live()?.worker.borrow_mut();
+                return Err(worker.fail(stop, timeout_ms).in_node(&id));
+            }
+        };
+        self.live()?.has_finish = has_finish;
         Ok(())
     }
 
@@ -324,6 +337,9 @@ impl DynNode for IsolatedPython {
     }
 
     fn finish(&mut self, out: &mut Vec<Value>) -> Result<()> {
+        if !self.live()?.has_finish {
+            return Ok(());
+        }
         let index = self.index()?;
         self.call(&Frame::new(FINISH).uint(index).finish(), out)
             .map(drop)
@@ -375,6 +391,9 @@ impl DynNode for IsolatedPython {
         end: u64,
     ) -> Result<()> {
         self.abandon_stale_call()?;
+        if !self.live()?.has_finish {
+            return Ok(());
+        }
         let index = self.index()?;
         self.live()?.pending_origins = std::iter::once(end).collect();
         self.call_traced(&Frame::new(FINISH).uint(index).finish(), out, Some(origins))

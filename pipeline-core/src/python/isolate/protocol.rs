@@ -20,6 +20,8 @@ pub(crate) const CHUNK_BYTES: usize = 256 << 10;
 pub(crate) const MAX_FRAME: usize = 1 << 30;
 
 // Requests.
+/// Starts a node; answered by `Done` carrying one value, whether the node defines `finish` (a
+/// node without one is not sent `Finish`: one round trip less per run).
 pub(crate) const START: u8 = 1;
 pub(crate) const BATCH: u8 = 2;
 pub(crate) const FINISH: u8 = 3;

@@ -10,6 +10,7 @@ use super::{crash, seccomp};
 use crate::error::{Error, Result};
 use crate::node::{Node, NodeContext};
 use crate::python::interpreter::Runtime;
+use crate::python::node::ItemSink;
 use crate::python::PythonNode;
 use crate::value::{wire, Value};
 use std::io::{Read, Write};
@@ -173,8 +174,9 @@ impl Serve {
                         if self.nodes.len() <= index {
                             self.nodes.resize_with(index + 1, || None);
                         }
+                        let has_finish = Value::Bool(node.has_finish());
                         self.nodes[index] = Some(Slot { node, heartbeat });
-                        self.send(&Frame::new(DONE).uint(0).finish())
+                        self.send(&Frame::new(DONE).uint(1).value(&has_finish).finish())
                     }
                     Err(err) => self.send(&failed(&err)),
                 }
@@ -233,14 +235,21 @@ impl Serve {
     }
 }
 
-/// Processes the items one by one, streaming outputs and reporting progress between items.
+/// Processes the batch in one interpreter entry, streaming outputs and marking each item's end.
 fn run_batch(node: &mut PythonNode, items: Vec<Value>, sink: &mut Sink<'_>) -> Result<()> {
-    for item in items {
-        node.process_dyn(item, &mut |v| sink.push(v))?;
-        sink.ends.push(sink.count as u64);
-        sink.tick()?;
+    node.process_each(items, sink)
+}
+
+impl ItemSink for Sink<'_> {
+    fn output(&mut self, value: Value) -> Result<()> {
+        self.push(value)
     }
-    Ok(())
+
+    /// Marks where the item's outputs end and reports progress when the heartbeat is due.
+    fn item_done(&mut self) -> Result<()> {
+        self.ends.push(self.count as u64);
+        self.tick()
+    }
 }
 
 /// Outputs on their way to the parent, in chunks.
