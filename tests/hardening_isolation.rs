@@ -367,3 +367,29 @@ fn generator_outputs_stream_through_the_boundary_up_to_a_failure() {
     assert!(stderr.contains("node `gen`"), "{stderr}");
     assert!(stderr.contains("ValueError: done"), "{stderr}");
 }
+
+#[test]
+fn a_batch_runs_in_the_worker_and_finish_runs_for_the_nodes_that_define_it() {
+    // `Count` defines finish and reports what it saw at the end of the stream; `Pass` has none
+    // (its worker is not asked).
+    let dir = dir("finish");
+    let code = "class Count:\n    def __init__(self):\n        self.n = 0\n        self.total = 0\n    def process(self, x):\n        self.n += 1\n        self.total += x\n        return x * 2\n    def finish(self):\n        yield {'count': self.n}\n        yield {'total': self.total}\n\nclass Pass:\n    def process(self, x):\n        return x\n";
+    let doc = serde_json::json!({
+        "version": "v1", "metadata": {"name": "finish"},
+        "nodes": [
+            {"id": "count", "node_type": "python", "params": {"code": code, "class": "Count"}},
+            {"id": "pass", "node_type": "python", "params": {"code": code, "class": "Pass"}}
+        ],
+        "connections": [{"from": "count", "to": "pass"}]
+    });
+    let path = write(&dir, "finish.json", &doc.to_string());
+    let input: String = (1..=3000).map(|i| format!("{i}\n")).collect();
+    let out = pipeline(&strs(&run_path(&["run"], &path)), &input);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 3002, "{}", text(&out.stderr));
+    assert_eq!(lines[0], "2");
+    assert_eq!(lines[2999], "6000");
+    assert_eq!(lines[3000], r#"{"count":3000}"#);
+    assert_eq!(lines[3001], r#"{"total":4501500}"#);
+}
