@@ -258,3 +258,43 @@ fn python_manifest_errors_name_the_node_and_the_json_location() {
         "{err}"
     );
 }
+
+#[test]
+fn process_batch_classes_run_isolated_and_in_process_and_a_failing_batch_names_its_line() {
+    let dir = scratch("process-batch");
+    let code = "class Double:\n    def process_batch(self, items):\n        return [x * 2 for x in items]\n\nclass Boom:\n    def process_batch(self, items):\n        if 8642 in items:\n            raise ValueError('boom')\n        yield from items\n";
+    let input: String = (0..10_000).map(|i| format!("{i}\n")).collect();
+    for isolation in ["isolated", "in_process"] {
+        let node = |id: &str, class: &str| {
+            let mut node = serde_json::json!({"id": id, "node_type": "python",
+                "params": {"code": code, "class": class}});
+            if isolation == "in_process" {
+                node["isolation"] = "in_process".into();
+            }
+            node
+        };
+        let doc = serde_json::json!({"version": "v1", "metadata": {"name": "batch"},
+            "nodes": [node("double", "Double"), node("boom", "Boom")],
+            "connections": [{"from": "double", "to": "boom"}]});
+        let manifest = write(&dir, &format!("{isolation}.json"), &doc.to_string());
+        let out = pipeline(&["run", &manifest], &input);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{isolation}: {stderr}");
+        assert!(stderr.contains("node `boom`"), "{isolation}: {stderr}");
+        assert!(stderr.contains("ValueError: boom"), "{isolation}: {stderr}");
+        // The failing batch's first line is named; every earlier line's output was written.
+        let line: usize = stderr
+            .split("stopped at input line ")
+            .nth(1)
+            .and_then(|rest| rest.split(':').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{isolation}: no failing line in {stderr}"));
+        assert!((1..=4322).contains(&line), "{isolation}: line {line}");
+        let written: Vec<&str> = stdout.lines().collect();
+        assert_eq!(written.len(), line - 1, "{isolation}: {stderr}");
+        assert!(written
+            .iter()
+            .enumerate()
+            .all(|(i, v)| *v == (2 * i).to_string()));
+    }
+}

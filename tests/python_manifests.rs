@@ -164,3 +164,71 @@ fn python_node_tracebacks_show_script_lines() {
         "{text}"
     );
 }
+
+/// A manifest of `python` class nodes from one source, chained in order.
+fn chain(code: &str, classes: &[&str]) -> String {
+    let nodes: Vec<serde_json::Value> = classes
+        .iter()
+        .map(|class| {
+            serde_json::json!({"id": class.to_lowercase(), "node_type": "python",
+                "params": {"code": code, "class": class}})
+        })
+        .collect();
+    let connections: Vec<serde_json::Value> = classes
+        .windows(2)
+        .map(|w| serde_json::json!({"from": w[0].to_lowercase(), "to": w[1].to_lowercase()}))
+        .collect();
+    serde_json::json!({"version": "v1", "metadata": {"name": "batch"}, "nodes": nodes,
+        "connections": connections})
+    .to_string()
+}
+
+const BATCH_NODES: &str = "class Double:\n    def __init__(self):\n        self.calls = 0\n    def process_batch(self, items):\n        self.calls += 1\n        return [x * 2 for x in items]\n    def finish(self):\n        yield {'calls': self.calls}\n\nclass Evens:\n    def process_batch(self, items):\n        for x in items:\n            if isinstance(x, int) and x % 4 == 0:\n                yield x\n\nclass Boom:\n    def process_batch(self, items):\n        if 8642 in items:\n            raise ValueError('boom')\n        return items\n\nclass Both:\n    def process(self, x):\n        raise ValueError('process is not used when process_batch exists')\n    def process_batch(self, items):\n        return tuple(items)\n";
+
+#[test]
+fn process_batch_is_called_once_per_batch_not_per_item() {
+    let text = chain(BATCH_NODES, &["Double", "Both", "Evens"]);
+    let lowered = manifest::load("batch.json", &text, &registry()).unwrap();
+    let out = run(lowered, 0..10_000);
+    // Doubled: 0, 2, ..., 19998; multiples of 4 are kept: 5,000 of them; then Double's count.
+    assert_eq!(out.len(), 5_000);
+    assert_eq!(out[1], Value::Int(4));
+    assert_eq!(out[4_999], Value::Int(19_996));
+
+    let text = chain(BATCH_NODES, &["Double"]);
+    let lowered = manifest::load("batch.json", &text, &registry()).unwrap();
+    let out = run(lowered, 0..10_000);
+    assert_eq!(out.len(), 10_001);
+    let calls = out[10_000].get("calls").and_then(Value::as_int).unwrap();
+    // The run hands the stage chunks of a few hundred items: one call each.
+    assert!(
+        (1..=10_000 / 128).contains(&calls),
+        "{calls} calls for 10,000 items"
+    );
+}
+
+#[test]
+fn a_failing_batch_names_the_batchs_first_item_and_keeps_earlier_batches() {
+    // One-to-one batches (a list as long as the batch) keep each output's own origin.
+    let text = chain(BATCH_NODES, &["Double", "Boom"]);
+    let lowered = manifest::load("batch.json", &text, &registry()).unwrap();
+    let mut p = build(lowered, BuildOptions::default());
+    let mut delivered = Vec::new();
+    // The batch with 4321 (doubled: 8642) fails in `boom`.
+    let err = p
+        .run_with((0..10_000).map(Value::Int), |tagged| {
+            delivered.push(tagged.value);
+            Ok(())
+        })
+        .unwrap_err();
+    assert_eq!(err.node(), Some("boom"), "{err}");
+    assert!(err.message().contains("ValueError: boom"), "{err}");
+    let failed = err.failed_item().expect("the failure is traced to an item");
+    assert!(failed <= 4321, "{failed}");
+    // Every output of the items before the failing batch was delivered, in order, none after.
+    assert_eq!(delivered.len() as u64, failed);
+    assert!(delivered
+        .iter()
+        .enumerate()
+        .all(|(i, v)| *v == Value::Int(2 * i as i64)));
+}

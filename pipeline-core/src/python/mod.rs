@@ -78,6 +78,7 @@
 //! [`Value`]: crate::Value
 //! [`Error`]: crate::Error
 
+mod batch_call;
 mod convert;
 mod errors;
 mod forging;

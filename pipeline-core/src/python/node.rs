@@ -1,5 +1,6 @@
 //! [`PythonNode`]: a node whose behaviour is Python source code, run in the sandboxed interpreter.
 
+use super::batch_call::{self, BatchResult};
 use super::convert::{from_py, to_py};
 use super::errors::{self, Source};
 use super::interpreter::Runtime;
@@ -139,8 +140,11 @@ impl<F: FnMut(Value) -> Result<()>> ItemSink for F {
 /// leave in pieces of this size, so an endless generator streams in bounded memory.
 pub(crate) const OUTPUTS_PER_CALL: usize = 1024;
 
+/// A node's callables. A class has `process`, `process_batch` or both (then `process_batch` is
+/// used); a function is its `process`.
 struct Objects {
-    process: PyObjectRef,
+    process: Option<PyObjectRef>,
+    process_batch: Option<PyObjectRef>,
     finish: Option<PyObjectRef>,
     cleanup: Option<PyObjectRef>,
 }
@@ -160,6 +164,7 @@ impl Drop for Live {
 #[derive(Clone, Copy)]
 enum Call {
     Process,
+    ProcessBatch,
     Finish,
 }
 
@@ -167,6 +172,7 @@ impl Call {
     fn name(self) -> &'static str {
         match self {
             Call::Process => "process",
+            Call::ProcessBatch => "process_batch",
             Call::Finish => "finish",
         }
     }
@@ -286,29 +292,31 @@ impl PythonNode {
         let Some(objects) = &live.objects else {
             return Err(errors::broken("Python node was cleaned up").in_node(&id));
         };
-        let func = match call {
-            Call::Process => &objects.process,
-            Call::Finish => match &objects.finish {
-                Some(f) => f,
-                None => return Ok(()),
-            },
-        };
         let source = Source {
             filename: &live.filename,
             text: &spec.source,
         };
         live.rt
-            .enter(|vm| match call {
-                Call::Process => {
-                    for item in items {
-                        let result = func.call((to_py(&item, vm)?,), vm);
-                        emit_result(vm, result, call, sink, source)?;
-                        sink.item_done()?;
+            .enter(
+                |vm| match (call, &objects.process_batch, &objects.process) {
+                    (Call::Finish, ..) => match &objects.finish {
+                        Some(finish) => emit_result(vm, finish.call((), vm), call, sink, source),
+                        None => Ok(()),
+                    },
+                    (_, Some(process_batch), _) => {
+                        emit_batch_result(vm, process_batch, items, sink, source)
                     }
-                    Ok(())
-                }
-                Call::Finish => emit_result(vm, func.call((), vm), call, sink, source),
-            })
+                    (_, None, Some(process)) => {
+                        for item in items {
+                            let result = process.vectorcall(vec![to_py(&item, vm)?], 1, None, vm);
+                            emit_result(vm, result, call, sink, source)?;
+                            sink.item_done()?;
+                        }
+                        Ok(())
+                    }
+                    (_, None, None) => Err(errors::broken("Python node has no process method")),
+                },
+            )
             .and_then(|r| r)
             .map_err(|e| e.in_node(&id))
     }
@@ -388,7 +396,8 @@ fn load(vm: &VirtualMachine, spec: &Spec, id: &str, filename: &str) -> Result<Ob
                 return Err(LoadError::Setup(format!("`{name}` is not a function")));
             }
             Ok(Objects {
-                process: entry,
+                process: Some(entry),
+                process_batch: None,
                 finish: None,
                 cleanup: None,
             })
@@ -418,16 +427,19 @@ fn load(vm: &VirtualMachine, spec: &Spec, id: &str, filename: &str) -> Result<Ob
             let method = |m: &'static str| -> Result<Option<PyObjectRef>, LoadError> {
                 Ok(vm.get_attribute_opt(instance.clone(), m)?)
             };
-            let process = method("process")?.ok_or_else(|| {
-                LoadError::Setup(format!(
-                    "class `{name}` has no `process(self, item)` method"
-                ))
-            })?;
+            let process = method("process")?;
+            let process_batch = method("process_batch")?;
+            if process.is_none() && process_batch.is_none() {
+                return Err(LoadError::Setup(format!(
+                    "class `{name}` has no `process(self, item)` or `process_batch(self, items)` method"
+                )));
+            }
             if let Some(init) = method("initialize")? {
                 init.call((), vm)?;
             }
             Ok(Objects {
                 process,
+                process_batch,
                 finish: method("finish")?,
                 cleanup: method("cleanup")?,
             })
@@ -485,6 +497,42 @@ fn emit_result(
         }
     }
     sink.output(converted(vm, &obj, what, false)?)
+}
+
+/// Calls `process_batch` once over `items` and emits its outputs, marking item ends as
+/// [`batch_call`] attributes them: after each output when there is one per item, else all at the
+/// end.
+fn emit_batch_result(
+    vm: &VirtualMachine,
+    process_batch: &PyObjectRef,
+    items: &mut dyn Iterator<Item = Value>,
+    sink: &mut dyn ItemSink,
+    source: Source<'_>,
+) -> Result<()> {
+    let items: Vec<Value> = items.collect();
+    let count = items.len();
+    if count == 0 {
+        return Ok(());
+    }
+    let result = batch_call::call(vm, process_batch, items.into_iter())?
+        .map_err(|exc| errors::exception(vm, &exc, source))?;
+    let mut ended = 0;
+    match batch_call::classify(vm, result, count)? {
+        BatchResult::Nothing => {}
+        BatchResult::Outputs { values, per_item } => {
+            for value in &values {
+                sink.output(converted(vm, value, Call::ProcessBatch.name(), false)?)?;
+                if per_item {
+                    sink.item_done()?;
+                    ended += 1;
+                }
+            }
+        }
+        BatchResult::Generator(generator) => {
+            emit_result(vm, Ok(generator), Call::ProcessBatch, sink, source)?
+        }
+    }
+    (ended..count).try_for_each(|_| sink.item_done())
 }
 
 fn converted(vm: &VirtualMachine, obj: &PyObjectRef, what: &str, yielded: bool) -> Result<Value> {
@@ -764,11 +812,46 @@ impl PythonNode {
                     if out.len() >= limit {
                         return Ok(stream.is_pending());
                     }
-                    let Some(item) = stream.queue.get_mut(stream.next) else {
+                    if stream.next >= stream.queue.len() {
                         stream.queue.clear();
                         stream.next = 0;
                         return Ok(false);
+                    }
+                    if let Some(process_batch) = &objects.process_batch {
+                        attribute(out, stream.current);
+                        item_start = out.len();
+                        let first = stream.next;
+                        let batch_origins = stream.origins.get(first..).unwrap_or_default();
+                        if let Some(&origin) = batch_origins.first() {
+                            stream.current = origin;
+                        }
+                        let count = stream.queue.len() - first;
+                        stream.next = stream.queue.len();
+                        let items = stream.queue.drain(first..);
+                        let result = batch_call::call(vm, process_batch, items)?
+                            .map_err(|exc| errors::exception(vm, &exc, source))?;
+                        match batch_call::classify(vm, result, count)? {
+                            BatchResult::Nothing => {}
+                            BatchResult::Outputs { values, per_item } => {
+                                for (k, value) in values.iter().enumerate() {
+                                    let what = Call::ProcessBatch.name();
+                                    out.push(converted(vm, value, what, false)?);
+                                    if let (true, Some(&origin)) = (per_item, batch_origins.get(k))
+                                    {
+                                        attribute(out, origin);
+                                    }
+                                }
+                            }
+                            BatchResult::Generator(generator) => {
+                                stream.generator = Some((generator, Call::ProcessBatch));
+                            }
+                        }
+                        continue;
+                    }
+                    let Some(process) = &objects.process else {
+                        return Err(errors::broken("Python node has no process method"));
                     };
+                    let item = &mut stream.queue[stream.next];
                     let item = std::mem::replace(item, Value::Null);
                     attribute(out, stream.current);
                     item_start = out.len();
@@ -776,8 +859,7 @@ impl PythonNode {
                         stream.current = origin;
                     }
                     stream.next += 1;
-                    let arg = to_py(&item, vm)?;
-                    let result = objects.process.call((arg,), vm);
+                    let result = process.vectorcall(vec![to_py(&item, vm)?], 1, None, vm);
                     start_result(vm, result, Call::Process, stream, out, source)?;
                 }
             })();

@@ -204,23 +204,28 @@ impl Bench {
     }
 
     /// `python` (the baseline's classes in RustPython, in an isolated worker), `python_in_process`
-    /// (the same in this process's interpreter) and `python_sdl` (a Python script of built-in
-    /// nodes) for the `simple` and `complex` workloads.
+    /// (the same in this process's interpreter), `python_batch` / `python_batch_in_process` (the
+    /// classes written with `process_batch` comprehensions) and `python_sdl` (a Python script of
+    /// built-in nodes) for the `simple` and `complex` workloads.
     #[cfg(feature = "python")]
     fn python_cases(&mut self, w: &Workload) -> pipeline::Result<()> {
-        use super::python_cases::{python_manifest, sdl_script};
+        use super::python_cases::{python_manifest, sdl_script, PythonMode};
         if w.name != "simple" && w.name != "complex" {
             return Ok(());
         }
         let registry = crate::cli::registry();
-        // Isolated, as the CLI runs manifests (when the CLI installed isolation), then in-process.
-        let mut python = workloads::dynamic(&python_manifest(w.adds, false), &registry)?;
-        self.value_case(w, "python", |xs| python.run_values(xs.iter().cloned()))?;
-        drop(python);
-        let mut in_process = workloads::dynamic(&python_manifest(w.adds, true), &registry)?;
-        self.value_case(w, "python_in_process", |xs| {
-            in_process.run_values(xs.iter().cloned())
-        })?;
+        // Isolated, as the CLI runs manifests (when the CLI installed isolation), then in-process;
+        // per-item `process`, then `process_batch` comprehensions.
+        for (name, batch, in_process) in [
+            ("python", false, false),
+            ("python_in_process", false, true),
+            ("python_batch", true, false),
+            ("python_batch_in_process", true, true),
+        ] {
+            let mode = PythonMode { batch, in_process };
+            let mut python = workloads::dynamic(&python_manifest(w.adds, mode), &registry)?;
+            self.value_case(w, name, |xs| python.run_values(xs.iter().cloned()))?;
+        }
         let described = pipeline::python::describe_script("bench.py", &sdl_script(w.adds))?;
         let lowered = described
             .load(&registry)
@@ -232,7 +237,13 @@ impl Bench {
     /// Without the Python bridge the Python modes are missing.
     #[cfg(not(feature = "python"))]
     fn python_cases(&mut self, w: &Workload) -> pipeline::Result<()> {
-        for mode in ["python", "python_in_process", "python_sdl"] {
+        for mode in [
+            "python",
+            "python_in_process",
+            "python_batch",
+            "python_batch_in_process",
+            "python_sdl",
+        ] {
             self.missing.push(Missing {
                 workload: w.name,
                 mode,

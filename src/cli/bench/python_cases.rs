@@ -5,6 +5,9 @@
 //!   manifest of `python` nodes, isolated in a worker process as the CLI runs manifests (the
 //!   worker starts on the unmeasured checking run);
 //! - `python_in_process`: the same nodes with `"isolation": "in_process"`;
+//! - `python_batch`, `python_batch_in_process`: the same nodes written with `process_batch` as
+//!   list comprehensions (one call per batch instead of one per item), against the same
+//!   per-item CPython loop;
 //! - `python_sdl`: the pipeline written as a Python script of built-in nodes (the script is only
 //!   the description: the nodes run natively).
 
@@ -32,9 +35,49 @@ fn node_count(adds: i64) -> usize {
     }
 }
 
-/// The workload as a manifest whose nodes are the baseline's Python classes, isolated in a worker
-/// (when the CLI installed isolation) or, with `in_process`, in this process's interpreter.
-pub fn python_manifest(adds: i64, in_process: bool) -> String {
+/// The baseline's node classes with a `process_batch` written as a comprehension: what a user
+/// writes to pay the interpreter's call overhead once per batch (the `python_batch` mode).
+const BATCH_CLASSES: &str = r#"class PassThrough:
+    def process_batch(self, items):
+        return items
+
+
+class Calculator:
+    def __init__(self, operation="add", operand=0):
+        self.operation = operation
+        self.operand = operand
+
+    def process_batch(self, items):
+        operand = self.operand
+        if self.operation == "add":
+            return [item + operand for item in items]
+        if self.operation == "subtract":
+            return [item - operand for item in items]
+        if self.operation == "multiply":
+            return [item * operand for item in items]
+        if operand == 0:
+            raise ZeroDivisionError("division by zero")
+        return [item / operand for item in items]
+"#;
+
+/// How the Python nodes of a benchmark manifest are written and where they run.
+#[derive(Debug, Clone, Copy)]
+pub struct PythonMode {
+    /// `process_batch` comprehensions instead of the baseline's per-item `process`.
+    pub batch: bool,
+    /// `"isolation": "in_process"` instead of a worker process per node.
+    pub in_process: bool,
+}
+
+/// The workload as a manifest whose nodes are the baseline's Python classes (or their batch
+/// versions), isolated in a worker (when the CLI installed isolation) or in this process's
+/// interpreter.
+pub fn python_manifest(adds: i64, mode: PythonMode) -> String {
+    let code = if mode.batch {
+        BATCH_CLASSES
+    } else {
+        baseline_classes()
+    };
     let nodes: Vec<serde_json::Value> = (0..node_count(adds))
         .map(|i| {
             let (class, args) = if i % 2 == 0 {
@@ -46,8 +89,8 @@ pub fn python_manifest(adds: i64, in_process: bool) -> String {
                 )
             };
             let mut node = serde_json::json!({"id": format!("n{i}"), "node_type": "python",
-                "params": {"code": baseline_classes(), "class": class, "args": args}});
-            if in_process {
+                "params": {"code": code, "class": class, "args": args}});
+            if mode.in_process {
                 node["isolation"] = "in_process".into();
             }
             node

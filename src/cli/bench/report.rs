@@ -67,7 +67,7 @@ pub fn table(r: &Results) -> String {
     );
     let _ = writeln!(
         s,
-        "{:<13} {:<19} {:>18} {:>14}   seed 2025 (other machine, other workload)",
+        "{:<13} {:<23} {:>18} {:>14}   seed 2025 (other machine, other workload)",
         "workload", "mode", "median", "× vs CPython"
     );
     let mut last_workload = "";
@@ -116,7 +116,7 @@ pub fn table(r: &Results) -> String {
     for (workload, mode, median, versus, note) in rows {
         let _ = writeln!(
             s,
-            "{workload:<13} {mode:<19} {median:>18} {versus:>14}   {note}"
+            "{workload:<13} {mode:<23} {median:>18} {versus:>14}   {note}"
         );
     }
     if !r.missing.is_empty() {
