@@ -191,6 +191,35 @@ pub fn heavy_sequential(rounds: u32) -> Pipeline<impl Stage<Input = u64, Output 
     }
 }
 
+/// The node type `HashRounds` ([`hash_rounds`] with [`HEAVY_ROUNDS`] over integers), for the
+/// dynamic side of the parallel benchmark.
+///
+/// ```
+/// use pipeline::dynamic::Registry;
+/// use pipeline::workloads::{heavy_dynamic, register_heavy};
+/// let mut registry = Registry::with_builtins();
+/// register_heavy(&mut registry);
+/// let mut p = heavy_dynamic(2, &registry)?;
+/// assert_eq!(p.run_values((0..3).map(pipeline::Value::Int))?.len(), 3);
+/// # Ok::<(), pipeline::Error>(())
+/// ```
+pub fn register_heavy(registry: &mut Registry) {
+    registry.register("HashRounds", |_: crate::dynamic::NoParams| {
+        Map::new(|x: i64| hash_rounds(x as u64, HEAVY_ROUNDS) as i64)
+    });
+}
+
+/// A one-node manifest of `HashRounds` with `"parallelism": parallelism` (1: sequential), built
+/// with `registry` (see [`register_heavy`]).
+pub fn heavy_dynamic(parallelism: usize, registry: &Registry) -> Result<DynamicPipeline> {
+    let manifest = format!(
+        r#"{{"version": "v1", "metadata": {{"name": "parallel"}},
+            "nodes": [{{"id": "heavy", "node_type": "HashRounds", "parallelism": {parallelism}}}],
+            "connections": []}}"#
+    );
+    dynamic(&manifest, registry)
+}
+
 /// The heavy hash node with `par(2)`: two replicas on rayon's pool, outputs in input order.
 pub fn heavy_par2(rounds: u32) -> Pipeline<impl Stage<Input = u64, Output = u64>> {
     pipeline! {

@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 /// Items in a `throughput` run.
 pub const THROUGHPUT_ITEMS: u64 = 1_000_000;
 
+/// Items in a `parallel` run (~10 µs each: about 0.1 s sequential).
+pub const PARALLEL_ITEMS: u64 = 10_000;
+
 /// What a figure measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Metric {
@@ -36,6 +39,9 @@ pub struct Measurement {
     pub value: f64,
     /// Peak resident memory during the case (throughput only).
     pub peak_rss_bytes: Option<u64>,
+    /// The one-minute load average when the case started (parallel cases only: what they can
+    /// gain depends on idle cores). It counts this benchmark's own thread.
+    pub load_average: Option<f64>,
 }
 
 /// A case that could not run, and why.
@@ -128,6 +134,7 @@ impl Bench {
             metric: Metric::Micros,
             value: seconds * 1e6,
             peak_rss_bytes: None,
+            load_average: None,
         });
         Ok(())
     }
@@ -315,6 +322,71 @@ impl Bench {
             metric: Metric::ItemsPerSecond,
             value: THROUGHPUT_ITEMS as f64 / seconds,
             peak_rss_bytes: super::memory::peak_rss_bytes(),
+            load_average: None,
+        });
+        Ok(())
+    }
+
+    /// A CPU-bound node of ~10 µs per item ([`workloads::hash_rounds`]) over [`PARALLEL_ITEMS`]
+    /// items, sequential and with two replicas: `par(2)` in `pipeline!`, `"parallelism": 2` in a
+    /// manifest. Each case notes the load average it started under.
+    pub fn parallel(&mut self) -> pipeline::Result<()> {
+        use workloads::{
+            heavy_dynamic, heavy_par2, heavy_sequential, register_heavy, HEAVY_ROUNDS,
+        };
+        let items = PARALLEL_ITEMS;
+        let expected = (0..items).fold(0u64, |sum, x| {
+            sum.wrapping_add(workloads::hash_rounds(x, HEAVY_ROUNDS))
+        }) as i64;
+        let sum = |xs: &[u64]| xs.iter().fold(0u64, |s, &x| s.wrapping_add(x)) as i64;
+        let mut sequential = heavy_sequential(HEAVY_ROUNDS);
+        self.parallel_case("static_sequential", expected, || {
+            Ok(sum(&sequential.run(0..items)?))
+        })?;
+        let mut par2 = heavy_par2(HEAVY_ROUNDS);
+        self.parallel_case("static_par2", expected, || Ok(sum(&par2.run(0..items)?)))?;
+        let mut registry = Registry::with_builtins();
+        register_heavy(&mut registry);
+        let value_sum = |xs: &[Value]| {
+            xs.iter().fold(0u64, |s, v| {
+                s.wrapping_add(v.as_int().map_or(u64::MAX, |x| x as u64))
+            }) as i64
+        };
+        for (mode, parallelism) in [("dynamic_sequential", 1), ("dynamic_par2", 2)] {
+            let mut dynamic = heavy_dynamic(parallelism, &registry)?;
+            self.parallel_case(mode, expected, || {
+                Ok(value_sum(
+                    &dynamic.run_values((0..items as i64).map(Value::Int))?,
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    fn parallel_case(
+        &mut self,
+        mode: &'static str,
+        expected: i64,
+        mut run: impl FnMut() -> pipeline::Result<i64>,
+    ) -> pipeline::Result<()> {
+        let load_average = super::machine::load_average();
+        verify("parallel", mode, run()?, expected)?;
+        let seconds = median_seconds(
+            &mut |n| {
+                repeat(n, || {
+                    black_box(run()?);
+                    Ok(())
+                })
+            },
+            self.budget,
+        )?;
+        self.measurements.push(Measurement {
+            workload: "parallel",
+            mode,
+            metric: Metric::Micros,
+            value: seconds * 1e6,
+            peak_rss_bytes: None,
+            load_average,
         });
         Ok(())
     }
@@ -354,6 +426,7 @@ impl Bench {
                 metric: Metric::Micros,
                 value: seconds * 1e6,
                 peak_rss_bytes: None,
+                load_average: None,
             });
         }
         Ok(())

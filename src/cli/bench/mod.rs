@@ -3,6 +3,7 @@
 
 mod cases;
 mod cpython;
+mod machine;
 mod measure;
 mod memory;
 mod python_cases;
@@ -50,6 +51,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
     bench.throughput().map_err(CliError::Pipeline)?;
     bench.runs().map_err(CliError::Pipeline)?;
     bench.construction().map_err(CliError::Pipeline)?;
+    bench.parallel().map_err(CliError::Pipeline)?;
     let cpython = cpython::run(args.quick).and_then(|(version, after)| match cpython_before {
         Some(before) => Ok((version, cpython::fastest(before?.1, after))),
         None => Ok((version, after)),

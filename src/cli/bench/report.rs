@@ -88,6 +88,9 @@ pub fn table(r: &Results) -> String {
         if let Some(rss) = m.peak_rss_bytes {
             note = format!("peak RSS {:.1} MB", rss as f64 / 1e6);
         }
+        if let Some(load) = m.load_average {
+            note = format!("load average {load:.2} at start");
+        }
         last_workload = m.workload;
         rows.push((m.workload, m.mode, figure(m.metric, m.value), versus, note));
         let next_is_other = r
@@ -135,7 +138,8 @@ pub fn table(r: &Results) -> String {
 }
 
 /// One JSON document: `{"workloads": {"<workload>": {"<mode>_us": median, ...}}, ...}`; throughput
-/// figures are `"<mode>_items_per_s"`, with `"<mode>_peak_rss_bytes"` beside them.
+/// figures are `"<mode>_items_per_s"`, with `"<mode>_peak_rss_bytes"` beside them; parallel
+/// cases have `"<mode>_load_average"`.
 pub fn json(r: &Results) -> serde_json::Value {
     let mut workloads: BTreeMap<String, serde_json::Map<String, serde_json::Value>> =
         BTreeMap::new();
@@ -148,6 +152,9 @@ pub fn json(r: &Results) -> serde_json::Value {
         entry.insert(key, m.value.into());
         if let Some(rss) = m.peak_rss_bytes {
             entry.insert(format!("{}_peak_rss_bytes", m.mode), rss.into());
+        }
+        if let Some(load) = m.load_average {
+            entry.insert(format!("{}_load_average", m.mode), load.into());
         }
     }
     if let Ok((_, cpython)) = &r.cpython {

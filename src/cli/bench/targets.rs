@@ -174,7 +174,29 @@ pub fn check(f: &Figures<'_>) -> Vec<Verdict> {
         "≥ 20× faster than CPython",
         faster("simple", "python_sdl", 20.0),
     ));
+    for (side, case) in [
+        ("static", "parallel/static_par2"),
+        ("dynamic", "parallel/dynamic_par2"),
+    ] {
+        verdicts.push(verdict(
+            case,
+            "≥ 1.8× sequential (idle 2 cores)",
+            parallel_speedup(f, side),
+        ));
+    }
     verdicts
+}
+
+/// How much faster two replicas ran than one, with the load average the replicas' case started
+/// under (a loaded machine has no idle core to give them).
+fn parallel_speedup(f: &Figures<'_>, side: &str) -> Option<(String, bool)> {
+    let sequential = f.get("parallel", &format!("{side}_sequential"))?;
+    let par2 = f.get("parallel", &format!("{side}_par2"))?;
+    let x = sequential.value / par2.value;
+    let load = par2
+        .load_average
+        .map_or(String::new(), |load| format!(" (load average {load:.2})"));
+    Some((format!("{}× sequential{load}", ratio(x)), x >= 1.8))
 }
 
 #[cfg(test)]
@@ -189,6 +211,7 @@ mod tests {
             metric: Metric::Micros,
             value,
             peak_rss_bytes: None,
+            load_average: None,
         }
     }
 
@@ -216,6 +239,34 @@ mod tests {
             .unwrap();
         assert!(!cold.met, "{cold:?}");
         assert_eq!(cold.measured.as_deref(), Some("1.6× faster than CPython"));
+        assert!(!missing.met && missing.measured.is_none());
+    }
+
+    #[test]
+    fn two_replicas_are_judged_against_one_with_the_load_they_ran_under() {
+        let par2 = |value, load| Measurement {
+            load_average: Some(load),
+            ..m("parallel", "static_par2", value)
+        };
+        let judge = |measurements: &[Measurement]| {
+            let cpython = |_: &str| None;
+            check(&Figures {
+                measurements,
+                cpython: &cpython,
+            })
+            .into_iter()
+            .find(|v| v.case == "parallel/static_par2")
+            .unwrap()
+        };
+        let idle = judge(&[m("parallel", "static_sequential", 100.0), par2(52.0, 0.31)]);
+        assert!(idle.met, "{idle:?}");
+        assert_eq!(
+            idle.measured.as_deref(),
+            Some("1.9× sequential (load average 0.31)")
+        );
+        let loaded = judge(&[m("parallel", "static_sequential", 100.0), par2(95.0, 3.1)]);
+        assert!(!loaded.met, "{loaded:?}");
+        let missing = judge(&[par2(52.0, 0.3)]);
         assert!(!missing.met && missing.measured.is_none());
     }
 
