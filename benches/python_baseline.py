@@ -9,6 +9,10 @@ Prints one JSON document: medians in microseconds per run and the checksum (sum 
 workload, so the Rust side can verify them before printing a figure.
 
     python3 benches/python_baseline.py [--quick]
+
+With `--cli KIND INPUT OUTPUT` it instead runs the `simple` nodes once as a JSON-lines program
+would: read INPUT line by line, parse, process, write compact JSON lines to OUTPUT (KIND `ints` or
+`objects`). `pipeline bench` times that whole process beside `pipeline run` over the same file.
 """
 import json
 import platform
@@ -46,6 +50,30 @@ def complex_():
     return [PassThrough() if i % 2 == 0 else Calculator("add", 1) for i in range(10)]
 
 
+class JsonCalculator(Calculator):
+    """The Calculator as the pipeline's built-in treats JSON: numbers are computed on, anything else
+    (an object line) passes through unchanged."""
+
+    def process(self, item):
+        if isinstance(item, (int, float)) and not isinstance(item, bool):
+            return Calculator.process(self, item)
+        return item
+
+
+def json_lines(kind, input_path, output_path):
+    """The `simple` nodes over a JSON-lines file, one line at a time, compact JSON out."""
+    calculator = Calculator("add", 1) if kind == "ints" else JsonCalculator("add", 1)
+    nodes = [PassThrough(), calculator, PassThrough()]
+    loads, dumps = json.loads, json.dumps
+    with open(input_path, encoding="utf-8") as lines, open(output_path, "w", encoding="utf-8") as out:
+        for line in lines:
+            item = loads(line)
+            for node in nodes:
+                item = node.process(item)
+            out.write(dumps(item, separators=(",", ":"), ensure_ascii=False))
+            out.write("\n")
+
+
 def run(nodes, items):
     out = []
     for item in items:
@@ -73,6 +101,10 @@ def median_us(fn, budget_s):
 
 
 def main():
+    if "--cli" in sys.argv:
+        kind, input_path, output_path = sys.argv[sys.argv.index("--cli") + 1 :][:3]
+        json_lines(kind, input_path, output_path)
+        return
     quick = "--quick" in sys.argv
     budget = 0.2 if quick else 1.0
     workloads = {

@@ -2,6 +2,7 @@
 //! CPython baseline launched in the same run, every checksum verified before a figure is printed.
 
 mod cases;
+mod cli_cases;
 mod cpython;
 mod machine;
 mod measure;
@@ -52,6 +53,8 @@ pub fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
     bench.runs().map_err(CliError::Pipeline)?;
     bench.construction().map_err(CliError::Pipeline)?;
     bench.parallel().map_err(CliError::Pipeline)?;
+    cli_cases::cases(args.quick, &mut bench.measurements, &mut bench.missing)
+        .map_err(|why| CliError::Pipeline(pipeline::Error::msg(why)))?;
     let cpython = cpython::run(args.quick).and_then(|(version, after)| match cpython_before {
         Some(before) => Ok((version, cpython::fastest(before?.1, after))),
         None => Ok((version, after)),

@@ -174,6 +174,20 @@ pub fn check(f: &Figures<'_>) -> Vec<Verdict> {
         "≥ 20× faster than CPython",
         faster("simple", "python_sdl", 20.0),
     ));
+    for (workload, goal, at_least) in [
+        ("cli_ints", "≥ 50× CPython's json-lines loop", 50.0),
+        ("cli_objects", "≥ 15× CPython's json-lines loop", 15.0),
+    ] {
+        let x = f
+            .get(workload, "pipeline_run")
+            .zip(f.get(workload, "cpython_loop"))
+            .map(|(ours, baseline)| ours.value / baseline.value);
+        verdicts.push(verdict(
+            &format!("{workload}/pipeline_run"),
+            goal,
+            x.map(|x| (format!("{}× the loop", ratio(x)), x >= at_least)),
+        ));
+    }
     for (side, case) in [
         ("static", "parallel/static_par2"),
         ("dynamic", "parallel/dynamic_par2"),

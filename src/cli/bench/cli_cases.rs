@@ -1,0 +1,261 @@
+//! The `cli` workloads: what a manifest user runs first, end to end. This binary's `pipeline run`
+//! over a generated JSON-lines file (the `simple` manifest: fused, staged, and with `--stats`)
+//! against CPython's json-lines loop running the same three nodes over the same file
+//! (`benches/python_baseline.py --cli`), each a whole process timed from spawn to exit, its output
+//! file checked before any figure is kept.
+
+use super::cases::{Measurement, Metric, Missing};
+use super::cpython::SCRIPT;
+use pipeline::workloads::{staged, SIMPLE_MANIFEST};
+use std::io::{BufRead, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// One input kind: its workload name and how many lines (quick, full).
+struct Lines {
+    workload: &'static str,
+    quick: u64,
+    full: u64,
+}
+
+const KINDS: [Lines; 2] = [
+    Lines {
+        workload: "cli_ints",
+        quick: 100_000,
+        full: 1_000_000,
+    },
+    Lines {
+        workload: "cli_objects",
+        quick: 30_000,
+        full: 300_000,
+    },
+];
+
+/// Line `i` of a workload's input.
+fn line(workload: &str, i: u64, out: &mut impl Write) -> std::io::Result<()> {
+    if workload == "cli_ints" {
+        writeln!(out, "{i}")
+    } else {
+        writeln!(
+            out,
+            r#"{{"id":{i},"name":"item-{i}","tags":["a","b{}"],"value":{}}}"#,
+            i % 7,
+            i % 1000
+        )
+    }
+}
+
+/// What every correct output file of a workload sums to: the ints plus one each, or the objects'
+/// `value`s (objects pass through unchanged); and the line count.
+fn expected(workload: &str, lines: u64) -> (i64, u64) {
+    let n = lines as i64;
+    if workload == "cli_ints" {
+        (n * (n - 1) / 2 + n, lines)
+    } else {
+        ((0..n).map(|i| i % 1000).sum(), lines)
+    }
+}
+
+/// The checksum and line count of an output file.
+fn checksum(workload: &str, path: &Path) -> Result<(i64, u64), String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (mut sum, mut count) = (0i64, 0u64);
+    for text in std::io::BufReader::new(file).lines() {
+        let text = text.map_err(|e| format!("{}: {e}", path.display()))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let number = if workload == "cli_ints" {
+            value.as_i64()
+        } else {
+            value["value"].as_i64()
+        };
+        sum = sum.wrapping_add(number.unwrap_or(i64::MIN));
+        count += 1;
+    }
+    Ok((sum, count))
+}
+
+/// A command of the case: the program, its arguments, and the script it reads on stdin (CPython).
+struct Run {
+    mode: &'static str,
+    program: PathBuf,
+    args: Vec<String>,
+    stdin: Option<&'static str>,
+}
+
+/// Runs `run` once to completion; its wall-clock seconds.
+fn time_once(run: &Run) -> Result<f64, String> {
+    let started = Instant::now();
+    let mut child = Command::new(&run.program)
+        .args(&run.args)
+        .stdin(if run.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", run.program.display()))?;
+    if let (Some(script), Some(mut stdin)) = (run.stdin, child.stdin.take()) {
+        stdin
+            .write_all(script.as_bytes())
+            .map_err(|e| format!("{}: {e}", run.program.display()))?;
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("{}: {e}", run.program.display()))?;
+    let seconds = started.elapsed().as_secs_f64();
+    if !output.status.success() {
+        return Err(format!(
+            "{} failed: {}",
+            run.mode,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(seconds)
+}
+
+/// Every `cli` case: `pipeline_run` (fused), `pipeline_run_staged` (a stage per node),
+/// `pipeline_run_stats` (`--stats`) and `cpython_loop`, in lines per second (the median of
+/// `runs` timed runs after one checked run).
+pub fn cases(
+    quick: bool,
+    measurements: &mut Vec<Measurement>,
+    missing: &mut Vec<Missing>,
+) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("pipeline-bench-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let outcome = cases_in(&dir, quick, measurements, missing);
+    let _ = std::fs::remove_dir_all(&dir);
+    outcome
+}
+
+fn cases_in(
+    dir: &Path,
+    quick: bool,
+    measurements: &mut Vec<Measurement>,
+    missing: &mut Vec<Missing>,
+) -> Result<(), String> {
+    let this = std::env::current_exe().map_err(|e| format!("this executable: {e}"))?;
+    let fused = dir.join("simple.json");
+    let staged_manifest = dir.join("staged.json");
+    std::fs::write(&fused, SIMPLE_MANIFEST).map_err(|e| e.to_string())?;
+    std::fs::write(&staged_manifest, staged(SIMPLE_MANIFEST)).map_err(|e| e.to_string())?;
+    let runs = if quick { 3 } else { 5 };
+    for kind in &KINDS {
+        let lines = if quick { kind.quick } else { kind.full };
+        let input = dir.join(format!("{}.jsonl", kind.workload));
+        let mut writer = BufWriter::new(std::fs::File::create(&input).map_err(|e| e.to_string())?);
+        for i in 0..lines {
+            line(kind.workload, i, &mut writer).map_err(|e| e.to_string())?;
+        }
+        writer.flush().map_err(|e| e.to_string())?;
+        drop(writer);
+        let output = dir.join("out.jsonl");
+        let (input_arg, output_arg) = (input.display().to_string(), output.display().to_string());
+        let pipeline_run = |mode, manifest: &Path, extra: &[&str]| Run {
+            mode,
+            program: this.clone(),
+            args: [
+                "run",
+                &manifest.display().to_string(),
+                "--input",
+                &input_arg,
+                "--output",
+                &output_arg,
+            ]
+            .into_iter()
+            .chain(extra.iter().copied())
+            .map(String::from)
+            .collect(),
+            stdin: None,
+        };
+        let kind_arg = if kind.workload == "cli_ints" {
+            "ints"
+        } else {
+            "objects"
+        };
+        let commands = [
+            pipeline_run("pipeline_run", &fused, &[]),
+            pipeline_run("pipeline_run_staged", &staged_manifest, &[]),
+            pipeline_run("pipeline_run_stats", &fused, &["--stats"]),
+            Run {
+                mode: "cpython_loop",
+                program: "python3".into(),
+                args: ["-", "--cli", kind_arg, &input_arg, &output_arg]
+                    .into_iter()
+                    .map(String::from)
+                    .collect(),
+                stdin: Some(SCRIPT),
+            },
+        ];
+        for run in &commands {
+            // One checked run, then the timed ones.
+            let checked = time_once(run).and_then(|_| checksum(kind.workload, &output));
+            match checked {
+                Ok(got) if got == expected(kind.workload, lines) => {}
+                Ok(got) => {
+                    return Err(format!(
+                        "{}/{}: checksum and lines {got:?}, expected {:?}; no figure reported",
+                        kind.workload,
+                        run.mode,
+                        expected(kind.workload, lines)
+                    ))
+                }
+                Err(why) if run.mode == "cpython_loop" => {
+                    missing.push(Missing {
+                        workload: kind.workload,
+                        mode: run.mode,
+                        reason: why,
+                    });
+                    continue;
+                }
+                Err(why) => return Err(why),
+            }
+            let mut seconds = (0..runs)
+                .map(|_| time_once(run))
+                .collect::<Result<Vec<f64>, String>>()?;
+            seconds.sort_by(f64::total_cmp);
+            measurements.push(Measurement {
+                workload: kind.workload,
+                mode: run.mode,
+                metric: Metric::ItemsPerSecond,
+                value: lines as f64 / seconds[seconds.len() / 2],
+                peak_rss_bytes: None,
+                load_average: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_lines_sum_to_the_expected_checksum() {
+        let dir = std::env::temp_dir().join(format!("bench-cli-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for kind in &KINDS {
+            // The input itself, with the ints shifted as the Calculator shifts them.
+            let path = dir.join(kind.workload);
+            let mut file = std::fs::File::create(&path).unwrap();
+            for i in 0..1000 {
+                if kind.workload == "cli_ints" {
+                    writeln!(file, "{}", i + 1).unwrap();
+                } else {
+                    line(kind.workload, i, &mut file).unwrap();
+                }
+            }
+            drop(file);
+            assert_eq!(
+                checksum(kind.workload, &path).unwrap(),
+                expected(kind.workload, 1000)
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
