@@ -393,3 +393,25 @@ fn a_batch_runs_in_the_worker_and_finish_runs_for_the_nodes_that_define_it() {
     assert_eq!(lines[3000], r#"{"count":3000}"#);
     assert_eq!(lines[3001], r#"{"total":4501500}"#);
 }
+
+#[test]
+fn a_worker_dying_mid_batch_names_the_item_after_those_that_ended_even_without_outputs() {
+    // Lines reach the worker as one batch; items 1, 2 and 4 emit nothing, 3 emits, 5 dies of the
+    // memory limit, 6 raises. Whatever ended before the death is written and counted.
+    let dir = dir("mid-batch");
+    let m = manifest(
+        &dir,
+        "mid",
+        "def f(x):\n    if x == 5:\n        s = 'x' * 10**10\n    if x == 6:\n        raise ValueError('six')\n    if x == 3:\n        return x\n",
+        serde_json::json!({"limits": {"memory_mb": 512}}),
+    );
+    let (stdout, stderr) = fails(&strs(&run_path(&["run"], &m)), "1\n2\n3\n4\n5\n6\n");
+    assert_eq!(stdout, "3\n");
+    assert!(stderr.contains("memory limit of 512 MiB"), "{stderr}");
+    assert!(stderr.contains("stopped at input line 5:"), "{stderr}");
+    // An exception after items without outputs: the same, through the worker's own report.
+    let (stdout, stderr) = fails(&strs(&run_path(&["run"], &m)), "1\n2\n3\n4\n6\n7\n");
+    assert_eq!(stdout, "3\n");
+    assert!(stderr.contains("ValueError: six"), "{stderr}");
+    assert!(stderr.contains("stopped at input line 5:"), "{stderr}");
+}

@@ -5,6 +5,7 @@ mod bench;
 mod error;
 mod export;
 mod graph;
+mod line_chunks;
 mod load;
 mod nodes;
 mod output;

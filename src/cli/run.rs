@@ -1,9 +1,12 @@
 //! `pipeline run MANIFEST [--input FILE] [--output FILE] [--tag] [--stats]`.
 //!
-//! Streams: a reader thread hands input lines over a bounded channel, outputs are written as they
-//! come, and when the input pauses the pipeline and the output are flushed, so results appear before
-//! the input ends and memory stays bounded however long the input is.
+//! Streams: a reader thread hands chunks of whole input lines over a bounded channel
+//! ([`line_chunks`]), each chunk's lines are parsed into one batch and pushed through the pipeline
+//! at once, outputs are written as they come, and when the input pauses the pipeline and the
+//! output are flushed, so results appear before the input ends and memory stays bounded however
+//! long the input is.
 
+use super::line_chunks::{self, Chunks, LineError};
 use super::output::{self, write_error};
 use super::same_file::{self, Source};
 use super::{load, report, CliError};
@@ -16,16 +19,14 @@ use pipeline::runtime::StageConfig;
 use pipeline::value::{parse_json, write_json};
 use pipeline::Value;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 /// How long the input may pause before buffered items and outputs are flushed.
 const IDLE_FLUSH: Duration = Duration::from_millis(20);
-/// Input lines buffered between the reader thread and the pipeline.
-const LINE_BUFFER: usize = 1024;
 
 /// Arguments of `run`.
 #[derive(Debug, clap::Args)]
@@ -61,80 +62,6 @@ pub struct RunArgs {
 /// The default `--max-line-bytes`: 64 MiB.
 const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
 
-/// Why an input line cannot be used.
-#[derive(Debug)]
-enum LineError {
-    Io(io::Error),
-    TooLong { line: usize, limit: usize },
-    NotUtf8 { line: usize, column: usize },
-}
-
-/// One line from the reader thread: its 1-based number and text.
-type Line = Result<(usize, String), LineError>;
-
-/// Reads lines on a thread of its own, never holding more than `max_bytes` of one line.
-///
-/// A panic there (a bug) would close the channel and look like the end of the input, so it is
-/// sent on as an error instead.
-fn spawn_reader(input: Box<dyn BufRead + Send>, max_bytes: usize) -> Receiver<Line> {
-    let (tx, rx) = sync_channel(LINE_BUFFER);
-    std::thread::spawn(move || {
-        let panic_tx = tx.clone();
-        let read = std::panic::AssertUnwindSafe(move || read_lines(input, max_bytes, &tx));
-        if std::panic::catch_unwind(read).is_err() {
-            let _ = panic_tx.send(Err(LineError::Io(io::Error::other(
-                "internal error: the input reader panicked",
-            ))));
-        }
-    });
-    rx
-}
-
-/// The reader thread's loop: sends each line until the input ends, fails, or nobody listens.
-fn read_lines(
-    mut input: Box<dyn BufRead + Send>,
-    max_bytes: usize,
-    tx: &std::sync::mpsc::SyncSender<Line>,
-) {
-    let mut buffer = Vec::new();
-    for number in 1.. {
-        buffer.clear();
-        let limit = max_bytes.saturating_add(2) as u64; // room for `\r\n`
-        let line = match Read::take(&mut input, limit).read_until(b'\n', &mut buffer) {
-            Ok(0) => break,
-            Err(err) => Err(LineError::Io(err)),
-            Ok(_) => {
-                if buffer.last() == Some(&b'\n') {
-                    buffer.pop();
-                    if buffer.last() == Some(&b'\r') {
-                        buffer.pop();
-                    }
-                }
-                if buffer.len() > max_bytes {
-                    Err(LineError::TooLong {
-                        line: number,
-                        limit: max_bytes,
-                    })
-                } else {
-                    Ok(())
-                }
-                .and_then(|()| {
-                    String::from_utf8(std::mem::take(&mut buffer))
-                        .map(|text| (number, text))
-                        .map_err(|err| LineError::NotUtf8 {
-                            line: number,
-                            column: err.utf8_error().valid_up_to() + 1,
-                        })
-                })
-            }
-        };
-        let stop = line.is_err();
-        if tx.send(line).is_err() || stop {
-            break;
-        }
-    }
-}
-
 impl LineError {
     fn into_cli(self) -> CliError {
         match self {
@@ -157,15 +84,15 @@ impl LineError {
 }
 
 /// Opens the input, and says which file it is (for [`open_output`]'s check).
-fn open_input(path: Option<&Path>) -> Result<(Box<dyn BufRead + Send>, Source), CliError> {
+fn open_input(path: Option<&Path>) -> Result<(Box<dyn Read + Send>, Source), CliError> {
     Ok(match path {
-        None => (Box::new(BufReader::new(io::stdin())), Source::stdin()),
+        None => (Box::new(io::stdin()), Source::stdin()),
         Some(path) => {
             let file = File::open(path).map_err(|source| CliError::Io {
                 path: path.to_path_buf(),
                 source,
             })?;
-            (Box::new(BufReader::new(file)), Source::path(path))
+            (Box::new(file), Source::path(path))
         }
     })
 }
@@ -271,7 +198,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         args.output.as_deref(),
         &[source, Source::path(&args.manifest)],
     )?;
-    let lines = spawn_reader(input, args.max_line_bytes);
+    let lines = line_chunks::spawn(input, args.max_line_bytes);
     let outputs = pipeline.outputs().to_vec();
     let mut writer = Writer {
         out,
@@ -292,7 +219,13 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         bar
     });
     let started = Instant::now();
-    let outcome = stream(&mut pipeline, &lines, &mut writer, progress.as_ref());
+    let outcome = stream(
+        &mut pipeline,
+        &lines,
+        args.max_line_bytes,
+        &mut writer,
+        progress.as_ref(),
+    );
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
@@ -326,12 +259,14 @@ mod tests {
 
 /// Feeds every line, writing outputs as they come; returns the number of items read.
 ///
-/// A line that cannot be read or parsed ends the input there: the items before it are finished
-/// and their outputs written, then its error is returned. A node failure is returned with the line
-/// it surfaced at and how far the run got.
+/// Each chunk of lines becomes one batch. A line that cannot be read or parsed ends the input
+/// there: the items before it are pushed, finished and their outputs written, then its error is
+/// returned. A node failure is returned with the line of the item that failed (or the last line
+/// read) and how far the run got.
 fn stream(
     pipeline: &mut DynamicPipeline,
-    lines: &Receiver<Line>,
+    input: &Chunks,
+    max_line_bytes: usize,
     writer: &mut Writer<'_>,
     progress: Option<&ProgressBar>,
 ) -> Result<u64, CliError> {
@@ -340,10 +275,11 @@ fn stream(
     let mut at_line = 0;
     let mut lines_of_items = LinesOfItems::default();
     let mut bad_line = None;
+    let mut batch = Vec::new();
     let outcome = (|| -> Result<(), CliError> {
-        loop {
-            let (number, line) = match lines.recv_timeout(IDLE_FLUSH) {
-                Ok(Ok(line)) => line,
+        while bad_line.is_none() {
+            let chunk = match input.chunks.recv_timeout(IDLE_FLUSH) {
+                Ok(Ok(chunk)) => chunk,
                 Ok(Err(err)) => {
                     bad_line = Some(err.into_cli());
                     break;
@@ -359,38 +295,44 @@ fn stream(
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
             };
-            at_line = number;
-            writer.last_line = number;
-            // A byte order mark some editors write before the first line is not part of it.
-            let text = match number {
-                1 => line.strip_prefix('\u{feff}').unwrap_or(&line),
-                _ => &line,
-            };
-            if text.trim().is_empty() {
-                lines_of_items.skip(read);
-                continue;
-            }
-            let item = match parse_json(text) {
-                Ok(item) => item,
-                Err(err) => {
-                    bad_line = Some(CliError::InputLine {
-                        line: number,
-                        column: err.column,
-                        message: err.message,
-                    });
+            for (number, line) in chunk.lines() {
+                at_line = number;
+                if line.len() > max_line_bytes {
+                    let (line, limit) = (number, max_line_bytes);
+                    bad_line = Some(LineError::TooLong { line, limit }.into_cli());
                     break;
                 }
-            };
-            handle.push(item)?;
-            read += 1;
+                // A byte order mark some editors write before the first line is not part of it.
+                let text = match number {
+                    1 => line.strip_prefix('\u{feff}').unwrap_or(line),
+                    _ => line,
+                };
+                if text.trim().is_empty() {
+                    lines_of_items.skip(read + batch.len() as u64);
+                    continue;
+                }
+                match parse_json(text) {
+                    Ok(item) => batch.push(item),
+                    Err(err) => {
+                        bad_line = Some(CliError::InputLine {
+                            line: number,
+                            column: err.column,
+                            message: err.message,
+                        });
+                        break;
+                    }
+                }
+            }
+            input.recycle(chunk);
+            writer.last_line = at_line;
+            read += batch.len() as u64;
+            handle.push_batch(&mut batch)?;
             while let Some(item) = handle.try_next()? {
                 writer.write(item)?;
             }
             if let Some(bar) = progress {
-                if read % 1024 == 0 {
-                    bar.set_position(read);
-                    bar.set_message(writer.written.to_string());
-                }
+                bar.set_position(read);
+                bar.set_message(writer.written.to_string());
             }
         }
         Ok(())
@@ -414,9 +356,10 @@ fn stream(
                 None => at_line,
             };
             Err(CliError::Run {
-                error,
                 line,
-                read,
+                // The items before the failing one (the rest of its chunk was read, not run).
+                read: error.failed_item().unwrap_or(read),
+                error,
                 written: writer.written,
             })
         }

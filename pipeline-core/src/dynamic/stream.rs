@@ -43,6 +43,11 @@ impl<'p> DynamicStream<'p> {
         self.handle.push(item)
     }
 
+    /// Feeds a batch of items at once, leaving `items` empty (see [`Handle::push_batch`]).
+    pub fn push_batch(&mut self, items: &mut Vec<Value>) -> Result<()> {
+        self.handle.push_batch(items)
+    }
+
     /// Pushes partly filled batches on to later stages (see [`Handle::flush`]).
     pub fn flush(&mut self) -> Result<()> {
         self.handle.flush()

@@ -87,6 +87,43 @@ impl<'p, H: Stage, C: Outputs<Item = H::Output>> Handle<'p, H, C> {
         self.collect_ready()
     }
 
+    /// Feeds every item of `items` (leaving it empty) in one call through stage 0, which runs its
+    /// nodes over the whole batch: what a reader that gets many items at once (a chunk of input
+    /// lines) uses instead of [`push`](Self::push) per item. Failures are as for `push`; the
+    /// items count from 0 across pushes of either kind.
+    ///
+    /// ```
+    /// use pipeline::prelude::*;
+    /// let mut p = pipeline! {
+    ///     double = Map::new(|x: i64| x * 2);
+    ///     input -> double -> output;
+    /// };
+    /// let mut stream = p.start()?;
+    /// let mut batch = vec![1, 2, 3];
+    /// stream.push_batch(&mut batch)?;
+    /// assert!(batch.is_empty());
+    /// stream.end()?;
+    /// let mut out = Vec::new();
+    /// while let Some(x) = stream.try_next()? {
+    ///     out.push(x);
+    /// }
+    /// assert_eq!(out, [2, 4, 6]);
+    /// # Ok::<(), pipeline::Error>(())
+    /// ```
+    pub fn push_batch(&mut self, items: &mut Vec<H::Input>) -> Result<()> {
+        if self.done {
+            return Err(Self::ended());
+        }
+        if items.is_empty() {
+            return Ok(());
+        }
+        let first = self.pipeline.accepted;
+        self.pipeline.accepted += items.len() as u64;
+        let outcome = self.pipeline.head_push_batch(first, items, &mut self.local);
+        self.checked(outcome)?;
+        self.collect_ready()
+    }
+
     /// Sends buffered items on to later stages now instead of when their batch fills.
     pub fn flush(&mut self) -> Result<()> {
         if self.done {
@@ -177,6 +214,14 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         out: &mut Vec<H::Output>,
     ) -> Result<()> {
         self.head_guarded(|head| head.push_at(origin, item, out))
+    }
+    pub(crate) fn head_push_batch(
+        &mut self,
+        first: u64,
+        items: &mut Vec<H::Input>,
+        out: &mut Vec<H::Output>,
+    ) -> Result<()> {
+        self.head_guarded(|head| head.push_batch_at(first, items, out))
     }
     pub(crate) fn head_flush(&mut self, out: &mut Vec<H::Output>) -> Result<()> {
         self.head_guarded(|head| head.flush(out))

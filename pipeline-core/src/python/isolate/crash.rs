@@ -7,11 +7,16 @@
 //! (async-signal-safe). The worker is single-threaded; the committed bytes are published after
 //! each output is fully encoded.
 
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering::SeqCst};
 
 static PENDING_PTR: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
 static PENDING_LEN: AtomicUsize = AtomicUsize::new(0);
 static PENDING_COUNT: AtomicUsize = AtomicUsize::new(0);
+/// Whether the published buffers are to be flushed (outputs or item ends, possibly no outputs).
+static PUBLISHED: AtomicBool = AtomicBool::new(false);
+static ENDS_PTR: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
+static ENDS_LEN: AtomicUsize = AtomicUsize::new(0);
+static ENDS_COUNT: AtomicUsize = AtomicUsize::new(0);
 
 /// The signals after which the handler flushes.
 const FATAL: [libc::c_int; 7] = [
@@ -24,16 +29,23 @@ const FATAL: [libc::c_int; 7] = [
     libc::SIGTERM,
 ];
 
-/// Publishes `count` encoded outputs in `bytes` as what to flush if the worker dies now.
-pub(crate) fn publish(bytes: &[u8], count: usize) {
+/// Publishes `count` encoded outputs in `bytes`, and the ends of the `ends_count` items done
+/// since the last chunk (varints in `ends`), as what to flush if the worker dies now: the
+/// parent needs the ends to know which item each output came from.
+pub(crate) fn publish(bytes: &[u8], count: usize, ends: &[u8], ends_count: usize) {
     PENDING_LEN.store(0, SeqCst);
     PENDING_PTR.store(bytes.as_ptr() as *mut u8, SeqCst);
     PENDING_COUNT.store(count, SeqCst);
+    ENDS_PTR.store(ends.as_ptr() as *mut u8, SeqCst);
+    ENDS_LEN.store(ends.len(), SeqCst);
+    ENDS_COUNT.store(ends_count, SeqCst);
     PENDING_LEN.store(bytes.len(), SeqCst);
+    PUBLISHED.store(true, SeqCst);
 }
 
 /// Nothing to flush (the outputs were sent).
 pub(crate) fn clear() {
+    PUBLISHED.store(false, SeqCst);
     PENDING_LEN.store(0, SeqCst);
 }
 
@@ -53,29 +65,30 @@ pub(crate) fn install() {
 }
 
 extern "C" fn on_fatal(signal: libc::c_int) {
-    let len = PENDING_LEN.swap(0, SeqCst);
+    let published = PUBLISHED.swap(false, SeqCst);
+    let len = PENDING_LEN.load(SeqCst);
     let ptr = PENDING_PTR.load(SeqCst);
     let count = PENDING_COUNT.load(SeqCst);
-    if len > 0 && !ptr.is_null() {
-        // The frame header: body length, the `Outputs` tag, the count as a varint.
+    let ends_ptr = ENDS_PTR.load(SeqCst);
+    let ends_len = ENDS_LEN.load(SeqCst);
+    let ends_count = ENDS_COUNT.load(SeqCst);
+    if published && (len == 0 || !ptr.is_null()) && (ends_len == 0 || !ends_ptr.is_null()) {
+        // The frame: body length, the `Outputs` tag, the count as a varint, the outputs, the
+        // number of item ends as a varint, the ends.
         let mut header = [0u8; 16];
-        let mut n = 5;
-        let mut c = count as u64;
-        while c >= 0x80 {
-            header[n] = (c as u8) | 0x80;
-            c >>= 7;
-            n += 1;
-        }
-        header[n] = c as u8;
-        n += 1;
-        let body = (n - 4 + len) as u32;
+        let n = 5 + put_varint(&mut header[5..], count as u64);
+        let mut ends_header = [0u8; 10];
+        let m = put_varint(&mut ends_header, ends_count as u64);
+        let body = (n - 4 + len + m + ends_len) as u32;
         header[..4].copy_from_slice(&body.to_le_bytes());
         header[4] = super::protocol::OUTPUTS;
-        // SAFETY: write(2) of a stack buffer and of the published bytes, alive (the worker is
+        // SAFETY: write(2) of stack buffers and of the published bytes, alive (the worker is
         // stopped inside this handler).
         unsafe {
             write_all(header.as_ptr(), n);
             write_all(ptr, len);
+            write_all(ends_header.as_ptr(), m);
+            write_all(ends_ptr, ends_len);
         }
     }
     // SA_RESETHAND restored the default action: raise again to die of the same signal.
@@ -84,6 +97,18 @@ extern "C" fn on_fatal(signal: libc::c_int) {
         libc::signal(signal, libc::SIG_DFL);
         libc::raise(signal);
     }
+}
+
+/// Writes `value` as a varint at the start of `out` (no allocation: signal-safe); its length.
+fn put_varint(out: &mut [u8], mut value: u64) -> usize {
+    let mut n = 0;
+    while value >= 0x80 {
+        out[n] = (value as u8) | 0x80;
+        value >>= 7;
+        n += 1;
+    }
+    out[n] = value as u8;
+    n + 1
 }
 
 /// `write` until done or failed.

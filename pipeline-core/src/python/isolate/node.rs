@@ -271,14 +271,16 @@ impl IsolatedPython {
                 Err(stop) => {
                     live.replying = false;
                     let err = worker.fail(stop, limits.item_timeout_ms).in_node(&id);
-                    let err = failing(err, pending_origins);
-                    let mut salvaged = worker.take_salvaged();
-                    if salvaged.is_empty() {
-                        return Err(err);
-                    }
+                    // The outputs and item ends the worker wrote as it died: the items that
+                    // ended are done, and the failure is the next one's.
+                    let (mut salvaged, ends) = worker.take_salvaged();
                     let start = out.len();
                     out.append(&mut salvaged);
-                    attribute(pending_origins, out, start, &[]);
+                    attribute(pending_origins, out, start, &ends);
+                    let err = failing(err, pending_origins);
+                    if out.len() == start {
+                        return Err(err);
+                    }
                     live.deferred = Some(err);
                     return Ok(true);
                 }

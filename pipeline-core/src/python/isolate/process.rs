@@ -61,6 +61,8 @@ pub(crate) struct Worker {
     /// Outputs read from the pipe after the worker died (its last chunk, flushed by its signal
     /// handler), not yet taken.
     salvaged: Vec<crate::value::Value>,
+    /// The item ends of the salvaged outputs (counts of outputs from `salvaged`'s start).
+    salvaged_ends: Vec<u64>,
 }
 
 impl Worker {
@@ -132,6 +134,7 @@ impl Worker {
             dead: None,
             next_index: 0,
             salvaged: Vec::new(),
+            salvaged_ends: Vec::new(),
         };
         match worker.receive(Some(Instant::now() + STARTUP_TIMEOUT)) {
             Ok(Reply::Done(values, _)) if values.is_empty() => Ok(worker),
@@ -287,15 +290,21 @@ impl Worker {
     fn salvage(&mut self) {
         let deadline = Instant::now() + Duration::from_millis(200);
         while let Ok(reply) = self.receive(Some(deadline)) {
-            if let Reply::Outputs(mut values, _) | Reply::Done(mut values, _) = reply {
+            if let Reply::Outputs(mut values, ends) | Reply::Done(mut values, ends) = reply {
+                let before = self.salvaged.len() as u64;
+                self.salvaged_ends
+                    .extend(ends.iter().map(|end| before + end));
                 self.salvaged.append(&mut values);
             }
         }
     }
 
-    /// The outputs the worker sent just before it died.
-    pub(crate) fn take_salvaged(&mut self) -> Vec<crate::value::Value> {
-        std::mem::take(&mut self.salvaged)
+    /// The outputs the worker sent just before it died, with their item ends.
+    pub(crate) fn take_salvaged(&mut self) -> (Vec<crate::value::Value>, Vec<u64>) {
+        (
+            std::mem::take(&mut self.salvaged),
+            std::mem::take(&mut self.salvaged_ends),
+        )
     }
 
     /// What the exit status and the stderr tail say about how the worker ended.

@@ -247,7 +247,9 @@ impl ItemSink for Sink<'_> {
 
     /// Marks where the item's outputs end and reports progress when the heartbeat is due.
     fn item_done(&mut self) -> Result<()> {
-        self.ends.push(self.count as u64);
+        wire::put_varint(&mut self.ends, self.count as u64);
+        self.ends_count += 1;
+        self.publish();
         self.tick()
     }
 }
@@ -258,8 +260,9 @@ struct Sink<'a> {
     values: &'a mut Vec<u8>,
     count: usize,
     /// For each item that ended since the last chunk: how many of the chunk's outputs came
-    /// before its end.
-    ends: Vec<u64>,
+    /// before its end (varints, as they go on the wire).
+    ends: Vec<u8>,
+    ends_count: usize,
     heartbeat: Duration,
     last_sent: Instant,
 }
@@ -272,6 +275,7 @@ impl<'a> Sink<'a> {
             values,
             count: 0,
             ends: Vec::new(),
+            ends_count: 0,
             heartbeat,
             last_sent: Instant::now(),
         }
@@ -280,11 +284,16 @@ impl<'a> Sink<'a> {
     fn push(&mut self, value: Value) -> Result<()> {
         wire::encode(&value, self.values);
         self.count += 1;
-        crash::publish(self.values, self.count);
+        self.publish();
         if self.count >= CHUNK_OUTPUTS || self.values.len() >= CHUNK_BYTES {
             return self.send(OUTPUTS);
         }
         self.tick()
+    }
+
+    /// What the crash handler sends if the worker dies before the next chunk.
+    fn publish(&self) {
+        crash::publish(self.values, self.count, &self.ends, self.ends_count);
     }
 
     /// Between items (and outputs): a chunk, possibly empty, when the heartbeat is due.
@@ -299,11 +308,10 @@ impl<'a> Sink<'a> {
         crash::clear();
         let mut frame = Frame::new(tag).uint(self.count as u64).0;
         frame.extend_from_slice(self.values);
-        wire::put_varint(&mut frame, self.ends.len() as u64);
-        for &end in &self.ends {
-            wire::put_varint(&mut frame, end);
-        }
+        wire::put_varint(&mut frame, self.ends_count as u64);
+        frame.extend_from_slice(&self.ends);
         self.ends.clear();
+        self.ends_count = 0;
         let len = (frame.len() - 4) as u32;
         frame[..4].copy_from_slice(&len.to_le_bytes());
         self.values.clear();
@@ -319,7 +327,9 @@ impl<'a> Sink<'a> {
         match outcome {
             Ok(()) => self.send(DONE).map_err(drop),
             Err(err) => {
-                if self.count > 0 {
+                // Outputs, or items that ended without any: the parent needs both to name the
+                // failing item.
+                if self.count > 0 || self.ends_count > 0 {
                     self.send(OUTPUTS).map_err(drop)?;
                 }
                 self.out.write_all(&failed(&err)).map_err(drop)
