@@ -20,6 +20,9 @@ mod names;
 mod outputs;
 mod stage;
 
+#[cfg(test)]
+mod expansion_tests;
+
 use crate::ast::{PipelineDef, Statement};
 use crate::lower::Lowered;
 use names::Names;

@@ -129,7 +129,7 @@ impl Codegen<'_> {
             .iter()
             .map(|&n| self.names.node_value(n))
             .collect();
-        if stage.entry == StageEntry::Input {
+        if self.has_input_exits(k) {
             fields.push(self.names.input_exits());
         }
         fields
@@ -144,12 +144,18 @@ impl Codegen<'_> {
             let exits = self.exits_of(Vertex::Node(n));
             quote!(#field: ::core::cell::RefCell::new((#field, #(#exits,)*)))
         });
-        let input = (stage.entry == StageEntry::Input).then(|| {
+        let input = self.has_input_exits(k).then(|| {
             let field = self.names.input_exits();
             let exits = self.exits_of(Vertex::Input);
             quote!(#field: (#(#exits,)*),)
         });
         quote!(#name { #(#cells,)* #input })
+    }
+
+    /// Whether stage `k` is entered at the input and sends input items over `=>` edges.
+    fn has_input_exits(&self, k: usize) -> bool {
+        self.lowered.plan.stages[k].entry == StageEntry::Input
+            && !self.exits_of(Vertex::Input).is_empty()
     }
 
     /// Binds `n_<id>` and the node's senders from its cell.
@@ -179,6 +185,9 @@ impl Codegen<'_> {
         let state = self.names.state();
         let field = self.names.input_exits();
         let exits = self.exits_of(Vertex::Input);
+        if exits.is_empty() {
+            return TokenStream::new();
+        }
         quote! {
             #[allow(unused_variables)]
             let (#(#exits,)*) = &mut #state.#field;
@@ -311,7 +320,8 @@ impl Codegen<'_> {
             quote!({ #bind #finish })
         });
         let finish_closures = self.cold_closures(k, nodes);
-        let all_exits = self.bind_all(nodes, stage.entry);
+        let all_exits = self.bind_exits(nodes, stage.entry);
+        let all_nodes = self.bind_all(nodes, stage.entry);
         let exit_vars = self.stage_exits(k);
 
         let parallel: Vec<usize> = nodes
@@ -373,7 +383,7 @@ impl Codegen<'_> {
                 },
                 move |#state, op, #flush_out| {
                     #flush_parallel
-                    #all_exits
+                    #all_nodes
                     #lifecycle
                 },
             )
@@ -384,6 +394,22 @@ impl Codegen<'_> {
     fn bind_all(&self, nodes: &[usize], entry: StageEntry) -> TokenStream {
         let input = (entry == StageEntry::Input).then(|| self.bind_input_exits());
         let nodes = nodes.iter().map(|&n| self.bind_node(n, Access::Owned));
+        quote!(#input #(#nodes)*)
+    }
+
+    /// Binds every sender of a stage, without borrow flags.
+    fn bind_exits(&self, nodes: &[usize], entry: StageEntry) -> TokenStream {
+        let state = self.names.state();
+        let input = (entry == StageEntry::Input).then(|| self.bind_input_exits());
+        let nodes = nodes.iter().filter_map(|&n| {
+            let exits = self.exits_of(Vertex::Node(n));
+            let field = self.names.node_value(n);
+            (!exits.is_empty()).then(|| {
+                quote! {
+                    let (_, #(#exits,)*) = ::core::cell::RefCell::get_mut(&mut #state.#field);
+                }
+            })
+        });
         quote!(#input #(#nodes)*)
     }
 
