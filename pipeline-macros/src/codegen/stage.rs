@@ -217,17 +217,40 @@ impl Codegen<'_> {
         let out = self.names.out();
         let out_type = self.out_type(writer);
         let item = self.names.item();
-        let closures = self.fan_in_roots(k).into_iter().rev().map(|j| {
+        let stage = &self.lowered.plan.stages[k];
+        // Which region each node is in, to count the closures calling each fan-in closure.
+        let mut region_of = vec![usize::MAX; self.entering.len()];
+        let roots = self.fan_in_roots(k);
+        for &j in &roots {
+            for n in self.region(Vertex::Node(j)) {
+                region_of[n] = j;
+            }
+        }
+        let closures = roots.iter().rev().map(|&j| {
             let name = self.names.deliver(j);
             let bind = self.bind_region(Vertex::Node(j), Access::Shared);
             let process = self.process(j, quote!(#item), Path::Hot);
-            quote! {
-                let #name = |#out: &mut #out_type, #item| -> ::pipeline::Result<()> {
-                    #bind
-                    #process
-                    ::core::result::Result::Ok(())
-                };
-            }
+            let mut callers: Vec<usize> = self
+                .lowered
+                .graph
+                .in_edges(Vertex::Node(j))
+                .filter_map(|e| match e.from {
+                    Vertex::Node(p) if stage.entry != StageEntry::Node(region_of[p]) => {
+                        Some(region_of[p]).filter(|&r| r != usize::MAX)
+                    }
+                    _ => None,
+                })
+                .collect();
+            callers.sort_unstable();
+            callers.dedup();
+            closure(
+                &name,
+                callers.len() > 1,
+                &out,
+                &out_type,
+                &item,
+                quote!(#bind #process),
+            )
         });
         quote!(#(#closures)*)
     }
@@ -256,13 +279,20 @@ impl Codegen<'_> {
             let name = self.names.deliver(t);
             let bind = self.bind_node(t, Access::Shared);
             let process = self.process(t, quote!(#item), Path::Cold);
-            quote! {
-                let #name = |#out: &mut #out_type, #item| -> ::pipeline::Result<()> {
-                    #bind
-                    #process
-                    ::core::result::Result::Ok(())
-                };
-            }
+            let callers = self
+                .lowered
+                .graph
+                .in_edges(Vertex::Node(t))
+                .filter(|e| matches!(e.from, Vertex::Node(p) if below[p]))
+                .count();
+            closure(
+                &name,
+                callers > 1,
+                &out,
+                &out_type,
+                &item,
+                quote!(#bind #process),
+            )
         });
         quote!(#(#closures)*)
     }
@@ -557,6 +587,36 @@ impl Codegen<'_> {
                 }
             }
         }
+    }
+}
+
+/// `let name = |out, item| { body; Ok(()) };`, the closure delivering one item into a node.
+///
+/// A closure that several other closures call is bound as `&dyn Fn`: a closure's type holds the
+/// types of the closures it captures, and rustc's borrow checker walks that type as a tree, so
+/// where two callers capture the same callee (a diamond) the walk would double per diamond
+/// (ten stacked diamonds: minutes). Through `&dyn Fn` every type stays the size of its own
+/// captures; the call is indirect, which only closures called from several places pay.
+fn closure(
+    name: &Ident,
+    shared: bool,
+    out: &Ident,
+    out_type: &TokenStream,
+    item: &Ident,
+    body: TokenStream,
+) -> TokenStream {
+    let value = quote! {
+        |#out: &mut #out_type, #item| -> ::pipeline::Result<()> {
+            #body
+            ::core::result::Result::Ok(())
+        }
+    };
+    if shared {
+        quote! {
+            let #name: &dyn ::core::ops::Fn(&mut #out_type, _) -> ::pipeline::Result<()> = &#value;
+        }
+    } else {
+        quote!(let #name = #value;)
     }
 }
 
