@@ -45,9 +45,9 @@ pub fn generate_with_export(
 ) -> syn::Result<TokenStream> {
     let graph = &lowered.graph;
     let nodes = graph.graph.nodes.len();
-    // Per node (and the input, last), its out-edges; per node, how many edges enter it.
+    // Per node (and the input, last), its out-edges; per node, its in-edges.
     let mut leaving = vec![Vec::new(); nodes + 1];
-    let mut entering = vec![0; nodes];
+    let mut entering = vec![Vec::new(); nodes];
     for (e, edge) in graph.edges.iter().enumerate() {
         match edge.from {
             Vertex::Node(i) => leaving[i].push(e),
@@ -55,7 +55,7 @@ pub fn generate_with_export(
             Vertex::Output(_) => {}
         }
         if let Vertex::Node(t) = edge.to {
-            entering[t] += 1;
+            entering[t].push(e);
         }
     }
     let gen = Codegen {
@@ -77,8 +77,8 @@ pub(crate) struct Codegen<'a> {
     pub export_overrides: Vec<Option<TokenStream>>,
     /// Per node (by index; the input after the last node), the edges leaving it.
     leaving: Vec<Vec<usize>>,
-    /// Per node, how many edges enter it.
-    entering: Vec<usize>,
+    /// Per node, the edges entering it.
+    entering: Vec<Vec<usize>>,
 }
 
 impl Codegen<'_> {

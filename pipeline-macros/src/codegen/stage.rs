@@ -54,7 +54,7 @@ impl Codegen<'_> {
     /// Whether `node` roots a region of stage code: the stage's entry, or a fan-in node.
     fn is_region_root(&self, node: usize) -> bool {
         let stage = &self.lowered.plan.stages[self.lowered.plan.stage_of[node]];
-        stage.entry == StageEntry::Node(node) || self.entering[node] > 1
+        stage.entry == StageEntry::Node(node) || self.entering[node].len() > 1
     }
 
     /// The nodes of stage `k` that root a fan-in region (the entry's region is inline).
@@ -230,11 +230,9 @@ impl Codegen<'_> {
             let name = self.names.deliver(j);
             let bind = self.bind_region(Vertex::Node(j), Access::Shared);
             let process = self.process(j, quote!(#item), Path::Hot);
-            let mut callers: Vec<usize> = self
-                .lowered
-                .graph
-                .in_edges(Vertex::Node(j))
-                .filter_map(|e| match e.from {
+            let mut callers: Vec<usize> = self.entering[j]
+                .iter()
+                .filter_map(|&e| match self.lowered.graph.edges[e].from {
                     Vertex::Node(p) if stage.entry != StageEntry::Node(region_of[p]) => {
                         Some(region_of[p]).filter(|&r| r != usize::MAX)
                     }
@@ -279,11 +277,11 @@ impl Codegen<'_> {
             let name = self.names.deliver(t);
             let bind = self.bind_node(t, Access::Shared);
             let process = self.process(t, quote!(#item), Path::Cold);
-            let callers = self
-                .lowered
-                .graph
-                .in_edges(Vertex::Node(t))
-                .filter(|e| matches!(e.from, Vertex::Node(p) if below[p]))
+            let callers = self.entering[t]
+                .iter()
+                .filter(
+                    |&&e| matches!(self.lowered.graph.edges[e].from, Vertex::Node(p) if below[p]),
+                )
                 .count();
             closure(
                 &name,
