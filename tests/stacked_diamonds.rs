@@ -53,3 +53,33 @@ fn ten_stacked_fused_diamonds_deliver_every_path() {
         assert_eq!(outputs, expected, "run {run}");
     }
 }
+
+/// Fan-in nodes reached from several places: `k` is fed by the regions of `j1` and `j2` (so its
+/// delivery is shared between two closures), and `total` emits only at finish, through a diamond
+/// (`after_j` is fed by two finish-time closures). Every path delivers, in order.
+#[test]
+fn shared_fan_in_deliveries_reach_every_path_on_items_and_at_finish() {
+    let mut p = pipeline! {
+        a = Map::new(|x: i64| x + 1);
+        b = Map::new(|x: i64| x * 10);
+        j1 = PassThrough::new();
+        j2 = Map::new(|x: i64| x + 1000);
+        k = PassThrough::new();
+        total = Sum::new();
+        after_l = Map::new(|x: i64| x + 1);
+        after_r = PassThrough::new();
+        after_j = PassThrough::new();
+        input -> a; input -> b;
+        a -> j1; a -> j2; b -> j1; b -> j2;
+        j1 -> k; j2 -> k;
+        k -> output.items;
+        input -> total -> after_l -> after_j; total -> after_r -> after_j;
+        after_j -> output.sums;
+    };
+    let out = p.run([1_i64, 2]).unwrap();
+    assert_eq!(out.items, vec![2, 1002, 10, 1010, 3, 1003, 20, 1020]);
+    assert_eq!(out.sums, vec![4, 3]);
+    let again = p.run([5_i64]).unwrap();
+    assert_eq!(again.items, vec![6, 1006, 50, 1050]);
+    assert_eq!(again.sums, vec![6, 5]);
+}

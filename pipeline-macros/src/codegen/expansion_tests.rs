@@ -168,3 +168,27 @@ fn small_expansion_matches_its_snapshot() {
         );
     }
 }
+
+/// A delivery closure that two other closures call is bound as `&dyn Fn`: were both to capture its
+/// concrete type, the borrow checker would walk it once per path (see `stage::closure`).
+#[test]
+fn closures_called_by_several_closures_are_bound_as_dyn() {
+    let text = expand(quote! {
+        a = Map::new(|x: i64| x + 1);
+        b = Map::new(|x: i64| x * 10);
+        j1 = PassThrough::new();
+        j2 = PassThrough::new();
+        k = PassThrough::new();
+        input -> a; input -> b;
+        a -> j1; a -> j2; b -> j1; b -> j2;
+        j1 -> k; j2 -> k;
+        k -> output;
+    })
+    .to_string();
+    // `k` is called from the closures of `j1` and `j2`: shared on the item path and at finish.
+    assert_eq!(text.matches("let deliver_k : & dyn").count(), 3, "{text}");
+    // `j1` is called from the inline code of the entry region on the item path, and from the
+    // finish code of `a` and `b` (parents of the input only, so not closures): no closure calls it.
+    assert_eq!(text.matches("let deliver_j1 = |").count(), 3, "{text}");
+    assert_eq!(text.matches("let deliver_j1 : & dyn").count(), 0, "{text}");
+}
