@@ -50,11 +50,13 @@ fn expansion_grows_linearly_with_stacked_diamonds() {
         .iter()
         .map(|&k| count_tokens(expand(stacked_diamonds(k))))
         .collect();
-    // Doubling the diamonds at most doubles the expansion plus its fixed part; the code before
-    // issue #17 inlined each node once per path and grew 2^k (K=8: a 514 s release build).
+    // Doubling the diamonds at most doubles the expansion (its fixed part makes the ratio a little
+    // under 2: 26.5k, 50.6k, 98.8k tokens when written). The code before issue #17 inlined each
+    // node once per path and grew 2^k (K=8: a 514 s release build); a per-node list of all
+    // earlier nodes (quadratic) showed as 2.13.
     for pair in sizes.windows(2) {
         assert!(
-            pair[1] * 10 < pair[0] * 22,
+            pair[1] * 100 < pair[0] * 205,
             "expansion sizes for 4, 8, 16 diamonds: {sizes:?} (doubling the graph must not more than double the code)"
         );
     }

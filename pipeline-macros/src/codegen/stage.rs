@@ -528,13 +528,11 @@ impl Codegen<'_> {
     fn lifecycle(&self, nodes: &[usize], exits: &[Ident]) -> TokenStream {
         let id = |n: usize| self.lowered.graph.id(n).to_string();
         let node = |n: usize| self.names.node_ref(n);
+        // Nodes initialize in order; when one fails, the ones before it are cleaned up in reverse.
+        // One statement per node both ways (a cleanup list per failure point would be quadratic).
+        let initialized = Ident::new("__initialized", proc_macro2::Span::mixed_site());
         let initialize = nodes.iter().enumerate().map(|(pos, &n)| {
             let (var, id) = (node(n), id(n));
-            let undo = nodes[..pos].iter().rev().map(|&m| {
-                let var = node(m);
-                let call = self.node_use(m, quote!(::pipeline::Node::cleanup(#var)));
-                quote!(let _ = #call;)
-            });
             let call = self.node_use(
                 n,
                 quote!(::pipeline::Node::initialize(
@@ -544,10 +542,19 @@ impl Codegen<'_> {
             );
             quote! {
                 if let ::core::result::Result::Err(e) = #call {
-                    #(#undo)*
-                    return ::core::result::Result::Err(
+                    break 'initialize ::core::result::Result::Err(
                         e.in_node(#id).with_kind(::pipeline::ErrorKind::Initialize),
                     );
+                }
+                #initialized = #pos + 1;
+            }
+        });
+        let undo = nodes.iter().enumerate().rev().map(|(pos, &m)| {
+            let var = node(m);
+            let call = self.node_use(m, quote!(::pipeline::Node::cleanup(#var)));
+            quote! {
+                if #initialized > #pos {
+                    let _ = #call;
                 }
             }
         });
@@ -567,8 +574,17 @@ impl Codegen<'_> {
         quote! {
             match op {
                 ::pipeline::runtime::Lifecycle::Initialize => {
-                    #(#initialize)*
-                    ::core::result::Result::Ok(())
+                    #[allow(unused_mut)]
+                    let mut #initialized: usize = 0;
+                    #[allow(unused_assignments)]
+                    let outcome: ::pipeline::Result<()> = 'initialize: {
+                        #(#initialize)*
+                        ::core::result::Result::Ok(())
+                    };
+                    if outcome.is_err() {
+                        #(#undo)*
+                    }
+                    outcome
                 }
                 ::pipeline::runtime::Lifecycle::Flush => {
                     #(::pipeline::runtime::BatchSender::flush(#exits)?;)*
