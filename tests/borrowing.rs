@@ -27,9 +27,13 @@ fn user_variables_do_not_clash_with_generated_names() {
     let __input = 1_i64;
     let __out = 2_i64;
     let __node0 = 3_i64;
+    // Names derived from the node id `a`: its value and field, its binding, its input marker.
+    let node_a = 10_i64;
+    let n_a = 20_i64;
+    let input_of_a = 40_i64;
     let mut p = pipeline! {
-        a = Map::new(|x: i64| x + __input + __out + __node0);
+        a = Map::new(move |x: i64| x + __input + __out + __node0 + node_a + n_a + input_of_a);
         input -> a -> output;
     };
-    assert_eq!(p.run([0]).unwrap(), vec![6]);
+    assert_eq!(p.run([0]).unwrap(), vec![76]);
 }

@@ -67,9 +67,9 @@ impl Codegen<'_> {
         buffer: TokenStream,
     ) -> TokenStream {
         let n = self.names.node_ref(node);
-        let marker = self.names.marker(node);
+        let marker = self.node_use(node, quote!(::pipeline::runtime::output_marker(&*#n)));
         let checked = self.names.checked();
-        let cast = self.cast_buffer(e, quote!(#marker), buffer);
+        let cast = self.cast_buffer(e, marker, buffer);
         let call = self.node_use(
             node,
             quote!(::pipeline::Node::process_batch(#n, #items, #checked)),

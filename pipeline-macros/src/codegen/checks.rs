@@ -32,7 +32,7 @@ impl Codegen<'_> {
         sources.extend((0..graph.graph.nodes.len()).map(Vertex::Node));
         let fans = sources
             .into_iter()
-            .filter(|&v| graph.out_edges(v).count() > 1)
+            .filter(|&v| self.leaving(v).len() > 1)
             .map(|v| self.fan_check(v));
         quote! { #(#edges)* #(#fans)* }
     }
@@ -41,7 +41,10 @@ impl Codegen<'_> {
         let graph = &self.lowered.graph;
         let from = graph.vertex_name(edge.from);
         let to = graph.vertex_name(edge.to);
-        let fan_in = graph.in_edges(edge.to).count() > 1;
+        let fan_in = match edge.to {
+            Vertex::Node(t) => self.entering[t].len() > 1,
+            _ => graph.in_edges(edge.to).count() > 1,
+        };
         let arrow = edge.kind.arrow();
         // The trait's `Self` is the source type. `Self` unknown means "ambiguous, wait"; `Self`
         // known with one impl fills in an unknown target (a `PassThrough::new()`, an output), and
@@ -105,9 +108,10 @@ impl Codegen<'_> {
             _ => None,
         };
         let name = graph.vertex_name(source);
-        let targets: Vec<String> = graph
-            .out_edges(source)
-            .map(|e| format!("`{}`", graph.vertex_name(e.to)))
+        let targets: Vec<String> = self
+            .leaving(source)
+            .iter()
+            .map(|&e| format!("`{}`", graph.vertex_name(graph.edges[e].to)))
             .collect();
         let message = format!(
             "`{name}` fans out to {}, so its items `{{T}}` must implement `Clone`",
@@ -222,11 +226,8 @@ impl Codegen<'_> {
     /// A copy of `value` for one more target of a fan-out, checked at the second edge's arrow.
     pub(super) fn fan_copy(&self, source: Vertex, value: TokenStream) -> TokenStream {
         let graph = &self.lowered.graph;
-        let second = graph
-            .out_edges(source)
-            .nth(1)
-            .expect("a fan-out has two edges");
-        let span = graph.graph.edges[second.decl].loc;
+        let second = self.leaving(source)[1];
+        let span = graph.graph.edges[graph.edges[second].decl].loc;
         let f = self.names.fan_fn(match source {
             Vertex::Node(i) => Some(i),
             _ => None,

@@ -8,8 +8,9 @@
 //! 2. node values, in declaration order, from the user's expressions (evaluated in the user's scope);
 //! 3. the graph's description (ids, runtime type names, edges, stages) for introspection;
 //! 4. channels for stages 1.. and one sender per `=>` edge;
-//! 5. per stage, a state tuple (its nodes and outbound senders) and closures for push, finish and the
-//!    lifecycle ([`stage`]); stage 0 runs on the caller's thread, the others become workers;
+//! 5. per stage, a state struct (a field per node: the node and its outbound senders) and closures
+//!    for push, finish and the lifecycle ([`stage`]); stage 0 runs on the caller's thread, the
+//!    others become workers;
 //! 6. the `Pipeline` value.
 
 mod batch;
@@ -18,6 +19,9 @@ mod export;
 mod names;
 mod outputs;
 mod stage;
+
+#[cfg(test)]
+mod expansion_tests;
 
 use crate::ast::{PipelineDef, Statement};
 use crate::lower::Lowered;
@@ -39,11 +43,28 @@ pub fn generate_with_export(
     lowered: &Lowered,
     export_overrides: Vec<Option<TokenStream>>,
 ) -> syn::Result<TokenStream> {
+    let graph = &lowered.graph;
+    let nodes = graph.graph.nodes.len();
+    // Per node (and the input, last), its out-edges; per node, its in-edges.
+    let mut leaving = vec![Vec::new(); nodes + 1];
+    let mut entering = vec![Vec::new(); nodes];
+    for (e, edge) in graph.edges.iter().enumerate() {
+        match edge.from {
+            Vertex::Node(i) => leaving[i].push(e),
+            Vertex::Input => leaving[nodes].push(e),
+            Vertex::Output(_) => {}
+        }
+        if let Vertex::Node(t) = edge.to {
+            entering[t].push(e);
+        }
+    }
     let gen = Codegen {
         def,
         lowered,
-        names: Names,
+        names: Names::new(graph),
         export_overrides,
+        leaving,
+        entering,
     };
     Ok(gen.pipeline())
 }
@@ -54,6 +75,10 @@ pub(crate) struct Codegen<'a> {
     pub names: Names,
     /// Per node, its manifest entry when the front end knows it better than the node does.
     pub export_overrides: Vec<Option<TokenStream>>,
+    /// Per node (by index; the input after the last node), the edges leaving it.
+    leaving: Vec<Vec<usize>>,
+    /// Per node, the edges entering it.
+    entering: Vec<Vec<usize>>,
 }
 
 impl Codegen<'_> {
@@ -126,6 +151,7 @@ impl Codegen<'_> {
             quote!(::core::mem::drop(#tx);)
         });
 
+        let stage_structs = (0..plan.stages.len()).map(|k| self.stage_struct(k));
         let head = self.stage(0);
         let workers = (1..plan.stages.len()).map(|k| {
             let stage = self.stage(k);
@@ -148,6 +174,7 @@ impl Codegen<'_> {
             #(#channels)*
             #(#exits)*
             #(#drop_originals)*
+            #(#stage_structs)*
             let __pipeline_head = #head;
             ::pipeline::runtime::Pipeline::<_, #collect>::new(
                 __pipeline_head,

@@ -1,42 +1,123 @@
-//! Names of generated items. All use `Span::mixed_site()`, so they never clash with the user's
-//! variables that node expressions capture.
+//! Names of generated items, taken from the node ids so an expansion (and an error quoting it) reads
+//! like the graph: node `double` lives in field `node_double`, its delivery is `deliver_double`, the
+//! check of edge `double -> add` is trait `Edge_double_to_add`.
+//!
+//! All use `Span::mixed_site()`, so generated variables never clash with the user's variables that
+//! node expressions capture. (Items such as traits resolve at the call site even so; their names
+//! carry a prefix no user item is likely to have.)
 
+use pipeline_core::graph::{ValidGraph, Vertex};
 use proc_macro2::{Ident, Span};
+use std::collections::HashSet;
 
-pub(crate) struct Names;
+pub(crate) struct Names {
+    /// Per node, its id as an identifier fragment, unique in the pipeline.
+    nodes: Vec<String>,
+    /// Per output, its name as an identifier fragment, unique among outputs.
+    outputs: Vec<String>,
+    /// Per resolved edge, `{from}_to_{to}`, unique in the pipeline.
+    edges: Vec<String>,
+}
 
 fn ident(name: String) -> Ident {
     Ident::new(&name, Span::mixed_site())
 }
 
+/// `id` as an identifier fragment: characters outside `[A-Za-z0-9_]` become `_` (manifest ids may
+/// hold any character; `pipeline!` ids are identifiers already, `r#` dropped).
+fn fragment(id: &str) -> String {
+    let id = id.strip_prefix("r#").unwrap_or(id);
+    let cleaned: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if cleaned.is_empty() {
+        "_".into()
+    } else {
+        cleaned
+    }
+}
+
+/// `names` made unique: a repeat gets its index appended.
+fn unique(names: impl Iterator<Item = String>) -> Vec<String> {
+    let names: Vec<String> = names.collect();
+    let mut seen: HashSet<String> = names.iter().cloned().collect();
+    let mut first: HashSet<&str> = HashSet::new();
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            if first.insert(name) {
+                return name.clone();
+            }
+            let mut candidate = format!("{name}_{i}");
+            while !seen.insert(candidate.clone()) {
+                candidate.push('_');
+            }
+            candidate
+        })
+        .collect()
+}
+
 impl Names {
-    /// The value a node's expression evaluates to.
+    pub fn new<L>(graph: &ValidGraph<L>) -> Self {
+        let nodes = unique(graph.graph.nodes.iter().map(|n| fragment(&n.id)));
+        let outputs = unique(graph.outputs.iter().map(|o| fragment(o)));
+        let vertex = |v: Vertex| match v {
+            Vertex::Input => "input".to_string(),
+            Vertex::Node(i) => nodes[i].clone(),
+            Vertex::Output(o) => outputs[o].clone(),
+        };
+        let edges = unique(
+            graph
+                .edges
+                .iter()
+                .map(|e| format!("{}_to_{}", vertex(e.from), vertex(e.to))),
+        );
+        Names {
+            nodes,
+            outputs,
+            edges,
+        }
+    }
+
+    /// The value a node's expression evaluates to, and its stage's field holding it.
     pub fn node_value(&self, node: usize) -> Ident {
-        ident(format!("__node{node}"))
+        ident(format!("node_{}", self.nodes[node]))
     }
-    /// The `&mut` binding of a node inside stage closures.
+    /// The `&mut` binding of a node inside stage code.
     pub fn node_ref(&self, node: usize) -> Ident {
-        ident(format!("__n{node}"))
+        ident(format!("n_{}", self.nodes[node]))
     }
-    /// The output-type marker of a node.
-    pub fn marker(&self, node: usize) -> Ident {
-        ident(format!("__m{node}"))
+    /// The guard of a node's cell borrowed inside a delivery closure.
+    pub fn guard(&self, node: usize) -> Ident {
+        ident(format!("guard_{}", self.nodes[node]))
+    }
+    /// The closure delivering one item into a node (and on downstream).
+    pub fn deliver(&self, node: usize) -> Ident {
+        ident(format!("deliver_{}", self.nodes[node]))
     }
     /// An emitter closure's argument: the item `node` emitted.
     pub fn emitted(&self, node: usize) -> Ident {
-        ident(format!("__v{node}"))
+        ident(format!("from_{}", self.nodes[node]))
     }
     /// The input-type marker of a node, taken before the node moves into its stage.
     pub fn input_marker(&self, node: usize) -> Ident {
-        ident(format!("__im{node}"))
+        ident(format!("input_of_{}", self.nodes[node]))
     }
     /// The item-type marker of output `index`, shared by every edge into it.
     pub fn output_item_marker(&self, index: usize) -> Ident {
-        ident(format!("__om{index}"))
+        ident(format!("items_of_{}", self.outputs[index]))
     }
     /// The sender of a `=>` edge.
     pub fn exit(&self, edge: usize) -> Ident {
-        ident(format!("__x{edge}"))
+        ident(format!("send_{}", self.edges[edge]))
     }
     pub fn stage_tx(&self, stage: usize) -> Ident {
         ident(format!("__tx{stage}"))
@@ -44,21 +125,29 @@ impl Names {
     pub fn stage_rx(&self, stage: usize) -> Ident {
         ident(format!("__rx{stage}"))
     }
+    /// The struct of stage `k`'s state: one field per node (the node and its `=>` senders).
+    pub fn stage_struct(&self, stage: usize) -> Ident {
+        ident(format!("__PipelineStage{stage}"))
+    }
+    /// The field of stage 0's state holding the senders of `input => ...` edges.
+    pub fn input_exits(&self) -> Ident {
+        ident("input_senders".into())
+    }
     /// The identity-cast trait that type-checks an edge.
     pub fn edge_trait(&self, edge: usize) -> Ident {
-        ident(format!("__Edge{edge}"))
+        ident(format!("Edge_{}", self.edges[edge]))
     }
     /// The clone function of a fan-out source (`None`: the input).
     pub fn fan_fn(&self, node: Option<usize>) -> Ident {
         ident(match node {
-            Some(n) => format!("__fan{n}"),
-            None => "__fan_input".into(),
+            Some(n) => format!("fan_out_{}", self.nodes[n]),
+            None => "fan_out_input".into(),
         })
     }
     pub fn fan_trait(&self, node: Option<usize>) -> Ident {
         ident(match node {
-            Some(n) => format!("__Fan{n}"),
-            None => "__FanInput".into(),
+            Some(n) => format!("FanOut_{}", self.nodes[n]),
+            None => "FanOut_input".into(),
         })
     }
     /// An item and its target's type marker, about to be checked.
@@ -97,5 +186,22 @@ impl Names {
     /// The enum tagging items of several outputs.
     pub fn item_enum(&self) -> Ident {
         ident("__PipelineItem".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fragments_are_identifiers_and_unique() {
+        assert_eq!(fragment("calc-1"), "calc_1");
+        assert_eq!(fragment("r#type"), "type");
+        assert_eq!(fragment(""), "_");
+        let names = unique(["a", "a", "a_1", "b"].into_iter().map(String::from));
+        assert_eq!(names.len(), 4);
+        let set: HashSet<&String> = names.iter().collect();
+        assert_eq!(set.len(), 4, "{names:?}");
+        assert_eq!(names[0], "a");
     }
 }
