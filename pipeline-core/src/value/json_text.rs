@@ -43,8 +43,13 @@ impl std::error::Error for JsonTextError {}
 /// assert!(err.message.contains("18446744073709551616"), "{err}");
 /// ```
 pub fn parse_json(text: &str) -> Result<Value, JsonTextError> {
+    if let Some(int) = plain_integer(text) {
+        return Ok(Value::Int(int));
+    }
     match serde_json::from_str::<Value>(text) {
-        // Integers beyond `u64` and below `i64::MIN` arrive as floats; find them in the text.
+        // Integers beyond `u64` and below `i64::MIN` arrive as floats; find them in the text
+        // (only then: most values have no float, and the scan is a second pass over the text).
+        Ok(value) if !has_float(&value) => Ok(value),
         Ok(value) => match out_of_range_integer(text) {
             None => Ok(value),
             Some((offset, digits)) => Err(out_of_range_error(text, offset, digits)),
@@ -66,6 +71,36 @@ pub fn parse_json(text: &str) -> Result<Value, JsonTextError> {
                 ),
             })
         }
+    }
+}
+
+/// A text that is one JSON integer of at most 18 digits (so it fits `i64`), with JSON
+/// whitespace around it: the commonest line of a stream of numbers, read without the parser.
+/// Anything else (leading zeros, signs JSON refuses, more digits) goes to the parser, which
+/// accepts it or reports the error.
+fn plain_integer(text: &str) -> Option<i64> {
+    let text = text.trim_matches([' ', '\t', '\n', '\r']);
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    // No leading zero (JSON has none), except `0` itself; the parser reads `-0` as the float -0.0.
+    let leading_zero_ok = !digits.starts_with('0') || text == "0";
+    let plain = !digits.is_empty()
+        && digits.len() <= 18
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && leading_zero_ok;
+    if plain {
+        text.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// Whether a float is anywhere in `value`.
+fn has_float(value: &Value) -> bool {
+    match value {
+        Value::Float(_) => true,
+        Value::List(items) => items.iter().any(has_float),
+        Value::Map(map) => map.values().any(has_float),
+        _ => false,
     }
 }
 
@@ -213,6 +248,42 @@ fn first_non_finite<'a>(value: &'a Value, path: &mut Vec<Step<'a>>) -> Option<No
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_integer_fast_path_reads_exactly_what_the_parser_reads() {
+        for text in [
+            "0",
+            "-0",
+            "7",
+            " 42 \r",
+            "\t-17",
+            "123456789012345678",
+            "-123456789012345678",
+            "1234567890123456789",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "007",
+            "-",
+            "--1",
+            "+1",
+            "1e3",
+            "1.0",
+            "1 2",
+            "",
+        ] {
+            let fast = plain_integer(text);
+            let parsed = serde_json::from_str::<Value>(text).ok();
+            if let Some(int) = fast {
+                assert_eq!(parsed, Some(Value::Int(int)), "{text:?}");
+            }
+            let via_parse_json = parse_json(text).ok();
+            match &parsed {
+                Some(Value::Int(_)) | None => assert_eq!(via_parse_json, parsed, "{text:?}"),
+                Some(_) => {}
+            }
+        }
+    }
 
     #[test]
     fn integers_at_and_beyond_the_i64_bounds() {

@@ -6,6 +6,7 @@
 mod convert;
 #[cfg(feature = "manifest-model")]
 mod json_text;
+mod key_cache;
 #[cfg(feature = "manifest-model")]
 mod serde_impl;
 pub mod wire;

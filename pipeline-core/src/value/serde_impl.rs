@@ -104,10 +104,33 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries = BTreeMap::new();
-        while let Some((k, v)) = map.next_entry::<String, Value>()? {
-            entries.insert(Arc::from(k), v);
+        while let Some(k) = map.next_key_seed(Key)? {
+            entries.insert(k, map.next_value::<Value>()?);
         }
         Ok(Value::Map(Arc::new(entries)))
+    }
+}
+
+/// A map key read straight into a shared `Arc<str>` ([`key_cache`](super::key_cache)), without
+/// a `String` in between.
+struct Key;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Key {
+    type Value = Arc<str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Arc<str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Arc<str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Arc<str>, E> {
+        Ok(super::key_cache::key(s))
     }
 }
 
