@@ -144,22 +144,28 @@ struct Writer<'a> {
     last_line: usize,
     /// One output's text: a value is written whole or not at all.
     text: Vec<u8>,
+    /// With `--tag`, each output's text before its value, by output index.
+    tag_prefixes: Vec<Option<Vec<u8>>>,
 }
 
 impl Writer<'_> {
     fn write(&mut self, item: Tagged) -> Result<(), CliError> {
         self.text.clear();
         let name = &self.outputs[item.output];
-        let checked = if self.tag {
-            // Maps are sorted by key, so this writes `{"node": ..., "value": ...}`.
-            let tagged = Value::map([("node", Value::Str(name.clone())), ("value", item.value)]);
-            write_json(&tagged, &mut self.text).map_err(|mut err| {
-                err.pointer = err.pointer.replacen("/value", "", 1);
-                err
-            })
-        } else {
-            write_json(&item.value, &mut self.text)
-        };
+        if self.tag {
+            // `{"node":"<name>","value":` (the tagged map's keys in order), made once per output.
+            let prefix = self.tag_prefixes[item.output].get_or_insert_with(|| {
+                let mut prefix = br#"{"node":"#.to_vec();
+                let _ = write_json(&Value::Str(name.clone()), &mut prefix);
+                prefix.extend_from_slice(br#","value":"#);
+                prefix
+            });
+            self.text.extend_from_slice(prefix);
+        }
+        let checked = write_json(&item.value, &mut self.text);
+        if self.tag {
+            self.text.push(b'}');
+        }
         checked.map_err(|err| CliError::Unwritable {
             output: self.labels[item.output].clone(),
             line: (self.last_line > 0).then_some(self.last_line),
@@ -209,6 +215,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         written: 0,
         last_line: 0,
         text: Vec::new(),
+        tag_prefixes: vec![None; outputs.len()],
     };
     let progress = io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new_spinner();
