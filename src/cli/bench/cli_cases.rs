@@ -1,5 +1,5 @@
 //! The `cli` workloads: what a manifest user runs first, end to end. This binary's `pipeline run`
-//! over a generated JSON-lines file (the `simple` manifest: fused, staged, and with `--stats`)
+//! over a generated JSON-lines file (the `simple` manifest: fused, staged, with `--stats` and with `--tag`)
 //! against CPython's json-lines loop running the same three nodes over the same file
 //! (`benches/python_baseline.py --cli`), each a whole process timed from spawn to exit, its output
 //! file checked before any figure is kept.
@@ -57,14 +57,18 @@ fn expected(workload: &str, lines: u64) -> (i64, u64) {
     }
 }
 
-/// The checksum and line count of an output file.
-fn checksum(workload: &str, path: &Path) -> Result<(i64, u64), String> {
+/// The checksum and line count of an output file (of `{"node": ..., "value": ...}` lines when
+/// `tagged`).
+fn checksum(workload: &str, path: &Path, tagged: bool) -> Result<(i64, u64), String> {
     let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let (mut sum, mut count) = (0i64, 0u64);
     for text in std::io::BufReader::new(file).lines() {
         let text = text.map_err(|e| format!("{}: {e}", path.display()))?;
-        let value: serde_json::Value =
+        let mut value: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        if tagged {
+            value = value["value"].take();
+        }
         let number = if workload == "cli_ints" {
             value.as_i64()
         } else {
@@ -118,7 +122,7 @@ fn time_once(run: &Run) -> Result<f64, String> {
 }
 
 /// Every `cli` case: `pipeline_run` (fused), `pipeline_run_staged` (a stage per node),
-/// `pipeline_run_stats` (`--stats`) and `cpython_loop`, in lines per second (the median of
+/// `pipeline_run_stats` (`--stats`), `pipeline_run_tag` (`--tag`) and `cpython_loop`, in lines per second (the median of
 /// `runs` timed runs after one checked run).
 pub fn cases(
     quick: bool,
@@ -181,6 +185,7 @@ fn cases_in(
             pipeline_run("pipeline_run", &fused, &[]),
             pipeline_run("pipeline_run_staged", &staged_manifest, &[]),
             pipeline_run("pipeline_run_stats", &fused, &["--stats"]),
+            pipeline_run("pipeline_run_tag", &fused, &["--tag"]),
             Run {
                 mode: "cpython_loop",
                 program: "python3".into(),
@@ -193,7 +198,8 @@ fn cases_in(
         ];
         for run in &commands {
             // One checked run, then the timed ones.
-            let checked = time_once(run).and_then(|_| checksum(kind.workload, &output));
+            let tagged = run.mode == "pipeline_run_tag";
+            let checked = time_once(run).and_then(|_| checksum(kind.workload, &output, tagged));
             match checked {
                 Ok(got) if got == expected(kind.workload, lines) => {}
                 Ok(got) => {
@@ -252,7 +258,7 @@ mod tests {
             }
             drop(file);
             assert_eq!(
-                checksum(kind.workload, &path).unwrap(),
+                checksum(kind.workload, &path, false).unwrap(),
                 expected(kind.workload, 1000)
             );
         }
