@@ -1,6 +1,6 @@
 //! The `cli` workloads: what a manifest user runs first, end to end. This binary's `pipeline run`
-//! over a generated JSON-lines file (the `simple` manifest: fused, staged, with `--stats` and with `--tag`)
-//! against CPython's json-lines loop running the same three nodes over the same file
+//! over a generated JSON-lines file (the `simple` manifest: fused, staged, with `--stats` and
+//! with `--tag`) against CPython's json-lines loop running the same three nodes over the same file
 //! (`benches/python_baseline.py --cli`), each a whole process timed from spawn to exit, its output
 //! file checked before any figure is kept.
 
