@@ -202,22 +202,28 @@ impl std::error::Error for NonFiniteFloat {}
 /// assert_eq!(out, br#"{"x":1.5}"#);
 /// ```
 pub fn write_json(value: &Value, out: &mut Vec<u8>) -> Result<(), NonFiniteFloat> {
-    if let Some(value) = first_non_finite(value, &mut Vec::new()) {
-        return Err(value);
+    let start = out.len();
+    match super::json_writer::write(value, out) {
+        Ok(()) => Ok(()),
+        Err(super::json_writer::NonFinite) => {
+            out.truncate(start);
+            Err(first_non_finite(value, &mut Vec::new())
+                .expect("the writer stopped at a float JSON cannot carry"))
+        }
     }
-    serde_json::to_writer(out, value)
-        .expect("a Value of finite floats always serialises to memory");
-    Ok(())
 }
 
 /// One step into a value, for the pointer of what is found.
-enum Step<'a> {
+pub(super) enum Step<'a> {
     Key(&'a str),
     Index(usize),
 }
 
 /// The first NaN or infinity in `value`, depth first; `path` is how the walk got to `value`.
-fn first_non_finite<'a>(value: &'a Value, path: &mut Vec<Step<'a>>) -> Option<NonFiniteFloat> {
+pub(super) fn first_non_finite<'a>(
+    value: &'a Value,
+    path: &mut Vec<Step<'a>>,
+) -> Option<NonFiniteFloat> {
     match value {
         Value::Float(f) if !f.is_finite() => Some(NonFiniteFloat {
             value: *f,

@@ -1,0 +1,146 @@
+//! `Value` to compact JSON text in one pass, without serde: what `pipeline run` does for every
+//! output, so it skips serde's generic serializer and the separate walk that looked for floats
+//! JSON cannot carry. The text is byte for byte what `serde_json::to_writer` writes (a property
+//! test holds it there); floats and bytes, rarer, still go through serde_json for its exact
+//! formatting.
+
+use super::Value;
+
+/// A float JSON cannot carry was met; `out` holds a partial text the caller must drop.
+pub(crate) struct NonFinite;
+
+/// Appends `value` as compact JSON to `out`.
+pub(crate) fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), NonFinite> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Int(i) => write_int(*i, out),
+        Value::Float(f) if !f.is_finite() => return Err(NonFinite),
+        Value::Float(_) | Value::Bytes(_) => {
+            serde_json::to_writer(&mut *out, value).map_err(|_| NonFinite)?
+        }
+        Value::Str(s) => write_str(s, out),
+        Value::List(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write(item, out)?;
+            }
+            out.push(b']');
+        }
+        Value::Map(entries) => {
+            out.push(b'{');
+            for (i, (key, item)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(key, out);
+                out.push(b':');
+                write(item, out)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+fn write_int(i: i64, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 20];
+    let mut n = i.unsigned_abs();
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
+/// A JSON string as serde_json writes it: `"` and `\` escaped, the short escapes for `\b`, `\t`,
+/// `\n`, `\f`, `\r`, other control characters as `\u00XX`, everything else (non-ASCII
+/// included) as is.
+fn write_str(s: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => {
+                out.extend_from_slice(&bytes[start..i]);
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[(b >> 4) as usize]);
+                out.push(HEX[(b & 0xf) as usize]);
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(escape);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        #[test]
+        fn writes_what_serde_json_writes(v in crate::value::wire::tests::value()) {
+            let mut ours = Vec::new();
+            let non_finite = crate::value::json_text::first_non_finite(&v, &mut Vec::new());
+            match write(&v, &mut ours) {
+                Ok(()) => {
+                    prop_assert!(non_finite.is_none());
+                    prop_assert_eq!(
+                        String::from_utf8(ours).unwrap(),
+                        serde_json::to_string(&v).unwrap()
+                    );
+                }
+                Err(NonFinite) => prop_assert!(non_finite.is_some()),
+            }
+        }
+    }
+
+    #[test]
+    fn edge_values_match_serde_json() {
+        for v in [
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::Int(0),
+            Value::Int(-7),
+            Value::from("\u{0}\u{1f}\u{7f}\"\\/\u{8}\u{c}é\n"),
+            Value::map([("k\"", Value::list([Value::Null, Value::Bool(true)]))]),
+        ] {
+            let mut ours = Vec::new();
+            assert!(write(&v, &mut ours).is_ok());
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(&v).unwrap()
+            );
+        }
+    }
+}
