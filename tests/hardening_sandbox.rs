@@ -269,7 +269,6 @@ fn an_endless_generator_stops_when_downstream_fails() {
 }
 
 #[test]
-#[ignore = "needs the runtime to hand a stage's outputs to the CLI while a node resumes (Handle::finish collects every output; a head/last stage's outputs wait for its call to return)"]
 fn an_endless_generator_piped_into_head_prints_five_lines_and_ends() {
     let dir = scratch("forever-head");
     let manifest = one_node(&dir, "forever", FOREVER, "forever");

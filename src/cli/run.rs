@@ -395,9 +395,11 @@ fn stream(
         }
         Ok(())
     })();
+    // Outputs are written as they come until the last stage has finished: a generator that
+    // yields without end streams until the reader closes the output.
     let outcome = outcome.and_then(|()| {
-        handle.end()?;
-        while let Some(item) = handle.try_next()? {
+        handle.close_input()?;
+        while let Some(item) = handle.next()? {
             writer.write(item)?;
         }
         Ok(())

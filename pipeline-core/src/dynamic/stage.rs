@@ -111,6 +111,33 @@ impl Traced<'_> {
     }
 }
 
+/// Work a stage left pending to keep memory bounded, resumed piece by piece
+/// ([`Stage::resume`]). A stage holds a stack of these, innermost last: each entry is the rest of
+/// the work of the entry below it.
+enum Pending {
+    /// Node `k` gave a piece (`held`, not routed yet) and, if `more`, has more to give.
+    Node {
+        k: usize,
+        held: Vec<Value>,
+        held_origins: Vec<u64>,
+        more: bool,
+        /// The earliest input item what is still to come derives from.
+        from: u64,
+    },
+    /// A `finish` that has still to end nodes `next..`, then the senders.
+    Finishing { next: usize },
+}
+
+impl Pending {
+    /// The earliest input item the pending work derives from.
+    fn from(&self) -> u64 {
+        match self {
+            Pending::Node { from, .. } => *from,
+            Pending::Finishing { .. } => END_OF_STREAM,
+        }
+    }
+}
+
 /// A stage of a dynamic graph: its nodes in topological order, the routes between them, and the
 /// senders to later stages.
 ///
@@ -138,6 +165,10 @@ pub struct DynStage {
     /// push, so a pipeline that is only ever run never pays for it.
     single: Vec<Value>,
     stats: Option<Arc<[NodeStats]>>,
+    /// Work left pending by a generator, innermost last (see [`Pending`]).
+    pending: Vec<Pending>,
+    /// Emptied buffers of pending pieces, for the next one.
+    spare_pieces: Vec<(Vec<Value>, Vec<u64>)>,
 }
 
 impl DynStage {
@@ -160,18 +191,22 @@ impl DynStage {
             entry_routes,
             senders,
             stats,
+            pending: Vec::new(),
+            spare_pieces: Vec::new(),
         }
     }
 
-    /// Sends a whole batch along one route.
+    /// Sends a whole batch along one route. `tail`: nothing of the call is left to do after
+    /// this delivery, so a node that has more to give may leave it pending (see [`Pending`]).
     fn deliver(
         &mut self,
         route: Route,
         batch: Traced<'_>,
         out: &mut Vec<OutputBatch>,
+        tail: bool,
     ) -> Result<()> {
         match route {
-            Route::Node(k) => self.run_node(k, batch, out),
+            Route::Node(k) => self.run_node(k, batch, out, tail),
             Route::Send(s) => self.senders[s].emit_all_traced(batch.items, batch.origins),
             Route::Output(output) => {
                 // The whole batch changes hands: no per-item copy or tag.
@@ -191,11 +226,15 @@ impl DynStage {
     ///
     /// When a route fails on an item, the routes after it still get the items before that one,
     /// as they would have item by item; the earliest failure is returned.
+    ///
+    /// `tail` (see [`deliver`](Self::deliver)) holds for the last route only, and only while no
+    /// route has failed: the items before a failure are processed to the end at once.
     fn fan_out(
         &mut self,
         routes_of: Option<usize>,
         mut batch: Traced<'_>,
         out: &mut Vec<OutputBatch>,
+        tail: bool,
     ) -> Result<()> {
         // Nothing to route: most flushes and finishes emit nothing, and passing their empty
         // batches on would run every later node once more for each earlier one.
@@ -226,13 +265,13 @@ impl DynStage {
                     items: &mut items,
                     origins: &mut origins,
                 };
-                self.deliver(route, copy, out)
+                self.deliver(route, copy, out, false)
             } else {
                 let whole = Traced {
                     items: &mut *batch.items,
                     origins: &mut *batch.origins,
                 };
-                self.deliver(route, whole, out)
+                self.deliver(route, whole, out, tail && failure.is_none())
             };
             if let Err(err) = delivered {
                 failure = Some(earlier(failure, err));
@@ -252,12 +291,19 @@ impl DynStage {
 
     /// Runs node `k` over a batch, then sends its outputs on: on failure, the outputs of the
     /// items before the failing one.
-    fn run_node(&mut self, k: usize, batch: Traced<'_>, out: &mut Vec<OutputBatch>) -> Result<()> {
+    fn run_node(
+        &mut self,
+        k: usize,
+        batch: Traced<'_>,
+        out: &mut Vec<OutputBatch>,
+        tail: bool,
+    ) -> Result<()> {
         let mut buffer = std::mem::take(&mut self.scratch[k]);
         let mut origins = std::mem::take(&mut self.scratch_origins[k]);
         if let Some(&latest) = batch.origins.last() {
             self.latest[k] = latest;
         }
+        let first = batch.origins.first().copied().unwrap_or(self.latest[k]);
         let node = &mut self.nodes[k];
         let site = PanicSite::enter(&node.id);
         let (items, item_origins) = (batch.items, &batch.origins[..]);
@@ -278,7 +324,7 @@ impl DynStage {
         items.clear();
         batch.origins.clear();
         let routed = match outcome {
-            Ok(()) => self.route_and_resume(k, &mut buffer, &mut origins, out),
+            Ok(()) => self.route_and_resume(k, &mut buffer, &mut origins, out, tail, first),
             // Attributed here, on the failure path only: no per-item cost for the node id.
             Err(err) => {
                 let err = err.in_node(&self.nodes[k].id);
@@ -289,6 +335,7 @@ impl DynStage {
                         origins: &mut origins,
                     },
                     out,
+                    false,
                 );
                 Err(match routed {
                     Ok(()) => err,
@@ -304,20 +351,29 @@ impl DynStage {
     }
 
     /// Routes what node `k` pushed onto `buffer`, then lets the node go on with anything it left
-    /// pending ([`DynNode::resume_traced`]), routing each piece as it comes.
+    /// pending ([`DynNode::resume_traced`]), routing each piece as it comes. In `tail` position
+    /// the rest is left pending for [`Stage::resume`] instead (see [`continue_node`]); `from` is
+    /// the earliest input item the node's outputs can derive from.
+    ///
+    /// [`continue_node`]: Self::continue_node
     fn route_and_resume(
         &mut self,
         k: usize,
         buffer: &mut Vec<Value>,
         origins: &mut Vec<u64>,
         out: &mut Vec<OutputBatch>,
+        tail: bool,
+        from: u64,
     ) -> Result<()> {
+        if tail {
+            return self.continue_node(k, buffer, origins, true, from, out);
+        }
         loop {
             let batch = Traced {
                 items: buffer,
                 origins,
             };
-            self.fan_out(Some(k), batch, out)?;
+            self.fan_out(Some(k), batch, out, false)?;
             buffer.clear();
             origins.clear();
             let latest = self.latest[k];
@@ -333,7 +389,7 @@ impl DynStage {
                         items: buffer,
                         origins,
                     };
-                    return self.fan_out(Some(k), batch, out);
+                    return self.fan_out(Some(k), batch, out, false);
                 }
                 Err(err) => {
                     // What the node pushed before it failed still goes on, as in `run_node`.
@@ -342,13 +398,177 @@ impl DynStage {
                         items: buffer,
                         origins,
                     };
-                    return Err(match self.fan_out(Some(k), batch, out) {
+                    return Err(match self.fan_out(Some(k), batch, out, false) {
                         Ok(()) => err,
                         Err(later) => earlier(Some(err), later),
                     });
                 }
             }
         }
+    }
+}
+
+impl DynStage {
+    /// Node `k` gave `held` (not routed yet): asks it for its next piece first — kept pending,
+    /// with what is left, when there is one — then routes `held`, in tail position, so what it
+    /// makes downstream may be left pending in turn, above this. Each call does one bounded
+    /// piece of the node's work, and the pieces leave in the order the node gave them.
+    fn continue_node(
+        &mut self,
+        k: usize,
+        held: &mut Vec<Value>,
+        held_origins: &mut Vec<u64>,
+        more: bool,
+        from: u64,
+        out: &mut Vec<OutputBatch>,
+    ) -> Result<()> {
+        if more {
+            let (mut next, mut next_origins) = self.spare_pieces.pop().unwrap_or_default();
+            let latest = self.latest[k];
+            let node = &mut self.nodes[k];
+            let site = PanicSite::enter(&node.id);
+            let resumed = node
+                .node
+                .resume_traced(&mut next, &mut next_origins, latest);
+            site.leave();
+            match resumed {
+                Ok(more) if more || !next.is_empty() => {
+                    let from = next_origins
+                        .first()
+                        .or(held_origins.last())
+                        .copied()
+                        .unwrap_or(from);
+                    self.pending.push(Pending::Node {
+                        k,
+                        held: next,
+                        held_origins: next_origins,
+                        more,
+                        from,
+                    });
+                }
+                Ok(_) => self.spare_pieces.push((next, next_origins)),
+                Err(err) => {
+                    // What the node gave before it failed still goes on, in order, at once.
+                    let err = err.in_node(&node.id).with_failed_item(latest);
+                    let routed = self
+                        .fan_out(
+                            Some(k),
+                            Traced {
+                                items: held,
+                                origins: held_origins,
+                            },
+                            out,
+                            false,
+                        )
+                        .and_then(|()| {
+                            let rest = Traced {
+                                items: &mut next,
+                                origins: &mut next_origins,
+                            };
+                            self.fan_out(Some(k), rest, out, false)
+                        });
+                    return Err(match routed {
+                        Ok(()) => err,
+                        Err(later) => earlier(Some(err), later),
+                    });
+                }
+            }
+        }
+        self.fan_out(
+            Some(k),
+            Traced {
+                items: held,
+                origins: held_origins,
+            },
+            out,
+            true,
+        )
+    }
+
+    /// One step of the pending work (see [`Stage::resume`]): one piece of the innermost node,
+    /// or, while finishing, the nodes' `finish` up to the first that leaves a piece pending.
+    fn resume_pending(&mut self, cut: u64, out: &mut Vec<OutputBatch>) -> Result<()> {
+        while let Some(top) = self.pending.pop() {
+            // What is below the innermost entry comes after it, from the same items or later.
+            if cut != u64::MAX && top.from() >= cut {
+                self.recycle(top);
+                self.drop_pending();
+                return Ok(());
+            }
+            match top {
+                Pending::Node {
+                    k,
+                    mut held,
+                    mut held_origins,
+                    more,
+                    from,
+                } => {
+                    let outcome =
+                        self.continue_node(k, &mut held, &mut held_origins, more, from, out);
+                    self.recycle_piece(held, held_origins);
+                    return outcome;
+                }
+                Pending::Finishing { next } if next < self.nodes.len() => {
+                    self.pending.push(Pending::Finishing { next: next + 1 });
+                    self.end_node(next, EndOf::Stream, out, true)?;
+                }
+                Pending::Finishing { .. } => {
+                    self.next_origin = 0;
+                    self.senders.iter_mut().try_for_each(BatchSender::finish)?;
+                }
+            }
+            if matches!(self.pending.last(), Some(Pending::Node { .. })) {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes whatever is pending at once: what a call does first, so a caller that never
+    /// resumes still gets every output, in order.
+    fn settle(&mut self, out: &mut Vec<OutputBatch>) -> Result<()> {
+        while !self.pending.is_empty() {
+            self.resume_pending(u64::MAX, out)?;
+        }
+        Ok(())
+    }
+
+    /// Drops every pending piece (after a failure, whose error says what became of the rest).
+    fn drop_pending(&mut self) {
+        while let Some(pending) = self.pending.pop() {
+            self.recycle(pending);
+        }
+    }
+
+    fn recycle(&mut self, pending: Pending) {
+        if let Pending::Node {
+            held, held_origins, ..
+        } = pending
+        {
+            self.recycle_piece(held, held_origins);
+        }
+    }
+
+    /// Keeps a few emptied piece buffers for the next pieces.
+    fn recycle_piece(&mut self, mut held: Vec<Value>, mut held_origins: Vec<u64>) {
+        if self.spare_pieces.len() < 4 {
+            held.clear();
+            held_origins.clear();
+            self.spare_pieces.push((held, held_origins));
+        }
+    }
+
+    /// Runs `call`; on failure nothing stays pending (the error ends what was in progress).
+    fn unless_failed(
+        &mut self,
+        out: &mut Vec<OutputBatch>,
+        call: impl FnOnce(&mut Self, &mut Vec<OutputBatch>) -> Result<()>,
+    ) -> Result<()> {
+        let outcome = call(self, out);
+        if outcome.is_err() {
+            self.drop_pending();
+        }
+        outcome
     }
 }
 
@@ -360,8 +580,15 @@ enum EndOf {
 }
 
 impl DynStage {
-    /// Flushes or finishes node `k`, routing what it emits.
-    fn end_node(&mut self, k: usize, end: EndOf, out: &mut Vec<OutputBatch>) -> Result<()> {
+    /// Flushes or finishes node `k`, routing what it emits (`tail`: see
+    /// [`deliver`](Self::deliver)).
+    fn end_node(
+        &mut self,
+        k: usize,
+        end: EndOf,
+        out: &mut Vec<OutputBatch>,
+        tail: bool,
+    ) -> Result<()> {
         let mut buffer = std::mem::take(&mut self.scratch[k]);
         let mut origins = std::mem::take(&mut self.scratch_origins[k]);
         let latest = self.latest[k];
@@ -378,15 +605,19 @@ impl DynStage {
         if let (Some(stats), Some(started)) = (&self.stats, started) {
             stats[node.graph_index].record(0, buffer.len(), started.elapsed());
         }
+        let from = match end {
+            EndOf::Batch => latest,
+            EndOf::Stream => END_OF_STREAM,
+        };
         let routed = match outcome {
-            Ok(()) => self.route_and_resume(k, &mut buffer, &mut origins, out),
+            Ok(()) => self.route_and_resume(k, &mut buffer, &mut origins, out, tail, from),
             Err(err) => {
                 let err = err.in_node(&self.nodes[k].id);
                 let batch = Traced {
                     items: &mut buffer,
                     origins: &mut origins,
                 };
-                Err(earlier(self.fan_out(Some(k), batch, out).err(), err))
+                Err(earlier(self.fan_out(Some(k), batch, out, false).err(), err))
             }
         };
         buffer.clear();
@@ -403,10 +634,13 @@ impl DynStage {
         origins: &mut Vec<u64>,
         out: &mut Vec<OutputBatch>,
     ) -> Result<()> {
-        if let Some(&last) = origins.last() {
-            self.next_origin = self.next_origin.max(last.saturating_add(1));
-        }
-        self.fan_out(None, Traced { items, origins }, out)
+        self.unless_failed(out, |stage, out| {
+            stage.settle(out)?;
+            if let Some(&last) = origins.last() {
+                stage.next_origin = stage.next_origin.max(last.saturating_add(1));
+            }
+            stage.fan_out(None, Traced { items, origins }, out, true)
+        })
     }
 }
 
@@ -489,11 +723,12 @@ impl Stage for DynStage {
     }
 
     fn flush(&mut self, out: &mut Vec<OutputBatch>) -> Result<()> {
+        self.unless_failed(out, Self::settle)?;
         // After a failure every node still hands on what it holds (the items before the failing
         // one a parallel node was holding back).
         let mut failure = None;
         for k in 0..self.nodes.len() {
-            if let Err(err) = self.end_node(k, EndOf::Batch, out) {
+            if let Err(err) = self.end_node(k, EndOf::Batch, out, false) {
                 failure = Some(earlier(failure, err));
             }
         }
@@ -505,12 +740,22 @@ impl Stage for DynStage {
         failure.map_or(Ok(()), Err)
     }
 
+    /// Ends the nodes in order; a node that has more to give than one piece (a generator) is
+    /// left pending, and [`resume`](Stage::resume) goes on from there.
     fn finish(&mut self, out: &mut Vec<OutputBatch>) -> Result<()> {
-        for k in 0..self.nodes.len() {
-            self.end_node(k, EndOf::Stream, out)?;
-        }
-        self.next_origin = 0;
-        self.senders.iter_mut().try_for_each(BatchSender::finish)
+        self.unless_failed(out, |stage, out| {
+            stage.settle(out)?;
+            stage.pending.push(Pending::Finishing { next: 0 });
+            stage.resume_pending(u64::MAX, out)
+        })
+    }
+
+    fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    fn resume(&mut self, cut: u64, out: &mut Vec<OutputBatch>) -> Result<()> {
+        self.unless_failed(out, |stage, out| stage.resume_pending(cut, out))
     }
 
     fn disconnect(&mut self) {
