@@ -159,6 +159,10 @@ pub trait DynNode: Send {
     /// so a node may hand over an endless stream in bounded pieces. Most nodes finish each call at
     /// once and keep the default.
     ///
+    /// A stage stops resuming when the work failed further on (or nobody takes the outputs any
+    /// more); the node's next call is then [`flush`](DynNode::flush), which must drop what is
+    /// still pending — otherwise an endless generator would go on there.
+    ///
     /// ```
     /// use pipeline_core::dynamic::DynNode;
     /// use pipeline_core::prelude::*;

@@ -776,8 +776,10 @@ impl Stage for DynStage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dynamic::{build, BuildOptions, Registry};
+    use crate::dynamic::{build, BuildOptions, DynamicPipeline, Registry};
     use crate::graph::PortType;
+    use std::collections::VecDeque;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
 
     /// Passes items on, recording the size of every batch it is given.
@@ -800,6 +802,258 @@ mod tests {
             out.append(items);
             origins.extend_from_slice(item_origins);
             Ok(())
+        }
+    }
+
+    /// For each item `x`, emits `x * 1000 + i` for `i` in `0..count` (without end when `count`
+    /// is `None`), at most `piece` outputs per call, the rest left pending like a generator's;
+    /// with `on_finish`, does the same for `9` at the end of the stream. Counts what it made.
+    struct Spout {
+        count: Option<i64>,
+        piece: usize,
+        on_finish: bool,
+        made: Arc<AtomicUsize>,
+        queue: VecDeque<(i64, u64)>,
+        next: i64,
+    }
+
+    impl DynNode for Spout {
+        fn process(&mut self, item: Value, out: &mut Vec<Value>) -> Result<()> {
+            self.queue.push_back((item.as_int().unwrap(), 0));
+            while self.resume(out)? {}
+            Ok(())
+        }
+
+        fn process_batch_traced(
+            &mut self,
+            items: &mut Vec<Value>,
+            item_origins: &[u64],
+            out: &mut Vec<Value>,
+            origins: &mut Vec<u64>,
+        ) -> Result<()> {
+            let items = items.drain(..).map(|item| item.as_int().unwrap());
+            self.queue.extend(items.zip(item_origins.iter().copied()));
+            self.resume_traced(out, origins, 0).map(drop)
+        }
+
+        fn finish_traced(
+            &mut self,
+            out: &mut Vec<Value>,
+            origins: &mut Vec<u64>,
+            end: u64,
+        ) -> Result<()> {
+            if self.on_finish {
+                self.queue.push_back((9, end));
+            }
+            self.resume_traced(out, origins, end).map(drop)
+        }
+
+        fn resume_traced(
+            &mut self,
+            out: &mut Vec<Value>,
+            origins: &mut Vec<u64>,
+            _latest: u64,
+        ) -> Result<bool> {
+            for _ in 0..self.piece {
+                let Some(&(x, origin)) = self.queue.front() else {
+                    return Ok(false);
+                };
+                if Some(self.next) == self.count {
+                    self.queue.pop_front();
+                    self.next = 0;
+                    continue;
+                }
+                out.push(Value::Int(x * 1000 + self.next));
+                origins.push(origin);
+                self.next += 1;
+                self.made.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(!self.queue.is_empty())
+        }
+
+        fn resume(&mut self, out: &mut Vec<Value>) -> Result<bool> {
+            self.resume_traced(out, &mut Vec::new(), 0)
+        }
+
+        /// What the stage stopped resuming is dropped (see [`DynNode::resume`]).
+        fn flush(&mut self, _out: &mut Vec<Value>) -> Result<()> {
+            self.queue.clear();
+            self.next = 0;
+            Ok(())
+        }
+    }
+
+    /// A registry with `Endless` (pieces of 100), `Spout` (250 per item and at the end, pieces
+    /// of 100) and `Triple` (3 per item, pieces of 2); `made` counts every output they make.
+    fn spouts(made: &Arc<AtomicUsize>) -> Registry {
+        let mut registry = Registry::with_builtins();
+        for (name, count, piece, on_finish) in [
+            ("Endless", None, 100, false),
+            ("Spout", Some(250), 100, true),
+            ("Triple", Some(3), 2, false),
+        ] {
+            let made = Arc::clone(made);
+            registry.register_dyn(name, PortType::Any, PortType::Any, Vec::new(), move |_| {
+                Ok(Box::new(Spout {
+                    count,
+                    piece,
+                    on_finish,
+                    made: Arc::clone(&made),
+                    queue: VecDeque::new(),
+                    next: 0,
+                }) as Box<dyn DynNode>)
+            });
+        }
+        registry
+    }
+
+    fn spout_pipeline(made: &Arc<AtomicUsize>, nodes: &str, connections: &str) -> DynamicPipeline {
+        let text = format!(
+            r#"{{"version": "v1", "metadata": {{"name": "spouts"}}, "nodes": [{nodes}], "connections": [{connections}]}}"#
+        );
+        let lowered = crate::manifest::load("spouts.json", &text, &spouts(made)).unwrap();
+        build(lowered, BuildOptions::default())
+    }
+
+    #[test]
+    fn an_endless_generator_on_the_callers_thread_hands_out_each_piece_as_it_comes() {
+        let made = Arc::new(AtomicUsize::new(0));
+        let mut p = spout_pipeline(&made, r#"{"id": "e", "node_type": "Endless"}"#, "");
+        let mut stream = p.start().unwrap();
+        stream.push(Value::Int(1)).unwrap();
+        for i in 0..10_000 {
+            let got = stream.try_next().unwrap().map(|t| t.value);
+            assert_eq!(got, Some(Value::Int(1000 + i)));
+        }
+        // Made ahead of what was taken: at most the piece being handed out and the one held.
+        let ahead = made.load(Ordering::SeqCst) - 10_000;
+        assert!(ahead <= 200, "made {ahead} outputs ahead");
+        drop(stream);
+    }
+
+    #[test]
+    fn an_endless_generator_on_a_stage_thread_streams_through_next_and_stops_when_dropped() {
+        let made = Arc::new(AtomicUsize::new(0));
+        let node = r#"{"id": "e", "node_type": "Endless", "stage": true}"#;
+        let mut p = spout_pipeline(&made, node, "");
+        let mut stream = p.start().unwrap();
+        stream.push(Value::Int(2)).unwrap();
+        stream.close_input().unwrap();
+        for i in 0..10_000 {
+            let got = stream.next().unwrap().map(|t| t.value);
+            assert_eq!(got, Some(Value::Int(2000 + i)));
+        }
+        // Bounded by the outputs channel (4 batches of one piece), the batch being sent, the
+        // piece held and the batch being handed out.
+        let ahead = made.load(Ordering::SeqCst) - 10_000;
+        assert!(ahead <= 1000, "made {ahead} outputs ahead");
+        // Dropping the stream stops the stage thread, which is still generating.
+        drop(stream);
+        assert!(p.start().is_err(), "a cancelled stream stops the pipeline");
+    }
+
+    /// What `Spout -> Triple` makes, in the order a run item by item makes it: for each item,
+    /// each of its 250 outputs tripled, then the same for `9` at the end.
+    fn spout_then_triple(items: &[i64]) -> Vec<Value> {
+        let tripled =
+            |x: i64| (0..250).flat_map(move |i| (0..3).map(move |j| (x * 1000 + i) * 1000 + j));
+        items
+            .iter()
+            .chain([&9])
+            .flat_map(|&x| tripled(x))
+            .map(Value::Int)
+            .collect()
+    }
+
+    #[test]
+    fn pieces_left_pending_keep_the_order_of_a_run_item_by_item() {
+        let made = Arc::new(AtomicUsize::new(0));
+        let expected = spout_then_triple(&[1, 2, 3]);
+        for (spout, triple) in [
+            ("", ""),
+            ("", r#", "stage": true"#),
+            (r#", "stage": true"#, ""),
+        ] {
+            let nodes = format!(
+                r#"{{"id": "s", "node_type": "Spout"{spout}}}, {{"id": "t", "node_type": "Triple"{triple}}}"#
+            );
+            let mut p = spout_pipeline(&made, &nodes, r#"{"from": "s", "to": "t"}"#);
+            let items = || (1..=3).map(Value::Int);
+            assert_eq!(
+                p.run_values(items()).unwrap(),
+                expected,
+                "run {spout} {triple}"
+            );
+            let mut streamed = Vec::new();
+            p.run_with(items(), |t| {
+                streamed.push(t.value);
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(streamed, expected, "run_with {spout} {triple}");
+            let mut stream = p.start().unwrap();
+            let mut taken = Vec::new();
+            for item in items() {
+                stream.push(item).unwrap();
+                while let Some(t) = stream.try_next().unwrap() {
+                    taken.push(t.value);
+                }
+            }
+            stream.close_input().unwrap();
+            while let Some(t) = stream.next().unwrap() {
+                taken.push(t.value);
+            }
+            assert_eq!(taken, expected, "stream {spout} {triple}");
+            drop(stream);
+            // A caller that never takes outputs until the end gets them all, in order.
+            let mut stream = p.start().unwrap();
+            items().for_each(|item| stream.push(item).unwrap());
+            let values: Vec<Value> = stream
+                .finish()
+                .unwrap()
+                .into_iter()
+                .map(|t| t.value)
+                .collect();
+            assert_eq!(values, expected, "finish {spout} {triple}");
+        }
+    }
+
+    #[test]
+    fn a_failure_downstream_of_an_endless_generator_ends_the_stream_keeping_what_came_before() {
+        // The calculator overflows on the generator's 302nd value (1301), in its fourth piece
+        // (1300..1400): the error names item 0, the generator's pending rest is dropped, and the
+        // outputs handed out before the failure was known stay out; the failing item's outputs
+        // still held when it is known are cut with it. On the caller's thread that is exactly
+        // the first three pieces; on a stage thread, whole batches of them, or none.
+        let operand = i64::MAX - 1300;
+        let expected: Vec<Value> = (1000..1300).map(|v| Value::Int(v + operand)).collect();
+        for staged in ["", r#", "stage": true"#] {
+            let made = Arc::new(AtomicUsize::new(0));
+            let nodes = format!(
+                r#"{{"id": "s", "node_type": "Endless"}},
+                   {{"id": "f", "node_type": "CalculatorNode", "params": {{"operand": {operand}}}{staged}}}"#
+            );
+            let mut p = spout_pipeline(&made, &nodes, r#"{"from": "s", "to": "f"}"#);
+            let mut stream = p.start().unwrap();
+            stream.push(Value::Int(1)).unwrap();
+            let mut taken = Vec::new();
+            let err = loop {
+                match stream.try_next() {
+                    Ok(Some(t)) => taken.push(t.value),
+                    Ok(None) => assert!(!staged.is_empty(), "an endless generator ran out"),
+                    Err(err) => break err,
+                }
+            };
+            while let Some(t) = stream.try_next().unwrap() {
+                taken.push(t.value);
+            }
+            assert_eq!(err.failed_item(), Some(0), "{err}");
+            assert!(err.to_string().contains("`f`"), "{err}");
+            if staged.is_empty() {
+                assert_eq!(taken, expected);
+            } else {
+                assert_eq!(taken, expected[..taken.len()], "staged");
+            }
         }
     }
 

@@ -155,7 +155,8 @@ impl<'p, H: Stage, C: Outputs<Item = H::Output>> Handle<'p, H, C> {
         match outcome {
             Ok(finished) => {
                 self.finished += finished;
-                self.done = self.finished >= stages;
+                // Stage threads finish only after stage 0 has: with none, stage 0 decides.
+                self.done = self.finished >= stages && !self.pipeline.head_has_pending();
                 Ok(())
             }
             Err(err) => Err(self.fail(err)),

@@ -408,7 +408,11 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             return Err(Error::new(ErrorKind::Stopped, "a stage failed"));
         }
         let moved_aside = std::mem::take(&mut *lock(&running.overflow));
-        for message in moved_aside.into_iter().chain(running.out.try_iter()) {
+        // What is waiting now, not what arrives meanwhile: a stage streaming a generator keeps
+        // the channel filled, and taking its outputs as they come would never end.
+        let waiting = running.out.len();
+        let arrived = running.out.try_iter().take(waiting);
+        for message in moved_aside.into_iter().chain(arrived) {
             match message {
                 Message::Batch(items) | Message::Traced(items, _) => {
                     running.consume(items, sink)?
@@ -448,11 +452,14 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             }
         };
         let moved_aside = std::mem::take(&mut *lock(&running.overflow));
-        let waiting = !moved_aside.is_empty() || !running.out.is_empty();
-        for message in moved_aside.into_iter().chain(running.out.try_iter()) {
+        // What is waiting now only (see `drain_ready`).
+        let waiting = running.out.len();
+        let nothing_waiting = moved_aside.is_empty() && waiting == 0;
+        let arrived = running.out.try_iter().take(waiting);
+        for message in moved_aside.into_iter().chain(arrived) {
             taken(message)?;
         }
-        if wait && !waiting {
+        if wait && nothing_waiting {
             select! {
                 recv(running.out) -> message => match message {
                     Ok(message) => taken(message)?,

@@ -186,7 +186,9 @@ where
     fn relief(&self, out: Receiver<Message<S::Output>>, overflow: Overflow<S::Output>) -> Relief {
         Arc::new(move || {
             let mut overflow = overflow.lock().unwrap_or_else(|p| p.into_inner());
-            overflow.extend(out.try_iter());
+            // What is waiting now, not what a streaming stage sends meanwhile.
+            let waiting = out.len();
+            overflow.extend(out.try_iter().take(waiting));
         })
     }
 }
