@@ -395,7 +395,14 @@ impl DynNode for IsolatedPython {
         let Some(live) = bound.get_mut() else {
             return Ok(());
         };
-        if live.worker.borrow().dead().is_some() || live.replying {
+        if live.replying {
+            // A call still streaming (a generator whose outputs nobody takes any more): the
+            // worker cannot clean up in the middle of it, so it is stopped now rather than
+            // after the grace a worker gets to exit.
+            let _ = live.worker.borrow_mut().fail(Stop::Abandoned, 0);
+            return Ok(());
+        }
+        if live.worker.borrow().dead().is_some() {
             return Ok(()); // already reported; nothing left to clean in a dead worker
         }
         let index = live.index;
