@@ -40,6 +40,8 @@ struct Running<O> {
     shared: Arc<Shared>,
     /// Output batches the caller has emptied, back to the workers for reuse.
     spares: SpareReturn<O>,
+    /// The most output batches one look at the outputs channel takes: its capacity.
+    at_most: usize,
 }
 
 impl<O> Running<O> {
@@ -249,10 +251,10 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
                     let first = this.accepted;
                     this.accepted += chunk.len() as u64;
                     this.head.push_batch_at(first, &mut chunk, &mut local)?;
-                    this.hand_on_pending(&mut local, &mut sink)?;
+                    this.hand_on_pending(&mut local, &mut sink, false)?;
                 }
                 this.head.finish(&mut local)?;
-                this.hand_on_pending(&mut local, &mut sink)?;
+                this.hand_on_pending(&mut local, &mut sink, true)?;
                 this.wait_for_workers(&mut sink)
             };
             let result = stream();
@@ -282,16 +284,26 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     /// Hands `local` (stage 0's outputs) and what later stages have ready to `sink`, then goes
     /// on with the work stage 0 left pending, piece by piece, handing each piece on: a generator
     /// on the caller's thread streams in bounded memory. One check per call, not per item.
-    fn hand_on_pending<F>(&mut self, local: &mut Vec<H::Output>, sink: &mut F) -> Result<()>
+    ///
+    /// After stage 0's `finish` (`finishing`), later stages are looked at only while stage 0
+    /// still has work pending: once it has none it has sent them the end of the stream, and
+    /// their ends are for [`wait_for_workers`](Self::wait_for_workers) to count.
+    fn hand_on_pending<F>(
+        &mut self,
+        local: &mut Vec<H::Output>,
+        sink: &mut F,
+        finishing: bool,
+    ) -> Result<()>
     where
         F: FnMut(H::Output) -> Result<()>,
     {
         loop {
             local.drain(..).try_for_each(&mut *sink)?;
-            if self.workers > 0 {
+            let pending = self.head.has_pending();
+            if self.workers > 0 && (pending || !finishing) {
                 self.drain_ready(sink)?;
             }
-            if !self.head.has_pending() {
+            if !pending {
                 return Ok(());
             }
             self.head.resume(u64::MAX, local)?;
@@ -389,6 +401,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             failed: failed_rx,
             shared,
             spares: spares_back,
+            at_most: out_capacity,
         });
         match first_error {
             None => Ok(()),
@@ -408,10 +421,10 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             return Err(Error::new(ErrorKind::Stopped, "a stage failed"));
         }
         let moved_aside = std::mem::take(&mut *lock(&running.overflow));
-        // What is waiting now, not what arrives meanwhile: a stage streaming a generator keeps
-        // the channel filled, and taking its outputs as they come would never end.
-        let waiting = running.out.len();
-        let arrived = running.out.try_iter().take(waiting);
+        // At most a channel's worth: a stage streaming a generator keeps the channel filled,
+        // and taking its outputs as they come would never end. (The capacity, not the length:
+        // reading the length touches the counters the stages write, once more per call.)
+        let arrived = running.out.try_iter().take(running.at_most);
         for message in moved_aside.into_iter().chain(arrived) {
             match message {
                 Message::Batch(items) | Message::Traced(items, _) => {
@@ -452,14 +465,14 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             }
         };
         let moved_aside = std::mem::take(&mut *lock(&running.overflow));
-        // What is waiting now only (see `drain_ready`).
-        let waiting = running.out.len();
-        let nothing_waiting = moved_aside.is_empty() && waiting == 0;
-        let arrived = running.out.try_iter().take(waiting);
+        // At most a channel's worth (see `drain_ready`).
+        let arrived = running.out.try_iter().take(running.at_most);
+        let mut messages = 0;
         for message in moved_aside.into_iter().chain(arrived) {
             taken(message)?;
+            messages += 1;
         }
-        if wait && nothing_waiting {
+        if wait && messages == 0 {
             select! {
                 recv(running.out) -> message => match message {
                     Ok(message) => taken(message)?,

@@ -186,9 +186,9 @@ where
     fn relief(&self, out: Receiver<Message<S::Output>>, overflow: Overflow<S::Output>) -> Relief {
         Arc::new(move || {
             let mut overflow = overflow.lock().unwrap_or_else(|p| p.into_inner());
-            // What is waiting now, not what a streaming stage sends meanwhile.
-            let waiting = out.len();
-            overflow.extend(out.try_iter().take(waiting));
+            // At most a channel's worth, not all a streaming stage sends meanwhile.
+            let at_most = out.capacity().unwrap_or(usize::MAX);
+            overflow.extend(out.try_iter().take(at_most));
         })
     }
 }
