@@ -383,7 +383,14 @@ fn stream(
             };
             handle.push(item)?;
             read += 1;
-            while let Some(item) = handle.try_next()? {
+            loop {
+                if handle.would_wait() {
+                    // A generator goes on: what it gave so far shows now.
+                    writer.flush()?;
+                }
+                let Some(item) = handle.try_next()? else {
+                    break;
+                };
                 writer.write(item)?;
             }
             if let Some(bar) = progress {
@@ -399,7 +406,11 @@ fn stream(
     // yields without end streams until the reader closes the output.
     let outcome = outcome.and_then(|()| {
         handle.close_input()?;
-        while let Some(item) = handle.next()? {
+        loop {
+            if handle.would_wait() {
+                writer.flush()?;
+            }
+            let Some(item) = handle.next()? else { break };
             writer.write(item)?;
         }
         Ok(())

@@ -102,6 +102,35 @@ impl<'p> DynamicStream<'p> {
         }
     }
 
+    /// Whether the next [`try_next`](Self::try_next) or [`next`](Self::next) has no output at
+    /// hand and would first run a node's pending work (a generator's next piece) or wait for
+    /// later stages: the moment for a caller that buffers what it writes to flush it, so a slow
+    /// generator's outputs show as they come.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{build, BuildOptions, Registry};
+    /// use pipeline_core::{manifest, Value};
+    /// let text = r#"{"version": "v1", "metadata": {"name": "m"},
+    ///   "nodes": [{"id": "add", "node_type": "CalculatorNode", "params": {"operand": 1},
+    ///              "stage": true}],
+    ///   "connections": []}"#;
+    /// let mut p = build(manifest::load("m.json", text, &Registry::with_builtins())?, BuildOptions::default());
+    /// let mut stream = p.start()?;
+    /// stream.push(Value::Int(1))?;
+    /// assert!(!stream.would_wait()); // `try_next` returns at once
+    /// stream.close_input()?;
+    /// assert!(stream.would_wait()); // the stage thread has the item
+    /// assert_eq!(stream.next()?.map(|t| t.value), Some(Value::Int(2)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn would_wait(&self) -> bool {
+        let at_hand = self
+            .current
+            .as_ref()
+            .is_some_and(|(_, values)| values.len() > 0);
+        !at_hand && self.handle.would_wait()
+    }
+
     /// Ends the input without waiting for the outputs: take them with [`next`](Self::next)
     /// (see [`Handle::close_input`]).
     pub fn close_input(&mut self) -> Result<()> {

@@ -178,6 +178,15 @@ impl<'p, H: Stage, C: Outputs<Item = H::Output>> Handle<'p, H, C> {
         Ok(wait && self.input_ended && !self.done)
     }
 
+    /// Whether the next [`try_next`](Self::try_next) or [`next`](Self::next) has no output at
+    /// hand and would first run a node's pending work (a generator's next piece) or wait for
+    /// later stages: the moment for a caller that buffers what it writes to flush it.
+    pub(crate) fn would_wait(&self) -> bool {
+        self.ready.is_empty()
+            && !self.done
+            && (self.input_ended || self.pipeline.head_has_pending())
+    }
+
     /// The next output that is ready, without waiting for other threads. After the stream
     /// ended (by [`end`](Self::end) or a failure), the outputs still waiting, then `None`.
     ///
