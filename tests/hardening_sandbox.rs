@@ -364,6 +364,60 @@ fn an_endless_generator_streams_in_bounded_memory() {
     }
 }
 
+#[test]
+fn a_slow_generators_outputs_show_while_it_still_runs() {
+    // The generator yields 2000 values, then sleeps (no item timeout): the first piece it
+    // handed over (a node hands over up to 1024 outputs per call) must reach the reader while
+    // the run goes on, not wait in the CLI's output buffer — in process and isolated, on the
+    // caller's thread and on a stage thread. (Outputs within one piece leave together: a
+    // generator slower than that shows its outputs a piece at a time.)
+    const SLOW: &str = "import time\ndef slow(x):\n    for i in range(2000):\n        yield [x, i]\n    time.sleep(1000)\n    yield [x, 'never']\n";
+    let dir = scratch("slow-generator");
+    for (name, fields) in [
+        ("head", serde_json::json!({})),
+        ("staged", serde_json::json!({"stage": true})),
+        ("in_process", serde_json::json!({"isolation": "in_process"})),
+    ] {
+        let manifest = forever_manifest(&dir, name, fields, false);
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let escaped = serde_json::to_string(FOREVER).unwrap();
+        let slow = serde_json::to_string(SLOW).unwrap();
+        let text = text
+            .replace(&escaped, &slow)
+            .replace("\"forever\"}", "\"slow\"}");
+        std::fs::write(&manifest, text).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pipeline"))
+            .args(["run", &manifest, "--python-timeout-ms", "0"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        child.stdin.take().unwrap().write_all(b"7\n").unwrap();
+        let (reading, deadline) = std::sync::mpsc::channel::<()>();
+        let watchdog = std::thread::spawn(move || {
+            let waited = deadline.recv_timeout(Duration::from_secs(120));
+            if waited == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+        });
+        let mut line = String::new();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+        drop(reading);
+        watchdog.join().unwrap();
+        let still_running = child.try_wait().unwrap().is_none();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(line, "[7,0]\n", "{name}");
+        assert!(
+            still_running,
+            "{name}: the first output came only at the end"
+        );
+    }
+}
+
 /// What [`stream_then_close`] saw.
 struct Streamed {
     /// The first five lines (or fewer, if fewer were read).

@@ -200,6 +200,24 @@ pub trait DynNode: Send {
         Ok(false)
     }
 
+    /// Whether the last call may have left work for [`resume`](DynNode::resume). A stage that
+    /// hands each piece on as it comes routes what a call gave, returns to its caller, and
+    /// resumes the node on its next turn only if this says so — asking first would wait for the
+    /// next piece (a slow generator's) before the one at hand could leave.
+    ///
+    /// The default says yes, so `resume` is always asked; nodes that never leave work pending,
+    /// or know they have none, say no and save the stage a turn per batch.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{DynNode, Typed};
+    /// use pipeline_core::prelude::*;
+    /// let mut node = Typed::new(Calculator::add(1_i64));
+    /// assert!(!node.may_resume());
+    /// ```
+    fn may_resume(&mut self) -> bool {
+        true
+    }
+
     /// See [`Node::cleanup`].
     fn cleanup(&mut self) -> Result<()> {
         Ok(())
@@ -346,6 +364,11 @@ where
             out.push(o.into_value());
             Ok(())
         }))
+    }
+
+    /// A typed node finishes each call at once.
+    fn may_resume(&mut self) -> bool {
+        false
     }
 
     fn cleanup(&mut self) -> Result<()> {

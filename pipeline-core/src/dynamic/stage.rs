@@ -115,12 +115,9 @@ impl Traced<'_> {
 /// ([`Stage::resume`]). A stage holds a stack of these, innermost last: each entry is the rest of
 /// the work of the entry below it.
 enum Pending {
-    /// Node `k` gave a piece (`held`, not routed yet) and, if `more`, has more to give.
+    /// Node `k` has more to give ([`DynNode::resume`]).
     Node {
         k: usize,
-        held: Vec<Value>,
-        held_origins: Vec<u64>,
-        more: bool,
         /// The earliest input item what is still to come derives from.
         from: u64,
     },
@@ -167,8 +164,6 @@ pub struct DynStage {
     stats: Option<Arc<[NodeStats]>>,
     /// Work left pending by a generator, innermost last (see [`Pending`]).
     pending: Vec<Pending>,
-    /// Emptied buffers of pending pieces, for the next one.
-    spare_pieces: Vec<(Vec<Value>, Vec<u64>)>,
 }
 
 impl DynStage {
@@ -192,7 +187,6 @@ impl DynStage {
             senders,
             stats,
             pending: Vec::new(),
-            spare_pieces: Vec::new(),
         }
     }
 
@@ -366,7 +360,8 @@ impl DynStage {
         from: u64,
     ) -> Result<()> {
         if tail {
-            return self.continue_node(k, buffer, origins, true, from, out);
+            let more = self.nodes[k].node.may_resume();
+            return self.continue_node(k, buffer, origins, more, from, out);
         }
         loop {
             let batch = Traced {
@@ -409,105 +404,74 @@ impl DynStage {
 }
 
 impl DynStage {
-    /// Node `k` gave `held` (not routed yet): asks it for its next piece first — kept pending,
-    /// with what is left, when there is one — then routes `held`, in tail position, so what it
-    /// makes downstream may be left pending in turn, above this. Each call does one bounded
-    /// piece of the node's work, and the pieces leave in the order the node gave them.
+    /// Node `k` gave `piece` (not routed yet) and, if `more`, has more to give: leaves the rest
+    /// pending, then routes the piece in tail position, so what it makes downstream may be left
+    /// pending in turn, above it. The node is resumed on a later turn, after the piece has left:
+    /// resuming it now would hold the piece until the next one came (a slow generator's).
     fn continue_node(
         &mut self,
         k: usize,
-        held: &mut Vec<Value>,
-        held_origins: &mut Vec<u64>,
+        piece: &mut Vec<Value>,
+        piece_origins: &mut Vec<u64>,
         more: bool,
         from: u64,
         out: &mut Vec<OutputBatch>,
     ) -> Result<()> {
         if more {
-            let (mut next, mut next_origins) = self.spare_pieces.pop().unwrap_or_default();
-            let latest = self.latest[k];
-            let node = &mut self.nodes[k];
-            let site = PanicSite::enter(&node.id);
-            let resumed = node
-                .node
-                .resume_traced(&mut next, &mut next_origins, latest);
-            site.leave();
-            match resumed {
-                Ok(more) if more || !next.is_empty() => {
-                    let from = next_origins
-                        .first()
-                        .or(held_origins.last())
-                        .copied()
-                        .unwrap_or(from);
-                    self.pending.push(Pending::Node {
-                        k,
-                        held: next,
-                        held_origins: next_origins,
-                        more,
-                        from,
-                    });
-                }
-                Ok(_) => self.spare_pieces.push((next, next_origins)),
-                Err(err) => {
-                    // What the node gave before it failed still goes on, in order, at once.
-                    let err = err.in_node(&node.id).with_failed_item(latest);
-                    let routed = self
-                        .fan_out(
-                            Some(k),
-                            Traced {
-                                items: held,
-                                origins: held_origins,
-                            },
-                            out,
-                            false,
-                        )
-                        .and_then(|()| {
-                            let rest = Traced {
-                                items: &mut next,
-                                origins: &mut next_origins,
-                            };
-                            self.fan_out(Some(k), rest, out, false)
-                        });
-                    return Err(match routed {
-                        Ok(()) => err,
-                        Err(later) => earlier(Some(err), later),
-                    });
-                }
-            }
+            let from = piece_origins.last().copied().unwrap_or(from);
+            self.pending.push(Pending::Node { k, from });
         }
-        self.fan_out(
-            Some(k),
-            Traced {
-                items: held,
-                origins: held_origins,
-            },
-            out,
-            true,
-        )
+        let piece = Traced {
+            items: piece,
+            origins: piece_origins,
+        };
+        self.fan_out(Some(k), piece, out, true)
+    }
+
+    /// Resumes node `k` for its next piece and hands it on (see [`continue_node`]).
+    ///
+    /// [`continue_node`]: Self::continue_node
+    fn resume_node(&mut self, k: usize, from: u64, out: &mut Vec<OutputBatch>) -> Result<()> {
+        let mut piece = std::mem::take(&mut self.scratch[k]);
+        let mut origins = std::mem::take(&mut self.scratch_origins[k]);
+        let latest = self.latest[k];
+        let node = &mut self.nodes[k];
+        let site = PanicSite::enter(&node.id);
+        let resumed = node.node.resume_traced(&mut piece, &mut origins, latest);
+        site.leave();
+        let outcome = match resumed {
+            Ok(more) => self.continue_node(k, &mut piece, &mut origins, more, from, out),
+            Err(err) => {
+                // What the node gave before it failed still goes on, at once.
+                let err = err.in_node(&self.nodes[k].id).with_failed_item(latest);
+                let batch = Traced {
+                    items: &mut piece,
+                    origins: &mut origins,
+                };
+                Err(match self.fan_out(Some(k), batch, out, false) {
+                    Ok(()) => err,
+                    Err(later) => earlier(Some(err), later),
+                })
+            }
+        };
+        piece.clear();
+        origins.clear();
+        self.scratch[k] = piece;
+        self.scratch_origins[k] = origins;
+        outcome
     }
 
     /// One step of the pending work (see [`Stage::resume`]): one piece of the innermost node,
-    /// or, while finishing, the nodes' `finish` up to the first that leaves a piece pending.
+    /// or, while finishing, the nodes' `finish` up to the first that leaves work pending.
     fn resume_pending(&mut self, cut: u64, out: &mut Vec<OutputBatch>) -> Result<()> {
         while let Some(top) = self.pending.pop() {
             // What is below the innermost entry comes after it, from the same items or later.
             if cut != u64::MAX && top.from() >= cut {
-                self.recycle(top);
-                self.drop_pending();
+                self.pending.clear();
                 return Ok(());
             }
             match top {
-                Pending::Node {
-                    k,
-                    mut held,
-                    mut held_origins,
-                    more,
-                    from,
-                } => {
-                    let outcome =
-                        self.continue_node(k, &mut held, &mut held_origins, more, from, out);
-                    self.recycle_piece(held, held_origins);
-                    return outcome;
-                }
+                Pending::Node { k, from } => return self.resume_node(k, from, out),
                 Pending::Finishing { next } if next < self.nodes.len() => {
                     self.pending.push(Pending::Finishing { next: next + 1 });
                     self.end_node(next, EndOf::Stream, out, true)?;
@@ -533,29 +497,9 @@ impl DynStage {
         Ok(())
     }
 
-    /// Drops every pending piece (after a failure, whose error says what became of the rest).
+    /// Drops the pending work (after a failure, whose error says what became of the rest).
     fn drop_pending(&mut self) {
-        while let Some(pending) = self.pending.pop() {
-            self.recycle(pending);
-        }
-    }
-
-    fn recycle(&mut self, pending: Pending) {
-        if let Pending::Node {
-            held, held_origins, ..
-        } = pending
-        {
-            self.recycle_piece(held, held_origins);
-        }
-    }
-
-    /// Keeps a few emptied piece buffers for the next pieces.
-    fn recycle_piece(&mut self, mut held: Vec<Value>, mut held_origins: Vec<u64>) {
-        if self.spare_pieces.len() < 4 {
-            held.clear();
-            held_origins.clear();
-            self.spare_pieces.push((held, held_origins));
-        }
+        self.pending.clear();
     }
 
     /// Runs `call`; on failure nothing stays pending (the error ends what was in progress).

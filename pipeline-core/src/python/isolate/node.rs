@@ -336,6 +336,14 @@ impl DynNode for IsolatedPython {
         self.pump(out, None)
     }
 
+    /// A call still streaming its reply has more to give.
+    fn may_resume(&mut self) -> bool {
+        self.live
+            .as_mut()
+            .and_then(ThreadBound::get_mut)
+            .is_some_and(|live| live.replying || live.deferred.is_some())
+    }
+
     /// The whole batch in one request; the worker marks where each item's outputs end, so every
     /// output keeps its own item's origin and a failure names the failing item.
     fn process_batch_traced(
