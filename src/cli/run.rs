@@ -334,7 +334,14 @@ fn stream(
             writer.last_line = at_line;
             read += batch.len() as u64;
             handle.push_batch(&mut batch)?;
-            while let Some(item) = handle.try_next()? {
+            loop {
+                if handle.would_wait() {
+                    // A generator goes on: what it gave so far shows now.
+                    writer.flush()?;
+                }
+                let Some(item) = handle.try_next()? else {
+                    break;
+                };
                 writer.write(item)?;
             }
             if let Some(bar) = progress {
@@ -344,9 +351,15 @@ fn stream(
         }
         Ok(())
     })();
+    // Outputs are written as they come until the last stage has finished: a generator that
+    // yields without end streams until the reader closes the output.
     let outcome = outcome.and_then(|()| {
-        handle.end()?;
-        while let Some(item) = handle.try_next()? {
+        handle.close_input()?;
+        loop {
+            if handle.would_wait() {
+                writer.flush()?;
+            }
+            let Some(item) = handle.next()? else { break };
             writer.write(item)?;
         }
         Ok(())

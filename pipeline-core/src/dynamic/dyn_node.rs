@@ -159,6 +159,10 @@ pub trait DynNode: Send {
     /// so a node may hand over an endless stream in bounded pieces. Most nodes finish each call at
     /// once and keep the default.
     ///
+    /// A stage stops resuming when the work failed further on (or nobody takes the outputs any
+    /// more); the node's next call is then [`flush`](DynNode::flush), which must drop what is
+    /// still pending — otherwise an endless generator would go on there.
+    ///
     /// ```
     /// use pipeline_core::dynamic::DynNode;
     /// use pipeline_core::prelude::*;
@@ -194,6 +198,24 @@ pub trait DynNode: Send {
     fn resume(&mut self, out: &mut Vec<Value>) -> Result<bool> {
         let _ = out;
         Ok(false)
+    }
+
+    /// Whether the last call may have left work for [`resume`](DynNode::resume). A stage that
+    /// hands each piece on as it comes routes what a call gave, returns to its caller, and
+    /// resumes the node on its next turn only if this says so — asking first would wait for the
+    /// next piece (a slow generator's) before the one at hand could leave.
+    ///
+    /// The default says yes, so `resume` is always asked; nodes that never leave work pending,
+    /// or know they have none, say no and save the stage a turn per batch.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{DynNode, Typed};
+    /// use pipeline_core::prelude::*;
+    /// let mut node = Typed::new(Calculator::add(1_i64));
+    /// assert!(!node.may_resume());
+    /// ```
+    fn may_resume(&mut self) -> bool {
+        true
     }
 
     /// See [`Node::cleanup`].
@@ -342,6 +364,11 @@ where
             out.push(o.into_value());
             Ok(())
         }))
+    }
+
+    /// A typed node finishes each call at once.
+    fn may_resume(&mut self) -> bool {
+        false
     }
 
     fn cleanup(&mut self) -> Result<()> {

@@ -151,6 +151,11 @@ impl DynNode for ParallelDyn {
         Ok(())
     }
 
+    /// Each call processes what it takes at once.
+    fn may_resume(&mut self) -> bool {
+        false
+    }
+
     fn cleanup(&mut self) -> Result<()> {
         first_failure(self.replicas.iter_mut().map(|replica| replica.cleanup()))
     }

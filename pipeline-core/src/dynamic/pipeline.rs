@@ -194,6 +194,25 @@ mod tests {
         }
     }
 
+    #[test]
+    fn many_short_threaded_runs_never_take_a_stage_end_for_an_early_one() {
+        // A stage thread may end the stream as soon as stage 0 has finished: the caller must
+        // count that end, not take it for a stage ending before its input did (a race that
+        // failed one `pipeline bench` run in four when the caller looked at the stages again
+        // after its `finish`).
+        let text = r#"{"version": "v1", "metadata": {"name": "staged"},
+          "nodes": [{"id": "add", "node_type": "CalculatorNode", "params": {"operand": 1},
+                     "stage": true}],
+          "connections": []}"#;
+        let lowered =
+            crate::manifest::load("staged.json", text, &Registry::with_builtins()).unwrap();
+        let mut p = build(lowered, BuildOptions::default());
+        for n in 0..5000 {
+            assert_eq!(p.run_values([]).unwrap(), []);
+            assert_eq!(p.run_values([Value::Int(n)]).unwrap(), [Value::Int(n + 1)]);
+        }
+    }
+
     /// Passes items on, panicking on 777.
     struct Explode;
 

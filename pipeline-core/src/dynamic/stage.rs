@@ -111,6 +111,30 @@ impl Traced<'_> {
     }
 }
 
+/// Work a stage left pending to keep memory bounded, resumed piece by piece
+/// ([`Stage::resume`]). A stage holds a stack of these, innermost last: each entry is the rest of
+/// the work of the entry below it.
+enum Pending {
+    /// Node `k` has more to give ([`DynNode::resume`]).
+    Node {
+        k: usize,
+        /// The earliest input item what is still to come derives from.
+        from: u64,
+    },
+    /// A `finish` that has still to end nodes `next..`, then the senders.
+    Finishing { next: usize },
+}
+
+impl Pending {
+    /// The earliest input item the pending work derives from.
+    fn from(&self) -> u64 {
+        match self {
+            Pending::Node { from, .. } => *from,
+            Pending::Finishing { .. } => END_OF_STREAM,
+        }
+    }
+}
+
 /// A stage of a dynamic graph: its nodes in topological order, the routes between them, and the
 /// senders to later stages.
 ///
@@ -138,6 +162,8 @@ pub struct DynStage {
     /// push, so a pipeline that is only ever run never pays for it.
     single: Vec<Value>,
     stats: Option<Arc<[NodeStats]>>,
+    /// Work left pending by a generator, innermost last (see [`Pending`]).
+    pending: Vec<Pending>,
 }
 
 impl DynStage {
@@ -160,18 +186,21 @@ impl DynStage {
             entry_routes,
             senders,
             stats,
+            pending: Vec::new(),
         }
     }
 
-    /// Sends a whole batch along one route.
+    /// Sends a whole batch along one route. `tail`: nothing of the call is left to do after
+    /// this delivery, so a node that has more to give may leave it pending (see [`Pending`]).
     fn deliver(
         &mut self,
         route: Route,
         batch: Traced<'_>,
         out: &mut Vec<OutputBatch>,
+        tail: bool,
     ) -> Result<()> {
         match route {
-            Route::Node(k) => self.run_node(k, batch, out),
+            Route::Node(k) => self.run_node(k, batch, out, tail),
             Route::Send(s) => self.senders[s].emit_all_traced(batch.items, batch.origins),
             Route::Output(output) => {
                 // The whole batch changes hands: no per-item copy or tag.
@@ -191,11 +220,15 @@ impl DynStage {
     ///
     /// When a route fails on an item, the routes after it still get the items before that one,
     /// as they would have item by item; the earliest failure is returned.
+    ///
+    /// `tail` (see [`deliver`](Self::deliver)) holds for the last route only, and only while no
+    /// route has failed: the items before a failure are processed to the end at once.
     fn fan_out(
         &mut self,
         routes_of: Option<usize>,
         mut batch: Traced<'_>,
         out: &mut Vec<OutputBatch>,
+        tail: bool,
     ) -> Result<()> {
         // Nothing to route: most flushes and finishes emit nothing, and passing their empty
         // batches on would run every later node once more for each earlier one.
@@ -226,13 +259,13 @@ impl DynStage {
                     items: &mut items,
                     origins: &mut origins,
                 };
-                self.deliver(route, copy, out)
+                self.deliver(route, copy, out, false)
             } else {
                 let whole = Traced {
                     items: &mut *batch.items,
                     origins: &mut *batch.origins,
                 };
-                self.deliver(route, whole, out)
+                self.deliver(route, whole, out, tail && failure.is_none())
             };
             if let Err(err) = delivered {
                 failure = Some(earlier(failure, err));
@@ -252,12 +285,19 @@ impl DynStage {
 
     /// Runs node `k` over a batch, then sends its outputs on: on failure, the outputs of the
     /// items before the failing one.
-    fn run_node(&mut self, k: usize, batch: Traced<'_>, out: &mut Vec<OutputBatch>) -> Result<()> {
+    fn run_node(
+        &mut self,
+        k: usize,
+        batch: Traced<'_>,
+        out: &mut Vec<OutputBatch>,
+        tail: bool,
+    ) -> Result<()> {
         let mut buffer = std::mem::take(&mut self.scratch[k]);
         let mut origins = std::mem::take(&mut self.scratch_origins[k]);
         if let Some(&latest) = batch.origins.last() {
             self.latest[k] = latest;
         }
+        let first = batch.origins.first().copied().unwrap_or(self.latest[k]);
         let node = &mut self.nodes[k];
         let site = PanicSite::enter(&node.id);
         let (items, item_origins) = (batch.items, &batch.origins[..]);
@@ -278,7 +318,7 @@ impl DynStage {
         items.clear();
         batch.origins.clear();
         let routed = match outcome {
-            Ok(()) => self.route_and_resume(k, &mut buffer, &mut origins, out),
+            Ok(()) => self.route_and_resume(k, &mut buffer, &mut origins, out, tail, first),
             // Attributed here, on the failure path only: no per-item cost for the node id.
             Err(err) => {
                 let err = err.in_node(&self.nodes[k].id);
@@ -289,6 +329,7 @@ impl DynStage {
                         origins: &mut origins,
                     },
                     out,
+                    false,
                 );
                 Err(match routed {
                     Ok(()) => err,
@@ -304,20 +345,30 @@ impl DynStage {
     }
 
     /// Routes what node `k` pushed onto `buffer`, then lets the node go on with anything it left
-    /// pending ([`DynNode::resume_traced`]), routing each piece as it comes.
+    /// pending ([`DynNode::resume_traced`]), routing each piece as it comes. In `tail` position
+    /// the rest is left pending for [`Stage::resume`] instead (see [`continue_node`]); `from` is
+    /// the earliest input item the node's outputs can derive from.
+    ///
+    /// [`continue_node`]: Self::continue_node
     fn route_and_resume(
         &mut self,
         k: usize,
         buffer: &mut Vec<Value>,
         origins: &mut Vec<u64>,
         out: &mut Vec<OutputBatch>,
+        tail: bool,
+        from: u64,
     ) -> Result<()> {
+        if tail {
+            let more = self.nodes[k].node.may_resume();
+            return self.continue_node(k, buffer, origins, more, from, out);
+        }
         loop {
             let batch = Traced {
                 items: buffer,
                 origins,
             };
-            self.fan_out(Some(k), batch, out)?;
+            self.fan_out(Some(k), batch, out, false)?;
             buffer.clear();
             origins.clear();
             let latest = self.latest[k];
@@ -333,7 +384,7 @@ impl DynStage {
                         items: buffer,
                         origins,
                     };
-                    return self.fan_out(Some(k), batch, out);
+                    return self.fan_out(Some(k), batch, out, false);
                 }
                 Err(err) => {
                     // What the node pushed before it failed still goes on, as in `run_node`.
@@ -342,13 +393,126 @@ impl DynStage {
                         items: buffer,
                         origins,
                     };
-                    return Err(match self.fan_out(Some(k), batch, out) {
+                    return Err(match self.fan_out(Some(k), batch, out, false) {
                         Ok(()) => err,
                         Err(later) => earlier(Some(err), later),
                     });
                 }
             }
         }
+    }
+}
+
+impl DynStage {
+    /// Node `k` gave `piece` (not routed yet) and, if `more`, has more to give: leaves the rest
+    /// pending, then routes the piece in tail position, so what it makes downstream may be left
+    /// pending in turn, above it. The node is resumed on a later turn, after the piece has left:
+    /// resuming it now would hold the piece until the next one came (a slow generator's).
+    fn continue_node(
+        &mut self,
+        k: usize,
+        piece: &mut Vec<Value>,
+        piece_origins: &mut Vec<u64>,
+        more: bool,
+        from: u64,
+        out: &mut Vec<OutputBatch>,
+    ) -> Result<()> {
+        if more {
+            let from = piece_origins.last().copied().unwrap_or(from);
+            self.pending.push(Pending::Node { k, from });
+        }
+        let piece = Traced {
+            items: piece,
+            origins: piece_origins,
+        };
+        self.fan_out(Some(k), piece, out, true)
+    }
+
+    /// Resumes node `k` for its next piece and hands it on (see [`continue_node`]).
+    ///
+    /// [`continue_node`]: Self::continue_node
+    fn resume_node(&mut self, k: usize, from: u64, out: &mut Vec<OutputBatch>) -> Result<()> {
+        let mut piece = std::mem::take(&mut self.scratch[k]);
+        let mut origins = std::mem::take(&mut self.scratch_origins[k]);
+        let latest = self.latest[k];
+        let node = &mut self.nodes[k];
+        let site = PanicSite::enter(&node.id);
+        let resumed = node.node.resume_traced(&mut piece, &mut origins, latest);
+        site.leave();
+        let outcome = match resumed {
+            Ok(more) => self.continue_node(k, &mut piece, &mut origins, more, from, out),
+            Err(err) => {
+                // What the node gave before it failed still goes on, at once.
+                let err = err.in_node(&self.nodes[k].id).with_failed_item(latest);
+                let batch = Traced {
+                    items: &mut piece,
+                    origins: &mut origins,
+                };
+                Err(match self.fan_out(Some(k), batch, out, false) {
+                    Ok(()) => err,
+                    Err(later) => earlier(Some(err), later),
+                })
+            }
+        };
+        piece.clear();
+        origins.clear();
+        self.scratch[k] = piece;
+        self.scratch_origins[k] = origins;
+        outcome
+    }
+
+    /// One step of the pending work (see [`Stage::resume`]): one piece of the innermost node,
+    /// or, while finishing, the nodes' `finish` up to the first that leaves work pending.
+    fn resume_pending(&mut self, cut: u64, out: &mut Vec<OutputBatch>) -> Result<()> {
+        while let Some(top) = self.pending.pop() {
+            // What is below the innermost entry comes after it, from the same items or later.
+            if cut != u64::MAX && top.from() >= cut {
+                self.pending.clear();
+                return Ok(());
+            }
+            match top {
+                Pending::Node { k, from } => return self.resume_node(k, from, out),
+                Pending::Finishing { next } if next < self.nodes.len() => {
+                    self.pending.push(Pending::Finishing { next: next + 1 });
+                    self.end_node(next, EndOf::Stream, out, true)?;
+                }
+                Pending::Finishing { .. } => {
+                    self.next_origin = 0;
+                    self.senders.iter_mut().try_for_each(BatchSender::finish)?;
+                }
+            }
+            if matches!(self.pending.last(), Some(Pending::Node { .. })) {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes whatever is pending at once: what a call does first, so a caller that never
+    /// resumes still gets every output, in order.
+    fn settle(&mut self, out: &mut Vec<OutputBatch>) -> Result<()> {
+        while !self.pending.is_empty() {
+            self.resume_pending(u64::MAX, out)?;
+        }
+        Ok(())
+    }
+
+    /// Drops the pending work (after a failure, whose error says what became of the rest).
+    fn drop_pending(&mut self) {
+        self.pending.clear();
+    }
+
+    /// Runs `call`; on failure nothing stays pending (the error ends what was in progress).
+    fn unless_failed(
+        &mut self,
+        out: &mut Vec<OutputBatch>,
+        call: impl FnOnce(&mut Self, &mut Vec<OutputBatch>) -> Result<()>,
+    ) -> Result<()> {
+        let outcome = call(self, out);
+        if outcome.is_err() {
+            self.drop_pending();
+        }
+        outcome
     }
 }
 
@@ -360,8 +524,15 @@ enum EndOf {
 }
 
 impl DynStage {
-    /// Flushes or finishes node `k`, routing what it emits.
-    fn end_node(&mut self, k: usize, end: EndOf, out: &mut Vec<OutputBatch>) -> Result<()> {
+    /// Flushes or finishes node `k`, routing what it emits (`tail`: see
+    /// [`deliver`](Self::deliver)).
+    fn end_node(
+        &mut self,
+        k: usize,
+        end: EndOf,
+        out: &mut Vec<OutputBatch>,
+        tail: bool,
+    ) -> Result<()> {
         let mut buffer = std::mem::take(&mut self.scratch[k]);
         let mut origins = std::mem::take(&mut self.scratch_origins[k]);
         let latest = self.latest[k];
@@ -378,15 +549,19 @@ impl DynStage {
         if let (Some(stats), Some(started)) = (&self.stats, started) {
             stats[node.graph_index].record(0, buffer.len(), started.elapsed());
         }
+        let from = match end {
+            EndOf::Batch => latest,
+            EndOf::Stream => END_OF_STREAM,
+        };
         let routed = match outcome {
-            Ok(()) => self.route_and_resume(k, &mut buffer, &mut origins, out),
+            Ok(()) => self.route_and_resume(k, &mut buffer, &mut origins, out, tail, from),
             Err(err) => {
                 let err = err.in_node(&self.nodes[k].id);
                 let batch = Traced {
                     items: &mut buffer,
                     origins: &mut origins,
                 };
-                Err(earlier(self.fan_out(Some(k), batch, out).err(), err))
+                Err(earlier(self.fan_out(Some(k), batch, out, false).err(), err))
             }
         };
         buffer.clear();
@@ -403,10 +578,13 @@ impl DynStage {
         origins: &mut Vec<u64>,
         out: &mut Vec<OutputBatch>,
     ) -> Result<()> {
-        if let Some(&last) = origins.last() {
-            self.next_origin = self.next_origin.max(last.saturating_add(1));
-        }
-        self.fan_out(None, Traced { items, origins }, out)
+        self.unless_failed(out, |stage, out| {
+            stage.settle(out)?;
+            if let Some(&last) = origins.last() {
+                stage.next_origin = stage.next_origin.max(last.saturating_add(1));
+            }
+            stage.fan_out(None, Traced { items, origins }, out, true)
+        })
     }
 }
 
@@ -489,11 +667,12 @@ impl Stage for DynStage {
     }
 
     fn flush(&mut self, out: &mut Vec<OutputBatch>) -> Result<()> {
+        self.unless_failed(out, Self::settle)?;
         // After a failure every node still hands on what it holds (the items before the failing
         // one a parallel node was holding back).
         let mut failure = None;
         for k in 0..self.nodes.len() {
-            if let Err(err) = self.end_node(k, EndOf::Batch, out) {
+            if let Err(err) = self.end_node(k, EndOf::Batch, out, false) {
                 failure = Some(earlier(failure, err));
             }
         }
@@ -505,12 +684,22 @@ impl Stage for DynStage {
         failure.map_or(Ok(()), Err)
     }
 
+    /// Ends the nodes in order; a node that has more to give than one piece (a generator) is
+    /// left pending, and [`resume`](Stage::resume) goes on from there.
     fn finish(&mut self, out: &mut Vec<OutputBatch>) -> Result<()> {
-        for k in 0..self.nodes.len() {
-            self.end_node(k, EndOf::Stream, out)?;
-        }
-        self.next_origin = 0;
-        self.senders.iter_mut().try_for_each(BatchSender::finish)
+        self.unless_failed(out, |stage, out| {
+            stage.settle(out)?;
+            stage.pending.push(Pending::Finishing { next: 0 });
+            stage.resume_pending(u64::MAX, out)
+        })
+    }
+
+    fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    fn resume(&mut self, cut: u64, out: &mut Vec<OutputBatch>) -> Result<()> {
+        self.unless_failed(out, |stage, out| stage.resume_pending(cut, out))
     }
 
     fn disconnect(&mut self) {
@@ -531,8 +720,10 @@ impl Stage for DynStage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dynamic::{build, BuildOptions, Registry};
+    use crate::dynamic::{build, BuildOptions, DynamicPipeline, Registry};
     use crate::graph::PortType;
+    use std::collections::VecDeque;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
 
     /// Passes items on, recording the size of every batch it is given.
@@ -555,6 +746,258 @@ mod tests {
             out.append(items);
             origins.extend_from_slice(item_origins);
             Ok(())
+        }
+    }
+
+    /// For each item `x`, emits `x * 1000 + i` for `i` in `0..count` (without end when `count`
+    /// is `None`), at most `piece` outputs per call, the rest left pending like a generator's;
+    /// with `on_finish`, does the same for `9` at the end of the stream. Counts what it made.
+    struct Spout {
+        count: Option<i64>,
+        piece: usize,
+        on_finish: bool,
+        made: Arc<AtomicUsize>,
+        queue: VecDeque<(i64, u64)>,
+        next: i64,
+    }
+
+    impl DynNode for Spout {
+        fn process(&mut self, item: Value, out: &mut Vec<Value>) -> Result<()> {
+            self.queue.push_back((item.as_int().unwrap(), 0));
+            while self.resume(out)? {}
+            Ok(())
+        }
+
+        fn process_batch_traced(
+            &mut self,
+            items: &mut Vec<Value>,
+            item_origins: &[u64],
+            out: &mut Vec<Value>,
+            origins: &mut Vec<u64>,
+        ) -> Result<()> {
+            let items = items.drain(..).map(|item| item.as_int().unwrap());
+            self.queue.extend(items.zip(item_origins.iter().copied()));
+            self.resume_traced(out, origins, 0).map(drop)
+        }
+
+        fn finish_traced(
+            &mut self,
+            out: &mut Vec<Value>,
+            origins: &mut Vec<u64>,
+            end: u64,
+        ) -> Result<()> {
+            if self.on_finish {
+                self.queue.push_back((9, end));
+            }
+            self.resume_traced(out, origins, end).map(drop)
+        }
+
+        fn resume_traced(
+            &mut self,
+            out: &mut Vec<Value>,
+            origins: &mut Vec<u64>,
+            _latest: u64,
+        ) -> Result<bool> {
+            for _ in 0..self.piece {
+                let Some(&(x, origin)) = self.queue.front() else {
+                    return Ok(false);
+                };
+                if Some(self.next) == self.count {
+                    self.queue.pop_front();
+                    self.next = 0;
+                    continue;
+                }
+                out.push(Value::Int(x * 1000 + self.next));
+                origins.push(origin);
+                self.next += 1;
+                self.made.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(!self.queue.is_empty())
+        }
+
+        fn resume(&mut self, out: &mut Vec<Value>) -> Result<bool> {
+            self.resume_traced(out, &mut Vec::new(), 0)
+        }
+
+        /// What the stage stopped resuming is dropped (see [`DynNode::resume`]).
+        fn flush(&mut self, _out: &mut Vec<Value>) -> Result<()> {
+            self.queue.clear();
+            self.next = 0;
+            Ok(())
+        }
+    }
+
+    /// A registry with `Endless` (pieces of 100), `Spout` (250 per item and at the end, pieces
+    /// of 100) and `Triple` (3 per item, pieces of 2); `made` counts every output they make.
+    fn spouts(made: &Arc<AtomicUsize>) -> Registry {
+        let mut registry = Registry::with_builtins();
+        for (name, count, piece, on_finish) in [
+            ("Endless", None, 100, false),
+            ("Spout", Some(250), 100, true),
+            ("Triple", Some(3), 2, false),
+        ] {
+            let made = Arc::clone(made);
+            registry.register_dyn(name, PortType::Any, PortType::Any, Vec::new(), move |_| {
+                Ok(Box::new(Spout {
+                    count,
+                    piece,
+                    on_finish,
+                    made: Arc::clone(&made),
+                    queue: VecDeque::new(),
+                    next: 0,
+                }) as Box<dyn DynNode>)
+            });
+        }
+        registry
+    }
+
+    fn spout_pipeline(made: &Arc<AtomicUsize>, nodes: &str, connections: &str) -> DynamicPipeline {
+        let text = format!(
+            r#"{{"version": "v1", "metadata": {{"name": "spouts"}}, "nodes": [{nodes}], "connections": [{connections}]}}"#
+        );
+        let lowered = crate::manifest::load("spouts.json", &text, &spouts(made)).unwrap();
+        build(lowered, BuildOptions::default())
+    }
+
+    #[test]
+    fn an_endless_generator_on_the_callers_thread_hands_out_each_piece_as_it_comes() {
+        let made = Arc::new(AtomicUsize::new(0));
+        let mut p = spout_pipeline(&made, r#"{"id": "e", "node_type": "Endless"}"#, "");
+        let mut stream = p.start().unwrap();
+        stream.push(Value::Int(1)).unwrap();
+        for i in 0..10_000 {
+            let got = stream.try_next().unwrap().map(|t| t.value);
+            assert_eq!(got, Some(Value::Int(1000 + i)));
+        }
+        // Made ahead of what was taken: at most the piece being handed out and the one held.
+        let ahead = made.load(Ordering::SeqCst) - 10_000;
+        assert!(ahead <= 200, "made {ahead} outputs ahead");
+        drop(stream);
+    }
+
+    #[test]
+    fn an_endless_generator_on_a_stage_thread_streams_through_next_and_stops_when_dropped() {
+        let made = Arc::new(AtomicUsize::new(0));
+        let node = r#"{"id": "e", "node_type": "Endless", "stage": true}"#;
+        let mut p = spout_pipeline(&made, node, "");
+        let mut stream = p.start().unwrap();
+        stream.push(Value::Int(2)).unwrap();
+        stream.close_input().unwrap();
+        for i in 0..10_000 {
+            let got = stream.next().unwrap().map(|t| t.value);
+            assert_eq!(got, Some(Value::Int(2000 + i)));
+        }
+        // Bounded by the outputs channel (4 batches of one piece), the batch being sent, the
+        // piece held and the batch being handed out.
+        let ahead = made.load(Ordering::SeqCst) - 10_000;
+        assert!(ahead <= 1000, "made {ahead} outputs ahead");
+        // Dropping the stream stops the stage thread, which is still generating.
+        drop(stream);
+        assert!(p.start().is_err(), "a cancelled stream stops the pipeline");
+    }
+
+    /// What `Spout -> Triple` makes, in the order a run item by item makes it: for each item,
+    /// each of its 250 outputs tripled, then the same for `9` at the end.
+    fn spout_then_triple(items: &[i64]) -> Vec<Value> {
+        let tripled =
+            |x: i64| (0..250).flat_map(move |i| (0..3).map(move |j| (x * 1000 + i) * 1000 + j));
+        items
+            .iter()
+            .chain([&9])
+            .flat_map(|&x| tripled(x))
+            .map(Value::Int)
+            .collect()
+    }
+
+    #[test]
+    fn pieces_left_pending_keep_the_order_of_a_run_item_by_item() {
+        let made = Arc::new(AtomicUsize::new(0));
+        let expected = spout_then_triple(&[1, 2, 3]);
+        for (spout, triple) in [
+            ("", ""),
+            ("", r#", "stage": true"#),
+            (r#", "stage": true"#, ""),
+        ] {
+            let nodes = format!(
+                r#"{{"id": "s", "node_type": "Spout"{spout}}}, {{"id": "t", "node_type": "Triple"{triple}}}"#
+            );
+            let mut p = spout_pipeline(&made, &nodes, r#"{"from": "s", "to": "t"}"#);
+            let items = || (1..=3).map(Value::Int);
+            assert_eq!(
+                p.run_values(items()).unwrap(),
+                expected,
+                "run {spout} {triple}"
+            );
+            let mut streamed = Vec::new();
+            p.run_with(items(), |t| {
+                streamed.push(t.value);
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(streamed, expected, "run_with {spout} {triple}");
+            let mut stream = p.start().unwrap();
+            let mut taken = Vec::new();
+            for item in items() {
+                stream.push(item).unwrap();
+                while let Some(t) = stream.try_next().unwrap() {
+                    taken.push(t.value);
+                }
+            }
+            stream.close_input().unwrap();
+            while let Some(t) = stream.next().unwrap() {
+                taken.push(t.value);
+            }
+            assert_eq!(taken, expected, "stream {spout} {triple}");
+            drop(stream);
+            // A caller that never takes outputs until the end gets them all, in order.
+            let mut stream = p.start().unwrap();
+            items().for_each(|item| stream.push(item).unwrap());
+            let values: Vec<Value> = stream
+                .finish()
+                .unwrap()
+                .into_iter()
+                .map(|t| t.value)
+                .collect();
+            assert_eq!(values, expected, "finish {spout} {triple}");
+        }
+    }
+
+    #[test]
+    fn a_failure_downstream_of_an_endless_generator_ends_the_stream_keeping_what_came_before() {
+        // The calculator overflows on the generator's 302nd value (1301), in its fourth piece
+        // (1300..1400): the error names item 0, the generator's pending rest is dropped, and the
+        // outputs handed out before the failure was known stay out; the failing item's outputs
+        // still held when it is known are cut with it. On the caller's thread that is exactly
+        // the first three pieces; on a stage thread, whole batches of them, or none.
+        let operand = i64::MAX - 1300;
+        let expected: Vec<Value> = (1000..1300).map(|v| Value::Int(v + operand)).collect();
+        for staged in ["", r#", "stage": true"#] {
+            let made = Arc::new(AtomicUsize::new(0));
+            let nodes = format!(
+                r#"{{"id": "s", "node_type": "Endless"}},
+                   {{"id": "f", "node_type": "CalculatorNode", "params": {{"operand": {operand}}}{staged}}}"#
+            );
+            let mut p = spout_pipeline(&made, &nodes, r#"{"from": "s", "to": "f"}"#);
+            let mut stream = p.start().unwrap();
+            stream.push(Value::Int(1)).unwrap();
+            let mut taken = Vec::new();
+            let err = loop {
+                match stream.try_next() {
+                    Ok(Some(t)) => taken.push(t.value),
+                    Ok(None) => assert!(!staged.is_empty(), "an endless generator ran out"),
+                    Err(err) => break err,
+                }
+            };
+            while let Some(t) = stream.try_next().unwrap() {
+                taken.push(t.value);
+            }
+            assert_eq!(err.failed_item(), Some(0), "{err}");
+            assert!(err.to_string().contains("`f`"), "{err}");
+            if staged.is_empty() {
+                assert_eq!(taken, expected);
+            } else {
+                assert_eq!(taken, expected[..taken.len()], "staged");
+            }
         }
     }
 

@@ -53,8 +53,41 @@ impl<'p> DynamicStream<'p> {
         self.handle.flush()
     }
 
-    /// The next output that is ready, without waiting.
+    /// The next output that is ready, without waiting for other threads (see
+    /// [`Handle::try_next`]: a generator on the caller's thread goes on here, piece by piece).
     pub fn try_next(&mut self) -> Result<Option<Tagged>> {
+        self.next_with(Handle::try_next)
+    }
+
+    /// The next output, waiting for later stages once the input has ended (see
+    /// [`Handle::next`]); `None` when the stream has ended and every output has been taken.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{build, BuildOptions, Registry};
+    /// use pipeline_core::{manifest, Value};
+    /// let text = r#"{"version": "v1", "metadata": {"name": "m"},
+    ///   "nodes": [{"id": "add", "node_type": "CalculatorNode", "params": {"operand": 1},
+    ///              "stage": true}],
+    ///   "connections": []}"#;
+    /// let mut p = build(manifest::load("m.json", text, &Registry::with_builtins())?, BuildOptions::default());
+    /// let mut stream = p.start()?;
+    /// stream.push(Value::Int(1))?;
+    /// stream.close_input()?;
+    /// assert_eq!(stream.next()?.map(|t| t.value), Some(Value::Int(2)));
+    /// assert_eq!(stream.next()?, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[allow(clippy::should_implement_trait)] // fallible, unlike `Iterator::next`
+    pub fn next(&mut self) -> Result<Option<Tagged>> {
+        self.next_with(Handle::next)
+    }
+
+    fn next_with(
+        &mut self,
+        mut next_batch: impl FnMut(
+            &mut Handle<'p, DynStage, Vec<OutputBatch>>,
+        ) -> Result<Option<OutputBatch>>,
+    ) -> Result<Option<Tagged>> {
         loop {
             if let Some((output, values)) = &mut self.current {
                 if let Some(value) = values.next() {
@@ -64,7 +97,7 @@ impl<'p> DynamicStream<'p> {
                     }));
                 }
             }
-            match self.handle.try_next()? {
+            match next_batch(&mut self.handle)? {
                 Some(batch) => self.current = Some((batch.output, batch.values.into_iter())),
                 None => {
                     self.current = None;
@@ -72,6 +105,41 @@ impl<'p> DynamicStream<'p> {
                 }
             }
         }
+    }
+
+    /// Whether the next [`try_next`](Self::try_next) or [`next`](Self::next) has no output at
+    /// hand and would first run a node's pending work (a generator's next piece) or wait for
+    /// later stages: the moment for a caller that buffers what it writes to flush it, so a slow
+    /// generator's outputs show as they come.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{build, BuildOptions, Registry};
+    /// use pipeline_core::{manifest, Value};
+    /// let text = r#"{"version": "v1", "metadata": {"name": "m"},
+    ///   "nodes": [{"id": "add", "node_type": "CalculatorNode", "params": {"operand": 1},
+    ///              "stage": true}],
+    ///   "connections": []}"#;
+    /// let mut p = build(manifest::load("m.json", text, &Registry::with_builtins())?, BuildOptions::default());
+    /// let mut stream = p.start()?;
+    /// stream.push(Value::Int(1))?;
+    /// assert!(!stream.would_wait()); // `try_next` returns at once
+    /// stream.close_input()?;
+    /// assert!(stream.would_wait()); // the stage thread has the item
+    /// assert_eq!(stream.next()?.map(|t| t.value), Some(Value::Int(2)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn would_wait(&self) -> bool {
+        let at_hand = self
+            .current
+            .as_ref()
+            .is_some_and(|(_, values)| values.len() > 0);
+        !at_hand && self.handle.would_wait()
+    }
+
+    /// Ends the input without waiting for the outputs: take them with [`next`](Self::next)
+    /// (see [`Handle::close_input`]).
+    pub fn close_input(&mut self) -> Result<()> {
+        self.handle.close_input()
     }
 
     /// Ends the stream: `finish` runs through the graph, and every output not yet taken waits

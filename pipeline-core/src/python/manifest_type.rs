@@ -157,6 +157,10 @@ impl DynNode for PythonDyn {
         self.0.resume_batch(out, None)
     }
 
+    fn may_resume(&mut self) -> bool {
+        self.0.has_pending()
+    }
+
     fn cleanup(&mut self) -> Result<()> {
         Node::cleanup(&mut self.0)
     }

@@ -736,6 +736,14 @@ impl PythonNode {
         }
     }
 
+    /// Whether a batch call left work pending (for [`resume_batch`](Self::resume_batch)).
+    pub(crate) fn has_pending(&mut self) -> bool {
+        self.live
+            .as_mut()
+            .and_then(ThreadBound::get_mut)
+            .is_some_and(|live| live.stream.is_pending())
+    }
+
     /// Continues what a batch call left pending; returns whether more is still pending.
     pub(crate) fn resume_batch(
         &mut self,

@@ -33,6 +33,10 @@ pub struct Handle<'p, H: Stage, C: Outputs<Item = H::Output>> {
     pipeline: &'p mut Pipeline<H, C>,
     ready: VecDeque<H::Output>,
     local: Vec<H::Output>,
+    /// Set by [`close_input`](Handle::close_input): later stages ending the stream is expected.
+    input_ended: bool,
+    /// Later stages that have finished the stream, once the input ended.
+    finished: usize,
     done: bool,
 }
 
@@ -42,6 +46,8 @@ impl<'p, H: Stage, C: Outputs<Item = H::Output>> Handle<'p, H, C> {
             pipeline,
             ready: VecDeque::new(),
             local: Vec::new(),
+            input_ended: false,
+            finished: 0,
             done: false,
         }
     }
@@ -71,15 +77,25 @@ impl<'p, H: Stage, C: Outputs<Item = H::Output>> Handle<'p, H, C> {
         Error::new(ErrorKind::Stopped, "the stream has ended")
     }
 
+    fn accepting(&self) -> Result<()> {
+        if self.done || self.input_ended {
+            return Err(Self::ended());
+        }
+        Ok(())
+    }
+
     /// Feeds one item. Blocks while later stages are full (backpressure).
     ///
     /// On failure, the stream ends: [`try_next`](Self::try_next) still hands out every output of
     /// the items before the failing one, and [`Error::failed_item`] names it (counting from 0 in
     /// the order items were pushed) when the stages trace their items.
+    ///
+    /// Work a node left pending (a generator with more to yield) is finished first, its outputs
+    /// waiting for `try_next`: to keep memory bounded, take outputs with `try_next` until it
+    /// returns `None` before pushing the next item.
     pub fn push(&mut self, item: H::Input) -> Result<()> {
-        if self.done {
-            return Err(Self::ended());
-        }
+        self.accepting()?;
+        self.settle()?;
         let origin = self.pipeline.accepted;
         self.pipeline.accepted += 1;
         let outcome = self.pipeline.head_push(origin, item, &mut self.local);
@@ -89,8 +105,8 @@ impl<'p, H: Stage, C: Outputs<Item = H::Output>> Handle<'p, H, C> {
 
     /// Feeds every item of `items` (leaving it empty) in one call through stage 0, which runs its
     /// nodes over the whole batch: what a reader that gets many items at once (a chunk of input
-    /// lines) uses instead of [`push`](Self::push) per item. Failures are as for `push`; the
-    /// items count from 0 across pushes of either kind.
+    /// lines) uses instead of [`push`](Self::push) per item. Failures and pending work are as for
+    /// `push`; the items count from 0 across pushes of either kind.
     ///
     /// ```
     /// use pipeline::prelude::*;
@@ -111,12 +127,11 @@ impl<'p, H: Stage, C: Outputs<Item = H::Output>> Handle<'p, H, C> {
     /// # Ok::<(), pipeline::Error>(())
     /// ```
     pub fn push_batch(&mut self, items: &mut Vec<H::Input>) -> Result<()> {
-        if self.done {
-            return Err(Self::ended());
-        }
+        self.accepting()?;
         if items.is_empty() {
             return Ok(());
         }
+        self.settle()?;
         let first = self.pipeline.accepted;
         self.pipeline.accepted += items.len() as u64;
         let outcome = self.pipeline.head_push_batch(first, items, &mut self.local);
@@ -124,40 +139,161 @@ impl<'p, H: Stage, C: Outputs<Item = H::Output>> Handle<'p, H, C> {
         self.collect_ready()
     }
 
-    /// Sends buffered items on to later stages now instead of when their batch fills.
+    /// Sends buffered items on to later stages now instead of when their batch fills (after
+    /// finishing pending work, as [`push`](Self::push) does).
     pub fn flush(&mut self) -> Result<()> {
-        if self.done {
-            return Err(Self::ended());
-        }
+        self.accepting()?;
+        self.settle()?;
         let outcome = self.pipeline.head_flush(&mut self.local);
         self.checked(outcome)?;
         self.collect_ready()
     }
 
+    /// Goes on with stage 0's pending work by one bounded piece, its outputs into `ready`.
+    fn resume_head(&mut self) -> Result<()> {
+        let outcome = self.pipeline.head_resume(&mut self.local);
+        self.checked(outcome)?;
+        self.collect_ready()
+    }
+
+    /// Finishes stage 0's pending work at once.
+    fn settle(&mut self) -> Result<()> {
+        while !self.done && self.pipeline.head_has_pending() {
+            self.resume_head()?;
+        }
+        Ok(())
+    }
+
+    /// Hands over whatever later stages have ready, without waiting (`wait`: waiting for one
+    /// message, once the input has ended).
     fn collect_ready(&mut self) -> Result<()> {
+        self.collect(false)
+    }
+
+    fn collect(&mut self, wait: bool) -> Result<()> {
         if self.done {
             return Ok(());
         }
         let ready = &mut self.ready;
-        let outcome = self.pipeline.drain_ready(&mut |item| {
+        let mut sink = |item| {
             ready.push_back(item);
             Ok(())
-        });
-        outcome.map_err(|err| self.fail(err))
+        };
+        if !self.input_ended {
+            let outcome = self.pipeline.drain_ready(&mut sink);
+            return outcome.map_err(|err| self.fail(err));
+        }
+        let stages = self.pipeline.stage_threads();
+        let outcome = match self.finished < stages {
+            true => self.pipeline.take_outputs(wait, &mut sink),
+            false => Ok(0),
+        };
+        match outcome {
+            Ok(finished) => {
+                self.finished += finished;
+                // Stage threads finish only after stage 0 has: with none, stage 0 decides.
+                self.done = self.finished >= stages && !self.pipeline.head_has_pending();
+                Ok(())
+            }
+            Err(err) => Err(self.fail(err)),
+        }
     }
 
-    /// The next output that is ready, without waiting. After the stream ended (by
-    /// [`end`](Self::end) or a failure), the outputs still waiting, then `None`.
-    pub fn try_next(&mut self) -> Result<Option<H::Output>> {
-        if self.ready.is_empty() {
-            self.collect_ready()?;
+    /// One step towards the next output: a piece of stage 0's pending work, or what later
+    /// stages have (waiting for it if `wait` and the input has ended). False once nothing more
+    /// can come without waiting, or at all.
+    fn advance(&mut self, wait: bool) -> Result<bool> {
+        if self.done {
+            return Ok(false);
         }
-        Ok(self.ready.pop_front())
+        if self.pipeline.head_has_pending() {
+            self.resume_head()?;
+            return Ok(true);
+        }
+        self.collect(wait && self.input_ended)?;
+        Ok(wait && self.input_ended && !self.done)
+    }
+
+    /// Whether the next [`try_next`](Self::try_next) or [`next`](Self::next) has no output at
+    /// hand and would first run a node's pending work (a generator's next piece) or wait for
+    /// later stages: the moment for a caller that buffers what it writes to flush it.
+    pub(crate) fn would_wait(&self) -> bool {
+        self.ready.is_empty()
+            && !self.done
+            && (self.input_ended || self.pipeline.head_has_pending())
+    }
+
+    /// The next output that is ready, without waiting for other threads. After the stream
+    /// ended (by [`end`](Self::end) or a failure), the outputs still waiting, then `None`.
+    ///
+    /// A node on the caller's thread that left work pending (a generator with more to yield)
+    /// goes on here, one bounded piece at a time: each output is handed out as it is produced,
+    /// so an endless generator streams in bounded memory (and `try_next` never returns `None`
+    /// while it runs).
+    pub fn try_next(&mut self) -> Result<Option<H::Output>> {
+        loop {
+            if let Some(item) = self.ready.pop_front() {
+                return Ok(Some(item));
+            }
+            if !self.advance(false)? {
+                return Ok(self.ready.pop_front());
+            }
+        }
+    }
+
+    /// The next output, waiting for later stages once the input has ended
+    /// ([`close_input`](Self::close_input)); `None` when the stream has ended and every output
+    /// has been taken. Before the input ends it waits for nothing, like
+    /// [`try_next`](Self::try_next). Outputs are handed out as they are produced, in bounded
+    /// memory, also while a node streams an endless generator.
+    ///
+    /// ```
+    /// use pipeline::prelude::*;
+    /// let mut p = pipeline! {
+    ///     double = Map::new(|x: i64| x * 2);
+    ///     input => double -> output;
+    /// };
+    /// let mut stream = p.start()?;
+    /// stream.push(1)?;
+    /// stream.push(2)?;
+    /// stream.close_input()?;
+    /// let mut outputs = Vec::new();
+    /// while let Some(output) = stream.next()? {
+    ///     outputs.push(output);
+    /// }
+    /// assert_eq!(outputs, [2, 4]);
+    /// # Ok::<(), pipeline::Error>(())
+    /// ```
+    #[allow(clippy::should_implement_trait)] // fallible, unlike `Iterator::next`
+    pub fn next(&mut self) -> Result<Option<H::Output>> {
+        loop {
+            if let Some(item) = self.ready.pop_front() {
+                return Ok(Some(item));
+            }
+            if !self.advance(true)? {
+                return Ok(self.ready.pop_front());
+            }
+        }
+    }
+
+    /// Ends the input without waiting for the outputs: `finish` runs through stage 0 (a node
+    /// that has more to give than one bounded piece goes on in [`next`](Self::next) and
+    /// [`try_next`](Self::try_next)), and later stages finish the stream as their turn comes.
+    /// Take the outputs with `next` until it returns `None`. A failure shows there, as it does
+    /// here; either way, the outputs of the items before the failing one are handed out.
+    pub fn close_input(&mut self) -> Result<()> {
+        self.accepting()?;
+        self.settle()?;
+        let outcome = self.pipeline.head_finish(&mut self.local);
+        self.checked(outcome)?;
+        self.input_ended = true;
+        Ok(())
     }
 
     /// Ends the stream: `finish` runs through the graph, and every output not yet taken waits
     /// for [`try_next`](Self::try_next) — also when it fails: then the outputs of the items
-    /// before the failing one.
+    /// before the failing one. Every output is held in memory until taken: to stream them,
+    /// use [`close_input`](Self::close_input) and [`next`](Self::next).
     ///
     /// ```
     /// use pipeline::prelude::*;
@@ -173,18 +309,8 @@ impl<'p, H: Stage, C: Outputs<Item = H::Output>> Handle<'p, H, C> {
     /// # Ok::<(), pipeline::Error>(())
     /// ```
     pub fn end(&mut self) -> Result<()> {
-        if self.done {
-            return Err(Self::ended());
-        }
-        let outcome = self.pipeline.head_finish(&mut self.local);
-        self.checked(outcome)?;
-        let ready = &mut self.ready;
-        let outcome = self.pipeline.wait_for_workers(&mut |item| {
-            ready.push_back(item);
-            Ok(())
-        });
-        outcome.map_err(|err| self.fail(err))?;
-        self.done = true;
+        self.close_input()?;
+        while self.advance(true)? {}
         Ok(())
     }
 
@@ -228,6 +354,9 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     }
     pub(crate) fn head_finish(&mut self, out: &mut Vec<H::Output>) -> Result<()> {
         self.head_guarded(|head| head.finish(out))
+    }
+    pub(crate) fn head_resume(&mut self, out: &mut Vec<H::Output>) -> Result<()> {
+        self.head_guarded(|head| head.resume(u64::MAX, out))
     }
     /// Runs `f` on stage 0, turning a panic into an error naming the node.
     fn head_guarded(&mut self, f: impl FnOnce(&mut H) -> Result<()>) -> Result<()> {

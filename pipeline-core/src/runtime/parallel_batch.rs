@@ -182,14 +182,25 @@ fn emit_chunks<O>(
     };
     // Ends when every replica task has dropped its sender.
     for (index, outputs, ends, outcome) in done.iter() {
-        if first_error.is_some() {
+        if !ordered {
+            // A chunk before the failing item still hands on its outputs when its replica
+            // finishes it after the failure (one descheduled under load does): they are outputs
+            // of items before the failing one. Chunks after it were stopped or are dropped.
+            let before_failure = match &first_error {
+                None => true,
+                Some((_, Some(failed_at))) => index * chunk_len < *failed_at,
+                Some((_, None)) => false,
+            };
+            if before_failure {
+                if let Err(failure) = hand_on(index, (outputs, ends, outcome)) {
+                    stop.store(true, Ordering::Relaxed);
+                    // This chunk starts before the recorded failure: its failure is earlier.
+                    first_error = Some(failure);
+                }
+            }
             continue;
         }
-        if !ordered {
-            if let Err(failure) = hand_on(index, (outputs, ends, outcome)) {
-                stop.store(true, Ordering::Relaxed);
-                first_error = Some(failure);
-            }
+        if first_error.is_some() {
             continue;
         }
         held[index] = Some((outputs, ends, outcome));
@@ -276,6 +287,37 @@ mod tests {
         assert_eq!(at, Some(50), "the failing item's position");
         // Ordered: exactly the items before the failing one got out (not what 50 pushed first).
         assert_eq!(got, (0..50).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_unordered_chunk_finished_after_a_later_failure_is_still_handed_on() {
+        // Two replicas, eight chunks of 10: item 0 waits until item 79 (the last chunk's last
+        // item) has failed, so the first chunk is finished after the failure is known.
+        let (failed_tx, failed_rx) = crossbeam_channel::bounded::<()>(1);
+        let process = move |_: &mut (), x: u32, out: &mut Vec<u32>| {
+            if x == 0 {
+                // A bound only so a pool of one thread cannot hang the test; not a timing check.
+                let _ = failed_rx.recv_timeout(std::time::Duration::from_secs(20));
+            }
+            if x == 79 {
+                let _ = failed_tx.try_send(());
+                return Err(Error::msg("no 79"));
+            }
+            out.push(x);
+            Ok(())
+        };
+        let mut replicas = [(), ()];
+        let mut items: Vec<u32> = (0..80).collect();
+        let mut got = Vec::new();
+        let (err, at) =
+            process_in_parallel(&mut replicas, &mut items, false, &process, &mut |x, _| {
+                got.push(x);
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!((err.message(), at), ("no 79", Some(79)));
+        got.sort_unstable();
+        assert_eq!(got, (0..79).collect::<Vec<_>>());
     }
 
     #[test]

@@ -40,9 +40,30 @@ struct Running<O> {
     shared: Arc<Shared>,
     /// Output batches the caller has emptied, back to the workers for reuse.
     spares: SpareReturn<O>,
+    /// The most output batches one look at the outputs channel takes: its capacity.
+    at_most: usize,
 }
 
 impl<O> Running<O> {
+    /// Stops the stage threads and joins them (stage 0's senders are already closed): stages
+    /// drop the work they left pending, and the outputs channel closes first, so a stage still
+    /// handing on outputs (an endless generator) does not wait for a caller that stopped
+    /// listening.
+    fn let_go(self) {
+        let Running {
+            threads,
+            out,
+            relief,
+            shared,
+            ..
+        } = self;
+        shared.stop();
+        drop((out, relief));
+        for thread in threads {
+            let _ = thread.join();
+        }
+    }
+
     /// Hands every item of `batch` to `sink`, then the emptied batch back to the workers.
     ///
     /// Generic over the sink, not `dyn`, so the caller's per-item code inlines into this loop:
@@ -171,12 +192,17 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             let (mut items, mut chunk) = (items, chunk);
             let mut collected = Vec::with_capacity(capacity);
             let mut fill = || -> Result<()> {
+                // Work a generator left pending is finished by the next call into the stage.
                 while next_chunk(&mut items, &mut chunk) {
                     let first = *accepted;
                     *accepted += chunk.len() as u64;
                     head.push_batch_at(first, &mut chunk, &mut collected)?;
                 }
-                head.finish(&mut collected)
+                head.finish(&mut collected)?;
+                while head.has_pending() {
+                    head.resume(u64::MAX, &mut collected)?;
+                }
+                Ok(())
             };
             let result = fill();
             (chunk, result.map(|()| collected))
@@ -225,13 +251,10 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
                     let first = this.accepted;
                     this.accepted += chunk.len() as u64;
                     this.head.push_batch_at(first, &mut chunk, &mut local)?;
-                    local.drain(..).try_for_each(&mut sink)?;
-                    if this.workers > 0 {
-                        this.drain_ready(&mut sink)?;
-                    }
+                    this.hand_on_pending(&mut local, &mut sink, false)?;
                 }
                 this.head.finish(&mut local)?;
-                local.drain(..).try_for_each(&mut sink)?;
+                this.hand_on_pending(&mut local, &mut sink, true)?;
                 this.wait_for_workers(&mut sink)
             };
             let result = stream();
@@ -256,6 +279,45 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
                 Err(self.stop(err))
             }
         }
+    }
+
+    /// Hands `local` (stage 0's outputs) and what later stages have ready to `sink`, then goes
+    /// on with the work stage 0 left pending, piece by piece, handing each piece on: a generator
+    /// on the caller's thread streams in bounded memory. One check per call, not per item.
+    ///
+    /// After stage 0's `finish` (`finishing`), later stages are looked at only while stage 0
+    /// still has work pending: once it has none it has sent them the end of the stream, and
+    /// their ends are for [`wait_for_workers`](Self::wait_for_workers) to count.
+    fn hand_on_pending<F>(
+        &mut self,
+        local: &mut Vec<H::Output>,
+        sink: &mut F,
+        finishing: bool,
+    ) -> Result<()>
+    where
+        F: FnMut(H::Output) -> Result<()>,
+    {
+        loop {
+            local.drain(..).try_for_each(&mut *sink)?;
+            let pending = self.head.has_pending();
+            if self.workers > 0 && (pending || !finishing) {
+                self.drain_ready(sink)?;
+            }
+            if !pending {
+                return Ok(());
+            }
+            self.head.resume(u64::MAX, local)?;
+        }
+    }
+
+    /// How many stages run on threads of their own.
+    pub(crate) fn stage_threads(&self) -> usize {
+        self.workers
+    }
+
+    /// Whether stage 0 left work pending (see [`Stage::has_pending`]).
+    pub(crate) fn head_has_pending(&self) -> bool {
+        self.head.has_pending()
     }
 
     /// Starts a stream fed item by item: see [`Handle`].
@@ -339,6 +401,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             failed: failed_rx,
             shared,
             spares: spares_back,
+            at_most: out_capacity,
         });
         match first_error {
             None => Ok(()),
@@ -358,7 +421,11 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             return Err(Error::new(ErrorKind::Stopped, "a stage failed"));
         }
         let moved_aside = std::mem::take(&mut *lock(&running.overflow));
-        for message in moved_aside.into_iter().chain(running.out.try_iter()) {
+        // At most a channel's worth: a stage streaming a generator keeps the channel filled,
+        // and taking its outputs as they come would never end. (The capacity, not the length:
+        // reading the length touches the counters the stages write, once more per call.)
+        let arrived = running.out.try_iter().take(running.at_most);
+        for message in moved_aside.into_iter().chain(arrived) {
             match message {
                 Message::Batch(items) | Message::Traced(items, _) => {
                     running.consume(items, sink)?
@@ -372,6 +439,51 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             }
         }
         Ok(())
+    }
+
+    /// After stage 0 has finished: hands over what later stages have sent, waiting for one
+    /// message if `wait` and nothing was waiting; returns how many stages have finished the
+    /// stream in what was handed over.
+    pub(crate) fn take_outputs<F>(&mut self, wait: bool, sink: &mut F) -> Result<usize>
+    where
+        F: FnMut(H::Output) -> Result<()> + ?Sized,
+    {
+        let State::Running(running) = &self.state else {
+            return Ok(0);
+        };
+        if !running.failed.is_empty() {
+            return Err(Error::new(ErrorKind::Stopped, "a stage failed"));
+        }
+        let mut finished = 0;
+        let mut taken = |message: Message<H::Output>| -> Result<()> {
+            match message {
+                Message::Batch(items) | Message::Traced(items, _) => running.consume(items, sink),
+                Message::Finish => {
+                    finished += 1;
+                    Ok(())
+                }
+            }
+        };
+        let moved_aside = std::mem::take(&mut *lock(&running.overflow));
+        // At most a channel's worth (see `drain_ready`).
+        let arrived = running.out.try_iter().take(running.at_most);
+        let mut messages = 0;
+        for message in moved_aside.into_iter().chain(arrived) {
+            taken(message)?;
+            messages += 1;
+        }
+        if wait && messages == 0 {
+            select! {
+                recv(running.out) -> message => match message {
+                    Ok(message) => taken(message)?,
+                    Err(_) => return Err(Error::new(ErrorKind::Stopped, "every stage stopped")),
+                },
+                recv(running.failed) -> _ => {
+                    return Err(Error::new(ErrorKind::Stopped, "a stage failed"));
+                }
+            }
+        }
+        Ok(finished)
     }
 
     /// After stage 0 has finished: collects outputs until every worker has finished the stream.
@@ -465,13 +577,6 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         // Stage 0's sends below may find a stage full whose thread waits for the caller.
         let relief = self.relief().cloned();
         let _relief = relief::install(relief.as_ref());
-        // Stage 0 hands on what it holds: partial batches for later stages, a parallel node's
-        // items before the failing one.
-        if let Err(flushed) = guard(|| self.head.flush(local)) {
-            if flushed.kind() != ErrorKind::Stopped {
-                shared.fail(flushed);
-            }
-        }
         let mut delivering = true;
         let mut deliver = |outputs: &mut Vec<H::Output>, delivering: &mut bool| {
             let cut = shared.cut();
@@ -481,9 +586,34 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             for output in outputs.drain(..) {
                 if *delivering && sink(output).is_err() {
                     *delivering = false;
+                    // Nobody takes outputs any more: stages drop what they left pending.
+                    shared.stop();
                 }
             }
         };
+        // Work stage 0 left pending goes on, piece by piece, while it derives from items before
+        // the failing one and someone takes its outputs; otherwise it is dropped.
+        while self.head.has_pending() {
+            deliver(local, &mut delivering);
+            let cut = match shared.cut() {
+                _ if !delivering => 0,
+                u64::MAX => 0, // a failure no item is named for: nothing is known to be before it
+                cut => cut,
+            };
+            if let Err(err) = guard(|| self.head.resume(cut, local)) {
+                if err.kind() != ErrorKind::Stopped {
+                    shared.fail(err);
+                }
+                let _ = guard(|| self.head.resume(0, local));
+            }
+        }
+        // Stage 0 hands on what it holds: partial batches for later stages, a parallel node's
+        // items before the failing one.
+        if let Err(flushed) = guard(|| self.head.flush(local)) {
+            if flushed.kind() != ErrorKind::Stopped {
+                shared.fail(flushed);
+            }
+        }
         deliver(local, &mut delivering);
         // Closing stage 0's channels closes every later stage in turn, each handing on what it
         // holds first; the outputs channel closes once the last has ended.
@@ -547,10 +677,9 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
             }
             State::Running(running) => {
                 self.head.disconnect();
-                for thread in running.threads {
-                    let _ = thread.join();
-                }
-                if let Some(err) = running.shared.take_error() {
+                let shared = Arc::clone(&running.shared);
+                running.let_go();
+                if let Some(err) = shared.take_error() {
                     if err.kind() == ErrorKind::Cleanup {
                         first_error = Some(err);
                     }
@@ -570,9 +699,7 @@ impl<H: Stage, C> Drop for Pipeline<H, C> {
             std::mem::replace(&mut self.state, State::Stopped(String::new()))
         {
             self.head.disconnect();
-            for thread in running.threads {
-                let _ = thread.join();
-            }
+            running.let_go();
             let _ = guard(|| self.head.cleanup());
         }
     }

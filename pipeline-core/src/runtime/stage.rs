@@ -92,6 +92,29 @@ pub trait Stage {
     /// later stages.
     fn finish(&mut self, out: &mut Vec<Self::Output>) -> Result<()>;
 
+    /// Whether a call left work pending that [`resume`](Stage::resume) goes on with: a node
+    /// (a generator) with more to give than one bounded piece. Stages whose calls always finish
+    /// their work (the default, and every `pipeline!` stage) never leave any.
+    ///
+    /// Callers that want each output to leave as it is produced, in bounded memory, call
+    /// `resume` while this is true, handing on `out` after each call. Any other call first
+    /// finishes what is pending, so a caller that never resumes still gets every output, in order.
+    fn has_pending(&self) -> bool {
+        false
+    }
+
+    /// Goes on with pending work by one bounded piece, pushing outputs that leave the pipeline
+    /// into `out` (items for later stages go through the stage's senders, as always).
+    ///
+    /// Pending work that derives only from input items at or after `cut` is dropped instead of
+    /// continued: after a failure at item `cut` its outputs would be dropped anyway, and an
+    /// endless generator must not keep the run alive. `u64::MAX` keeps everything; `0` drops
+    /// everything.
+    fn resume(&mut self, cut: u64, out: &mut Vec<Self::Output>) -> Result<()> {
+        let _ = (cut, out);
+        Ok(())
+    }
+
     /// Drops the senders to later stages, so their threads see the stream close.
     fn disconnect(&mut self);
 

@@ -27,6 +27,10 @@ pub(crate) struct Shared {
     /// Set by the caller when it drains a failed run: a stage whose input closes then hands on
     /// what it holds before ending.
     draining: AtomicBool,
+    /// Set when the caller stops listening (the pipeline shuts down, or the caller's sink
+    /// failed): stages drop the work they left pending (an endless generator) instead of going
+    /// on with it.
+    stopping: AtomicBool,
 }
 
 impl Shared {
@@ -37,6 +41,7 @@ impl Shared {
             failed: AtomicBool::new(false),
             cut: AtomicU64::new(u64::MAX),
             draining: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
         })
     }
 
@@ -78,6 +83,21 @@ impl Shared {
 
     fn is_draining(&self) -> bool {
         self.draining.load(Ordering::SeqCst)
+    }
+
+    /// Tells every stage that nobody takes outputs any more (see [`Shared::stopping`]).
+    pub(crate) fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+
+    /// Where a stage cuts the work it left pending: everything once the caller stopped
+    /// listening, else what derives from the earliest failing item or later.
+    fn pending_cut(&self) -> u64 {
+        if self.stopping.load(Ordering::SeqCst) {
+            0
+        } else {
+            self.cut()
+        }
     }
 }
 
@@ -166,7 +186,9 @@ where
     fn relief(&self, out: Receiver<Message<S::Output>>, overflow: Overflow<S::Output>) -> Relief {
         Arc::new(move || {
             let mut overflow = overflow.lock().unwrap_or_else(|p| p.into_inner());
-            overflow.extend(out.try_iter());
+            // At most a channel's worth, not all a streaming stage sends meanwhile.
+            let at_most = out.capacity().unwrap_or(usize::MAX);
+            overflow.extend(out.try_iter().take(at_most));
         })
     }
 }
@@ -204,36 +226,29 @@ impl<S: Stage> Worker<S> {
         let mut out: Vec<S::Output> = Vec::new();
         // Set when the stage failed on an item it cannot name: it processes nothing more.
         let mut dropping = false;
-        let send_out = |out: &mut Vec<S::Output>| -> Result<()> {
-            let cut = env.shared.cut();
-            if cut != u64::MAX {
-                S::retain_before(out, cut);
-            }
-            if !out.is_empty() {
-                // Sized for the next batch up front: growing from empty costs a dozen reallocations.
-                let batch = std::mem::replace(out, env.out_spares.take(out.len()));
-                super::relief::send(&env.out, Message::Batch(batch)).map_err(|_| {
-                    Error::new(ErrorKind::Stopped, "the pipeline's caller went away")
-                })?;
-            }
-            Ok(())
-        };
         while let Some(message) = self.input.recv() {
             match message {
                 Message::Batch(mut items) => {
                     if !dropping {
                         let stage = &mut self.stage;
-                        let served = guarded(&self.label, &mut || {
-                            stage.push_batch(&mut items, &mut out)?;
-                            stage.flush(&mut out)
-                        });
+                        let pushed =
+                            guarded(&self.label, &mut || stage.push_batch(&mut items, &mut out));
+                        let served = match pushed {
+                            Ok(()) => {
+                                self.serve_pending(env, &mut out, &mut dropping)?;
+                                let stage = &mut self.stage;
+                                guarded(&self.label, &mut || stage.flush(&mut out))
+                            }
+                            Err(err) => Err(err),
+                        };
                         if let Err(err) = served {
                             dropping = err.failed_item().is_none();
                             env.shared.fail(err.in_node(&self.label));
                         }
+                        self.serve_pending(env, &mut out, &mut dropping)?;
                     }
                     self.input.give_back(items);
-                    send_out(&mut out)?;
+                    send_out::<S>(env, &mut out)?;
                 }
                 Message::Traced(mut items, mut origins) => {
                     let cut = env.shared.cut();
@@ -242,23 +257,28 @@ impl<S: Stage> Worker<S> {
                     }
                     if !dropping && !items.is_empty() {
                         let stage = &mut self.stage;
-                        let served = guarded(&self.label, &mut || {
-                            let pushed = stage.push_traced(&mut items, &mut origins, &mut out);
-                            // The items before a failing one were processed: flush them on too.
-                            let flushed = stage.flush(&mut out);
-                            match (pushed, flushed) {
-                                (Err(err), Err(later)) => Err(earlier(Some(err), later)),
-                                (pushed, flushed) => pushed.and(flushed),
-                            }
+                        let pushed = guarded(&self.label, &mut || {
+                            stage.push_traced(&mut items, &mut origins, &mut out)
                         });
+                        if pushed.is_ok() {
+                            self.serve_pending(env, &mut out, &mut dropping)?;
+                        }
+                        // The items before a failing one were processed: flush them on too.
+                        let stage = &mut self.stage;
+                        let flushed = guarded(&self.label, &mut || stage.flush(&mut out));
+                        let served = match (pushed, flushed) {
+                            (Err(err), Err(later)) => Err(earlier(Some(err), later)),
+                            (pushed, flushed) => pushed.and(flushed),
+                        };
                         if let Err(err) = served {
                             dropping = err.failed_item().is_none();
                             env.shared.fail(err.in_node(&self.label));
                         }
+                        self.serve_pending(env, &mut out, &mut dropping)?;
                     }
                     self.input.give_back(items);
                     self.input.give_back_origins(origins);
-                    send_out(&mut out)?;
+                    send_out::<S>(env, &mut out)?;
                 }
                 Message::Finish => {
                     finishes += 1;
@@ -274,23 +294,71 @@ impl<S: Stage> Worker<S> {
                             env.shared.fail(err);
                             continue;
                         }
-                        send_out(&mut out)?;
-                        super::relief::send(&env.out, Message::Finish).map_err(|_| {
-                            Error::new(ErrorKind::Stopped, "the pipeline's caller went away")
-                        })?;
+                        if !self.serve_pending(env, &mut out, &mut dropping)? {
+                            continue;
+                        }
+                        send_out::<S>(env, &mut out)?;
+                        super::relief::send(&env.out, Message::Finish).map_err(|_| gone())?;
                     }
                 }
             }
         }
         if env.shared.is_draining() {
+            self.serve_pending(env, &mut out, &mut dropping)?;
             let stage = &mut self.stage;
             if let Err(err) = guarded(&self.label, &mut || stage.flush(&mut out)) {
                 env.shared.fail(err.in_node(&self.label));
             }
-            send_out(&mut out)?;
+            send_out::<S>(env, &mut out)?;
         }
         Ok(())
     }
+
+    /// Goes on with the work the stage left pending (a generator with more to give), one
+    /// bounded piece at a time, handing each piece's outputs on before the next: so they leave
+    /// as they are produced and memory stays bounded. Work derived from a failing item or later
+    /// is dropped ([`Shared::pending_cut`]). A failure is recorded like a push's; returns
+    /// whether none happened, `Err` only when the caller is gone.
+    fn serve_pending(
+        &mut self,
+        env: &WorkerEnv<S::Output>,
+        out: &mut Vec<S::Output>,
+        dropping: &mut bool,
+    ) -> Result<bool> {
+        while self.stage.has_pending() {
+            send_out::<S>(env, out)?;
+            let cut = env.shared.pending_cut();
+            let stage = &mut self.stage;
+            if let Err(err) = guarded(&self.label, &mut || stage.resume(cut, out)) {
+                *dropping = err.failed_item().is_none();
+                env.shared.fail(err.in_node(&self.label));
+                // After a panic, what is left pending is not worth going on with.
+                let _ = guarded(&self.label, &mut || stage.resume(0, out));
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// The error of a stage whose caller stopped listening.
+fn gone() -> Error {
+    Error::new(ErrorKind::Stopped, "the pipeline's caller went away")
+}
+
+/// Sends what the stage produced on to the caller, without the outputs of items at or after
+/// the pipeline's cut.
+fn send_out<S: Stage>(env: &WorkerEnv<S::Output>, out: &mut Vec<S::Output>) -> Result<()> {
+    let cut = env.shared.cut();
+    if cut != u64::MAX {
+        S::retain_before(out, cut);
+    }
+    if !out.is_empty() {
+        // Sized for the next batch up front: growing from empty costs a dozen reallocations.
+        let batch = std::mem::replace(out, env.out_spares.take(out.len()));
+        super::relief::send(&env.out, Message::Batch(batch)).map_err(|_| gone())?;
+    }
+    Ok(())
 }
 
 /// Drops the items (and their origins) derived from input items at or after `cut`.

@@ -354,6 +354,14 @@ impl DynNode for IsolatedPython {
         self.pump(out, None)
     }
 
+    /// A call still streaming its reply has more to give.
+    fn may_resume(&mut self) -> bool {
+        self.live
+            .as_mut()
+            .and_then(ThreadBound::get_mut)
+            .is_some_and(|live| live.replying || live.deferred.is_some())
+    }
+
     /// The whole batch in one request; the worker marks where each item's outputs end, so every
     /// output keeps its own item's origin and a failure names the failing item.
     fn process_batch_traced(
@@ -416,7 +424,14 @@ impl DynNode for IsolatedPython {
         let Some(live) = bound.get_mut() else {
             return Ok(());
         };
-        if live.worker.borrow().dead().is_some() || live.replying {
+        if live.replying {
+            // A call still streaming (a generator whose outputs nobody takes any more): the
+            // worker cannot clean up in the middle of it, so it is stopped now rather than
+            // after the grace a worker gets to exit.
+            let _ = live.worker.borrow_mut().fail(Stop::Abandoned, 0);
+            return Ok(());
+        }
+        if live.worker.borrow().dead().is_some() {
             return Ok(()); // already reported; nothing left to clean in a dead worker
         }
         let index = live.index;
