@@ -276,8 +276,9 @@ fn missing_entry_points_are_explained() {
     )
     .unwrap_err();
     assert!(
-        err.to_string()
-            .contains("class `C` has no `process(self, item)` or `process_batch(self, items)` method"),
+        err.to_string().contains(
+            "class `C` has no `process(self, item)` or `process_batch(self, items)` method"
+        ),
         "{err}"
     );
     let err = run(
