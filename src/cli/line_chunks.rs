@@ -8,7 +8,7 @@
 //! read whole are checked by the run as it splits them). Spent chunks come back for reuse, so the buffers stay a fixed few.
 
 use std::io::{self, Read};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 /// Bytes asked of the input per read.
 pub const READ_SIZE: usize = 256 << 10;
@@ -77,7 +77,7 @@ pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize) -> Chunks {
                 pending: Vec::with_capacity(READ_SIZE),
                 next_line: 1,
             };
-            reader.run();
+            let _ = reader.read_all();
         });
         if std::panic::catch_unwind(read).is_err() {
             let _ = panic_tx.send(Err(LineError::Io(io::Error::other(
@@ -103,10 +103,7 @@ struct Reader {
 struct Stop;
 
 impl Reader {
-    fn run(&mut self) {
-        let _ = self.read_all();
-    }
-
+    /// Reads and sends until the input ends, fails, or the run stops listening.
     fn read_all(&mut self) -> Result<(), Stop> {
         loop {
             let start = self.pending.len();
