@@ -178,10 +178,7 @@ impl Reader {
             }
         };
         let lines = valid.bytes().filter(|&b| b == b'\n').count();
-        let mut text = self
-            .spent
-            .try_recv()
-            .unwrap_or_else(|_: TryRecvError| String::new());
+        let mut text = self.spent.try_recv().unwrap_or_default();
         text.clear();
         text.push_str(valid);
         let first_line = self.next_line;
