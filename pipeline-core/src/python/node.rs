@@ -24,6 +24,9 @@ use std::sync::Arc;
 /// yields (a yielded `None` is emitted as [`Value::Null`]). A class may also define
 /// `initialize(self)` (once, before the first item), `finish(self)` (at the end of each stream; it
 /// may return or yield trailing items) and `cleanup(self)` (once, when the pipeline is torn down).
+/// A class may define `process_batch(self, items)` instead of (or besides) `process`: dynamic
+/// stages and isolated workers then call it once per batch with a list, and it returns a list or
+/// tuple of outputs, `None`, or a generator (see the README's *Batches*).
 /// The class is instantiated with the keyword arguments given by [`with_args`](Self::with_args).
 ///
 /// Items cross as [`Value`]s, converted natively (see [`python`](crate::python)). For typed
