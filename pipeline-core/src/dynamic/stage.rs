@@ -283,6 +283,24 @@ impl DynStage {
         }
     }
 
+    /// Node `k`'s reused output and origin buffers, empty (see [`give_back_scratch`]).
+    ///
+    /// [`give_back_scratch`]: Self::give_back_scratch
+    fn take_scratch(&mut self, k: usize) -> (Vec<Value>, Vec<u64>) {
+        (
+            std::mem::take(&mut self.scratch[k]),
+            std::mem::take(&mut self.scratch_origins[k]),
+        )
+    }
+
+    /// Returns node `k`'s buffers, cleared, for its next call (they keep their capacity).
+    fn give_back_scratch(&mut self, k: usize, mut buffer: Vec<Value>, mut origins: Vec<u64>) {
+        buffer.clear();
+        origins.clear();
+        self.scratch[k] = buffer;
+        self.scratch_origins[k] = origins;
+    }
+
     /// Runs node `k` over a batch, then sends its outputs on: on failure, the outputs of the
     /// items before the failing one.
     fn run_node(
@@ -292,8 +310,7 @@ impl DynStage {
         out: &mut Vec<OutputBatch>,
         tail: bool,
     ) -> Result<()> {
-        let mut buffer = std::mem::take(&mut self.scratch[k]);
-        let mut origins = std::mem::take(&mut self.scratch_origins[k]);
+        let (mut buffer, mut origins) = self.take_scratch(k);
         if let Some(&latest) = batch.origins.last() {
             self.latest[k] = latest;
         }
@@ -337,10 +354,7 @@ impl DynStage {
                 })
             }
         };
-        buffer.clear();
-        origins.clear();
-        self.scratch[k] = buffer;
-        self.scratch_origins[k] = origins;
+        self.give_back_scratch(k, buffer, origins);
         routed
     }
 
@@ -432,8 +446,7 @@ impl DynStage {
     ///
     /// [`continue_node`]: Self::continue_node
     fn resume_node(&mut self, k: usize, from: u64, out: &mut Vec<OutputBatch>) -> Result<()> {
-        let mut piece = std::mem::take(&mut self.scratch[k]);
-        let mut origins = std::mem::take(&mut self.scratch_origins[k]);
+        let (mut piece, mut origins) = self.take_scratch(k);
         let latest = self.latest[k];
         let node = &mut self.nodes[k];
         let site = PanicSite::enter(&node.id);
@@ -454,10 +467,7 @@ impl DynStage {
                 })
             }
         };
-        piece.clear();
-        origins.clear();
-        self.scratch[k] = piece;
-        self.scratch_origins[k] = origins;
+        self.give_back_scratch(k, piece, origins);
         outcome
     }
 
@@ -533,8 +543,7 @@ impl DynStage {
         out: &mut Vec<OutputBatch>,
         tail: bool,
     ) -> Result<()> {
-        let mut buffer = std::mem::take(&mut self.scratch[k]);
-        let mut origins = std::mem::take(&mut self.scratch_origins[k]);
+        let (mut buffer, mut origins) = self.take_scratch(k);
         let latest = self.latest[k];
         let node = &mut self.nodes[k];
         let started = self.stats.as_ref().map(|_| Instant::now());
@@ -564,10 +573,7 @@ impl DynStage {
                 Err(earlier(self.fan_out(Some(k), batch, out, false).err(), err))
             }
         };
-        buffer.clear();
-        origins.clear();
-        self.scratch[k] = buffer;
-        self.scratch_origins[k] = origins;
+        self.give_back_scratch(k, buffer, origins);
         routed
     }
 
