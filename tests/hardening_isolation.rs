@@ -415,3 +415,98 @@ fn a_worker_dying_mid_batch_names_the_item_after_those_that_ended_even_without_o
     assert!(stderr.contains("ValueError: six"), "{stderr}");
     assert!(stderr.contains("stopped at input line 5:"), "{stderr}");
 }
+
+/// A manifest of isolated Python nodes in one fused chain, `(id, function)` each, all defined in
+/// `code`, with `fields` added to each node.
+fn chain_manifest(
+    dir: &Path,
+    code: &str,
+    nodes: &[(&str, &str)],
+    fields: serde_json::Value,
+) -> PathBuf {
+    let nodes_json: Vec<serde_json::Value> = nodes
+        .iter()
+        .map(|(id, function)| {
+            let mut node = serde_json::json!({"id": id, "node_type": "python",
+                "params": {"code": code, "function": function}});
+            if let (Some(node), Some(extra)) = (node.as_object_mut(), fields.as_object()) {
+                node.extend(extra.clone());
+            }
+            node
+        })
+        .collect();
+    let connections: Vec<serde_json::Value> = nodes
+        .windows(2)
+        .map(|pair| serde_json::json!({"from": pair[0].0, "to": pair[1].0}))
+        .collect();
+    let doc = serde_json::json!({"version": "v1", "metadata": {"name": "chain"},
+        "nodes": nodes_json, "connections": connections});
+    write(dir, "chain.json", &doc.to_string())
+}
+
+#[test]
+fn a_chain_of_isolated_nodes_in_one_worker_names_the_failing_node_and_item() {
+    // Three consecutive isolated nodes run as one chain in one worker: a generator, a batch
+    // node, a node that fails on the item from input line 4. Items before it go all the way.
+    let dir = dir("chain-failure");
+    let code = "def twice(x):\n    yield x\n    yield x\n\ndef plus(x):\n    return x + 100\n\ndef picky(x):\n    if x == 104:\n        raise ValueError('no 104')\n    return x\n";
+    let m = chain_manifest(
+        &dir,
+        code,
+        &[("twice", "twice"), ("plus", "plus"), ("picky", "picky")],
+        serde_json::json!({}),
+    );
+    let out = pipeline(&strs(&run_path(&["run"], &m)), "1\n2\n3\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "101\n101\n102\n102\n103\n103\n");
+    let (stdout, stderr) = fails(&strs(&run_path(&["run"], &m)), "1\n2\n3\n4\n5\n");
+    assert_eq!(stdout, "101\n101\n102\n102\n103\n103\n");
+    assert!(stderr.contains("node `picky`"), "{stderr}");
+    assert!(stderr.contains("ValueError: no 104"), "{stderr}");
+    assert!(stderr.contains("stopped at input line 4:"), "{stderr}");
+}
+
+#[test]
+fn a_chain_member_hitting_the_memory_limit_is_the_node_named() {
+    // The worker dies in the chain's second node: the parent names that node (not the first),
+    // the limit, and the item; earlier items' outputs are written.
+    let dir = dir("chain-memory");
+    let code = "def first(x):\n    return x\n\ndef bomb(x):\n    if x == 3:\n        s = 'x' * 10**10\n    return x * 10\n";
+    let m = chain_manifest(
+        &dir,
+        code,
+        &[("first", "first"), ("bomb", "bomb")],
+        serde_json::json!({"limits": {"memory_mb": 512}}),
+    );
+    let (stdout, stderr) = fails(&strs(&run_path(&["run"], &m)), "1\n2\n3\n4\n");
+    assert_eq!(stdout, "10\n20\n");
+    assert!(stderr.contains("node `bomb`"), "{stderr}");
+    assert!(stderr.contains("memory limit of 512 MiB"), "{stderr}");
+    assert!(stderr.contains("stopped at input line 3:"), "{stderr}");
+}
+
+#[test]
+fn nodes_with_different_limits_or_stats_keep_their_own_workers_and_agree() {
+    // Different limits cannot share a worker; `--stats` keeps every node on its own to count
+    // it. Each way, the outputs are those of the chain.
+    let dir = dir("chain-apart");
+    let code = "def a(x):\n    return x + 1\n\ndef b(x):\n    return x * 2\n";
+    let chained = chain_manifest(&dir, code, &[("a", "a"), ("b", "b")], serde_json::json!({}));
+    let together = pipeline(&strs(&run_path(&["run"], &chained)), "1\n2\n");
+    assert_eq!(
+        text(&together.stdout),
+        "4\n6\n",
+        "{}",
+        text(&together.stderr)
+    );
+    let stats = pipeline(&strs(&run_path(&["run", "--stats"], &chained)), "1\n2\n");
+    assert_eq!(text(&stats.stdout), "4\n6\n", "{}", text(&stats.stderr));
+    let stderr = text(&stats.stderr);
+    assert!(stderr.contains('a') && stderr.contains('b'), "{stderr}");
+    let doc = std::fs::read_to_string(&chained).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    doc["nodes"][1]["limits"] = serde_json::json!({"item_timeout_ms": 9000});
+    let apart = write(&dir, "apart.json", &doc.to_string());
+    let out = pipeline(&strs(&run_path(&["run"], &apart)), "1\n2\n");
+    assert_eq!(text(&out.stdout), "4\n6\n", "{}", text(&out.stderr));
+}

@@ -1,6 +1,7 @@
 //! A lowered manifest → stages on the shared runtime: stage 0 on the caller's thread, a [`Worker`]
 //! per `"stage": true` boundary, bounded channels of batches between them.
 
+use super::dyn_node::DynNode;
 use super::params::NodeParams;
 use super::pipeline::DynamicPipeline;
 use super::stage::{DynStage, Route, StageNode};
@@ -33,6 +34,12 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
         ..
     } = lowered;
     let mut nodes: Vec<Option<_>> = nodes.into_iter().map(Some).collect();
+    let n = nodes.len();
+    // Per-node stats need each node on its own; otherwise chains that run cheaper as one node do.
+    let mut chains = Chains::none(n);
+    if !options.stats {
+        chains.join(&graph, &mut nodes);
+    }
     let stats: Option<Arc<[NodeStats]>> = options
         .stats
         .then(|| (0..nodes.len()).map(|_| NodeStats::default()).collect());
@@ -52,10 +59,9 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
     }
     // Each node's place in its stage; with the edges leaving each source (node `i`, or the input
     // as `n`, in declaration order), every stage's routes are one list, read off in one pass.
-    let n = nodes.len();
     let mut local = filled(0, n);
     for stage in &plan.stages {
-        for (k, &i) in stage.nodes.iter().enumerate() {
+        for (k, i) in chains.heads(&stage.nodes).enumerate() {
             local[i] = k;
         }
     }
@@ -83,12 +89,11 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
             StageEntry::Node(i) => routes.push(Route::Node(local[i])),
         }
         let entry_routes = routes.len();
-        let stage_nodes = stage
-            .nodes
-            .iter()
-            .map(|&i| {
+        let stage_nodes = chains
+            .heads(&stage.nodes)
+            .map(|i| {
                 let start = routes.len();
-                routes.extend(leaving.of(i).iter().map(|&e| route(e)));
+                routes.extend(leaving.of(chains.last[i]).iter().map(|&e| route(e)));
                 StageNode {
                     id: Name::clone(&graph.graph.nodes[i].id),
                     node: nodes[i].take().expect("each node is in one stage"),
@@ -144,6 +149,68 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
     };
 
     DynamicPipeline::new(Pipeline::new(head, workers, description), stats)
+}
+
+/// Fused chains whose first node took the others in ([`DynNode::absorb`]).
+struct Chains {
+    /// The last node of the chain each node heads (itself when it heads none).
+    last: Vec<usize>,
+    /// Whether a node was taken in by the node before it.
+    absorbed: Vec<bool>,
+}
+
+impl Chains {
+    fn none(n: usize) -> Chains {
+        Chains {
+            last: (0..n).collect(),
+            absorbed: vec![false; n],
+        }
+    }
+
+    /// Offers each node its successor while the pair is a plain link of a fused chain: the
+    /// node's only edge is fused and the successor's only input.
+    fn join<L>(&mut self, graph: &ValidGraph<L>, nodes: &mut [Option<Box<dyn DynNode>>]) {
+        let mut inbound = vec![0usize; nodes.len()];
+        for edge in &graph.edges {
+            if let Vertex::Node(t) = edge.to {
+                inbound[t] += 1;
+            }
+        }
+        // In topological order a chain's head comes first, so each successor is still alone.
+        for &i in &graph.topo {
+            if self.absorbed[i] {
+                continue;
+            }
+            while let &[e] = graph.leaving.of(self.last[i]) {
+                let edge = &graph.edges[e];
+                let (Vertex::Node(t), EdgeKind::Fused) = (edge.to, edge.kind) else {
+                    break;
+                };
+                if inbound[t] != 1 {
+                    break;
+                }
+                let Some(next) = nodes[t].take() else {
+                    break;
+                };
+                let head = nodes[i].as_mut().expect("a head is not absorbed");
+                match head.absorb(next, graph.id(t)) {
+                    Ok(()) => {
+                        self.absorbed[t] = true;
+                        self.last[i] = t;
+                    }
+                    Err(next) => {
+                        nodes[t] = Some(next);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The nodes of `stage` that remain stage nodes.
+    fn heads<'a>(&'a self, stage: &'a [usize]) -> impl Iterator<Item = usize> + 'a {
+        stage.iter().copied().filter(|&i| !self.absorbed[i])
+    }
 }
 
 /// A vertex as a description's edge end: an output may share its name with a node, so the kind

@@ -223,6 +223,40 @@ pub trait DynNode: Send {
         Ok(())
     }
 
+    /// Offers the node `next` (named `next_id`), its only successor in a fused chain, which has
+    /// no other input, to run the two as one node. A node that can do the pair's work more
+    /// cheaply takes it — an isolated Python node takes an isolated successor into its worker
+    /// process, so a batch crosses the process boundary once for the chain, not once per node —
+    /// and its outputs are then the successor's. The default declines, giving `next` back.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{DynNode, Typed};
+    /// use pipeline_core::prelude::*;
+    /// let mut node = Typed::new(Calculator::add(1_i64));
+    /// let next: Box<dyn DynNode> = Box::new(Typed::new(Calculator::add(2_i64)));
+    /// assert!(node.absorb(next, "add_2").is_err());
+    /// ```
+    fn absorb(
+        &mut self,
+        next: Box<dyn DynNode>,
+        next_id: &str,
+    ) -> std::result::Result<(), Box<dyn DynNode>> {
+        let _ = next_id;
+        Err(next)
+    }
+
+    /// The node as [`Any`](std::any::Any), so [`absorb`](DynNode::absorb) can recognise a
+    /// successor of its own kind; `None` by default.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{DynNode, Typed};
+    /// use pipeline_core::prelude::*;
+    /// assert!(Typed::new(Calculator::add(1_i64)).as_any_mut().is_none());
+    /// ```
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
+
     /// What the node accepts, for build-time port checks.
     fn accepts(&self) -> PortType {
         PortType::Any

@@ -682,6 +682,12 @@ impl PythonNode {
         self.call(Call::Process, &mut items.into_iter(), sink)
     }
 
+    /// `finish` (if the node has one), its outputs handed to `sink` as they are made: what an
+    /// isolated worker runs.
+    pub(crate) fn finish_each(&mut self, sink: &mut dyn ItemSink) -> Result<()> {
+        self.call(Call::Finish, &mut std::iter::empty(), sink)
+    }
+
     /// `process` over a whole batch (leaving `items` empty) in one interpreter entry: what dynamic
     /// stages call, so the cost of entering the interpreter is paid once per batch, not per item.
     ///

@@ -6,6 +6,7 @@
 mod convert;
 #[cfg(feature = "manifest-model")]
 mod json_text;
+#[cfg(feature = "manifest-model")]
 mod json_writer;
 mod key_cache;
 #[cfg(feature = "manifest-model")]

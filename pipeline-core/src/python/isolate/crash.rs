@@ -3,7 +3,10 @@
 //! parent's SIGTERM at a timeout) a handler writes the outputs made so far to the parent before
 //! the signal takes its course. So every output produced before the failure is delivered.
 //!
-//! The handler only reads two atomics and calls `write`, `signal` and `raise`
+//! It also says which node of the worker's chain was running (a `Running` frame), so the parent
+//! names that node.
+//!
+//! The handler only reads atomics and calls `write`, `signal` and `raise`
 //! (async-signal-safe). The worker is single-threaded; the committed bytes are published after
 //! each output is fully encoded.
 
@@ -17,6 +20,9 @@ static PUBLISHED: AtomicBool = AtomicBool::new(false);
 static ENDS_PTR: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
 static ENDS_LEN: AtomicUsize = AtomicUsize::new(0);
 static ENDS_COUNT: AtomicUsize = AtomicUsize::new(0);
+/// The chain position of the node running now ([`NOT_RUNNING`] between calls).
+static RUNNING: AtomicUsize = AtomicUsize::new(NOT_RUNNING);
+const NOT_RUNNING: usize = usize::MAX;
 
 /// The signals after which the handler flushes.
 const FATAL: [libc::c_int; 7] = [
@@ -41,6 +47,17 @@ pub(crate) fn publish(bytes: &[u8], count: usize, ends: &[u8], ends_count: usize
     ENDS_COUNT.store(ends_count, SeqCst);
     PENDING_LEN.store(bytes.len(), SeqCst);
     PUBLISHED.store(true, SeqCst);
+}
+
+/// Which node of the worker's chain runs now, for the parent to name the node if the worker dies
+/// (a memory or time limit is the process's, not one node's).
+pub(crate) fn set_running(member: usize) {
+    RUNNING.store(member, SeqCst);
+}
+
+/// No node runs now.
+pub(crate) fn set_idle() {
+    RUNNING.store(NOT_RUNNING, SeqCst);
 }
 
 /// Nothing to flush (the outputs were sent).
@@ -90,6 +107,16 @@ extern "C" fn on_fatal(signal: libc::c_int) {
             write_all(ends_header.as_ptr(), m);
             write_all(ends_ptr, ends_len);
         }
+    }
+    let running = RUNNING.load(SeqCst);
+    if running != NOT_RUNNING {
+        // A `Running` frame: body length, the tag, the chain position as a varint.
+        let mut frame = [0u8; 16];
+        let n = 5 + put_varint(&mut frame[5..], running as u64);
+        frame[..4].copy_from_slice(&((n - 4) as u32).to_le_bytes());
+        frame[4] = super::protocol::RUNNING;
+        // SAFETY: write(2) of a stack buffer.
+        unsafe { write_all(frame.as_ptr(), n) };
     }
     // SA_RESETHAND restored the default action: raise again to die of the same signal.
     // SAFETY: raising a signal for this process.

@@ -40,6 +40,7 @@
 //! (`the Python worker was killed: memory limit of 2048 MiB reached (limits.memory_mb)`); the
 //! outputs it sent before are delivered first.
 
+mod chain;
 mod crash;
 mod limits;
 mod node;

@@ -1,4 +1,5 @@
-//! [`IsolatedPython`]: a Python node whose code runs in a worker process of its stage.
+//! [`IsolatedPython`]: a Python node whose code runs in a worker process, with the isolated nodes
+//! that follow it in a fused chain.
 
 use super::limits::Limits;
 use super::process::{Stop, Worker};
@@ -15,19 +16,30 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// A worker of its own for one node.
+/// A worker of its own for one node and the chain it took in.
 ///
-/// Not shared by the Python nodes of a stage (as in-process nodes share an interpreter): a node's
-/// call streams its outputs in chunks while the stage hands each chunk to the next node, so two
-/// nodes of one stage have calls open at once, and one worker process answers one call at a time.
+/// Not shared with the stage's other Python nodes (as in-process nodes share an interpreter): a
+/// node's call streams its outputs in chunks while the stage hands each chunk to the next node, so
+/// two nodes of one stage may have calls open at once, and one worker process answers one call at
+/// a time. Consecutive isolated nodes do share one, as one chain ([`DynNode::absorb`]): the
+/// worker runs the batch through all of them in one call.
 fn own_worker(config: &IsolationConfig, limits: Limits) -> Result<Rc<RefCell<Worker>>> {
     Ok(Rc::new(RefCell::new(Worker::spawn(config, limits, &[])?)))
+}
+
+/// A node of the chain a worker runs.
+struct Member {
+    spec: Arc<PythonSpec>,
+    id: String,
 }
 
 /// A Python node run in an isolated worker process: the CLI's default for manifests and scripts.
 ///
 /// Every isolated Python node has a worker process of its own (see [`own_worker`] for why not
-/// one per stage), started on its stage's thread. Items go over in
+/// one per stage), started on its stage's thread — unless it follows another in a fused chain:
+/// the first node of a chain of isolated nodes with the same limits takes the others into its
+/// worker ([`DynNode::absorb`], done when a pipeline is built without per-node stats), and a
+/// batch crosses to the worker and back once for the whole chain. Items go over in
 /// batches and outputs come back in chunks as they are produced, so a generator streams through
 /// the boundary ([`DynNode::resume`]). A crash, a limit or a timeout of the worker is an error
 /// naming the node and the limit; outputs the worker sent before it are kept.
@@ -35,20 +47,24 @@ fn own_worker(config: &IsolationConfig, limits: Limits) -> Result<Rc<RefCell<Wor
 /// Built by the manifest loader when [`install`](super::install) was called; see
 /// [`isolate`](super) for the limits and the confinement.
 pub struct IsolatedPython {
-    spec: Arc<PythonSpec>,
+    /// The node, then the nodes it took in, in chain order.
+    members: Vec<Member>,
     limits: Limits,
     config: Arc<IsolationConfig>,
-    id: String,
     live: Option<ThreadBound<Live>>,
 }
 
 /// The node once started on its stage thread.
 struct Live {
     worker: Rc<RefCell<Worker>>,
-    index: u64,
+    /// The worker's index of each member.
+    indices: Vec<u64>,
     /// A call whose replies are not all read yet.
     replying: bool,
-    /// Whether the node defines `finish`: without one, ending the stream needs no round trip.
+    /// The member a request for one node (start, cleanup) addresses: a failure without a chain
+    /// position is its.
+    addressed: usize,
+    /// Whether a member defines `finish`: without one, ending the stream needs no round trip.
     has_finish: bool,
     /// The failure that ended the call, reported after the outputs that preceded it.
     deferred: Option<Error>,
@@ -84,10 +100,12 @@ impl IsolatedPython {
     pub fn new(spec: PythonSpec, limits: Limits, config: Arc<IsolationConfig>) -> Self {
         let id = spec.entry.name().to_string();
         IsolatedPython {
-            spec: Arc::new(spec),
+            members: vec![Member {
+                spec: Arc::new(spec),
+                id,
+            }],
             limits,
             config,
-            id,
             live: None,
         }
     }
@@ -97,11 +115,33 @@ impl IsolatedPython {
         self.limits
     }
 
+    /// The id of the node (the chain's first).
+    fn id(&self) -> &str {
+        &self.members[0].id
+    }
+
+    /// Starts the worker and every member in it.
     fn start(&mut self) -> Result<()> {
         self.live = None;
         let worker = own_worker(&self.config, self.limits)?;
-        let index = worker.borrow_mut().next_index();
-        let spec = &*self.spec;
+        self.live = Some(ThreadBound::new(Live {
+            worker,
+            indices: Vec::with_capacity(self.members.len()),
+            replying: false,
+            addressed: 0,
+            has_finish: false,
+            deferred: None,
+            pending_origins: std::collections::VecDeque::new(),
+        }));
+        for member in 0..self.members.len() {
+            self.start_member(member)?;
+        }
+        Ok(())
+    }
+
+    fn start_member(&mut self, member: usize) -> Result<()> {
+        let index = self.live()?.worker.borrow_mut().next_index();
+        let Member { spec, id } = &self.members[member];
         let (kind, name) = match &spec.entry {
             PythonEntry::Class(name) => (0, name),
             PythonEntry::Function(name) => (1, name),
@@ -111,7 +151,7 @@ impl IsolatedPython {
         });
         let frame = Frame::new(START)
             .uint(index)
-            .str(&self.id)
+            .str(id)
             .str(&spec.code)
             .str(spec.filename.as_deref().unwrap_or(""))
             .uint(kind)
@@ -119,14 +159,8 @@ impl IsolatedPython {
             .value(&args)
             .uint(self.limits.heartbeat().as_millis() as u64)
             .finish();
-        self.live = Some(ThreadBound::new(Live {
-            worker,
-            index,
-            replying: false,
-            has_finish: true,
-            deferred: None,
-            pending_origins: std::collections::VecDeque::new(),
-        }));
+        let id = id.clone();
+        self.live()?.addressed = member;
         let mut out = Vec::new();
         self.call(&frame, &mut out)?;
         while self.pump(&mut out, None)? {}
@@ -134,13 +168,24 @@ impl IsolatedPython {
             [Value::Bool(has_finish)] => *has_finish,
             _ => {
                 let stop = Stop::Invalid("a start reply without the node's description".into());
-                let (timeout_ms, id) = (self.limits.item_timeout_ms, self.id.clone());
+                let timeout_ms = self.limits.item_timeout_ms;
                 let mut worker = self.live()?.worker.borrow_mut();
                 return Err(worker.fail(stop, timeout_ms).in_node(&id));
             }
         };
-        self.live()?.has_finish = has_finish;
+        let live = self.live()?;
+        live.indices.push(index);
+        live.has_finish |= has_finish;
         Ok(())
+    }
+
+    /// A request for the whole chain: `tag`, the members' indices, then what `fields` adds.
+    fn chain_frame(&mut self, tag: u8) -> Result<Frame> {
+        let indices = &self.live()?.indices;
+        let frame = Frame::new(tag).uint(indices.len() as u64);
+        Ok(indices
+            .iter()
+            .fold(frame, |frame, &index| frame.uint(index)))
     }
 
     /// The node on this thread, started on first use.
@@ -148,7 +193,7 @@ impl IsolatedPython {
         if self.live.is_none() {
             self.start()?;
         }
-        let id = &self.id;
+        let id = &self.members[0].id;
         self.live
             .as_mut()
             .and_then(ThreadBound::get_mut)
@@ -175,7 +220,7 @@ impl IsolatedPython {
         origins: Option<&mut Vec<u64>>,
     ) -> Result<bool> {
         let timeout_ms = self.limits.item_timeout_ms;
-        let id = self.id.clone();
+        let id = self.id().to_string();
         let live = self.live()?;
         if live.replying {
             return Err(Error::new(
@@ -201,14 +246,23 @@ impl IsolatedPython {
     /// With `origins`, each output's origin is pushed there and a failure names the item's.
     fn pump(&mut self, out: &mut Vec<Value>, mut origins: Option<&mut Vec<u64>>) -> Result<bool> {
         let limits = self.limits;
-        let id = self.id.clone();
-        let live = self.live()?;
+        let ids: Vec<&str> = self.members.iter().map(|m| m.id.as_str()).collect();
+        let Some(live) = self.live.as_mut().and_then(ThreadBound::get_mut) else {
+            return Ok(false);
+        };
+        // A failure names the member the worker says failed (or was running when it died), else
+        // the member the request addressed.
+        let name = |member: Option<u64>, addressed: usize| {
+            let member = member.map_or(addressed, |m| m as usize);
+            ids.get(member).copied().unwrap_or(ids[0])
+        };
         if let Some(err) = live.deferred.take() {
             return Err(err);
         }
         if !live.replying {
             return Ok(false);
         }
+        let addressed = live.addressed;
         let mut worker = live.worker.borrow_mut();
         let pending_origins = &mut live.pending_origins;
         let traced = origins.is_some();
@@ -259,18 +313,22 @@ impl IsolatedPython {
                     attribute(pending_origins, out, start, &ends);
                     return Ok(false);
                 }
-                Ok(Reply::Failed(err)) => {
+                Ok(Reply::Failed(err, member)) => {
                     live.replying = false;
-                    return Err(failing(err.in_node(&id), pending_origins));
+                    let err = err.in_node(name(member, addressed));
+                    return Err(failing(err, pending_origins));
                 }
-                Ok(Reply::Text(_)) => {
+                Ok(Reply::Text(_) | Reply::Running(_)) => {
+                    // (`Running` never comes here: `receive` keeps it for naming the node.)
                     live.replying = false;
-                    let stop = Stop::Invalid("text where outputs were expected".into());
-                    return Err(worker.fail(stop, limits.item_timeout_ms).in_node(&id));
+                    let stop = Stop::Invalid("a reply of the wrong kind".into());
+                    let err = worker.fail(stop, limits.item_timeout_ms);
+                    return Err(err.in_node(name(None, addressed)));
                 }
                 Err(stop) => {
                     live.replying = false;
-                    let err = worker.fail(stop, limits.item_timeout_ms).in_node(&id);
+                    let err = worker.fail(stop, limits.item_timeout_ms);
+                    let err = err.in_node(name(worker.running_when_it_died(), addressed));
                     // The outputs and item ends the worker wrote as it died: the items that
                     // ended are done, and the failure is the next one's.
                     let (mut salvaged, ends) = worker.take_salvaged();
@@ -305,8 +363,26 @@ impl IsolatedPython {
         Ok(())
     }
 
-    fn index(&mut self) -> Result<u64> {
-        Ok(self.live()?.index)
+    /// A `Batch` request of `items` for the chain.
+    fn batch_frame(&mut self, items: &mut Vec<Value>) -> Result<Vec<u8>> {
+        let mut frame = self.chain_frame(BATCH)?.uint(items.len() as u64);
+        for item in items.drain(..) {
+            frame = frame.value(&item);
+        }
+        Ok(frame.finish())
+    }
+
+    /// Starts the chain's `finish` round trip if a member has one (`false` if none has).
+    fn call_finish(
+        &mut self,
+        out: &mut Vec<Value>,
+        origins: Option<&mut Vec<u64>>,
+    ) -> Result<bool> {
+        if !self.live()?.has_finish {
+            return Ok(false);
+        }
+        let frame = self.chain_frame(FINISH)?.finish();
+        self.call_traced(&frame, out, origins)
     }
 }
 
@@ -319,7 +395,7 @@ fn stopped_earlier(reason: &str) -> Error {
 
 impl DynNode for IsolatedPython {
     fn initialize(&mut self, ctx: &NodeContext<'_>) -> Result<()> {
-        self.id = ctx.id().to_string();
+        self.members[0].id = ctx.id().to_string();
         self.start()
     }
 
@@ -330,21 +406,12 @@ impl DynNode for IsolatedPython {
     }
 
     fn process_batch(&mut self, items: &mut Vec<Value>, out: &mut Vec<Value>) -> Result<()> {
-        let index = self.index()?;
-        let mut frame = Frame::new(BATCH).uint(index).uint(items.len() as u64);
-        for item in items.drain(..) {
-            frame = frame.value(&item);
-        }
-        self.call(&frame.finish(), out).map(drop)
+        let frame = self.batch_frame(items)?;
+        self.call(&frame, out).map(drop)
     }
 
     fn finish(&mut self, out: &mut Vec<Value>) -> Result<()> {
-        if !self.live()?.has_finish {
-            return Ok(());
-        }
-        let index = self.index()?;
-        self.call(&Frame::new(FINISH).uint(index).finish(), out)
-            .map(drop)
+        self.call_finish(out, None).map(drop)
     }
 
     fn resume(&mut self, out: &mut Vec<Value>) -> Result<bool> {
@@ -371,14 +438,9 @@ impl DynNode for IsolatedPython {
         out: &mut Vec<Value>,
         origins: &mut Vec<u64>,
     ) -> Result<()> {
-        let index = self.index()?;
+        let frame = self.batch_frame(items)?;
         self.live()?.pending_origins = item_origins.iter().copied().collect();
-        let mut frame = Frame::new(BATCH).uint(index).uint(items.len() as u64);
-        for item in items.drain(..) {
-            frame = frame.value(&item);
-        }
-        self.call_traced(&frame.finish(), out, Some(origins))
-            .map(drop)
+        self.call_traced(&frame, out, Some(origins)).map(drop)
     }
 
     fn resume_traced(
@@ -401,13 +463,8 @@ impl DynNode for IsolatedPython {
         end: u64,
     ) -> Result<()> {
         self.abandon_stale_call()?;
-        if !self.live()?.has_finish {
-            return Ok(());
-        }
-        let index = self.index()?;
         self.live()?.pending_origins = std::iter::once(end).collect();
-        self.call_traced(&Frame::new(FINISH).uint(index).finish(), out, Some(origins))
-            .map(drop)
+        self.call_finish(out, Some(origins)).map(drop)
     }
 
     /// A flush gives the node nothing new, but a call its stage stopped resuming (after a
@@ -418,10 +475,8 @@ impl DynNode for IsolatedPython {
     }
 
     fn cleanup(&mut self) -> Result<()> {
-        let Some(mut bound) = self.live.take() else {
-            return Ok(());
-        };
-        let Some(live) = bound.get_mut() else {
+        let Some(live) = self.live.as_mut().and_then(ThreadBound::get_mut) else {
+            self.live = None;
             return Ok(());
         };
         if live.replying {
@@ -429,32 +484,70 @@ impl DynNode for IsolatedPython {
             // worker cannot clean up in the middle of it, so it is stopped now rather than
             // after the grace a worker gets to exit.
             let _ = live.worker.borrow_mut().fail(Stop::Abandoned, 0);
+            self.live = None;
             return Ok(());
         }
         if live.worker.borrow().dead().is_some() {
+            self.live = None;
             return Ok(()); // already reported; nothing left to clean in a dead worker
         }
-        let index = live.index;
-        self.live = Some(bound);
-        let mut out = Vec::new();
-        let outcome = self
-            .call(&Frame::new(CLEANUP).uint(index).finish(), &mut out)
-            .and_then(|mut more| {
-                while more {
-                    more = self.pump(&mut out, None)?;
-                }
-                Ok(())
-            });
+        // Each member's `cleanup`, in chain order; the first failure is reported.
+        let indices = live.indices.clone();
+        let mut outcome = Ok(());
+        for (member, index) in indices.into_iter().enumerate() {
+            let mut out = Vec::new();
+            let cleaned = self.live().map(|live| live.addressed = member);
+            let cleaned = cleaned
+                .and_then(|()| self.call(&Frame::new(CLEANUP).uint(index).finish(), &mut out))
+                .and_then(|mut more| {
+                    while more {
+                        more = self.pump(&mut out, None)?;
+                    }
+                    Ok(())
+                });
+            if outcome.is_ok() {
+                outcome = cleaned;
+            }
+        }
         self.live = None;
         outcome
+    }
+
+    /// Takes an isolated successor with the same limits into this node's worker.
+    fn absorb(
+        &mut self,
+        mut next: Box<dyn DynNode>,
+        next_id: &str,
+    ) -> std::result::Result<(), Box<dyn DynNode>> {
+        let Some(other) = next
+            .as_any_mut()
+            .and_then(|any| any.downcast_mut::<IsolatedPython>())
+        else {
+            return Err(next);
+        };
+        let same_worker = Arc::ptr_eq(&self.config, &other.config) && self.limits == other.limits;
+        if !same_worker || self.live.is_some() || other.live.is_some() {
+            return Err(next);
+        }
+        other.members[0].id = next_id.to_string();
+        self.members.append(&mut other.members);
+        Ok(())
+    }
+
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 }
 
 impl std::fmt::Debug for IsolatedPython {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let members: Vec<(&str, &PythonEntry)> = self
+            .members
+            .iter()
+            .map(|m| (m.id.as_str(), &m.spec.entry))
+            .collect();
         f.debug_struct("IsolatedPython")
-            .field("id", &self.id)
-            .field("entry", &self.spec.entry)
+            .field("members", &members)
             .field("limits", &self.limits)
             .finish()
     }

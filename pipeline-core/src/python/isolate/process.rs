@@ -63,6 +63,8 @@ pub(crate) struct Worker {
     salvaged: Vec<crate::value::Value>,
     /// The item ends of the salvaged outputs (counts of outputs from `salvaged`'s start).
     salvaged_ends: Vec<u64>,
+    /// The chain position of the node the worker ran when it died, if it said.
+    salvaged_running: Option<u64>,
 }
 
 impl Worker {
@@ -135,6 +137,7 @@ impl Worker {
             next_index: 0,
             salvaged: Vec::new(),
             salvaged_ends: Vec::new(),
+            salvaged_running: None,
         };
         match worker.receive(Some(Instant::now() + STARTUP_TIMEOUT)) {
             Ok(Reply::Done(values, _)) if values.is_empty() => Ok(worker),
@@ -195,6 +198,11 @@ impl Worker {
                     if self.start == self.buffer.len() {
                         self.buffer.clear();
                         self.start = 0;
+                    }
+                    // A dying worker's last word: kept for naming the node, not a reply.
+                    if let Ok(Reply::Running(member)) = reply {
+                        self.salvaged_running = Some(member);
+                        continue;
                     }
                     return reply;
                 }
@@ -290,11 +298,15 @@ impl Worker {
     fn salvage(&mut self) {
         let deadline = Instant::now() + Duration::from_millis(200);
         while let Ok(reply) = self.receive(Some(deadline)) {
-            if let Reply::Outputs(mut values, ends) | Reply::Done(mut values, ends) = reply {
-                let before = self.salvaged.len() as u64;
-                self.salvaged_ends
-                    .extend(ends.iter().map(|end| before + end));
-                self.salvaged.append(&mut values);
+            match reply {
+                Reply::Outputs(mut values, ends) | Reply::Done(mut values, ends) => {
+                    let before = self.salvaged.len() as u64;
+                    self.salvaged_ends
+                        .extend(ends.iter().map(|end| before + end));
+                    self.salvaged.append(&mut values);
+                }
+                Reply::Running(member) => self.salvaged_running = Some(member),
+                Reply::Failed(..) | Reply::Text(_) => {}
             }
         }
     }
@@ -305,6 +317,11 @@ impl Worker {
             std::mem::take(&mut self.salvaged),
             std::mem::take(&mut self.salvaged_ends),
         )
+    }
+
+    /// The chain position of the node the worker was running when it died, if it said.
+    pub(crate) fn running_when_it_died(&self) -> Option<u64> {
+        self.salvaged_running
     }
 
     /// What the exit status and the stderr tail say about how the worker ended.

@@ -23,7 +23,11 @@ pub(crate) const MAX_FRAME: usize = 1 << 30;
 /// Starts a node; answered by `Done` carrying one value, whether the node defines `finish` (a
 /// node without one is not sent `Finish`: one round trip less per run).
 pub(crate) const START: u8 = 1;
+/// Items through a chain of started nodes: the node count, their indices in chain order, the
+/// items. Replies carry the last node's outputs, with the ends of the batch's items.
 pub(crate) const BATCH: u8 = 2;
+/// `finish` of each node of a chain that has one (count, indices), each one's outputs through
+/// the nodes after it.
 pub(crate) const FINISH: u8 = 3;
 pub(crate) const CLEANUP: u8 = 4;
 pub(crate) const DESCRIBE: u8 = 5;
@@ -33,6 +37,9 @@ pub(crate) const OUTPUTS: u8 = 10;
 pub(crate) const DONE: u8 = 11;
 pub(crate) const FAILED: u8 = 12;
 pub(crate) const TEXT: u8 = 13;
+/// Only from a dying worker (after its last outputs): the chain position of the node it was
+/// running.
+pub(crate) const RUNNING: u8 = 14;
 
 /// A frame under construction: length placeholder, tag, fields.
 pub(crate) struct Frame(pub(crate) Vec<u8>);
@@ -117,8 +124,11 @@ pub(crate) enum Reply {
     Outputs(Vec<Value>, Vec<u64>),
     /// The call finished; its last outputs (and item ends, as in `Outputs`).
     Done(Vec<Value>, Vec<u64>),
-    /// The call failed; the outputs before the failure came in `Outputs`.
-    Failed(Error),
+    /// The call failed; the outputs before the failure came in `Outputs`. With a chain position
+    /// when a node of a chain failed.
+    Failed(Error, Option<u64>),
+    /// The chain position of the node a dying worker was running.
+    Running(u64),
     /// A text result (a described script, a self-check report).
     Text(String),
 }
@@ -149,7 +159,15 @@ impl Reply {
                     Reply::Done(values, ends)
                 }
             }
-            FAILED => Reply::Failed(read_error(&mut body)?),
+            FAILED => {
+                let error = read_error(&mut body)?;
+                let member = match body.fields.finish() {
+                    Ok(()) => None,
+                    Err(_) => Some(body.uint()?),
+                };
+                Reply::Failed(error, member)
+            }
+            RUNNING => Reply::Running(body.uint()?),
             TEXT => Reply::Text(body.str()?.to_string()),
             tag => return Err(body.fields.error(format_args!("unknown reply tag {tag}"))),
         };
@@ -160,6 +178,15 @@ impl Reply {
 
 /// A `Failed` frame for `err`: its kind, message, and the Python exception behind it if any.
 pub(crate) fn failed(err: &Error) -> Vec<u8> {
+    failed_frame(err).finish()
+}
+
+/// A `Failed` frame for `err` in the node at chain position `member`.
+pub(crate) fn failed_in(err: &Error, member: usize) -> Vec<u8> {
+    failed_frame(err).uint(member as u64).finish()
+}
+
+fn failed_frame(err: &Error) -> Frame {
     let frame = Frame::new(FAILED)
         .uint(kind_code(err.kind()))
         .str(err.message());
@@ -174,7 +201,6 @@ pub(crate) fn failed(err: &Error) -> Vec<u8> {
             .str(py.traceback()),
         None => frame.uint(0),
     }
-    .finish()
 }
 
 fn read_error(body: &mut Body<'_>) -> Result<Error, WireError> {
@@ -238,13 +264,26 @@ mod tests {
         }
         let err = Error::from(PythonError::new("ValueError", "bad", "Traceback ..."));
         match Reply::parse(&body(failed(&err))).unwrap() {
-            Reply::Failed(back) => {
+            Reply::Failed(back, None) => {
                 assert_eq!(back.message(), err.message());
                 let py = back.source_error().unwrap().downcast_ref::<PythonError>();
                 assert_eq!(py.unwrap().exception_type(), "ValueError");
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_chain_failure_names_its_node_and_a_dying_worker_what_it_ran() {
+        match Reply::parse(&body(failed_in(&Error::msg("bad"), 2))).unwrap() {
+            Reply::Failed(back, Some(2)) => assert_eq!(back.message(), "bad"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            Reply::parse(&[RUNNING, 1]).unwrap(),
+            Reply::Running(1)
+        ));
+        assert!(Reply::parse(&[RUNNING]).is_err());
     }
 
     #[test]

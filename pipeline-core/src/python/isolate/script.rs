@@ -44,7 +44,7 @@ pub(crate) fn describe(
     let deadline = limits.item_timeout().map(|t| Instant::now() + t);
     let text = match worker.receive(deadline) {
         Ok(Reply::Text(text)) => text,
-        Ok(Reply::Failed(err)) => return Err(err),
+        Ok(Reply::Failed(err, _)) => return Err(err),
         Ok(_) => {
             let stop =
                 super::process::Stop::Invalid("outputs where a description was expected".into());

@@ -2,15 +2,15 @@
 //! inherited descriptors, starts the interpreter, then lowers its descriptor limit and installs
 //! the system-call filter), then serves the parent's requests on stdin/stdout until stdin ends.
 
+use super::chain::{self, ChainFailure, OriginSink, AFTER_THE_BATCH};
 use super::protocol::{
-    failed, Body, Frame, BATCH, CHUNK_BYTES, CHUNK_OUTPUTS, CLEANUP, DESCRIBE, DONE, FINISH,
-    MAX_FRAME, OUTPUTS, SELF_CHECK, START, TEXT,
+    failed, failed_in, Body, Frame, BATCH, CHUNK_BYTES, CHUNK_OUTPUTS, CLEANUP, DESCRIBE, DONE,
+    FINISH, MAX_FRAME, OUTPUTS, SELF_CHECK, START, TEXT,
 };
 use super::{crash, seccomp};
 use crate::error::{Error, Result};
 use crate::node::{Node, NodeContext};
 use crate::python::interpreter::Runtime;
-use crate::python::node::ItemSink;
 use crate::python::PythonNode;
 use crate::value::{wire, Value};
 use std::io::{Read, Write};
@@ -100,8 +100,17 @@ fn lock_down() -> Result<(), seccomp::Unavailable> {
 
 /// One node the parent started, by index.
 struct Slot {
-    node: PythonNode,
+    /// Out of the slot while a chain runs it.
+    node: Option<PythonNode>,
     heartbeat: Duration,
+}
+
+impl Slot {
+    fn take_node(&mut self) -> PythonNode {
+        self.node
+            .take()
+            .expect("a slot's node is out only while its chain runs")
+    }
 }
 
 struct Serve {
@@ -143,6 +152,13 @@ impl Serve {
         self.out.write_all(frame).map_err(drop)
     }
 
+    /// Returns a chain's slots to their places.
+    fn put_back(&mut self, indices: &[usize], chain: Vec<Slot>) {
+        for (&index, slot) in indices.iter().zip(chain) {
+            self.nodes[index] = Some(slot);
+        }
+    }
+
     fn handle(&mut self, frame: &[u8]) -> Result<(), ()> {
         let mut body = Body::parse(frame).map_err(drop)?;
         match body.tag {
@@ -175,30 +191,62 @@ impl Serve {
                             self.nodes.resize_with(index + 1, || None);
                         }
                         let has_finish = Value::Bool(node.has_finish());
-                        self.nodes[index] = Some(Slot { node, heartbeat });
+                        self.nodes[index] = Some(Slot {
+                            node: Some(node),
+                            heartbeat,
+                        });
                         self.send(&Frame::new(DONE).uint(1).value(&has_finish).finish())
                     }
                     Err(err) => self.send(&failed(&err)),
                 }
             }
             BATCH | FINISH => {
-                let index = body.uint().map_err(drop)? as usize;
+                let members = body.fields.len().map_err(drop)?;
+                if members == 0 {
+                    return Err(());
+                }
+                let mut indices = Vec::with_capacity(members.min(64));
+                for _ in 0..members {
+                    indices.push(body.uint().map_err(drop)? as usize);
+                }
                 let mut items = Vec::new();
                 if body.tag == BATCH {
                     body.values(&mut items).map_err(drop)?;
                 }
                 body.end().map_err(drop)?;
                 let tag = body.tag;
-                let Some(Some(slot)) = self.nodes.get_mut(index) else {
-                    return Err(());
+                // The chain's nodes, out of their slots while it runs.
+                let mut chain = Vec::with_capacity(indices.len());
+                for &index in &indices {
+                    match self.nodes.get_mut(index).and_then(Option::take) {
+                        Some(slot) => chain.push(slot),
+                        None => {
+                            self.put_back(&indices, chain);
+                            return Err(());
+                        }
+                    }
+                }
+                let heartbeat = chain.first().map_or(Duration::MAX, |slot| slot.heartbeat);
+                let mut nodes: Vec<PythonNode> = chain.iter_mut().map(Slot::take_node).collect();
+                let sink = Sink::new(&mut self.out, &mut self.chunk, heartbeat);
+                let mut ends = Ends {
+                    sink,
+                    ended: 0,
+                    items: items.len() as u64,
                 };
-                let mut sink = Sink::new(&mut self.out, &mut self.chunk, slot.heartbeat);
                 let outcome = if tag == BATCH {
-                    run_batch(&mut slot.node, items, &mut sink)
+                    let origins: Vec<u64> = (0..items.len() as u64).collect();
+                    chain::process(&mut nodes, 0, items, &origins, &mut ends)
                 } else {
-                    slot.node.finish_dyn(&mut |v| sink.push(v))
+                    chain::finish(&mut nodes, &mut ends)
                 };
-                sink.end(outcome)
+                crash::set_idle();
+                let sent = ends.end(outcome);
+                for (slot, node) in chain.iter_mut().zip(nodes) {
+                    slot.node = Some(node);
+                }
+                self.put_back(&indices, chain);
+                sent
             }
             CLEANUP => {
                 let index = body.uint().map_err(drop)? as usize;
@@ -206,7 +254,7 @@ impl Serve {
                 let Some(mut slot) = self.nodes.get_mut(index).and_then(Option::take) else {
                     return Err(());
                 };
-                let outcome = Node::cleanup(&mut slot.node);
+                let outcome = slot.node.as_mut().map_or(Ok(()), Node::cleanup);
                 drop(slot);
                 match outcome {
                     Ok(()) => self.send(&Frame::new(DONE).uint(0).finish()),
@@ -235,17 +283,58 @@ impl Serve {
     }
 }
 
-/// Processes the batch in one interpreter entry, streaming outputs and marking each item's end.
-fn run_batch(node: &mut PythonNode, items: Vec<Value>, sink: &mut Sink<'_>) -> Result<()> {
-    node.process_each(items, sink)
+/// The chain's last outputs on their way to the parent, with the ends of the batch's items: an
+/// item has ended when an output of a later one comes, or the batch is done.
+struct Ends<'a> {
+    sink: Sink<'a>,
+    ended: u64,
+    items: u64,
 }
 
-impl ItemSink for Sink<'_> {
-    fn output(&mut self, value: Value) -> Result<()> {
-        self.push(value)
+impl Ends<'_> {
+    fn end_items_before(&mut self, origin: u64) -> Result<()> {
+        while self.ended < origin.min(self.items) {
+            self.sink.item_done()?;
+            self.ended += 1;
+        }
+        Ok(())
     }
 
-    /// Marks where the item's outputs end and reports progress when the heartbeat is due.
+    /// Ends the call: every item ended and `Done`, or the items before the failing one ended,
+    /// then `Failed` naming the node.
+    fn end(mut self, outcome: Result<(), ChainFailure>) -> Result<(), ()> {
+        match outcome {
+            Ok(()) => match self.end_items_before(self.items) {
+                Ok(()) => self.sink.end(Ok(()), 0),
+                Err(err) => self.sink.end(Err(err), 0),
+            },
+            Err(failure) => {
+                let ended = self.end_items_before(failure.origin);
+                self.sink.end(ended.and(Err(failure.error)), failure.member)
+            }
+        }
+    }
+}
+
+impl OriginSink for Ends<'_> {
+    fn output(&mut self, value: Value, origin: u64) -> Result<()> {
+        if origin != AFTER_THE_BATCH {
+            self.end_items_before(origin)?;
+        }
+        self.sink.push(value)
+    }
+
+    fn ended_before(&mut self, origin: u64) -> Result<()> {
+        self.end_items_before(origin)
+    }
+
+    fn tick(&mut self) -> Result<()> {
+        self.sink.tick()
+    }
+}
+
+impl Sink<'_> {
+    /// Marks where the current item's outputs end and reports progress when the heartbeat is due.
     fn item_done(&mut self) -> Result<()> {
         wire::put_varint(&mut self.ends, self.count as u64);
         self.ends_count += 1;
@@ -322,8 +411,9 @@ impl<'a> Sink<'a> {
             .map_err(|e| Error::msg(format_args!("the parent went away: {e}")))
     }
 
-    /// Ends the call: the last outputs and `Done`, or the outputs so far and `Failed`.
-    fn end(mut self, outcome: Result<()>) -> Result<(), ()> {
+    /// Ends the call: the last outputs and `Done`, or the outputs so far and `Failed` naming the
+    /// node at chain position `member`.
+    fn end(&mut self, outcome: Result<()>, member: usize) -> Result<(), ()> {
         match outcome {
             Ok(()) => self.send(DONE).map_err(drop),
             Err(err) => {
@@ -332,7 +422,7 @@ impl<'a> Sink<'a> {
                 if self.count > 0 || self.ends_count > 0 {
                     self.send(OUTPUTS).map_err(drop)?;
                 }
-                self.out.write_all(&failed(&err)).map_err(drop)
+                self.out.write_all(&failed_in(&err, member)).map_err(drop)
             }
         }
     }
