@@ -138,7 +138,7 @@ fn generate(
             python,
         };
         let expr = node_expr(&source, &item, &input.nodes, &fail, span)
-            .map_err(|e| syn::Error::new(span, located(e.field, e.message)))?;
+            .map_err(|e| syn::Error::new(span, located(&e.field, e.message)))?;
         statements.push(Statement::Node(NodeDef {
             name: format_ident!("node{}", i, span = span),
             expr: syn::parse2(expr)?,
