@@ -28,6 +28,7 @@ mod limits;
 mod model;
 pub mod plan;
 mod ports;
+mod relocate;
 pub mod tuning;
 pub mod validate;
 
