@@ -1,13 +1,11 @@
 //! The built-in node types, one file each: its names, params, port types, one-line doc, the node
 //! the run-time registry builds and the constructor a compiled manifest emits (see [`Builtin`]).
-//! Everything that lists built-ins reads [`BUILTIN_SPECS`]: [`Registry::with_builtins`], the
+//! Everything that lists built-ins reads [`BUILTIN_SPECS`]: `Registry::with_builtins`, the
 //! manifest loader through it, `pipeline!(manifest = "...")`'s catalog and code, and
 //! `pipeline nodes`.
 //!
 //! Adding a built-in: its typed node in `builtins/`, one file here implementing [`Builtin`], and
 //! one line in [`BUILTIN_SPECS`].
-//!
-//! [`Registry::with_builtins`]: crate::dynamic::Registry::with_builtins
 //!
 //! ```
 //! use pipeline_core::builtin_specs::{builtin_spec, BUILTIN_SPECS};

@@ -170,8 +170,11 @@ impl Registry {
             doc: spec.doc.to_string(),
             factory: Arc::new(|params: &serde_json::Value| spec.build(params)),
         });
+        // Registering a spec again keeps its aliases (see `insert`): add only the missing ones.
         for alias in spec.aliases {
-            self.alias(alias, spec.name);
+            if self.get(alias).is_none_or(|t| t.name != spec.name) {
+                self.alias(alias, spec.name);
+            }
         }
         self
     }
@@ -376,6 +379,19 @@ mod tests {
         assert_eq!(run(&registry, "Twice"), Value::Int(15));
         assert_eq!(registry.get("Double").unwrap().aliases, ["Twice"]);
         assert_eq!(registry.types().count(), 2);
+    }
+
+    #[test]
+    fn registering_a_spec_again_keeps_one_copy_of_its_aliases() {
+        let calculator = crate::builtin_specs::builtin_spec("Calculator").unwrap();
+        let mut registry = Registry::new();
+        registry.register_spec(calculator).register_spec(calculator);
+        assert_eq!(
+            registry.get("CalculatorNode").unwrap().aliases,
+            ["CalculatorNode"]
+        );
+        let names: Vec<&str> = registry.names().collect();
+        assert_eq!(names, ["Calculator", "CalculatorNode"]);
     }
 
     #[test]
