@@ -231,6 +231,28 @@ mod tests {
             .map_err(|e| e.to_string())
     }
 
+    #[test]
+    fn the_checked_graph_keeps_what_the_manifest_gave_its_nodes() {
+        let text = r#"{"version": "v1", "metadata": {"name": "m"},
+ "nodes": [
+  {"id": "double", "node_type": "Calculator", "params": {"operation": "multiply", "operand": 2},
+   "parallelism": 3, "batch_size": 16},
+  {"id": "total", "node_type": "Sum", "stage": true, "channel_capacity": 5}
+ ],
+ "connections": [{"from": "double", "to": "total"}]}"#;
+        let input: ManifestInput = syn::parse2(quote!(manifest = "m.json")).unwrap();
+        let tokens = generate(&input, "m.json", text, Path::new("."), Span::call_site())
+            .map_err(|e| e.to_string())
+            .unwrap()
+            .to_string();
+        let unspaced: String = tokens.split_whitespace().collect();
+        let parallel = "::pipeline::runtime::Parallel::new(::pipeline::builtins::Calculator::<::pipeline::Value,::pipeline::builtins::ops::Multiply>::multiply(::pipeline::Value::Int(2i64)),3usize).batch_size(16usize)";
+        assert!(unspaced.contains(parallel), "{tokens}");
+        assert!(unspaced.contains("capacity:5usize"), "{tokens}");
+        // `"stage": true` makes a channel into the second stage.
+        assert!(unspaced.contains("stage_channel"), "{tokens}");
+    }
+
     fn temp_dir(name: &str) -> PathBuf {
         let dir =
             std::env::temp_dir().join(format!("pipeline-macros-{}-{name}", std::process::id()));
