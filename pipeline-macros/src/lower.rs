@@ -7,16 +7,14 @@ use pipeline_core::graph::{EdgeDecl, EdgeKind, Endpoint, Graph, Plan, ValidGraph
 use proc_macro2::Span;
 use quote::ToTokens;
 
-/// The checked graph, its plan and each node's payload: everything code generation reads.
-/// Locations are token spans.
+/// The checked graph, its nodes carrying their payloads, and its plan: everything code generation
+/// reads. Locations are token spans.
 pub struct Lowered {
-    pub graph: ValidGraph<Span>,
+    pub graph: ValidGraph<Span, NodePayload>,
     pub plan: Plan,
-    /// Per node (by graph index), what the front end knows of it beyond the graph.
-    pub nodes: Vec<NodePayload>,
 }
 
-/// What a node is made of: the expression that builds it and, when the front end knows the
+/// What a node is made of, carried by the graph: the expression that builds it and, when the front end knows the
 /// node's manifest entry better than the node does (a compiled manifest keeps the entry as
 /// written), that entry's `Option<ManifestNode>` expression for `to_manifest()`.
 pub struct NodePayload {
@@ -35,22 +33,21 @@ fn endpoint(e: &EndpointRef) -> Endpoint {
 
 /// Builds, validates and plans the graph; the node expressions become the nodes' payloads.
 pub fn lower(def: PipelineDef) -> syn::Result<Lowered> {
-    let mut graph = Graph::new(Span::call_site());
-    let mut nodes = Vec::new();
+    let mut graph = Graph::carrying(Span::call_site());
     for statement in def.statements {
         match statement {
             Statement::Node(node) => {
                 let type_name = node.expr.to_token_stream().to_string();
-                graph.add_node(node.name.to_string(), type_name, node.name.span());
+                let payload = NodePayload {
+                    expr: node.expr,
+                    export: None,
+                };
+                graph.add_node_with(node.name.to_string(), type_name, node.name.span(), payload);
                 let decl = graph.nodes.last_mut().expect("just added");
                 decl.parallelism = node.tuning.parallelism.unwrap_or(1);
                 decl.ordered = !node.tuning.unordered;
                 decl.batch_size = node.tuning.batch_size;
                 decl.capacity = node.tuning.capacity;
-                nodes.push(NodePayload {
-                    expr: node.expr,
-                    export: None,
-                });
             }
             Statement::Chain(chain) => {
                 let mut from = &chain.first;
@@ -73,7 +70,7 @@ pub fn lower(def: PipelineDef) -> syn::Result<Lowered> {
     }
     let graph = graph.validate().map_err(to_syn_error)?;
     let plan = graph.plan().map_err(to_syn_error)?;
-    Ok(Lowered { graph, plan, nodes })
+    Ok(Lowered { graph, plan })
 }
 
 #[cfg(test)]
@@ -96,9 +93,11 @@ mod tests {
         assert_eq!(lowered.graph.edges.len(), 3);
         assert_eq!(lowered.plan.stages.len(), 2);
         let exprs: Vec<String> = lowered
+            .graph
+            .graph
             .nodes
             .iter()
-            .map(|node| node.expr.to_token_stream().to_string())
+            .map(|node| node.payload.expr.to_token_stream().to_string())
             .collect();
         assert_eq!(exprs, ["PassThrough :: new ()", "PassThrough :: new ()"]);
     }

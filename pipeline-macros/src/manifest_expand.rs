@@ -114,9 +114,10 @@ fn generate(
     } = lowered;
 
     let fail = syn::Lifetime::new("'__pipeline_build", Span::mixed_site());
-    let mut nodes = Vec::with_capacity(compiled_nodes.len());
     let specs = &parsed.manifest.nodes;
-    for (i, (spec, compiled)) in specs.iter().zip(&compiled_nodes).enumerate() {
+    // Node `i` is manifest node `i`: its payload is its expression and its entry as written.
+    let payload = |i: usize, (): ()| -> syn::Result<NodePayload> {
+        let (spec, compiled) = (&specs[i], &compiled_nodes[i]);
         let located = |field: &str, message: String| {
             let at = parsed.map.locate(&format!("/nodes/{i}{field}"));
             render(
@@ -144,18 +145,16 @@ fn generate(
         };
         let expr = node_expr(&source, &item, &input.nodes, &fail, span)
             .map_err(|e| syn::Error::new(span, located(&e.field, e.message)))?;
-        nodes.push(NodePayload {
+        Ok(NodePayload {
             expr: syn::parse2(expr)?,
-            // The entry as the file wrote it.
             export: Some(export_entry(&source)),
-        });
-    }
+        })
+    };
     // The graph as validated and planned above (errors located in the file), located at the
-    // literal for the code generator: not validated a second time.
+    // literal and carrying each node's payload: not validated a second time.
     let lowered = Lowered {
-        graph: graph.map_locations(|_| span),
+        graph: graph.map_locations(|_| span).try_map_payloads(payload)?,
         plan,
-        nodes,
     };
     let pipeline = codegen::generate(&lowered)?;
     let item = item.tokens();

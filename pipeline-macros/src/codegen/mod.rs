@@ -67,7 +67,7 @@ pub(crate) struct Codegen<'a> {
 
 impl Codegen<'_> {
     pub(super) fn node_expr(&self, node: usize) -> &syn::Expr {
-        &self.lowered.nodes[node].expr
+        &self.lowered.graph.graph.nodes[node].payload.expr
     }
 
     fn pipeline(&self) -> TokenStream {
