@@ -194,6 +194,11 @@ fn nodes_lists_types_params_and_ports() {
         "{listing}"
     );
     assert!(listing.contains("Sum: int -> int"), "{listing}");
+    // Each built-in's one-line doc, from its spec, under its name.
+    assert!(
+        listing.contains("Batch: any -> list\n    Groups items into lists of `size`"),
+        "{listing}"
+    );
 }
 
 #[test]

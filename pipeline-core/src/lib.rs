@@ -5,6 +5,7 @@
 //! | stage | module | used by |
 //! |---|---|---|
 //! | node model | [`node`], [`builtins`] | every graph |
+//! | built-in node types as specs: names, params, ports, how each is built | `builtin_specs` (feature `manifest-model`) | the registry, `pipeline!(manifest = "...")`, `pipeline nodes` |
 //! | graph model | [`graph::model`] | the `pipeline!` macro and the manifest loader |
 //! | validation | [`graph::validate`] | both, so an error reads the same whichever way the graph was written |
 //! | plan (fusion groups, stage boundaries) | [`graph::plan`] | both |
@@ -23,6 +24,8 @@
 //! ```
 #![warn(missing_docs)]
 
+#[cfg(feature = "manifest-model")]
+pub mod builtin_specs;
 pub mod builtins;
 #[cfg(feature = "manifest")]
 pub mod dynamic;

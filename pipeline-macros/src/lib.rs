@@ -36,7 +36,7 @@ fn expand(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
         Ok(def) => def,
         Err(err) => return diagnostics::to_compile_errors(err),
     };
-    match lower::lower(&def).and_then(|lowered| codegen::generate(&def, &lowered)) {
+    match lower::lower(def).and_then(|lowered| codegen::generate(&lowered)) {
         Ok(tokens) => tokens,
         Err(err) => diagnostics::to_compile_errors(err),
     }

@@ -7,12 +7,19 @@ use pipeline_core::graph::{EdgeDecl, EdgeKind, Endpoint, Graph, Plan, ValidGraph
 use proc_macro2::Span;
 use quote::ToTokens;
 
-/// The checked graph and its plan; locations are token spans.
+/// The checked graph, its nodes carrying their payloads, and its plan: everything code generation
+/// reads. Locations are token spans.
 pub struct Lowered {
-    pub graph: ValidGraph<Span>,
+    pub graph: ValidGraph<Span, NodePayload>,
     pub plan: Plan,
-    /// For every node (by graph index), its declaration's index in the statements.
-    pub node_statement: Vec<usize>,
+}
+
+/// What a node is made of, carried by the graph: the expression that builds it and, when the front end knows the
+/// node's manifest entry better than the node does (a compiled manifest keeps the entry as
+/// written), that entry's `Option<ManifestNode>` expression for `to_manifest()`.
+pub struct NodePayload {
+    pub expr: syn::Expr,
+    pub export: Option<proc_macro2::TokenStream>,
 }
 
 fn endpoint(e: &EndpointRef) -> Endpoint {
@@ -24,21 +31,23 @@ fn endpoint(e: &EndpointRef) -> Endpoint {
     }
 }
 
-/// Builds, validates and plans the graph.
-pub fn lower(def: &PipelineDef) -> syn::Result<Lowered> {
-    let mut graph = Graph::new(Span::call_site());
-    let mut node_statement = Vec::new();
-    for (i, statement) in def.statements.iter().enumerate() {
+/// Builds, validates and plans the graph; the node expressions become the nodes' payloads.
+pub fn lower(def: PipelineDef) -> syn::Result<Lowered> {
+    let mut graph = Graph::carrying(Span::call_site());
+    for statement in def.statements {
         match statement {
             Statement::Node(node) => {
                 let type_name = node.expr.to_token_stream().to_string();
-                graph.add_node(node.name.to_string(), type_name, node.name.span());
+                let payload = NodePayload {
+                    expr: node.expr,
+                    export: None,
+                };
+                graph.add_node_with(node.name.to_string(), type_name, node.name.span(), payload);
                 let decl = graph.nodes.last_mut().expect("just added");
                 decl.parallelism = node.tuning.parallelism.unwrap_or(1);
                 decl.ordered = !node.tuning.unordered;
                 decl.batch_size = node.tuning.batch_size;
                 decl.capacity = node.tuning.capacity;
-                node_statement.push(i);
             }
             Statement::Chain(chain) => {
                 let mut from = &chain.first;
@@ -61,11 +70,7 @@ pub fn lower(def: &PipelineDef) -> syn::Result<Lowered> {
     }
     let graph = graph.validate().map_err(to_syn_error)?;
     let plan = graph.plan().map_err(to_syn_error)?;
-    Ok(Lowered {
-        graph,
-        plan,
-        node_statement,
-    })
+    Ok(Lowered { graph, plan })
 }
 
 #[cfg(test)]
@@ -74,7 +79,7 @@ mod tests {
     use quote::quote;
 
     fn lower_tokens(tokens: proc_macro2::TokenStream) -> syn::Result<Lowered> {
-        lower(&syn::parse2(tokens).unwrap())
+        lower(syn::parse2(tokens).unwrap())
     }
 
     #[test]
@@ -87,7 +92,14 @@ mod tests {
         .unwrap();
         assert_eq!(lowered.graph.edges.len(), 3);
         assert_eq!(lowered.plan.stages.len(), 2);
-        assert_eq!(lowered.node_statement, vec![0, 1]);
+        let exprs: Vec<String> = lowered
+            .graph
+            .graph
+            .nodes
+            .iter()
+            .map(|node| node.payload.expr.to_token_stream().to_string())
+            .collect();
+        assert_eq!(exprs, ["PassThrough :: new ()", "PassThrough :: new ()"]);
     }
 
     #[test]

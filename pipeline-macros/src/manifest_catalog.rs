@@ -1,5 +1,5 @@
-//! The node types a compiled manifest can use: the built-ins (params checked at compile time
-//! against the same structs the run-time registry deserialises) and the invocation's `nodes { .. }`
+//! The node types a compiled manifest can use: the built-ins of `BUILTIN_SPECS` (params checked at
+//! compile time by the same specs the run-time registry builds from) and the invocation's `nodes { .. }`
 //! mappings (params checked when the pipeline is built: the macro cannot run the user's serde).
 //!
 //! `python` nodes are checked by the run-time loader's own rules (`PythonParams::check`; their
@@ -7,33 +7,25 @@
 //! RustPython bridge's typed node, see `manifest_nodes`.
 
 use crate::manifest_input::NodeMapping;
+use pipeline_core::builtin_specs::{builtin_spec, BuiltinSpec, BUILTIN_SPECS};
 use pipeline_core::graph::PortType;
-use pipeline_core::manifest::builtin_types::{
-    builtin_type, BatchParams, CalculatorParams, NoParams, BUILTIN_TYPES,
-};
 use pipeline_core::manifest::{deserialize_params, NodeCatalog, ParamError, ResolvedNode};
 use pipeline_core::python_params::{PythonParams, PythonSpec, PYTHON_NODE_TYPE};
 
 /// What a manifest node compiles to.
 pub enum CompiledNode {
-    /// A built-in, by its registered name, with its params as checked.
-    Builtin(Builtin),
+    /// A built-in, its params checked against its spec.
+    Builtin(CheckedBuiltin),
     /// A user type: index into the invocation's mappings.
     Mapped(usize),
     /// A `python` node, its params checked.
     Python(PythonSpec),
 }
 
-/// A built-in with its params deserialised.
-pub enum Builtin {
-    PassThrough,
-    Calculator(CalculatorParams),
-    Echo,
-    Count,
-    Sum,
-    Batch(BatchParams),
-    Unbatch,
-    Merge,
+/// A built-in whose params its spec accepted.
+pub struct CheckedBuiltin {
+    pub spec: &'static BuiltinSpec,
+    pub params: serde_json::Value,
 }
 
 /// The built-ins and the invocation's mappings.
@@ -66,34 +58,21 @@ impl NodeCatalog for MacroCatalog<'_> {
                 emits: PortType::Any,
             }));
         }
-        let builtin = builtin_type(node_type)?;
-        let compiled = match builtin.name {
-            "Calculator" => deserialize_params(params).map(Builtin::Calculator),
-            "Batch" => deserialize_params(params).map(Builtin::Batch),
-            name => deserialize_params::<NoParams>(params).and_then(|_| match name {
-                "PassThrough" => Ok(Builtin::PassThrough),
-                "Echo" => Ok(Builtin::Echo),
-                "Count" => Ok(Builtin::Count),
-                "Sum" => Ok(Builtin::Sum),
-                "Unbatch" => Ok(Builtin::Unbatch),
-                "Merge" => Ok(Builtin::Merge),
-                other => Err(ParamError {
-                    param: None,
-                    message: format!("built-in `{other}` cannot be compiled yet"),
-                }),
+        let spec = builtin_spec(node_type)?;
+        Some(spec.check(params).map(|()| ResolvedNode {
+            node: CompiledNode::Builtin(CheckedBuiltin {
+                spec,
+                params: params.clone(),
             }),
-        };
-        Some(compiled.map(|node| ResolvedNode {
-            node: CompiledNode::Builtin(node),
-            accepts: builtin.accepts,
-            emits: builtin.emits,
+            accepts: spec.accepts,
+            emits: spec.emits,
         }))
     }
 
     fn names(&self) -> Vec<String> {
-        let builtins = BUILTIN_TYPES
+        let builtins = BUILTIN_SPECS
             .iter()
-            .flat_map(|t| std::iter::once(t.name).chain(t.aliases.iter().copied()))
+            .flat_map(|spec| std::iter::once(spec.name).chain(spec.aliases.iter().copied()))
             .chain([PYTHON_NODE_TYPE]);
         let mapped = self.mappings.iter().map(|m| m.name.to_string());
         builtins.map(str::to_string).chain(mapped).collect()

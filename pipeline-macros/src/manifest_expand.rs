@@ -1,7 +1,8 @@
-//! `pipeline!(manifest = "path.json", ..)`: the file is read at compile time, parsed, lowered and
-//! validated by `pipeline_core::manifest` (the run-time loader's own code, so the same rules and
-//! the same messages), then handed to the ordinary code generator: the same statically dispatched
-//! code a hand-written `pipeline!` gets.
+//! `pipeline!(manifest = "path.json", ..)`: the file is read at compile time, parsed, lowered,
+//! validated and planned once by `pipeline_core::manifest` (the run-time loader's own code, so the
+//! same rules and the same messages), then the checked graph, located at the path literal, and each
+//! node's expression go to the ordinary code generator: the same statically dispatched code a
+//! hand-written `pipeline!` gets.
 //!
 //! The expansion is `Result<Pipeline<..>, pipeline::Error>`: built-in params are checked here, but a
 //! mapped user type's params can only be deserialised when the pipeline is built (the macro cannot
@@ -14,21 +15,19 @@
 //! `include_str!` (editing the `.py` rebuilds the crate too), and export writes the entry as the
 //! file had it (`file`, not the code read from it).
 
-use crate::ast::{NodeDef, PipelineDef, Statement};
 use crate::codegen;
 use crate::diagnostics::to_compile_errors;
-use crate::lower::Lowered;
+use crate::lower::{Lowered, NodePayload};
 use crate::manifest_catalog::{CompiledNode, MacroCatalog};
 use crate::manifest_errors::{self, render};
 use crate::manifest_input::{ManifestInput, NodeMapping};
 use crate::manifest_nodes::{export_entry, node_expr, ItemType, NodeSource, PythonOrigin};
-use pipeline_core::graph::{EdgeDecl, Graph, ValidGraph};
 use pipeline_core::manifest::{
-    self, JsonPlace, LoweredGraph, ManifestError, ParsedManifest, Problem, ProblemKind,
+    self, LoweredGraph, ManifestError, ParsedManifest, Problem, ProblemKind,
 };
 use pipeline_core::python_params::PYTHON_NODE_TYPE;
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -107,13 +106,20 @@ fn generate(
     let lowered = manifest::lower_with(parsed, &catalog).map_err(to_syn)?;
     check_output_names(&lowered, span)?;
 
+    let LoweredGraph {
+        parsed,
+        graph,
+        plan,
+        nodes: compiled_nodes,
+    } = lowered;
+
     let fail = syn::Lifetime::new("'__pipeline_build", Span::mixed_site());
-    let mut statements = Vec::new();
-    let mut export_overrides = Vec::new();
-    let specs = &lowered.parsed.manifest.nodes;
-    for (i, (spec, compiled)) in specs.iter().zip(&lowered.nodes).enumerate() {
+    let specs = &parsed.manifest.nodes;
+    // Node `i` is manifest node `i`: its payload is its expression and its entry as written.
+    let payload = |i: usize, (): ()| -> syn::Result<NodePayload> {
+        let (spec, compiled) = (&specs[i], &compiled_nodes[i]);
         let located = |field: &str, message: String| {
-            let at = lowered.parsed.map.locate(&format!("/nodes/{i}{field}"));
+            let at = parsed.map.locate(&format!("/nodes/{i}{field}"));
             render(
                 &Problem::error(ProblemKind::Note(message), None, at),
                 file,
@@ -138,23 +144,19 @@ fn generate(
             python,
         };
         let expr = node_expr(&source, &item, &input.nodes, &fail, span)
-            .map_err(|e| syn::Error::new(span, located(e.field, e.message)))?;
-        statements.push(Statement::Node(NodeDef {
-            name: format_ident!("node{}", i, span = span),
+            .map_err(|e| syn::Error::new(span, located(&e.field, e.message)))?;
+        Ok(NodePayload {
             expr: syn::parse2(expr)?,
-            // Tuning comes from the manifest's fields, carried by the graph below.
-            tuning: Default::default(),
-        }));
-        export_overrides.push(Some(export_entry(&source)));
-    }
-    let def = PipelineDef { statements };
-    let spanned = respan_graph(&lowered.graph, span)?;
-    let lowered_macro = Lowered {
-        plan: spanned.plan().map_err(crate::diagnostics::to_syn_error)?,
-        graph: spanned,
-        node_statement: (0..specs.len()).collect(),
+            export: Some(export_entry(&source)),
+        })
     };
-    let pipeline = codegen::generate_with_export(&def, &lowered_macro, export_overrides)?;
+    // The graph as validated and planned above (errors located in the file), located at the
+    // literal and carrying each node's payload: not validated a second time.
+    let lowered = Lowered {
+        graph: graph.map_locations(|_| span).try_map_payloads(payload)?,
+        plan,
+    };
+    let pipeline = codegen::generate(&lowered)?;
     let item = item.tokens();
     Ok(quote!({
         /// The pipeline's input is the item type, even before a first `run` says so.
@@ -173,33 +175,6 @@ fn generate(
         };
         __pipeline_result
     }))
-}
-
-/// The validated graph again, located at the literal: the code generator's input. Node
-/// declarations keep what the manifest gave them (port types, parallelism).
-fn respan_graph(graph: &ValidGraph<JsonPlace>, span: Span) -> syn::Result<ValidGraph<Span>> {
-    let mut spanned = Graph::new(span);
-    for node in &graph.graph.nodes {
-        spanned.add_node(node.id.clone(), node.type_name.clone(), span);
-        let decl = spanned.nodes.last_mut().expect("just added");
-        decl.parallelism = node.parallelism;
-        decl.ordered = node.ordered;
-        decl.batch_size = node.batch_size;
-        decl.capacity = node.capacity;
-        decl.accepts = node.accepts;
-        decl.emits = node.emits;
-    }
-    for edge in &graph.graph.edges {
-        spanned.edges.push(EdgeDecl {
-            from: edge.from.clone(),
-            to: edge.to.clone(),
-            kind: edge.kind,
-            from_loc: span,
-            to_loc: span,
-            loc: span,
-        });
-    }
-    spanned.validate().map_err(crate::diagnostics::to_syn_error)
 }
 
 /// The absolute path of each `python` node's `file` (by node index), resolved against the
@@ -253,6 +228,28 @@ mod tests {
         generate(&input, "m.json", &text, base_dir, Span::call_site())
             .map(|t| t.to_string())
             .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_checked_graph_keeps_what_the_manifest_gave_its_nodes() {
+        let text = r#"{"version": "v1", "metadata": {"name": "m"},
+ "nodes": [
+  {"id": "double", "node_type": "Calculator", "params": {"operation": "multiply", "operand": 2},
+   "parallelism": 3, "batch_size": 16},
+  {"id": "total", "node_type": "Sum", "stage": true, "channel_capacity": 5}
+ ],
+ "connections": [{"from": "double", "to": "total"}]}"#;
+        let input: ManifestInput = syn::parse2(quote!(manifest = "m.json")).unwrap();
+        let tokens = generate(&input, "m.json", text, Path::new("."), Span::call_site())
+            .map_err(|e| e.to_string())
+            .unwrap()
+            .to_string();
+        let unspaced: String = tokens.split_whitespace().collect();
+        let parallel = "::pipeline::runtime::Parallel::new(::pipeline::builtins::Calculator::<::pipeline::Value,::pipeline::builtins::ops::Multiply>::multiply(::pipeline::Value::Int(2i64)),3usize).batch_size(16usize)";
+        assert!(unspaced.contains(parallel), "{tokens}");
+        assert!(unspaced.contains("capacity:5usize"), "{tokens}");
+        // `"stage": true` makes a channel into the second stage.
+        assert!(unspaced.contains("stage_channel"), "{tokens}");
     }
 
     fn temp_dir(name: &str) -> PathBuf {

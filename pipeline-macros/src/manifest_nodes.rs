@@ -1,5 +1,6 @@
-//! Each node of a compiled manifest as a Rust expression: built-ins as their concrete typed nodes
-//! (the same constructors the registry calls), mapped user types from their params.
+//! Each node of a compiled manifest as a Rust expression: built-ins as the constructor their spec
+//! describes (`pipeline_core::builtin_specs`, rendered here as tokens), mapped user types from their
+//! params.
 //!
 //! Item type: by default `pipeline::Value`, so every built-in keeps the seed's semantics exactly
 //! (numeric strings computed on, whole results as ints...) and outputs equal the dynamic loader's;
@@ -14,9 +15,9 @@
 //! literal. The expression goes through the facade's `__manifest_python_node!`, which is the node
 //! itself when the facade has its `python` feature and a compile error naming the node otherwise.
 
-use crate::manifest_catalog::{Builtin, CompiledNode};
+use crate::manifest_catalog::{CheckedBuiltin, CompiledNode};
 use crate::manifest_input::NodeMapping;
-use pipeline_core::manifest::builtin_types::{CalculatorParams, OperationName};
+use pipeline_core::builtin_specs::{Arg, Constructor, ItemKind, TypeArg};
 use pipeline_core::python_params::{PythonEntry, PythonSpec};
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::quote;
@@ -64,8 +65,13 @@ impl ItemType {
         }
     }
 
-    fn is_value(&self) -> bool {
-        matches!(self, ItemType::Value)
+    /// What a built-in's spec needs to know of it.
+    fn kind(&self) -> ItemKind {
+        match self {
+            ItemType::Value => ItemKind::Value,
+            ItemType::Int(_) => ItemKind::Int,
+            ItemType::Float(_) => ItemKind::Float,
+        }
     }
 
     /// Whether items of this type cross into Python: they convert through `IntoValue` and
@@ -86,7 +92,7 @@ impl ItemType {
 /// Why a node cannot be compiled: a message and the JSON pointer (under the node) it is about.
 pub struct NodeCodeError {
     pub message: String,
-    pub field: &'static str,
+    pub field: String,
 }
 
 /// Everything about one node that its expression needs.
@@ -117,63 +123,95 @@ pub fn node_expr(
     fail: &Lifetime,
     span: Span,
 ) -> Result<TokenStream, NodeCodeError> {
-    let builtins = quote!(::pipeline::builtins);
-    let t = item.tokens();
-    let on_values = |node: TokenStream| {
-        if item.is_value() {
-            quote!(#builtins::OnValues(#node))
-        } else {
-            node
-        }
-    };
     let builtin = match node.compiled {
         CompiledNode::Mapped(i) => return Ok(mapped_expr(node, &mappings[*i], fail, span)),
         CompiledNode::Python(spec) => return python_expr(node, spec, item, fail, span),
         CompiledNode::Builtin(builtin) => builtin,
     };
-    Ok(match builtin {
-        Builtin::PassThrough => quote!(#builtins::PassThrough::<#t>::new()),
-        Builtin::Merge => quote!(#builtins::Merge::<#t>::new()),
-        Builtin::Calculator(params) => calculator(params, item, node.id)?,
-        Builtin::Echo if item.is_value() => quote!(#builtins::Echo::new()),
-        Builtin::Echo => {
-            return Err(NodeCodeError {
-                message: format!(
-                    "node `{}`: `Echo` emits maps, so it needs the default item type `pipeline::Value` (drop `item = ...`)",
-                    node.id
-                ),
-                field: "/node_type",
-            })
-        }
-        Builtin::Count => on_values(quote!(#builtins::Count::<#t>::new())),
-        Builtin::Sum if item.is_value() => on_values(quote!(#builtins::Sum::<i64>::new())),
-        Builtin::Sum => quote!(#builtins::Sum::<#t>::new()),
-        Builtin::Batch(params) => {
-            let size = params.size.get();
-            on_values(quote!(#builtins::Batch::<#t>::new(#size)))
-        }
-        Builtin::Unbatch => on_values(quote!(
-            #builtins::Unbatch::<::std::vec::Vec<#t>>::new()
-        )),
-    })
+    builtin_expr(builtin, item, node.id)
 }
 
-/// A `Calculator` with its operation fixed at compile time (a zero-sized kind, as
-/// `Calculator::add(1)` written by hand) and its operand a literal of the item type.
-fn calculator(
-    params: &CalculatorParams,
+/// A built-in: the constructor its spec gives for the item type, as tokens.
+fn builtin_expr(
+    builtin: &CheckedBuiltin,
     item: &ItemType,
     id: &str,
 ) -> Result<TokenStream, NodeCodeError> {
-    let (kind, constructor) = match params.operation {
-        OperationName::Add => (quote!(Add), quote!(add)),
-        OperationName::Subtract => (quote!(Subtract), quote!(subtract)),
-        OperationName::Multiply => (quote!(Multiply), quote!(multiply)),
-        OperationName::Divide => (quote!(Divide), quote!(divide)),
+    let constructor = builtin
+        .spec
+        .constructor(&builtin.params, item.kind())
+        .map_err(|err| NodeCodeError {
+            message: format!("node `{id}`: {}", err.message),
+            field: err.field,
+        })?;
+    constructor_expr(&constructor, builtin.spec.name, item, id)
+}
+
+/// `::pipeline::builtins::Path::<Args>::function(args)`, in `OnValues` if asked.
+fn constructor_expr(
+    constructor: &Constructor,
+    name: &str,
+    item: &ItemType,
+    id: &str,
+) -> Result<TokenStream, NodeCodeError> {
+    let builtins = quote!(::pipeline::builtins);
+    let not_rust = |what: &str| NodeCodeError {
+        message: format!(
+            "node `{id}`: the spec of built-in `{name}` gives `{what}` where a Rust path belongs"
+        ),
+        field: "/node_type".to_string(),
     };
-    let n = &params.operand;
-    let operand = match item {
-        // Exactly `Value::from(&serde_json::Value::Number(n))`, as the registry builds it.
+    let path = |path: &str| syn::parse_str::<syn::Path>(path).map_err(|_| not_rust(path));
+    let ty = path(constructor.path)?;
+    let type_args = constructor
+        .type_args
+        .iter()
+        .map(|arg| {
+            Ok(match arg {
+                TypeArg::Item => item.tokens(),
+                TypeArg::ListOfItem => {
+                    let t = item.tokens();
+                    quote!(::std::vec::Vec<#t>)
+                }
+                TypeArg::Builtin(p) => {
+                    let p = path(p)?;
+                    quote!(#builtins::#p)
+                }
+                TypeArg::Primitive(p) => {
+                    let p = path(p)?;
+                    quote!(#p)
+                }
+            })
+        })
+        .collect::<Result<Vec<_>, NodeCodeError>>()?;
+    let generics = if type_args.is_empty() {
+        quote!()
+    } else {
+        quote!(::<#(#type_args),*>)
+    };
+    let function = syn::parse_str::<syn::Ident>(constructor.function)
+        .map_err(|_| not_rust(constructor.function))?;
+    let args = constructor
+        .args
+        .iter()
+        .map(|arg| arg_expr(arg, item, id))
+        .collect::<Result<Vec<_>, NodeCodeError>>()?;
+    let node = quote!(#builtins::#ty #generics::#function(#(#args),*));
+    Ok(if constructor.on_values {
+        quote!(#builtins::OnValues(#node))
+    } else {
+        node
+    })
+}
+
+/// A constructor's argument. A number of the item type is a literal of that type: for `Value`
+/// items exactly `Value::from(&serde_json::Value::Number(n))`, as the registry builds it.
+fn arg_expr(arg: &Arg, item: &ItemType, id: &str) -> Result<TokenStream, NodeCodeError> {
+    let (param, n) = match arg {
+        Arg::Usize(n) => return Ok(quote!(#n)),
+        Arg::ItemNumber { param, value } => (param, value),
+    };
+    Ok(match item {
         ItemType::Value => match n.as_i64() {
             Some(i) => quote!(::pipeline::Value::Int(#i)),
             None => {
@@ -187,21 +225,17 @@ fn calculator(
             _ => {
                 return Err(NodeCodeError {
                     message: format!(
-                        "node `{id}`: operand {n} is not an integer, but the manifest is compiled with `item = {}`",
+                        "node `{id}`: {param} {n} is not an integer, but the manifest is compiled with `item = {}`",
                         quote!(#t)
                     ),
-                    field: "/params/operand",
+                    field: format!("/params/{param}"),
                 })
             }
         },
         ItemType::Float(t) => {
             Literal::f64_unsuffixed(n.as_f64().unwrap_or(f64::NAN)).into_token_stream_as(t)
         }
-    };
-    let t = item.tokens();
-    Ok(quote!(
-        ::pipeline::builtins::Calculator::<#t, ::pipeline::builtins::ops::#kind>::#constructor(#operand)
-    ))
+    })
 }
 
 trait TypedLiteral {
@@ -256,7 +290,7 @@ fn python_expr(
                 node.id,
                 quote!(#t)
             ),
-            field: "/node_type",
+            field: "/node_type".to_string(),
         });
     }
     let origin = node.python.as_ref();
@@ -362,6 +396,100 @@ mod tests {
         };
         let fail = Lifetime::new("'fail", Span::call_site());
         node_expr(&node, item, &[], &fail, Span::call_site()).map(|t| t.to_string())
+    }
+
+    fn builtin(
+        node_type: &str,
+        params: serde_json::Value,
+        item: &str,
+    ) -> Result<String, NodeCodeError> {
+        let compiled = CompiledNode::Builtin(CheckedBuiltin {
+            spec: pipeline_core::builtin_specs::builtin_spec(node_type).unwrap(),
+            params,
+        });
+        let item = ItemType::from_option(Some(&syn::parse_str(item).unwrap()))
+            .ok()
+            .unwrap();
+        let params = serde_json::Map::new();
+        let node = NodeSource {
+            id: "calc",
+            node_type,
+            params: &params,
+            compiled: &compiled,
+            python: None,
+        };
+        let fail = Lifetime::new("'fail", Span::call_site());
+        node_expr(&node, &item, &[], &fail, Span::call_site()).map(|t| t.to_string())
+    }
+
+    /// Tokens as text without spacing, which depends on how the tokens were made.
+    fn unspaced(tokens: &str) -> String {
+        tokens.split_whitespace().collect()
+    }
+
+    #[test]
+    fn builtins_become_the_constructor_their_spec_gives() {
+        let cases = [
+            (
+                "CalculatorNode",
+                serde_json::json!({"operation": "multiply", "operand": 3}),
+                "pipeline::Value",
+                "::pipeline::builtins::Calculator::<::pipeline::Value, ::pipeline::builtins::ops::Multiply>::multiply(::pipeline::Value::Int(3i64))",
+            ),
+            (
+                "Calculator",
+                serde_json::json!({"operand": 2}),
+                "u8",
+                "::pipeline::builtins::Calculator::<u8, ::pipeline::builtins::ops::Add>::add({ let operand: u8 = 2; operand })",
+            ),
+            // A typed node on `Value` items goes through the registry's conversions.
+            (
+                "Sum",
+                serde_json::Value::Null,
+                "pipeline::Value",
+                "::pipeline::builtins::OnValues(::pipeline::builtins::Sum::<i64>::new())",
+            ),
+            (
+                "Unbatch",
+                serde_json::Value::Null,
+                "i64",
+                "::pipeline::builtins::Unbatch::<::std::vec::Vec<i64>>::new()",
+            ),
+            (
+                "Batch",
+                serde_json::json!({"size": 4}),
+                "pipeline::Value",
+                "::pipeline::builtins::OnValues(::pipeline::builtins::Batch::<::pipeline::Value>::new(4usize))",
+            ),
+        ];
+        for (node_type, params, item, expected) in cases {
+            let expr = builtin(node_type, params, item).ok().unwrap();
+            assert_eq!(
+                unspaced(&expr),
+                unspaced(expected),
+                "{node_type} over {item}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_builtin_that_cannot_run_on_the_item_type_is_an_error_at_its_place() {
+        let err = builtin("Calculator", serde_json::json!({"operand": 1.5}), "i64")
+            .err()
+            .unwrap();
+        assert_eq!(err.field, "/params/operand");
+        assert_eq!(
+            err.message,
+            "node `calc`: operand 1.5 is not an integer, but the manifest is compiled with `item = i64`"
+        );
+        let err = builtin("Echo", serde_json::Value::Null, "f64")
+            .err()
+            .unwrap();
+        assert_eq!(err.field, "/node_type");
+        assert_eq!(
+            err.message,
+            "node `calc`: `Echo` emits maps, so it needs the default item type `pipeline::Value` (drop `item = ...`)"
+        );
     }
 
     /// The node expression, its source checked when the pipeline is built, in the facade's macro.

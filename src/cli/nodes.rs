@@ -8,7 +8,7 @@ use std::process::ExitCode;
 #[derive(Debug, clap::Args)]
 pub struct NodesArgs {}
 
-/// Lists every node type: names, port types, params.
+/// Lists every node type: names, port types, what it does (when its spec says), params.
 pub fn run(_args: NodesArgs) -> Result<ExitCode, CliError> {
     let mut text = String::new();
     for node_type in super::registry().types() {
@@ -22,6 +22,9 @@ pub fn run(_args: NodesArgs) -> Result<ExitCode, CliError> {
             "{}{aliases}: {} -> {}",
             node_type.name, node_type.accepts, node_type.emits
         );
+        if !node_type.doc.is_empty() {
+            let _ = writeln!(text, "    {}", node_type.doc);
+        }
         for param in &node_type.params {
             let default = param
                 .default

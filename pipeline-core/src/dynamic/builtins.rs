@@ -1,12 +1,11 @@
-//! The built-in node types of dynamic graphs: the typed built-ins over `Value`, plus the seed's names.
+//! The built-in node types of dynamic graphs: every spec of [`BUILTIN_SPECS`], registered.
 
 use super::registry::Registry;
-use crate::builtins::{Batch, Calculator, Count, Echo, Merge, PassThrough, Sum, Unbatch};
-pub use crate::manifest::builtin_types::{BatchParams, CalculatorParams, NoParams, OperationName};
-use crate::value::Value;
+use crate::builtin_specs::BUILTIN_SPECS;
+pub use crate::builtin_specs::{BatchParams, CalculatorParams, NoParams, OperationName};
 
-/// Registers every built-in: `PassThrough` (alias `PassThroughNode`), `Calculator` (alias
-/// `CalculatorNode`), `Echo`, `Count`, `Sum`, `Batch`, `Unbatch`, `Merge`.
+/// Registers every built-in of [`BUILTIN_SPECS`]: `PassThrough` (alias `PassThroughNode`),
+/// `Calculator` (alias `CalculatorNode`), `Echo`, `Count`, `Sum`, `Batch`, `Unbatch`, `Merge`.
 ///
 /// ```
 /// use pipeline_core::dynamic::Registry;
@@ -15,79 +14,34 @@ use crate::value::Value;
 /// assert!(names.contains(&"PassThroughNode") && names.contains(&"Echo"));
 /// ```
 pub fn register_builtins(registry: &mut Registry) {
-    registry
-        .register("PassThrough", |_: NoParams| PassThrough::<Value>::new())
-        .alias("PassThroughNode", "PassThrough")
-        .register("Calculator", |p: CalculatorParams| {
-            Calculator::new(
-                p.operation.into(),
-                Value::from(&serde_json::Value::Number(p.operand)),
-            )
-        })
-        .alias("CalculatorNode", "Calculator")
-        .register("Echo", |_: NoParams| Echo::new())
-        .register("Count", |_: NoParams| Count::<Value>::new())
-        .register("Sum", |_: NoParams| Sum::<i64>::new())
-        .register("Batch", |p: BatchParams| Batch::<Value>::new(p.size.get()))
-        .register("Unbatch", |_: NoParams| Unbatch::<Vec<Value>>::new())
-        .register("Merge", |_: NoParams| Merge::<Value>::new());
+    for spec in BUILTIN_SPECS {
+        registry.register_spec(spec);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::PortType;
     use serde_json::json;
 
     #[test]
-    fn bad_params_name_the_param_and_the_expected_type() {
+    fn every_spec_is_registered_under_its_names_with_its_ports_params_and_doc() {
         let registry = Registry::with_builtins();
-        let calc = registry.get("CalculatorNode").unwrap();
-        let err = calc.build(&json!({"operation": "modulo"})).err().unwrap();
-        assert_eq!(err.param.as_deref(), Some("operation"));
-        assert!(
-            err.message
-                .contains("expected one of `add`, `subtract`, `multiply`, `divide`"),
-            "{err}"
-        );
-        let err = calc.build(&json!({"operand": "five"})).err().unwrap();
-        assert_eq!(
-            err.to_string(),
-            "param `operand`: invalid type: string \"five\", expected a JSON number"
-        );
-        let err = registry
-            .get("Batch")
-            .unwrap()
-            .build(&json!({}))
-            .err()
-            .unwrap();
-        assert_eq!(err.to_string(), "missing field `size`");
-    }
-
-    #[test]
-    fn the_runtime_free_table_agrees_with_the_registry() {
-        use crate::manifest::builtin_types::BUILTIN_TYPES;
-        let registry = Registry::with_builtins();
-        assert_eq!(registry.types().count(), BUILTIN_TYPES.len());
-        for builtin in BUILTIN_TYPES {
-            let registered = registry.get(builtin.name).expect(builtin.name);
-            assert_eq!(registered.aliases, builtin.aliases, "{}", builtin.name);
+        assert_eq!(registry.types().count(), BUILTIN_SPECS.len());
+        for spec in BUILTIN_SPECS {
+            let registered = registry.get(spec.name).expect(spec.name);
+            assert_eq!(registered.aliases, spec.aliases, "{}", spec.name);
             assert_eq!(
-                (registered.accepts, registered.emits),
-                (builtin.accepts, builtin.emits),
+                (
+                    registered.accepts,
+                    registered.emits,
+                    registered.doc.as_str()
+                ),
+                (spec.accepts, spec.emits, spec.doc),
                 "{}",
-                builtin.name
+                spec.name
             );
         }
-    }
-
-    #[test]
-    fn port_types_come_from_the_typed_nodes() {
-        let registry = Registry::with_builtins();
-        let sum = registry.get("Sum").unwrap();
-        assert_eq!((sum.accepts, sum.emits), (PortType::Int, PortType::Int));
-        assert_eq!(registry.get("Batch").unwrap().emits, PortType::List);
-        assert_eq!(registry.get("Unbatch").unwrap().accepts, PortType::List);
         let calc = registry.get("Calculator").unwrap();
         let names: Vec<_> = calc
             .params
@@ -100,6 +54,28 @@ mod tests {
                 ("operand", "number"),
                 ("operation", "add | subtract | multiply | divide")
             ]
+        );
+    }
+
+    #[test]
+    fn a_registered_builtin_builds_its_node_and_refuses_bad_params() {
+        let registry = Registry::with_builtins();
+        let calc = registry.get("CalculatorNode").unwrap();
+        let mut node = calc
+            .build(&json!({"operation": "multiply", "operand": 3}))
+            .unwrap();
+        let mut out = Vec::new();
+        node.process(crate::Value::Int(4), &mut out).unwrap();
+        assert_eq!(out, [crate::Value::Int(12)]);
+        let err = calc.build(&json!({"operand": "five"})).err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "param `operand`: invalid type: string \"five\", expected a JSON number"
+        );
+        let batch = registry.get("Batch").unwrap();
+        assert_eq!(
+            batch.build(&json!({})).err().unwrap().to_string(),
+            "missing field `size`"
         );
     }
 }

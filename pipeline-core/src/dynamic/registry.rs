@@ -1,6 +1,7 @@
 //! Node types by name: a factory per type that builds a node from a manifest's `params`.
 
 use super::dyn_node::{DynNode, Typed};
+use crate::builtin_specs::BuiltinSpec;
 use crate::graph::fast_hash::FastHash;
 use crate::graph::PortType;
 use crate::manifest::{deserialize_params, NodeCatalog, ResolvedNode};
@@ -42,6 +43,8 @@ pub struct NodeType {
     pub emits: PortType,
     /// Its params.
     pub params: Vec<ParamInfo>,
+    /// One line saying what it does (empty if nobody said).
+    pub doc: String,
     factory: Factory,
 }
 
@@ -119,7 +122,8 @@ impl Registry {
             aliases: Vec::new(),
             accepts: N::Input::PORT,
             emits: N::Output::PORT,
-            params: param_infos::<P>(),
+            params: param_infos(&schemars::schema_for!(P)),
+            doc: String::new(),
             factory,
         })
     }
@@ -142,8 +146,37 @@ impl Registry {
             accepts,
             emits,
             params,
+            doc: String::new(),
             factory: Arc::new(factory),
         })
+    }
+
+    /// Registers a built-in node type from its spec, with its aliases and doc.
+    ///
+    /// ```
+    /// use pipeline_core::builtin_specs::builtin_spec;
+    /// use pipeline_core::dynamic::Registry;
+    /// let mut registry = Registry::new();
+    /// registry.register_spec(builtin_spec("Calculator").unwrap());
+    /// assert_eq!(registry.get("CalculatorNode").unwrap().name, "Calculator");
+    /// ```
+    pub fn register_spec(&mut self, spec: &'static BuiltinSpec) -> &mut Self {
+        self.insert(NodeType {
+            name: spec.name.to_string(),
+            aliases: Vec::new(),
+            accepts: spec.accepts,
+            emits: spec.emits,
+            params: param_infos(&spec.params_schema()),
+            doc: spec.doc.to_string(),
+            factory: Arc::new(|params: &serde_json::Value| spec.build(params)),
+        });
+        // Registering a spec again keeps its aliases (see `insert`): add only the missing ones.
+        for alias in spec.aliases {
+            if self.get(alias).is_none_or(|t| t.name != spec.name) {
+                self.alias(alias, spec.name);
+            }
+        }
+        self
     }
 
     /// Adds `node_type`; registering a name again replaces that type and keeps its aliases.
@@ -173,6 +206,29 @@ impl Registry {
             .unwrap_or_else(|| panic!("alias `{alias}` of unregistered node type `{target}`"));
         self.types[i].aliases.push(alias.to_string());
         self.by_name.insert(alias.to_string(), i);
+        self
+    }
+
+    /// Gives the registered type `name` its one-line doc, which `pipeline nodes` prints.
+    ///
+    /// # Panics
+    /// If `name` is not registered: that is a programming error, not a manifest error.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{NoParams, Registry};
+    /// use pipeline_core::prelude::*;
+    /// let mut registry = Registry::new();
+    /// registry
+    ///     .register("Double", |_: NoParams| Map::new(|x: i64| x * 2))
+    ///     .describe("Double", "Doubles each integer.");
+    /// assert_eq!(registry.get("Double").unwrap().doc, "Doubles each integer.");
+    /// ```
+    pub fn describe(&mut self, name: &str, doc: &str) -> &mut Self {
+        let &i = self
+            .by_name
+            .get(name)
+            .unwrap_or_else(|| panic!("doc of unregistered node type `{name}`"));
+        self.types[i].doc = doc.to_string();
         self
     }
 
@@ -223,9 +279,8 @@ impl NodeCatalog for Registry {
     }
 }
 
-/// Reads the params' names, types and defaults off `P`'s JSON Schema.
-fn param_infos<P: JsonSchema>() -> Vec<ParamInfo> {
-    let schema = schemars::schema_for!(P);
+/// Reads the params' names, types and defaults off their JSON Schema.
+fn param_infos(schema: &schemars::Schema) -> Vec<ParamInfo> {
     let root = schema.as_value();
     let required: Vec<&str> = root
         .get("required")
@@ -324,6 +379,19 @@ mod tests {
         assert_eq!(run(&registry, "Twice"), Value::Int(15));
         assert_eq!(registry.get("Double").unwrap().aliases, ["Twice"]);
         assert_eq!(registry.types().count(), 2);
+    }
+
+    #[test]
+    fn registering_a_spec_again_keeps_one_copy_of_its_aliases() {
+        let calculator = crate::builtin_specs::builtin_spec("Calculator").unwrap();
+        let mut registry = Registry::new();
+        registry.register_spec(calculator).register_spec(calculator);
+        assert_eq!(
+            registry.get("CalculatorNode").unwrap().aliases,
+            ["CalculatorNode"]
+        );
+        let names: Vec<&str> = registry.names().collect();
+        assert_eq!(names, ["Calculator", "CalculatorNode"]);
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub(crate) struct IdIndex<'g> {
 impl<'g> IdIndex<'g> {
     /// The index of `nodes`, and each node whose id an earlier node already has, as
     /// `(repeat, first)` positions: found while inserting, so nothing is looked up twice.
-    pub(crate) fn new<L>(nodes: &'g [NodeDecl<L>]) -> (Self, Vec<(usize, usize)>) {
+    pub(crate) fn new<L, P>(nodes: &'g [NodeDecl<L, P>]) -> (Self, Vec<(usize, usize)>) {
         let mut first = HashMap::with_capacity_and_hasher(nodes.len(), FastHash::default());
         let mut repeats = Vec::new();
         for (i, node) in nodes.iter().enumerate() {

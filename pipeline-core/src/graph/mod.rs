@@ -1,7 +1,9 @@
 //! The graph model shared by the `pipeline!` macro and the manifest loader.
 //!
 //! Front ends lower their syntax into a [`Graph`], tagging every element with a location of their
-//! own kind (a token span in the macro, a JSON path and line:column in a manifest). [`validate`]
+//! own kind (a token span in the macro, a JSON path and line:column in a manifest), and every node
+//! with a payload of the front end's own (the macro's node expression; none for a manifest checked
+//! at run time), carried untouched to code generation. [`validate`]
 //! checks it with one set of rules and [`plan`] splits it into fused stages, so an error reads the
 //! same whichever way the graph was written.
 //!
@@ -28,6 +30,7 @@ mod limits;
 mod model;
 pub mod plan;
 mod ports;
+mod relocate;
 pub mod tuning;
 pub mod validate;
 

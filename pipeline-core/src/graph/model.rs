@@ -76,9 +76,10 @@ impl fmt::Display for Endpoint {
     }
 }
 
-/// A declared node.
+/// A declared node, carrying its front end's payload `P` (the macro's node expression; nothing for
+/// a graph that only needs checking).
 #[derive(Debug, Clone)]
-pub struct NodeDecl<L> {
+pub struct NodeDecl<L, P = ()> {
     /// Unique id (`pass_in` in `pass_in = PassThrough::new();`).
     pub id: Name,
     /// The node's type as the front end knows it (a registry name, or Rust source text).
@@ -100,6 +101,9 @@ pub struct NodeDecl<L> {
     pub emits: PortType,
     /// Where the node was declared.
     pub loc: L,
+    /// What the front end builds the node from, carried through validation and planning to code
+    /// generation.
+    pub payload: P,
 }
 
 /// A declared edge.
@@ -119,11 +123,11 @@ pub struct EdgeDecl<L> {
     pub loc: L,
 }
 
-/// A node graph as a front end wrote it: not yet checked.
+/// A node graph as a front end wrote it: not yet checked. Each node carries a payload `P`.
 #[derive(Debug, Clone)]
-pub struct Graph<L> {
+pub struct Graph<L, P = ()> {
     /// Nodes in declaration order.
-    pub nodes: Vec<NodeDecl<L>>,
+    pub nodes: Vec<NodeDecl<L, P>>,
     /// Edges in declaration order.
     pub edges: Vec<EdgeDecl<L>>,
     /// The location of the whole graph, for errors that belong to no element.
@@ -131,8 +135,16 @@ pub struct Graph<L> {
 }
 
 impl<L: Clone> Graph<L> {
-    /// An empty graph located at `loc`.
+    /// An empty graph located at `loc`, its nodes without payloads.
     pub fn new(loc: L) -> Self {
+        Graph::carrying(loc)
+    }
+}
+
+impl<L: Clone, P> Graph<L, P> {
+    /// An empty graph located at `loc` whose nodes carry payloads of type `P` (see
+    /// [`add_node_with`](Graph::add_node_with)).
+    pub fn carrying(loc: L) -> Self {
         Graph {
             nodes: Vec::new(),
             edges: Vec::new(),
@@ -140,8 +152,24 @@ impl<L: Clone> Graph<L> {
         }
     }
 
-    /// Declares a node.
-    pub fn add_node(&mut self, id: impl Into<Name>, type_name: impl Into<Name>, loc: L) {
+    /// Declares a node with its payload.
+    ///
+    /// ```
+    /// use pipeline_core::graph::{EdgeKind, Endpoint, Graph};
+    /// let mut graph = Graph::carrying(());
+    /// graph.add_node_with("add", "Calculator", (), "Calculator::add(1)");
+    /// graph.add_edge(Endpoint::Input, Endpoint::node("add"), EdgeKind::Fused, ());
+    /// graph.add_edge(Endpoint::node("add"), Endpoint::output("output"), EdgeKind::Fused, ());
+    /// let valid = graph.validate().unwrap();
+    /// assert_eq!(valid.graph.nodes[0].payload, "Calculator::add(1)");
+    /// ```
+    pub fn add_node_with(
+        &mut self,
+        id: impl Into<Name>,
+        type_name: impl Into<Name>,
+        loc: L,
+        payload: P,
+    ) {
         self.nodes.push(NodeDecl {
             id: id.into(),
             type_name: type_name.into(),
@@ -152,7 +180,16 @@ impl<L: Clone> Graph<L> {
             accepts: PortType::Any,
             emits: PortType::Any,
             loc,
+            payload,
         });
+    }
+
+    /// Declares a node with the default payload (none, for `P = ()`).
+    pub fn add_node(&mut self, id: impl Into<Name>, type_name: impl Into<Name>, loc: L)
+    where
+        P: Default,
+    {
+        self.add_node_with(id, type_name, loc, P::default());
     }
 
     /// Declares an edge located at `loc` (both endpoints get the same location).

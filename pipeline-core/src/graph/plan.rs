@@ -63,7 +63,7 @@ fn find(parent: &mut [usize], mut x: usize) -> usize {
     x
 }
 
-impl<L: Clone> ValidGraph<L> {
+impl<L: Clone, P> ValidGraph<L, P> {
     /// Splits the graph into fused stages.
     ///
     /// ```
@@ -250,7 +250,7 @@ impl<L: Clone> ValidGraph<L> {
     }
 }
 
-impl<L: Clone> ValidGraph<L> {
+impl<L: Clone, P> ValidGraph<L, P> {
     /// Nodes fed by both `->` and `=>`, each an error at its first `=>` edge.
     ///
     /// The general rule (a fused group has one entry) would also catch them, but would talk about

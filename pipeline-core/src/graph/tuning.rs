@@ -12,7 +12,7 @@ pub const MAX_BATCH_SIZE: usize = 1 << 20;
 /// The largest channel capacity accepted, in batches (a channel's slots are allocated up front).
 pub const MAX_CAPACITY: usize = 1 << 16;
 
-impl<L: Clone> ValidGraph<L> {
+impl<L: Clone, P> ValidGraph<L, P> {
     /// Settings that cannot take effect where they are: each is an error at its node.
     ///
     /// A channel capacity needs a channel (a `=>` edge into the node); a batch size needs a channel

@@ -38,9 +38,9 @@ pub struct ResolvedEdge {
 /// A graph that passed validation: names resolved, acyclic, every node on a path from the input to
 /// an output.
 #[derive(Debug, Clone)]
-pub struct ValidGraph<L> {
+pub struct ValidGraph<L, P = ()> {
     /// The graph as declared.
-    pub graph: Graph<L>,
+    pub graph: Graph<L, P>,
     /// Output names in order of first use (`output` for the default one).
     pub outputs: Vec<Name>,
     /// Edges, resolved, in declaration order.
@@ -53,7 +53,7 @@ pub struct ValidGraph<L> {
     pub(crate) leaving: Adjacency,
 }
 
-impl<L: Clone> Graph<L> {
+impl<L: Clone, P> Graph<L, P> {
     /// Checks the graph; returns every error found, in the order of the graph's text where possible.
     ///
     /// ```
@@ -64,7 +64,7 @@ impl<L: Clone> Graph<L> {
     /// let errors = g.validate().unwrap_err();
     /// assert_eq!(errors[0].to_string(), "unknown node `ad` (did you mean `add`?)");
     /// ```
-    pub fn validate(self) -> Result<ValidGraph<L>, Vec<GraphError<L>>> {
+    pub fn validate(self) -> Result<ValidGraph<L, P>, Vec<GraphError<L>>> {
         let Checked {
             outputs,
             edges,
@@ -144,8 +144,8 @@ impl<'a> Successors<'a> {
 
 /// The checks, borrowing the graph: ids are looked up as `&str` keys into it, so validating copies
 /// no name and touches no reference count.
-struct Validator<'g, L> {
-    graph: &'g Graph<L>,
+struct Validator<'g, L, P> {
+    graph: &'g Graph<L, P>,
     errors: Vec<GraphError<L>>,
     index: IdIndex<'g>,
     outputs: Vec<Name>,
@@ -159,8 +159,8 @@ struct Validator<'g, L> {
 /// How many unknown node names get a suggestion: each costs a comparison with every node.
 const MAX_SUGGESTIONS: usize = 50;
 
-impl<'g, L: Clone> Validator<'g, L> {
-    fn new(graph: &'g Graph<L>) -> Self {
+impl<'g, L: Clone, P> Validator<'g, L, P> {
+    fn new(graph: &'g Graph<L, P>) -> Self {
         Validator {
             graph,
             errors: Vec::new(),
@@ -632,7 +632,7 @@ impl<'g, L: Clone> Validator<'g, L> {
     }
 }
 
-impl<L> ValidGraph<L> {
+impl<L, P> ValidGraph<L, P> {
     /// The node's id.
     pub fn id(&self, node: usize) -> &str {
         &self.graph.nodes[node].id

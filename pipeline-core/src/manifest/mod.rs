@@ -18,7 +18,6 @@
 //! );
 //! ```
 
-pub mod builtin_types;
 mod catalog;
 mod checked_params;
 mod error;

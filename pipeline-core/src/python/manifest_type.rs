@@ -67,23 +67,28 @@ pub fn register_python(registry: &mut Registry) {
         default: None,
         required: false,
     };
-    registry.register_dyn(
-        PYTHON_NODE_TYPE,
-        PortType::Any,
-        PortType::Any,
-        vec![
-            param("file", "string (path relative to the manifest)"),
-            param("code", "string (inline source)"),
-            param("class", "string"),
-            param("function", "string"),
-            param("args", "object (constructor keyword arguments)"),
-            param("filename", "string (shown in tracebacks)"),
-        ],
-        |params| {
-            let params: PythonParams = deserialize_params(params)?;
-            Ok(Box::new(PythonDyn(params.build()?)) as Box<dyn DynNode>)
-        },
-    );
+    registry
+        .register_dyn(
+            PYTHON_NODE_TYPE,
+            PortType::Any,
+            PortType::Any,
+            vec![
+                param("file", "string (path relative to the manifest)"),
+                param("code", "string (inline source)"),
+                param("class", "string"),
+                param("function", "string"),
+                param("args", "object (constructor keyword arguments)"),
+                param("filename", "string (shown in tracebacks)"),
+            ],
+            |params| {
+                let params: PythonParams = deserialize_params(params)?;
+                Ok(Box::new(PythonDyn(params.build()?)) as Box<dyn DynNode>)
+            },
+        )
+        .describe(
+            PYTHON_NODE_TYPE,
+            "Runs a Python class or function on each item, in a sandboxed RustPython interpreter.",
+        );
 }
 
 /// A [`PythonNode`] as a dynamic node: a whole batch per interpreter entry.

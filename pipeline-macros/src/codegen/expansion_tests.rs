@@ -8,8 +8,8 @@ use quote::{format_ident, quote};
 /// The tokens `pipeline!` generates for `source`.
 fn expand(source: TokenStream) -> TokenStream {
     let def = syn::parse2(source).expect("the test pipeline parses");
-    let lowered = crate::lower::lower(&def).expect("the test pipeline is valid");
-    super::generate(&def, &lowered).expect("codegen succeeds")
+    let lowered = crate::lower::lower(def).expect("the test pipeline is valid");
+    super::generate(&lowered).expect("codegen succeeds")
 }
 
 /// `k` fused diamonds stacked: `j0 -> l1 -> j1; j0 -> r1 -> j1; j1 -> l2 -> j2; ...` (issue #17).

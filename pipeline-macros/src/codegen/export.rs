@@ -16,7 +16,7 @@ impl Codegen<'_> {
             let id = &node.id;
             let var = self.names.node_value(i);
             let type_name = self.node_use(i, quote!(::pipeline::Node::type_name(&#var)));
-            let manifest = match self.export_overrides.get(i).and_then(Option::as_ref) {
+            let manifest = match &node.payload.export {
                 Some(entry) => entry.clone(),
                 None => self.node_use(i, quote!(::pipeline::Node::manifest_node(&#var))),
             };

@@ -23,7 +23,6 @@ mod stage;
 #[cfg(test)]
 mod expansion_tests;
 
-use crate::ast::{PipelineDef, Statement};
 use crate::lower::Lowered;
 use names::Names;
 use pipeline_core::graph::{EdgeKind, StageEntry, Vertex};
@@ -31,18 +30,8 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-/// Generates the pipeline expression.
-pub fn generate(def: &PipelineDef, lowered: &Lowered) -> syn::Result<TokenStream> {
-    generate_with_export(def, lowered, Vec::new())
-}
-
-/// Generates the pipeline expression; `export_overrides[i]`, when given, is node `i`'s
-/// `Option<ManifestNode>` for `to_manifest()` (a compiled manifest keeps the entry as written).
-pub fn generate_with_export(
-    def: &PipelineDef,
-    lowered: &Lowered,
-    export_overrides: Vec<Option<TokenStream>>,
-) -> syn::Result<TokenStream> {
+/// Generates the pipeline expression from the graph, its plan and the nodes' payloads.
+pub fn generate(lowered: &Lowered) -> syn::Result<TokenStream> {
     let graph = &lowered.graph;
     let nodes = graph.graph.nodes.len();
     // Per node (and the input, last), its out-edges; per node, its in-edges.
@@ -59,10 +48,8 @@ pub fn generate_with_export(
         }
     }
     let gen = Codegen {
-        def,
         lowered,
         names: Names::new(graph),
-        export_overrides,
         leaving,
         entering,
     };
@@ -70,11 +57,8 @@ pub fn generate_with_export(
 }
 
 pub(crate) struct Codegen<'a> {
-    pub def: &'a PipelineDef,
     pub lowered: &'a Lowered,
     pub names: Names,
-    /// Per node, its manifest entry when the front end knows it better than the node does.
-    pub export_overrides: Vec<Option<TokenStream>>,
     /// Per node (by index; the input after the last node), the edges leaving it.
     leaving: Vec<Vec<usize>>,
     /// Per node, the edges entering it.
@@ -83,10 +67,7 @@ pub(crate) struct Codegen<'a> {
 
 impl Codegen<'_> {
     pub(super) fn node_expr(&self, node: usize) -> &syn::Expr {
-        match &self.def.statements[self.lowered.node_statement[node]] {
-            Statement::Node(decl) => &decl.expr,
-            Statement::Chain(_) => unreachable!("node_statement points at declarations"),
-        }
+        &self.lowered.graph.graph.nodes[node].payload.expr
     }
 
     fn pipeline(&self) -> TokenStream {

@@ -66,7 +66,7 @@ fn unique(names: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 impl Names {
-    pub fn new<L>(graph: &ValidGraph<L>) -> Self {
+    pub fn new<L, P>(graph: &ValidGraph<L, P>) -> Self {
         let nodes = unique(graph.graph.nodes.iter().map(|n| fragment(&n.id)));
         let outputs = unique(graph.outputs.iter().map(|o| fragment(o)));
         let vertex = |v: Vertex| match v {

@@ -1,0 +1,189 @@
+//! What one built-in node type declares ([`Builtin`], written once per type) and the same facts
+//! as plain data ([`BuiltinSpec`]) that the registry, lowering, the `pipeline!` macro's manifest
+//! catalog and `pipeline nodes` read from one list.
+
+use super::constructor::{Constructor, ConstructorError, ItemKind};
+use crate::graph::PortType;
+use crate::manifest::{deserialize_params, ParamError};
+use crate::node::Node;
+use crate::value::{FromValue, IntoValue};
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+/// A built-in node type, declared once: names, params, the node the run-time registry builds, and
+/// the constructor a compiled manifest (`pipeline!(manifest = "...")`) emits.
+///
+/// Its port types are those of [`Node`](Builtin::Node) over `Value` items, so the registry, the
+/// manifest checks and compiled manifests cannot disagree about them.
+///
+/// ```
+/// use pipeline_core::builtin_specs::{Builtin, BuiltinSpec, Constructor, ConstructorError, ItemKind, NoParams, TypeArg};
+/// use pipeline_core::builtins::PassThrough;
+/// use pipeline_core::graph::PortType;
+/// use pipeline_core::Value;
+///
+/// struct Identity;
+/// impl Builtin for Identity {
+///     const NAME: &'static str = "Identity";
+///     const DOC: &'static str = "Emits its input unchanged.";
+///     type Params = NoParams;
+///     type Node = PassThrough<Value>;
+///     fn build(_: NoParams) -> PassThrough<Value> {
+///         PassThrough::new()
+///     }
+///     fn constructor(_: &NoParams, _: ItemKind) -> Result<Constructor, ConstructorError> {
+///         Ok(Constructor::new("PassThrough", "new").type_args([TypeArg::Item]))
+///     }
+/// }
+///
+/// const IDENTITY: BuiltinSpec = BuiltinSpec::of::<Identity>();
+/// assert_eq!((IDENTITY.name, IDENTITY.accepts), ("Identity", PortType::Any));
+/// assert!(IDENTITY.check(&serde_json::Value::Null).is_ok());
+/// ```
+pub trait Builtin {
+    /// The registered name.
+    const NAME: &'static str;
+    /// Other names it answers to (the seed's `CalculatorNode`).
+    const ALIASES: &'static [&'static str] = &[];
+    /// One line saying what it does, for `pipeline nodes`.
+    const DOC: &'static str;
+    /// Its params as a manifest writes them; the JSON Schema documents them.
+    type Params: DeserializeOwned + JsonSchema;
+    /// The typed node the run-time registry builds (run on `Value` items through `FromValue` and
+    /// `IntoValue`); its input and output types are the type's port types.
+    type Node: Node;
+
+    /// The node of a dynamic graph, from checked params.
+    fn build(params: Self::Params) -> Self::Node;
+
+    /// The node of a compiled manifest whose items are of kind `item`, as data the macro turns
+    /// into a Rust expression; `Err` when the type cannot run on such items.
+    fn constructor(params: &Self::Params, item: ItemKind) -> Result<Constructor, ConstructorError>;
+}
+
+/// A built-in node type as data: what [`Builtin`] declares, with its params handled as JSON.
+#[derive(Clone, Copy)]
+pub struct BuiltinSpec {
+    /// The registered name.
+    pub name: &'static str,
+    /// Other names it answers to.
+    pub aliases: &'static [&'static str],
+    /// One line saying what it does.
+    pub doc: &'static str,
+    /// What it accepts over `Value` items.
+    pub accepts: PortType,
+    /// What it emits over `Value` items.
+    pub emits: PortType,
+    params_schema: fn() -> schemars::Schema,
+    check: fn(&serde_json::Value) -> Result<(), ParamError>,
+    constructor: fn(&serde_json::Value, ItemKind) -> Result<Constructor, ConstructorError>,
+    #[cfg(feature = "manifest")]
+    build: fn(&serde_json::Value) -> Result<Box<dyn crate::dynamic::DynNode>, ParamError>,
+}
+
+impl BuiltinSpec {
+    /// The spec of the built-in `B`.
+    pub const fn of<B>() -> BuiltinSpec
+    where
+        B: Builtin,
+        B::Node: Send + 'static,
+        <B::Node as Node>::Input: FromValue + Send,
+        <B::Node as Node>::Output: IntoValue + Send,
+    {
+        BuiltinSpec {
+            name: B::NAME,
+            aliases: B::ALIASES,
+            doc: B::DOC,
+            accepts: <<B::Node as Node>::Input as FromValue>::PORT,
+            emits: <<B::Node as Node>::Output as IntoValue>::PORT,
+            params_schema: params_schema::<B>,
+            check: check::<B>,
+            constructor: constructor::<B>,
+            #[cfg(feature = "manifest")]
+            build: build::<B>,
+        }
+    }
+
+    /// Whether it answers to `name` (its own or an alias).
+    pub fn answers_to(&self, name: &str) -> bool {
+        self.name == name || self.aliases.contains(&name)
+    }
+
+    /// The JSON Schema of its params.
+    pub fn params_schema(&self) -> schemars::Schema {
+        (self.params_schema)()
+    }
+
+    /// Checks `params` (an object, or `null` for none): a wrong param is an error naming it and
+    /// the expected type.
+    pub fn check(&self, params: &serde_json::Value) -> Result<(), ParamError> {
+        (self.check)(params)
+    }
+
+    /// What a compiled manifest builds from `params` over items of kind `item`.
+    pub fn constructor(
+        &self,
+        params: &serde_json::Value,
+        item: ItemKind,
+    ) -> Result<Constructor, ConstructorError> {
+        (self.constructor)(params, item)
+    }
+
+    /// The node of a dynamic graph, built from `params`.
+    #[cfg(feature = "manifest")]
+    pub fn build(
+        &self,
+        params: &serde_json::Value,
+    ) -> Result<Box<dyn crate::dynamic::DynNode>, ParamError> {
+        (self.build)(params)
+    }
+}
+
+impl std::fmt::Debug for BuiltinSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuiltinSpec")
+            .field("name", &self.name)
+            .field("aliases", &self.aliases)
+            .field("accepts", &self.accepts)
+            .field("emits", &self.emits)
+            .finish_non_exhaustive()
+    }
+}
+
+fn params_schema<B: Builtin>() -> schemars::Schema {
+    schemars::schema_for!(B::Params)
+}
+
+fn check<B: Builtin>(params: &serde_json::Value) -> Result<(), ParamError> {
+    deserialize_params::<B::Params>(params).map(drop)
+}
+
+fn constructor<B: Builtin>(
+    params: &serde_json::Value,
+    item: ItemKind,
+) -> Result<Constructor, ConstructorError> {
+    // The macro checks params before it asks for the constructor; a failure here is reported, not
+    // assumed away.
+    let params = deserialize_params::<B::Params>(params).map_err(|err| ConstructorError {
+        message: format!("invalid params for `{}`: {err}", B::NAME),
+        field: "/params".to_string(),
+    })?;
+    B::constructor(&params, item)
+}
+
+#[cfg(feature = "manifest")]
+fn build<B>(params: &serde_json::Value) -> Result<Box<dyn crate::dynamic::DynNode>, ParamError>
+where
+    B: Builtin,
+    B::Node: Send + 'static,
+    <B::Node as Node>::Input: FromValue + Send,
+    <B::Node as Node>::Output: IntoValue + Send,
+{
+    let params = deserialize_params::<B::Params>(params)?;
+    Ok(Box::new(crate::dynamic::Typed::new(B::build(params))))
+}
+
+/// Params of a node type that takes none (any given are ignored).
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
+pub struct NoParams {}

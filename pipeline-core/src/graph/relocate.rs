@@ -1,0 +1,135 @@
+//! A checked graph carried over to another front end's terms: its locations mapped, its payloads
+//! replaced. `pipeline!(manifest = "...")` validates and plans a manifest's graph once, with JSON
+//! locations (errors point into the file), then hands the code generator the same checked graph
+//! located at the path literal and carrying each node's expression: validation reads neither
+//! locations nor payloads, so its checks still hold and are not run again.
+
+use super::model::{EdgeDecl, Graph, NodeDecl};
+use super::validate::ValidGraph;
+
+impl<L, P> ValidGraph<L, P> {
+    /// The same checked graph with every location `l` replaced by `f(l)`.
+    ///
+    /// ```
+    /// use pipeline_core::graph::{Endpoint, EdgeKind, Graph};
+    /// let mut graph = Graph::new("whole");
+    /// graph.add_node("add", "Calculator", "line 1");
+    /// graph.add_edge(Endpoint::Input, Endpoint::node("add"), EdgeKind::Fused, "line 2");
+    /// graph.add_edge(Endpoint::node("add"), Endpoint::output("output"), EdgeKind::Fused, "line 3");
+    /// let valid = graph.validate().unwrap();
+    /// let lengths = valid.map_locations(str::len);
+    /// assert_eq!((lengths.graph.loc, lengths.graph.nodes[0].loc), (5, 6));
+    /// assert_eq!(lengths.topo, [0]);
+    /// ```
+    pub fn map_locations<M>(self, f: impl FnMut(L) -> M) -> ValidGraph<M, P> {
+        ValidGraph {
+            graph: self.graph.map_locations(f),
+            outputs: self.outputs,
+            edges: self.edges,
+            topo: self.topo,
+            leaving: self.leaving,
+        }
+    }
+
+    /// The same checked graph with node `i`'s payload `p` replaced by `f(i, p)`, or the first
+    /// error `f` returns.
+    ///
+    /// ```
+    /// use pipeline_core::graph::{Endpoint, EdgeKind, Graph};
+    /// let mut graph = Graph::new(());
+    /// graph.add_node("add", "Calculator", ());
+    /// graph.add_edge(Endpoint::Input, Endpoint::node("add"), EdgeKind::Fused, ());
+    /// graph.add_edge(Endpoint::node("add"), Endpoint::output("output"), EdgeKind::Fused, ());
+    /// let valid = graph.validate().unwrap();
+    /// let built = valid.try_map_payloads(|i, ()| Ok::<_, String>(format!("node {i}"))).unwrap();
+    /// assert_eq!(built.graph.nodes[0].payload, "node 0");
+    /// ```
+    pub fn try_map_payloads<Q, E>(
+        self,
+        f: impl FnMut(usize, P) -> Result<Q, E>,
+    ) -> Result<ValidGraph<L, Q>, E> {
+        Ok(ValidGraph {
+            graph: self.graph.try_map_payloads(f)?,
+            outputs: self.outputs,
+            edges: self.edges,
+            topo: self.topo,
+            leaving: self.leaving,
+        })
+    }
+}
+
+impl<L, P> Graph<L, P> {
+    /// The same graph with every location `l` replaced by `f(l)`: the graph's, then each node's,
+    /// then each edge's (its source, its target, itself).
+    ///
+    /// ```
+    /// use pipeline_core::graph::Graph;
+    /// let mut graph = Graph::new(1);
+    /// graph.add_node("a", "PassThrough", 2);
+    /// assert_eq!(graph.map_locations(|l| l * 10).nodes[0].loc, 20);
+    /// ```
+    pub fn map_locations<M>(self, mut f: impl FnMut(L) -> M) -> Graph<M, P> {
+        let loc = f(self.loc);
+        let nodes = self
+            .nodes
+            .into_iter()
+            .map(|node| NodeDecl {
+                id: node.id,
+                type_name: node.type_name,
+                parallelism: node.parallelism,
+                ordered: node.ordered,
+                batch_size: node.batch_size,
+                capacity: node.capacity,
+                accepts: node.accepts,
+                emits: node.emits,
+                loc: f(node.loc),
+                payload: node.payload,
+            })
+            .collect();
+        let edges = self
+            .edges
+            .into_iter()
+            .map(|edge| EdgeDecl {
+                from: edge.from,
+                to: edge.to,
+                kind: edge.kind,
+                from_loc: f(edge.from_loc),
+                to_loc: f(edge.to_loc),
+                loc: f(edge.loc),
+            })
+            .collect();
+        Graph { nodes, edges, loc }
+    }
+
+    /// The same graph with node `i`'s payload `p` replaced by `f(i, p)`, or the first error `f`
+    /// returns.
+    pub fn try_map_payloads<Q, E>(
+        self,
+        mut f: impl FnMut(usize, P) -> Result<Q, E>,
+    ) -> Result<Graph<L, Q>, E> {
+        let nodes = self
+            .nodes
+            .into_iter()
+            .enumerate()
+            .map(|(i, node)| {
+                Ok(NodeDecl {
+                    id: node.id,
+                    type_name: node.type_name,
+                    parallelism: node.parallelism,
+                    ordered: node.ordered,
+                    batch_size: node.batch_size,
+                    capacity: node.capacity,
+                    accepts: node.accepts,
+                    emits: node.emits,
+                    loc: node.loc,
+                    payload: f(i, node.payload)?,
+                })
+            })
+            .collect::<Result<_, E>>()?;
+        Ok(Graph {
+            nodes,
+            edges: self.edges,
+            loc: self.loc,
+        })
+    }
+}
