@@ -22,11 +22,22 @@ impl NodeParams {
 
     /// The params as a `Value` map (empty when the node has none).
     pub(crate) fn value(&mut self) -> &Value {
+        // Most nodes have no params: they share one empty map instead of allocating one each
+        // when their stage first initialises (a cold run of a manifest pays for every one).
+        if self.json.is_empty() {
+            return empty_map();
+        }
         let json = &self.json;
         self.value.get_or_insert_with(|| {
             Value::map(json.iter().map(|(k, v)| (k.as_str(), Value::from(v))))
         })
     }
+}
+
+/// The empty map, allocated once per process.
+fn empty_map() -> &'static Value {
+    static EMPTY: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| Value::map::<&str>([]))
 }
 
 #[cfg(test)]
@@ -53,5 +64,12 @@ mod tests {
         };
         assert!(std::sync::Arc::ptr_eq(earlier, again), "converted once");
         assert_eq!(NodeParams::default().value(), &Value::map::<&str>([]));
+        let (Value::Map(one), Value::Map(other)) = (
+            NodeParams::default().value().clone(),
+            NodeParams::new(serde_json::Map::new()).value().clone(),
+        ) else {
+            panic!("params are a map")
+        };
+        assert!(std::sync::Arc::ptr_eq(&one, &other), "one shared empty map");
     }
 }

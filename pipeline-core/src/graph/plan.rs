@@ -225,11 +225,13 @@ impl<L: Clone, P> ValidGraph<L, P> {
         }
 
         let mut stage_of = filled(usize::MAX, n);
+        // A fused graph is one stage of every node: its list is allocated once, at its size.
+        let one_stage = entries.len() == 1;
         let mut stages: Vec<Stage> = entries
             .iter()
             .map(|(_, list)| Stage {
                 entry: list[0],
-                nodes: Vec::new(),
+                nodes: Vec::with_capacity(if one_stage { n } else { 0 }),
                 inbound: match list[0] {
                     StageEntry::Input => 0,
                     StageEntry::Node(i) => into[i].staged,

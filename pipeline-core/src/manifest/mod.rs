@@ -29,6 +29,7 @@ mod name;
 mod parse;
 mod place;
 mod placement_check;
+mod plain;
 mod python_files;
 mod scan;
 mod source_file;

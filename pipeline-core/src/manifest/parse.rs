@@ -5,6 +5,7 @@ use super::location::Location;
 use super::location::{escape_key, SourceMap};
 use super::model::{Manifest, NODE_FIELDS, TOP_LEVEL_FIELDS};
 use super::name::SharedNames;
+use super::plain;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -77,6 +78,17 @@ pub fn parse(file: &str, text: &str) -> Result<ParsedManifest, ManifestError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let shared: Arc<str> = Arc::from(text);
     let map = SourceMap::new(shared.clone());
+    // Fastest path: a plain manifest, read byte by byte (see `plain`); anything else, and every
+    // problem, is left to serde below.
+    if let Some(manifest) = plain::read(text) {
+        return Ok(ParsedManifest {
+            manifest,
+            map,
+            file: file.to_string(),
+            text: shared,
+            warnings: Vec::new(),
+        });
+    }
     let _sharing = SharedNames::begin();
     // Fast path: straight from the text into the typed model. The model refuses unknown fields,
     // so a document with any (or with any other problem) takes the slow path, which warns about

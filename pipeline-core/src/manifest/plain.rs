@@ -1,0 +1,570 @@
+//! The parser's first try: a plain manifest read byte by byte straight into the typed model.
+//!
+//! serde's derived deserializer spent most of a 10-node manifest's construction matching field
+//! names, copying keys and going through the per-thread table of shared names (callgrind: ~56,000
+//! of ~107,000 instructions per build). Most manifests are plain: the fields this version knows,
+//! strings without escapes, integers that fit. This reader takes exactly those and gives up —
+//! returns `None` — at anything else: an escape, an unknown or repeated field, a big integer, a
+//! missing field, text that is not JSON. [`parse`](super::parse) then reads the document as before,
+//! and every error and warning is made there, unchanged. So this reader never reports a problem,
+//! and whatever it returns is what serde would have made of the same text.
+
+use super::model::{Connection, Manifest, Metadata, NodeSpec, Version};
+use crate::graph::fast_hash::FastHash;
+use crate::graph::Name;
+use serde_json::{Map, Value};
+use std::collections::HashSet;
+
+/// How deep a node's params may nest here; deeper ones are left to serde (which stops at 128
+/// levels with an error at the place).
+const MAX_PARAM_DEPTH: usize = 64;
+
+/// Reads `text` if it is a plain manifest (see the module's doc); `None` otherwise.
+pub(crate) fn read(text: &str) -> Option<Manifest> {
+    let mut reader = Reader {
+        text,
+        pos: 0,
+        names: Names {
+            few: Vec::with_capacity(16),
+            many: HashSet::default(),
+        },
+    };
+    let manifest = reader.manifest()?;
+    reader.skip_ws();
+    (reader.pos == text.len()).then_some(manifest)
+}
+
+struct Reader<'t> {
+    text: &'t str,
+    pos: usize,
+    /// Names read so far: equal ids and types share one allocation, as under serde.
+    names: Names,
+}
+
+/// The distinct names read so far. A manifest has a few dozen, and a scan of them beats hashing;
+/// past [`Names::SCANNED`] they are hashed, so a manifest of 100,000 nodes is not quadratic.
+#[derive(Default)]
+struct Names {
+    few: Vec<Name>,
+    many: HashSet<Name, FastHash>,
+}
+
+impl Names {
+    const SCANNED: usize = 32;
+
+    /// `text` as a [`Name`]: the one read before with that text, else a new one.
+    fn share(&mut self, text: &str) -> Name {
+        // Ids of one manifest often differ only in their last character (`calc_1`, `calc_3`).
+        let same = |name: &&Name| {
+            name.len() == text.len()
+                && name.as_bytes().last() == text.as_bytes().last()
+                && ***name == *text
+        };
+        if let Some(known) = self.few.iter().find(same) {
+            return Name::clone(known);
+        }
+        if self.few.len() < Self::SCANNED {
+            let name = Name::from(text);
+            self.few.push(Name::clone(&name));
+            return name;
+        }
+        if let Some(known) = self.many.get(text) {
+            return Name::clone(known);
+        }
+        let name = Name::from(text);
+        self.many.insert(Name::clone(&name));
+        name
+    }
+}
+
+impl<'t> Reader<'t> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    /// JSON's whitespace: space, tab, line feed, carriage return (not form feed).
+    fn skip_ws(&mut self) {
+        let bytes = self.text.as_bytes();
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    /// Skips whitespace and then `byte`, if it is there.
+    fn eat(&mut self, byte: u8) -> bool {
+        self.skip_ws();
+        let found = self.peek() == Some(byte);
+        self.pos += usize::from(found);
+        found
+    }
+
+    /// A string without escapes or control characters, borrowed from the text.
+    fn string(&mut self) -> Option<&'t str> {
+        if !self.eat(b'"') {
+            return None;
+        }
+        let bytes = self.text.as_bytes();
+        let start = self.pos;
+        let len = plain_run(&bytes[start..]);
+        self.pos = start + len;
+        if bytes.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        self.pos += 1;
+        // Both ends are at ASCII quotes, so the slice is whole characters.
+        Some(&self.text[start..start + len])
+    }
+
+    fn name(&mut self) -> Option<Name> {
+        let text = self.string()?;
+        Some(self.names.share(text))
+    }
+
+    fn literal(&mut self, word: &str) -> bool {
+        self.skip_ws();
+        let found = self.text[self.pos..].starts_with(word);
+        if found {
+            self.pos += word.len();
+        }
+        found
+    }
+
+    fn bool(&mut self) -> Option<bool> {
+        if self.literal("true") {
+            Some(true)
+        } else if self.literal("false") {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    fn null(&mut self) -> bool {
+        self.literal("null")
+    }
+
+    /// The text of a number: `-`, digits, `.`, exponents (checked by the caller).
+    fn number_token(&mut self) -> &'t str {
+        self.skip_ws();
+        let start = self.pos;
+        let bytes = self.text.as_bytes();
+        while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = bytes.get(self.pos) {
+            self.pos += 1;
+        }
+        &self.text[start..self.pos]
+    }
+
+    /// A non-negative integer as JSON writes it (no sign, no leading zero, no fraction).
+    fn usize(&mut self) -> Option<usize> {
+        let token = self.number_token();
+        if !is_json_integer(token) || token.starts_with('-') {
+            return None;
+        }
+        token.parse().ok()
+    }
+
+    fn optional_usize(&mut self) -> Option<Option<usize>> {
+        if self.null() {
+            return Some(None);
+        }
+        self.usize().map(Some)
+    }
+
+    fn optional_string(&mut self) -> Option<Option<String>> {
+        if self.null() {
+            return Some(None);
+        }
+        self.string().map(|s| Some(s.to_string()))
+    }
+
+    /// `{ "key": member, ... }`: `member` reads the value of each key (or gives up).
+    fn object(&mut self, mut member: impl FnMut(&mut Self, &'t str) -> Option<()>) -> Option<()> {
+        if !self.eat(b'{') {
+            return None;
+        }
+        if self.eat(b'}') {
+            return Some(());
+        }
+        loop {
+            let key = self.string()?;
+            if !self.eat(b':') {
+                return None;
+            }
+            member(self, key)?;
+            if self.eat(b'}') {
+                return Some(());
+            }
+            if !self.eat(b',') {
+                return None;
+            }
+        }
+    }
+
+    /// `[ element, ... ]`.
+    fn array(&mut self, mut element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        if !self.eat(b'[') {
+            return None;
+        }
+        if self.eat(b']') {
+            return Some(());
+        }
+        loop {
+            element(self)?;
+            if self.eat(b']') {
+                return Some(());
+            }
+            if !self.eat(b',') {
+                return None;
+            }
+        }
+    }
+
+    fn manifest(&mut self) -> Option<Manifest> {
+        let (mut version, mut metadata, mut nodes, mut connections) = (None, None, None, None);
+        self.object(|r, key| {
+            match key {
+                "version" if version.is_none() => {
+                    (r.string()? == "v1").then_some(())?;
+                    version = Some(Version::V1);
+                }
+                "metadata" if metadata.is_none() => metadata = Some(r.metadata()?),
+                "nodes" if nodes.is_none() => {
+                    let mut list = Vec::with_capacity(16);
+                    r.array(|r| {
+                        list.push(r.node()?);
+                        Some(())
+                    })?;
+                    nodes = Some(list);
+                }
+                "connections" if connections.is_none() => {
+                    let mut list = Vec::with_capacity(16);
+                    r.array(|r| {
+                        list.push(r.connection()?);
+                        Some(())
+                    })?;
+                    connections = Some(list);
+                }
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(Manifest {
+            version: version?,
+            metadata: metadata?,
+            nodes: nodes?,
+            connections: connections?,
+        })
+    }
+
+    fn metadata(&mut self) -> Option<Metadata> {
+        let (mut name, mut description, mut created_at) = (None, None, None);
+        self.object(|r, key| {
+            match key {
+                "name" if name.is_none() => name = Some(r.string()?.to_string()),
+                "description" if description.is_none() => description = Some(r.optional_string()?),
+                "created_at" if created_at.is_none() => created_at = Some(r.optional_string()?),
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(Metadata {
+            name: name?,
+            description: description.flatten(),
+            created_at: created_at.flatten(),
+        })
+    }
+
+    fn node(&mut self) -> Option<NodeSpec> {
+        let (mut id, mut node_type, mut params) = (None, None, None);
+        let (mut stage, mut parallelism, mut ordered) = (None, None, None);
+        let (mut batch_size, mut channel_capacity) = (None, None);
+        self.object(|r, key| {
+            match key {
+                "id" if id.is_none() => id = Some(r.name()?),
+                "node_type" if node_type.is_none() => node_type = Some(r.name()?),
+                "params" if params.is_none() => params = Some(r.map(1)?),
+                "stage" if stage.is_none() => stage = Some(r.bool()?),
+                "parallelism" if parallelism.is_none() => parallelism = Some(r.usize()?),
+                "ordered" if ordered.is_none() => ordered = Some(r.bool()?),
+                "batch_size" if batch_size.is_none() => batch_size = Some(r.optional_usize()?),
+                "channel_capacity" if channel_capacity.is_none() => {
+                    channel_capacity = Some(r.optional_usize()?)
+                }
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(NodeSpec {
+            id: id?,
+            node_type: node_type?,
+            params: params.unwrap_or_default(),
+            capabilities: None,
+            host: None,
+            runtime_hint: None,
+            execution: None,
+            stage: stage.unwrap_or(false),
+            parallelism: parallelism.unwrap_or(1),
+            ordered: ordered.unwrap_or(true),
+            batch_size: batch_size.flatten(),
+            channel_capacity: channel_capacity.flatten(),
+            accepts: None,
+            emits: None,
+            isolation: None,
+            limits: None,
+        })
+    }
+
+    fn connection(&mut self) -> Option<Connection> {
+        let (mut from, mut to) = (None, None);
+        self.object(|r, key| {
+            match key {
+                "from" if from.is_none() => from = Some(r.name()?),
+                "to" if to.is_none() => to = Some(r.name()?),
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(Connection {
+            from: from?,
+            to: to?,
+        })
+    }
+
+    /// A JSON object as [`checked_params`](super::checked_params) reads it (a repeated key gives up).
+    fn map(&mut self, depth: usize) -> Option<Map<String, Value>> {
+        if depth > MAX_PARAM_DEPTH {
+            return None;
+        }
+        let mut map = Map::new();
+        self.object(|r, key| {
+            let value = r.value(depth)?;
+            map.insert(key.to_string(), value).is_none().then_some(())
+        })?;
+        Some(map)
+    }
+
+    fn value(&mut self, depth: usize) -> Option<Value> {
+        self.skip_ws();
+        Some(match self.peek()? {
+            b'"' => Value::String(self.string()?.to_string()),
+            b'{' => Value::Object(self.map(depth + 1)?),
+            b'[' => {
+                if depth + 1 > MAX_PARAM_DEPTH {
+                    return None;
+                }
+                let mut items = Vec::new();
+                self.array(|r| {
+                    items.push(r.value(depth + 1)?);
+                    Some(())
+                })?;
+                Value::Array(items)
+            }
+            b't' | b'f' => Value::Bool(self.bool()?),
+            b'n' => self.null().then_some(Value::Null)?,
+            _ => self.number()?,
+        })
+    }
+
+    /// An integer that fits `i64` (outside it serde's path reports or converts it), or any other
+    /// number exactly as serde_json reads it.
+    fn number(&mut self) -> Option<Value> {
+        let token = self.number_token();
+        if is_json_integer(token) {
+            // `-0` is left to serde_json, which reads it as a float.
+            if token == "-0" {
+                return None;
+            }
+            return token.parse::<i64>().ok().map(Value::from);
+        }
+        match serde_json::from_str::<Value>(token) {
+            Ok(number @ Value::Number(_)) => Some(number),
+            _ => None,
+        }
+    }
+}
+
+/// How many bytes at the start of `bytes` are plain string content: neither a quote, a backslash
+/// nor a control character. Eight bytes at a time: strings are most of a manifest's text.
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte that is zero; the lowest one set is exact (a borrow only runs
+    // upwards from a byte that really is zero).
+    let zero_bytes = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut done = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let quote = zero_bytes(word ^ (ONES * u64::from(b'"')));
+        let backslash = zero_bytes(word ^ (ONES * u64::from(b'\\')));
+        // Bytes below 0x20: subtracting 0x20 borrows out of them, and only them (not from bytes
+        // of 0x80 and above, which `!word` masks).
+        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+        let special = quote | backslash | control;
+        if special != 0 {
+            return done + (special.trailing_zeros() / 8) as usize;
+        }
+        done += 8;
+    }
+    done + chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .unwrap_or(chunks.remainder().len())
+}
+
+/// `-?(0|[1-9][0-9]*)`: an integer as JSON writes it.
+fn is_json_integer(token: &str) -> bool {
+    let digits = token.strip_prefix('-').unwrap_or(token).as_bytes();
+    match digits {
+        [] => false,
+        [b'0'] => true,
+        [b'0', ..] => false,
+        _ => digits.iter().all(u8::is_ascii_digit),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field the reader knows, in an order serde does not need, with nested params.
+    const FULL: &str = r#"{"nodes": [
+        {"node_type": "CalculatorNode", "id": "calc", "params": {"operation": "add", "operand": -3,
+          "list": [1, 2.5, -0.0, 1e3, "s", true, false, null, {"k": []}], "empty": {}, "é": "ü"},
+         "stage": true, "parallelism": 2, "ordered": false, "batch_size": 64, "channel_capacity": null},
+        {"id": "pass", "node_type": "PassThrough", "batch_size": null, "channel_capacity": 3},
+        {"id": "again", "node_type": "PassThrough", "params": {}}
+      ],
+      "metadata": {"description": null, "name": "full", "created_at": "2026-12-03"},
+      "connections": [{"to": "pass", "from": "calc"}, {"from": "pass", "to": "again"}],
+      "version": "v1"}"#;
+
+    fn as_json(manifest: &Manifest) -> Value {
+        serde_json::to_value(manifest).expect("a manifest serialises")
+    }
+
+    fn serde_reads(text: &str) -> Option<Manifest> {
+        serde_json::from_str(text).ok()
+    }
+
+    #[test]
+    fn names_are_shared_among_many() {
+        let mut names = Names::default();
+        let first: Vec<Name> = (0..100).map(|i| names.share(&format!("n{i}"))).collect();
+        for (i, name) in first.iter().enumerate() {
+            assert!(std::sync::Arc::ptr_eq(name, &names.share(&format!("n{i}"))));
+        }
+        assert_eq!(
+            (names.few.len(), names.many.len()),
+            (Names::SCANNED, 100 - Names::SCANNED)
+        );
+    }
+
+    #[test]
+    fn plain_runs_stop_at_the_first_special_byte() {
+        let naive = |bytes: &[u8]| {
+            bytes
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(bytes.len())
+        };
+        for special in [b'"', b'\\', 0, b'\n', 0x1f] {
+            for len in 0..20 {
+                for at in 0..=len {
+                    // Bytes around the special one that sit next to it in value or high-bit.
+                    let mut bytes: Vec<u8> = (0..len)
+                        .map(|i| [b'a', 0x20, 0xff, 0x80, b'!', b'#', b'['][i % 7])
+                        .collect();
+                    if at < len {
+                        bytes[at] = special;
+                    }
+                    assert_eq!(plain_run(&bytes), naive(&bytes), "{bytes:?}");
+                }
+            }
+        }
+        assert_eq!(plain_run("héllo wörld, a long one\"".as_bytes()), 25);
+    }
+
+    #[test]
+    fn reads_a_plain_manifest_as_serde_does() {
+        let fast = read(FULL).expect("a plain manifest");
+        assert_eq!(as_json(&fast), as_json(&serde_reads(FULL).unwrap()));
+        // Equal names share one allocation.
+        assert!(std::sync::Arc::ptr_eq(
+            &fast.nodes[1].id,
+            &fast.connections[0].to
+        ));
+        assert!(std::sync::Arc::ptr_eq(
+            &fast.nodes[1].node_type,
+            &fast.nodes[2].node_type
+        ));
+        assert_eq!(fast.nodes[0].params["operand"], serde_json::json!(-3));
+    }
+
+    #[test]
+    fn gives_up_on_whatever_serde_must_judge() {
+        let cases = [
+            (r#""id": "calc""#, r#""id": "ca\u006cc""#), // an escape
+            (r#""stage": true"#, r#""stage": true, "host": "h""#), // a field it leaves to serde
+            (r#""stage": true"#, r#""stage": true, "extra": 1"#), // an unknown field
+            (r#""stage": true"#, r#""stage": true, "stage": true"#), // a repeated field
+            (r#""operand": -3"#, r#""operand": -3, "operand": 4"#), // a repeated param
+            (r#""operand": -3"#, r#""operand": 9223372036854775808"#), // beyond i64
+            (r#""operand": -3"#, r#""operand": -9223372036854775809"#),
+            (r#""operand": -3"#, r#""operand": 03"#), // not JSON
+            (r#""operand": -3"#, r#""operand": -0"#),
+            (r#""operand": -3"#, r#""operand": 1e999"#),
+            (r#""parallelism": 2"#, r#""parallelism": 2.0"#),
+            (r#""parallelism": 2"#, r#""parallelism": -2"#),
+            (r#""version": "v1""#, r#""version": "v2""#),
+            (r#""name": "full", "#, ""), // a missing field
+            (r#""empty": {}"#, "\"empty\": \"tab\there\""), // a control character
+            ("\"version\": \"v1\"}", "\"version\": \"v1\"} x"), // text after the document
+            ("\"version\": \"v1\"}", "\"version\": \"v1\"\u{c}}"), // form feed is not whitespace
+        ];
+        for (from, to) in cases {
+            assert!(FULL.contains(from), "{from}");
+            let text = FULL.replacen(from, to, 1);
+            assert!(read(&text).is_none(), "{text}");
+        }
+        let deep = format!(
+            r#"{{"version": "v1", "metadata": {{"name": "m"}}, "nodes": [{{"id": "a", "node_type": "T", "params": {{"p": {}{}}}}}], "connections": []}}"#,
+            "[".repeat(MAX_PARAM_DEPTH),
+            "]".repeat(MAX_PARAM_DEPTH)
+        );
+        assert!(read(&deep).is_none());
+    }
+
+    /// Whatever the reader accepts of a damaged manifest, serde accepts as the same model: every
+    /// byte deleted, doubled or replaced by a character that matters to JSON.
+    #[test]
+    fn never_accepts_what_serde_would_read_differently() {
+        let mut accepted = 0;
+        for i in 0..FULL.len() {
+            if !FULL.is_char_boundary(i) {
+                continue;
+            }
+            let rest = FULL[i..].chars().next().expect("a character");
+            let after = &FULL[i + rest.len_utf8()..];
+            let mut variants = vec![
+                format!("{}{after}", &FULL[..i]),
+                format!("{}{rest}{rest}{after}", &FULL[..i]),
+            ];
+            for c in [
+                '"', '\\', ',', ':', '{', '}', '[', ']', '0', '-', '.', 'e', ' ', '\t',
+            ] {
+                variants.push(format!("{}{c}{after}", &FULL[..i]));
+            }
+            for text in variants {
+                if let Some(fast) = read(&text) {
+                    accepted += 1;
+                    let slow = serde_reads(&text)
+                        .unwrap_or_else(|| panic!("serde refuses what was read: {text}"));
+                    assert_eq!(as_json(&fast), as_json(&slow), "{text}");
+                }
+            }
+        }
+        assert!(accepted > 100, "{accepted} variants read");
+    }
+}
