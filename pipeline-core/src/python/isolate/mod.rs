@@ -8,15 +8,20 @@
 //! scripts in a worker. `pipeline!` code and library users who install nothing keep in-process
 //! nodes.
 //!
-//! # One worker per node
+//! # One worker per chain
 //!
-//! Each isolated node has a worker process of its own (the protocol still addresses nodes by an
-//! index, [`protocol`] describes the frames). Not one per stage, as in-process nodes share one
-//! interpreter per stage thread: a node's call streams its outputs in chunks while the stage hands
-//! each chunk on to the next node, so consecutive Python nodes of a stage have calls open at once,
-//! and a worker answers one call at a time. Items cross in batches and outputs come back in chunks
-//! as they are made, each marked with the item it came from, so generators stream in bounded
-//! memory and a failure names its item.
+//! Each isolated node has a worker process of its own, except that a fused chain of isolated
+//! nodes with the same limits shares one: the dynamic builder offers each node its successor
+//! ([`DynNode::absorb`](crate::dynamic::DynNode::absorb)), and the worker runs a batch through
+//! the whole chain in one request (`chain.rs`), each node's outputs handed to the next in pieces.
+//! A process round trip (waking a sleeping worker and being woken) is most of an isolated node's
+//! overhead, so a chain of `n` nodes pays it once per batch instead of `n` times. Not one worker
+//! per stage, as in-process nodes share one interpreter per stage thread: a node's call streams
+//! its outputs in chunks while the stage hands each chunk on, so nodes of one stage that are not
+//! one chain may have calls open at once, and a worker answers one call at a time. Items cross in
+//! batches and outputs come back in chunks as they are made, each marked with the item it came
+//! from, so generators stream in bounded memory and a failure names its item and its node (a
+//! dying worker's last frame says which node of its chain was running).
 //!
 //! # Confinement of a worker
 //!
