@@ -17,7 +17,7 @@ use std::io::{Read, Write};
 use std::mem::ManuallyDrop;
 use std::os::fd::FromRawFd;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The argument that makes a worker record what it sees before confining itself, for
 /// [`self_check`](super::self_check).
@@ -343,6 +343,19 @@ impl Sink<'_> {
     }
 }
 
+/// The monotonic clock at its coarse resolution (a few milliseconds, far below any heartbeat):
+/// read for every output and item end, and the precise clock showed in profiles of chains of
+/// cheap nodes (~3% of the worker's time).
+fn coarse_now() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid timespec to fill; CLOCK_MONOTONIC_COARSE is always available on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut now) };
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
 /// Outputs on their way to the parent, in chunks.
 struct Sink<'a> {
     out: &'a mut std::fs::File,
@@ -353,7 +366,7 @@ struct Sink<'a> {
     ends: Vec<u8>,
     ends_count: usize,
     heartbeat: Duration,
-    last_sent: Instant,
+    last_sent: Duration,
 }
 
 impl<'a> Sink<'a> {
@@ -366,7 +379,7 @@ impl<'a> Sink<'a> {
             ends: Vec::new(),
             ends_count: 0,
             heartbeat,
-            last_sent: Instant::now(),
+            last_sent: coarse_now(),
         }
     }
 
@@ -387,7 +400,7 @@ impl<'a> Sink<'a> {
 
     /// Between items (and outputs): a chunk, possibly empty, when the heartbeat is due.
     fn tick(&mut self) -> Result<()> {
-        if self.last_sent.elapsed() >= self.heartbeat {
+        if coarse_now().saturating_sub(self.last_sent) >= self.heartbeat {
             return self.send(OUTPUTS);
         }
         Ok(())
@@ -405,7 +418,7 @@ impl<'a> Sink<'a> {
         frame[..4].copy_from_slice(&len.to_le_bytes());
         self.values.clear();
         self.count = 0;
-        self.last_sent = Instant::now();
+        self.last_sent = coarse_now();
         self.out
             .write_all(&frame)
             .map_err(|e| Error::msg(format_args!("the parent went away: {e}")))
