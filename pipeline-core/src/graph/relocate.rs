@@ -6,6 +6,7 @@
 
 use super::model::{EdgeDecl, Graph, NodeDecl};
 use super::validate::ValidGraph;
+use std::convert::Infallible;
 
 impl<L, P> ValidGraph<L, P> {
     /// The same checked graph with every location `l` replaced by `f(l)`.
@@ -73,17 +74,9 @@ impl<L, P> Graph<L, P> {
         let nodes = self
             .nodes
             .into_iter()
-            .map(|node| NodeDecl {
-                id: node.id,
-                type_name: node.type_name,
-                parallelism: node.parallelism,
-                ordered: node.ordered,
-                batch_size: node.batch_size,
-                capacity: node.capacity,
-                accepts: node.accepts,
-                emits: node.emits,
-                loc: f(node.loc),
-                payload: node.payload,
+            .map(|node| match node.remap(&mut f, Ok::<P, Infallible>) {
+                Ok(node) => node,
+                Err(never) => match never {},
             })
             .collect();
         let edges = self
@@ -111,25 +104,34 @@ impl<L, P> Graph<L, P> {
             .nodes
             .into_iter()
             .enumerate()
-            .map(|(i, node)| {
-                Ok(NodeDecl {
-                    id: node.id,
-                    type_name: node.type_name,
-                    parallelism: node.parallelism,
-                    ordered: node.ordered,
-                    batch_size: node.batch_size,
-                    capacity: node.capacity,
-                    accepts: node.accepts,
-                    emits: node.emits,
-                    loc: node.loc,
-                    payload: f(i, node.payload)?,
-                })
-            })
+            .map(|(i, node)| node.remap(|loc| loc, |payload| f(i, payload)))
             .collect::<Result<_, E>>()?;
         Ok(Graph {
             nodes,
             edges: self.edges,
             loc: self.loc,
+        })
+    }
+}
+
+impl<L, P> NodeDecl<L, P> {
+    /// The same declaration with its location and payload mapped (or the payload's error).
+    fn remap<M, Q, E>(
+        self,
+        loc: impl FnOnce(L) -> M,
+        payload: impl FnOnce(P) -> Result<Q, E>,
+    ) -> Result<NodeDecl<M, Q>, E> {
+        Ok(NodeDecl {
+            id: self.id,
+            type_name: self.type_name,
+            parallelism: self.parallelism,
+            ordered: self.ordered,
+            batch_size: self.batch_size,
+            capacity: self.capacity,
+            accepts: self.accepts,
+            emits: self.emits,
+            loc: loc(self.loc),
+            payload: payload(self.payload)?,
         })
     }
 }
