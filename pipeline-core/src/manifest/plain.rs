@@ -200,6 +200,16 @@ impl<'t> Reader<'t> {
         }
     }
 
+    /// `[ element, ... ]` collected.
+    fn list<T>(&mut self, mut element: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        let mut list = Vec::with_capacity(16);
+        self.array(|r| {
+            list.push(element(r)?);
+            Some(())
+        })?;
+        Some(list)
+    }
+
     /// `[ element, ... ]`.
     fn array(&mut self, mut element: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         if !self.eat(b'[') {
@@ -229,20 +239,10 @@ impl<'t> Reader<'t> {
                 }
                 "metadata" if metadata.is_none() => metadata = Some(r.metadata()?),
                 "nodes" if nodes.is_none() => {
-                    let mut list = Vec::with_capacity(16);
-                    r.array(|r| {
-                        list.push(r.node()?);
-                        Some(())
-                    })?;
-                    nodes = Some(list);
+                    nodes = Some(r.list(Self::node)?);
                 }
                 "connections" if connections.is_none() => {
-                    let mut list = Vec::with_capacity(16);
-                    r.array(|r| {
-                        list.push(r.connection()?);
-                        Some(())
-                    })?;
-                    connections = Some(list);
+                    connections = Some(r.list(Self::connection)?);
                 }
                 _ => return None,
             }

@@ -304,10 +304,10 @@ impl Ends<'_> {
     /// then `Failed` naming the node.
     fn end(mut self, outcome: Result<(), ChainFailure>) -> Result<(), ()> {
         match outcome {
-            Ok(()) => match self.end_items_before(self.items) {
-                Ok(()) => self.sink.end(Ok(()), 0),
-                Err(err) => self.sink.end(Err(err), 0),
-            },
+            Ok(()) => {
+                let ended = self.end_items_before(self.items);
+                self.sink.end(ended, 0)
+            }
             Err(failure) => {
                 let ended = self.end_items_before(failure.origin);
                 self.sink.end(ended.and(Err(failure.error)), failure.member)
