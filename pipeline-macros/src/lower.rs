@@ -54,6 +54,7 @@ pub fn lower(def: PipelineDef) -> syn::Result<Lowered> {
                 for (arrow, to) in &chain.links {
                     graph.edges.push(EdgeDecl {
                         from: endpoint(from),
+                        port: None,
                         to: endpoint(to),
                         kind: match arrow {
                             Arrow::Fused(_) => EdgeKind::Fused,

@@ -30,6 +30,25 @@ pub enum GraphErrorKind {
         /// The closest declared id, if one is close.
         suggestion: Option<String>,
     },
+    /// An edge names an output port its source does not have (`route.evn`, `input.x`, or a port of
+    /// a node with one output).
+    UnknownPort {
+        /// The source as written (`route`).
+        from: String,
+        /// The port named.
+        port: String,
+        /// The source's ports (empty: it has one output).
+        ports: Vec<String>,
+        /// The closest port name, if one is close.
+        suggestion: Option<String>,
+    },
+    /// An edge leaves a node with several output ports without naming one.
+    PortRequired {
+        /// The node.
+        id: String,
+        /// Its ports.
+        ports: Vec<String>,
+    },
     /// No edge leaves `input`.
     MissingInput,
     /// No edge reaches an output.
@@ -160,6 +179,20 @@ impl fmt::Display for GraphErrorKind {
             InvalidId { id } => write!(f, "invalid node id `{id}`: use letters, digits, `_` and `-`"),
             UnknownNode { id, suggestion: Some(s) } => write!(f, "unknown node `{id}` (did you mean `{s}`?)"),
             UnknownNode { id, suggestion: None } => write!(f, "unknown node `{id}`"),
+            UnknownPort { from, port, ports, suggestion } => {
+                write!(f, "`{from}` has no output port `{port}`")?;
+                match (suggestion, ports.is_empty()) {
+                    (Some(s), _) => write!(f, " (did you mean `{from}.{s}`?)"),
+                    (None, true) => write!(f, ": it has one output, connect `{from} -> ...`"),
+                    (None, false) => write!(f, "; its ports are {}", quoted_list(ports)),
+                }
+            }
+            PortRequired { id, ports } => write!(
+                f,
+                "`{id}` has several outputs ({}): name the one this edge leaves by, e.g. `{id}.{}`",
+                quoted_list(ports),
+                ports.first().map(String::as_str).unwrap_or("port")
+            ),
             MissingInput => f.write_str("no edge leaves `input`: connect `input -> <node>`"),
             MissingOutput => f.write_str("no edge reaches an output: connect `<node> -> output`"),
             IntoInput => f.write_str("`input` is where items enter; no edge can point into it"),
@@ -209,6 +242,15 @@ impl fmt::Display for GraphErrorKind {
                 "`{from}` emits {produced} but `{to}` accepts {accepted}"
             ),
         }
+    }
+}
+
+/// `a`, `b` and `c` for messages.
+fn quoted_list(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => quoted.concat(),
     }
 }
 

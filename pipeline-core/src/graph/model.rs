@@ -97,8 +97,12 @@ pub struct NodeDecl<L, P = ()> {
     pub capacity: Option<usize>,
     /// What the node accepts (`Any` when the front end checks types itself, as the macro does).
     pub accepts: PortType,
-    /// What the node emits.
+    /// What the node emits, when it has one output.
     pub emits: PortType,
+    /// The node's named outputs (`route.even`), in declaration order; empty for a node with one
+    /// output (`emits`). Edges from a node with ports must name one; ports no edge names are
+    /// allowed, and their items are dropped.
+    pub ports: Vec<OutputPort>,
     /// Where the node was declared.
     pub loc: L,
     /// What the front end builds the node from, carried through validation and planning to code
@@ -106,11 +110,39 @@ pub struct NodeDecl<L, P = ()> {
     pub payload: P,
 }
 
+/// One named output of a node with several (`even` of `route.even`).
+///
+/// ```
+/// use pipeline_core::graph::{OutputPort, PortType};
+/// let even = OutputPort::new("even", PortType::Int);
+/// assert_eq!((&*even.name, even.emits), ("even", PortType::Int));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputPort {
+    /// The port's name: an identifier, unique among the node's ports.
+    pub name: Name,
+    /// What the port emits.
+    pub emits: PortType,
+}
+
+impl OutputPort {
+    /// A port named `name` emitting `emits`.
+    pub fn new(name: impl Into<Name>, emits: PortType) -> Self {
+        OutputPort {
+            name: name.into(),
+            emits,
+        }
+    }
+}
+
 /// A declared edge.
 #[derive(Debug, Clone)]
 pub struct EdgeDecl<L> {
     /// Where items come from.
     pub from: Endpoint,
+    /// The output port of `from` the edge leaves by (`even` in `route.even -> a`); `None` for a
+    /// node's only output and for the pipeline input.
+    pub port: Option<Name>,
     /// Where items go.
     pub to: Endpoint,
     /// Fused or stage boundary.
@@ -179,6 +211,7 @@ impl<L: Clone, P> Graph<L, P> {
             capacity: None,
             accepts: PortType::Any,
             emits: PortType::Any,
+            ports: Vec::new(),
             loc,
             payload,
         });
@@ -192,15 +225,62 @@ impl<L: Clone, P> Graph<L, P> {
         self.add_node_with(id, type_name, loc, P::default());
     }
 
+    /// Declares an edge from output port `port` of node `from`, located at `loc`.
+    ///
+    /// ```
+    /// use pipeline_core::graph::{EdgeKind, Endpoint, Graph, OutputPort, PortType};
+    /// let mut graph = Graph::new(());
+    /// graph.add_node("route", "Partition", ());
+    /// graph.nodes[0].ports = vec![
+    ///     OutputPort::new("even", PortType::Int),
+    ///     OutputPort::new("odd", PortType::Int),
+    /// ];
+    /// graph.add_edge(Endpoint::Input, Endpoint::node("route"), EdgeKind::Fused, ());
+    /// graph.add_port_edge("route", "even", Endpoint::output("output"), EdgeKind::Fused, ());
+    /// let valid = graph.validate().unwrap();
+    /// assert_eq!(valid.edges[1].port, Some(0));
+    /// assert_eq!(valid.graph.edges[1].source_text(), "route.even");
+    /// ```
+    pub fn add_port_edge(
+        &mut self,
+        from: impl Into<Name>,
+        port: impl Into<Name>,
+        to: Endpoint,
+        kind: EdgeKind,
+        loc: L,
+    ) {
+        self.add_edge(Endpoint::Node(from.into()), to, kind, loc);
+        let edge = self.edges.last_mut().expect("just pushed");
+        edge.port = Some(port.into());
+    }
+
     /// Declares an edge located at `loc` (both endpoints get the same location).
     pub fn add_edge(&mut self, from: Endpoint, to: Endpoint, kind: EdgeKind, loc: L) {
         self.edges.push(EdgeDecl {
             from,
+            port: None,
             to,
             kind,
             from_loc: loc.clone(),
             to_loc: loc.clone(),
             loc,
         });
+    }
+}
+
+impl<L> EdgeDecl<L> {
+    /// The source as written: `route.even` for a port, else the endpoint's name.
+    ///
+    /// ```
+    /// use pipeline_core::graph::{EdgeKind, Endpoint, Graph};
+    /// let mut graph = Graph::new(());
+    /// graph.add_edge(Endpoint::Input, Endpoint::node("a"), EdgeKind::Fused, ());
+    /// assert_eq!(graph.edges[0].source_text(), "input");
+    /// ```
+    pub fn source_text(&self) -> String {
+        match &self.port {
+            Some(port) => format!("{}.{port}", self.from),
+            None => self.from.to_string(),
+        }
     }
 }

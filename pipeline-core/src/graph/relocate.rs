@@ -83,6 +83,7 @@ impl<L, P> Graph<L, P> {
             .edges
             .into_iter()
             .map(|edge| EdgeDecl {
+                port: edge.port,
                 from: edge.from,
                 to: edge.to,
                 kind: edge.kind,
@@ -130,6 +131,7 @@ impl<L, P> NodeDecl<L, P> {
             capacity: self.capacity,
             accepts: self.accepts,
             emits: self.emits,
+            ports: self.ports,
             loc: loc(self.loc),
             payload: payload(self.payload)?,
         })

@@ -5,7 +5,9 @@ use super::error::{GraphError, GraphErrorKind};
 use super::fast_hash::FastHash;
 use super::filled::filled;
 use super::id_index::IdIndex;
-use super::model::{input_name, EdgeKind, Endpoint, Graph, Name, INPUT, OUTPUT};
+use super::model::{
+    input_name, EdgeDecl, EdgeKind, Endpoint, Graph, Name, OutputPort, INPUT, OUTPUT,
+};
 use std::cmp::Reverse;
 use std::collections::hash_map::Entry;
 use std::collections::{BinaryHeap, HashMap, HashSet};
@@ -27,6 +29,9 @@ pub enum Vertex {
 pub struct ResolvedEdge {
     /// Source.
     pub from: Vertex,
+    /// The output port of the source node the edge leaves by: an index into its
+    /// [`ports`](super::NodeDecl::ports); `None` for a node with one output and for the input.
+    pub port: Option<usize>,
     /// Target.
     pub to: Vertex,
     /// Fused or stage boundary.
@@ -297,6 +302,34 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
         None
     }
 
+    /// The port an edge leaves its resolved source by: `Err` (reported) when it names a port the
+    /// source does not have, or names none where the source has several.
+    fn resolve_port(&mut self, from: Vertex, edge: &EdgeDecl<L>) -> Result<Option<usize>, ()> {
+        let ports: &[OutputPort] = match from {
+            Vertex::Node(i) => &self.graph.nodes[i].ports,
+            _ => &[],
+        };
+        let names = || ports.iter().map(|p| p.name.to_string()).collect::<Vec<_>>();
+        let kind = match &edge.port {
+            None if ports.is_empty() => return Ok(None),
+            None => GraphErrorKind::PortRequired {
+                id: edge.from.to_string(),
+                ports: names(),
+            },
+            Some(port) => match ports.iter().position(|p| p.name == *port) {
+                Some(index) => return Ok(Some(index)),
+                None => GraphErrorKind::UnknownPort {
+                    from: edge.from.to_string(),
+                    port: port.to_string(),
+                    ports: names(),
+                    suggestion: suggest(port, ports.iter().map(|p| &*p.name)),
+                },
+            },
+        };
+        self.fail(kind, edge.from_loc.clone());
+        Err(())
+    }
+
     fn output_index(&mut self, name: &'g Name) -> usize {
         match self.output_index.entry(&**name) {
             Entry::Occupied(seen) => *seen.get(),
@@ -321,7 +354,7 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
         const WIDE: usize = 16;
         let mut chain = filled(NONE, n + 1 + graph.edges.len());
         let mut degree = filled(0usize, n + 1);
-        let mut wide: HashSet<(usize, Vertex), FastHash> = HashSet::default();
+        let mut wide: HashSet<(usize, Option<usize>, Vertex), FastHash> = HashSet::default();
         for (decl, edge) in graph.edges.iter().enumerate() {
             let from = match &edge.from {
                 Endpoint::Input => Some(Vertex::Input),
@@ -335,6 +368,13 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
                     None
                 }
                 Endpoint::Node(id) => self.resolve_node(id, &edge.from_loc),
+            };
+            let port = match from {
+                Some(from) => match self.resolve_port(from, edge) {
+                    Ok(port) => port,
+                    Err(()) => continue,
+                },
+                None => None,
             };
             let to = match &edge.to {
                 Endpoint::Input => {
@@ -362,7 +402,9 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
             };
             let repeated = if degree[source] < WIDE {
                 let mut earlier = chain[source];
-                while earlier != NONE && resolved[earlier].to != to {
+                while earlier != NONE
+                    && (resolved[earlier].to, resolved[earlier].port) != (to, port)
+                {
                     earlier = chain[n + 1 + earlier];
                 }
                 earlier != NONE
@@ -370,16 +412,17 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
                 if degree[source] == WIDE {
                     let mut earlier = chain[source];
                     while earlier != NONE {
-                        wide.insert((source, resolved[earlier].to));
+                        let e = &resolved[earlier];
+                        wide.insert((source, e.port, e.to));
                         earlier = chain[n + 1 + earlier];
                     }
                 }
-                !wide.insert((source, to))
+                !wide.insert((source, port, to))
             };
             if repeated {
                 self.fail(
                     GraphErrorKind::DuplicateEdge {
-                        from: edge.from.to_string(),
+                        from: edge.source_text(),
                         to: edge.to.to_string(),
                     },
                     edge.loc.clone(),
@@ -391,6 +434,7 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
             chain[source] = resolved.len();
             resolved.push(ResolvedEdge {
                 from,
+                port,
                 to,
                 kind: edge.kind,
                 decl,
@@ -406,16 +450,18 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
                 continue;
             };
             let (from, to) = (&self.graph.nodes[a], &self.graph.nodes[b]);
-            if !to.accepts.accepts(from.emits) {
+            let emits = e.port.map_or(from.emits, |p| from.ports[p].emits);
+            if !to.accepts.accepts(emits) {
+                let source = self.graph.edges[e.decl].source_text();
                 let kind = GraphErrorKind::PortTypes {
-                    from: from.id.to_string(),
-                    produced: from.emits.to_string(),
+                    from: source.clone(),
+                    produced: emits.to_string(),
                     to: to.id.to_string(),
                     accepted: to.accepts.to_string(),
                 };
                 let help = format!(
-                    "put a node between them that turns {} into {}, or connect `{}` elsewhere",
-                    from.emits, to.accepts, from.id
+                    "put a node between them that turns {emits} into {}, or connect `{source}` elsewhere",
+                    to.accepts
                 );
                 let loc = self.graph.edges[e.decl].loc.clone();
                 self.fail(kind, loc).help = Some(help);
@@ -691,8 +737,14 @@ mod tests {
                 s if s.starts_with("output") => E::output(s.trim_start_matches("output.")),
                 s => E::node(s),
             };
+            // `a.port` leaves node `a` by `port` (and `input.x` names a port of the input).
+            let (source, port) = match a.split_once('.') {
+                Some((node, port)) if !a.starts_with("output") => (node, Some(port.into())),
+                _ => (a, None),
+            };
             g.edges.push(crate::graph::EdgeDecl {
-                from: end(a),
+                from: end(source),
+                port,
                 to: end(b),
                 kind,
                 from_loc: format!("from {a}"),
@@ -848,6 +900,94 @@ mod tests {
             "`batch` emits list but `sum` accepts int"
         );
         assert_eq!(errs[0].loc, "edge batch->sum");
+    }
+
+    /// `route` with ports `even` (int) and `odd` (string), fed by the input.
+    fn routed(edges: &[&str]) -> Result<ValidGraph<String>, Vec<GraphError<String>>> {
+        let mut all = vec!["input->route"];
+        all.extend_from_slice(edges);
+        let uses_b = edges.iter().any(|e| e.contains('b'));
+        let nodes: &[&str] = if uses_b {
+            &["route", "a", "b"]
+        } else {
+            &["route", "a"]
+        };
+        let mut g = graph(nodes, &all);
+        g.nodes[0].ports = vec![
+            OutputPort::new("even", crate::graph::PortType::Int),
+            OutputPort::new("odd", crate::graph::PortType::Str),
+        ];
+        g.validate()
+    }
+
+    fn routed_errors(edges: &[&str]) -> Vec<(String, String)> {
+        let errs = routed(edges).unwrap_err();
+        errs.into_iter().map(|e| (e.to_string(), e.loc)).collect()
+    }
+
+    #[test]
+    fn edges_leave_named_ports_and_unconnected_ports_are_allowed() {
+        let valid = routed(&["route.even->a", "route.odd->b", "a->output", "b->output"]).unwrap();
+        let ports: Vec<_> = valid.edges.iter().map(|e| e.port).collect();
+        assert_eq!(ports, [None, Some(0), Some(1), None, None]);
+        let valid = routed(&["route.odd->a", "a->output"]).unwrap();
+        assert_eq!(valid.edges[1].port, Some(1));
+        // Two ports into one target are two edges; the same port twice is a duplicate.
+        assert!(routed(&["route.even->a", "route.odd->a", "a->output"]).is_ok());
+        let errs = routed_errors(&["route.even->a", "route.even->a", "a->output"]);
+        assert_eq!(
+            errs[0].0,
+            "edge `route.even` to `a` is declared twice (every item would be sent twice)"
+        );
+    }
+
+    #[test]
+    fn unknown_and_missing_ports_are_named_at_the_source() {
+        let errs = routed_errors(&["route.evn->a", "a->output"]);
+        assert_eq!(
+            errs[0],
+            (
+                "`route` has no output port `evn` (did you mean `route.even`?)".into(),
+                "from route.evn".into()
+            )
+        );
+        let errs = routed_errors(&["route.left->a", "a->output"]);
+        assert_eq!(
+            errs[0].0,
+            "`route` has no output port `left`; its ports are `even` and `odd`"
+        );
+        let errs = routed_errors(&["route->a", "a->output"]);
+        assert_eq!(errs[0].0, "`route` has several outputs (`even` and `odd`): name the one this edge leaves by, e.g. `route.even`");
+        let errs = routed_errors(&["route.even->a", "a.x->output"]);
+        assert_eq!(
+            errs[0].0,
+            "`a` has no output port `x`: it has one output, connect `a -> ...`"
+        );
+        let errs = routed_errors(&["input.x->a", "route.even->output", "a->output"]);
+        assert_eq!(
+            errs[0].0,
+            "`input` has no output port `x`: it has one output, connect `input -> ...`"
+        );
+    }
+
+    #[test]
+    fn each_port_is_type_checked_against_its_target() {
+        let mut g = graph(
+            &["route", "a"],
+            &["input->route", "route.even->a", "route.odd->a", "a->output"],
+        );
+        g.nodes[0].ports = vec![
+            OutputPort::new("even", crate::graph::PortType::Int),
+            OutputPort::new("odd", crate::graph::PortType::Str),
+        ];
+        g.nodes[1].accepts = crate::graph::PortType::Number;
+        let errs = g.validate().unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(
+            errs[0].to_string(),
+            "`route.odd` emits string but `a` accepts number"
+        );
+        assert_eq!(errs[0].loc, "edge route.odd->a");
     }
 
     #[test]

@@ -381,6 +381,7 @@ pub fn lower_with_limits<C: NodeCatalog>(
         graph.edges.push(EdgeDecl {
             kind: kind_into(&to),
             from,
+            port: None,
             to,
             from_loc: JsonPlace::ConnectionFrom(c),
             to_loc: JsonPlace::ConnectionTo(c),
