@@ -57,6 +57,6 @@ pub use value::Value;
 pub mod prelude {
     pub use crate::builtins::*;
     pub use crate::error::{Error, ErrorKind, Result};
-    pub use crate::node::{EmitFn, Emitter, Node, NodeContext};
+    pub use crate::node::{EmitFn, Emitter, Node, NodeContext, Ports};
     pub use crate::value::Value;
 }

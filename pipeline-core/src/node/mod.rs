@@ -4,11 +4,13 @@ mod context;
 mod emitter;
 mod manifest_node;
 mod move_all;
+mod ports;
 
 pub use context::NodeContext;
 pub use emitter::{EmitFn, Emitter};
 pub use manifest_node::ManifestNode;
 pub use move_all::move_all;
+pub use ports::Ports;
 
 use crate::error::Result;
 
