@@ -7,6 +7,7 @@
 mod channel;
 mod fn_stage;
 mod handle;
+mod input_default;
 mod outputs;
 mod panic_site;
 mod parallel;
@@ -21,6 +22,8 @@ mod worker;
 pub use channel::{stage_channel, BatchSender, Message, StageReceiver};
 pub use fn_stage::{emitter, input_marker, marker_of, output_marker, FnStage, Lifecycle, Marker};
 pub use handle::Handle;
+#[doc(hidden)]
+pub use input_default::{default_input, pipeline_input, stage_input, InputDefault};
 pub use outputs::Outputs;
 pub use panic_site::{take_panic_site, PanicSite};
 pub use parallel::Parallel;

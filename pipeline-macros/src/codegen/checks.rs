@@ -199,7 +199,7 @@ impl Codegen<'_> {
 
     /// The marker of the type edge `e` delivers to: its target node's input type, or its
     /// output's shared marker (whose type the first edge into it decides).
-    fn target_marker(&self, e: usize) -> TokenStream {
+    pub(super) fn target_marker(&self, e: usize) -> TokenStream {
         match self.lowered.graph.edges[e].to {
             Vertex::Node(n) => {
                 let marker = self.names.input_marker(n);

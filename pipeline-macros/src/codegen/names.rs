@@ -150,6 +150,14 @@ impl Names {
             None => "FanOut_input".into(),
         })
     }
+    /// The check that a `par(n)` node is `Clone`.
+    pub fn par_clone_trait(&self, node: usize) -> Ident {
+        ident(format!("Par_{}_clone", self.nodes[node]))
+    }
+    /// The check that a `par(n)` node and its items are `Send`; it wraps the node in `Parallel`.
+    pub fn par_send_trait(&self, node: usize) -> Ident {
+        ident(format!("Par_{}_send", self.nodes[node]))
+    }
     /// An item and its target's type marker, about to be checked.
     pub fn pair(&self) -> Ident {
         ident("__pair".into())
