@@ -279,7 +279,11 @@ mod tests {
             .unwrap()
             .to_string();
         let unspaced: String = tokens.split_whitespace().collect();
-        let parallel = "::pipeline::runtime::Parallel::new(::pipeline::builtins::Calculator::<::pipeline::Value,::pipeline::builtins::ops::Multiply>::multiply(::pipeline::Value::Int(2i64)),3usize).batch_size(16usize)";
+        // The node, checked for `par` (Clone, Send) and wrapped in `Parallel` by 3, in batches of 16.
+        let node = "let__par_node=::pipeline::builtins::Calculator::<::pipeline::Value,::pipeline::builtins::ops::Multiply>::multiply(::pipeline::Value::Int(2i64));";
+        let parallel =
+            "<_asPar_double_send>::parallel(__par_replicable,3usize)}.batch_size(16usize)";
+        assert!(unspaced.contains(node), "{tokens}");
         assert!(unspaced.contains(parallel), "{tokens}");
         assert!(unspaced.contains("capacity:5usize"), "{tokens}");
         // `"stage": true` makes a channel into the second stage.

@@ -137,13 +137,7 @@ impl Names {
     pub fn edge_trait(&self, edge: usize) -> Ident {
         ident(format!("Edge_{}", self.edges[edge]))
     }
-    /// The clone function of a fan-out source (`None`: the input).
-    pub fn fan_fn(&self, node: Option<usize>) -> Ident {
-        ident(match node {
-            Some(n) => format!("fan_out_{}", self.nodes[n]),
-            None => "fan_out_input".into(),
-        })
-    }
+    /// The clone check of a fan-out source (`None`: the input).
     pub fn fan_trait(&self, node: Option<usize>) -> Ident {
         ident(match node {
             Some(n) => format!("FanOut_{}", self.nodes[n]),

@@ -3,11 +3,16 @@
 //! neither gets rustc's plain bound errors, quoting `runtime/parallel.rs`.
 //!
 //! Two traits per parallel node, in the manner of the edge checks ([`super::checks`]): each has a
-//! `#[diagnostic::on_unimplemented]` message naming the node and its `par(n)`, one
-//! `#[diagnostic::do_not_recommend]` impl (so rustc reports the trait, not the nested bound), and
-//! its call is located at the `par` token. The `Clone` check hands the node on through an associated
-//! type, so when it fails the `Send` check and the uses of the node see an error type and stay
-//! quiet: one error, the one that says what to change.
+//! `#[diagnostic::on_unimplemented]` message naming the node and its `par(n)`,
+//! `#[diagnostic::do_not_recommend]` impls (so rustc reports the trait, not the nested bound), and
+//! its call is located at the `par` token.
+//!
+//! Each check hands the node on through an associated type, and each trait has two impls, told
+//! apart by a parameter that an integer literal fills in: the real one (`i32`, with the bounds) and
+//! one that never applies (`u8`, bounded by a trait nothing implements). With one impl, rustc would
+//! take its associated type even when the bounds fail, and every later use of the node would fail
+//! again in `runtime/parallel.rs`; with two, a failed check leaves no impl, the node's type stays
+//! unknown, and rustc keeps quiet about the uses: one error, the one that says what to change.
 
 use super::checks::located_at;
 use super::Codegen;
@@ -38,6 +43,7 @@ impl Codegen<'_> {
                 let id = self.lowered.graph.id(i);
                 let degree = nodes[i].parallelism;
                 let (clone, send) = self.par_traits(i);
+                let never = quote::format_ident!("{}_never", send);
                 let clone_message = format!(
                     "node `{id}` is `par({degree})`, so `{{Self}}` must implement `Clone`: each of its {degree} replicas is a clone"
                 );
@@ -48,25 +54,32 @@ impl Codegen<'_> {
                 let send_label = format!("`{id}` runs on other threads for `par({degree})`");
                 quote! {
                     #[diagnostic::on_unimplemented(message = #clone_message, label = #clone_label)]
-                    trait #clone: ::core::marker::Sized {
+                    trait #clone<Candidate>: ::core::marker::Sized {
                         type Replicable;
-                        fn replicable(self) -> Self::Replicable;
+                        fn replicable(self, candidate: Candidate) -> Self::Replicable;
                     }
                     #[diagnostic::do_not_recommend]
-                    impl<N: ::core::clone::Clone> #clone for N {
+                    impl<N: ::core::clone::Clone> #clone<i32> for N {
                         type Replicable = N;
                         #[inline(always)]
-                        fn replicable(self) -> N {
+                        fn replicable(self, _: i32) -> N {
+                            self
+                        }
+                    }
+                    #[diagnostic::do_not_recommend]
+                    impl<N: #never> #clone<u8> for N {
+                        type Replicable = N;
+                        fn replicable(self, _: u8) -> N {
                             self
                         }
                     }
                     #[diagnostic::on_unimplemented(message = #send_message, label = #send_label)]
-                    trait #send: ::core::marker::Sized {
+                    trait #send<Candidate>: ::core::marker::Sized {
                         type Parallel;
-                        fn parallel(self, degree: usize) -> Self::Parallel;
+                        fn parallel(self, candidate: Candidate, degree: usize) -> Self::Parallel;
                     }
                     #[diagnostic::do_not_recommend]
-                    impl<N> #send for N
+                    impl<N> #send<i32> for N
                     where
                         N: ::pipeline::Node + ::core::clone::Clone + ::core::marker::Send,
                         <N as ::pipeline::Node>::Input: ::core::marker::Send,
@@ -74,8 +87,16 @@ impl Codegen<'_> {
                     {
                         type Parallel = ::pipeline::runtime::Parallel<N>;
                         #[inline(always)]
-                        fn parallel(self, degree: usize) -> Self::Parallel {
+                        fn parallel(self, _: i32, degree: usize) -> Self::Parallel {
                             ::pipeline::runtime::Parallel::new(self, degree)
+                        }
+                    }
+                    trait #never {}
+                    #[diagnostic::do_not_recommend]
+                    impl<N: #never> #send<u8> for N {
+                        type Parallel = N;
+                        fn parallel(self, _: u8, _: usize) -> N {
+                            self
                         }
                     }
                 }
@@ -93,8 +114,11 @@ impl Codegen<'_> {
         let replicable = format_ident!("__par_replicable", span = Span::mixed_site());
         // Bound by `let`s, as the edge checks are: in argument position rustc would read the
         // expected type backwards through the one impl.
-        let clone_call = located_at(quote!(<_ as #clone>::replicable(#value)), at);
-        let send_call = located_at(quote!(<_ as #send>::parallel(#replicable, #degree)), at);
+        let clone_call = located_at(quote!(<_ as #clone<_>>::replicable(#value, 0)), at);
+        let send_call = located_at(
+            quote!(<_ as #send<_>>::parallel(#replicable, 0, #degree)),
+            at,
+        );
         quote!({
             let #value = #expr;
             let #replicable = #clone_call;
