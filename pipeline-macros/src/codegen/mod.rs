@@ -84,9 +84,15 @@ impl Codegen<'_> {
             let expr = self.node_expr(i);
             // The marker is the first use of the value as a `Node`: an expression that is not a
             // node fails here, underlined at the expression itself.
+            // A `Node` method first: a value that is not a node then fails at a trait method,
+            // which rustc reports without quoting the runtime's `input_marker` (the same error at
+            // the same place from `input_marker` is then dropped as a repeat).
             let take_marker = self.node_use(
                 i,
-                quote!(let #marker = ::pipeline::runtime::input_marker(&#var);),
+                quote! {
+                    let _ = ::pipeline::Node::type_name(&#var);
+                    let #marker = ::pipeline::runtime::input_marker(&#var);
+                },
             );
             let value = self.parallel_wrapper(i, quote!(#expr));
             quote_spanned! {expr.span()=>
