@@ -282,7 +282,7 @@ mod tests {
         // The node, checked for `par` (Clone, Send) and wrapped in `Parallel` by 3, in batches of 16.
         let node = "let__par_node=::pipeline::builtins::Calculator::<::pipeline::Value,::pipeline::builtins::ops::Multiply>::multiply(::pipeline::Value::Int(2i64));";
         let parallel =
-            "<_asPar_double_send>::parallel(__par_replicable,3usize)}.batch_size(16usize)";
+            "<_asPar_double_send<_>>::parallel(__par_replicable,0,3usize)}.batch_size(16usize)";
         assert!(unspaced.contains(node), "{tokens}");
         assert!(unspaced.contains(parallel), "{tokens}");
         assert!(unspaced.contains("capacity:5usize"), "{tokens}");
