@@ -20,6 +20,8 @@ pub struct Lowered {
 pub struct NodePayload {
     pub expr: syn::Expr,
     pub export: Option<proc_macro2::TokenStream>,
+    /// Where `par(n)` is written, if it is: what the node's `par` checks point at.
+    pub par_span: Option<Span>,
 }
 
 fn endpoint(e: &EndpointRef) -> Endpoint {
@@ -41,6 +43,7 @@ pub fn lower(def: PipelineDef) -> syn::Result<Lowered> {
                 let payload = NodePayload {
                     expr: node.expr,
                     export: None,
+                    par_span: node.tuning.par_span,
                 };
                 graph.add_node_with(node.name.to_string(), type_name, node.name.span(), payload);
                 let decl = graph.nodes.last_mut().expect("just added");

@@ -137,18 +137,20 @@ impl Names {
     pub fn edge_trait(&self, edge: usize) -> Ident {
         ident(format!("Edge_{}", self.edges[edge]))
     }
-    /// The clone function of a fan-out source (`None`: the input).
-    pub fn fan_fn(&self, node: Option<usize>) -> Ident {
-        ident(match node {
-            Some(n) => format!("fan_out_{}", self.nodes[n]),
-            None => "fan_out_input".into(),
-        })
-    }
+    /// The clone check of a fan-out source (`None`: the input).
     pub fn fan_trait(&self, node: Option<usize>) -> Ident {
         ident(match node {
             Some(n) => format!("FanOut_{}", self.nodes[n]),
             None => "FanOut_input".into(),
         })
+    }
+    /// The check that a `par(n)` node is `Clone`.
+    pub fn par_clone_trait(&self, node: usize) -> Ident {
+        ident(format!("Par_{}_clone", self.nodes[node]))
+    }
+    /// The check that a `par(n)` node and its items are `Send`; it wraps the node in `Parallel`.
+    pub fn par_send_trait(&self, node: usize) -> Ident {
+        ident(format!("Par_{}_send", self.nodes[node]))
     }
     /// An item and its target's type marker, about to be checked.
     pub fn pair(&self) -> Ident {
