@@ -159,7 +159,6 @@ impl Builtin for RouteSpec {
 #[cfg(test)]
 mod tests {
     use super::super::builtin_spec;
-    use super::*;
     use serde_json::json;
 
     fn port_names(params: serde_json::Value) -> Vec<String> {

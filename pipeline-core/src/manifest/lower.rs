@@ -498,7 +498,8 @@ fn connection_node(parsed: &ParsedManifest, pointer: &str) -> Option<String> {
     let field = pointer.rsplit('/').next();
     Some(match field {
         Some("to") => connection.to.to_string(),
-        _ => connection.from.to_string(),
+        // `route.even` is node `route`'s port.
+        _ => source(&connection.from).0.to_string(),
     })
 }
 
@@ -583,5 +584,97 @@ mod tests {
             "`batch` emits list but `sum` accepts int"
         );
         assert_eq!(problem.location.pointer, "/connections/0");
+    }
+
+    #[test]
+    fn a_dotted_source_leaves_by_that_port_and_lowering_declares_the_ports() {
+        let lowered = load(
+            r#"{"id": "split", "node_type": "Partition", "params": {"op": "odd"}}, {"id": "a", "node_type": "Echo"}"#,
+            r#"{"from": "input", "to": "split"}, {"from": "split.false", "to": "a"}, {"from": "a", "to": "output"}"#,
+        )
+        .unwrap();
+        let split = &lowered.graph.graph.nodes[0];
+        let ports: Vec<&str> = split.ports.iter().map(|p| &*p.name).collect();
+        assert_eq!(ports, ["true", "false"]);
+        let edge = &lowered.graph.graph.edges[1];
+        assert_eq!(
+            (edge.from.to_string(), edge.port.as_deref()),
+            ("split".into(), Some("false"))
+        );
+        assert_eq!(lowered.graph.edges[1].port, Some(1));
+    }
+
+    #[test]
+    fn a_node_with_ports_and_no_connection_out_gets_an_output_per_port() {
+        let lowered = load(
+            r#"{"id": "split", "node_type": "Partition", "params": {"op": "even"}}"#,
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            lowered.graph.outputs,
+            [Name::from("split.true"), Name::from("split.false")]
+        );
+    }
+
+    #[test]
+    fn a_port_of_an_unknown_node_names_the_node() {
+        let err = load(
+            r#"{"id": "split", "node_type": "Partition", "params": {"op": "even"}}"#,
+            r#"{"from": "spilt.true", "to": "output"}"#,
+        )
+        .err()
+        .unwrap();
+        let problem = err.errors().next().unwrap();
+        assert_eq!(
+            problem.message(),
+            "unknown node `spilt` (did you mean `split`?)"
+        );
+        assert_eq!(problem.node.as_deref(), Some("spilt"));
+        assert_eq!(problem.location.pointer, "/connections/0/from");
+    }
+
+    #[test]
+    fn ports_past_the_limit_are_refused_at_the_params() {
+        let ports: Vec<String> = (0..5).map(|i| format!("\"p{i}\"")).collect();
+        let text = format!(
+            r#"{{"version": "v1", "metadata": {{"name": "t"}}, "nodes": [{{"id": "r", "node_type": "Route", "params": {{"field": "k", "ports": [{}]}}}}], "connections": []}}"#,
+            ports.join(",")
+        );
+        // Five named ports and `other`.
+        let limits = GraphLimits {
+            max_ports: 6,
+            ..GraphLimits::default()
+        };
+        let parsed = || parse("t.json", &text).unwrap();
+        assert!(lower_limited(parsed(), &Registry::with_builtins(), &limits).is_ok());
+        let limits = GraphLimits {
+            max_ports: 5,
+            ..GraphLimits::default()
+        };
+        let err = lower_limited(parsed(), &Registry::with_builtins(), &limits)
+            .err()
+            .unwrap();
+        let problem = err.errors().next().unwrap();
+        assert_eq!(problem.location.pointer, "/nodes/0/params");
+        assert!(
+            problem
+                .message()
+                .ends_with("6 output ports, more than the limit of 5"),
+            "{}",
+            problem.message()
+        );
+    }
+
+    #[test]
+    fn a_bad_port_param_points_at_its_element() {
+        let err = load(
+            r#"{"id": "r", "node_type": "Demux", "params": {"field": "k", "ports": ["a", "a"]}}"#,
+            "",
+        )
+        .err()
+        .unwrap();
+        let problem = err.errors().next().unwrap();
+        assert_eq!(problem.location.pointer, "/nodes/0/params/ports/1");
     }
 }
