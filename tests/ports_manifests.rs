@@ -332,3 +332,48 @@ fn nodes_lists_ports_and_graph_labels_port_edges() {
     assert!(dot.contains("n0 -> out0 [label=\"true\"];"), "{dot}");
     assert!(dot.contains("label=\"output.split.false\""), "{dot}");
 }
+
+#[test]
+fn a_python_script_leaves_a_node_by_a_port_attribute() {
+    let script = write(
+        "ports_script.py",
+        r#"import pipeline
+
+def main():
+    p = pipeline.Pipeline("split")
+    split = p.node("Partition", op="even")
+    "input" >> split
+    split.true >> p.node("CalculatorNode", operation="divide", operand=2) >> "output.halves"
+    split.port("false") >> "output.odds"
+    return p
+"#,
+    );
+    let tagged = run_tagged(&script, &[], &numbers(1..=6));
+    assert_eq!(of(&tagged, "halves"), strings([1, 2, 3]));
+    assert_eq!(of(&tagged, "odds"), strings([1, 3, 5]));
+
+    // A misspelt port is an error at the script's line.
+    let misspelt = write(
+        "ports_misspelt.py",
+        "import pipeline\np = pipeline.Pipeline(\"m\")\nsplit = p.node(\"Partition\", op=\"odd\")\n\"input\" >> split\nsplit.flase >> \"output\"\n",
+    );
+    let out = pipeline(&["run", &misspelt], "1\n");
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("`Partition` has no output port `flase` (did you mean `Partition.false`?)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ports_misspelt.py:5:"), "{stderr}");
+
+    // A port is a source: connecting into one says so.
+    let into_port = write(
+        "ports_into.py",
+        "import pipeline\np = pipeline.Pipeline(\"m\")\nsplit = p.node(\"Partition\", op=\"odd\")\n\"input\" >> split.true\n",
+    );
+    let out = pipeline(&["run", &into_port], "1\n");
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("is an output port"), "{stderr}");
+    assert!(stderr.contains("line 4"), "{stderr}");
+}
