@@ -1119,4 +1119,105 @@ mod tests {
         // One batch of three per node; finishing the stream sends nothing further down the chain.
         assert_eq!(*batches.lock().unwrap(), [3, 3, 3, 3, 3]);
     }
+
+    /// A manifest over the built-ins (and `registry`'s extra types).
+    fn manifest_pipeline(registry: &Registry, nodes: &str, connections: &str) -> DynamicPipeline {
+        let text = format!(
+            r#"{{"version": "v1", "metadata": {{"name": "ports"}}, "nodes": [{nodes}], "connections": [{connections}]}}"#
+        );
+        let lowered = crate::manifest::load("ports.json", &text, registry).unwrap();
+        build(lowered, BuildOptions::default())
+    }
+
+    #[test]
+    fn a_failure_behind_one_port_keeps_the_other_ports_items_before_it() {
+        // Port `true` overflows on 4 (input item 3); port `false` still hands on 1 and 3, which
+        // came before it, and nothing after.
+        let operand = i64::MAX - 3;
+        let nodes = format!(
+            r#"{{"id": "split", "node_type": "Partition", "params": {{"op": "even"}}}},
+               {{"id": "add", "node_type": "Calculator", "params": {{"operand": {operand}}}}}"#
+        );
+        let connections = r#"{"from": "input", "to": "split"}, {"from": "split.true", "to": "add"},
+            {"from": "add", "to": "output.sums"}, {"from": "split.false", "to": "output.odds"}"#;
+        let mut p = manifest_pipeline(&Registry::with_builtins(), &nodes, connections);
+        let mut got = Vec::new();
+        let err = p
+            .run_with((1..=6).map(Value::Int), |t| {
+                got.push((t.output, t.value));
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!(err.failed_item(), Some(3), "{err}");
+        assert!(err.to_string().contains("`add`"), "{err}");
+        got.sort_by_key(|(output, _)| *output);
+        assert_eq!(
+            got,
+            [
+                (0, Value::Int(operand + 2)),
+                (1, Value::Int(1)),
+                (1, Value::Int(3))
+            ]
+        );
+    }
+
+    /// Says it has two ports but names a port for none of what it pushes.
+    struct Mute(Vec<crate::graph::OutputPort>);
+
+    impl DynNode for Mute {
+        fn process(&mut self, item: Value, out: &mut Vec<Value>) -> Result<()> {
+            out.push(item);
+            Ok(())
+        }
+
+        fn ports(&self) -> &[crate::graph::OutputPort] {
+            &self.0
+        }
+    }
+
+    #[test]
+    fn a_node_that_names_no_port_for_an_output_is_an_error_naming_it() {
+        let mut registry = Registry::with_builtins();
+        registry.register_dyn("Mute", PortType::Any, PortType::Any, Vec::new(), |_| {
+            let port = |name| crate::graph::OutputPort::new(name, PortType::Any);
+            Ok(Box::new(Mute(vec![port("a"), port("b")])) as Box<dyn DynNode>)
+        });
+        let mut p = manifest_pipeline(
+            &registry,
+            r#"{"id": "mute", "node_type": "Mute"}"#,
+            r#"{"from": "input", "to": "mute"}, {"from": "mute.a", "to": "output"}"#,
+        );
+        let err = p.run_values([Value::Int(1)]).unwrap_err();
+        assert_eq!(err.node(), Some("mute"));
+        assert!(
+            err.message().contains("named 0 ports for 1 outputs"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_generator_behind_a_port_hands_on_its_pieces_in_order() {
+        // `Triple` behind port `true` leaves work pending (pieces of 2): every item still comes
+        // out, in order, on the caller's thread and across a stage.
+        let made = Arc::new(AtomicUsize::new(0));
+        let registry = spouts(&made);
+        for staged in ["", r#", "stage": true"#] {
+            let nodes = format!(
+                r#"{{"id": "split", "node_type": "Partition", "params": {{"op": "lt", "value": 3}}}},
+                   {{"id": "t", "node_type": "Triple"{staged}}}"#
+            );
+            let connections = r#"{"from": "input", "to": "split"}, {"from": "split.true", "to": "t"},
+                {"from": "t", "to": "output.tripled"}, {"from": "split.false", "to": "output.rest"}"#;
+            let mut p = manifest_pipeline(&registry, &nodes, connections);
+            let out = p.run((1..=4).map(Value::Int)).unwrap();
+            let of = |output| -> Vec<i64> {
+                out.iter()
+                    .filter(|t| t.output == output)
+                    .map(|t| t.value.as_int().unwrap())
+                    .collect()
+            };
+            assert_eq!(of(0), [1000, 1001, 1002, 2000, 2001, 2002], "{staged}");
+            assert_eq!(of(1), [3, 4], "{staged}");
+        }
+    }
 }
