@@ -377,3 +377,25 @@ def main():
     assert!(stderr.contains("is an output port"), "{stderr}");
     assert!(stderr.contains("line 4"), "{stderr}");
 }
+
+#[test]
+fn isolated_python_nodes_behind_a_port_still_run_as_one_chain_in_order() {
+    // `split.true -> double -> inc`: the two Python nodes may share one worker; the odd items
+    // bypass them.
+    let path = manifest(
+        "python_port",
+        &format!(
+            r#"{SPLIT},
+   {{"id": "double", "node_type": "python", "params": {{"code": "def f(x):\n    return x * 2\n", "function": "f"}}}},
+   {{"id": "inc", "node_type": "python", "params": {{"code": "def g(x):\n    return x + 1\n", "function": "g"}}}}"#
+        ),
+        r#"   {"from": "input", "to": "split"},
+   {"from": "split.true", "to": "double"},
+   {"from": "double", "to": "inc"},
+   {"from": "inc", "to": "output.evens"},
+   {"from": "split.false", "to": "output.odds"}"#,
+    );
+    let tagged = run_tagged(&path, &[], &numbers(1..=200));
+    assert_eq!(of(&tagged, "evens"), strings((1..=100).map(|i| 4 * i + 1)));
+    assert_eq!(of(&tagged, "odds"), strings((0..100).map(|i| 2 * i + 1)));
+}
