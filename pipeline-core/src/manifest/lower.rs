@@ -349,6 +349,17 @@ pub fn lower_with_limits<C: NodeCatalog>(
                 )),
             );
         }
+        if spec.emits.is_some() && !ports.is_empty() {
+            problems.push(Problem::error(
+                ProblemKind::Schema(format!(
+                    "`{}` has output ports, each with its own type: `emits` applies to a node \
+                     with one output",
+                    spec.node_type
+                )),
+                node_id(),
+                at("/emits"),
+            ));
+        }
         for (declared, actual, field) in [
             (spec.accepts, &mut accepts, "accepts"),
             (spec.emits, &mut emits, "emits"),
@@ -720,6 +731,21 @@ mod tests {
             "{}",
             problem.message()
         );
+    }
+
+    #[test]
+    fn emits_is_refused_on_a_node_with_ports() {
+        let err = load(
+            r#"{"id": "split", "node_type": "Partition", "params": {"op": "odd"}, "emits": "int"}"#,
+            "",
+        )
+        .err()
+        .unwrap();
+        let problem = err.errors().next().unwrap();
+        assert_eq!(problem.location.pointer, "/nodes/0/emits");
+        assert!(problem
+            .message()
+            .contains("`emits` applies to a node with one output"));
     }
 
     #[test]
