@@ -399,3 +399,21 @@ fn isolated_python_nodes_behind_a_port_still_run_as_one_chain_in_order() {
     assert_eq!(of(&tagged, "evens"), strings((1..=100).map(|i| 4 * i + 1)));
     assert_eq!(of(&tagged, "odds"), strings((0..100).map(|i| 2 * i + 1)));
 }
+
+#[test]
+fn a_parallel_partition_may_start_a_stage_whose_ports_cross_into_another() {
+    let path = manifest(
+        "staged_partition",
+        r#"   {"id": "a", "node_type": "PassThrough"},
+   {"id": "split", "node_type": "Partition", "params": {"op": "even"}, "stage": true, "parallelism": 2},
+   {"id": "count", "node_type": "Count", "stage": true}"#,
+        r#"   {"from": "input", "to": "a"},
+   {"from": "a", "to": "split"},
+   {"from": "split.true", "to": "count"},
+   {"from": "split.false", "to": "output.odds"},
+   {"from": "count", "to": "output.evens"}"#,
+    );
+    let tagged = run_tagged(&path, &[], &numbers(1..=10_001));
+    assert_eq!(of(&tagged, "evens"), ["5000"]);
+    assert_eq!(of(&tagged, "odds"), strings((0..5001).map(|i| 2 * i + 1)));
+}
