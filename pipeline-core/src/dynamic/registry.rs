@@ -45,6 +45,9 @@ pub struct NodeType {
     pub params: Vec<ParamInfo>,
     /// One line saying what it does (empty if nobody said).
     pub doc: String,
+    /// Its named outputs and their types, as `pipeline nodes` lists them (`true: any, false:
+    /// any`); empty for a type with one output.
+    pub ports_doc: String,
     factory: Factory,
 }
 
@@ -124,6 +127,52 @@ impl Registry {
             emits: N::Output::PORT,
             params: param_infos(&schemars::schema_for!(P)),
             doc: String::new(),
+            ports_doc: String::new(),
+            factory,
+        })
+    }
+
+    /// Registers a typed node with output ports: its `Output` names the port each item leaves
+    /// by ([`Ports`](crate::node::Ports)), and manifests connect them as `"from": "<id>.<port>"`.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{NoParams, Registry};
+    /// use pipeline_core::prelude::*;
+    /// let mut registry = Registry::new();
+    /// registry.register_with_ports("Sign", |_: NoParams| Partition::new(|x: &i64| *x >= 0));
+    /// assert_eq!(registry.get("Sign").unwrap().ports_doc, "true: int, false: int");
+    /// let text = r#"{"version": "v1", "metadata": {"name": "m"},
+    ///   "nodes": [{"id": "sign", "node_type": "Sign"}],
+    ///   "connections": [{"from": "input", "to": "sign"}, {"from": "sign.false", "to": "output"}]}"#;
+    /// let lowered = pipeline_core::manifest::load("m.json", text, &registry)?;
+    /// let mut p = pipeline_core::dynamic::build(lowered, Default::default());
+    /// assert_eq!(p.run_values([3, -1, -2].map(Value::Int))?, [Value::Int(-1), Value::Int(-2)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn register_with_ports<P, N, F>(&mut self, name: &str, factory: F) -> &mut Self
+    where
+        P: DeserializeOwned + JsonSchema,
+        N: Node + Send + 'static,
+        N::Input: FromValue + Send,
+        N::Output: crate::node::Ports + IntoValue + Send,
+        F: Fn(P) -> N + Send + Sync + 'static,
+    {
+        let factory: Factory = Arc::new(move |params: &serde_json::Value| {
+            let params: P = deserialize_params(params)?;
+            Ok(Box::new(super::TypedPorts::new(factory(params))) as Box<dyn DynNode>)
+        });
+        let ports: Vec<String> = <N::Output as crate::node::Ports>::NAMES
+            .iter()
+            .map(|name| format!("{name}: {}", <N::Output as IntoValue>::PORT))
+            .collect();
+        self.insert(NodeType {
+            name: name.to_string(),
+            aliases: Vec::new(),
+            accepts: N::Input::PORT,
+            emits: N::Output::PORT,
+            params: param_infos(&schemars::schema_for!(P)),
+            doc: String::new(),
+            ports_doc: ports.join(", "),
             factory,
         })
     }
@@ -147,6 +196,7 @@ impl Registry {
             emits,
             params,
             doc: String::new(),
+            ports_doc: String::new(),
             factory: Arc::new(factory),
         })
     }
@@ -168,6 +218,7 @@ impl Registry {
             emits: spec.emits,
             params: param_infos(&spec.params_schema()),
             doc: spec.doc.to_string(),
+            ports_doc: spec.ports_doc.to_string(),
             factory: Arc::new(|params: &serde_json::Value| spec.build(params)),
         });
         // Registering a spec again keeps its aliases (see `insert`): add only the missing ones.
@@ -270,6 +321,7 @@ impl NodeCatalog for Registry {
         Some(node_type.build(params).map(|node| ResolvedNode {
             accepts: node.accepts(),
             emits: node.emits(),
+            ports: node.ports().to_vec(),
             node,
         }))
     }

@@ -262,6 +262,7 @@ impl Codegen<'_> {
             quote! {
                 ::pipeline::graph::EdgeInfo {
                     from: #from,
+                    port: ::std::option::Option::None,
                     to: #to,
                     kind: #kind,
                 }
