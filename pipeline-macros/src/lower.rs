@@ -3,7 +3,10 @@
 
 use crate::ast::*;
 use crate::diagnostics::to_syn_error;
-use pipeline_core::graph::{EdgeDecl, EdgeKind, Endpoint, Graph, Plan, ValidGraph, OUTPUT};
+use pipeline_core::graph::{
+    EdgeDecl, EdgeKind, Endpoint, Graph, OutputPort, Plan, PortType, ValidGraph, OUTPUT,
+};
+use syn::ext::IdentExt;
 use proc_macro2::Span;
 use quote::ToTokens;
 
@@ -20,6 +23,10 @@ pub struct Lowered {
 pub struct NodePayload {
     pub expr: syn::Expr,
     pub export: Option<proc_macro2::TokenStream>,
+    /// Where each of the node's [`ports`](pipeline_core::graph::NodeDecl::ports) is first named
+    /// (`true` of `split.true`), so errors about a port point at it; empty when the front end has
+    /// no such token (errors then point at the node).
+    pub port_spans: Vec<Span>,
 }
 
 fn endpoint(e: &EndpointRef) -> Endpoint {
@@ -27,13 +34,48 @@ fn endpoint(e: &EndpointRef) -> Endpoint {
         EndpointRef::Input(_) => Endpoint::Input,
         EndpointRef::Output(_, None) => Endpoint::output(OUTPUT),
         EndpointRef::Output(_, Some(name)) => Endpoint::output(name.to_string()),
-        EndpointRef::Node(name) => Endpoint::node(name.to_string()),
+        EndpointRef::Node(name) | EndpointRef::Port(name, _) => Endpoint::node(name.to_string()),
+    }
+}
+
+/// The port a link leaves by: `true` of `split.true`.
+fn port(e: &EndpointRef) -> Option<pipeline_core::graph::Name> {
+    match e {
+        EndpointRef::Port(_, port) => Some(port.unraw().to_string().into()),
+        _ => None,
+    }
+}
+
+/// The macro does not know node types, so each node's ports are the ones its edges name (in the
+/// order first named, typed `Any`): rustc checks that they exist and what they carry (`port_<name>`
+/// accessors, one type check per edge), and the shared validation still rejects a node used both
+/// with and without a port.
+/// `port_locs[e]` is where edge `e`'s port is written.
+fn declare_named_ports(graph: &mut Graph<Span, NodePayload>, port_locs: &[Option<Span>]) {
+    let index: std::collections::HashMap<pipeline_core::graph::Name, usize> = graph
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.clone(), i))
+        .collect();
+    for (edge, loc) in graph.edges.iter().zip(port_locs) {
+        let (Endpoint::Node(id), Some(port), Some(loc)) = (&edge.from, &edge.port, loc) else {
+            continue;
+        };
+        if let Some(&i) = index.get(id) {
+            let node = &mut graph.nodes[i];
+            if !node.ports.iter().any(|p| p.name == *port) {
+                node.ports.push(OutputPort::new(port.clone(), PortType::Any));
+                node.payload.port_spans.push(*loc);
+            }
+        }
     }
 }
 
 /// Builds, validates and plans the graph; the node expressions become the nodes' payloads.
 pub fn lower(def: PipelineDef) -> syn::Result<Lowered> {
     let mut graph = Graph::carrying(Span::call_site());
+    let mut port_locs = Vec::new();
     for statement in def.statements {
         match statement {
             Statement::Node(node) => {
@@ -41,6 +83,7 @@ pub fn lower(def: PipelineDef) -> syn::Result<Lowered> {
                 let payload = NodePayload {
                     expr: node.expr,
                     export: None,
+                    port_spans: Vec::new(),
                 };
                 graph.add_node_with(node.name.to_string(), type_name, node.name.span(), payload);
                 let decl = graph.nodes.last_mut().expect("just added");
@@ -54,7 +97,7 @@ pub fn lower(def: PipelineDef) -> syn::Result<Lowered> {
                 for (arrow, to) in &chain.links {
                     graph.edges.push(EdgeDecl {
                         from: endpoint(from),
-                        port: None,
+                        port: port(from),
                         to: endpoint(to),
                         kind: match arrow {
                             Arrow::Fused(_) => EdgeKind::Fused,
@@ -64,11 +107,16 @@ pub fn lower(def: PipelineDef) -> syn::Result<Lowered> {
                         to_loc: to.span(),
                         loc: arrow.span(),
                     });
+                    port_locs.push(match from {
+                        EndpointRef::Port(_, port) => Some(port.span()),
+                        _ => None,
+                    });
                     from = to;
                 }
             }
         }
     }
+    declare_named_ports(&mut graph, &port_locs);
     let graph = graph.validate().map_err(to_syn_error)?;
     let plan = graph.plan().map_err(to_syn_error)?;
     Ok(Lowered { graph, plan })

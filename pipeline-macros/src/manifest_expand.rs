@@ -148,6 +148,7 @@ fn generate(
         Ok(NodePayload {
             expr: syn::parse2(expr)?,
             export: Some(export_entry(&source)),
+            port_spans: Vec::new(),
         })
     };
     // The graph as validated and planned above (errors located in the file), located at the

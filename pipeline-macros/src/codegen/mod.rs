@@ -87,9 +87,11 @@ impl Codegen<'_> {
                 quote!(let #marker = ::pipeline::runtime::input_marker(&#var);),
             );
             let value = self.parallel_wrapper(i, quote!(#expr));
+            let ports_check = self.ports_check_call(i);
             quote_spanned! {expr.span()=>
                 let mut #var = #value;
                 #take_marker
+                #ports_check
             }
         });
         let output_markers = (0..graph.outputs.len()).map(|o| {
