@@ -15,7 +15,9 @@ enum Token {
 fn tokenize() -> impl Node<Input = String, Output = Token> {
     Map::new(|s: String| match s.trim() {
         "" => Token::Blank(()),
-        t => t.parse().map_or_else(|_| Token::Word(t.to_string()), Token::Number),
+        t => t
+            .parse()
+            .map_or_else(|_| Token::Word(t.to_string()), Token::Number),
     })
 }
 
@@ -80,7 +82,10 @@ fn a_port_crosses_a_stage_boundary() {
         tokens.number => square -> output.squares;
         tokens.word -> output.words;
     };
-    let many: Vec<String> = (0..1000).map(|i| i.to_string()).chain(words(&["x"])).collect();
+    let many: Vec<String> = (0..1000)
+        .map(|i| i.to_string())
+        .chain(words(&["x"]))
+        .collect();
     let out = p.run(many).unwrap();
     assert_eq!(out.squares, (0..1000i64).map(|i| i * i).collect::<Vec<_>>());
     assert_eq!(out.words, ["x"]);
@@ -94,6 +99,24 @@ fn a_port_crosses_a_stage_boundary() {
     };
     let out: Vec<i64> = p.run([-3, 1, 2, 3, 4, 5]).unwrap();
     assert_eq!(out, [1, 3, 5]);
+}
+
+#[test]
+fn fused_nodes_with_ports_feed_each_other() {
+    let mut p = pipeline! {
+        positive = Partition::new(|x: &i64| *x > 0);
+        even = Partition::new(|x: &i64| x % 2 == 0);
+        tokens = tokenize();
+        show = Map::new(|x: i64| x.to_string());
+        input -> positive;
+        positive.true -> even;
+        positive.true -> output.positive;
+        even.true -> show -> tokens;
+        tokens.number -> output.even_numbers;
+    };
+    let out = p.run([-2, 1, 2, 3, 4]).unwrap();
+    assert_eq!(out.positive, [1, 2, 3, 4]);
+    assert_eq!(out.even_numbers, [2, 4]);
 }
 
 #[test]
@@ -154,8 +177,14 @@ fn parallel_nodes_have_ports_too() {
         split.false -> output.others;
     };
     let out = p.run(1..=2000).unwrap();
-    assert_eq!(out.threes, (1..=2000).filter(|x| x % 3 == 0).collect::<Vec<i64>>());
-    assert_eq!(out.others, (1..=2000).filter(|x| x % 3 != 0).collect::<Vec<i64>>());
+    assert_eq!(
+        out.threes,
+        (1..=2000).filter(|x| x % 3 == 0).collect::<Vec<i64>>()
+    );
+    assert_eq!(
+        out.others,
+        (1..=2000).filter(|x| x % 3 != 0).collect::<Vec<i64>>()
+    );
 }
 
 #[test]
@@ -188,8 +217,16 @@ fn describe_lists_the_edges_of_each_port() {
     assert_eq!(
         [&d.edges[1], &d.edges[3]],
         [
-            &edge(Endpoint::node("split"), Endpoint::node("halve"), EdgeKind::Fused),
-            &edge(Endpoint::node("split"), Endpoint::node("odds"), EdgeKind::Stage),
+            &edge(
+                Endpoint::node("split"),
+                Endpoint::node("halve"),
+                EdgeKind::Fused
+            ),
+            &edge(
+                Endpoint::node("split"),
+                Endpoint::node("odds"),
+                EdgeKind::Stage
+            ),
         ]
     );
     assert_eq!(d.nodes[2].stage, 1);

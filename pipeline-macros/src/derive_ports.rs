@@ -43,7 +43,10 @@ pub fn derive(input: DeriveInput) -> syn::Result<TokenStream> {
         if let Some((_, first, _)) = ports.iter().find(|(seen, _, _)| *seen == name) {
             fail(syn::Error::new(
                 variant.ident.span(),
-                format!("`{}` and `{first}` both become port `{name}`; rename one", variant.ident),
+                format!(
+                    "`{}` and `{first}` both become port `{name}`; rename one",
+                    variant.ident
+                ),
             ));
             continue;
         }
@@ -56,12 +59,14 @@ pub fn derive(input: DeriveInput) -> syn::Result<TokenStream> {
     let ty = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let names = ports.iter().map(|(name, _, _)| name);
-    let arms = ports.iter().enumerate().map(|(index, (_, variant, _))| {
-        quote!(#ty::#variant(_) => #index)
-    });
+    let arms = ports
+        .iter()
+        .enumerate()
+        .map(|(index, (_, variant, _))| quote!(#ty::#variant(_) => #index));
     let accessors = ports.iter().map(|(name, variant, field)| {
         let accessor = format_ident!("port_{}", name, span = variant.span());
-        let doc = format!("The item of port `{name}`, or the item back when it leaves by another port.");
+        let doc =
+            format!("The item of port `{name}`, or the item back when it leaves by another port.");
         quote_spanned! {Span::mixed_site().located_at(variant.span())=>
             #[doc = #doc]
             #[inline(always)]
@@ -98,7 +103,8 @@ fn snake_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);
     for (i, &c) in chars.iter().enumerate() {
         if c.is_uppercase() {
-            let after_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let after_lower =
+                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
             let ends_acronym = i > 0
                 && chars[i - 1].is_uppercase()
                 && chars.get(i + 1).is_some_and(|n| n.is_lowercase());
@@ -140,8 +146,14 @@ mod tests {
         assert_eq!(snake_case("True"), "true");
         assert_eq!(snake_case("Mp3Chunk"), "mp3_chunk");
         let out = expand(quote! { enum Track<T> { Audio(Vec<i16>), VideoFrame(T) } }).unwrap();
-        assert!(out.contains(r#"[& 'static str] = & ["audio" , "video_frame"]"#), "{out}");
-        assert!(out.contains("fn port_video_frame (self) -> :: core :: result :: Result < T , Self >"), "{out}");
+        assert!(
+            out.contains(r#"[& 'static str] = & ["audio" , "video_frame"]"#),
+            "{out}"
+        );
+        assert!(
+            out.contains("fn port_video_frame (self) -> :: core :: result :: Result < T , Self >"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -156,7 +168,9 @@ mod tests {
             "port `a`: variant `A` must hold exactly one unnamed field, the port's item (`A(T)`)"
         );
         assert!(msg(quote! { struct S(i64); }).starts_with("`#[derive(Ports)]` is for enums"));
-        assert!(msg(quote! { enum E {} }).starts_with("`#[derive(Ports)]` needs at least one variant"));
+        assert!(
+            msg(quote! { enum E {} }).starts_with("`#[derive(Ports)]` needs at least one variant")
+        );
         assert_eq!(
             msg(quote! { enum E { AB(i64), Ab(i64) } }),
             "`Ab` and `AB` both become port `ab`; rename one"

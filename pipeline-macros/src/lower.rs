@@ -6,9 +6,9 @@ use crate::diagnostics::to_syn_error;
 use pipeline_core::graph::{
     EdgeDecl, EdgeKind, Endpoint, Graph, OutputPort, Plan, PortType, ValidGraph, OUTPUT,
 };
-use syn::ext::IdentExt;
 use proc_macro2::Span;
 use quote::ToTokens;
+use syn::ext::IdentExt;
 
 /// The checked graph, its nodes carrying their payloads, and its plan: everything code generation
 /// reads. Locations are token spans.
@@ -65,7 +65,8 @@ fn declare_named_ports(graph: &mut Graph<Span, NodePayload>, port_locs: &[Option
         if let Some(&i) = index.get(id) {
             let node = &mut graph.nodes[i];
             if !node.ports.iter().any(|p| p.name == *port) {
-                node.ports.push(OutputPort::new(port.clone(), PortType::Any));
+                node.ports
+                    .push(OutputPort::new(port.clone(), PortType::Any));
                 node.payload.port_spans.push(*loc);
             }
         }

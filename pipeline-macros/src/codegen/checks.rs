@@ -102,7 +102,11 @@ impl Codegen<'_> {
     /// when the front end has no port token.
     pub(super) fn port_span(&self, node: usize, port: usize) -> Span {
         let decl = &self.lowered.graph.graph.nodes[node];
-        decl.payload.port_spans.get(port).copied().unwrap_or(decl.loc)
+        decl.payload
+            .port_spans
+            .get(port)
+            .copied()
+            .unwrap_or(decl.loc)
     }
 
     fn edge_check(&self, e: usize, edge: &ResolvedEdge) -> TokenStream {

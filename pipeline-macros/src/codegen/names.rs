@@ -75,7 +75,11 @@ impl Names {
         let outputs = unique(graph.outputs.iter().map(|o| fragment(o)));
         let vertex = |v: Vertex, port: Option<usize>| match (v, port) {
             (Vertex::Node(i), Some(p)) => {
-                format!("{}_{}", nodes[i], fragment(&graph.graph.nodes[i].ports[p].name))
+                format!(
+                    "{}_{}",
+                    nodes[i],
+                    fragment(&graph.graph.nodes[i].ports[p].name)
+                )
             }
             (Vertex::Input, _) => "input".to_string(),
             (Vertex::Node(i), None) => nodes[i].clone(),
