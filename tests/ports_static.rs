@@ -231,3 +231,29 @@ fn describe_lists_the_edges_of_each_port() {
     );
     assert_eq!(d.nodes[2].stage, 1);
 }
+
+/// A generic derived output: the port types follow the type parameters.
+#[derive(Debug, Clone, PartialEq, Ports)]
+enum Either<L, R> {
+    Left(L),
+    Right(R),
+}
+
+#[test]
+fn derived_ports_of_a_generic_enum() {
+    assert_eq!(<Either<u8, char> as Ports>::NAMES, ["left", "right"]);
+    assert_eq!(Either::<u8, char>::Right('x').port_name(), "right");
+    assert_eq!(
+        Either::<u8, char>::Left(1).port_right(),
+        Err(Either::Left(1))
+    );
+    let mut p = pipeline! {
+        parse = Map::new(|s: &str| s.parse::<i64>().map_or_else(|_| Either::Right(s.len()), Either::Left));
+        input -> parse;
+        parse.left -> output.numbers;
+        parse.right -> output.lengths;
+    };
+    let out = p.run(["12", "abc", "-4"]).unwrap();
+    assert_eq!(out.numbers, [12, -4]);
+    assert_eq!(out.lengths, [3usize]);
+}

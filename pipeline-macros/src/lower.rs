@@ -179,6 +179,41 @@ mod tests {
     }
 
     #[test]
+    fn ports_are_the_ones_edges_name() {
+        let lowered = lower_tokens(quote! {
+            split = Partition::new(|x: &i64| *x > 0);
+            input -> split;
+            split.r#false -> output.negative;
+            split.true -> a -> output;
+            split.true -> output.positive;
+            a = PassThrough::new();
+        })
+        .unwrap();
+        let split = &lowered.graph.graph.nodes[0];
+        let ports: Vec<&str> = split.ports.iter().map(|p| &*p.name).collect();
+        assert_eq!(ports, ["false", "true"]);
+        assert_eq!(split.payload.port_spans.len(), 2);
+        let edge_ports: Vec<Option<usize>> = lowered.graph.edges.iter().map(|e| e.port).collect();
+        assert_eq!(edge_ports, [None, Some(0), Some(1), None, Some(1)]);
+    }
+
+    #[test]
+    fn a_node_with_ports_needs_a_port_on_every_edge() {
+        let err = lower_tokens(quote! {
+            split = Partition::new(|x: &i64| *x > 0);
+            input -> split;
+            split.true -> output.positive;
+            split -> output.all;
+        })
+        .err()
+        .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "`split` has several outputs (`true`): name the one this edge leaves by, e.g. `split.true`"
+        );
+    }
+
+    #[test]
     fn validation_errors_come_from_the_shared_rules() {
         let err = lower_tokens(quote! {
             add = Calculator::add(1);

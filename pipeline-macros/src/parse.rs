@@ -194,6 +194,13 @@ impl Parse for EndpointRef {
         }
         let ident: Ident = input.parse()?;
         if ident == "input" {
+            if input.peek(Token![.]) {
+                let dot = input.parse::<Token![.]>()?;
+                return Err(syn::Error::new(
+                    dot.span,
+                    "the pipeline input has one output and no ports: connect `input -> ...`",
+                ));
+            }
             return Ok(EndpointRef::Input(ident));
         }
         if ident == "output" {
@@ -273,6 +280,10 @@ mod tests {
         let expected = "`a.left` is an output port of `a`, so it can only start a link: items enter `a` by its one input (write `... -> a;` and `a.left -> ...;`)";
         assert_eq!(msg(quote! { input -> a.left; }), expected);
         assert_eq!(msg(quote! { input -> a.left -> output; }), expected);
+        assert_eq!(
+            msg(quote! { input.x -> a -> output; }),
+            "the pipeline input has one output and no ports: connect `input -> ...`"
+        );
         assert_eq!(
             msg(quote! { input -> a. -> output; }),
             "expected an output port name after `a.` (e.g. `a.even -> ...`)"
