@@ -503,7 +503,7 @@ impl Codegen<'_> {
     /// each connected port's accessor (`port_<name>`, written at the port's token so a misspelt
     /// port is an error there) either yields the item, which goes along that port's edges, or
     /// hands it back for the next port. An item no accessor takes leaves by an unconnected port
-    /// and is dropped.
+    /// and is dropped (here, at the end of the emitter).
     fn deliver_ports(&self, node: usize, value: &Ident, path: Path) -> TokenStream {
         let ports = &self.lowered.graph.graph.nodes[node].ports;
         let from = Vertex::Node(node);
@@ -527,7 +527,7 @@ impl Codegen<'_> {
         });
         quote! {
             #(#routes)*
-            ::core::mem::drop(#value);
+            let _ = #value;
         }
     }
 
