@@ -212,23 +212,39 @@ fn describe_lists_the_edges_of_each_port() {
     let out = p.run([4, 5]).unwrap();
     assert_eq!((out.evens, out.odds), (vec![2], vec![5]));
     let d = p.describe();
-    let edge = |from: Endpoint, to: Endpoint, kind| EdgeInfo { from, to, kind };
+    let edge = |from: Endpoint, port: Option<&str>, to: Endpoint, kind| EdgeInfo {
+        from,
+        port: port.map(Into::into),
+        to,
+        kind,
+    };
     // Declaration order: `input -> split`, `split.true -> halve`, `halve -> output.evens`, ...
     assert_eq!(
-        [&d.edges[1], &d.edges[3]],
+        d.edges[1..4],
         [
-            &edge(
+            edge(
                 Endpoint::node("split"),
+                Some("true"),
                 Endpoint::node("halve"),
                 EdgeKind::Fused
             ),
-            &edge(
+            edge(
+                Endpoint::node("halve"),
+                None,
+                Endpoint::output("evens"),
+                EdgeKind::Fused
+            ),
+            edge(
                 Endpoint::node("split"),
+                Some("false"),
                 Endpoint::node("odds"),
                 EdgeKind::Stage
             ),
         ]
     );
+    assert_eq!(d.edges[3].source_text(), "split.false");
+    let mermaid = d.to_mermaid();
+    assert!(mermaid.contains(r#"n0 -->|"true"| n1"#), "{mermaid}");
     assert_eq!(d.nodes[2].stage, 1);
 }
 

@@ -47,6 +47,7 @@ impl NodeCatalog for MacroCatalog<'_> {
                 node: CompiledNode::Mapped(i),
                 accepts: PortType::Any,
                 emits: PortType::Any,
+                ports: Vec::new(),
             }));
         }
         if node_type == PYTHON_NODE_TYPE {
@@ -56,16 +57,20 @@ impl NodeCatalog for MacroCatalog<'_> {
                 node: CompiledNode::Python(spec),
                 accepts: PortType::Any,
                 emits: PortType::Any,
+                ports: Vec::new(),
             }));
         }
         let spec = builtin_spec(node_type)?;
-        Some(spec.check(params).map(|()| ResolvedNode {
+        // Ports are declared so edges that name them validate; building the node then says that
+        // a node with ports runs only at run time (see `Builtin::constructor`).
+        Some(spec.ports(params).map(|ports| ResolvedNode {
             node: CompiledNode::Builtin(CheckedBuiltin {
                 spec,
                 params: params.clone(),
             }),
             accepts: spec.accepts,
             emits: spec.emits,
+            ports,
         }))
     }
 
@@ -96,6 +101,7 @@ mod tests {
                 node: CompiledNode::Python(spec),
                 accepts: PortType::Any,
                 emits: PortType::Any,
+                ..
             })) => Ok(spec),
             Some(Ok(_)) => panic!("python must compile to a python node of any items"),
             Some(Err(err)) => Err(err),

@@ -325,4 +325,34 @@ mod tests {
         assert!(err.contains("at /nodes/0/params/args"), "{err}");
         std::fs::remove_dir_all(dir).unwrap();
     }
+
+    #[test]
+    fn a_node_with_ports_is_refused_naming_the_node_and_the_run_time_loader() {
+        let text = r#"{"version": "v1", "metadata": {"name": "m"},
+ "nodes": [{"id": "split", "node_type": "Partition", "params": {"op": "even"}}],
+ "connections": [{"from": "input", "to": "split"}, {"from": "split.true", "to": "output"}]}"#;
+        let input: ManifestInput = syn::parse2(quote!(manifest = "m.json")).unwrap();
+        let err = generate(&input, "m.json", text, Path::new("."), Span::call_site())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("node `split`: `Partition` has output ports, which a compiled manifest cannot build: the manifest runs only at run time"),
+            "{err}"
+        );
+        // A misspelt port is the graph's error, as at run time.
+        let misspelt = text.replace("split.true", "split.tru");
+        let err = generate(
+            &input,
+            "m.json",
+            &misspelt,
+            Path::new("."),
+            Span::call_site(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("`split` has no output port `tru` (did you mean `split.true`?)"),
+            "{err}"
+        );
+    }
 }

@@ -5,7 +5,9 @@
 //! `-`), up to `--max-manifest-bytes`, and held to the limits below before anything runs.
 
 use super::{report, CliError};
-use pipeline::graph::{GraphLimits, DEFAULT_MAX_FUSED_CHAIN, DEFAULT_MAX_STAGES};
+use pipeline::graph::{
+    GraphLimits, DEFAULT_MAX_FUSED_CHAIN, DEFAULT_MAX_PORTS, DEFAULT_MAX_STAGES,
+};
 use pipeline::manifest::{
     self, LoadOptions, LoweredManifest, SourceFileError, DEFAULT_MAX_MANIFEST_BYTES,
     DEFAULT_MAX_PYTHON_FILE_BYTES,
@@ -29,6 +31,10 @@ pub struct ManifestLimits {
     #[arg(long, default_value_t = DEFAULT_MAX_STAGES,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_stages: usize,
+    /// The most named output ports one node may have (a `Route` by field has one per name).
+    #[arg(long, default_value_t = DEFAULT_MAX_PORTS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_ports: usize,
 }
 
 impl ManifestLimits {
@@ -38,6 +44,7 @@ impl ManifestLimits {
             graph_limits: GraphLimits {
                 max_fused_chain: self.max_fused_chain,
                 max_stages: self.max_stages,
+                max_ports: self.max_ports,
             },
             ..LoadOptions::default()
         }

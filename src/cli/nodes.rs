@@ -8,7 +8,8 @@ use std::process::ExitCode;
 #[derive(Debug, clap::Args)]
 pub struct NodesArgs {}
 
-/// Lists every node type: names, port types, what it does (when its spec says), params.
+/// Lists every node type: names, port types, what it does (when its spec says), named output
+/// ports, params.
 pub fn run(_args: NodesArgs) -> Result<ExitCode, CliError> {
     let mut text = String::new();
     for node_type in super::registry().types() {
@@ -24,6 +25,9 @@ pub fn run(_args: NodesArgs) -> Result<ExitCode, CliError> {
         );
         if !node_type.doc.is_empty() {
             let _ = writeln!(text, "    {}", node_type.doc);
+        }
+        if !node_type.ports_doc.is_empty() {
+            let _ = writeln!(text, "    ports: {}", node_type.ports_doc);
         }
         for param in &node_type.params {
             let default = param

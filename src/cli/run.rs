@@ -120,7 +120,7 @@ fn output_labels(pipeline: &DynamicPipeline) -> Vec<String> {
                 .edges
                 .iter()
                 .filter(|e| matches!(&e.to, Endpoint::Output(to) if to == name))
-                .map(|e| format!("`{}`", e.from))
+                .map(|e| format!("`{}`", e.source_text()))
                 .collect();
             match sources.len() {
                 0 => format!("output `{name}`"),

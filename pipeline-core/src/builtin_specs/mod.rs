@@ -22,7 +22,9 @@ mod constructor;
 mod count;
 mod echo;
 mod merge;
+mod partition;
 mod pass_through;
+mod route;
 mod spec;
 mod sum;
 mod unbatch;
@@ -33,7 +35,9 @@ pub use constructor::{Arg, Constructor, ConstructorError, ItemKind, TypeArg};
 pub use count::CountSpec;
 pub use echo::EchoSpec;
 pub use merge::MergeSpec;
+pub use partition::{BoxedTest, CompareOp, PartitionParams, PartitionSpec, ValueTest};
 pub use pass_through::PassThroughSpec;
+pub use route::{RouteBy, RouteParams, RouteSpec};
 pub use spec::{Builtin, BuiltinSpec, NoParams};
 pub use sum::SumSpec;
 pub use unbatch::UnbatchSpec;
@@ -48,6 +52,8 @@ pub const BUILTIN_SPECS: &[BuiltinSpec] = &[
     BuiltinSpec::of::<BatchSpec>(),
     BuiltinSpec::of::<UnbatchSpec>(),
     BuiltinSpec::of::<MergeSpec>(),
+    BuiltinSpec::of::<PartitionSpec>(),
+    BuiltinSpec::of::<RouteSpec>(),
 ];
 
 /// The built-in named (or aliased) `name`.

@@ -3,7 +3,7 @@
 //! catalog and `pipeline nodes` read from one list.
 
 use super::constructor::{Constructor, ConstructorError, ItemKind};
-use crate::graph::PortType;
+use crate::graph::{OutputPort, PortType};
 use crate::manifest::{deserialize_params, ParamError};
 use crate::node::Node;
 use crate::value::{FromValue, IntoValue};
@@ -57,6 +57,30 @@ pub trait Builtin {
     /// The node of a dynamic graph, from checked params.
     fn build(params: Self::Params) -> Self::Node;
 
+    /// Checks what serde cannot: params that parse but do not fit together (`ParamError::param`
+    /// names the one at fault).
+    fn validate(params: &Self::Params) -> Result<(), ParamError> {
+        let _ = params;
+        Ok(())
+    }
+
+    /// The node's named outputs for `params`, each with its type; empty (the default) for a node
+    /// with one output. A node with ports says which one each output leaves by in
+    /// [`port_of`](Builtin::port_of).
+    fn ports(params: &Self::Params) -> Vec<OutputPort> {
+        let _ = params;
+        Vec::new()
+    }
+
+    /// The port (an index into [`ports`](Builtin::ports)) `output` leaves by.
+    fn port_of(output: &<Self::Node as Node>::Output) -> usize {
+        let _ = output;
+        0
+    }
+
+    /// The ports as `pipeline nodes` lists them (`true: any, false: any`), for a node with ports.
+    const PORTS_DOC: &'static str = "";
+
     /// The node of a compiled manifest whose items are of kind `item`, as data the macro turns
     /// into a Rust expression; `Err` when the type cannot run on such items.
     fn constructor(params: &Self::Params, item: ItemKind) -> Result<Constructor, ConstructorError>;
@@ -75,6 +99,9 @@ pub struct BuiltinSpec {
     pub accepts: PortType,
     /// What it emits over `Value` items.
     pub emits: PortType,
+    /// Its named outputs and their types, as `pipeline nodes` lists them; empty for one output.
+    pub ports_doc: &'static str,
+    ports: fn(&serde_json::Value) -> Result<Vec<OutputPort>, ParamError>,
     params_schema: fn() -> schemars::Schema,
     check: fn(&serde_json::Value) -> Result<(), ParamError>,
     constructor: fn(&serde_json::Value, ItemKind) -> Result<Constructor, ConstructorError>,
@@ -97,6 +124,8 @@ impl BuiltinSpec {
             doc: B::DOC,
             accepts: <<B::Node as Node>::Input as FromValue>::PORT,
             emits: <<B::Node as Node>::Output as IntoValue>::PORT,
+            ports_doc: B::PORTS_DOC,
+            ports: ports::<B>,
             params_schema: params_schema::<B>,
             check: check::<B>,
             constructor: constructor::<B>,
@@ -119,6 +148,20 @@ impl BuiltinSpec {
     /// the expected type.
     pub fn check(&self, params: &serde_json::Value) -> Result<(), ParamError> {
         (self.check)(params)
+    }
+
+    /// Its named outputs with `params` (checked as [`check`](Self::check) does); empty for a
+    /// node with one output.
+    ///
+    /// ```
+    /// use pipeline_core::builtin_specs::builtin_spec;
+    /// let partition = builtin_spec("Partition").unwrap();
+    /// let ports = partition.ports(&serde_json::json!({"op": "even"})).unwrap();
+    /// assert_eq!(ports.iter().map(|p| &*p.name).collect::<Vec<_>>(), ["true", "false"]);
+    /// assert!(builtin_spec("Sum").unwrap().ports(&serde_json::Value::Null).unwrap().is_empty());
+    /// ```
+    pub fn ports(&self, params: &serde_json::Value) -> Result<Vec<OutputPort>, ParamError> {
+        (self.ports)(params)
     }
 
     /// What a compiled manifest builds from `params` over items of kind `item`.
@@ -147,6 +190,7 @@ impl std::fmt::Debug for BuiltinSpec {
             .field("aliases", &self.aliases)
             .field("accepts", &self.accepts)
             .field("emits", &self.emits)
+            .field("ports_doc", &self.ports_doc)
             .finish_non_exhaustive()
     }
 }
@@ -155,8 +199,19 @@ fn params_schema<B: Builtin>() -> schemars::Schema {
     schemars::schema_for!(B::Params)
 }
 
+/// `params` deserialised and validated.
+fn checked<B: Builtin>(params: &serde_json::Value) -> Result<B::Params, ParamError> {
+    let params = deserialize_params::<B::Params>(params)?;
+    B::validate(&params)?;
+    Ok(params)
+}
+
 fn check<B: Builtin>(params: &serde_json::Value) -> Result<(), ParamError> {
-    deserialize_params::<B::Params>(params).map(drop)
+    checked::<B>(params).map(drop)
+}
+
+fn ports<B: Builtin>(params: &serde_json::Value) -> Result<Vec<OutputPort>, ParamError> {
+    checked::<B>(params).map(|params| B::ports(&params))
 }
 
 fn constructor<B: Builtin>(
@@ -165,7 +220,7 @@ fn constructor<B: Builtin>(
 ) -> Result<Constructor, ConstructorError> {
     // The macro checks params before it asks for the constructor; a failure here is reported, not
     // assumed away.
-    let params = deserialize_params::<B::Params>(params).map_err(|err| ConstructorError {
+    let params = checked::<B>(params).map_err(|err| ConstructorError {
         message: format!("invalid params for `{}`: {err}", B::NAME),
         field: "/params".to_string(),
     })?;
@@ -180,8 +235,16 @@ where
     <B::Node as Node>::Input: FromValue + Send,
     <B::Node as Node>::Output: IntoValue + Send,
 {
-    let params = deserialize_params::<B::Params>(params)?;
-    Ok(Box::new(crate::dynamic::Typed::new(B::build(params))))
+    let params = checked::<B>(params)?;
+    let ports = B::ports(&params);
+    if ports.is_empty() {
+        return Ok(Box::new(crate::dynamic::Typed::new(B::build(params))));
+    }
+    Ok(Box::new(crate::dynamic::TypedPorts::with_port_fn(
+        B::build(params),
+        ports,
+        B::port_of,
+    )))
 }
 
 /// Params of a node type that takes none (any given are ignored).

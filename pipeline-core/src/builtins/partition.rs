@@ -109,3 +109,19 @@ impl<T> Ports for Partitioned<T> {
         }
     }
 }
+
+/// In a dynamic graph an item leaves as its plain value: the stage learns its port from the
+/// node ([`DynNode::take_ports`](crate::dynamic::DynNode::take_ports)), not from the value.
+///
+/// ```
+/// use pipeline_core::prelude::*;
+/// use pipeline_core::value::IntoValue;
+/// assert_eq!(Partitioned::False(4_i64).into_value(), Value::Int(4));
+/// ```
+impl<T: crate::value::IntoValue> crate::value::IntoValue for Partitioned<T> {
+    const PORT: crate::graph::PortType = T::PORT;
+
+    fn into_value(self) -> crate::value::Value {
+        self.into_inner().into_value()
+    }
+}

@@ -93,12 +93,30 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
             .heads(&stage.nodes)
             .map(|i| {
                 let start = routes.len();
-                routes.extend(leaving.of(chains.last[i]).iter().map(|&e| route(e)));
+                let last = chains.last[i];
+                // A node with ports: its routes grouped by port, each port's in edge order.
+                let port_count = graph.graph.nodes[last].ports.len();
+                let mut ports = Vec::with_capacity(port_count);
+                if port_count == 0 {
+                    routes.extend(leaving.of(last).iter().map(|&e| route(e)));
+                } else {
+                    for port in 0..port_count {
+                        let port_start = routes.len();
+                        let of_port = leaving
+                            .of(last)
+                            .iter()
+                            .filter(|&&e| graph.edges[e].port == Some(port));
+                        routes.extend(of_port.map(|&e| route(e)));
+                        ports.push(port_start..routes.len());
+                    }
+                }
                 StageNode {
                     id: Name::clone(&graph.graph.nodes[i].id),
                     node: nodes[i].take().expect("each node is in one stage"),
                     params: NodeParams::new(std::mem::take(&mut specs[i].params)),
                     routes: start..routes.len(),
+                    ports,
+                    port_parts: Vec::new(),
                     graph_index: i,
                 }
             })
@@ -151,6 +169,7 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
                 let decl = &mut declared_edges[e.decl];
                 EdgeInfo {
                     from: std::mem::replace(&mut decl.from, Endpoint::Input),
+                    port: decl.port.take(),
                     to: std::mem::replace(&mut decl.to, Endpoint::Input),
                     kind: e.kind,
                 }
@@ -179,7 +198,8 @@ impl Chains {
     }
 
     /// Offers each node its successor while the pair is a plain link of a fused chain: the
-    /// node's only edge is fused and the successor's only input.
+    /// node's only edge is fused and the successor's only input, and neither has output ports
+    /// (a chain's outputs are all its last node's, along one set of routes).
     fn join<L>(&mut self, graph: &ValidGraph<L>, nodes: &mut [Option<Box<dyn DynNode>>]) {
         let mut inbound = vec![0usize; nodes.len()];
         for edge in &graph.edges {
@@ -192,12 +212,13 @@ impl Chains {
             if self.absorbed[i] {
                 continue;
             }
+            let has_ports = |node: usize| !graph.graph.nodes[node].ports.is_empty();
             while let &[e] = graph.leaving.of(self.last[i]) {
                 let edge = &graph.edges[e];
                 let (Vertex::Node(t), EdgeKind::Fused) = (edge.to, edge.kind) else {
                     break;
                 };
-                if inbound[t] != 1 {
+                if inbound[t] != 1 || has_ports(self.last[i]) || has_ports(t) {
                     break;
                 }
                 let Some(next) = nodes[t].take() else {

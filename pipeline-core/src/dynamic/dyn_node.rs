@@ -1,7 +1,7 @@
 //! The object-safe node: what a dynamic graph holds, over [`Value`] items.
 
 use crate::error::{Error, Result};
-use crate::graph::PortType;
+use crate::graph::{OutputPort, PortType};
 use crate::node::{EmitFn, Node, NodeContext};
 use crate::value::{FromValue, IntoValue, Value};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -266,10 +266,47 @@ pub trait DynNode: Send {
     fn emits(&self) -> PortType {
         PortType::Any
     }
+
+    /// The node's named outputs, for a node with several ([`Ports`](crate::node::Ports)): each
+    /// output it pushes leaves by one of them, as [`take_ports`](DynNode::take_ports) says. Empty
+    /// (the default) for a node with one output, which the stage then routes with no per-item cost.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{DynNode, Typed, TypedPorts};
+    /// use pipeline_core::graph::{OutputPort, PortType};
+    /// use pipeline_core::prelude::*;
+    /// assert!(Typed::new(Calculator::add(1_i64)).ports().is_empty());
+    /// let split = TypedPorts::partition(|x: &Value| x.as_int().is_some_and(|x| x > 0));
+    /// assert_eq!(split.ports()[1], OutputPort::new("false", PortType::Any));
+    /// ```
+    fn ports(&self) -> &[OutputPort] {
+        &[]
+    }
+
+    /// For a node with [`ports`](DynNode::ports): appends to `ports` the port (an index into
+    /// `ports()`) of each output pushed since the node was last asked, in the order they were
+    /// pushed. The stage asks after every call that may push outputs (`process_batch_traced`,
+    /// `flush_traced`, `finish_traced`, `resume_traced`), so what a call pushed and the ports it
+    /// names always match one to one; outputs a failed call took back must not be named.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{DynNode, TypedPorts};
+    /// use pipeline_core::prelude::*;
+    /// let mut split = TypedPorts::partition(|x: &Value| x.as_int().is_some_and(|x| x > 0));
+    /// let (mut out, mut ports) = (Vec::new(), Vec::new());
+    /// split.process(Value::Int(-1), &mut out)?;
+    /// split.process(Value::Int(5), &mut out)?;
+    /// split.take_ports(&mut ports);
+    /// assert_eq!((out, ports), (vec![Value::Int(-1), Value::Int(5)], vec![1, 0]));
+    /// # Ok::<(), pipeline_core::Error>(())
+    /// ```
+    fn take_ports(&mut self, ports: &mut Vec<usize>) {
+        let _ = ports;
+    }
 }
 
 /// [`DynNode::process_batch_traced`] item by item: what the default runs.
-fn traced_item_by_item<D: DynNode + ?Sized>(
+pub(super) fn traced_item_by_item<D: DynNode + ?Sized>(
     node: &mut D,
     items: &mut Vec<Value>,
     item_origins: &[u64],

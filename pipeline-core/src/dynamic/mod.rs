@@ -11,6 +11,7 @@ mod registry;
 mod stage;
 mod stats;
 mod stream;
+mod typed_ports;
 
 pub use build::{build, BuildOptions};
 pub use builtins::{register_builtins, BatchParams, CalculatorParams, NoParams, OperationName};
@@ -21,3 +22,4 @@ pub use registry::{NodeType, ParamError, ParamInfo, Registry};
 pub use stage::{DynStage, OutputBatch, Tagged};
 pub use stats::NodeStats;
 pub use stream::DynamicStream;
+pub use typed_ports::TypedPorts;

@@ -3,7 +3,7 @@
 
 use super::dyn_node::DynNode;
 use crate::error::Result;
-use crate::graph::PortType;
+use crate::graph::{OutputPort, PortType};
 use crate::node::NodeContext;
 use crate::runtime::parallel_batch::{first_failure, process_in_parallel};
 use crate::value::Value;
@@ -31,6 +31,8 @@ pub struct ParallelDyn {
     pending_origins: Vec<u64>,
     batch_size: usize,
     ordered: bool,
+    /// For a node with ports: the port of each output handed on since the stage last asked.
+    tags: Vec<usize>,
 }
 
 /// The origin of pending items given untraced (through `process`): none to name.
@@ -50,6 +52,7 @@ impl ParallelDyn {
             pending_origins: Vec::new(),
             batch_size: batch_size.max(1),
             ordered,
+            tags: Vec::new(),
         }
     }
 }
@@ -61,24 +64,53 @@ impl ParallelDyn {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let process = |replica: &mut Box<dyn DynNode>, item: Value, outputs: &mut Vec<Value>| {
-            replica.process(item, outputs)
-        };
         let item_origins = &self.pending_origins;
         let tracing = origins.len() == out.len();
-        let outcome = process_in_parallel(
-            &mut self.replicas,
-            &mut self.pending,
-            self.ordered,
-            &process,
-            &mut |value, at| {
-                out.push(value);
-                if tracing {
-                    origins.push(item_origins[at]);
-                }
-                Ok(())
-            },
-        );
+        let outcome = if self.replicas[0].ports().is_empty() {
+            let process =
+                |replica: &mut Box<dyn DynNode>, item: Value, outputs: &mut Vec<Value>| {
+                    replica.process(item, outputs)
+                };
+            process_in_parallel(
+                &mut self.replicas,
+                &mut self.pending,
+                self.ordered,
+                &process,
+                &mut |value, at| {
+                    out.push(value);
+                    if tracing {
+                        origins.push(item_origins[at]);
+                    }
+                    Ok(())
+                },
+            )
+        } else {
+            // A node with ports: each output travels back with its port, read off the replica
+            // that made it.
+            let process =
+                |replica: &mut Box<dyn DynNode>, item: Value, outputs: &mut Vec<(Value, usize)>| {
+                    let (mut values, mut ports) = (Vec::new(), Vec::new());
+                    let outcome = replica.process(item, &mut values);
+                    replica.take_ports(&mut ports);
+                    outputs.extend(values.into_iter().zip(ports));
+                    outcome
+                };
+            let tags = &mut self.tags;
+            process_in_parallel(
+                &mut self.replicas,
+                &mut self.pending,
+                self.ordered,
+                &process,
+                &mut |(value, port), at| {
+                    out.push(value);
+                    tags.push(port);
+                    if tracing {
+                        origins.push(item_origins[at]);
+                    }
+                    Ok(())
+                },
+            )
+        };
         let outcome = outcome.map_err(|(err, at)| match at.map(|at| item_origins[at]) {
             Some(origin) if origin != UNTRACED => err.with_failed_item(origin),
             _ => err,
@@ -145,6 +177,7 @@ impl DynNode for ParallelDyn {
         for replica in &mut self.replicas {
             let before = out.len();
             let outcome = replica.finish(out);
+            replica.take_ports(&mut self.tags);
             origins.resize(origins.len() + (out.len() - before), end);
             outcome?;
         }
@@ -166,5 +199,13 @@ impl DynNode for ParallelDyn {
 
     fn emits(&self) -> PortType {
         self.replicas[0].emits()
+    }
+
+    fn ports(&self) -> &[OutputPort] {
+        self.replicas[0].ports()
+    }
+
+    fn take_ports(&mut self, ports: &mut Vec<usize>) {
+        ports.append(&mut self.tags);
     }
 }

@@ -45,6 +45,9 @@ pub struct NodeType {
     pub params: Vec<ParamInfo>,
     /// One line saying what it does (empty if nobody said).
     pub doc: String,
+    /// Its named outputs and their types, as `pipeline nodes` lists them (`true: any, false:
+    /// any`); empty for a type with one output.
+    pub ports_doc: String,
     factory: Factory,
 }
 
@@ -124,6 +127,7 @@ impl Registry {
             emits: N::Output::PORT,
             params: param_infos(&schemars::schema_for!(P)),
             doc: String::new(),
+            ports_doc: String::new(),
             factory,
         })
     }
@@ -147,6 +151,7 @@ impl Registry {
             emits,
             params,
             doc: String::new(),
+            ports_doc: String::new(),
             factory: Arc::new(factory),
         })
     }
@@ -168,6 +173,7 @@ impl Registry {
             emits: spec.emits,
             params: param_infos(&spec.params_schema()),
             doc: spec.doc.to_string(),
+            ports_doc: spec.ports_doc.to_string(),
             factory: Arc::new(|params: &serde_json::Value| spec.build(params)),
         });
         // Registering a spec again keeps its aliases (see `insert`): add only the missing ones.
@@ -270,6 +276,7 @@ impl NodeCatalog for Registry {
         Some(node_type.build(params).map(|node| ResolvedNode {
             accepts: node.accepts(),
             emits: node.emits(),
+            ports: node.ports().to_vec(),
             node,
         }))
     }

@@ -86,6 +86,10 @@ pub(crate) struct StageNode {
     pub params: NodeParams,
     /// Where its items go: a range of the stage's routes.
     pub routes: Range<usize>,
+    /// For a node with ports, the routes of each port (within `routes`); empty for one output.
+    pub ports: Vec<Range<usize>>,
+    /// For a node with ports, a reused buffer of items and origins per port.
+    pub port_parts: Vec<(Vec<Value>, Vec<u64>)>,
     /// Index in the whole graph, for stats.
     pub graph_index: usize,
 }
@@ -164,6 +168,8 @@ pub struct DynStage {
     stats: Option<Arc<[NodeStats]>>,
     /// Work left pending by a generator, innermost last (see [`Pending`]).
     pending: Vec<Pending>,
+    /// Reused ports of what a node with ports pushed ([`DynNode::take_ports`]).
+    port_tags: Vec<usize>,
 }
 
 impl DynStage {
@@ -187,6 +193,7 @@ impl DynStage {
             senders,
             stats,
             pending: Vec::new(),
+            port_tags: Vec::new(),
         }
     }
 
@@ -225,7 +232,7 @@ impl DynStage {
     /// route has failed: the items before a failure are processed to the end at once.
     fn fan_out(
         &mut self,
-        routes_of: Option<usize>,
+        routes: Range<usize>,
         mut batch: Traced<'_>,
         out: &mut Vec<OutputBatch>,
         tail: bool,
@@ -237,7 +244,7 @@ impl DynStage {
         }
         // Routes are fixed once built: read by index (they are `Copy`), so delivering, which needs
         // the whole stage, never has to take the list out and put it back.
-        let Some(last) = self.routes(routes_of).len().checked_sub(1) else {
+        let Some(last) = routes.len().checked_sub(1) else {
             batch.clear();
             return Ok(());
         };
@@ -252,7 +259,7 @@ impl DynStage {
                     break;
                 }
             }
-            let route = self.routes(routes_of)[r];
+            let route = self.routes[routes.start + r];
             let delivered = if r < last {
                 let (mut items, mut origins) = (batch.items.clone(), batch.origins.clone());
                 let copy = Traced {
@@ -275,12 +282,86 @@ impl DynStage {
         failure.map_or(Ok(()), Err)
     }
 
-    /// The routes out of node `k`, or of the stage's entry.
-    fn routes(&self, routes_of: Option<usize>) -> &[Route] {
-        match routes_of {
-            Some(k) => &self.routes[self.nodes[k].routes.clone()],
-            None => &self.routes[..self.entry_routes],
+    /// Sends what node `k` pushed (`batch`, all of it from its last call) along its edges: for a
+    /// node with ports, each item along the edges of the port it leaves by.
+    fn hand_on(
+        &mut self,
+        k: usize,
+        batch: Traced<'_>,
+        out: &mut Vec<OutputBatch>,
+        tail: bool,
+    ) -> Result<()> {
+        if self.nodes[k].ports.is_empty() {
+            let routes = self.nodes[k].routes.clone();
+            return self.fan_out(routes, batch, out, tail);
         }
+        self.hand_on_by_port(k, batch, out, tail)
+    }
+
+    /// [`hand_on`](Self::hand_on) for a node with ports: the batch is split by port (order kept
+    /// within each port), and each port's part goes to that port's routes, ports in declaration
+    /// order. Items of a port no edge leaves are dropped. As in [`fan_out`](Self::fan_out), after
+    /// a failure the later ports still get the items before the failing one.
+    fn hand_on_by_port(
+        &mut self,
+        k: usize,
+        mut batch: Traced<'_>,
+        out: &mut Vec<OutputBatch>,
+        tail: bool,
+    ) -> Result<()> {
+        let mut tags = std::mem::take(&mut self.port_tags);
+        let node = &mut self.nodes[k];
+        node.node.take_ports(&mut tags);
+        let port_count = node.ports.len();
+        if tags.len() != batch.items.len() || tags.iter().any(|&port| port >= port_count) {
+            let err = Error::msg(format_args!(
+                "the node named {} ports for {} outputs (of {port_count} ports): a node with \
+                 ports must name a port for each output it pushes",
+                tags.len(),
+                batch.items.len()
+            ))
+            .in_node(&node.id);
+            tags.clear();
+            self.port_tags = tags;
+            batch.clear();
+            return Err(err);
+        }
+        let mut parts = std::mem::take(&mut node.port_parts);
+        parts.resize_with(port_count, Default::default);
+        let items = batch.items.drain(..).zip(batch.origins.drain(..));
+        for ((item, origin), &port) in items.zip(&tags) {
+            if !node.ports[port].is_empty() {
+                parts[port].0.push(item);
+                parts[port].1.push(origin);
+            }
+        }
+        tags.clear();
+        self.port_tags = tags;
+        let last = parts.iter().rposition(|(items, _)| !items.is_empty());
+        let mut failure: Option<Error> = None;
+        for (port, (items, origins)) in parts.iter_mut().enumerate() {
+            let mut part = Traced { items, origins };
+            if let Some(failed) = &failure {
+                match failed.failed_item() {
+                    Some(cut) => part.retain_before(cut),
+                    None => part.clear(),
+                }
+            }
+            if part.items.is_empty() {
+                continue;
+            }
+            let routes = self.nodes[k].ports[port].clone();
+            let tail = tail && failure.is_none() && Some(port) == last;
+            if let Err(err) = self.fan_out(routes, part, out, tail) {
+                failure = Some(earlier(failure, err));
+            }
+        }
+        parts.iter_mut().for_each(|(items, origins)| {
+            items.clear();
+            origins.clear();
+        });
+        self.nodes[k].port_parts = parts;
+        failure.map_or(Ok(()), Err)
     }
 
     /// Node `k`'s reused output and origin buffers, empty (see [`give_back_scratch`]).
@@ -339,8 +420,8 @@ impl DynStage {
             // Attributed here, on the failure path only: no per-item cost for the node id.
             Err(err) => {
                 let err = err.in_node(&self.nodes[k].id);
-                let routed = self.fan_out(
-                    Some(k),
+                let routed = self.hand_on(
+                    k,
                     Traced {
                         items: &mut buffer,
                         origins: &mut origins,
@@ -382,7 +463,7 @@ impl DynStage {
                 items: buffer,
                 origins,
             };
-            self.fan_out(Some(k), batch, out, false)?;
+            self.hand_on(k, batch, out, false)?;
             buffer.clear();
             origins.clear();
             let latest = self.latest[k];
@@ -398,7 +479,7 @@ impl DynStage {
                         items: buffer,
                         origins,
                     };
-                    return self.fan_out(Some(k), batch, out, false);
+                    return self.hand_on(k, batch, out, false);
                 }
                 Err(err) => {
                     // What the node pushed before it failed still goes on, as in `run_node`.
@@ -407,7 +488,7 @@ impl DynStage {
                         items: buffer,
                         origins,
                     };
-                    return Err(match self.fan_out(Some(k), batch, out, false) {
+                    return Err(match self.hand_on(k, batch, out, false) {
                         Ok(()) => err,
                         Err(later) => earlier(Some(err), later),
                     });
@@ -439,7 +520,7 @@ impl DynStage {
             items: piece,
             origins: piece_origins,
         };
-        self.fan_out(Some(k), piece, out, true)
+        self.hand_on(k, piece, out, true)
     }
 
     /// Resumes node `k` for its next piece and hands it on (see [`continue_node`]).
@@ -461,7 +542,7 @@ impl DynStage {
                     items: &mut piece,
                     origins: &mut origins,
                 };
-                Err(match self.fan_out(Some(k), batch, out, false) {
+                Err(match self.hand_on(k, batch, out, false) {
                     Ok(()) => err,
                     Err(later) => earlier(Some(err), later),
                 })
@@ -570,7 +651,7 @@ impl DynStage {
                     items: &mut buffer,
                     origins: &mut origins,
                 };
-                Err(earlier(self.fan_out(Some(k), batch, out, false).err(), err))
+                Err(earlier(self.hand_on(k, batch, out, false).err(), err))
             }
         };
         self.give_back_scratch(k, buffer, origins);
@@ -589,7 +670,8 @@ impl DynStage {
             if let Some(&last) = origins.last() {
                 stage.next_origin = stage.next_origin.max(last.saturating_add(1));
             }
-            stage.fan_out(None, Traced { items, origins }, out, true)
+            let entry = 0..stage.entry_routes;
+            stage.fan_out(entry, Traced { items, origins }, out, true)
         })
     }
 }
@@ -1036,5 +1118,106 @@ mod tests {
         assert_eq!(out.len(), 3);
         // One batch of three per node; finishing the stream sends nothing further down the chain.
         assert_eq!(*batches.lock().unwrap(), [3, 3, 3, 3, 3]);
+    }
+
+    /// A manifest over the built-ins (and `registry`'s extra types).
+    fn manifest_pipeline(registry: &Registry, nodes: &str, connections: &str) -> DynamicPipeline {
+        let text = format!(
+            r#"{{"version": "v1", "metadata": {{"name": "ports"}}, "nodes": [{nodes}], "connections": [{connections}]}}"#
+        );
+        let lowered = crate::manifest::load("ports.json", &text, registry).unwrap();
+        build(lowered, BuildOptions::default())
+    }
+
+    #[test]
+    fn a_failure_behind_one_port_keeps_the_other_ports_items_before_it() {
+        // Port `true` overflows on 4 (input item 3); port `false` still hands on 1 and 3, which
+        // came before it, and nothing after.
+        let operand = i64::MAX - 3;
+        let nodes = format!(
+            r#"{{"id": "split", "node_type": "Partition", "params": {{"op": "even"}}}},
+               {{"id": "add", "node_type": "Calculator", "params": {{"operand": {operand}}}}}"#
+        );
+        let connections = r#"{"from": "input", "to": "split"}, {"from": "split.true", "to": "add"},
+            {"from": "add", "to": "output.sums"}, {"from": "split.false", "to": "output.odds"}"#;
+        let mut p = manifest_pipeline(&Registry::with_builtins(), &nodes, connections);
+        let mut got = Vec::new();
+        let err = p
+            .run_with((1..=6).map(Value::Int), |t| {
+                got.push((t.output, t.value));
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!(err.failed_item(), Some(3), "{err}");
+        assert!(err.to_string().contains("`add`"), "{err}");
+        got.sort_by_key(|(output, _)| *output);
+        assert_eq!(
+            got,
+            [
+                (0, Value::Int(operand + 2)),
+                (1, Value::Int(1)),
+                (1, Value::Int(3))
+            ]
+        );
+    }
+
+    /// Says it has two ports but names a port for none of what it pushes.
+    struct Mute(Vec<crate::graph::OutputPort>);
+
+    impl DynNode for Mute {
+        fn process(&mut self, item: Value, out: &mut Vec<Value>) -> Result<()> {
+            out.push(item);
+            Ok(())
+        }
+
+        fn ports(&self) -> &[crate::graph::OutputPort] {
+            &self.0
+        }
+    }
+
+    #[test]
+    fn a_node_that_names_no_port_for_an_output_is_an_error_naming_it() {
+        let mut registry = Registry::with_builtins();
+        registry.register_dyn("Mute", PortType::Any, PortType::Any, Vec::new(), |_| {
+            let port = |name| crate::graph::OutputPort::new(name, PortType::Any);
+            Ok(Box::new(Mute(vec![port("a"), port("b")])) as Box<dyn DynNode>)
+        });
+        let mut p = manifest_pipeline(
+            &registry,
+            r#"{"id": "mute", "node_type": "Mute"}"#,
+            r#"{"from": "input", "to": "mute"}, {"from": "mute.a", "to": "output"}"#,
+        );
+        let err = p.run_values([Value::Int(1)]).unwrap_err();
+        assert_eq!(err.node(), Some("mute"));
+        assert!(
+            err.message().contains("named 0 ports for 1 outputs"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_generator_behind_a_port_hands_on_its_pieces_in_order() {
+        // `Triple` behind port `true` leaves work pending (pieces of 2): every item still comes
+        // out, in order, on the caller's thread and across a stage.
+        let made = Arc::new(AtomicUsize::new(0));
+        let registry = spouts(&made);
+        for staged in ["", r#", "stage": true"#] {
+            let nodes = format!(
+                r#"{{"id": "split", "node_type": "Partition", "params": {{"op": "lt", "value": 3}}}},
+                   {{"id": "t", "node_type": "Triple"{staged}}}"#
+            );
+            let connections = r#"{"from": "input", "to": "split"}, {"from": "split.true", "to": "t"},
+                {"from": "t", "to": "output.tripled"}, {"from": "split.false", "to": "output.rest"}"#;
+            let mut p = manifest_pipeline(&registry, &nodes, connections);
+            let out = p.run((1..=4).map(Value::Int)).unwrap();
+            let of = |output| -> Vec<i64> {
+                out.iter()
+                    .filter(|t| t.output == output)
+                    .map(|t| t.value.as_int().unwrap())
+                    .collect()
+            };
+            assert_eq!(of(0), [1000, 1001, 1002, 2000, 2001, 2002], "{staged}");
+            assert_eq!(of(1), [3, 4], "{staged}");
+        }
     }
 }

@@ -21,11 +21,15 @@ pub struct NodeInfo {
     pub stage: usize,
 }
 
-/// An edge in a [`Description`]: from the input or a node, to a node or an output.
+/// An edge in a [`Description`]: from the input or a node (by one of its output ports, for a
+/// node with several), to a node or an output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EdgeInfo {
     /// Source.
     pub from: Endpoint,
+    /// The source's output port the edge leaves by (`even` of `route.even`); `None` for a node
+    /// with one output and for the input.
+    pub port: Option<Name>,
     /// Target.
     pub to: Endpoint,
     /// Fused or stage boundary.
@@ -40,8 +44,8 @@ pub struct EdgeInfo {
 /// let d = Description {
 ///     nodes: vec![NodeInfo { id: "add".into(), type_name: "Calculator".into(), stage: 0 }],
 ///     edges: vec![
-///         EdgeInfo { from: Endpoint::Input, to: Endpoint::node("add"), kind: EdgeKind::Fused },
-///         EdgeInfo { from: Endpoint::node("add"), to: Endpoint::output("add"), kind: EdgeKind::Fused },
+///         EdgeInfo { from: Endpoint::Input, port: None, to: Endpoint::node("add"), kind: EdgeKind::Fused },
+///         EdgeInfo { from: Endpoint::node("add"), port: None, to: Endpoint::output("add"), kind: EdgeKind::Fused },
 ///     ],
 ///     outputs: vec!["add".into()],
 /// };
@@ -60,6 +64,27 @@ pub struct Description {
     pub edges: Vec<EdgeInfo>,
     /// Output names.
     pub outputs: Vec<Name>,
+}
+
+impl EdgeInfo {
+    /// The source as written: `route.even` for a port, else the endpoint's name.
+    ///
+    /// ```
+    /// use pipeline_core::graph::{EdgeInfo, EdgeKind, Endpoint};
+    /// let edge = EdgeInfo {
+    ///     from: Endpoint::node("route"),
+    ///     port: Some("even".into()),
+    ///     to: Endpoint::output("evens"),
+    ///     kind: EdgeKind::Fused,
+    /// };
+    /// assert_eq!(edge.source_text(), "route.even");
+    /// ```
+    pub fn source_text(&self) -> String {
+        match &self.port {
+            Some(port) => format!("{}.{port}", self.from),
+            None => self.from.to_string(),
+        }
+    }
 }
 
 /// Generated vertex ids: names never appear outside a quoted, escaped label.
@@ -169,7 +194,16 @@ impl Description {
                 EdgeKind::Fused => "-->",
                 EdgeKind::Stage => "==>",
             };
-            let _ = writeln!(s, "    {} {arrow} {}", ids.of(&e.from), ids.of(&e.to));
+            // An edge leaving by a port is labelled with the port.
+            let label = e.port.as_ref().map_or(String::new(), |port| {
+                format!("|\"{}\"|", mermaid_text(port))
+            });
+            let _ = writeln!(
+                s,
+                "    {} {arrow}{label} {}",
+                ids.of(&e.from),
+                ids.of(&e.to)
+            );
         }
         s
     }
@@ -211,9 +245,12 @@ impl Description {
             );
         }
         for e in &self.edges {
-            let style = match e.kind {
-                EdgeKind::Fused => "",
-                EdgeKind::Stage => " [style=bold, label=\"=>\"]",
+            let port = e.port.as_ref().map(|port| dot_text(port));
+            let style = match (e.kind, port) {
+                (EdgeKind::Fused, None) => String::new(),
+                (EdgeKind::Fused, Some(port)) => format!(" [label=\"{port}\"]"),
+                (EdgeKind::Stage, None) => " [style=bold, label=\"=>\"]".to_string(),
+                (EdgeKind::Stage, Some(port)) => format!(" [style=bold, label=\"{port} =>\"]"),
             };
             let _ = writeln!(s, "    {} -> {}{style};", ids.of(&e.from), ids.of(&e.to));
         }
@@ -280,21 +317,25 @@ mod tests {
             edges: vec![
                 EdgeInfo {
                     from: Endpoint::Input,
+                    port: None,
                     to: Endpoint::node(HOSTILE),
                     kind: EdgeKind::Fused,
                 },
                 EdgeInfo {
                     from: Endpoint::node(HOSTILE),
+                    port: None,
                     to: Endpoint::node("b"),
                     kind: EdgeKind::Stage,
                 },
                 EdgeInfo {
                     from: Endpoint::node("b"),
+                    port: None,
                     to: Endpoint::output("b"),
                     kind: EdgeKind::Fused,
                 },
                 EdgeInfo {
                     from: Endpoint::node(HOSTILE),
+                    port: None,
                     to: Endpoint::output(HOSTILE),
                     kind: EdgeKind::Fused,
                 },
@@ -393,5 +434,46 @@ mod tests {
             "{mermaid}"
         );
         assert!(mermaid.contains(" é #10003;"), "{mermaid}");
+    }
+
+    #[test]
+    fn edges_leaving_by_a_port_are_labelled_with_it() {
+        let d = Description {
+            nodes: vec![NodeInfo {
+                id: "route".into(),
+                type_name: "Partition".into(),
+                stage: 0,
+            }],
+            edges: vec![
+                EdgeInfo {
+                    from: Endpoint::Input,
+                    port: None,
+                    to: Endpoint::node("route"),
+                    kind: EdgeKind::Fused,
+                },
+                EdgeInfo {
+                    from: Endpoint::node("route"),
+                    port: Some("true".into()),
+                    to: Endpoint::output("yes"),
+                    kind: EdgeKind::Fused,
+                },
+                EdgeInfo {
+                    from: Endpoint::node("route"),
+                    port: Some("fa\"lse".into()),
+                    to: Endpoint::output("no"),
+                    kind: EdgeKind::Stage,
+                },
+            ],
+            outputs: vec!["yes".into(), "no".into()],
+        };
+        let mermaid = d.to_mermaid();
+        assert!(mermaid.contains("n0 -->|\"true\"| out0"), "{mermaid}");
+        assert!(mermaid.contains("n0 ==>|\"fa#34;lse\"| out1"), "{mermaid}");
+        let dot = d.to_dot();
+        assert!(dot.contains("n0 -> out0 [label=\"true\"];"), "{dot}");
+        assert!(
+            dot.contains("n0 -> out1 [style=bold, label=\"fa\\\"lse =>\"];"),
+            "{dot}"
+        );
     }
 }

@@ -12,6 +12,9 @@ pub const DEFAULT_MAX_FUSED_CHAIN: usize = 512;
 /// The default [`GraphLimits::max_stages`].
 pub const DEFAULT_MAX_STAGES: usize = 1024;
 
+/// The default [`GraphLimits::max_ports`].
+pub const DEFAULT_MAX_PORTS: usize = 256;
+
 /// Limits on a graph's shape.
 ///
 /// ```
@@ -41,6 +44,10 @@ pub struct GraphLimits {
     /// The most stages, i.e. threads, one pipeline may start, stage 0 (the caller's thread)
     /// included ([`DEFAULT_MAX_STAGES`] by default).
     pub max_stages: usize,
+    /// The most named output ports one node may have ([`DEFAULT_MAX_PORTS`] by default): a
+    /// `Route` by field declares one per name it is given, and the stage keeps routes and a buffer
+    /// per port. Checked where a manifest's nodes are resolved, at the node's params.
+    pub max_ports: usize,
 }
 
 impl Default for GraphLimits {
@@ -48,6 +55,7 @@ impl Default for GraphLimits {
         GraphLimits {
             max_fused_chain: DEFAULT_MAX_FUSED_CHAIN,
             max_stages: DEFAULT_MAX_STAGES,
+            max_ports: DEFAULT_MAX_PORTS,
         }
     }
 }

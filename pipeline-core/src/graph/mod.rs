@@ -37,7 +37,7 @@ pub mod validate;
 pub use describe::{Description, EdgeInfo, NodeInfo};
 pub use error::{GraphError, GraphErrorKind};
 pub use export::{ExportedNode, GraphExport};
-pub use limits::{GraphLimits, DEFAULT_MAX_FUSED_CHAIN, DEFAULT_MAX_STAGES};
+pub use limits::{GraphLimits, DEFAULT_MAX_FUSED_CHAIN, DEFAULT_MAX_PORTS, DEFAULT_MAX_STAGES};
 pub use model::{EdgeDecl, EdgeKind, Endpoint, Graph, Name, NodeDecl, OutputPort, INPUT, OUTPUT};
 pub use plan::{Plan, Stage, StageEntry};
 pub use ports::PortType;

@@ -405,6 +405,7 @@ mod tests {
         let limits = |max_fused_chain, max_stages| GraphLimits {
             max_fused_chain,
             max_stages,
+            ..GraphLimits::default()
         };
         assert!(valid.plan_with(&limits(3, 2)).is_ok());
         let errs = valid.plan_with(&limits(2, 2)).unwrap_err();

@@ -2,7 +2,7 @@
 //! as `DynNode`s) or, in `pipeline!(manifest = "...")`, the macro's table of Rust types (nodes turned
 //! into code). One trait, so both go through the same lowering and the same checks.
 
-use crate::graph::PortType;
+use crate::graph::{OutputPort, PortType};
 use serde::de::DeserializeOwned;
 
 /// Params that did not deserialise: which one (a path inside `params`, when known) and why.
@@ -24,6 +24,8 @@ pub struct ResolvedNode<N> {
     pub accepts: PortType,
     /// What it emits.
     pub emits: PortType,
+    /// Its named outputs (`route.even`) and their types; empty for a node with one output.
+    pub ports: Vec<OutputPort>,
 }
 
 /// A source of node types for [`lower_with`](super::lower_with).
@@ -39,7 +41,7 @@ pub struct ResolvedNode<N> {
 ///     fn resolve(&self, node_type: &str, params: &serde_json::Value)
 ///         -> Option<Result<ResolvedNode<serde_json::Value>, ParamError>> {
 ///         (node_type == "Id").then(|| Ok(ResolvedNode {
-///             node: params.clone(), accepts: PortType::Any, emits: PortType::Any,
+///             node: params.clone(), accepts: PortType::Any, emits: PortType::Any, ports: Vec::new(),
 ///         }))
 ///     }
 ///     fn names(&self) -> Vec<String> { vec!["Id".into()] }

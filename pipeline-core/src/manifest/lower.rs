@@ -4,7 +4,8 @@
 //!
 //! Seed manifests have no explicit input or output. Nodes with no incoming connection are fed the
 //! pipeline input (`input -> node`); nodes with no outgoing connection are outputs named by their
-//! id (`node -> output.<id>`). A manifest may instead write them: a connection from `input`
+//! id (`node -> output.<id>`; a node with output ports gets one per port, `node.even ->
+//! output.<id>.even`). A connection `"from": "node.port"` leaves the node by that port. A manifest may instead write them: a connection from `input`
 //! turns off the automatic input edges, one to `output` / `output.<name>` the automatic outputs.
 //! A node with `"stage": true` has `=>` edges into it: it starts a stage on its own thread.
 
@@ -64,6 +65,17 @@ fn endpoint(name: &Name) -> Endpoint {
             None => Endpoint::Node(Name::clone(name)),
         },
     }
+}
+
+/// A connection's source: `route.even` leaves node `route` by its port `even` (node ids cannot
+/// hold a `.`, so the first one splits); anything else is an [`endpoint`] with no port.
+fn source(name: &Name) -> (Endpoint, Option<Name>) {
+    if &**name != INPUT && &**name != OUTPUT && !name.starts_with("output.") {
+        if let Some((node, port)) = name.split_once('.') {
+            return (Endpoint::node(node), Some(Name::from(port)));
+        }
+    }
+    (endpoint(name), None)
 }
 
 /// What lowering notes of a node while adding the automatic input and output edges.
@@ -245,6 +257,7 @@ pub fn lower_with_limits<C: NodeCatalog>(
         let node_id = || Some(spec.id.to_string()); // for errors only: no copy on success
         let mut accepts = crate::graph::PortType::Any;
         let mut emits = crate::graph::PortType::Any;
+        let mut ports = Vec::new();
         match resolution {
             None => {
                 let names = catalog.names();
@@ -266,7 +279,27 @@ pub fn lower_with_limits<C: NodeCatalog>(
                 Ok(resolved) => {
                     accepts = resolved.accepts;
                     emits = resolved.emits;
+                    ports = resolved.ports;
                     built.push(resolved.node);
+                    if ports.len() > limits.max_ports {
+                        problems.push(
+                            Problem::error(
+                                ProblemKind::Params {
+                                    node_type: spec.node_type.to_string(),
+                                    message: format!(
+                                        "{} output ports, more than the limit of {}",
+                                        ports.len(),
+                                        limits.max_ports
+                                    ),
+                                },
+                                node_id(),
+                                at("/params"),
+                            )
+                            .with_help(Some(
+                                "give fewer ports, or raise the limit (`--max-ports`)".to_string(),
+                            )),
+                        );
+                    }
                 }
                 Err(err) => {
                     let pointer = err.param.as_deref().map_or(String::new(), param_pointer);
@@ -345,6 +378,7 @@ pub fn lower_with_limits<C: NodeCatalog>(
         decl.capacity = spec.channel_capacity;
         decl.accepts = accepts;
         decl.emits = emits;
+        decl.ports = ports;
     }
 
     // Each id's first node, and whether connections leave or enter it (for the automatic input
@@ -369,10 +403,14 @@ pub fn lower_with_limits<C: NodeCatalog>(
     };
     let (mut explicit_input, mut explicit_output) = (false, false);
     for (c, connection) in connections.iter().enumerate() {
-        let (from, to) = (endpoint(&connection.from), endpoint(&connection.to));
+        let ((from, port), to) = (source(&connection.from), endpoint(&connection.to));
         explicit_input |= from == Endpoint::Input;
         explicit_output |= matches!(to, Endpoint::Output(_));
-        if let Some(&i) = first_of.get(&*connection.from) {
+        let source_id = match &from {
+            Endpoint::Node(id) => &**id,
+            _ => &*connection.from,
+        };
+        if let Some(&i) = first_of.get(source_id) {
             ends[i].source = true;
         }
         if let Some(&i) = first_of.get(&*connection.to) {
@@ -381,7 +419,7 @@ pub fn lower_with_limits<C: NodeCatalog>(
         graph.edges.push(EdgeDecl {
             kind: kind_into(&to),
             from,
-            port: None,
+            port,
             to,
             from_loc: JsonPlace::ConnectionFrom(c),
             to_loc: JsonPlace::ConnectionTo(c),
@@ -398,12 +436,25 @@ pub fn lower_with_limits<C: NodeCatalog>(
             graph.add_edge(Endpoint::Input, node.clone(), kind_into(&node), loc);
         }
         if !explicit_output && !ends[i].source {
-            graph.add_edge(
-                node,
-                Endpoint::Output(Name::clone(&spec.id)),
-                EdgeKind::Fused,
-                loc,
-            );
+            // A node with ports gets an output per port, `<id>.<port>`.
+            let ports: Vec<Name> = graph.nodes[i]
+                .ports
+                .iter()
+                .map(|p| Name::clone(&p.name))
+                .collect();
+            if ports.is_empty() {
+                graph.add_edge(
+                    node,
+                    Endpoint::Output(Name::clone(&spec.id)),
+                    EdgeKind::Fused,
+                    loc,
+                );
+            } else {
+                for port in ports {
+                    let output = Endpoint::output(format!("{}.{port}", spec.id));
+                    graph.add_port_edge(Name::clone(&spec.id), port, output, EdgeKind::Fused, loc);
+                }
+            }
         }
     }
 
@@ -447,7 +498,8 @@ fn connection_node(parsed: &ParsedManifest, pointer: &str) -> Option<String> {
     let field = pointer.rsplit('/').next();
     Some(match field {
         Some("to") => connection.to.to_string(),
-        _ => connection.from.to_string(),
+        // `route.even` is node `route`'s port.
+        _ => source(&connection.from).0.to_string(),
     })
 }
 
@@ -532,5 +584,97 @@ mod tests {
             "`batch` emits list but `sum` accepts int"
         );
         assert_eq!(problem.location.pointer, "/connections/0");
+    }
+
+    #[test]
+    fn a_dotted_source_leaves_by_that_port_and_lowering_declares_the_ports() {
+        let lowered = load(
+            r#"{"id": "split", "node_type": "Partition", "params": {"op": "odd"}}, {"id": "a", "node_type": "Echo"}"#,
+            r#"{"from": "input", "to": "split"}, {"from": "split.false", "to": "a"}, {"from": "a", "to": "output"}"#,
+        )
+        .unwrap();
+        let split = &lowered.graph.graph.nodes[0];
+        let ports: Vec<&str> = split.ports.iter().map(|p| &*p.name).collect();
+        assert_eq!(ports, ["true", "false"]);
+        let edge = &lowered.graph.graph.edges[1];
+        assert_eq!(
+            (edge.from.to_string(), edge.port.as_deref()),
+            ("split".into(), Some("false"))
+        );
+        assert_eq!(lowered.graph.edges[1].port, Some(1));
+    }
+
+    #[test]
+    fn a_node_with_ports_and_no_connection_out_gets_an_output_per_port() {
+        let lowered = load(
+            r#"{"id": "split", "node_type": "Partition", "params": {"op": "even"}}"#,
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            lowered.graph.outputs,
+            [Name::from("split.true"), Name::from("split.false")]
+        );
+    }
+
+    #[test]
+    fn a_port_of_an_unknown_node_names_the_node() {
+        let err = load(
+            r#"{"id": "split", "node_type": "Partition", "params": {"op": "even"}}"#,
+            r#"{"from": "spilt.true", "to": "output"}"#,
+        )
+        .err()
+        .unwrap();
+        let problem = err.errors().next().unwrap();
+        assert_eq!(
+            problem.message(),
+            "unknown node `spilt` (did you mean `split`?)"
+        );
+        assert_eq!(problem.node.as_deref(), Some("spilt"));
+        assert_eq!(problem.location.pointer, "/connections/0/from");
+    }
+
+    #[test]
+    fn ports_past_the_limit_are_refused_at_the_params() {
+        let ports: Vec<String> = (0..5).map(|i| format!("\"p{i}\"")).collect();
+        let text = format!(
+            r#"{{"version": "v1", "metadata": {{"name": "t"}}, "nodes": [{{"id": "r", "node_type": "Route", "params": {{"field": "k", "ports": [{}]}}}}], "connections": []}}"#,
+            ports.join(",")
+        );
+        // Five named ports and `other`.
+        let limits = GraphLimits {
+            max_ports: 6,
+            ..GraphLimits::default()
+        };
+        let parsed = || parse("t.json", &text).unwrap();
+        assert!(lower_limited(parsed(), &Registry::with_builtins(), &limits).is_ok());
+        let limits = GraphLimits {
+            max_ports: 5,
+            ..GraphLimits::default()
+        };
+        let err = lower_limited(parsed(), &Registry::with_builtins(), &limits)
+            .err()
+            .unwrap();
+        let problem = err.errors().next().unwrap();
+        assert_eq!(problem.location.pointer, "/nodes/0/params");
+        assert!(
+            problem
+                .message()
+                .ends_with("6 output ports, more than the limit of 5"),
+            "{}",
+            problem.message()
+        );
+    }
+
+    #[test]
+    fn a_bad_port_param_points_at_its_element() {
+        let err = load(
+            r#"{"id": "r", "node_type": "Demux", "params": {"field": "k", "ports": ["a", "a"]}}"#,
+            "",
+        )
+        .err()
+        .unwrap();
+        let problem = err.errors().next().unwrap();
+        assert_eq!(problem.location.pointer, "/nodes/0/params/ports/1");
     }
 }

@@ -209,7 +209,8 @@ pub struct Execution {
 /// An edge: items emitted by `from` go to `to`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Connection {
-    /// Source node id, or `input` for the pipeline input.
+    /// Source node id, or `input` for the pipeline input; `<id>.<port>` leaves a node with
+    /// output ports (`Partition`, `Route`) by that port (`split.true`).
     #[serde(deserialize_with = "deserialize_name")]
     pub from: Name,
     /// Target node id, or `output` / `output.<name>` for a pipeline output.

@@ -22,6 +22,13 @@ Keyword arguments `id`, `stage`, `batch_size`, `channel_capacity`, `parallelism`
 `item_timeout_ms`) are the node's manifest fields, not params. `a >> b` (or `p.connect(a, b)`) connects two nodes and
 returns `b`; the strings `"input"`, `"output"` and `"output.<name>"` are the pipeline's ends.
 
+A node with output ports (`Partition`, `Route`) is left by one of them: `split.true >> evens`
+(or `split.port("true")`, or the string `"split.true"`) connects port `true` of `split`.
+
+    split = p.node("Partition", op="even")
+    split.true >> p.node("CalculatorNode", operation="divide", operand=2)
+    split.false >> "output.odds"
+
 The pipeline the CLI uses: what `main()` returns if the script defines `main`, else the last
 `Pipeline` created (module-level `pipeline.node(...)` and `pipeline.connect(...)` add to it,
 creating one if there is none).
@@ -62,6 +69,36 @@ class Node:
 
     def __repr__(self):
         return "<pipeline node %r>" % self.id
+
+    def port(self, name):
+        """The node's output port `name`, as the source of a connection (`node.port("even") >> b`)."""
+        if not isinstance(name, str):
+            raise TypeError("a port name is a str, got %r" % (name,))
+        return Port(self, name)
+
+    def __getattr__(self, name):
+        # Only names that are not attributes get here: `split.true` is port `true` of `split`.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return Port(self, name)
+
+
+class Port:
+    """An output port of a node (`split.true`): where a connection leaves the node."""
+
+    def __init__(self, node, name):
+        self.node = node
+        self.name = name
+
+    def __rshift__(self, other):
+        self.node.pipeline._connect(self, other, _caller_line())
+        return other
+
+    def __rrshift__(self, other):
+        self.node.pipeline._connect(other, self, _caller_line())
+
+    def __repr__(self):
+        return "<pipeline port %s.%s>" % (self.node.id, self.name)
 
 
 class Pipeline:
@@ -131,6 +168,11 @@ class Pipeline:
         return b
 
     def _connect(self, a, b, line):
+        if isinstance(b, Port):
+            raise TypeError(
+                "%r is an output port: items leave %r by it; connect into the node itself (`a >> %s`)"
+                % (b, b.node.id, b.node.id)
+            )
         self._connections.append({"from": _endpoint(a), "to": _endpoint(b)})
         self._connection_lines.append(line)
 
@@ -150,9 +192,11 @@ class Pipeline:
 def _endpoint(x):
     if isinstance(x, Node):
         return x.id
+    if isinstance(x, Port):
+        return "%s.%s" % (x.node.id, x.name)
     if isinstance(x, str):
         return x
-    raise TypeError("connect nodes (or 'input' / 'output'), not %r" % (x,))
+    raise TypeError("connect nodes, their ports (or 'input' / 'output'), not %r" % (x,))
 
 
 def current():

@@ -225,6 +225,13 @@ impl Codegen<'_> {
         let edges = graph.edges.iter().map(|e| {
             let from = endpoint(e.from);
             let to = endpoint(e.to);
+            let port = match (e.from, e.port) {
+                (Vertex::Node(i), Some(p)) => {
+                    let name = &*graph.graph.nodes[i].ports[p].name;
+                    quote!(::std::option::Option::Some(::pipeline::graph::Name::from(#name)))
+                }
+                _ => quote!(::std::option::Option::None),
+            };
             let kind = match e.kind {
                 EdgeKind::Fused => quote!(::pipeline::graph::EdgeKind::Fused),
                 EdgeKind::Stage => quote!(::pipeline::graph::EdgeKind::Stage),
@@ -232,6 +239,7 @@ impl Codegen<'_> {
             quote! {
                 ::pipeline::graph::EdgeInfo {
                     from: #from,
+                    port: #port,
                     to: #to,
                     kind: #kind,
                 }

@@ -1,0 +1,150 @@
+use crate::error::Result;
+use crate::node::{Emitter, Node};
+use crate::value::{IntoValue, Value};
+use std::sync::Arc;
+
+/// Sends each [`Value`] to one named output port: by the item's type, or by the text of a field
+/// of map items. The dynamic front ends' demultiplexer (`Route`, alias `Demux`, in manifests);
+/// items keep their value, only the port differs.
+///
+/// ```
+/// use pipeline_core::builtins::Route;
+/// use pipeline_core::prelude::*;
+/// let mut by_type = Route::by_type();
+/// let mut out = Vec::new();
+/// by_type.process(Value::from("hi"), &mut out)?;
+/// by_type.process(Value::Int(3), &mut out)?;
+/// let ports: Vec<&str> = out.iter().map(|r| Route::TYPE_PORTS[r.port].0).collect();
+/// assert_eq!(ports, ["string", "int"]);
+/// # Ok::<(), pipeline_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Route {
+    rule: RouteRule,
+}
+
+/// How a [`Route`] picks a port.
+#[derive(Debug, Clone)]
+enum RouteRule {
+    /// By the item's type: one port per type, in the order of [`Route::TYPE_PORTS`].
+    Type,
+    /// By the text of `field` of a map item: the port of that name; port `other` (the last)
+    /// for anything else.
+    Field {
+        field: Arc<str>,
+        ports: Vec<Arc<str>>,
+    },
+}
+
+/// An item of a [`Route`] with the index of the port it leaves by.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Routed {
+    /// The port: an index into the route's ports.
+    pub port: usize,
+    /// The item, unchanged.
+    pub value: Value,
+}
+
+impl Route {
+    /// The ports of [`by_type`](Route::by_type), in order, with the port type of each.
+    pub const TYPE_PORTS: [(&'static str, crate::graph::PortType); 8] = {
+        use crate::graph::PortType as P;
+        [
+            ("int", P::Int),
+            ("float", P::Float),
+            ("string", P::Str),
+            ("bool", P::Bool),
+            ("null", P::Null),
+            ("list", P::List),
+            ("map", P::Map),
+            ("bytes", P::Bytes),
+        ]
+    };
+
+    /// The name of the port a by-field route sends what matches no port to.
+    pub const OTHER: &'static str = "other";
+
+    /// A route by item type (ports [`TYPE_PORTS`](Route::TYPE_PORTS)).
+    pub fn by_type() -> Route {
+        Route {
+            rule: RouteRule::Type,
+        }
+    }
+
+    /// A route by the text of `field` of map items: an item whose field is one of `ports` leaves
+    /// by that port (index in `ports`); any other item (not a map, no such field, not text, or
+    /// text that names no port) by [`OTHER`](Route::OTHER), index `ports.len()`.
+    ///
+    /// ```
+    /// use pipeline_core::builtins::Route;
+    /// use pipeline_core::prelude::*;
+    /// let mut demux = Route::by_field("kind", ["audio", "video"]);
+    /// let frame = |kind: &str| Value::Map(std::sync::Arc::new([("kind".into(), Value::from(kind))].into()));
+    /// let mut out = Vec::new();
+    /// for item in [frame("video"), frame("text"), Value::Int(1)] {
+    ///     demux.process(item, &mut out)?;
+    /// }
+    /// assert_eq!(out.iter().map(|r| r.port).collect::<Vec<_>>(), [1, 2, 2]);
+    /// # Ok::<(), pipeline_core::Error>(())
+    /// ```
+    pub fn by_field<S: Into<Arc<str>>>(
+        field: impl Into<Arc<str>>,
+        ports: impl IntoIterator<Item = S>,
+    ) -> Route {
+        Route {
+            rule: RouteRule::Field {
+                field: field.into(),
+                ports: ports.into_iter().map(Into::into).collect(),
+            },
+        }
+    }
+
+    /// The port `item` leaves by.
+    fn port_of(&self, item: &Value) -> usize {
+        match &self.rule {
+            RouteRule::Type => match item {
+                Value::Int(_) => 0,
+                Value::Float(_) => 1,
+                Value::Str(_) => 2,
+                Value::Bool(_) => 3,
+                Value::Null => 4,
+                Value::List(_) => 5,
+                Value::Map(_) => 6,
+                Value::Bytes(_) => 7,
+            },
+            RouteRule::Field { field, ports } => {
+                let key = match item {
+                    Value::Map(map) => match map.get(&**field) {
+                        Some(Value::Str(key)) => Some(key),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                key.and_then(|key| ports.iter().position(|port| port == key))
+                    .unwrap_or(ports.len())
+            }
+        }
+    }
+}
+
+impl Node for Route {
+    type Input = Value;
+    type Output = Routed;
+
+    #[inline]
+    fn process<E: Emitter<Routed> + ?Sized>(&mut self, item: Value, out: &mut E) -> Result<()> {
+        let port = self.port_of(&item);
+        out.emit(Routed { port, value: item })
+    }
+
+    fn one_to_one(&self) -> bool {
+        true
+    }
+}
+
+/// In a dynamic graph an item leaves as its plain value; its port travels beside it.
+impl IntoValue for Routed {
+    fn into_value(self) -> Value {
+        self.value
+    }
+}
