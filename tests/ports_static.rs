@@ -120,6 +120,25 @@ fn fused_nodes_with_ports_feed_each_other() {
 }
 
 #[test]
+fn ports_route_items_pushed_one_at_a_time_and_in_batches() {
+    let mut p = pipeline! {
+        split = Partition::new(|x: &i64| x % 2 == 0);
+        input -> split;
+        split.true -> output.evens;
+        split.false => odds;
+        odds = Map::new(|x: i64| -x);
+        odds -> output.odds;
+    };
+    let mut stream = p.start().unwrap();
+    stream.push(1).unwrap();
+    stream.push(2).unwrap();
+    stream.push_batch(&mut vec![3, 4, 5]).unwrap();
+    let out = stream.finish().unwrap();
+    assert_eq!(out.evens, [2, 4]);
+    assert_eq!(out.odds, [-1, -3, -5]);
+}
+
+#[test]
 fn items_of_unconnected_ports_are_dropped() {
     let mut p = pipeline! {
         tokens = tokenize();
