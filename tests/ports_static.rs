@@ -74,6 +74,32 @@ fn a_port_fans_out_and_feeds_fan_in_nodes() {
 }
 
 #[test]
+fn several_ports_enter_one_node() {
+    let mut p = pipeline! {
+        split = Partition::new(|x: &i64| *x > 2);
+        merge = Map::new(|x: i64| x * 10);
+        input -> split;
+        split.true -> merge;
+        split.false -> merge;
+        merge -> output;
+    };
+    let out: Vec<i64> = p.run(1..=4).unwrap();
+    assert_eq!(out, [10, 20, 30, 40]);
+    let mut p = pipeline! {
+        split = Partition::new(|x: &i64| *x > 2);
+        merge = PassThrough::new();
+        input -> split;
+        split.true => merge;
+        split.false => merge;
+        merge -> output;
+    };
+    // Each `=>` edge batches on its own, so the two streams arrive a batch at a time.
+    let mut out: Vec<i64> = p.run(1..=4).unwrap();
+    out.sort();
+    assert_eq!(out, [1, 2, 3, 4]);
+}
+
+#[test]
 fn a_port_crosses_a_stage_boundary() {
     let mut p = pipeline! {
         tokens = tokenize();
