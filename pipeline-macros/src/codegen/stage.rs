@@ -512,7 +512,10 @@ impl Codegen<'_> {
                 return None;
             }
             let name = ports[p].name.strip_prefix("r#").unwrap_or(&ports[p].name);
-            let accessor = Ident::new(&format!("port_{name}"), self.port_span(node, p));
+            // At the port's token (errors point there), with the macro's hygiene: rustc then
+            // offers no "similar name" rewrite of the token, which would read `split.port_false`.
+            let span = proc_macro2::Span::mixed_site().located_at(self.port_span(node, p));
+            let accessor = Ident::new(&format!("port_{name}"), span);
             let item = self.names.port_item();
             let deliver = self.deliver_all(from, Some(p), quote!(#item), path);
             Some(quote! {
