@@ -377,3 +377,43 @@ def main():
     assert!(stderr.contains("is an output port"), "{stderr}");
     assert!(stderr.contains("line 4"), "{stderr}");
 }
+
+#[test]
+fn isolated_python_nodes_behind_a_port_still_run_as_one_chain_in_order() {
+    // `split.true -> double -> inc`: the two Python nodes may share one worker; the odd items
+    // bypass them.
+    let path = manifest(
+        "python_port",
+        &format!(
+            r#"{SPLIT},
+   {{"id": "double", "node_type": "python", "params": {{"code": "def f(x):\n    return x * 2\n", "function": "f"}}}},
+   {{"id": "inc", "node_type": "python", "params": {{"code": "def g(x):\n    return x + 1\n", "function": "g"}}}}"#
+        ),
+        r#"   {"from": "input", "to": "split"},
+   {"from": "split.true", "to": "double"},
+   {"from": "double", "to": "inc"},
+   {"from": "inc", "to": "output.evens"},
+   {"from": "split.false", "to": "output.odds"}"#,
+    );
+    let tagged = run_tagged(&path, &[], &numbers(1..=200));
+    assert_eq!(of(&tagged, "evens"), strings((1..=100).map(|i| 4 * i + 1)));
+    assert_eq!(of(&tagged, "odds"), strings((0..100).map(|i| 2 * i + 1)));
+}
+
+#[test]
+fn a_parallel_partition_may_start_a_stage_whose_ports_cross_into_another() {
+    let path = manifest(
+        "staged_partition",
+        r#"   {"id": "a", "node_type": "PassThrough"},
+   {"id": "split", "node_type": "Partition", "params": {"op": "even"}, "stage": true, "parallelism": 2},
+   {"id": "count", "node_type": "Count", "stage": true}"#,
+        r#"   {"from": "input", "to": "a"},
+   {"from": "a", "to": "split"},
+   {"from": "split.true", "to": "count"},
+   {"from": "split.false", "to": "output.odds"},
+   {"from": "count", "to": "output.evens"}"#,
+    );
+    let tagged = run_tagged(&path, &[], &numbers(1..=10_001));
+    assert_eq!(of(&tagged, "evens"), ["5000"]);
+    assert_eq!(of(&tagged, "odds"), strings((0..5001).map(|i| 2 * i + 1)));
+}

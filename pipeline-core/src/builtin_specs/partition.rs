@@ -12,12 +12,38 @@ use std::cmp::Ordering;
 
 /// `Partition`: the typed [`Partition`] over values, its predicate a [`ValueTest`]; ports `true`
 /// and `false`.
+///
+/// ```
+/// use pipeline_core::builtin_specs::{Builtin, PartitionSpec};
+/// use pipeline_core::prelude::*;
+/// let params = serde_json::from_value(serde_json::json!({"op": "lt", "value": 0})).unwrap();
+/// let mut negative = PartitionSpec::build(params);
+/// let mut out = Vec::new();
+/// negative.process(Value::Int(-2), &mut out)?;
+/// assert_eq!(out, [Partitioned::True(Value::Int(-2))]);
+/// # Ok::<(), pipeline_core::Error>(())
+/// ```
 pub struct PartitionSpec;
 
 /// The predicate of a manifest's `Partition`, boxed so the node's type can be named.
+///
+/// ```
+/// use pipeline_core::builtin_specs::{BoxedTest, CompareOp, ValueTest};
+/// use pipeline_core::Value;
+/// let test = ValueTest::new(CompareOp::Even, None, None);
+/// let boxed: BoxedTest = Box::new(move |item: &Value| test.holds(item));
+/// assert!(boxed(&Value::Int(2)));
+/// ```
 pub type BoxedTest = Box<dyn Fn(&Value) -> bool + Send + Sync>;
 
 /// `Partition` params: `item <op> value`, or `even` / `odd`, of the item or of its `field`.
+///
+/// ```
+/// use pipeline_core::builtin_specs::{CompareOp, PartitionParams};
+/// let params: PartitionParams =
+///     serde_json::from_str(r#"{"op": "ge", "value": 50, "field": "score"}"#).unwrap();
+/// assert_eq!((params.op, params.field.as_deref()), (CompareOp::Ge, Some("score")));
+/// ```
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartitionParams {
@@ -34,6 +60,11 @@ pub struct PartitionParams {
 }
 
 /// A comparison by its manifest name.
+///
+/// ```
+/// use pipeline_core::builtin_specs::CompareOp;
+/// assert_eq!(serde_json::from_str::<CompareOp>(r#""odd""#).unwrap(), CompareOp::Odd);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[allow(missing_docs)]

@@ -9,9 +9,22 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 /// `Route`: the typed [`Route`]; its ports depend on its params.
+///
+/// ```
+/// use pipeline_core::builtin_specs::{Builtin, RouteSpec};
+/// let params = serde_json::from_value(serde_json::json!({"field": "kind", "ports": ["a"]})).unwrap();
+/// let ports: Vec<String> = RouteSpec::ports(&params).iter().map(|p| p.name.to_string()).collect();
+/// assert_eq!(ports, ["a", "other"]);
+/// ```
 pub struct RouteSpec;
 
 /// `Route` params: `{"by": "type"}`, or `{"field": "kind", "ports": ["audio", "video"]}`.
+///
+/// ```
+/// use pipeline_core::builtin_specs::{RouteBy, RouteParams};
+/// let params: RouteParams = serde_json::from_str(r#"{"by": "type"}"#).unwrap();
+/// assert_eq!(params.by, Some(RouteBy::Type));
+/// ```
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteParams {
@@ -29,6 +42,11 @@ pub struct RouteParams {
 }
 
 /// What a route goes by.
+///
+/// ```
+/// use pipeline_core::builtin_specs::RouteBy;
+/// assert_eq!(serde_json::from_str::<RouteBy>(r#""field""#).unwrap(), RouteBy::Field);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[allow(missing_docs)]

@@ -37,6 +37,15 @@ enum RouteRule {
 }
 
 /// An item of a [`Route`] with the index of the port it leaves by.
+///
+/// ```
+/// use pipeline_core::builtins::{Route, Routed};
+/// use pipeline_core::prelude::*;
+/// let mut out = Vec::new();
+/// Route::by_type().process(Value::Null, &mut out)?;
+/// assert_eq!(out, [Routed { port: 4, value: Value::Null }]);
+/// # Ok::<(), pipeline_core::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Routed {
     /// The port: an index into the route's ports.
@@ -47,6 +56,11 @@ pub struct Routed {
 
 impl Route {
     /// The ports of [`by_type`](Route::by_type), in order, with the port type of each.
+    ///
+    /// ```
+    /// use pipeline_core::builtins::Route;
+    /// assert_eq!(Route::TYPE_PORTS[2].0, "string");
+    /// ```
     pub const TYPE_PORTS: [(&'static str, crate::graph::PortType); 8] = {
         use crate::graph::PortType as P;
         [
@@ -62,6 +76,10 @@ impl Route {
     };
 
     /// The name of the port a by-field route sends what matches no port to.
+    ///
+    /// ```
+    /// assert_eq!(pipeline_core::builtins::Route::OTHER, "other");
+    /// ```
     pub const OTHER: &'static str = "other";
 
     /// A route by item type (ports [`TYPE_PORTS`](Route::TYPE_PORTS)).

@@ -209,3 +209,60 @@ impl DynNode for ParallelDyn {
         ports.append(&mut self.tags);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builtins::Partition;
+    use crate::dynamic::TypedPorts;
+
+    fn split_replicas(n: usize) -> Vec<Box<dyn DynNode>> {
+        (0..n)
+            .map(|_| {
+                Box::new(TypedPorts::partition(|x: &Value| {
+                    x.as_int().is_some_and(|x| x % 3 == 0)
+                })) as Box<dyn DynNode>
+            })
+            .collect()
+    }
+
+    #[test]
+    fn replicas_with_ports_hand_back_each_outputs_port_in_order() {
+        let mut node = ParallelDyn::new(split_replicas(3), 10, true);
+        assert_eq!(node.ports().len(), 2);
+        let mut items: Vec<Value> = (0..95).map(Value::Int).collect();
+        let origins: Vec<u64> = (0..95).collect();
+        let (mut out, mut out_origins, mut ports) = (Vec::new(), Vec::new(), Vec::new());
+        node.process_batch_traced(&mut items, &origins, &mut out, &mut out_origins)
+            .unwrap();
+        node.finish_traced(&mut out, &mut out_origins, u64::MAX)
+            .unwrap();
+        node.take_ports(&mut ports);
+        assert_eq!(out, (0..95).map(Value::Int).collect::<Vec<_>>());
+        assert_eq!(out_origins, origins);
+        let expected: Vec<usize> = (0..95).map(|x| usize::from(x % 3 != 0)).collect();
+        assert_eq!(ports, expected);
+    }
+
+    #[test]
+    fn a_failing_item_leaves_outputs_and_ports_in_step() {
+        // Over ints: the string at 5 does not convert and fails there.
+        let replicas = (0..2)
+            .map(|_| {
+                Box::new(TypedPorts::new(Partition::new(|x: &i64| x % 2 == 0))) as Box<dyn DynNode>
+            })
+            .collect();
+        let mut node = ParallelDyn::new(replicas, 8, true);
+        let mut items: Vec<Value> = (0..8).map(Value::Int).collect();
+        items[5] = Value::from("x");
+        let (mut out, mut out_origins, mut ports) = (Vec::new(), Vec::new(), Vec::new());
+        let origins: Vec<u64> = (0..8).collect();
+        let err = node
+            .process_batch_traced(&mut items, &origins, &mut out, &mut out_origins)
+            .unwrap_err();
+        assert_eq!(err.failed_item(), Some(5));
+        node.take_ports(&mut ports);
+        assert_eq!(out, (0..5).map(Value::Int).collect::<Vec<_>>());
+        assert_eq!(ports, [0, 1, 0, 1, 0]);
+    }
+}

@@ -132,6 +132,51 @@ impl Registry {
         })
     }
 
+    /// Registers a typed node with output ports: its `Output` names the port each item leaves
+    /// by ([`Ports`](crate::node::Ports)), and manifests connect them as `"from": "<id>.<port>"`.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{NoParams, Registry};
+    /// use pipeline_core::prelude::*;
+    /// let mut registry = Registry::new();
+    /// registry.register_with_ports("Sign", |_: NoParams| Partition::new(|x: &i64| *x >= 0));
+    /// assert_eq!(registry.get("Sign").unwrap().ports_doc, "true: int, false: int");
+    /// let text = r#"{"version": "v1", "metadata": {"name": "m"},
+    ///   "nodes": [{"id": "sign", "node_type": "Sign"}],
+    ///   "connections": [{"from": "input", "to": "sign"}, {"from": "sign.false", "to": "output"}]}"#;
+    /// let lowered = pipeline_core::manifest::load("m.json", text, &registry)?;
+    /// let mut p = pipeline_core::dynamic::build(lowered, Default::default());
+    /// assert_eq!(p.run_values([3, -1, -2].map(Value::Int))?, [Value::Int(-1), Value::Int(-2)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn register_with_ports<P, N, F>(&mut self, name: &str, factory: F) -> &mut Self
+    where
+        P: DeserializeOwned + JsonSchema,
+        N: Node + Send + 'static,
+        N::Input: FromValue + Send,
+        N::Output: crate::node::Ports + IntoValue + Send,
+        F: Fn(P) -> N + Send + Sync + 'static,
+    {
+        let factory: Factory = Arc::new(move |params: &serde_json::Value| {
+            let params: P = deserialize_params(params)?;
+            Ok(Box::new(super::TypedPorts::new(factory(params))) as Box<dyn DynNode>)
+        });
+        let ports: Vec<String> = <N::Output as crate::node::Ports>::NAMES
+            .iter()
+            .map(|name| format!("{name}: {}", <N::Output as IntoValue>::PORT))
+            .collect();
+        self.insert(NodeType {
+            name: name.to_string(),
+            aliases: Vec::new(),
+            accepts: N::Input::PORT,
+            emits: N::Output::PORT,
+            params: param_infos(&schemars::schema_for!(P)),
+            doc: String::new(),
+            ports_doc: ports.join(", "),
+            factory,
+        })
+    }
+
     /// Registers a node type that is dynamic by nature (its factory returns a [`DynNode`]).
     pub fn register_dyn<F>(
         &mut self,

@@ -38,7 +38,7 @@ where
     N::Output: Ports + IntoValue,
 {
     /// Wraps a node whose output type names its ports ([`Ports`]); every port emits what the
-    /// output converts to.
+    /// output converts to (see the type's example).
     pub fn new(node: N) -> Self {
         let ports = <N::Output as Ports>::NAMES
             .iter()
@@ -49,7 +49,14 @@ where
 }
 
 impl<F: FnMut(&Value) -> bool> TypedPorts<Partition<F, Value>> {
-    /// A [`Partition`] over values: ports `true` and `false`.
+    /// A [`Partition`] over values: ports `true` and `false`, each emitting what it is given.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{DynNode, TypedPorts};
+    /// use pipeline_core::prelude::*;
+    /// let split = TypedPorts::partition(|x: &Value| x.as_int().is_some());
+    /// assert_eq!(split.ports()[0].emits.name(), "any");
+    /// ```
     pub fn partition(predicate: F) -> Self {
         TypedPorts::new(Partition::new(predicate))
     }

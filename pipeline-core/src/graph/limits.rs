@@ -13,6 +13,10 @@ pub const DEFAULT_MAX_FUSED_CHAIN: usize = 512;
 pub const DEFAULT_MAX_STAGES: usize = 1024;
 
 /// The default [`GraphLimits::max_ports`].
+///
+/// ```
+/// assert_eq!(pipeline_core::graph::GraphLimits::default().max_ports, pipeline_core::graph::DEFAULT_MAX_PORTS);
+/// ```
 pub const DEFAULT_MAX_PORTS: usize = 256;
 
 /// Limits on a graph's shape.

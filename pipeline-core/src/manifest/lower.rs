@@ -72,7 +72,8 @@ fn endpoint(name: &Name) -> Endpoint {
 fn source(name: &Name) -> (Endpoint, Option<Name>) {
     if &**name != INPUT && &**name != OUTPUT && !name.starts_with("output.") {
         if let Some((node, port)) = name.split_once('.') {
-            return (Endpoint::node(node), Some(Name::from(port)));
+            // `input.x` is the input's (missing) port: the validator says it has one output.
+            return (endpoint(&Name::from(node)), Some(Name::from(port)));
         }
     }
     (endpoint(name), None)
@@ -348,6 +349,17 @@ pub fn lower_with_limits<C: NodeCatalog>(
                 )),
             );
         }
+        if spec.emits.is_some() && !ports.is_empty() {
+            problems.push(Problem::error(
+                ProblemKind::Schema(format!(
+                    "`{}` has output ports, each with its own type: `emits` applies to a node \
+                     with one output",
+                    spec.node_type
+                )),
+                node_id(),
+                at("/emits"),
+            ));
+        }
         for (declared, actual, field) in [
             (spec.accepts, &mut accepts, "accepts"),
             (spec.emits, &mut emits, "emits"),
@@ -403,7 +415,29 @@ pub fn lower_with_limits<C: NodeCatalog>(
     };
     let (mut explicit_input, mut explicit_output) = (false, false);
     for (c, connection) in connections.iter().enumerate() {
-        let ((from, port), to) = (source(&connection.from), endpoint(&connection.to));
+        let (from, port) = source(&connection.from);
+        let to = match source(&connection.to) {
+            // `"to": "split.true"`: ports are where items leave. Reported here, with the edge
+            // taken as into the node, so the validator does not report it again as unknown.
+            (node @ Endpoint::Node(_), Some(port)) => {
+                problems.push(
+                    Problem::error(
+                        ProblemKind::Schema(format!(
+                            "`{}` names output port `{port}` of `{node}` as a target: a connection \
+                             enters a node by its one input, and leaves by a port",
+                            connection.to
+                        )),
+                        Some(node.to_string()),
+                        map.locate(&format!("/connections/{c}/to")),
+                    )
+                    .with_help(Some(format!(
+                        "write `\"to\": \"{node}\"`; `\"from\": \"{node}.{port}\"` leaves `{node}` by `{port}`"
+                    ))),
+                );
+                node
+            }
+            _ => endpoint(&connection.to),
+        };
         explicit_input |= from == Endpoint::Input;
         explicit_output |= matches!(to, Endpoint::Output(_));
         let source_id = match &from {
@@ -676,5 +710,60 @@ mod tests {
         .unwrap();
         let problem = err.errors().next().unwrap();
         assert_eq!(problem.location.pointer, "/nodes/0/params/ports/1");
+    }
+
+    #[test]
+    fn a_port_as_a_target_is_one_error_at_the_target() {
+        let err = load(
+            r#"{"id": "split", "node_type": "Partition", "params": {"op": "even"}}, {"id": "a", "node_type": "Echo"}"#,
+            r#"{"from": "input", "to": "a"}, {"from": "a", "to": "split.true"}, {"from": "split.true", "to": "output"}"#,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(err.errors().count(), 1);
+        let problem = err.errors().next().unwrap();
+        assert_eq!(problem.location.pointer, "/connections/1/to");
+        assert_eq!(problem.node.as_deref(), Some("split"));
+        assert!(
+            problem
+                .message()
+                .contains("`split.true` names output port `true` of `split` as a target"),
+            "{}",
+            problem.message()
+        );
+    }
+
+    #[test]
+    fn emits_is_refused_on_a_node_with_ports() {
+        let err = load(
+            r#"{"id": "split", "node_type": "Partition", "params": {"op": "odd"}, "emits": "int"}"#,
+            "",
+        )
+        .err()
+        .unwrap();
+        let problem = err.errors().next().unwrap();
+        assert_eq!(problem.location.pointer, "/nodes/0/emits");
+        assert!(problem
+            .message()
+            .contains("`emits` applies to a node with one output"));
+    }
+
+    #[test]
+    fn a_port_of_the_input_is_refused_as_the_graph_refuses_it() {
+        let err = load(
+            r#"{"id": "a", "node_type": "Echo"}"#,
+            r#"{"from": "input.x", "to": "a"}, {"from": "a", "to": "output"}"#,
+        )
+        .err()
+        .unwrap();
+        let problem = err.errors().next().unwrap();
+        assert!(
+            problem
+                .message()
+                .contains("`input` has no output port `x`: it has one output"),
+            "{}",
+            problem.message()
+        );
+        assert_eq!(problem.location.pointer, "/connections/0/from");
     }
 }

@@ -503,6 +503,15 @@ mod tests {
     }
 
     #[test]
+    fn a_port_in_a_source_is_read_as_written() {
+        // `pass.even` is split into node and port by lowering; reading keeps the text.
+        let text = FULL.replacen(r#""from": "pass""#, r#""from": "pass.even""#, 1);
+        let fast = read(&text).expect("a plain manifest");
+        assert_eq!(&*fast.connections[1].from, "pass.even");
+        assert_eq!(as_json(&fast), as_json(&serde_reads(&text).unwrap()));
+    }
+
+    #[test]
     fn gives_up_on_whatever_serde_must_judge() {
         let cases = [
             (r#""id": "calc""#, r#""id": "ca\u006cc""#), // an escape
