@@ -29,6 +29,9 @@ pub use pipeline_core::{
 pub use pipeline_core::{EmitFn, Emitter, Error, ErrorKind, Node, NodeContext, Result, Value};
 pub use pipeline_macros::{pipeline, Ports};
 
+/// The benchmark workloads (criterion benches, `pipeline bench`, the examples): not part of the
+/// library's API, public only so those targets can share them.
+#[doc(hidden)]
 pub mod workloads;
 
 /// `pipeline!(manifest = "...")` wraps each `python` node's expression in this macro: with the
@@ -53,7 +56,27 @@ macro_rules! __manifest_python_node {
     };
 }
 
-/// Everything needed to write and run pipelines: built-in nodes, the node trait, the macro.
+/// What a pipeline author writes, in one import: the `pipeline!` macro; every built-in node (with
+/// the types their constructors take, such as `ops` for `Calculator`); the node trait and its
+/// emitters (`Node`, `Emitter`, `EmitFn`, `NodeContext`, `Ports`) for nodes of your own; `Result`,
+/// `Error` and `ErrorKind`; `Value`, the item of dynamic graphs; and with the `python` feature the
+/// Python node.
+///
+/// Left out, and reached by path: what only names a pipeline's type (`runtime::Pipeline`,
+/// `runtime::Stage`), the manifest loader and registry (`manifest`, `dynamic`), graph
+/// introspection (`graph`). Support code that `pipeline!` expands to lives in `runtime` under
+/// `#[doc(hidden)]`.
+///
+/// ```
+/// use pipeline::prelude::*;
+///
+/// let mut p = pipeline! {
+///     double = Map::new(|x: i64| x * 2);
+///     input -> double -> output;
+/// };
+/// assert_eq!(p.run([1, 2])?, [2, 4]);
+/// # Ok::<(), Error>(())
+/// ```
 pub mod prelude {
     pub use pipeline_core::prelude::*;
     #[cfg(feature = "python")]

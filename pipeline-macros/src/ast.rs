@@ -40,6 +40,8 @@ pub struct NodeDef {
 pub struct Tuning {
     /// `par(n)`: the degree.
     pub parallelism: Option<usize>,
+    /// Where `par` is written: its type checks (`Clone`, `Send`) are reported there.
+    pub par_span: Option<Span>,
     /// `par(n, unordered)`.
     pub unordered: bool,
     /// `batch(n)`.

@@ -27,6 +27,8 @@ pub struct NodePayload {
     /// (`true` of `split.true`), so errors about a port point at it; empty when the front end has
     /// no such token (errors then point at the node).
     pub port_spans: Vec<Span>,
+    /// Where `par(n)` is written, if it is: what the node's `par` checks point at.
+    pub par_span: Option<Span>,
 }
 
 fn endpoint(e: &EndpointRef) -> Endpoint {
@@ -85,6 +87,7 @@ pub fn lower(def: PipelineDef) -> syn::Result<Lowered> {
                     expr: node.expr,
                     export: None,
                     port_spans: Vec::new(),
+                    par_span: node.tuning.par_span,
                 };
                 graph.add_node_with(node.name.to_string(), type_name, node.name.span(), payload);
                 let decl = graph.nodes.last_mut().expect("just added");

@@ -22,8 +22,9 @@ use crate::manifest_catalog::{CompiledNode, MacroCatalog};
 use crate::manifest_errors::{self, render};
 use crate::manifest_input::{ManifestInput, NodeMapping};
 use crate::manifest_nodes::{export_entry, node_expr, ItemType, NodeSource, PythonOrigin};
+use pipeline_core::graph::Vertex;
 use pipeline_core::manifest::{
-    self, LoweredGraph, ManifestError, ParsedManifest, Problem, ProblemKind,
+    self, JsonPlace, LoweredGraph, ManifestError, ParsedManifest, Problem, ProblemKind,
 };
 use pipeline_core::python_params::PYTHON_NODE_TYPE;
 use proc_macro2::{Ident, Span, TokenStream};
@@ -104,7 +105,7 @@ fn generate(
         .map_err(to_syn)?;
     }
     let lowered = manifest::lower_with(parsed, &catalog).map_err(to_syn)?;
-    check_output_names(&lowered, span)?;
+    check_output_names(&lowered, file, text, span)?;
 
     let LoweredGraph {
         parsed,
@@ -149,6 +150,7 @@ fn generate(
             expr: syn::parse2(expr)?,
             export: Some(export_entry(&source)),
             port_spans: Vec::new(),
+            par_span: None,
         })
     };
     // The graph as validated and planned above (errors located in the file), located at the
@@ -199,21 +201,53 @@ fn python_files(
         .collect()
 }
 
-/// Several outputs become fields of a struct, so their names must be Rust identifiers.
-fn check_output_names<N>(lowered: &LoweredGraph<N>, span: Span) -> syn::Result<()> {
-    let outputs = &lowered.graph.outputs;
-    if outputs.len() < 2 {
+/// Several outputs become fields of a struct, so their names must be Rust identifiers; a name that
+/// is not one is an error at the place in the JSON that names the output: the `to` of its first
+/// connection, or for an automatic output (a node with no outgoing connection) the node's `id`.
+fn check_output_names<N>(
+    lowered: &LoweredGraph<N>,
+    file: &str,
+    text: &str,
+    span: Span,
+) -> syn::Result<()> {
+    let graph = &lowered.graph;
+    if graph.outputs.len() < 2 {
         return Ok(());
     }
-    for name in outputs {
-        if syn::parse_str::<Ident>(name).is_err() {
-            return Err(syn::Error::new(
-                span,
-                format!("output `{name}` is not a Rust identifier; a compiled manifest with several outputs returns a struct with one field per output (rename the node, or write `\"to\": \"output.<name>\"`)"),
-            ));
+    let mut errors: Option<syn::Error> = None;
+    for (o, name) in graph.outputs.iter().enumerate() {
+        if syn::parse_str::<Ident>(name).is_ok() {
+            continue;
+        }
+        let first = graph
+            .in_edges(Vertex::Output(o))
+            .next()
+            .expect("an output exists because an edge leads to it");
+        let (pointer, help) = match graph.graph.edges[first.decl].to_loc {
+            JsonPlace::Node(i) => (
+                format!("/nodes/{i}/id"),
+                "rename the node, or connect it to an output named by an identifier (`\"to\": \"output.<name>\"`)",
+            ),
+            other => (
+                other.pointer(),
+                "name the output with a Rust identifier (`\"to\": \"output.<name>\"`)",
+            ),
+        };
+        let mut problem = Problem::error(
+            ProblemKind::Note(format!(
+                "output `{name}` is not a Rust identifier: a compiled manifest with several outputs returns a struct with one field per output"
+            )),
+            None,
+            lowered.parsed.map.locate(&pointer),
+        );
+        problem.help = Some(help.to_string());
+        let error = syn::Error::new(span, render(&problem, file, text));
+        match &mut errors {
+            Some(all) => all.combine(error),
+            None => errors = Some(error),
         }
     }
-    Ok(())
+    errors.map_or(Ok(()), Err)
 }
 
 #[cfg(test)]
@@ -246,7 +280,11 @@ mod tests {
             .unwrap()
             .to_string();
         let unspaced: String = tokens.split_whitespace().collect();
-        let parallel = "::pipeline::runtime::Parallel::new(::pipeline::builtins::Calculator::<::pipeline::Value,::pipeline::builtins::ops::Multiply>::multiply(::pipeline::Value::Int(2i64)),3usize).batch_size(16usize)";
+        // The node, checked for `par` (Clone, Send) and wrapped in `Parallel` by 3, in batches of 16.
+        let node = "let__par_node=::pipeline::builtins::Calculator::<::pipeline::Value,::pipeline::builtins::ops::Multiply>::multiply(::pipeline::Value::Int(2i64));";
+        let parallel =
+            "<_asPar_double_send<_>>::parallel(__par_replicable,0,3usize)}.batch_size(16usize)";
+        assert!(unspaced.contains(node), "{tokens}");
         assert!(unspaced.contains(parallel), "{tokens}");
         assert!(unspaced.contains("capacity:5usize"), "{tokens}");
         // `"stage": true` makes a channel into the second stage.

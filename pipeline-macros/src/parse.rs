@@ -118,6 +118,7 @@ fn parse_options(input: ParseStream, tuning: &mut Tuning) -> syn::Result<Span> {
                     return Err(duplicate());
                 }
                 tuning.parallelism = Some(count(&args)?);
+                tuning.par_span = Some(option.span());
                 if args.peek(Token![,]) {
                     args.parse::<Token![,]>()?;
                     let word: Ident = args.parse()?;

@@ -21,6 +21,7 @@
 
 pub(crate) mod adjacency;
 mod describe;
+mod describe_text;
 mod error;
 mod export;
 pub(crate) mod fast_hash;

@@ -208,15 +208,24 @@ impl<L: Clone, P> ValidGraph<L, P> {
                 let edge = &self.edges[into[second]
                     .first_staged
                     .expect("a node entry has a `=>` edge")];
+                let help = match self.meeting_point(list) {
+                    Some(meet) => format!(
+                        "the `->` edges from {} meet at `{meet}`: use `=>` for every edge into \
+                         `{meet}` (it then runs on its own thread)",
+                        and_list(&names),
+                        meet = self.id(meet),
+                    ),
+                    None => format!(
+                        "use `->` for every edge into `{}`, or `=>` between the nodes it reaches",
+                        self.id(second)
+                    ),
+                };
                 errors.push(
                     GraphError::new(
                         GraphErrorKind::StageEntries { entries: names },
                         self.graph.edges[edge.decl].loc.clone(),
                     )
-                    .with_help(format!(
-                        "use `=>` for every edge into `{}`, or `->` for all of them",
-                        self.id(second)
-                    )),
+                    .with_help(help),
                 );
             }
         }
@@ -252,7 +261,51 @@ impl<L: Clone, P> ValidGraph<L, P> {
     }
 }
 
+/// `a`, `a` and `b`, or `a`, `b` and `c`, each name in backquotes.
+fn and_list(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => quoted.concat(),
+    }
+}
+
 impl<L: Clone, P> ValidGraph<L, P> {
+    /// The first node (in topological order of discovery) that `->` edges reach from two of a
+    /// fused group's `entries`: where the group's separate entries join, so the edges into it are
+    /// the ones to make `=>` (a new stage entered there is what fixes the group).
+    fn meeting_point(&self, entries: &[StageEntry]) -> Option<usize> {
+        const NONE: usize = usize::MAX;
+        let n = self.graph.nodes.len();
+        // Per node, which entry (by position in `entries`) reaches it through `->` edges.
+        let mut reached = filled(NONE, n);
+        let mut sources = Vec::with_capacity(entries.len());
+        for (k, entry) in entries.iter().enumerate() {
+            match *entry {
+                StageEntry::Input => sources.push((n, k)),
+                StageEntry::Node(i) => reached[i] = k,
+            }
+        }
+        sources.extend(self.topo.iter().map(|&v| (v, NONE)));
+        for (slot, entry) in sources {
+            let from = if slot == n { entry } else { reached[slot] };
+            if from == NONE {
+                continue;
+            }
+            for &k in self.leaving.of(slot) {
+                let edge = &self.edges[k];
+                if let (EdgeKind::Fused, Vertex::Node(w)) = (edge.kind, edge.to) {
+                    match reached[w] {
+                        NONE => reached[w] = from,
+                        other if other != from => return Some(w),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        None
+    }
+
     /// Nodes fed by both `->` and `=>`, each an error at its first `=>` edge.
     ///
     /// The general rule (a fused group has one entry) would also catch them, but would talk about
@@ -486,5 +539,73 @@ mod tests {
         .unwrap_err();
         assert_eq!(errs.len(), 1);
         assert!(errs[0].contains("is entered at `b` and `c`"), "{}", errs[0]);
+    }
+
+    #[test]
+    fn two_entries_help_names_where_they_meet() {
+        // `input -> a => b -> c; a => d -> c;`: every edge into `b` and `d` is a `=>` already; the
+        // fix is at `c`, where their `->` edges meet.
+        let mut g = Graph::new(());
+        for id in ["a", "b", "c", "d"] {
+            g.add_node(id, "T", ());
+        }
+        for (from, to, kind) in [
+            (E::Input, E::node("a"), Fused),
+            (E::node("a"), E::node("b"), Stage),
+            (E::node("b"), E::node("c"), Fused),
+            (E::node("a"), E::node("d"), Stage),
+            (E::node("d"), E::node("c"), Fused),
+            (E::node("c"), E::output("output"), Fused),
+        ] {
+            g.add_edge(from, to, kind, ());
+        }
+        let errs = g.validate().unwrap().plan().unwrap_err();
+        assert_eq!(
+            errs[0].help.as_deref(),
+            Some(
+                "the `->` edges from `b` and `d` meet at `c`: use `=>` for every edge into `c` \
+                 (it then runs on its own thread)"
+            )
+        );
+        // The suggested fix plans.
+        let mut fixed = Graph::new(());
+        for id in ["a", "b", "c", "d"] {
+            fixed.add_node(id, "T", ());
+        }
+        for (from, to, kind) in [
+            (E::Input, E::node("a"), Fused),
+            (E::node("a"), E::node("b"), Stage),
+            (E::node("b"), E::node("c"), Stage),
+            (E::node("a"), E::node("d"), Stage),
+            (E::node("d"), E::node("c"), Stage),
+            (E::node("c"), E::output("output"), Fused),
+        ] {
+            fixed.add_edge(from, to, kind, ());
+        }
+        assert!(fixed.validate().unwrap().plan().is_ok());
+    }
+
+    #[test]
+    fn input_and_a_node_entry_meet_too() {
+        // `input -> a -> c; a => b -> c;`: the input's group is also entered at `b`.
+        let mut g = Graph::new(());
+        for id in ["a", "b", "c"] {
+            g.add_node(id, "T", ());
+        }
+        for (from, to, kind) in [
+            (E::Input, E::node("a"), Fused),
+            (E::node("a"), E::node("c"), Fused),
+            (E::node("a"), E::node("b"), Stage),
+            (E::node("b"), E::node("c"), Fused),
+            (E::node("c"), E::output("output"), Fused),
+        ] {
+            g.add_edge(from, to, kind, ());
+        }
+        let errs = g.validate().unwrap().plan().unwrap_err();
+        let help = errs[0].help.as_deref().unwrap();
+        assert!(
+            help.starts_with("the `->` edges from `input` and `b` meet at `c`"),
+            "{help}"
+        );
     }
 }

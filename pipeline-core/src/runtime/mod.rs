@@ -3,10 +3,18 @@
 //!
 //! Generated code (`pipeline!`) and the dynamic loader both produce [`Stage`]s and hand them to a
 //! [`Pipeline`]; the runtime knows nothing of how a stage was built.
+//!
+//! What a pipeline author names is documented here: [`Pipeline`] (what `pipeline!` returns),
+//! [`Handle`] (a stream in progress), [`Stage`] and [`Outputs`] (to write a pipeline's type in a
+//! signature), [`Parallel`], [`StageConfig`] and the defaults. The rest is support that generated
+//! code and the dynamic loader call (stage closures and type markers, channels, workers, panic
+//! sites): public because `pipeline!` expands in the user's crate, `#[doc(hidden)]` because it is
+//! not meant to be written by hand and may change with the code generator.
 
 mod channel;
 mod fn_stage;
 mod handle;
+mod input_default;
 mod outputs;
 mod panic_site;
 mod parallel;
@@ -18,15 +26,22 @@ mod stage;
 mod vec_writer;
 mod worker;
 
+#[doc(hidden)]
 pub use channel::{stage_channel, BatchSender, Message, StageReceiver};
+#[doc(hidden)]
 pub use fn_stage::{emitter, input_marker, marker_of, output_marker, FnStage, Lifecycle, Marker};
 pub use handle::Handle;
+#[doc(hidden)]
+pub use input_default::{default_input, pipeline_input, stage_input, InputDefault};
 pub use outputs::Outputs;
+#[doc(hidden)]
 pub use panic_site::{take_panic_site, PanicSite};
 pub use parallel::Parallel;
 pub use pipeline::Pipeline;
 pub use stage::{Stage, StageConfig};
+#[doc(hidden)]
 pub use vec_writer::VecWriter;
+#[doc(hidden)]
 pub use worker::{Launch, Worker};
 
 /// Items per batch of a parallel node, and the first batch a stage boundary sends in a stream.

@@ -46,6 +46,9 @@ pub fn parse_json(text: &str) -> Result<Value, JsonTextError> {
     if let Some(int) = plain_integer(text) {
         return Ok(Value::Int(int));
     }
+    if let Some(value) = super::json_fast::parse(text) {
+        return Ok(value);
+    }
     match serde_json::from_str::<Value>(text) {
         // Integers beyond `u64` and below `i64::MIN` arrive as floats; find them in the text
         // (only then: most values have no float, and the scan is a second pass over the text).

@@ -4,6 +4,7 @@
 //! test holds it there); floats and bytes, rarer, still go through serde_json for its exact
 //! formatting.
 
+use super::json_special::first_special;
 use super::Value;
 
 /// A float JSON cannot carry was met; `out` holds a partial text the caller must drop.
@@ -72,7 +73,10 @@ fn write_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    while let Some(offset) = first_special(&bytes[start..]) {
+        let at = start + offset;
+        out.extend_from_slice(&bytes[start..at]);
+        let b = bytes[at];
         let escape: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -81,20 +85,17 @@ fn write_str(s: &str, out: &mut Vec<u8>) {
             b'\t' => b"\\t",
             0x08 => b"\\b",
             0x0c => b"\\f",
-            0x00..=0x1f => {
-                out.extend_from_slice(&bytes[start..i]);
+            _ => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
                 out.extend_from_slice(b"\\u00");
                 out.push(HEX[(b >> 4) as usize]);
                 out.push(HEX[(b & 0xf) as usize]);
-                start = i + 1;
+                start = at + 1;
                 continue;
             }
-            _ => continue,
         };
-        out.extend_from_slice(&bytes[start..i]);
         out.extend_from_slice(escape);
-        start = i + 1;
+        start = at + 1;
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');

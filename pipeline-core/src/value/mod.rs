@@ -5,6 +5,10 @@
 
 mod convert;
 #[cfg(feature = "manifest-model")]
+mod json_fast;
+#[cfg(feature = "manifest-model")]
+mod json_special;
+#[cfg(feature = "manifest-model")]
 mod json_text;
 #[cfg(feature = "manifest-model")]
 mod json_writer;

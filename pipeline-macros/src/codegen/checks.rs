@@ -186,29 +186,24 @@ impl Codegen<'_> {
             .map(|&e| format!("`{}`", graph.vertex_name(graph.edges[e].to)))
             .collect();
         let message = format!(
-            "`{name}` fans out to {}, so its items `{{T}}` must implement `Clone`",
+            "`{name}` fans out to {}, so its items `{{Self}}` must implement `Clone`",
             targets.join(" and ")
         );
         let trait_name = self.names.fan_trait(node, port);
-        let fn_name = self.names.fan_fn(node, port);
+        // The item is the trait's `Self` and the copy a trait method called at the arrow (no
+        // generic helper function): rustc then names the item type and adds no "required by a
+        // bound in" note spanning the whole macro.
         quote! {
             #[diagnostic::on_unimplemented(message = #message, label = "each target gets its own copy")]
-            trait #trait_name<T> {
-                fn copy(item: &T) -> T;
+            trait #trait_name: ::core::marker::Sized {
+                fn copy(item: &Self) -> Self;
             }
             #[diagnostic::do_not_recommend]
-            impl<T: ::core::clone::Clone> #trait_name<T> for () {
+            impl<T: ::core::clone::Clone> #trait_name for T {
                 #[inline(always)]
                 fn copy(item: &T) -> T {
                     ::core::clone::Clone::clone(item)
                 }
-            }
-            #[inline(always)]
-            fn #fn_name<T>(item: &T) -> T
-            where
-                (): #trait_name<T>,
-            {
-                <() as #trait_name<T>>::copy(item)
             }
         }
     }
@@ -271,7 +266,7 @@ impl Codegen<'_> {
 
     /// The marker of the type edge `e` delivers to: its target node's input type, or its
     /// output's shared marker (whose type the first edge into it decides).
-    fn target_marker(&self, e: usize) -> TokenStream {
+    pub(super) fn target_marker(&self, e: usize) -> TokenStream {
         match self.lowered.graph.edges[e].to {
             Vertex::Node(n) => {
                 let marker = self.names.input_marker(n);
@@ -310,8 +305,8 @@ impl Codegen<'_> {
             Vertex::Node(i) => Some(i),
             _ => None,
         };
-        let f = self.names.fan_fn(node, port);
-        located_at(quote!(#f(&#value)), span)
+        let t = self.names.fan_trait(node, port);
+        located_at(quote!(<_ as #t>::copy(&#value)), span)
     }
 }
 

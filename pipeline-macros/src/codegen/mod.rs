@@ -18,6 +18,7 @@ mod checks;
 mod export;
 mod names;
 mod outputs;
+mod par_checks;
 mod stage;
 
 #[cfg(test)]
@@ -74,6 +75,7 @@ impl Codegen<'_> {
         let graph = &self.lowered.graph;
         let plan = &self.lowered.plan;
         let checks = self.checks();
+        let par_checks = self.par_checks();
         let output_types = self.output_types();
 
         let node_values = (0..graph.graph.nodes.len()).map(|i| {
@@ -82,9 +84,15 @@ impl Codegen<'_> {
             let expr = self.node_expr(i);
             // The marker is the first use of the value as a `Node`: an expression that is not a
             // node fails here, underlined at the expression itself.
+            // A `Node` method first: a value that is not a node then fails at a trait method,
+            // which rustc reports without quoting the runtime's `input_marker` (the same error at
+            // the same place from `input_marker` is then dropped as a repeat).
             let take_marker = self.node_use(
                 i,
-                quote!(let #marker = ::pipeline::runtime::input_marker(&#var);),
+                quote! {
+                    let _ = ::pipeline::Node::type_name(&#var);
+                    let #marker = ::pipeline::runtime::input_marker(&#var);
+                },
             );
             let value = self.parallel_wrapper(i, quote!(#expr));
             let ports_check = self.ports_check_call(i);
@@ -146,9 +154,11 @@ impl Codegen<'_> {
             }
         });
         let collect = self.collect_type();
+        let pin_input = self.pin_input();
 
         quote! {{
             #checks
+            #par_checks
             #output_types
             #(#node_values)*
             #(#output_markers)*
@@ -159,6 +169,7 @@ impl Codegen<'_> {
             #(#drop_originals)*
             #(#stage_structs)*
             let __pipeline_head = #head;
+            #pin_input
             ::pipeline::runtime::Pipeline::<_, #collect>::new(
                 __pipeline_head,
                 ::std::vec![#(#workers),*],
@@ -168,16 +179,37 @@ impl Codegen<'_> {
         }}
     }
 
-    /// A node's value: its expression, or for `par(n)` the expression wrapped in `Parallel`.
+    /// Makes the pipeline's input type the first input edge's target type when nothing else (a
+    /// `run`, a `push`) decides it, so a pipeline that is only described compiles (see
+    /// `runtime::default_input`).
+    fn pin_input(&self) -> TokenStream {
+        let Some(&first) = self.leaving(Vertex::Input).first() else {
+            return TokenStream::new();
+        };
+        let target = self.target_marker(first);
+        let edge = self.lowered.graph.edges[first];
+        let input = self.lowered.graph.graph.edges[edge.decl].from_loc;
+        // Spanned at the user's `input` token with its hygiene, so rustc (which does not point
+        // into macro-generated code) picks this call to say which type is missing.
+        let head = quote!(__pipeline_head);
+        let name = quote_spanned!(input=> ::pipeline::runtime::pipeline_input(::pipeline::runtime::stage_input(&#head)));
+        quote! {
+            ::pipeline::runtime::default_input(&__pipeline_head, 0, #target);
+            #name;
+        }
+    }
+
+    /// A node's value: its expression, or for `par(n)` the expression checked (`Clone`, `Send`, at
+    /// `par`) and wrapped in `Parallel`.
     fn parallel_wrapper(&self, node: usize, expr: TokenStream) -> TokenStream {
         let decl = &self.lowered.graph.graph.nodes[node];
         if decl.parallelism <= 1 {
             return expr;
         }
-        let degree = decl.parallelism;
         let unordered = (!decl.ordered).then(|| quote!(.unordered()));
         let batch = decl.batch_size.map(|n| quote!(.batch_size(#n)));
-        quote!(::pipeline::runtime::Parallel::new(#expr, #degree) #unordered #batch)
+        let parallel = self.checked_parallel(node, expr);
+        quote!(#parallel #unordered #batch)
     }
 
     /// Thread name / panic label of a stage: its node ids.

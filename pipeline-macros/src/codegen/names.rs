@@ -160,16 +160,21 @@ impl Names {
     pub fn edge_trait(&self, edge: usize) -> Ident {
         ident(format!("Edge_{}", self.edges[edge]))
     }
-    /// The clone function of a fan-out source: a node (`None`: the input), or one of its ports.
-    pub fn fan_fn(&self, node: Option<usize>, port: Option<usize>) -> Ident {
-        ident(format!("fan_out_{}", self.fans[&(node, port)]))
-    }
+    /// The clone check of a fan-out source: a node (`None`: the input), or one of its ports.
     pub fn fan_trait(&self, node: Option<usize>, port: Option<usize>) -> Ident {
         ident(format!("FanOut_{}", self.fans[&(node, port)]))
     }
     /// The trait checking that a node with ports emits a `Ports` type.
     pub fn ports_trait(&self, node: usize) -> Ident {
         ident(format!("Ports_{}", self.nodes[node]))
+    }
+    /// The check that a `par(n)` node is `Clone`.
+    pub fn par_clone_trait(&self, node: usize) -> Ident {
+        ident(format!("Par_{}_clone", self.nodes[node]))
+    }
+    /// The check that a `par(n)` node and its items are `Send`; it wraps the node in `Parallel`.
+    pub fn par_send_trait(&self, node: usize) -> Ident {
+        ident(format!("Par_{}_send", self.nodes[node]))
     }
     /// An item and its target's type marker, about to be checked.
     pub fn pair(&self) -> Ident {

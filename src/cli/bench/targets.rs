@@ -106,8 +106,8 @@ pub fn check(f: &Figures<'_>) -> Vec<Verdict> {
         ),
         verdict(
             "simple/dynamic_cold",
-            "≥ 2× faster than CPython",
-            faster("simple", "dynamic_cold", 2.0),
+            "≥ 10× faster than CPython",
+            faster("simple", "dynamic_cold", 10.0),
         ),
     ];
     let at_most = |mode: &str, limit: f64| {
@@ -116,13 +116,13 @@ pub fn check(f: &Figures<'_>) -> Vec<Verdict> {
     };
     verdicts.push(verdict(
         "construction/from_json",
-        "≤ 10 µs",
-        at_most("from_json", 10.0),
+        "≤ 5 µs (aim ≤ 3)",
+        at_most("from_json", 5.0),
     ));
     verdicts.push(verdict(
         "construction/from_parsed",
-        "≤ 4 µs",
-        at_most("from_parsed", 4.0),
+        "≤ 2 µs (aim ≤ 1)",
+        at_most("from_parsed", 2.0),
     ));
     let rate = |mode: &str, at_least: f64| {
         f.get("throughput", mode).map(|m| {

@@ -1,0 +1,437 @@
+//! A JSON reader straight into [`Value`], for the texts a JSON-lines stream is made of: objects,
+//! lists, strings, small numbers. It only ever says "this text is exactly this value" or "not
+//! mine": anything unusual (an error, a number that needs serde_json's own rounding or range
+//! checks, a lone surrogate, deep nesting) returns `None`, and [`parse_json`](super::parse_json)
+//! hands the text to serde_json, which accepts it or reports the error at its line and column.
+//! So the answer for every text is serde_json's; this reader only gets there without serde's
+//! generic visitor, a `String` per string, or a second walk looking for floats.
+
+use super::json_special::first_special;
+use super::{key_cache, Value};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Nesting this reader follows before leaving the text to serde_json (whose limit is 127).
+const MAX_DEPTH: u32 = 100;
+
+/// Exact powers of ten as `f64` (every one up to 1e22 is representable).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// `text` as a value when it is plainly one; `None` leaves it to serde_json.
+pub(super) fn parse(text: &str) -> Option<Value> {
+    let mut reader = Reader {
+        text,
+        bytes: text.as_bytes(),
+        at: 0,
+        depth: 0,
+        items: Vec::new(),
+    };
+    reader.skip_whitespace();
+    let value = reader.value()?;
+    reader.skip_whitespace();
+    (reader.at == reader.bytes.len()).then_some(value)
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+    depth: u32,
+    /// The items of the lists being read, innermost last: one buffer for all of them, so a
+    /// list costs one allocation (its `Arc<[Value]>`), not a `Vec` and then a copy.
+    items: Vec<Value>,
+}
+
+impl<'a> Reader<'a> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    #[inline]
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// Consumes `byte` (after whitespace) or gives up.
+    #[inline]
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        self.skip_whitespace();
+        (self.peek()? == byte).then(|| self.at += 1)
+    }
+
+    fn value(&mut self) -> Option<Value> {
+        match self.peek()? {
+            b'"' => self.string().map(|s| Value::Str(Arc::from(s.as_ref()))),
+            b'{' => self.nested(Self::map),
+            b'[' => self.nested(Self::list),
+            b't' => self.literal(b"true", Value::Bool(true)),
+            b'f' => self.literal(b"false", Value::Bool(false)),
+            b'n' => self.literal(b"null", Value::Null),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], value: Value) -> Option<Value> {
+        let end = self.at + word.len();
+        (self.bytes.get(self.at..end)? == word).then(|| {
+            self.at = end;
+            value
+        })
+    }
+
+    /// One level deeper for a map or list, within [`MAX_DEPTH`].
+    fn nested(&mut self, read: fn(&mut Self) -> Option<Value>) -> Option<Value> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        self.at += 1; // the opening bracket
+        let value = read(self);
+        self.depth -= 1;
+        value
+    }
+
+    fn map(&mut self) -> Option<Value> {
+        let mut entries = BTreeMap::new();
+        self.skip_whitespace();
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(Value::Map(Arc::new(entries)));
+        }
+        loop {
+            self.skip_whitespace();
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let key = key_cache::key(&self.string()?);
+            self.expect(b':')?;
+            self.skip_whitespace();
+            let value = self.value()?;
+            // Like serde_json's visitor: a repeated key keeps its last value.
+            entries.insert(key, value);
+            self.skip_whitespace();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(Value::Map(Arc::new(entries)));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn list(&mut self) -> Option<Value> {
+        let first = self.items.len();
+        self.skip_whitespace();
+        if self.peek()? != b']' {
+            loop {
+                self.skip_whitespace();
+                let item = self.value()?;
+                self.items.push(item);
+                self.skip_whitespace();
+                match self.peek()? {
+                    b',' => self.at += 1,
+                    b']' => break,
+                    _ => return None,
+                }
+            }
+        }
+        self.at += 1;
+        Some(Value::List(self.items.drain(first..).collect()))
+    }
+
+    /// A string at `"`: borrowed from the text when it has no escape.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        let start = self.at + 1;
+        let rest = &self.bytes[start..];
+        let plain = first_special(rest)?;
+        if rest[plain] == b'"' {
+            self.at = start + plain + 1;
+            // Both ends sit at ASCII bytes of a `str`: char boundaries.
+            return Some(Cow::Borrowed(&self.text[start..start + plain]));
+        }
+        let mut owned = String::from(&self.text[start..start + plain]);
+        self.at = start + plain;
+        loop {
+            match self.peek()? {
+                b'"' => {
+                    self.at += 1;
+                    return Some(Cow::Owned(owned));
+                }
+                b'\\' => {
+                    let (escaped, length) = match *self.bytes.get(self.at + 1)? {
+                        b'"' => ('"', 2),
+                        b'\\' => ('\\', 2),
+                        b'/' => ('/', 2),
+                        b'b' => ('\u{8}', 2),
+                        b'f' => ('\u{c}', 2),
+                        b'n' => ('\n', 2),
+                        b'r' => ('\r', 2),
+                        b't' => ('\t', 2),
+                        b'u' => {
+                            let hex = self.text.get(self.at + 2..self.at + 6)?;
+                            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                                return None;
+                            }
+                            // A surrogate (half of a pair, or alone) is serde_json's to judge.
+                            (char::from_u32(u32::from_str_radix(hex, 16).ok()?)?, 6)
+                        }
+                        _ => return None,
+                    };
+                    owned.push(escaped);
+                    self.at += length;
+                }
+                b if b < 0x20 => return None,
+                _ => {
+                    let from = self.at;
+                    let run = first_special(&self.bytes[from..])?;
+                    owned.push_str(&self.text[from..from + run]);
+                    self.at = from + run;
+                }
+            }
+        }
+    }
+
+    /// An integer of at most 18 digits, or a float whose digits and exponent let one exact
+    /// multiplication or division round it (the same result serde_json gets); else `None`.
+    fn number(&mut self) -> Option<Value> {
+        let start = self.at;
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.at += 1;
+        }
+        let int_start = self.at;
+        let mut significand: u64 = 0;
+        while let Some(digit @ b'0'..=b'9') = self.peek() {
+            significand = significand * 10 + u64::from(digit - b'0');
+            self.at += 1;
+            if self.at - int_start > 18 {
+                return None;
+            }
+        }
+        let int_digits = self.at - int_start;
+        if int_digits == 0 || (int_digits > 1 && self.bytes[int_start] == b'0') {
+            return None;
+        }
+        let mut digits = int_digits;
+        let mut exponent: i32 = 0;
+        let mut float = false;
+        if self.peek() == Some(b'.') {
+            float = true;
+            self.at += 1;
+            let fraction_start = self.at;
+            while let Some(digit @ b'0'..=b'9') = self.peek() {
+                significand = significand * 10 + u64::from(digit - b'0');
+                self.at += 1;
+                digits += 1;
+                if digits > 15 {
+                    return None;
+                }
+            }
+            if self.at == fraction_start {
+                return None;
+            }
+            exponent = -((self.at - fraction_start) as i32);
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            float = true;
+            self.at += 1;
+            let minus = match self.peek() {
+                Some(b'-') => {
+                    self.at += 1;
+                    true
+                }
+                Some(b'+') => {
+                    self.at += 1;
+                    false
+                }
+                _ => false,
+            };
+            let exp_start = self.at;
+            let mut written: i32 = 0;
+            while let Some(digit @ b'0'..=b'9') = self.peek() {
+                written = written
+                    .saturating_mul(10)
+                    .saturating_add(i32::from(digit - b'0'));
+                self.at += 1;
+            }
+            if self.at == exp_start {
+                return None;
+            }
+            exponent += if minus { -written } else { written };
+        }
+        if !float {
+            // `-0` is a float to serde_json; leave it to it.
+            if negative && significand == 0 {
+                return None;
+            }
+            let magnitude = significand as i64; // at most 18 digits: fits
+            return Some(Value::Int(if negative { -magnitude } else { magnitude }));
+        }
+        if digits > 15 || exponent.unsigned_abs() as usize >= POW10.len() {
+            return None;
+        }
+        debug_assert!(self.at > start);
+        let power = POW10[exponent.unsigned_abs() as usize];
+        let magnitude = if exponent >= 0 {
+            significand as f64 * power
+        } else {
+            significand as f64 / power
+        };
+        Some(Value::Float(if negative { -magnitude } else { magnitude }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// serde_json's reading of `text` (the path every text took before this reader).
+    fn serde(text: &str) -> Option<Value> {
+        serde_json::from_str::<Value>(text).ok()
+    }
+
+    /// Equal, floats bit for bit (so `-0.0` is not `0.0`).
+    fn same(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+            (Value::List(x), Value::List(y)) => {
+                x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| same(a, b))
+            }
+            (Value::Map(x), Value::Map(y)) => {
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y.iter())
+                        .all(|((ka, a), (kb, b))| ka == kb && same(a, b))
+            }
+            _ => a == b,
+        }
+    }
+
+    fn agrees(text: &str) {
+        if let Some(ours) = parse(text) {
+            let theirs = serde(text).unwrap_or_else(|| panic!("serde_json refuses {text:?}"));
+            assert!(same(&ours, &theirs), "{text:?}: {ours:?} vs {theirs:?}");
+        }
+    }
+
+    #[test]
+    fn reads_the_lines_of_a_stream() {
+        let v = parse(r#" {"id":7,"name":"item-7","tags":["a","b\n\u00e9"],"value":-3.25e2} "#)
+            .unwrap();
+        assert_eq!(
+            v.to_string(),
+            r#"{"id": 7, "name": "item-7", "tags": ["a", "b\né"], "value": -325.0}"#
+        );
+        for text in [
+            "[]",
+            "{}",
+            "[true,false,null]",
+            "0",
+            "-1",
+            "1.5",
+            "[[[]]]",
+            r#""\/""#,
+        ] {
+            assert!(parse(text).is_some(), "{text}");
+            agrees(text);
+        }
+    }
+
+    #[test]
+    fn leaves_everything_unusual_to_serde_json() {
+        for text in [
+            "",
+            " ",
+            "01",
+            "-",
+            "-0",
+            "1.",
+            ".5",
+            "1e",
+            "1e400",
+            "12345678901234567890",
+            "0.1234567890123456",
+            r#""\ud800""#,
+            r#""a"#,
+            "\"\u{1}\"",
+            "[1,]",
+            "{\"a\" 1}",
+            "{\"a\":1,}",
+            "[1] x",
+            "tru",
+            "nul",
+            r#"{"a":1"#,
+            r#""\x""#,
+            r#""\u12""#,
+        ] {
+            assert!(parse(text).is_none(), "{text:?}");
+        }
+        let deep = format!("{}{}", "[".repeat(101), "]".repeat(101));
+        assert!(parse(&deep).is_none());
+        let within = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        assert!(parse(&within).is_some());
+    }
+
+    #[test]
+    fn repeated_keys_keep_the_last_value_like_serde_json() {
+        agrees(r#"{"a":1,"b":2,"a":3}"#);
+        assert_eq!(
+            parse(r#"{"a":1,"a":3}"#).unwrap().to_string(),
+            r#"{"a": 3}"#
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// Whatever this reader accepts, serde_json reads the same, bit for bit; and every
+        /// value it writes, this reader reads back (when the value is plain enough).
+        #[test]
+        fn agrees_with_serde_json(v in crate::value::wire::tests::value()) {
+            if let Ok(text) = serde_json::to_string(&v) {
+                agrees(&text);
+                if let Ok(pretty) = serde_json::to_string_pretty(&v) {
+                    agrees(&pretty);
+                }
+            }
+        }
+
+        #[test]
+        fn numbers_agree_with_serde_json(
+            int in "-?(0|[1-9][0-9]{0,19})",
+            fraction in "(\\.[0-9]{1,17})?",
+            exponent in "([eE][+-]?[0-9]{1,3})?",
+        ) {
+            agrees(&format!("{int}{fraction}{exponent}"));
+        }
+
+        #[test]
+        fn damaged_texts_agree_with_serde_json(
+            v in crate::value::wire::tests::value(),
+            cut in any::<prop::sample::Index>(),
+            byte in any::<u8>(),
+        ) {
+            if let Ok(text) = serde_json::to_string(&v) {
+                let mut bytes = text.into_bytes();
+                if !bytes.is_empty() {
+                    let at = cut.index(bytes.len());
+                    bytes[at] = byte;
+                }
+                if let Ok(text) = String::from_utf8(bytes) {
+                    agrees(&text);
+                }
+            }
+        }
+    }
+}
