@@ -288,6 +288,11 @@ fn describe_lists_the_edges_of_each_port() {
         ]
     );
     assert_eq!(d.edges[3].source_text(), "split.false");
+    let text = d.to_string();
+    assert!(
+        text.contains("split.true -> halve\n") && text.contains("split.false => odds\n"),
+        "{text}"
+    );
     let mermaid = d.to_mermaid();
     assert!(mermaid.contains(r#"n0 -->|"true"| n1"#), "{mermaid}");
     assert_eq!(d.nodes[2].stage, 1);
