@@ -230,6 +230,22 @@ fn parallel_nodes_have_ports_too() {
         out.others,
         (1..=2000).filter(|x| x % 3 != 0).collect::<Vec<i64>>()
     );
+    // Fused behind another node, its items flushed at the end of the stream.
+    let mut p = pipeline! {
+        double = Map::new(|x: i64| x * 2);
+        split = Partition::new(|x: &i64| x % 4 == 0) @ par(2), batch(16);
+        input -> double -> split;
+        split.true -> output.fours;
+        split.false -> output.others;
+    };
+    let out = p.run(1..=100).unwrap();
+    let doubled = |start: i64| {
+        (start..=100)
+            .step_by(2)
+            .map(|x| x * 2)
+            .collect::<Vec<i64>>()
+    };
+    assert_eq!((out.fours, out.others), (doubled(2), doubled(1)));
 }
 
 #[test]
