@@ -51,8 +51,7 @@ fn port(e: &EndpointRef) -> Option<pipeline_core::graph::Name> {
 /// The macro does not know node types, so each node's ports are the ones its edges name (in the
 /// order first named, typed `Any`): rustc checks that they exist and what they carry (`port_<name>`
 /// accessors, one type check per edge), and the shared validation still rejects a node used both
-/// with and without a port.
-/// `port_locs[e]` is where edge `e`'s port is written.
+/// with and without a port. `port_locs[e]` is where edge `e`'s port is written.
 fn declare_named_ports(graph: &mut Graph<Span, NodePayload>, port_locs: &[Option<Span>]) {
     let index: std::collections::HashMap<pipeline_core::graph::Name, usize> = graph
         .nodes
