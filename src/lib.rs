@@ -27,7 +27,7 @@ pub use pipeline_core::{
     builtins, dynamic, error, graph, manifest, node, placement, runtime, value,
 };
 pub use pipeline_core::{EmitFn, Emitter, Error, ErrorKind, Node, NodeContext, Result, Value};
-pub use pipeline_macros::pipeline;
+pub use pipeline_macros::{pipeline, Ports};
 
 /// The benchmark workloads (criterion benches, `pipeline bench`, the examples): not part of the
 /// library's API, public only so those targets can share them.
@@ -81,7 +81,7 @@ pub mod prelude {
     pub use pipeline_core::prelude::*;
     #[cfg(feature = "python")]
     pub use pipeline_core::python::{Python, PythonNode};
-    pub use pipeline_macros::pipeline;
+    pub use pipeline_macros::{pipeline, Ports};
 }
 
 /// The README's examples, compiled and run as doctests.

@@ -11,7 +11,8 @@
 //! chain     := endpoint (arrow endpoint)+ ';'
 //! arrow     := '->'                                 // fused: a direct call on the same thread
 //!            | '=>'                                 // stage boundary: a channel to another thread
-//! endpoint  := 'input' | 'output' ('.' IDENT)? | IDENT
+//! endpoint  := 'input' | 'output' ('.' IDENT)? | IDENT ('.' PORT)?
+//!                                                   // `node.port`: only where a link starts
 //! ```
 
 use proc_macro2::Span;
@@ -75,6 +76,9 @@ pub enum EndpointRef {
     /// `output` (name `None`) or `output.name`.
     Output(Ident, Option<Ident>),
     Node(Ident),
+    /// `node.port`: an output port of a node, where a link starts (`split.true -> evens`). The
+    /// port is any identifier, keywords included (`true`, `false`).
+    Port(Ident, Ident),
 }
 
 impl EndpointRef {
@@ -82,6 +86,7 @@ impl EndpointRef {
         match self {
             EndpointRef::Input(i) | EndpointRef::Node(i) | EndpointRef::Output(i, None) => i.span(),
             EndpointRef::Output(_, Some(name)) => name.span(),
+            EndpointRef::Port(node, _) => node.span(),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 mod ast;
 mod codegen;
+mod derive_ports;
 mod diagnostics;
 mod lower;
 mod manifest_catalog;
@@ -21,6 +22,44 @@ use proc_macro::TokenStream;
 #[proc_macro]
 pub fn pipeline(input: TokenStream) -> TokenStream {
     expand(input.into()).into()
+}
+
+/// Makes an enum a node output with named ports: each variant, holding one item, is a port named
+/// after it in snake_case (`VideoFrame(T)` → port `video_frame`). Generates
+/// `impl pipeline::node::Ports` and, per port, `port_<name>(self) -> Result<Item, Self>`, which
+/// `pipeline!` calls to hand each port's items, typed, to that port's edges. Generics are fine;
+/// unit and struct variants are compile errors.
+///
+/// ```
+/// use pipeline::prelude::*;
+///
+/// /// Readings sorted by kind: each port has its own item type.
+/// #[derive(Ports)]
+/// enum Reading {
+///     Temperature(f64),
+///     Label(String),
+/// }
+///
+/// let sort = Map::new(|x: i64| {
+///     if x >= 0 { Reading::Temperature(x as f64 / 10.0) } else { Reading::Label(format!("sensor {}", -x)) }
+/// });
+/// let mut p = pipeline! {
+///     sort = sort;
+///     input -> sort;
+///     sort.temperature -> output.temperatures;
+///     sort.label -> output.labels;
+/// };
+/// let out = p.run(vec![215, -3, 198]).unwrap();
+/// assert_eq!(out.temperatures, [21.5, 19.8]);
+/// assert_eq!(out.labels, ["sensor 3"]);
+/// assert_eq!(Reading::Label("x".into()).port_name(), "label");
+/// ```
+#[proc_macro_derive(Ports)]
+pub fn derive_ports(input: TokenStream) -> TokenStream {
+    match syn::parse2(input.into()).and_then(derive_ports::derive) {
+        Ok(tokens) => tokens.into(),
+        Err(err) => err.to_compile_error().into(),
+    }
 }
 
 /// parse → graph → validate → plan → codegen; any error becomes `compile_error!`s at its tokens.

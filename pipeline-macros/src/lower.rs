@@ -3,9 +3,12 @@
 
 use crate::ast::*;
 use crate::diagnostics::to_syn_error;
-use pipeline_core::graph::{EdgeDecl, EdgeKind, Endpoint, Graph, Plan, ValidGraph, OUTPUT};
+use pipeline_core::graph::{
+    EdgeDecl, EdgeKind, Endpoint, Graph, OutputPort, Plan, PortType, ValidGraph, OUTPUT,
+};
 use proc_macro2::Span;
 use quote::ToTokens;
+use syn::ext::IdentExt;
 
 /// The checked graph, its nodes carrying their payloads, and its plan: everything code generation
 /// reads. Locations are token spans.
@@ -20,6 +23,10 @@ pub struct Lowered {
 pub struct NodePayload {
     pub expr: syn::Expr,
     pub export: Option<proc_macro2::TokenStream>,
+    /// Where each of the node's [`ports`](pipeline_core::graph::NodeDecl::ports) is first named
+    /// (`true` of `split.true`), so errors about a port point at it; empty when the front end has
+    /// no such token (errors then point at the node).
+    pub port_spans: Vec<Span>,
     /// Where `par(n)` is written, if it is: what the node's `par` checks point at.
     pub par_span: Option<Span>,
 }
@@ -29,13 +36,48 @@ fn endpoint(e: &EndpointRef) -> Endpoint {
         EndpointRef::Input(_) => Endpoint::Input,
         EndpointRef::Output(_, None) => Endpoint::output(OUTPUT),
         EndpointRef::Output(_, Some(name)) => Endpoint::output(name.to_string()),
-        EndpointRef::Node(name) => Endpoint::node(name.to_string()),
+        EndpointRef::Node(name) | EndpointRef::Port(name, _) => Endpoint::node(name.to_string()),
+    }
+}
+
+/// The port a link leaves by: `true` of `split.true`.
+fn port(e: &EndpointRef) -> Option<pipeline_core::graph::Name> {
+    match e {
+        EndpointRef::Port(_, port) => Some(port.unraw().to_string().into()),
+        _ => None,
+    }
+}
+
+/// The macro does not know node types, so each node's ports are the ones its edges name (in the
+/// order first named, typed `Any`): rustc checks that they exist and what they carry (`port_<name>`
+/// accessors, one type check per edge), and the shared validation still rejects a node used both
+/// with and without a port. `port_locs[e]` is where edge `e`'s port is written.
+fn declare_named_ports(graph: &mut Graph<Span, NodePayload>, port_locs: &[Option<Span>]) {
+    let index: std::collections::HashMap<pipeline_core::graph::Name, usize> = graph
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.clone(), i))
+        .collect();
+    for (edge, loc) in graph.edges.iter().zip(port_locs) {
+        let (Endpoint::Node(id), Some(port), Some(loc)) = (&edge.from, &edge.port, loc) else {
+            continue;
+        };
+        if let Some(&i) = index.get(id) {
+            let node = &mut graph.nodes[i];
+            if !node.ports.iter().any(|p| p.name == *port) {
+                node.ports
+                    .push(OutputPort::new(port.clone(), PortType::Any));
+                node.payload.port_spans.push(*loc);
+            }
+        }
     }
 }
 
 /// Builds, validates and plans the graph; the node expressions become the nodes' payloads.
 pub fn lower(def: PipelineDef) -> syn::Result<Lowered> {
     let mut graph = Graph::carrying(Span::call_site());
+    let mut port_locs = Vec::new();
     for statement in def.statements {
         match statement {
             Statement::Node(node) => {
@@ -43,6 +85,7 @@ pub fn lower(def: PipelineDef) -> syn::Result<Lowered> {
                 let payload = NodePayload {
                     expr: node.expr,
                     export: None,
+                    port_spans: Vec::new(),
                     par_span: node.tuning.par_span,
                 };
                 graph.add_node_with(node.name.to_string(), type_name, node.name.span(), payload);
@@ -57,7 +100,7 @@ pub fn lower(def: PipelineDef) -> syn::Result<Lowered> {
                 for (arrow, to) in &chain.links {
                     graph.edges.push(EdgeDecl {
                         from: endpoint(from),
-                        port: None,
+                        port: port(from),
                         to: endpoint(to),
                         kind: match arrow {
                             Arrow::Fused(_) => EdgeKind::Fused,
@@ -67,11 +110,16 @@ pub fn lower(def: PipelineDef) -> syn::Result<Lowered> {
                         to_loc: to.span(),
                         loc: arrow.span(),
                     });
+                    port_locs.push(match from {
+                        EndpointRef::Port(_, port) => Some(port.span()),
+                        _ => None,
+                    });
                     from = to;
                 }
             }
         }
     }
+    declare_named_ports(&mut graph, &port_locs);
     let graph = graph.validate().map_err(to_syn_error)?;
     let plan = graph.plan().map_err(to_syn_error)?;
     Ok(Lowered { graph, plan })
@@ -129,6 +177,41 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "node `add` has parallelism 0; use 1 or more"
+        );
+    }
+
+    #[test]
+    fn ports_are_the_ones_edges_name() {
+        let lowered = lower_tokens(quote! {
+            split = Partition::new(|x: &i64| *x > 0);
+            input -> split;
+            split.r#false -> output.negative;
+            split.true -> a -> output;
+            split.true -> output.positive;
+            a = PassThrough::new();
+        })
+        .unwrap();
+        let split = &lowered.graph.graph.nodes[0];
+        let ports: Vec<&str> = split.ports.iter().map(|p| &*p.name).collect();
+        assert_eq!(ports, ["false", "true"]);
+        assert_eq!(split.payload.port_spans.len(), 2);
+        let edge_ports: Vec<Option<usize>> = lowered.graph.edges.iter().map(|e| e.port).collect();
+        assert_eq!(edge_ports, [None, Some(0), Some(1), None, Some(1)]);
+    }
+
+    #[test]
+    fn a_node_with_ports_needs_a_port_on_every_edge() {
+        let err = lower_tokens(quote! {
+            split = Partition::new(|x: &i64| *x > 0);
+            input -> split;
+            split.true -> output.positive;
+            split -> output.all;
+        })
+        .err()
+        .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "`split` has several outputs (`true`): name the one this edge leaves by, e.g. `split.true`"
         );
     }
 

@@ -149,6 +149,7 @@ fn generate(
         Ok(NodePayload {
             expr: syn::parse2(expr)?,
             export: Some(export_entry(&source)),
+            port_spans: Vec::new(),
             par_span: None,
         })
     };

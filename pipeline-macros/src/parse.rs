@@ -3,6 +3,7 @@
 use crate::ast::*;
 use proc_macro2::Span;
 use quote::ToTokens;
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, Token};
 
@@ -67,10 +68,26 @@ impl Parse for Statement {
             };
             return Err(input.error(hint));
         }
+        for (_, to) in &links {
+            if let EndpointRef::Port(node, port) = to {
+                return Err(port_as_target(node, port));
+            }
+        }
         let last = links.last().map(|(_, to)| to.span());
         expect_semicolon(input, "to end the chain", last)?;
         Ok(Statement::Chain(Chain { first, links }))
     }
+}
+
+/// The error for `-> node.port`: a port is an output, so it only starts a link; items enter a node
+/// by its one input.
+fn port_as_target(node: &Ident, port: &Ident) -> syn::Error {
+    syn::Error::new(
+        port.span(),
+        format!(
+            "`{node}.{port}` is an output port of `{node}`, so it can only start a link: items enter `{node}` by its one input (write `... -> {node};` and `{node}.{port} -> ...;`)"
+        ),
+    )
 }
 
 /// Parses `option (',' option)*` after `@` into `tuning`; returns the span of the last token.
@@ -178,6 +195,13 @@ impl Parse for EndpointRef {
         }
         let ident: Ident = input.parse()?;
         if ident == "input" {
+            if input.peek(Token![.]) {
+                let dot = input.parse::<Token![.]>()?;
+                return Err(syn::Error::new(
+                    dot.span,
+                    "the pipeline input has one output and no ports: connect `input -> ...`",
+                ));
+            }
             return Ok(EndpointRef::Input(ident));
         }
         if ident == "output" {
@@ -190,10 +214,14 @@ impl Parse for EndpointRef {
         }
         if input.peek(Token![.]) {
             let dot = input.parse::<Token![.]>()?;
-            return Err(syn::Error::new(
-                dot.span,
-                format!("nodes in `pipeline!` have one input and one output; only `output.<name>` takes a name (found `{ident}.`)"),
-            ));
+            // Any identifier, keywords too: `Partition`'s ports are `true` and `false`.
+            let port = Ident::parse_any(input).map_err(|_| {
+                syn::Error::new(
+                    dot.span,
+                    format!("expected an output port name after `{ident}.` (e.g. `{ident}.even -> ...`)"),
+                )
+            })?;
+            return Ok(EndpointRef::Port(ident, port));
         }
         Ok(EndpointRef::Node(ident))
     }
@@ -223,6 +251,44 @@ mod tests {
         assert_eq!(chain.links.len(), 3);
         assert!(matches!(chain.links[1].0, Arrow::Stage(_)));
         assert!(matches!(&chain.links[2].1, EndpointRef::Output(_, Some(n)) if n == "evens"));
+    }
+
+    #[test]
+    fn ports_start_links_and_may_be_keywords() {
+        let def = parse(quote! {
+            input -> split;
+            split.true -> evens -> output;
+            split.odd => odds;
+        })
+        .unwrap();
+        let ports: Vec<String> = def
+            .statements
+            .iter()
+            .filter_map(|s| match s {
+                Statement::Chain(Chain {
+                    first: EndpointRef::Port(node, port),
+                    ..
+                }) => Some(format!("{node}.{port}")),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ports, ["split.true", "split.odd"]);
+    }
+
+    #[test]
+    fn a_port_is_never_a_target() {
+        let msg = |t| parse(t).err().unwrap().to_string();
+        let expected = "`a.left` is an output port of `a`, so it can only start a link: items enter `a` by its one input (write `... -> a;` and `a.left -> ...;`)";
+        assert_eq!(msg(quote! { input -> a.left; }), expected);
+        assert_eq!(msg(quote! { input -> a.left -> output; }), expected);
+        assert_eq!(
+            msg(quote! { input.x -> a -> output; }),
+            "the pipeline input has one output and no ports: connect `input -> ...`"
+        );
+        assert_eq!(
+            msg(quote! { input -> a. -> output; }),
+            "expected an output port name after `a.` (e.g. `a.even -> ...`)"
+        );
     }
 
     #[test]

@@ -6,21 +6,25 @@ use super::model::{EdgeKind, Endpoint, OUTPUT};
 use std::fmt;
 
 /// One line per node (`id: type` and its stage), then one per edge (`from -> to`, `=>` for a stage
-/// boundary), outputs written as in `pipeline!` (`output`, `output.<name>`).
+/// boundary), ports and outputs written as in `pipeline!` (`split.true`, `output.<name>`).
 ///
 /// ```
 /// use pipeline_core::graph::{Description, EdgeInfo, EdgeKind, Endpoint, NodeInfo};
 /// let d = Description {
 ///     nodes: vec![NodeInfo { id: "add".into(), type_name: "Calculator".into(), stage: 1 }],
 ///     edges: vec![
-///         EdgeInfo { from: Endpoint::Input, to: Endpoint::node("add"), kind: EdgeKind::Stage },
-///         EdgeInfo { from: Endpoint::node("add"), to: Endpoint::output("output"), kind: EdgeKind::Fused },
+///         EdgeInfo { from: Endpoint::Input, port: None, to: Endpoint::node("add"), kind: EdgeKind::Stage },
+///         EdgeInfo { from: Endpoint::node("add"), port: None, to: Endpoint::output("output"), kind: EdgeKind::Fused },
+///         EdgeInfo {
+///             from: Endpoint::node("add"), port: Some("big".into()),
+///             to: Endpoint::output("big"), kind: EdgeKind::Fused,
+///         },
 ///     ],
-///     outputs: vec!["output".into()],
+///     outputs: vec!["output".into(), "big".into()],
 /// };
 /// assert_eq!(
 ///     d.to_string(),
-///     "add: Calculator (stage 1)\ninput => add\nadd -> output\n"
+///     "add: Calculator (stage 1)\ninput => add\nadd -> output\nadd.big -> output.big\n"
 /// );
 /// ```
 impl fmt::Display for Description {
@@ -33,7 +37,11 @@ impl fmt::Display for Description {
                 EdgeKind::Fused => "->",
                 EdgeKind::Stage => "=>",
             };
-            writeln!(f, "{} {arrow} {}", end(&edge.from), end(&edge.to))?;
+            let from = match &edge.port {
+                Some(port) => format!("{}.{port}", end(&edge.from)),
+                None => end(&edge.from),
+            };
+            writeln!(f, "{from} {arrow} {}", end(&edge.to))?;
         }
         Ok(())
     }

@@ -31,6 +31,8 @@ pub struct ExportedNode {
 pub struct GraphExport {
     /// Nodes in declaration order.
     pub nodes: Vec<ExportedNode>,
-    /// Edges in declaration order, input and outputs included.
+    /// Edges in declaration order, input and outputs included. An edge leaving a node by an
+    /// output port has the source as a manifest writes it, `Endpoint::Node("split.true")` (node
+    /// ids hold no `.`).
     pub edges: Vec<(Endpoint, Endpoint)>,
 }

@@ -87,7 +87,8 @@ fn connections(graph: &GraphExport) -> Vec<Connection> {
     let has_node_edge = |id: &str, incoming: bool| {
         graph.edges.iter().filter(between_nodes).any(|(from, to)| {
             let end = if incoming { to } else { from };
-            matches!(end, Endpoint::Node(n) if &**n == id)
+            // A port's edge leaves its node: `split.true` is an edge out of `split`.
+            matches!(end, Endpoint::Node(n) if n.split('.').next() == Some(id))
         })
     };
     let ids = || graph.nodes.iter().map(|n| n.id.as_str());

@@ -4,7 +4,8 @@
 /// The items of a node with several named outputs: each item leaves by one port.
 ///
 /// A node with ports is an ordinary [`Node`](super::Node) whose `Output` implements `Ports`,
-/// usually an enum with one variant per port. Graphs address a port by name (`route.even -> a` in
+/// usually an enum with one variant per port; `#[derive(Ports)]` (in the `pipeline` crate) writes
+/// the impl and the accessors below for such an enum. Graphs address a port by name (`route.even -> a` in
 /// `pipeline!`, `"from": "route.even"` in a manifest); items of a port no edge names are dropped.
 ///
 /// For each port `name` the type also has an inherent method `port_<name>(self) -> Result<Item,

@@ -32,7 +32,8 @@ impl Codegen<'_> {
             .enumerate()
             .filter(|(_, e)| e.from == source);
         let (e, edge) = match (exits.next(), exits.next()) {
-            (Some(only), None) => only,
+            // A port's items are picked out of the node's one by one.
+            (Some(only), None) if only.1.port.is_none() => only,
             _ => return None,
         };
         let out = self.names.out();

@@ -28,18 +28,90 @@ impl Codegen<'_> {
             .iter()
             .enumerate()
             .map(|(e, edge)| self.edge_check(e, edge));
-        let mut sources = vec![Vertex::Input];
-        sources.extend((0..graph.graph.nodes.len()).map(Vertex::Node));
+        let mut sources = vec![(Vertex::Input, None)];
+        for (i, node) in graph.graph.nodes.iter().enumerate() {
+            if node.ports.is_empty() {
+                sources.push((Vertex::Node(i), None));
+            }
+            sources.extend((0..node.ports.len()).map(|p| (Vertex::Node(i), Some(p))));
+        }
         let fans = sources
             .into_iter()
-            .filter(|&v| self.leaving(v).len() > 1)
-            .map(|v| self.fan_check(v));
-        quote! { #(#edges)* #(#fans)* }
+            .filter(|&(v, port)| self.leaving_by(v, port).len() > 1)
+            .map(|(v, port)| self.fan_check(v, port));
+        let ports = (0..graph.graph.nodes.len())
+            .filter(|&i| !graph.graph.nodes[i].ports.is_empty())
+            .map(|i| self.ports_check(i));
+        quote! { #(#edges)* #(#fans)* #(#ports)* }
+    }
+
+    /// The source of edge `e` as written: `split.true` for a port, else its vertex's name.
+    pub(super) fn source_name(&self, edge: &ResolvedEdge) -> String {
+        let graph = &self.lowered.graph;
+        let name = graph.vertex_name(edge.from);
+        match (edge.from, edge.port) {
+            (Vertex::Node(i), Some(p)) => format!("{name}.{}", graph.graph.nodes[i].ports[p].name),
+            _ => name.to_string(),
+        }
+    }
+
+    /// The trait saying that node `node`, whose edges name ports, must emit a [`Ports`] type (with
+    /// a message at the first port named, rather than "no method named `port_x`" alone).
+    ///
+    /// [`Ports`]: pipeline_core::node::Ports
+    fn ports_check(&self, node: usize) -> TokenStream {
+        let graph = &self.lowered.graph;
+        let decl = &graph.graph.nodes[node];
+        let id = &*decl.id;
+        let port = &decl.ports[0].name;
+        let message = format!(
+            "`{id}.{port}` names an output port, but `{id}` has one output: its items `{{Self}}` do not implement `Ports`"
+        );
+        let label = format!("`{id}` has no ports; connect `{id} -> ...`");
+        let note = "a node has named outputs when its `Output` type implements `pipeline::node::Ports`, e.g. an enum with `#[derive(Ports)]`";
+        let trait_name = self.names.ports_trait(node);
+        quote! {
+            #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
+            trait #trait_name: ::core::marker::Sized {
+                fn check(marker: ::pipeline::runtime::Marker<Self>);
+            }
+            #[diagnostic::do_not_recommend]
+            impl<T: ::pipeline::node::Ports> #trait_name for T {
+                #[inline(always)]
+                fn check(_: ::pipeline::runtime::Marker<T>) {}
+            }
+        }
+    }
+
+    /// The call of node `node`'s [`ports_check`](Self::ports_check) trait on its output marker,
+    /// located at the first port named. `node_<id>` is the node's value.
+    pub(super) fn ports_check_call(&self, node: usize) -> Option<TokenStream> {
+        if self.lowered.graph.graph.nodes[node].ports.is_empty() {
+            return None;
+        }
+        let t = self.names.ports_trait(node);
+        let var = self.names.node_value(node);
+        let marker = self.node_use(node, quote!(::pipeline::runtime::output_marker(&#var)));
+        Some(located_at(
+            quote!(<_ as #t>::check(#marker);),
+            self.port_span(node, 0),
+        ))
+    }
+
+    /// Where port `port` of `node` is written: its first use (`true` of `split.true`), or the node
+    /// when the front end has no port token.
+    pub(super) fn port_span(&self, node: usize, port: usize) -> Span {
+        let decl = &self.lowered.graph.graph.nodes[node];
+        decl.payload
+            .port_spans
+            .get(port)
+            .copied()
+            .unwrap_or(decl.loc)
     }
 
     fn edge_check(&self, e: usize, edge: &ResolvedEdge) -> TokenStream {
         let graph = &self.lowered.graph;
-        let from = graph.vertex_name(edge.from);
+        let from = self.source_name(edge);
         let to = graph.vertex_name(edge.to);
         let fan_in = match edge.to {
             Vertex::Node(t) => self.entering[t].len() > 1,
@@ -101,15 +173,15 @@ impl Codegen<'_> {
         }
     }
 
-    fn fan_check(&self, source: Vertex) -> TokenStream {
+    fn fan_check(&self, source: Vertex, port: Option<usize>) -> TokenStream {
         let graph = &self.lowered.graph;
         let node = match source {
             Vertex::Node(i) => Some(i),
             _ => None,
         };
-        let name = graph.vertex_name(source);
-        let targets: Vec<String> = self
-            .leaving(source)
+        let leaving = self.leaving_by(source, port);
+        let name = self.source_name(&graph.edges[leaving[0]]);
+        let targets: Vec<String> = leaving
             .iter()
             .map(|&e| format!("`{}`", graph.vertex_name(graph.edges[e].to)))
             .collect();
@@ -117,7 +189,7 @@ impl Codegen<'_> {
             "`{name}` fans out to {}, so its items `{{Self}}` must implement `Clone`",
             targets.join(" and ")
         );
-        let trait_name = self.names.fan_trait(node);
+        let trait_name = self.names.fan_trait(node, port);
         // The item is the trait's `Self` and the copy a trait method called at the arrow (no
         // generic helper function): rustc then names the item type and adds no "required by a
         // bound in" note spanning the whole macro.
@@ -218,15 +290,22 @@ impl Codegen<'_> {
         respan(tokens, at)
     }
 
-    /// A copy of `value` for one more target of a fan-out, checked at the second edge's arrow.
-    pub(super) fn fan_copy(&self, source: Vertex, value: TokenStream) -> TokenStream {
+    /// A copy of `value` for one more target of a fan-out from `source` (by `port`), checked at
+    /// the second edge's arrow.
+    pub(super) fn fan_copy(
+        &self,
+        source: Vertex,
+        port: Option<usize>,
+        value: TokenStream,
+    ) -> TokenStream {
         let graph = &self.lowered.graph;
-        let second = self.leaving(source)[1];
+        let second = self.leaving_by(source, port)[1];
         let span = graph.graph.edges[graph.edges[second].decl].loc;
-        let t = self.names.fan_trait(match source {
+        let node = match source {
             Vertex::Node(i) => Some(i),
             _ => None,
-        });
+        };
+        let t = self.names.fan_trait(node, port);
         located_at(quote!(<_ as #t>::copy(&#value)), span)
     }
 }

@@ -143,21 +143,7 @@ fn small_expansion_matches_its_snapshot() {
         input -> double -> join -> output;
         input -> half -> join;
     });
-    let text = layout(expansion);
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/snapshots/small_fan_in.expanded.txt"
-    );
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::write(path, &text).expect("write the snapshot");
-        return;
-    }
-    let expected =
-        std::fs::read_to_string(path).expect("the snapshot exists (UPDATE_SNAPSHOTS=1 writes it)");
-    assert!(
-        text == expected,
-        "the expansion changed; review it and rerun with UPDATE_SNAPSHOTS=1 to accept:\n{text}"
-    );
+    let text = matches_snapshot(expansion, "small_fan_in.expanded.txt");
     for name in [
         "node_double",
         "deliver_join",
@@ -167,6 +153,87 @@ fn small_expansion_matches_its_snapshot() {
         assert!(
             text.contains(name),
             "generated names follow node ids: {name}"
+        );
+    }
+}
+
+/// `expansion` laid out, checked against `tests/snapshots/{file}` (written with
+/// `UPDATE_SNAPSHOTS=1`).
+fn matches_snapshot(expansion: TokenStream, file: &str) -> String {
+    let text = layout(expansion);
+    let path = format!("{}/tests/snapshots/{file}", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &text).expect("write the snapshot");
+        return text;
+    }
+    let expected =
+        std::fs::read_to_string(&path).expect("the snapshot exists (UPDATE_SNAPSHOTS=1 writes it)");
+    assert!(
+        text == expected,
+        "the expansion changed; review it and rerun with UPDATE_SNAPSHOTS=1 to accept:\n{text}"
+    );
+    text
+}
+
+#[test]
+fn port_expansion_matches_its_snapshot() {
+    let expansion = expand(quote! {
+        split = Partition::new(|x: &i64| x % 2 == 0);
+        halve = Map::new(|x: i64| x / 2);
+        input -> split;
+        split.true -> halve -> output.evens;
+        split.true -> output.all_evens;
+        split.false => odds;
+        odds = PassThrough::new();
+        odds -> output.odds;
+    });
+    let text = matches_snapshot(expansion, "small_ports.expanded.txt");
+    for name in [
+        "Edge_split_true_to_halve",
+        "Edge_split_false_to_odds",
+        "FanOut_split_true",
+        "Ports_split",
+        "port_true",
+        "port_false",
+    ] {
+        assert!(
+            text.contains(name),
+            "generated names follow node and port names: {name}"
+        );
+    }
+}
+
+/// `k` partitions stacked, each port of one feeding the next: `s0.true -> s1; s0.false -> m1 -> s1;
+/// s1.true -> s2; ...`.
+fn stacked_partitions(k: usize) -> TokenStream {
+    let mut statements = vec![quote!(s0 = Partition::new(|x: &i64| x % 2 == 0);)];
+    let mut chains = vec![quote!(input -> s0;)];
+    for i in 1..=k {
+        let (s, m, before) = (
+            format_ident!("s{}", i),
+            format_ident!("m{}", i),
+            format_ident!("s{}", i - 1),
+        );
+        statements.push(quote! {
+            #s = Partition::new(|x: &i64| x % 2 == 0);
+            #m = Map::new(|x: i64| x + 1);
+        });
+        chains.push(quote!(#before.true -> #s; #before.false -> #m -> #s;));
+    }
+    let last = format_ident!("s{}", k);
+    quote!(#(#statements)* #(#chains)* #last.true -> output;)
+}
+
+#[test]
+fn expansion_with_ports_grows_linearly() {
+    let sizes: Vec<usize> = [4, 8, 16]
+        .iter()
+        .map(|&k| count_tokens(expand(stacked_partitions(k))))
+        .collect();
+    for pair in sizes.windows(2) {
+        assert!(
+            pair[1] * 100 < pair[0] * 205,
+            "expansion sizes for 4, 8, 16 stacked partitions: {sizes:?} (doubling the graph must not more than double the code)"
         );
     }
 }

@@ -57,7 +57,15 @@ impl Codegen<'_> {
             }
         };
         let edges = graph.edges.iter().map(|e| {
-            let (from, to) = (endpoint(e.from), endpoint(e.to));
+            let from = match (e.from, e.port) {
+                // The source as a manifest writes it.
+                (Vertex::Node(_), Some(_)) => {
+                    let source = self.source_name(e);
+                    quote!(::pipeline::graph::Endpoint::node(#source))
+                }
+                _ => endpoint(e.from),
+            };
+            let to = endpoint(e.to);
             quote!((#from, #to))
         });
         quote! {

@@ -95,9 +95,11 @@ impl Codegen<'_> {
                 },
             );
             let value = self.parallel_wrapper(i, quote!(#expr));
+            let ports_check = self.ports_check_call(i);
             quote_spanned! {expr.span()=>
                 let mut #var = #value;
                 #take_marker
+                #ports_check
             }
         });
         let output_markers = (0..graph.outputs.len()).map(|o| {
@@ -255,6 +257,13 @@ impl Codegen<'_> {
         let edges = graph.edges.iter().map(|e| {
             let from = endpoint(e.from);
             let to = endpoint(e.to);
+            let port = match (e.from, e.port) {
+                (Vertex::Node(i), Some(p)) => {
+                    let name = &*graph.graph.nodes[i].ports[p].name;
+                    quote!(::std::option::Option::Some(::pipeline::graph::Name::from(#name)))
+                }
+                _ => quote!(::std::option::Option::None),
+            };
             let kind = match e.kind {
                 EdgeKind::Fused => quote!(::pipeline::graph::EdgeKind::Fused),
                 EdgeKind::Stage => quote!(::pipeline::graph::EdgeKind::Stage),
@@ -262,7 +271,7 @@ impl Codegen<'_> {
             quote! {
                 ::pipeline::graph::EdgeInfo {
                     from: #from,
-                    port: ::std::option::Option::None,
+                    port: #port,
                     to: #to,
                     kind: #kind,
                 }

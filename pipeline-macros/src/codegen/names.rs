@@ -8,15 +8,19 @@
 
 use pipeline_core::graph::{ValidGraph, Vertex};
 use proc_macro2::{Ident, Span};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 pub(crate) struct Names {
     /// Per node, its id as an identifier fragment, unique in the pipeline.
     nodes: Vec<String>,
     /// Per output, its name as an identifier fragment, unique among outputs.
     outputs: Vec<String>,
-    /// Per resolved edge, `{from}_to_{to}`, unique in the pipeline.
+    /// Per resolved edge, `{from}_to_{to}` (`{from}_{port}_to_{to}` from a port), unique in the
+    /// pipeline.
     edges: Vec<String>,
+    /// Per fan-out source (the input, a node, a node's port), its name fragment: `input`, the
+    /// node's, `{node}_{port}`; unique.
+    fans: HashMap<(Option<usize>, Option<usize>), String>,
 }
 
 fn ident(name: String) -> Ident {
@@ -69,21 +73,40 @@ impl Names {
     pub fn new<L, P>(graph: &ValidGraph<L, P>) -> Self {
         let nodes = unique(graph.graph.nodes.iter().map(|n| fragment(&n.id)));
         let outputs = unique(graph.outputs.iter().map(|o| fragment(o)));
-        let vertex = |v: Vertex| match v {
-            Vertex::Input => "input".to_string(),
-            Vertex::Node(i) => nodes[i].clone(),
-            Vertex::Output(o) => outputs[o].clone(),
+        let vertex = |v: Vertex, port: Option<usize>| match (v, port) {
+            (Vertex::Node(i), Some(p)) => {
+                format!(
+                    "{}_{}",
+                    nodes[i],
+                    fragment(&graph.graph.nodes[i].ports[p].name)
+                )
+            }
+            (Vertex::Input, _) => "input".to_string(),
+            (Vertex::Node(i), None) => nodes[i].clone(),
+            (Vertex::Output(o), _) => outputs[o].clone(),
         };
         let edges = unique(
             graph
                 .edges
                 .iter()
-                .map(|e| format!("{}_to_{}", vertex(e.from), vertex(e.to))),
+                .map(|e| format!("{}_to_{}", vertex(e.from, e.port), vertex(e.to, None))),
         );
+        // Nodes first, so a graph without ports keeps the names it always had.
+        let mut sources = vec![(None, None)];
+        sources.extend((0..nodes.len()).map(|i| (Some(i), None)));
+        for (i, node) in graph.graph.nodes.iter().enumerate() {
+            sources.extend((0..node.ports.len()).map(|p| (Some(i), Some(p))));
+        }
+        let fan_names = unique(sources.iter().map(|&(node, port)| match node {
+            Some(i) => vertex(Vertex::Node(i), port),
+            None => "input".to_string(),
+        }));
+        let fans = sources.into_iter().zip(fan_names).collect();
         Names {
             nodes,
             outputs,
             edges,
+            fans,
         }
     }
 
@@ -137,12 +160,13 @@ impl Names {
     pub fn edge_trait(&self, edge: usize) -> Ident {
         ident(format!("Edge_{}", self.edges[edge]))
     }
-    /// The clone check of a fan-out source (`None`: the input).
-    pub fn fan_trait(&self, node: Option<usize>) -> Ident {
-        ident(match node {
-            Some(n) => format!("FanOut_{}", self.nodes[n]),
-            None => "FanOut_input".into(),
-        })
+    /// The clone check of a fan-out source: a node (`None`: the input), or one of its ports.
+    pub fn fan_trait(&self, node: Option<usize>, port: Option<usize>) -> Ident {
+        ident(format!("FanOut_{}", self.fans[&(node, port)]))
+    }
+    /// The trait checking that a node with ports emits a `Ports` type.
+    pub fn ports_trait(&self, node: usize) -> Ident {
+        ident(format!("Ports_{}", self.nodes[node]))
     }
     /// The check that a `par(n)` node is `Clone`.
     pub fn par_clone_trait(&self, node: usize) -> Ident {
@@ -159,6 +183,10 @@ impl Names {
     /// An item after its edge's type check.
     pub fn checked(&self) -> Ident {
         ident("__checked".into())
+    }
+    /// An item a port accessor took, about to go along that port's edges.
+    pub fn port_item(&self) -> Ident {
+        ident("__port_item".into())
     }
     /// An item about to enter a node.
     pub fn item(&self) -> Ident {

@@ -51,6 +51,15 @@ impl Codegen<'_> {
         &self.leaving[slot]
     }
 
+    /// Edges leaving `v` by `port` (`None`: by its one output), in declaration order.
+    pub(super) fn leaving_by(&self, v: Vertex, port: Option<usize>) -> Vec<usize> {
+        self.leaving(v)
+            .iter()
+            .copied()
+            .filter(|&e| self.lowered.graph.edges[e].port == port)
+            .collect()
+    }
+
     /// Whether `node` roots a region of stage code: the stage's entry, or a fan-in node.
     fn is_region_root(&self, node: usize) -> bool {
         let stage = &self.lowered.plan.stages[self.lowered.plan.stage_of[node]];
@@ -308,7 +317,7 @@ impl Codegen<'_> {
         };
         let bind_entry = self.bind_region(root, Access::Owned);
         let entry = match stage.entry {
-            StageEntry::Input => self.deliver_all(Vertex::Input, quote!(#input), Path::Hot),
+            StageEntry::Input => self.deliver_all(Vertex::Input, None, quote!(#input), Path::Hot),
             StageEntry::Node(n) => self.process(n, quote!(#input), Path::Hot),
         };
 
@@ -471,12 +480,17 @@ impl Codegen<'_> {
         )
     }
 
-    /// The emitter of `node`: a closure delivering each item along every out-edge.
+    /// The emitter of `node`: a closure delivering each item along every out-edge (of the item's
+    /// port, for a node with ports).
     fn emitter(&self, node: usize, path: Path) -> TokenStream {
         let n = self.names.node_ref(node);
         let marker = self.node_use(node, quote!(::pipeline::runtime::output_marker(&*#n)));
         let value = self.names.emitted(node);
-        let deliver = self.deliver_all(Vertex::Node(node), quote!(#value), path);
+        let deliver = if self.lowered.graph.graph.nodes[node].ports.is_empty() {
+            self.deliver_all(Vertex::Node(node), None, quote!(#value), path)
+        } else {
+            self.deliver_ports(node, &value, path)
+        };
         quote! {
             ::pipeline::runtime::emitter(#marker, |#value| {
                 #deliver
@@ -485,13 +499,55 @@ impl Codegen<'_> {
         }
     }
 
-    /// Statements sending `value` along every edge out of `from`: copies for all but the last.
-    fn deliver_all(&self, from: Vertex, value: TokenStream, path: Path) -> TokenStream {
-        let edges = self.leaving(from);
+    /// Statements routing `value`, an item of `node` (which has ports), to the edges of its port:
+    /// each connected port's accessor (`port_<name>`, written at the port's token so a misspelt
+    /// port is an error there) either yields the item, which goes along that port's edges, or
+    /// hands it back for the next port. An item no accessor takes leaves by an unconnected port
+    /// and is dropped (here, at the end of the emitter).
+    fn deliver_ports(&self, node: usize, value: &Ident, path: Path) -> TokenStream {
+        let ports = &self.lowered.graph.graph.nodes[node].ports;
+        let from = Vertex::Node(node);
+        let routes = (0..ports.len()).filter_map(|p| {
+            if self.leaving_by(from, Some(p)).is_empty() {
+                return None;
+            }
+            let name = ports[p].name.strip_prefix("r#").unwrap_or(&ports[p].name);
+            // At the port's token (errors point there), with the macro's hygiene: rustc then
+            // offers no "similar name" rewrite of the token, which would read `split.port_false`.
+            let span = proc_macro2::Span::mixed_site().located_at(self.port_span(node, p));
+            let accessor = Ident::new(&format!("port_{name}"), span);
+            let item = self.names.port_item();
+            let deliver = self.deliver_all(from, Some(p), quote!(#item), path);
+            Some(quote! {
+                let #value = match #value.#accessor() {
+                    ::core::result::Result::Ok(#item) => {
+                        #deliver
+                        return ::core::result::Result::Ok(());
+                    }
+                    ::core::result::Result::Err(#value) => #value,
+                };
+            })
+        });
+        quote! {
+            #(#routes)*
+            let _ = #value;
+        }
+    }
+
+    /// Statements sending `value` along every edge out of `from` by `port`: copies for all but the
+    /// last.
+    fn deliver_all(
+        &self,
+        from: Vertex,
+        port: Option<usize>,
+        value: TokenStream,
+        path: Path,
+    ) -> TokenStream {
+        let edges = self.leaving_by(from, port);
         let last = edges.len().saturating_sub(1);
         let statements = edges.iter().enumerate().map(|(j, &e)| {
             let item = if j < last {
-                self.fan_copy(from, value.clone())
+                self.fan_copy(from, port, value.clone())
             } else {
                 value.clone()
             };
