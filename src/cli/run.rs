@@ -314,7 +314,12 @@ fn stream(
                     1 => line.strip_prefix('\u{feff}').unwrap_or(line),
                     _ => line,
                 };
-                if text.trim().is_empty() {
+                // A line starting with a visible ASCII character is not blank: no trim needed.
+                let blank = match text.as_bytes().first() {
+                    Some(b) if b.is_ascii_graphic() => false,
+                    _ => text.trim().is_empty(),
+                };
+                if blank {
                     lines_of_items.skip(read + batch.len() as u64);
                     continue;
                 }

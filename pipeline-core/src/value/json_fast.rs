@@ -23,6 +23,9 @@ const POW10: [f64; 23] = [
 
 /// `text` as a value when it is plainly one; `None` leaves it to serde_json.
 pub(super) fn parse(text: &str) -> Option<Value> {
+    if let Some(int) = bare_integer(text.as_bytes()) {
+        return Some(Value::Int(int));
+    }
     let mut reader = Reader {
         text,
         bytes: text.as_bytes(),
@@ -34,6 +37,31 @@ pub(super) fn parse(text: &str) -> Option<Value> {
     let value = reader.value()?;
     reader.skip_whitespace();
     (reader.at == reader.bytes.len()).then_some(value)
+}
+
+/// A text that is only an integer of at most 18 digits (so it fits `i64`), the line of a stream of
+/// numbers, read in one pass over its digits. `-0` is a float to serde_json: not this.
+fn bare_integer(bytes: &[u8]) -> Option<i64> {
+    let (negative, digits) = match bytes {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, bytes),
+    };
+    if digits.is_empty() || digits.len() > 18 || (digits[0] == b'0' && digits.len() > 1) {
+        return None;
+    }
+    let mut magnitude: i64 = 0;
+    for &byte in digits {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        magnitude = magnitude * 10 + i64::from(digit);
+    }
+    match (negative, magnitude) {
+        (true, 0) => None,
+        (true, _) => Some(-magnitude),
+        (false, _) => Some(magnitude),
+    }
 }
 
 struct Reader<'a> {

@@ -43,9 +43,7 @@ impl std::error::Error for JsonTextError {}
 /// assert!(err.message.contains("18446744073709551616"), "{err}");
 /// ```
 pub fn parse_json(text: &str) -> Result<Value, JsonTextError> {
-    if let Some(int) = plain_integer(text) {
-        return Ok(Value::Int(int));
-    }
+    // The common texts of a stream (integers, plain objects) are read without serde.
     if let Some(value) = super::json_fast::parse(text) {
         return Ok(value);
     }
@@ -74,26 +72,6 @@ pub fn parse_json(text: &str) -> Result<Value, JsonTextError> {
                 ),
             })
         }
-    }
-}
-
-/// A text that is one JSON integer of at most 18 digits (so it fits `i64`), with JSON
-/// whitespace around it: the commonest line of a stream of numbers, read without the parser.
-/// Anything else (leading zeros, signs JSON refuses, more digits) goes to the parser, which
-/// accepts it or reports the error.
-fn plain_integer(text: &str) -> Option<i64> {
-    let text = text.trim_matches([' ', '\t', '\n', '\r']);
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    // No leading zero (JSON has none), except `0` itself; the parser reads `-0` as the float -0.0.
-    let leading_zero_ok = !digits.starts_with('0') || text == "0";
-    let plain = !digits.is_empty()
-        && digits.len() <= 18
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && leading_zero_ok;
-    if plain {
-        text.parse().ok()
-    } else {
-        None
     }
 }
 
@@ -281,10 +259,10 @@ mod tests {
             "1 2",
             "",
         ] {
-            let fast = plain_integer(text);
+            let fast = super::super::json_fast::parse(text);
             let parsed = serde_json::from_str::<Value>(text).ok();
-            if let Some(int) = fast {
-                assert_eq!(parsed, Some(Value::Int(int)), "{text:?}");
+            if let Some(int @ Value::Int(_)) = fast {
+                assert_eq!(parsed, Some(int), "{text:?}");
             }
             let via_parse_json = parse_json(text).ok();
             match &parsed {

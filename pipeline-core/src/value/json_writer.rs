@@ -48,20 +48,34 @@ pub(crate) fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), NonFinite> {
     Ok(())
 }
 
+/// `00` to `99`, two bytes each: an integer is written two digits per division.
+const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 fn write_int(i: i64, out: &mut Vec<u8>) {
     let mut digits = [0u8; 20];
     let mut n = i.unsigned_abs();
     let mut at = digits.len();
-    loop {
+    while n >= 100 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if n >= 10 {
+        let pair = n as usize * 2;
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
         at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        digits[at] = b'0' + n as u8;
     }
     if i < 0 {
-        out.push(b'-');
+        at -= 1;
+        digits[at] = b'-';
     }
     out.extend_from_slice(&digits[at..]);
 }
@@ -135,7 +149,10 @@ mod tests {
             Value::Int(-7),
             Value::from("\u{0}\u{1f}\u{7f}\"\\/\u{8}\u{c}é\n"),
             Value::map([("k\"", Value::list([Value::Null, Value::Bool(true)]))]),
-        ] {
+        ]
+        .into_iter()
+        .chain([9, 10, 99, 100, 101, 999, -10, -99, -100].map(Value::Int))
+        {
             let mut ours = Vec::new();
             assert!(write(&v, &mut ours).is_ok());
             assert_eq!(
