@@ -24,6 +24,9 @@ pub enum TypeArg {
     Builtin(&'static str),
     /// A primitive type (`i64`).
     Primitive(&'static str),
+    /// A type under `pipeline::builtin_specs`, as a path (`BoxedTest`): what a manifest's params
+    /// build, such as `Partition`'s predicate.
+    Spec(&'static str),
 }
 
 /// A literal argument of a [`Constructor`].
@@ -39,6 +42,16 @@ pub enum Arg {
         param: &'static str,
         /// Its value.
         value: serde_json::Number,
+    },
+    /// A `Partition` predicate as its params write it: `ValueTest::new(op, value, field).boxed()`
+    /// (a [`BoxedTest`](super::BoxedTest)), the value made as the registry makes it.
+    ValueTest {
+        /// The comparison.
+        op: super::CompareOp,
+        /// What it compares with.
+        value: Option<serde_json::Value>,
+        /// The field of map items it tests, if any.
+        field: Option<String>,
     },
 }
 
