@@ -66,7 +66,7 @@ fn a_compiled_partition_sends_items_where_pipeline_run_does() {
 }
 
 #[test]
-fn field_tests_chained_partitions_and_an_unconnected_port_match_pipeline_run() {
+fn field_tests_chained_and_parallel_partitions_and_an_unconnected_port_match_pipeline_run() {
     let lines = [
         r#"{"name": "ada", "score": 90}"#,
         r#"{"name": "bob", "score": 70}"#,
@@ -86,4 +86,19 @@ fn field_tests_chained_partitions_and_an_unconnected_port_match_pipeline_run() {
     assert_eq!(out.ada.len(), 2, "{:?}", out.ada);
     // 10, no score, not a map, and a score that is text: four fail.
     assert_eq!(out.failed, [Value::Int(4)]);
+}
+
+#[test]
+fn a_compiled_partition_exports_its_ports_parallelism_and_params_as_written() {
+    let graph_of = |text: &str| {
+        let m: pipeline::manifest::Manifest = serde_json::from_str(text).unwrap();
+        serde_json::json!({ "nodes": m.nodes, "connections": m.connections })
+    };
+    let compiled = pipeline!(manifest = "tests/manifests/partition_fields.json").unwrap();
+    let exported = compiled.to_manifest("partition_fields").unwrap();
+    let written = include_str!("manifests/partition_fields.json");
+    assert_eq!(
+        graph_of(&serde_json::to_string(&exported).unwrap()),
+        graph_of(written)
+    );
 }

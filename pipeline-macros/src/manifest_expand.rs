@@ -367,7 +367,8 @@ mod tests {
     #[test]
     fn a_partition_compiles_to_the_typed_node_and_its_ports_to_accessors() {
         let text = r#"{"version": "v1", "metadata": {"name": "m"},
- "nodes": [{"id": "split", "node_type": "Partition", "params": {"op": "ge", "value": 50, "field": "score"}}],
+ "nodes": [{"id": "split", "node_type": "Partition", "params": {"op": "ge", "value": 50, "field": "score"},
+            "parallelism": 2}],
  "connections": [{"from": "input", "to": "split"}, {"from": "split.true", "to": "output.high"},
                  {"from": "split.false", "to": "output.low"}]}"#;
         let input: ManifestInput = syn::parse2(quote!(manifest = "m.json")).unwrap();
@@ -376,11 +377,14 @@ mod tests {
             .unwrap()
             .to_string();
         let unspaced: String = tokens.split_whitespace().collect();
-        let node = "::pipeline::builtins::Partition::<::pipeline::builtin_specs::BoxedTest,::pipeline::Value>::new(::pipeline::builtin_specs::ValueTest::new(::pipeline::builtin_specs::CompareOp::Ge,::core::option::Option::Some(::pipeline::Value::Int(50i64)),::core::option::Option::Some(\"score\")).boxed())";
+        let node = "::pipeline::builtins::Partition::<_,::pipeline::Value>::new(::pipeline::builtin_specs::ValueTest::new(::pipeline::builtin_specs::CompareOp::Ge,::core::option::Option::Some(::pipeline::Value::Int(50i64)),::core::option::Option::Some(\"score\")).predicate())";
         assert!(unspaced.contains(node), "{tokens}");
         // The manifest's ports are the macro's: the typed output's accessors.
         assert!(unspaced.contains(".port_true()"), "{tokens}");
         assert!(unspaced.contains(".port_false()"), "{tokens}");
+        // Its predicate is a cloneable closure: the node replicates for `parallelism`.
+        let parallel = "<_asPar_split_send<_>>::parallel(__par_replicable,0,2usize)";
+        assert!(unspaced.contains(parallel), "{tokens}");
     }
 
     #[test]

@@ -181,10 +181,7 @@ fn constructor_expr(
                     let p = path(p)?;
                     quote!(#p)
                 }
-                TypeArg::Spec(p) => {
-                    let p = path(p)?;
-                    quote!(::pipeline::builtin_specs::#p)
-                }
+                TypeArg::Inferred => quote!(_),
             })
         })
         .collect::<Result<Vec<_>, NodeCodeError>>()?;
@@ -243,7 +240,7 @@ fn arg_expr(arg: &Arg, item: &ItemType, id: &str) -> Result<TokenStream, NodeCod
     })
 }
 
-/// `ValueTest::new(op, value, field).boxed()`, its value the `Value` the registry makes of it.
+/// `ValueTest::new(op, value, field).predicate()`, its value the `Value` the registry makes of it.
 fn value_test_expr(
     op: CompareOp,
     value: &Option<serde_json::Value>,
@@ -262,7 +259,7 @@ fn value_test_expr(
         Some(field) => quote!(::core::option::Option::Some(#field)),
         None => quote!(::core::option::Option::None),
     };
-    quote!(#specs::ValueTest::new(#specs::CompareOp::#op, #value, #field).boxed())
+    quote!(#specs::ValueTest::new(#specs::CompareOp::#op, #value, #field).predicate())
 }
 
 trait TypedLiteral {

@@ -24,9 +24,9 @@ pub enum TypeArg {
     Builtin(&'static str),
     /// A primitive type (`i64`).
     Primitive(&'static str),
-    /// A type under `pipeline::builtin_specs`, as a path (`BoxedTest`): what a manifest's params
-    /// build, such as `Partition`'s predicate.
-    Spec(&'static str),
+    /// `_`: a type rustc infers from the arguments, such as the closure of `Partition`'s
+    /// predicate.
+    Inferred,
 }
 
 /// A literal argument of a [`Constructor`].
@@ -43,8 +43,9 @@ pub enum Arg {
         /// Its value.
         value: serde_json::Number,
     },
-    /// A `Partition` predicate as its params write it: `ValueTest::new(op, value, field).boxed()`
-    /// (a [`BoxedTest`](super::BoxedTest)), the value made as the registry makes it.
+    /// A `Partition` predicate as its params write it: `ValueTest::new(op, value, field)
+    /// .predicate()` (see [`ValueTest::predicate`](super::ValueTest::predicate)), the value made
+    /// as the registry makes it.
     ValueTest {
         /// The comparison.
         op: super::CompareOp,

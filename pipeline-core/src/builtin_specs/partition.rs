@@ -126,17 +126,19 @@ impl ValueTest {
         }
     }
 
-    /// The test as the predicate a `Partition` over values takes.
+    /// The test as the predicate a `Partition` over values takes: `Clone` (so a compiled
+    /// manifest's node can run on parallel replicas) and `Send`.
     ///
     /// ```
     /// use pipeline_core::builtin_specs::{CompareOp, ValueTest};
     /// use pipeline_core::builtins::Partition;
     /// use pipeline_core::Value;
-    /// let even = ValueTest::new(CompareOp::Even, None, None).boxed();
-    /// let _split = Partition::<_, Value>::new(even);
+    /// let even = ValueTest::new(CompareOp::Even, None, None).predicate();
+    /// assert!(even(&Value::Int(2)));
+    /// let _split = Partition::<_, Value>::new(even.clone());
     /// ```
-    pub fn boxed(self) -> BoxedTest {
-        Box::new(move |item: &Value| self.holds(item))
+    pub fn predicate(self) -> impl Fn(&Value) -> bool + Clone + Send + Sync + 'static {
+        move |item: &Value| self.holds(item)
     }
 
     /// Whether `item` passes.
@@ -195,7 +197,8 @@ impl Builtin for PartitionSpec {
 
     fn build(params: PartitionParams) -> Self::Node {
         let value = params.value.as_ref().map(Value::from);
-        Partition::new(ValueTest::new(params.op, value, params.field.as_deref()).boxed())
+        let test = ValueTest::new(params.op, value, params.field.as_deref());
+        Partition::new(Box::new(test.predicate()) as BoxedTest)
     }
 
     fn validate(params: &PartitionParams) -> Result<(), ParamError> {
@@ -237,7 +240,8 @@ impl Builtin for PartitionSpec {
         output.port()
     }
 
-    /// The typed node over `Value` items, its output `Partitioned<Value>` with `port_true` and
+    /// The typed node over `Value` items (its predicate a cloneable closure, so `parallelism`
+    /// replicates it), its output `Partitioned<Value>` with `port_true` and
     /// `port_false`, so a compiled manifest's ports are the macro's ports. Its test reads values
     /// only: other item types are refused.
     fn constructor(
@@ -258,7 +262,7 @@ impl Builtin for PartitionSpec {
             field: params.field.clone(),
         };
         Ok(Constructor::new("Partition", "new")
-            .type_args([TypeArg::Spec("BoxedTest"), TypeArg::Item])
+            .type_args([TypeArg::Inferred, TypeArg::Item])
             .args([test]))
     }
 }
@@ -357,7 +361,7 @@ mod tests {
                 field: Some("n".to_string())
             }]
         );
-        assert_eq!(built.type_args, [TypeArg::Spec("BoxedTest"), TypeArg::Item]);
+        assert_eq!(built.type_args, [TypeArg::Inferred, TypeArg::Item]);
         let err = spec
             .constructor(&json!({"op": "odd"}), ItemKind::Int)
             .unwrap_err();
