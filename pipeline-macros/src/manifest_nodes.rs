@@ -485,6 +485,19 @@ mod tests {
                 "pipeline::Value",
                 "::pipeline::builtins::OnValues(::pipeline::builtins::Batch::<::pipeline::Value>::new(4usize))",
             ),
+            // Its predicate a closure whose type rustc infers; `even` takes no value.
+            (
+                "Partition",
+                serde_json::json!({"op": "even"}),
+                "pipeline::Value",
+                "::pipeline::builtins::Partition::<_, ::pipeline::Value>::new(::pipeline::builtin_specs::ValueTest::new(::pipeline::builtin_specs::CompareOp::Even, ::core::option::Option::None, ::core::option::Option::None).predicate())",
+            ),
+            (
+                "Partition",
+                serde_json::json!({"op": "ne", "value": true}),
+                "pipeline::Value",
+                "::pipeline::builtins::Partition::<_, ::pipeline::Value>::new(::pipeline::builtin_specs::ValueTest::new(::pipeline::builtin_specs::CompareOp::Ne, ::core::option::Option::Some(::pipeline::Value::Bool(true)), ::core::option::Option::None).predicate())",
+            ),
         ];
         for (node_type, params, item, expected) in cases {
             let expr = builtin(node_type, params, item).ok().unwrap();
@@ -513,6 +526,14 @@ mod tests {
         assert_eq!(
             err.message,
             "node `calc`: `Echo` emits maps, so it needs the default item type `pipeline::Value` (drop `item = ...`)"
+        );
+        let err = builtin("Partition", serde_json::json!({"op": "odd"}), "i64")
+            .err()
+            .unwrap();
+        assert_eq!(err.field, "/node_type");
+        assert_eq!(
+            err.message,
+            "node `calc`: `Partition` tests `pipeline::Value` items, as at run time, so it needs the default item type `pipeline::Value` (drop `item = ...`)"
         );
     }
 

@@ -250,8 +250,8 @@ impl Builtin for PartitionSpec {
     ) -> Result<Constructor, ConstructorError> {
         if item != ItemKind::Value {
             return Err(ConstructorError {
-                message: "`Partition` in a compiled manifest tests `pipeline::Value` items, as \
-                          at run time: drop `item = ...` from the invocation"
+                message: "`Partition` tests `pipeline::Value` items, as at run time, so it \
+                          needs the default item type `pipeline::Value` (drop `item = ...`)"
                     .to_string(),
                 field: "/node_type".to_string(),
             });
