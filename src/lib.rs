@@ -29,6 +29,10 @@ pub use pipeline_core::{
 pub use pipeline_core::{EmitFn, Emitter, Error, ErrorKind, Node, NodeContext, Result, Value};
 pub use pipeline_macros::{pipeline, Ports};
 
+/// The built-in specs, for the code compiled manifests generate (`Partition`'s predicate).
+#[doc(hidden)]
+pub use pipeline_core::builtin_specs;
+
 /// The benchmark workloads (criterion benches, `pipeline bench`, the examples): not part of the
 /// library's API, public only so those targets can share them.
 #[doc(hidden)]

@@ -61,8 +61,8 @@ impl NodeCatalog for MacroCatalog<'_> {
             }));
         }
         let spec = builtin_spec(node_type)?;
-        // Ports are declared so edges that name them validate; building the node then says that
-        // a node with ports runs only at run time (see `Builtin::constructor`).
+        // Ports are declared so edges that name them validate; the node's typed output has an
+        // accessor per port (`port_true`) unless its spec refuses to compile (`Route`).
         Some(spec.ports(params).map(|ports| ResolvedNode {
             node: CompiledNode::Builtin(CheckedBuiltin {
                 spec,

@@ -365,32 +365,57 @@ mod tests {
     }
 
     #[test]
-    fn a_node_with_ports_is_refused_naming_the_node_and_the_run_time_loader() {
+    fn a_partition_compiles_to_the_typed_node_and_its_ports_to_accessors() {
         let text = r#"{"version": "v1", "metadata": {"name": "m"},
- "nodes": [{"id": "split", "node_type": "Partition", "params": {"op": "even"}}],
- "connections": [{"from": "input", "to": "split"}, {"from": "split.true", "to": "output"}]}"#;
+ "nodes": [{"id": "split", "node_type": "Partition", "params": {"op": "ge", "value": 50, "field": "score"},
+            "parallelism": 2}],
+ "connections": [{"from": "input", "to": "split"}, {"from": "split.true", "to": "output.high"},
+                 {"from": "split.false", "to": "output.low"}]}"#;
+        let input: ManifestInput = syn::parse2(quote!(manifest = "m.json")).unwrap();
+        let tokens = generate(&input, "m.json", text, Path::new("."), Span::call_site())
+            .map_err(|e| e.to_string())
+            .unwrap()
+            .to_string();
+        let unspaced: String = tokens.split_whitespace().collect();
+        let node = "::pipeline::builtins::Partition::<_,::pipeline::Value>::new(::pipeline::builtin_specs::ValueTest::new(::pipeline::builtin_specs::CompareOp::Ge,::core::option::Option::Some(::pipeline::Value::Int(50i64)),::core::option::Option::Some(\"score\")).predicate())";
+        assert!(unspaced.contains(node), "{tokens}");
+        // The manifest's ports are the macro's: the typed output's accessors.
+        assert!(unspaced.contains(".port_true()"), "{tokens}");
+        assert!(unspaced.contains(".port_false()"), "{tokens}");
+        // Its predicate is a cloneable closure: the node replicates for `parallelism`.
+        let parallel = "<_asPar_split_send<_>>::parallel(__par_replicable,0,2usize)";
+        assert!(unspaced.contains(parallel), "{tokens}");
+    }
+
+    #[test]
+    fn a_route_is_refused_naming_the_node_and_the_run_time_loader() {
+        let text = r#"{"version": "v1", "metadata": {"name": "m"},
+ "nodes": [{"id": "demux", "node_type": "Route", "params": {"field": "kind", "ports": ["a", "b"]}}],
+ "connections": [{"from": "input", "to": "demux"}, {"from": "demux.a", "to": "output"}]}"#;
         let input: ManifestInput = syn::parse2(quote!(manifest = "m.json")).unwrap();
         let err = generate(&input, "m.json", text, Path::new("."), Span::call_site())
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("node `split`: `Partition` has output ports, which a compiled manifest cannot build: the manifest runs only at run time"),
+            err.contains("node `demux`: `Route` names its output ports by its params, which a compiled manifest cannot build: a manifest with `Route` runs only at run time"),
             "{err}"
         );
-        // A misspelt port is the graph's error, as at run time.
-        let misspelt = text.replace("split.true", "split.tru");
-        let err = generate(
-            &input,
-            "m.json",
-            &misspelt,
-            Path::new("."),
-            Span::call_site(),
-        )
-        .unwrap_err()
-        .to_string();
+        assert!(err.contains("at /nodes/0/node_type"), "{err}");
+    }
+
+    #[test]
+    fn a_misspelt_port_is_the_graphs_error_at_its_place() {
+        let text = r#"{"version": "v1", "metadata": {"name": "m"},
+ "nodes": [{"id": "split", "node_type": "Partition", "params": {"op": "even"}}],
+ "connections": [{"from": "input", "to": "split"}, {"from": "split.tru", "to": "output"}]}"#;
+        let input: ManifestInput = syn::parse2(quote!(manifest = "m.json")).unwrap();
+        let err = generate(&input, "m.json", text, Path::new("."), Span::call_site())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("`split` has no output port `tru` (did you mean `split.true`?)"),
             "{err}"
         );
+        assert!(err.contains("--> m.json:3:"), "{err}");
     }
 }

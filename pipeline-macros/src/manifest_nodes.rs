@@ -17,9 +17,9 @@
 
 use crate::manifest_catalog::{CheckedBuiltin, CompiledNode};
 use crate::manifest_input::NodeMapping;
-use pipeline_core::builtin_specs::{Arg, Constructor, ItemKind, TypeArg};
+use pipeline_core::builtin_specs::{Arg, CompareOp, Constructor, ItemKind, TypeArg};
 use pipeline_core::python_params::{PythonEntry, PythonSpec};
-use proc_macro2::{Literal, Span, TokenStream};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 use syn::{Lifetime, Type};
 
@@ -181,6 +181,7 @@ fn constructor_expr(
                     let p = path(p)?;
                     quote!(#p)
                 }
+                TypeArg::Inferred => quote!(_),
             })
         })
         .collect::<Result<Vec<_>, NodeCodeError>>()?;
@@ -210,6 +211,7 @@ fn arg_expr(arg: &Arg, item: &ItemType, id: &str) -> Result<TokenStream, NodeCod
     let (param, n) = match arg {
         Arg::Usize(n) => return Ok(quote!(#n)),
         Arg::ItemNumber { param, value } => (param, value),
+        Arg::ValueTest { op, value, field } => return Ok(value_test_expr(*op, value, field)),
     };
     Ok(match item {
         ItemType::Value => match n.as_i64() {
@@ -236,6 +238,28 @@ fn arg_expr(arg: &Arg, item: &ItemType, id: &str) -> Result<TokenStream, NodeCod
             Literal::f64_unsuffixed(n.as_f64().unwrap_or(f64::NAN)).into_token_stream_as(t)
         }
     })
+}
+
+/// `ValueTest::new(op, value, field).predicate()`, its value the `Value` the registry makes of it.
+fn value_test_expr(
+    op: CompareOp,
+    value: &Option<serde_json::Value>,
+    field: &Option<String>,
+) -> TokenStream {
+    let specs = quote!(::pipeline::builtin_specs);
+    let op = Ident::new(&format!("{op:?}"), Span::call_site());
+    let value = match value {
+        Some(value) => {
+            let value = value_tokens(value);
+            quote!(::core::option::Option::Some(#value))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let field = match field {
+        Some(field) => quote!(::core::option::Option::Some(#field)),
+        None => quote!(::core::option::Option::None),
+    };
+    quote!(#specs::ValueTest::new(#specs::CompareOp::#op, #value, #field).predicate())
 }
 
 trait TypedLiteral {
@@ -461,6 +485,19 @@ mod tests {
                 "pipeline::Value",
                 "::pipeline::builtins::OnValues(::pipeline::builtins::Batch::<::pipeline::Value>::new(4usize))",
             ),
+            // Its predicate a closure whose type rustc infers; `even` takes no value.
+            (
+                "Partition",
+                serde_json::json!({"op": "even"}),
+                "pipeline::Value",
+                "::pipeline::builtins::Partition::<_, ::pipeline::Value>::new(::pipeline::builtin_specs::ValueTest::new(::pipeline::builtin_specs::CompareOp::Even, ::core::option::Option::None, ::core::option::Option::None).predicate())",
+            ),
+            (
+                "Partition",
+                serde_json::json!({"op": "ne", "value": true}),
+                "pipeline::Value",
+                "::pipeline::builtins::Partition::<_, ::pipeline::Value>::new(::pipeline::builtin_specs::ValueTest::new(::pipeline::builtin_specs::CompareOp::Ne, ::core::option::Option::Some(::pipeline::Value::Bool(true)), ::core::option::Option::None).predicate())",
+            ),
         ];
         for (node_type, params, item, expected) in cases {
             let expr = builtin(node_type, params, item).ok().unwrap();
@@ -489,6 +526,14 @@ mod tests {
         assert_eq!(
             err.message,
             "node `calc`: `Echo` emits maps, so it needs the default item type `pipeline::Value` (drop `item = ...`)"
+        );
+        let err = builtin("Partition", serde_json::json!({"op": "odd"}), "i64")
+            .err()
+            .unwrap();
+        assert_eq!(err.field, "/node_type");
+        assert_eq!(
+            err.message,
+            "node `calc`: `Partition` tests `pipeline::Value` items, as at run time, so it needs the default item type `pipeline::Value` (drop `item = ...`)"
         );
     }
 

@@ -24,6 +24,9 @@ pub enum TypeArg {
     Builtin(&'static str),
     /// A primitive type (`i64`).
     Primitive(&'static str),
+    /// `_`: a type rustc infers from the arguments, such as the closure of `Partition`'s
+    /// predicate.
+    Inferred,
 }
 
 /// A literal argument of a [`Constructor`].
@@ -39,6 +42,17 @@ pub enum Arg {
         param: &'static str,
         /// Its value.
         value: serde_json::Number,
+    },
+    /// A `Partition` predicate as its params write it: `ValueTest::new(op, value, field)
+    /// .predicate()` (see [`ValueTest::predicate`](super::ValueTest::predicate)), the value made
+    /// as the registry makes it.
+    ValueTest {
+        /// The comparison.
+        op: super::CompareOp,
+        /// What it compares with.
+        value: Option<serde_json::Value>,
+        /// The field of map items it tests, if any.
+        field: Option<String>,
     },
 }
 

@@ -1,6 +1,6 @@
 //! `Partition`: items split in two by a predicate written as JSON (`{"op": "gt", "value": 10}`).
 
-use super::{Builtin, Constructor, ConstructorError, ItemKind};
+use super::{Arg, Builtin, Constructor, ConstructorError, ItemKind, TypeArg};
 use crate::builtins::{Partition, Partitioned};
 use crate::graph::{OutputPort, PortType};
 use crate::manifest::ParamError;
@@ -126,6 +126,21 @@ impl ValueTest {
         }
     }
 
+    /// The test as the predicate a `Partition` over values takes: `Clone` (so a compiled
+    /// manifest's node can run on parallel replicas) and `Send`.
+    ///
+    /// ```
+    /// use pipeline_core::builtin_specs::{CompareOp, ValueTest};
+    /// use pipeline_core::builtins::Partition;
+    /// use pipeline_core::Value;
+    /// let even = ValueTest::new(CompareOp::Even, None, None).predicate();
+    /// assert!(even(&Value::Int(2)));
+    /// let _split = Partition::<_, Value>::new(even.clone());
+    /// ```
+    pub fn predicate(self) -> impl Fn(&Value) -> bool + Clone + Send + Sync + 'static {
+        move |item: &Value| self.holds(item)
+    }
+
     /// Whether `item` passes.
     pub fn holds(&self, item: &Value) -> bool {
         let tested = match &self.field {
@@ -183,7 +198,7 @@ impl Builtin for PartitionSpec {
     fn build(params: PartitionParams) -> Self::Node {
         let value = params.value.as_ref().map(Value::from);
         let test = ValueTest::new(params.op, value, params.field.as_deref());
-        Partition::new(Box::new(move |item: &Value| test.holds(item)) as BoxedTest)
+        Partition::new(Box::new(test.predicate()) as BoxedTest)
     }
 
     fn validate(params: &PartitionParams) -> Result<(), ParamError> {
@@ -225,20 +240,30 @@ impl Builtin for PartitionSpec {
         output.port()
     }
 
-    fn constructor(_: &PartitionParams, _: ItemKind) -> Result<Constructor, ConstructorError> {
-        Err(runs_at_run_time(Self::NAME))
-    }
-}
-
-/// Why a built-in with ports cannot be compiled: compiled manifests build nodes with one output.
-pub(super) fn runs_at_run_time(name: &str) -> ConstructorError {
-    ConstructorError {
-        message: format!(
-            "`{name}` has output ports, which a compiled manifest cannot build: the manifest runs \
-             only at run time (`pipeline run`, `manifest::load`); in Rust, write the graph with \
-             `pipeline!` and `Partition::new(..)`"
-        ),
-        field: "/node_type".to_string(),
+    /// The typed node over `Value` items (its predicate a cloneable closure, so `parallelism`
+    /// replicates it), its output `Partitioned<Value>` with `port_true` and
+    /// `port_false`, so a compiled manifest's ports are the macro's ports. Its test reads values
+    /// only: other item types are refused.
+    fn constructor(
+        params: &PartitionParams,
+        item: ItemKind,
+    ) -> Result<Constructor, ConstructorError> {
+        if item != ItemKind::Value {
+            return Err(ConstructorError {
+                message: "`Partition` tests `pipeline::Value` items, as at run time, so it \
+                          needs the default item type `pipeline::Value` (drop `item = ...`)"
+                    .to_string(),
+                field: "/node_type".to_string(),
+            });
+        }
+        let test = Arg::ValueTest {
+            op: params.op,
+            value: params.value.clone(),
+            field: params.field.clone(),
+        };
+        Ok(Constructor::new("Partition", "new")
+            .type_args([TypeArg::Inferred, TypeArg::Item])
+            .args([test]))
     }
 }
 
@@ -312,7 +337,7 @@ mod tests {
     }
 
     #[test]
-    fn ports_are_true_and_false_and_it_runs_only_at_run_time() {
+    fn ports_are_true_and_false_and_it_compiles_over_values_only() {
         let spec = builtin_spec("Partition").unwrap();
         let ports = spec.ports(&json!({"op": "odd"})).unwrap();
         assert_eq!(
@@ -322,9 +347,24 @@ mod tests {
                 OutputPort::new("false", PortType::Any)
             ]
         );
+        let built = spec
+            .constructor(
+                &json!({"op": "gt", "value": 3, "field": "n"}),
+                ItemKind::Value,
+            )
+            .unwrap();
+        assert_eq!(
+            built.args,
+            [Arg::ValueTest {
+                op: CompareOp::Gt,
+                value: Some(json!(3)),
+                field: Some("n".to_string())
+            }]
+        );
+        assert_eq!(built.type_args, [TypeArg::Inferred, TypeArg::Item]);
         let err = spec
             .constructor(&json!({"op": "odd"}), ItemKind::Int)
             .unwrap_err();
-        assert!(err.message.contains("only at run time"), "{}", err.message);
+        assert!(err.message.contains("drop `item = ...`"), "{}", err.message);
     }
 }

@@ -1,6 +1,5 @@
 //! `Route` (alias `Demux`): each item to one named port, by its type or by a field of map items.
 
-use super::partition::runs_at_run_time;
 use super::{Builtin, Constructor, ConstructorError, ItemKind};
 use crate::builtins::{Route, Routed};
 use crate::graph::{OutputPort, PortType};
@@ -170,7 +169,20 @@ impl Builtin for RouteSpec {
     }
 
     fn constructor(_: &RouteParams, _: ItemKind) -> Result<Constructor, ConstructorError> {
-        Err(runs_at_run_time(Self::NAME))
+        Err(runs_at_run_time())
+    }
+}
+
+/// Why `Route` cannot be compiled: its ports are named by its params at run time, and its typed
+/// output (`Routed`) has no accessor per port for the macro's code to call.
+fn runs_at_run_time() -> ConstructorError {
+    ConstructorError {
+        message: "`Route` names its output ports by its params, which a compiled manifest cannot \
+                  build: a manifest with `Route` runs only at run time (`pipeline run`, \
+                  `manifest::load`); `Partition` compiles, and in Rust a graph written with \
+                  `pipeline!` can split items by an output enum that derives `Ports`"
+            .to_string(),
+        field: "/node_type".to_string(),
     }
 }
 

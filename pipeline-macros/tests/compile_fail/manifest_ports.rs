@@ -1,5 +1,5 @@
 // Paths are relative to CARGO_MANIFEST_DIR, which under trybuild is target/tests/trybuild/pipeline.
-// A node with output ports runs only in a run-time manifest.
+// `Route` (ports named by its params) runs only in a run-time manifest; `Partition` compiles.
 use pipeline::prelude::*;
 
 fn main() {
