@@ -4,33 +4,13 @@
 mod support;
 
 use pipeline::prelude::*;
-use support::cli::{pipeline, text};
+use support::cli::{self, values_of};
 
 /// `pipeline run <manifest> --tag` over `lines`: the values of each output, in order, as JSON.
 fn run_tagged(manifest: &str, lines: &[&str]) -> Vec<(String, String)> {
     let path = format!("{}/{manifest}", env!("CARGO_MANIFEST_DIR"));
     let stdin: String = lines.iter().map(|line| format!("{line}\n")).collect();
-    let out = pipeline(&["run", &path, "--tag"], stdin);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    text(&out.stdout)
-        .lines()
-        .map(|line| {
-            let tagged: serde_json::Value = serde_json::from_str(line).unwrap();
-            (
-                tagged["node"].as_str().unwrap().to_string(),
-                tagged["value"].to_string(),
-            )
-        })
-        .collect()
-}
-
-/// The values of `output` in `tagged`, in order.
-fn of(tagged: &[(String, String)], output: &str) -> Vec<String> {
-    tagged
-        .iter()
-        .filter(|(name, _)| name == output)
-        .map(|(_, value)| value.clone())
-        .collect()
+    cli::run_tagged(&["run", &path, "--tag"], stdin)
 }
 
 fn json(values: &[Value]) -> Vec<String> {
@@ -58,8 +38,8 @@ fn a_compiled_partition_sends_items_where_pipeline_run_does() {
     let mut compiled = pipeline!(manifest = "examples/manifests/partition.json").unwrap();
     let out = compiled.run(values(&lines)).unwrap();
     let tagged = run_tagged("examples/manifests/partition.json", &lines);
-    assert_eq!(json(&out.big), of(&tagged, "big"));
-    assert_eq!(json(&out.small), of(&tagged, "small"));
+    assert_eq!(json(&out.big), values_of(&tagged, "big"));
+    assert_eq!(json(&out.small), values_of(&tagged, "small"));
     assert_eq!(out.big.len() + out.small.len(), lines.len());
     assert_eq!(out.big.len(), 30, "the 29 ints 11..=39 and 10.5");
     assert_eq!(tagged.len(), lines.len());
@@ -80,8 +60,8 @@ fn field_tests_chained_and_parallel_partitions_and_an_unconnected_port_match_pip
     let mut compiled = pipeline!(manifest = "tests/manifests/partition_fields.json").unwrap();
     let out = compiled.run(values(&lines)).unwrap();
     let tagged = run_tagged(manifest, &lines);
-    assert_eq!(json(&out.ada), of(&tagged, "ada"));
-    assert_eq!(json(&out.failed), of(&tagged, "failed"));
+    assert_eq!(json(&out.ada), values_of(&tagged, "ada"));
+    assert_eq!(json(&out.failed), values_of(&tagged, "failed"));
     // ada at 90 and at 50.0 pass both tests; bob leaves by `named.false`, which nothing takes.
     assert_eq!(out.ada.len(), 2, "{:?}", out.ada);
     // 10, no score, not a map, and a score that is text: four fail.

@@ -4,7 +4,7 @@
 mod support;
 
 use std::path::PathBuf;
-use support::cli::{pipeline, text};
+use support::cli::{self, pipeline, text, values_of};
 
 /// Writes a manifest with these nodes and connections to a file of its own; returns its path.
 fn manifest(name: &str, nodes: &str, connections: &str) -> String {
@@ -26,27 +26,7 @@ fn write(file: &str, text: &str) -> String {
 fn run_tagged(manifest: &str, extra: &[&str], items: &str) -> Vec<(String, String)> {
     let mut args = vec!["run", manifest, "--tag"];
     args.extend_from_slice(extra);
-    let out = pipeline(&args, items);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    text(&out.stdout)
-        .lines()
-        .map(|line| {
-            let tagged: serde_json::Value = serde_json::from_str(line).unwrap();
-            (
-                tagged["node"].as_str().unwrap().to_string(),
-                tagged["value"].to_string(),
-            )
-        })
-        .collect()
-}
-
-/// The values of `output`, in order.
-fn of(tagged: &[(String, String)], output: &str) -> Vec<String> {
-    tagged
-        .iter()
-        .filter(|(name, _)| name == output)
-        .map(|(_, value)| value.clone())
-        .collect()
+    cli::run_tagged(&args, items)
 }
 
 fn numbers(range: std::ops::RangeInclusive<i64>) -> String {
@@ -76,9 +56,12 @@ fn each_port_feeds_only_its_own_edges_and_a_port_fans_out() {
    {"from": "neg", "to": "output.negated_odds"}"#,
     );
     let tagged = run_tagged(&path, &[], &numbers(1..=9));
-    assert_eq!(of(&tagged, "raw_evens"), strings([2, 4, 6, 8]));
-    assert_eq!(of(&tagged, "halves"), strings([1, 2, 3, 4]));
-    assert_eq!(of(&tagged, "negated_odds"), strings([-1, -3, -5, -7, -9]));
+    assert_eq!(values_of(&tagged, "raw_evens"), strings([2, 4, 6, 8]));
+    assert_eq!(values_of(&tagged, "halves"), strings([1, 2, 3, 4]));
+    assert_eq!(
+        values_of(&tagged, "negated_odds"),
+        strings([-1, -3, -5, -7, -9])
+    );
     assert_eq!(tagged.len(), 13);
 }
 
@@ -86,8 +69,8 @@ fn each_port_feeds_only_its_own_edges_and_a_port_fans_out() {
 fn a_node_with_ports_and_no_connection_out_has_an_output_per_port() {
     let path = manifest("implicit", SPLIT, "");
     let tagged = run_tagged(&path, &[], &numbers(1..=4));
-    assert_eq!(of(&tagged, "split.true"), strings([2, 4]));
-    assert_eq!(of(&tagged, "split.false"), strings([1, 3]));
+    assert_eq!(values_of(&tagged, "split.true"), strings([2, 4]));
+    assert_eq!(values_of(&tagged, "split.false"), strings([1, 3]));
 }
 
 #[test]
@@ -141,8 +124,8 @@ fn a_port_crosses_into_a_stage_of_its_own() {
     );
     let tagged = run_tagged(&path, &["--batch-size", "3"], &numbers(1..=1000));
     let expected: Vec<String> = strings((1..=500).map(|i| 2 * i + 100));
-    assert_eq!(of(&tagged, "evens"), expected);
-    assert_eq!(of(&tagged, "odds"), strings([500]));
+    assert_eq!(values_of(&tagged, "evens"), expected);
+    assert_eq!(values_of(&tagged, "odds"), strings([500]));
     let graph = pipeline(&["graph", &path], "");
     let mermaid = text(&graph.stdout);
     assert!(mermaid.contains(r#"n0 ==>|"true"| n1"#), "{mermaid}");
@@ -160,8 +143,8 @@ fn a_parallel_partition_keeps_each_ports_order_and_is_counted() {
    {"from": "big.false", "to": "output.small"}"#,
     );
     let tagged = run_tagged(&path, &[], &numbers(1..=2000));
-    assert_eq!(of(&tagged, "big"), strings(501..=2000));
-    assert_eq!(of(&tagged, "small"), strings(1..=500));
+    assert_eq!(values_of(&tagged, "big"), strings(501..=2000));
+    assert_eq!(values_of(&tagged, "small"), strings(1..=500));
     // With per-node stats: every item in, every item out, whichever port it left by.
     let out = pipeline(&["run", &path, "--stats"], numbers(1..=2000));
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -190,7 +173,7 @@ fn route_by_field_sends_unmatched_items_to_other() {
 "#;
     let tagged = run_tagged(&path, &[], items);
     let n = |output| -> Vec<i64> {
-        of(&tagged, output)
+        values_of(&tagged, output)
             .iter()
             .map(|v| {
                 let v: serde_json::Value = serde_json::from_str(v).unwrap();
@@ -217,8 +200,8 @@ fn route_by_type_gives_each_type_a_typed_port() {
    {"from": "sum", "to": "output.total"}"#,
     );
     let tagged = run_tagged(&path, &[], "1\n\"a\"\n2.5\n3\nnull\n\"b\"\n");
-    assert_eq!(of(&tagged, "text"), ["\"a\"", "\"b\""]);
-    assert_eq!(of(&tagged, "total"), ["4"]);
+    assert_eq!(values_of(&tagged, "text"), ["\"a\"", "\"b\""]);
+    assert_eq!(values_of(&tagged, "total"), ["4"]);
 }
 
 #[test]
@@ -349,8 +332,8 @@ def main():
 "#,
     );
     let tagged = run_tagged(&script, &[], &numbers(1..=6));
-    assert_eq!(of(&tagged, "halves"), strings([1, 2, 3]));
-    assert_eq!(of(&tagged, "odds"), strings([1, 3, 5]));
+    assert_eq!(values_of(&tagged, "halves"), strings([1, 2, 3]));
+    assert_eq!(values_of(&tagged, "odds"), strings([1, 3, 5]));
 
     // A misspelt port is an error at the script's line.
     let misspelt = write(
@@ -396,8 +379,14 @@ fn isolated_python_nodes_behind_a_port_still_run_as_one_chain_in_order() {
    {"from": "split.false", "to": "output.odds"}"#,
     );
     let tagged = run_tagged(&path, &[], &numbers(1..=200));
-    assert_eq!(of(&tagged, "evens"), strings((1..=100).map(|i| 4 * i + 1)));
-    assert_eq!(of(&tagged, "odds"), strings((0..100).map(|i| 2 * i + 1)));
+    assert_eq!(
+        values_of(&tagged, "evens"),
+        strings((1..=100).map(|i| 4 * i + 1))
+    );
+    assert_eq!(
+        values_of(&tagged, "odds"),
+        strings((0..100).map(|i| 2 * i + 1))
+    );
 }
 
 #[test]
@@ -414,6 +403,9 @@ fn a_parallel_partition_may_start_a_stage_whose_ports_cross_into_another() {
    {"from": "count", "to": "output.evens"}"#,
     );
     let tagged = run_tagged(&path, &[], &numbers(1..=10_001));
-    assert_eq!(of(&tagged, "evens"), ["5000"]);
-    assert_eq!(of(&tagged, "odds"), strings((0..5001).map(|i| 2 * i + 1)));
+    assert_eq!(values_of(&tagged, "evens"), ["5000"]);
+    assert_eq!(
+        values_of(&tagged, "odds"),
+        strings((0..5001).map(|i| 2 * i + 1))
+    );
 }

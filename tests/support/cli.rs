@@ -61,3 +61,29 @@ pub fn pipeline_within(limit: Duration, args: &[&str], stdin: impl AsRef<[u8]>) 
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// Runs `pipeline` with `args` (which include `--tag`) over `stdin`, which must succeed, and returns
+/// each output line as its output's name and its value as JSON text.
+pub fn run_tagged(args: &[&str], stdin: impl AsRef<[u8]>) -> Vec<(String, String)> {
+    let out = pipeline(args, stdin);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .map(|line| {
+            let tagged: serde_json::Value = serde_json::from_str(line).unwrap();
+            (
+                tagged["node"].as_str().unwrap().to_string(),
+                tagged["value"].to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The values of output `output` in `tagged` (from [`run_tagged`]), in order.
+pub fn values_of(tagged: &[(String, String)], output: &str) -> Vec<String> {
+    tagged
+        .iter()
+        .filter(|(name, _)| name == output)
+        .map(|(_, value)| value.clone())
+        .collect()
+}
