@@ -31,13 +31,29 @@ pub(super) fn parse(text: &str) -> Option<Value> {
         bytes: text.as_bytes(),
         at: 0,
         depth: 0,
-        items: Vec::new(),
+        items: SPARE_ITEMS.take(),
     };
     reader.skip_whitespace();
-    let value = reader.value()?;
+    let value = reader.value();
     reader.skip_whitespace();
-    (reader.at == reader.bytes.len()).then_some(value)
+    let whole = reader.at == reader.bytes.len();
+    // The list buffer stays with the thread for its next text (empty: every list drained it,
+    // or, after a refusal, cleared here), so reading lists allocates only the lists.
+    let mut spare = reader.items;
+    spare.clear();
+    if spare.capacity() <= MAX_SPARE_ITEMS {
+        SPARE_ITEMS.set(spare);
+    }
+    value.filter(|_| whole)
 }
+
+thread_local! {
+    /// The items buffer of the last text read on this thread (see [`Reader::items`]).
+    static SPARE_ITEMS: std::cell::Cell<Vec<Value>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// The largest list buffer a thread keeps between texts (a huge list's is dropped, not kept).
+const MAX_SPARE_ITEMS: usize = 4096;
 
 /// A text that is only an integer of at most 18 digits (so it fits `i64`), the line of a stream of
 /// numbers, read in one pass over its digits. `-0` is a float to serde_json: not this.
