@@ -84,6 +84,20 @@ impl<N: Node> TypedPorts<N> {
     }
 }
 
+/// The emitter a typed node with ports writes to: each output as a value in `out`, its port in
+/// `tags`, in step.
+fn tagging<'a, O: IntoValue + 'a>(
+    tags: &'a mut Vec<usize>,
+    port_of: fn(&O) -> usize,
+    out: &'a mut Vec<Value>,
+) -> EmitFn<impl FnMut(O) -> Result<()> + 'a> {
+    EmitFn(move |o: O| {
+        tags.push(port_of(&o));
+        out.push(o.into_value());
+        Ok(())
+    })
+}
+
 impl<N> DynNode for TypedPorts<N>
 where
     N: Node + Send,
@@ -98,14 +112,7 @@ where
     fn process(&mut self, item: Value, out: &mut Vec<Value>) -> Result<()> {
         let input = N::Input::from_value(item)?;
         let (tags, port_of) = (&mut self.tags, self.port_of);
-        self.node.process(
-            input,
-            &mut EmitFn(|o: N::Output| {
-                tags.push(port_of(&o));
-                out.push(o.into_value());
-                Ok(())
-            }),
-        )
+        self.node.process(input, &mut tagging(tags, port_of, out))
     }
 
     /// Item by item (outputs and ports are pushed in step); what a failing item pushed is taken
@@ -125,11 +132,7 @@ where
 
     fn finish(&mut self, out: &mut Vec<Value>) -> Result<()> {
         let (tags, port_of) = (&mut self.tags, self.port_of);
-        self.node.finish(&mut EmitFn(|o: N::Output| {
-            tags.push(port_of(&o));
-            out.push(o.into_value());
-            Ok(())
-        }))
+        self.node.finish(&mut tagging(tags, port_of, out))
     }
 
     fn may_resume(&mut self) -> bool {

@@ -338,28 +338,12 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::wire::tests::same;
     use proptest::prelude::*;
 
     /// serde_json's reading of `text` (the path every text took before this reader).
     fn serde(text: &str) -> Option<Value> {
         serde_json::from_str::<Value>(text).ok()
-    }
-
-    /// Equal, floats bit for bit (so `-0.0` is not `0.0`).
-    fn same(a: &Value, b: &Value) -> bool {
-        match (a, b) {
-            (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
-            (Value::List(x), Value::List(y)) => {
-                x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| same(a, b))
-            }
-            (Value::Map(x), Value::Map(y)) => {
-                x.len() == y.len()
-                    && x.iter()
-                        .zip(y.iter())
-                        .all(|((ka, a), (kb, b))| ka == kb && same(a, b))
-            }
-            _ => a == b,
-        }
     }
 
     fn agrees(text: &str) {

@@ -341,8 +341,8 @@ pub(crate) mod tests {
         })
     }
 
-    /// Equality that treats floats bit for bit (NaN equals itself).
-    fn same(a: &Value, b: &Value) -> bool {
+    /// Equality that treats floats bit for bit (NaN equals itself, `-0.0` is not `0.0`).
+    pub(crate) fn same(a: &Value, b: &Value) -> bool {
         match (a, b) {
             (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
             (Value::List(x), Value::List(y)) => {
