@@ -12,6 +12,7 @@
 //! | execute | `runtime` (feature `runtime`) | generated code and dynamic graphs |
 //! | manifests, registry, dynamic stages, placement | `manifest`, `dynamic`, `placement` (feature `manifest`) | the `pipeline` CLI |
 //! | Python nodes | `python` (feature `python`) | graphs with nodes written in Python |
+//! | one manifest across processes and machines, on timely-dataflow | `distributed` (feature `distributed`) | `pipeline worker`, `pipeline run --hosts` |
 //! | manifests without the runtime: parse, lower, validate, export | `manifest` (feature `manifest-model`) | `pipeline!(manifest = "...")` |
 //!
 //! ```
@@ -27,6 +28,8 @@
 #[cfg(feature = "manifest-model")]
 pub mod builtin_specs;
 pub mod builtins;
+#[cfg(feature = "distributed")]
+pub mod distributed;
 #[cfg(feature = "manifest")]
 pub mod dynamic;
 pub mod error;
