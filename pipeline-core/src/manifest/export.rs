@@ -60,6 +60,7 @@ pub fn export(name: &str, graph: &GraphExport) -> Result<Manifest> {
             stage: node.stage,
             parallelism: node.parallelism,
             ordered: node.ordered,
+            distribute: false,
             batch_size: node.batch_size,
             channel_capacity: node.capacity,
             accepts: None,

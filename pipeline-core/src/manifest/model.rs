@@ -83,7 +83,7 @@ pub struct NodeSpec {
     /// Hardware the node needs; checked against the host before a run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<Capabilities>,
-    /// `host:port` of a remote executor (planned; not run yet).
+    /// `host:port` of the `pipeline worker` this node must run on (`pipeline run --hosts`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
     /// Which Python runtime a Python node prefers.
@@ -105,6 +105,10 @@ pub struct NodeSpec {
     /// chunk as soon as it is done. The macro's `par(n, unordered)`.
     #[serde(default = "yes", skip_serializing_if = "Clone::clone")]
     pub ordered: bool,
+    /// Extension, `pipeline run --hosts`: spread this stateless parallel node's replicas over every
+    /// process able to run it (the local one and the capable workers) instead of one process.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub distribute: bool,
     /// Extension: the largest batch on the stage channel into this node (`"stage": true`; batches
     /// start at up to 1024 items and double while a stream fills them; default 16384), and the
     /// items per parallel batch (default 1024). The macro's `batch(n)`.
@@ -231,6 +235,7 @@ pub(crate) const NODE_FIELDS: &[&str] = &[
     "stage",
     "parallelism",
     "ordered",
+    "distribute",
     "batch_size",
     "channel_capacity",
     "accepts",

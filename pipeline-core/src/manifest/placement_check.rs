@@ -30,16 +30,20 @@ pub fn check_placement<N>(
                 node,
                 at("capabilities"),
             )),
-            Placement::Remote { host } => errors.push(
+            Placement::UnlistedHost { host } => errors.push(
                 Problem::error(
                     ProblemKind::Placement(format!(
-                        "remote executor `{host}` is not supported yet"
+                        "pinned to worker `{host}`, which this run was not given"
                     )),
                     node,
                     at("host"),
                 )
-                .with_help(Some("remove `host` to run the node locally".into())),
+                .with_help(Some(format!(
+                    "start `pipeline worker --listen {host}` there and list it in the file given to `--hosts`, or remove `host` to run the node locally"
+                ))),
             ),
+            // Only a run given workers places nodes on them.
+            Placement::Worker { .. } | Placement::Spread { .. } => {}
         }
     }
     if errors.is_empty() {

@@ -305,6 +305,7 @@ impl<'t> Reader<'t> {
             stage: stage.unwrap_or(false),
             parallelism: parallelism.unwrap_or(1),
             ordered: ordered.unwrap_or(true),
+            distribute: false,
             batch_size: batch_size.flatten(),
             channel_capacity: channel_capacity.flatten(),
             accepts: None,

@@ -1,11 +1,11 @@
 //! What this machine offers: cores, architecture, memory, GPUs.
 
 use super::GpuKind;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// A GPU found on the host.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GpuInfo {
     /// Its API.
     pub kind: GpuKind,
@@ -13,7 +13,7 @@ pub struct GpuInfo {
     pub memory_gb: Option<f64>,
 }
 
-/// The local host's resources.
+/// A host's resources: this machine's, or a `pipeline worker`'s as it reports them (hence `Deserialize`).
 ///
 /// ```
 /// use pipeline_core::placement::HostInfo;
@@ -21,7 +21,7 @@ pub struct GpuInfo {
 /// assert!(host.cores >= 1);
 /// assert_eq!(host.arch, std::env::consts::ARCH);
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HostInfo {
     /// Logical cores available to this process.
     pub cores: u32,
