@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses a part
 
 pub mod cli;
+pub mod random_dag;
 
 use pipeline::prelude::*;
 use std::sync::{Arc, Mutex};
