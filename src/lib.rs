@@ -26,6 +26,10 @@ pub use pipeline_core::python;
 pub use pipeline_core::{
     builtins, dynamic, error, graph, manifest, node, placement, runtime, value,
 };
+/// One manifest across processes and machines, on timely-dataflow (feature `distributed`, on by
+/// default).
+#[cfg(feature = "distributed")]
+pub use pipeline_core::distributed;
 pub use pipeline_core::{EmitFn, Emitter, Error, ErrorKind, Node, NodeContext, Result, Value};
 pub use pipeline_macros::{pipeline, Ports};
 

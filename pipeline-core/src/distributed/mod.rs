@@ -17,3 +17,6 @@ pub use dataflow::{
     DEFAULT_EPOCHS_IN_FLIGHT,
 };
 pub use segments::{Destination, Segment, SegmentEntry, Segmentation};
+
+/// The timely-dataflow this module runs on (pinned), for callers that start its workers.
+pub use timely;
