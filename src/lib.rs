@@ -20,16 +20,16 @@
 // Generated code names `::pipeline`; this makes that path work inside this crate too.
 extern crate self as pipeline;
 
+/// One manifest across processes and machines, on timely-dataflow (feature `distributed`, on by
+/// default).
+#[cfg(feature = "distributed")]
+pub use pipeline_core::distributed;
 /// Nodes written in Python, sandboxed (feature `python`, on by default).
 #[cfg(feature = "python")]
 pub use pipeline_core::python;
 pub use pipeline_core::{
     builtins, dynamic, error, graph, manifest, node, placement, runtime, value,
 };
-/// One manifest across processes and machines, on timely-dataflow (feature `distributed`, on by
-/// default).
-#[cfg(feature = "distributed")]
-pub use pipeline_core::distributed;
 pub use pipeline_core::{EmitFn, Emitter, Error, ErrorKind, Node, NodeContext, Result, Value};
 pub use pipeline_macros::{pipeline, Ports};
 

@@ -7,7 +7,9 @@
 //! slow sink (counted, not timed), and failures that stop every process without a hang.
 
 use pipeline::distributed::timely;
-use pipeline::distributed::{run_process, Assignment, DataflowOptions, Role, RunSummary};
+use pipeline::distributed::{
+    run_process, Assignment, DataflowOptions, ProcessFailure, Role, RunSummary,
+};
 use pipeline::dynamic::{build, BuildOptions, DynNode, Registry};
 use pipeline::graph::PortType;
 use pipeline::manifest;
@@ -42,6 +44,8 @@ fn registry() -> Registry {
     registry.register_dyn("Slow", PortType::Any, PortType::Any, Vec::new(), |_| {
         Ok(Box::new(Slow) as Box<dyn DynNode>)
     });
+    #[cfg(feature = "python")]
+    pipeline::python::register_python(&mut registry);
     registry
 }
 
@@ -82,35 +86,38 @@ fn run_counted(
 ) -> Run {
     let text = text.to_string();
     let assignment = assignment.clone();
-    let guards = timely::execute(timely::Config::process(assignment.processes), move |worker| {
-        let lowered = manifest::load("m.json", &text, &registry()).unwrap();
-        let mut outputs = vec![Vec::new(); lowered.graph.outputs.len()];
-        let result = if worker.index() == 0 {
-            let mut input = items.clone().into_iter().map(|item| {
-                if let Some(pulled) = pulled {
-                    pulled.fetch_add(1, Ordering::SeqCst);
-                }
-                Ok(item)
-            });
-            let mut written = 0;
-            let mut sink = |output: usize, value: Value| {
-                if fail_sink_at == Some(written) {
-                    return Err(Error::new(pipeline::ErrorKind::Io, "the disk is full"));
-                }
-                written += 1;
-                outputs[output].push(value);
-                Ok(())
+    let guards = timely::execute(
+        timely::Config::process(assignment.processes),
+        move |worker| {
+            let lowered = manifest::load("m.json", &text, &registry()).unwrap();
+            let mut outputs = vec![Vec::new(); lowered.graph.outputs.len()];
+            let result = if worker.index() == 0 {
+                let mut input = items.clone().into_iter().map(|item| {
+                    if let Some(pulled) = pulled {
+                        pulled.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Ok(item)
+                });
+                let mut written = 0;
+                let mut sink = |output: usize, value: Value| {
+                    if fail_sink_at == Some(written) {
+                        return Err(Error::new(pipeline::ErrorKind::Io, "the disk is full"));
+                    }
+                    written += 1;
+                    outputs[output].push(value);
+                    Ok(())
+                };
+                let role = Role::Local {
+                    input: &mut input,
+                    sink: &mut sink,
+                };
+                run_process(worker, lowered, &assignment, role, &options)
+            } else {
+                run_process(worker, lowered, &assignment, Role::Remote, &options)
             };
-            let role = Role::Local {
-                input: &mut input,
-                sink: &mut sink,
-            };
-            run_process(worker, lowered, &assignment, role, &options)
-        } else {
-            run_process(worker, lowered, &assignment, Role::Remote, &options)
-        };
-        (result, outputs)
-    })
+            (result, outputs)
+        },
+    )
     .unwrap();
     let mut results = Vec::new();
     let mut outputs = Vec::new();
@@ -266,7 +273,10 @@ fn a_spread_node_runs_on_every_process_and_its_outputs_come_back_in_order() {
             let expected = placement.iter().filter(|&&p| p == process).count()
                 - usize::from(placement[1] == process)
                 + usize::from(spread.contains(&process));
-            assert_eq!(summary.segments, expected, "{placement:?} {spread:?} process {process}");
+            assert_eq!(
+                summary.segments, expected,
+                "{placement:?} {spread:?} process {process}"
+            );
         }
     }
 }
@@ -296,7 +306,10 @@ fn a_slow_node_on_a_worker_keeps_the_input_at_most_the_epochs_in_flight_ahead() 
     assert_eq!(run.outputs[0], ints(1..401));
     let lag = MAX_LAG.load(Ordering::SeqCst);
     // Without the bound the whole input would be read at once (lag 400).
-    assert!(lag <= 2 * 8, "the input ran {lag} items ahead of the slow node");
+    assert!(
+        lag <= 2 * 8,
+        "the input ran {lag} items ahead of the slow node"
+    );
     assert!(run.summary().max_epochs_in_flight <= 2);
 }
 
@@ -368,6 +381,12 @@ fn a_node_error_on_a_worker_stops_every_process_and_names_the_node() {
     let local = run.results[0].as_ref().unwrap_err();
     assert_eq!(local.node(), Some("div"), "{local}");
     assert!(local.to_string().contains("on process 2"), "{local}");
+    let failure = local
+        .source_error()
+        .and_then(|e| e.downcast_ref::<ProcessFailure>())
+        .expect("a failure elsewhere says where");
+    assert_eq!((failure.process, failure.node.as_deref()), (2, Some("div")));
+    assert_eq!(on_worker.message(), failure.message);
     assert!(run.results[1].is_err());
     // The input stopped early: far fewer than 10 000 items went through `pass`.
     assert!(run.outputs[1].len() < 10_000);
@@ -400,10 +419,41 @@ fn an_assignment_that_does_not_fit_is_refused_on_every_process() {
     for result in &run.results {
         let err = result.as_ref().unwrap_err();
         assert!(
-            err.to_string().contains("node `double` is placed on a process beyond the 3"),
+            err.to_string()
+                .contains("node `double` is placed on a process beyond the 3"),
             "{err}"
         );
     }
+}
+
+#[cfg(feature = "python")]
+#[test]
+fn python_nodes_run_in_segments_on_workers() {
+    let code = "class Add:\n    def __init__(self, n):\n        self.n = n\n    def process(self, x):\n        return x + self.n\n";
+    let python = |id: &str, n: i64, stage: bool| {
+        let mut node = serde_json::json!({"id": id, "node_type": "python",
+            "isolation": "in_process", "params": {"code": code, "class": "Add", "args": {"n": n}}});
+        node["stage"] = stage.into();
+        node.to_string()
+    };
+    let text = format!(
+        r#"{{"version": "v1", "metadata": {{"name": "py"}},
+          "nodes": [{}, {}, {{"id": "sum", "node_type": "Sum"}}],
+          "connections": [{{"from": "one", "to": "ten"}}, {{"from": "ten", "to": "sum"}}]}}"#,
+        python("one", 1, false),
+        python("ten", 10, true),
+    );
+    let items = ints(0..100);
+    let local = run_local(&text, items.clone());
+    let run = run_distributed(
+        &text,
+        &Assignment::new(3, vec![1, 2, 0]),
+        items,
+        small_batches(),
+        None,
+    );
+    assert_eq!(run.outputs, local);
+    assert_eq!(local[0], [Value::Int((0..100).map(|i| i + 11).sum())]);
 }
 
 // Random DAGs (the generator of tests/random_graphs.rs) over random placements.
@@ -494,7 +544,10 @@ fn manifest_of(nodes: &[GenNode]) -> String {
         .enumerate()
         .map(|(i, n)| {
             let (node_type, params) = match n.kind {
-                Kind::Add(k) => ("Calculator", format!(r#"{{"operation": "add", "operand": {k}}}"#)),
+                Kind::Add(k) => (
+                    "Calculator",
+                    format!(r#"{{"operation": "add", "operand": {k}}}"#),
+                ),
                 Kind::Multiply(k) => (
                     "Calculator",
                     format!(r#"{{"operation": "multiply", "operand": {k}}}"#),

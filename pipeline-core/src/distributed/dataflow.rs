@@ -33,10 +33,10 @@ use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::channels::Message;
 use timely::dataflow::operators::generic::operator::source;
 use timely::dataflow::operators::generic::{InputHandleCore, Operator, OutputBuilderSession};
-use timely::progress::frontier::MutableAntichain;
 use timely::dataflow::operators::vec::Filter;
 use timely::dataflow::operators::{Capability, Concatenate, Probe};
 use timely::dataflow::{InputHandle, ProbeHandle, Scope, Stream};
+use timely::progress::frontier::MutableAntichain;
 use timely::scheduling::Activator;
 use timely::worker::Worker;
 
@@ -61,6 +61,11 @@ pub struct Assignment {
 
 impl Assignment {
     /// `process_of_node` over `processes` processes, nothing spread.
+    ///
+    /// ```
+    /// let assignment = pipeline_core::distributed::Assignment::new(2, vec![1, 0]);
+    /// assert_eq!(assignment.spread, [Vec::<usize>::new(), Vec::new()]);
+    /// ```
     pub fn new(processes: usize, process_of_node: Vec<usize>) -> Assignment {
         let spread = vec![Vec::new(); process_of_node.len()];
         Assignment {
@@ -111,7 +116,16 @@ impl Assignment {
     }
 }
 
-/// What this process is in the run.
+/// What this process is in the run (see [`run_process`] for both in use).
+///
+/// ```
+/// use pipeline_core::distributed::Role;
+/// use pipeline_core::Value;
+/// let mut input = [Value::Int(1)].into_iter().map(Ok);
+/// let mut sink = |_output: usize, _value: Value| Ok(());
+/// let role = Role::Local { input: &mut input, sink: &mut sink };
+/// assert!(matches!(role, Role::Local { .. }));
+/// ```
 pub enum Role<'a> {
     /// Process 0: reads the input, writes the outputs (output index as in the local run's
     /// `DynamicPipeline::outputs()`).
@@ -161,6 +175,11 @@ impl Default for DataflowOptions {
 }
 
 /// What one process did in a run.
+///
+/// ```
+/// let summary = pipeline_core::distributed::RunSummary::default();
+/// assert_eq!((summary.items_read, summary.max_epochs_in_flight), (0, 0));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunSummary {
     /// Segments this process ran.
@@ -226,18 +245,50 @@ impl FailureKind {
 }
 
 impl Failure {
-    /// The error another process reports for this failure: the node's, saying where it ran.
+    /// The error another process reports for this failure: the node's, saying where it ran,
+    /// with a [`ProcessFailure`] as its source.
     fn error(&self) -> Error {
-        let err = Error::new(
-            self.kind.kind(),
-            format!("on process {}: {}", self.process, self.message),
-        );
+        let err = Error::from(ProcessFailure {
+            process: self.process as usize,
+            node: self.node.clone(),
+            message: self.message.clone(),
+        })
+        .with_kind(self.kind.kind());
         match &self.node {
             Some(node) => err.in_node(node),
             None => err,
         }
     }
 }
+
+/// A failure on another process of the run, as [`run_process`] reports it (the source of its
+/// error): which process, which node, what it said — for a caller that names the host.
+///
+/// ```
+/// use pipeline_core::distributed::ProcessFailure;
+/// let failure = ProcessFailure { process: 2, node: Some("div".into()), message: "division by zero".into() };
+/// assert_eq!(failure.to_string(), "on process 2: division by zero");
+/// let err = pipeline_core::Error::from(failure.clone()).in_node("div");
+/// let source = err.source_error().and_then(|e| e.downcast_ref::<ProcessFailure>());
+/// assert_eq!(source, Some(&failure));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessFailure {
+    /// The process it happened on (0 the local one, 1.. the workers).
+    pub process: usize,
+    /// The node that failed, when a node did.
+    pub node: Option<String>,
+    /// What failed, without the node.
+    pub message: String,
+}
+
+impl std::fmt::Display for ProcessFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "on process {}: {}", self.process, self.message)
+    }
+}
+
+impl std::error::Error for ProcessFailure {}
 
 /// What the operators of one process share with its run loop.
 #[derive(Default)]
@@ -291,7 +342,8 @@ impl Shared {
 /// assignment; worker index 0 is the local process ([`Role::Local`]).
 ///
 /// A node error is returned on the process where it happened as the node's error; the other
-/// processes stop too (without hanging) and return it as `node <id>: on process <p>: <message>`.
+/// processes stop too (without hanging) and return it as `node <id>: on process <p>: <message>`,
+/// with a [`ProcessFailure`] as its [source](Error::source_error).
 ///
 /// ```
 /// use pipeline_core::distributed::{run_process, Assignment, DataflowOptions, Role};
@@ -350,7 +402,13 @@ pub fn run_process(
     } = lowered;
     let n = nodes.len();
     assignment.check(n, peers, |i| graph.graph.nodes[i].id.to_string())?;
-    let split = Segmentation::split(n, &graph.topo, &graph.edges, graph.outputs.len(), assignment);
+    let split = Segmentation::split(
+        n,
+        &graph.topo,
+        &graph.edges,
+        graph.outputs.len(),
+        assignment,
+    );
 
     let mut built: Vec<Option<Box<dyn DynNode>>> = nodes.into_iter().map(Some).collect();
     let mut pipelines: Vec<Option<SegmentPipeline>> = Vec::with_capacity(split.segments.len());
@@ -483,7 +541,9 @@ pub fn run_process(
             values.clear();
             summary.epochs += 1;
             input.advance_to(summary.epochs);
-            let oldest = probe.with_frontier(|f| f.first().copied()).unwrap_or(summary.epochs);
+            let oldest = probe
+                .with_frontier(|f| f.first().copied())
+                .unwrap_or(summary.epochs);
             summary.max_epochs_in_flight =
                 summary.max_epochs_in_flight.max(summary.epochs - oldest);
             worker.step();
@@ -641,7 +701,8 @@ struct SegmentState {
 }
 
 type SegmentInput<'a, P> = &'a mut InputHandleCore<u64, Vec<Batch>, P>;
-type BatchOutput<'a, 'b> = &'a mut OutputBuilderSession<'b, u64, CapacityContainerBuilder<Vec<Batch>>>;
+type BatchOutput<'a, 'b> =
+    &'a mut OutputBuilderSession<'b, u64, CapacityContainerBuilder<Vec<Batch>>>;
 /// What timely's exchange hands a segment's operator.
 trait BatchPull: Pull<Message<u64, Vec<Batch>>> {}
 impl<P: Pull<Message<u64, Vec<Batch>>>> BatchPull for P {}
@@ -658,7 +719,9 @@ impl SegmentState {
         }
         let mut failure = None;
         input.for_each(|cap, data| {
-            let Some(cap) = cap.retain_least(0) else { return };
+            let Some(cap) = cap.retain_least(0) else {
+                return;
+            };
             let mut values = Vec::new();
             for batch in data.iter() {
                 if let Err(err) = batch.decode_into(&mut values) {
@@ -726,7 +789,9 @@ impl SegmentState {
     fn take_from_thread(&mut self, output: BatchOutput<'_, '_>) {
         loop {
             let Some(thread) = &self.thread else { return };
-            let Ok(message) = thread.from.try_recv() else { return };
+            let Ok(message) = thread.from.try_recv() else {
+                return;
+            };
             match message {
                 FromSegment::Outputs(tagged) => self.emit(tagged, output),
                 FromSegment::Consumed => {
@@ -764,7 +829,9 @@ impl SegmentState {
         let mut run: Vec<Value> = Vec::new();
         let mut current: Option<Destination> = None;
         let mut flush = |destination: Option<Destination>, run: &mut Vec<Value>| {
-            let Some(destination) = destination else { return };
+            let Some(destination) = destination else {
+                return;
+            };
             if run.is_empty() {
                 return;
             }
@@ -804,6 +871,9 @@ impl SegmentState {
     }
 }
 
+/// An output item with its output index.
+type Delivered = (usize, Value);
+
 /// Process 0's end of the outputs: items go to the sink in arrival order, or epoch by epoch for
 /// an output fed by a spread segment.
 fn sink_operator<'scope>(
@@ -815,7 +885,7 @@ fn sink_operator<'scope>(
     let exchange = Exchange::new(|b: &Batch| u64::from(b.process));
     outputs.unary_frontier(exchange, "outputs", move |capability, _info| {
         drop(capability);
-        let mut stash: BTreeMap<u64, (Capability<u64>, Vec<(usize, Value)>)> = BTreeMap::new();
+        let mut stash: BTreeMap<u64, (Capability<u64>, Vec<Delivered>)> = BTreeMap::new();
         move |(input, frontier), _output: &mut OutputBuilderSession<'_, u64, CapacityContainerBuilder<Vec<()>>>| {
             let mut failure = None;
             input.for_each(|cap, data| {

@@ -13,8 +13,8 @@ mod sub_manifest;
 
 pub use batch::{Batch, Target};
 pub use dataflow::{
-    run_process, Assignment, DataflowOptions, Role, RunSummary, DEFAULT_BATCH_ITEMS,
-    DEFAULT_EPOCHS_IN_FLIGHT,
+    run_process, Assignment, DataflowOptions, ProcessFailure, Role, RunSummary,
+    DEFAULT_BATCH_ITEMS, DEFAULT_EPOCHS_IN_FLIGHT,
 };
 pub use segments::{Destination, Segment, SegmentEntry, Segmentation};
 

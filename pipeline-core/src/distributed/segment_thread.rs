@@ -114,7 +114,12 @@ impl Runner {
         sent
     }
 
-    fn run(&mut self, mut pipeline: DynamicPipeline, inbox: &Receiver<ToSegment>, threaded: bool) -> Outcome {
+    fn run(
+        &mut self,
+        mut pipeline: DynamicPipeline,
+        inbox: &Receiver<ToSegment>,
+        threaded: bool,
+    ) -> Outcome {
         let mut stream = pipeline.start().map_err(Some)?;
         loop {
             let message = if threaded {

@@ -43,6 +43,13 @@ pub struct Segment {
 
 impl Segment {
     /// Whether the segment is spread over several processes.
+    ///
+    /// ```
+    /// use pipeline_core::distributed::{Segment, SegmentEntry};
+    /// let segment = Segment { entry: SegmentEntry::Node(1), processes: vec![0, 2], nodes: vec![1],
+    ///     reorder: false, input_copies: 0, destinations: Vec::new() };
+    /// assert!(segment.is_spread());
+    /// ```
     pub fn is_spread(&self) -> bool {
         self.processes.len() > 1
     }
@@ -133,17 +140,19 @@ impl Segmentation {
             });
             keys.dedup();
             let joined = match (spread, keys.as_slice()) {
-                (None, [ParentKey::Input]) => Some(*input_segment[process].get_or_insert_with(|| {
-                    segments.push(Segment {
-                        entry: SegmentEntry::Input,
-                        processes: vec![process],
-                        nodes: Vec::new(),
-                        reorder: false,
-                        input_copies: 1,
-                        destinations: Vec::new(),
-                    });
-                    segments.len() - 1
-                })),
+                (None, [ParentKey::Input]) => {
+                    Some(*input_segment[process].get_or_insert_with(|| {
+                        segments.push(Segment {
+                            entry: SegmentEntry::Input,
+                            processes: vec![process],
+                            nodes: Vec::new(),
+                            reorder: false,
+                            input_copies: 1,
+                            destinations: Vec::new(),
+                        });
+                        segments.len() - 1
+                    }))
+                }
                 (None, &[ParentKey::Segment(s)])
                     if segments[s].processes == [process] && !segments[s].is_spread() =>
                 {
@@ -200,6 +209,19 @@ impl Segmentation {
     }
 
     /// The segments of `process` (those it runs, spread ones included).
+    ///
+    /// ```
+    /// use pipeline_core::distributed::{Assignment, Segmentation};
+    /// use pipeline_core::graph::{EdgeKind::Fused, Endpoint as E, Graph};
+    /// let mut g = Graph::new(());
+    /// g.add_node("a", "T", ());
+    /// g.add_edge(E::Input, E::node("a"), Fused, ());
+    /// g.add_edge(E::node("a"), E::output("output"), Fused, ());
+    /// let g = g.validate().unwrap();
+    /// let split = Segmentation::split(1, &g.topo, &g.edges, 1, &Assignment::new(2, vec![1]));
+    /// assert_eq!(split.on_process(1).collect::<Vec<_>>(), [0]);
+    /// assert_eq!(split.on_process(0).count(), 0);
+    /// ```
     pub fn on_process(&self, process: usize) -> impl Iterator<Item = usize> + '_ {
         (0..self.segments.len()).filter(move |&s| self.segments[s].processes.contains(&process))
     }
@@ -348,7 +370,13 @@ mod tests {
     fn fan_in_across_processes_starts_a_segment_at_the_meeting_node() {
         let g = graph(
             &["a", "b", "c"],
-            &[("input", "a"), ("input", "b"), ("a", "c"), ("b", "c"), ("c", "output")],
+            &[
+                ("input", "a"),
+                ("input", "b"),
+                ("a", "c"),
+                ("b", "c"),
+                ("c", "output"),
+            ],
         );
         let s = split(&g, &Assignment::new(3, vec![1, 2, 2]));
         assert_eq!(
@@ -409,7 +437,13 @@ mod tests {
     fn a_spread_node_is_a_segment_of_its_own_and_what_follows_reorders() {
         let g = graph(
             &["a", "p", "b"],
-            &[("input", "a"), ("a", "p"), ("p", "b"), ("b", "output"), ("p", "output.p")],
+            &[
+                ("input", "a"),
+                ("a", "p"),
+                ("p", "b"),
+                ("b", "output"),
+                ("p", "output.p"),
+            ],
         );
         let mut assignment = Assignment::new(3, vec![0, 0, 0]);
         assignment.spread[1] = vec![0, 1, 2];

@@ -207,9 +207,15 @@ mod tests {
         let mut fed: Vec<Vec<Value>> = vec![Vec::new(); split.segments.len()];
         let mut outputs: Vec<Vec<Value>> = vec![Vec::new(); graph.outputs.len()];
         for s in 0..split.segments.len() {
-            let mut segment =
-                build_segment(&parsed, &graph, &split, s, &mut built, BuildOptions::default())
-                    .unwrap();
+            let mut segment = build_segment(
+                &parsed,
+                &graph,
+                &split,
+                s,
+                &mut built,
+                BuildOptions::default(),
+            )
+            .unwrap();
             let mut input = std::mem::take(&mut fed[s]);
             for _ in 0..split.segments[s].input_copies {
                 input.extend(items.iter().map(|&i| Value::Int(i)));
