@@ -20,6 +20,10 @@
 // Generated code names `::pipeline`; this makes that path work inside this crate too.
 extern crate self as pipeline;
 
+/// One manifest across processes and machines, on timely-dataflow (feature `distributed`, on by
+/// default).
+#[cfg(feature = "distributed")]
+pub use pipeline_core::distributed;
 /// Nodes written in Python, sandboxed (feature `python`, on by default).
 #[cfg(feature = "python")]
 pub use pipeline_core::python;
