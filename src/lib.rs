@@ -21,6 +21,8 @@
 extern crate self as pipeline;
 
 /// Nodes written in Python, sandboxed (feature `python`, on by default).
+#[cfg(feature = "distributed")]
+pub use pipeline_core::distributed;
 #[cfg(feature = "python")]
 pub use pipeline_core::python;
 pub use pipeline_core::{

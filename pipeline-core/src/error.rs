@@ -245,7 +245,9 @@ impl<E: std::error::Error + Send + Sync + 'static> From<E> for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.inner.node, &self.inner.host) {
-            (Some(node), Some(host)) => write!(f, "node `{node}` on {host}: {}", self.inner.message),
+            (Some(node), Some(host)) => {
+                write!(f, "node `{node}` on {host}: {}", self.inner.message)
+            }
             (Some(node), None) => write!(f, "node `{node}`: {}", self.inner.message),
             (None, _) => f.write_str(&self.inner.message),
         }

@@ -57,7 +57,10 @@ pub fn connect(hosts: &HostsFile, secret: &Secret, options: &ClusterOptions) -> 
     let mut first_error = None;
     for (address, attempt) in hosts.workers().iter().zip(attempts) {
         let outcome = attempt.join().unwrap_or_else(|_| {
-            Err(Error::new(ErrorKind::Cluster, "a connecting thread panicked"))
+            Err(Error::new(
+                ErrorKind::Cluster,
+                "a connecting thread panicked",
+            ))
         });
         match outcome {
             Ok(stream) => workers.push(Connection {
@@ -118,11 +121,7 @@ impl Cluster {
     /// connection closes: within moments of a `kill -9`) or sends nothing for the worker
     /// timeout, or `local` fails. The other processes are then told to abort, and this process's
     /// timely worker is stopped by shutting its links down.
-    pub fn run<T>(
-        self,
-        job: &Job,
-        local: impl FnOnce(&mut Worker) -> Result<T>,
-    ) -> Result<T> {
+    pub fn run<T>(self, job: &Job, local: impl FnOnce(&mut Worker) -> Result<T>) -> Result<T> {
         let Cluster {
             mut workers,
             secret,
@@ -352,7 +351,9 @@ impl Supervisor {
     /// Waits for the verdict, then stops the heartbeats and closes the control connections.
     fn finish(self) -> std::result::Result<(), Verdict> {
         let verdict = self.verdict.join().unwrap_or_else(|_| {
-            Err(Verdict::Remote(cluster_error("the run's supervisor panicked")))
+            Err(Verdict::Remote(cluster_error(
+                "the run's supervisor panicked",
+            )))
         });
         self.stop.store(true, Ordering::SeqCst);
         self.heartbeat.thread().unpark();
@@ -445,5 +446,140 @@ fn judge(
             }
             Event::LocalFailed { message, .. } => return Err(Verdict::Local(message)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ExchangeSum, WorkerConfig, WorkerServer};
+    use super::*;
+
+    fn secret(text: &str) -> Secret {
+        Secret::from_text(text).unwrap()
+    }
+
+    /// Starts an in-process worker on a free port; returns its address.
+    fn worker(token: &str) -> String {
+        let config = WorkerConfig::new(HostInfo::probe(), secret(token));
+        let server = WorkerServer::bind("127.0.0.1:0", config).unwrap();
+        let address = server.local_addr().to_string();
+        std::thread::spawn(move || server.serve());
+        address
+    }
+
+    const TOKEN: &str = "unit-test-token-0123456789";
+
+    fn options() -> ClusterOptions {
+        ClusterOptions {
+            connect_timeout: Duration::from_secs(2),
+            worker_timeout: Duration::from_secs(3),
+            ..ClusterOptions::default()
+        }
+    }
+
+    fn job(fail_on: Option<u64>) -> ExchangeSum {
+        ExchangeSum {
+            rounds: 5,
+            per_round: 20,
+            delay_ms: 0,
+            fail_on,
+        }
+    }
+
+    #[test]
+    fn a_job_runs_across_two_workers_and_again_on_the_same_workers() {
+        let hosts = HostsFile::from_addresses([worker(TOKEN), worker(TOKEN)]).unwrap();
+        for _ in 0..2 {
+            let mut cluster = connect(&hosts, &secret(TOKEN), &options()).unwrap();
+            let described = cluster.describe().unwrap();
+            assert_eq!(described.len(), 2);
+            assert_eq!(described[0].0, hosts.workers()[0]);
+            let job = job(None);
+            let sum = cluster
+                .run(&Job::ExchangeSum(job.clone()), |w| job.run(w))
+                .unwrap();
+            assert_eq!(sum, job.expected(3));
+        }
+    }
+
+    #[test]
+    fn a_wrong_token_is_refused_by_name() {
+        let hosts = HostsFile::from_addresses([worker(TOKEN)]).unwrap();
+        let err = connect(&hosts, &secret("another-token-0123456789"), &options())
+            .err()
+            .unwrap();
+        let address = &hosts.workers()[0];
+        assert!(
+            err.to_string()
+                .starts_with(&format!("worker {address} refused the token")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_node_error_on_a_worker_names_the_node_and_the_worker_and_frees_it() {
+        let hosts = HostsFile::from_addresses([worker(TOKEN), worker(TOKEN)]).unwrap();
+        // 3 processes: 3 % 3 == 0, 4 % 3 == 1 → process 1, the first worker.
+        let job = job(Some(4));
+        let cluster = connect(&hosts, &secret(TOKEN), &options()).unwrap();
+        let err = cluster
+            .run(&Job::ExchangeSum(job.clone()), |w| job.run(w))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "node `check` on {}: refused the number 4",
+                hosts.workers()[0]
+            )
+        );
+        assert_eq!(err.node(), Some("check"));
+        // Both workers serve the next run.
+        let job = self::job(None);
+        let mut ok = None;
+        for _ in 0..20 {
+            let cluster = connect(&hosts, &secret(TOKEN), &options()).unwrap();
+            match cluster.run(&Job::ExchangeSum(job.clone()), |w| job.run(w)) {
+                Ok(sum) => {
+                    ok = Some(sum);
+                    break;
+                }
+                Err(err) if err.to_string().contains("busy") => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                Err(err) => panic!("{err}"),
+            }
+        }
+        assert_eq!(ok, Some(job.expected(3)));
+    }
+
+    #[test]
+    fn a_local_error_aborts_the_workers() {
+        let hosts = HostsFile::from_addresses([worker(TOKEN)]).unwrap();
+        // 2 processes: 6 % 2 == 0 → the local process refuses it.
+        let job = job(Some(6));
+        let cluster = connect(&hosts, &secret(TOKEN), &options()).unwrap();
+        let err = cluster
+            .run(&Job::ExchangeSum(job.clone()), |w| job.run(w))
+            .unwrap_err();
+        assert_eq!(err.to_string(), "node `check`: refused the number 6");
+    }
+
+    #[test]
+    fn an_unreachable_worker_fails_after_bounded_attempts() {
+        // A port nobody listens on: bind, read the port, close.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let hosts = HostsFile::from_addresses([format!("127.0.0.1:{port}")]).unwrap();
+        let started = Instant::now();
+        let err = connect(&hosts, &secret(TOKEN), &options()).err().unwrap();
+        assert!(
+            err.to_string()
+                .starts_with(&format!("cannot reach worker 127.0.0.1:{port} (3 attempts")),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 }

@@ -225,10 +225,14 @@ pub(crate) fn read_message(stream: &mut impl Read, limit: usize) -> Result<Messa
         return Err(ReadError::TooLarge { length, limit });
     }
     let mut body = vec![0u8; length];
-    stream.read_exact(&mut body).map_err(|err| match io_error(err) {
-        ReadError::Closed => ReadError::Malformed("the connection closed inside a message".into()),
-        other => other,
-    })?;
+    stream
+        .read_exact(&mut body)
+        .map_err(|err| match io_error(err) {
+            ReadError::Closed => {
+                ReadError::Malformed("the connection closed inside a message".into())
+            }
+            other => other,
+        })?;
     serde_json::from_slice(&body).map_err(|err| ReadError::Malformed(err.to_string()))
 }
 
@@ -272,7 +276,10 @@ mod tests {
         .unwrap();
         bytes.extend_from_slice(b"raw");
         let mut reader = &bytes[..];
-        assert!(matches!(read_message(&mut reader, 100), Ok(Message::Heartbeat)));
+        assert!(matches!(
+            read_message(&mut reader, 100),
+            Ok(Message::Heartbeat)
+        ));
         assert!(matches!(
             read_message(&mut reader, 100),
             Ok(Message::JoinMesh { from: 2, .. })
@@ -283,9 +290,18 @@ mod tests {
     #[test]
     fn a_frame_over_the_limit_is_refused_before_it_is_read() {
         let mut bytes = Vec::new();
-        write_message(&mut bytes, &Message::Abort { reason: "x".repeat(100) }).unwrap();
+        write_message(
+            &mut bytes,
+            &Message::Abort {
+                reason: "x".repeat(100),
+            },
+        )
+        .unwrap();
         let err = read_message(&mut &bytes[..], 50).unwrap_err();
-        assert!(matches!(err, ReadError::TooLarge { limit: 50, .. }), "{err}");
+        assert!(
+            matches!(err, ReadError::TooLarge { limit: 50, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("over the limit of 50 bytes"));
     }
 

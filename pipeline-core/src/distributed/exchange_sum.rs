@@ -115,5 +115,4 @@ mod tests {
         assert_eq!(job.expected(3), 59 * 60 / 2);
         assert_eq!(results[1], Ok(0));
     }
-
 }

@@ -169,8 +169,7 @@ fn try_connect(
     .map_err(io)?;
     match read(&mut stream)? {
         Message::Accepted { answer } => {
-            let valid =
-                from_hex(&answer).is_some_and(|a| secret.verify(ACCEPTOR, &my_nonce, &a));
+            let valid = from_hex(&answer).is_some_and(|a| secret.verify(ACCEPTOR, &my_nonce, &a));
             if valid {
                 Ok(stream)
             } else {

@@ -56,7 +56,9 @@ impl HostsFile {
                 )
             };
             if entry.split_whitespace().count() > 1 {
-                return Err(bad("is more than one address; list one `host:port` per line"));
+                return Err(bad(
+                    "is more than one address; list one `host:port` per line",
+                ));
             }
             let (host, port) = entry
                 .rsplit_once(':')
@@ -65,7 +67,9 @@ impl HostsFile {
                 return Err(bad("has no host; write `host:port`"));
             }
             if host.contains(':') && !(host.starts_with('[') && host.ends_with(']')) {
-                return Err(bad("is an IPv6 address without brackets; write `[addr]:port`"));
+                return Err(bad(
+                    "is an IPv6 address without brackets; write `[addr]:port`",
+                ));
             }
             match port.parse::<u16>() {
                 Ok(0) | Err(_) => {

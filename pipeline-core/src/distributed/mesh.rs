@@ -103,7 +103,7 @@ pub(crate) fn connect_mesh(
                     first_error = Some(Error::new(
                         ErrorKind::Cluster,
                         format_args!(
-                                "{} got no mesh link from {} within {wait:?}",
+                            "{} got no mesh link from {} within {wait:?}",
                             who(peers, index),
                             absent.join(", "),
                         ),
@@ -115,9 +115,9 @@ pub(crate) fn connect_mesh(
     }
     for (target, thread) in outgoing {
         let linked = match thread {
-            Ok(thread) => thread.join().unwrap_or_else(|_| {
-                Err(Error::new(ErrorKind::Cluster, "a link thread panicked"))
-            }),
+            Ok(thread) => thread
+                .join()
+                .unwrap_or_else(|_| Err(Error::new(ErrorKind::Cluster, "a link thread panicked"))),
             Err(err) => Err(Error::new(
                 ErrorKind::Cluster,
                 format_args!("cannot start a link thread: {err}"),
@@ -192,7 +192,10 @@ fn connect_link(
         Err(ReadError::TimedOut) => {
             return Err(Error::new(
                 ErrorKind::Cluster,
-                format_args!("no answer to the mesh link within {:?}", options.connect_timeout),
+                format_args!(
+                    "no answer to the mesh link within {:?}",
+                    options.connect_timeout
+                ),
             ))
         }
         Err(err) => return Err(Error::new(ErrorKind::Cluster, err.to_string())),

@@ -63,9 +63,8 @@ impl Secret {
             return Secret::read_file(file);
         }
         if let Ok(text) = std::env::var(TOKEN_ENV) {
-            return Secret::from_text(&text).map_err(|err| {
-                Error::new(ErrorKind::Cluster, format_args!("{TOKEN_ENV}: {err}"))
-            });
+            return Secret::from_text(&text)
+                .map_err(|err| Error::new(ErrorKind::Cluster, format_args!("{TOKEN_ENV}: {err}")));
         }
         let path = default_token_path()?;
         create_if_missing(&path)?;
@@ -145,9 +144,7 @@ fn create_if_missing(path: &Path) -> Result<()> {
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .map_err(|err| fail(err.to_string()))?;
+    builder.create(dir).map_err(|err| fail(err.to_string()))?;
     let token = hex(&random_bytes::<32>()?);
     let temporary = dir.join(format!(".token.{}.tmp", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
@@ -214,7 +211,8 @@ mod tests {
     }
 
     fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("pipeline-token-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("pipeline-token-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
@@ -240,7 +238,9 @@ mod tests {
         assert!(secret.verify(
             "x",
             b"n",
-            &Secret::from_text("a-long-enough-token-text").unwrap().answer("x", b"n")
+            &Secret::from_text("a-long-enough-token-text")
+                .unwrap()
+                .answer("x", b"n")
         ));
         #[cfg(unix)]
         {
@@ -251,8 +251,13 @@ mod tests {
         }
         let short = private_file(&dir, "short", "tiny\n", 0o600);
         let err = Secret::read_file(&short).unwrap_err().to_string();
-        assert!(err.contains("token has 4 bytes; it needs at least 16"), "{err}");
-        let err = Secret::read_file(&dir.join("missing")).unwrap_err().to_string();
+        assert!(
+            err.contains("token has 4 bytes; it needs at least 16"),
+            "{err}"
+        );
+        let err = Secret::read_file(&dir.join("missing"))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("token file "), "{err}");
     }
 

@@ -190,9 +190,10 @@ fn serve_connection(mut stream: TcpStream, state: &State) {
                 }
             }
             Ok(Message::Start(start)) => return serve_run(stream, state, *start, &from),
-            Ok(Message::JoinMesh { run_id, from: index }) => {
-                return join_mesh(stream, state, &run_id, index)
-            }
+            Ok(Message::JoinMesh {
+                run_id,
+                from: index,
+            }) => return join_mesh(stream, state, &run_id, index),
             Ok(other) => {
                 let got = control::name(&other).to_string();
                 let _ = handshake::refuse(&mut stream, Refusal::Unexpected { got });
@@ -392,10 +393,13 @@ impl Liveness {
                 let why = match control::read_message(&mut reader, limit) {
                     Ok(Message::Heartbeat) => continue,
                     Ok(Message::Abort { reason }) => reason,
-                    Ok(other) => format!("unexpected `{}` from the local process", control::name(&other)),
-                    Err(ReadError::TimedOut) => format!(
-                        "the local process sent nothing for {timeout:?} (stopped or hung?)"
+                    Ok(other) => format!(
+                        "unexpected `{}` from the local process",
+                        control::name(&other)
                     ),
+                    Err(ReadError::TimedOut) => {
+                        format!("the local process sent nothing for {timeout:?} (stopped or hung?)")
+                    }
                     Err(err) => format!("the local process is gone ({err})"),
                 };
                 if !done.load(Ordering::SeqCst) {
