@@ -29,6 +29,9 @@ pub enum ErrorKind {
     Graph,
     /// Reading input or writing output failed.
     Io,
+    /// Running across processes failed: a bad hosts file or token, a worker that refused, was
+    /// lost or fell silent, or a broken connection between processes.
+    Cluster,
 }
 
 /// A pipeline error: what went wrong and, once the runtime has seen it, in which node.
@@ -47,6 +50,8 @@ pub struct Error {
 struct Inner {
     kind: ErrorKind,
     node: Option<Arc<str>>,
+    /// The worker (`host:port`) the node ran on, in a run across processes.
+    host: Option<Arc<str>>,
     message: String,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     /// Items the pipeline had taken from its input when it stopped.
@@ -72,6 +77,7 @@ impl Error {
             inner: Box::new(Inner {
                 kind,
                 node: None,
+                host: None,
                 message: message.to_string(),
                 source: None,
                 items_accepted: None,
@@ -93,6 +99,26 @@ impl Error {
             self.inner.node = Some(Arc::from(node));
         }
         self
+    }
+
+    /// Records the worker (`host:port`) where the failure happened, in a run across processes;
+    /// a node's error then reads `node <id> on <host:port>: <message>`.
+    ///
+    /// ```
+    /// use pipeline_core::Error;
+    /// let err = Error::msg("bad").in_node("gpu").on_host("10.0.0.7:7001");
+    /// assert_eq!(err.host(), Some("10.0.0.7:7001"));
+    /// assert_eq!(err.to_string(), "node `gpu` on 10.0.0.7:7001: bad");
+    /// ```
+    #[cold]
+    pub fn on_host(mut self, host: &str) -> Self {
+        self.inner.host = Some(Arc::from(host));
+        self
+    }
+
+    /// The worker (`host:port`) where the failure happened, when it was not this process.
+    pub fn host(&self) -> Option<&str> {
+        self.inner.host.as_deref()
     }
 
     /// Changes the kind (the runtime marks `initialize` and `cleanup` failures this way).
@@ -206,6 +232,7 @@ impl<E: std::error::Error + Send + Sync + 'static> From<E> for Error {
             inner: Box::new(Inner {
                 kind: ErrorKind::Node,
                 node: None,
+                host: None,
                 message: err.to_string(),
                 source: Some(Box::new(err)),
                 items_accepted: None,
@@ -217,9 +244,12 @@ impl<E: std::error::Error + Send + Sync + 'static> From<E> for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.inner.node {
-            Some(node) => write!(f, "node `{node}`: {}", self.inner.message),
-            None => f.write_str(&self.inner.message),
+        match (&self.inner.node, &self.inner.host) {
+            (Some(node), Some(host)) => {
+                write!(f, "node `{node}` on {host}: {}", self.inner.message)
+            }
+            (Some(node), None) => write!(f, "node `{node}`: {}", self.inner.message),
+            (None, _) => f.write_str(&self.inner.message),
         }
     }
 }

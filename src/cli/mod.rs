@@ -2,11 +2,15 @@
 //! [`Command`] and a line in [`main`].
 
 mod bench;
+#[cfg(feature = "distributed")]
+pub mod cluster_args;
 mod error;
 mod export;
 mod graph;
 mod line_chunks;
 mod load;
+#[cfg(feature = "distributed")]
+mod mesh_check;
 mod nodes;
 mod output;
 mod panic_hook;
@@ -17,6 +21,8 @@ mod run;
 mod same_file;
 mod schema;
 mod validate;
+#[cfg(feature = "distributed")]
+mod worker;
 
 use clap::{Parser, Subcommand};
 pub use error::CliError;
@@ -51,6 +57,13 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Print the manifest's JSON Schema.
     Schema(schema::SchemaArgs),
+    /// Serve runs across machines: a long-lived worker that `run --hosts` sends nodes to.
+    #[cfg(feature = "distributed")]
+    Worker(worker::WorkerArgs),
+    /// Run a small dataflow across this process and the listed workers, and print the result.
+    #[cfg(feature = "distributed")]
+    #[command(name = "__mesh-check", hide = true)]
+    MeshCheck(mesh_check::MeshCheckArgs),
     /// The isolated Python worker (started by the CLI itself).
     #[command(name = "__python-worker", hide = true)]
     PythonWorker(python_worker::WorkerArgs),
@@ -105,6 +118,10 @@ fn dispatch(command: Command) -> Result<ExitCode, CliError> {
         Command::Nodes(args) => nodes::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Schema(args) => schema::run(args),
+        #[cfg(feature = "distributed")]
+        Command::Worker(args) => worker::run(args),
+        #[cfg(feature = "distributed")]
+        Command::MeshCheck(args) => mesh_check::run(args),
         Command::PythonSandboxCheck => python_worker::sandbox_check(),
         Command::PythonWorker(_) => unreachable!("served in main"),
     }

@@ -4,12 +4,73 @@
 //! elsewhere; `pipeline worker`s run the rest. Nodes placed on one process run as segments on the
 //! ordinary runtime (fusion, stages, `par`, Python nodes); only edges between processes cross
 //! timely exchanges, in batches encoded with [`crate::value::wire`].
+//!
+//! # Transport
+//!
+//! Processes are numbered: 0 is the local process, `1..=k` the workers in the order of the
+//! [`HostsFile`]. Each process runs one timely worker, so timely's worker index is the process
+//! index.
+//!
+//! - A worker ([`WorkerServer`]) listens on one port for everything: control connections from a
+//!   local process and the mesh links of a run. Every connection opens with a challenge–response
+//!   on the cluster [`Secret`] (HMAC-SHA256, both ways; the secret never crosses the wire).
+//! - The local process [`connect`]s to every worker (a [`Cluster`]), may
+//!   [`describe`](Cluster::describe) them (for placement), and [`run`](Cluster::run)s a [`Job`]:
+//!   `Start` (with a fresh random run id) to every worker, then every pair of processes links up
+//!   (the lower index connects to the higher, at the hosts file's address, presenting the run id;
+//!   see `mesh`), and the links go to timely (`initialize_networking_from_sockets`). Workers
+//!   contact only the addresses the local process sent them, which come from its hosts file.
+//! - During a run every process sends a heartbeat on its control connection every
+//!   [`HEARTBEAT_INTERVAL`]. The run is fail-stop: a worker's error (reported as
+//!   `node <id> on <host:port>: <message>`), a worker lost (its connection closes, as on
+//!   `kill -9`), or silent for [`ClusterOptions::worker_timeout`] (a stopped process) fails the run;
+//!   the other processes are told to abort and every process shuts its links down, which stops
+//!   timely's threads. Timely's panics on broken links are caught and reported as errors.
+//!
+//! The control protocol is described in `control`; limits and defaults are in
+//! [`ClusterOptions`].
+//!
+//! # The client API
+//!
+//! ```no_run
+//! use pipeline_core::distributed::{connect, ClusterOptions, ExchangeSum, HostsFile, Job, Secret};
+//! let hosts = HostsFile::read("hosts.txt".as_ref())?;
+//! let mut cluster = connect(&hosts, &Secret::load(None)?, &ClusterOptions::default())?;
+//! let hosts_info = cluster.describe()?; // Vec<(address, HostInfo)>, for placement
+//! let job = ExchangeSum { rounds: 10, per_round: 100, delay_ms: 0, fail_on: None };
+//! let processes = hosts_info.len() as u64 + 1;
+//! let sum = cluster.run(&Job::ExchangeSum(job.clone()), |worker| job.run(worker))?;
+//! assert_eq!(sum, job.expected(processes));
+//! # Ok::<(), pipeline_core::Error>(())
+//! ```
 
 mod batch;
+mod client;
+mod control;
 mod dataflow;
+mod exchange_sum;
+mod handshake;
+mod hosts;
+mod job;
+mod mesh;
+mod options;
 mod segment_thread;
 mod segments;
 mod sub_manifest;
+mod token;
+mod worker;
+
+pub use client::{connect, Cluster};
+#[doc(hidden)]
+pub use exchange_sum::ExchangeSum;
+pub use hosts::HostsFile;
+pub use job::Job;
+pub use options::{
+    ClusterOptions, DEFAULT_CONNECT_ATTEMPTS, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_BYTES,
+    DEFAULT_WORKER_TIMEOUT, HEARTBEAT_INTERVAL,
+};
+pub use token::{default_token_path, Secret, MIN_TOKEN_BYTES, TOKEN_ENV};
+pub use worker::{WorkerConfig, WorkerServer, DEFAULT_MAX_CONNECTIONS, IDLE_TIMEOUT};
 
 pub use batch::{Batch, Target};
 pub use dataflow::{

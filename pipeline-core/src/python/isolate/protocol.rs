@@ -225,6 +225,7 @@ fn kind_code(kind: ErrorKind) -> u64 {
         ErrorKind::Conversion => 5,
         ErrorKind::Graph => 6,
         ErrorKind::Io => 7,
+        ErrorKind::Cluster => 8,
     }
 }
 
@@ -237,6 +238,7 @@ fn kind_of(code: u64) -> ErrorKind {
         5 => ErrorKind::Conversion,
         6 => ErrorKind::Graph,
         7 => ErrorKind::Io,
+        8 => ErrorKind::Cluster,
         _ => ErrorKind::Node,
     }
 }

@@ -1,0 +1,585 @@
+//! The local process's side: connect to the workers, describe them, run a job across them, and
+//! supervise the run until it completes or fails.
+
+use super::control::{self, Message, ReadError, StartRun};
+use super::mesh::{self, MeshHandle, PartFailure};
+use super::options::HEARTBEAT_INTERVAL;
+use super::token::{hex, random_bytes};
+use super::{handshake, ClusterOptions, HostsFile, Job, Secret};
+use crate::placement::HostInfo;
+use crate::{Error, ErrorKind, Result};
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use timely::worker::Worker;
+
+/// How long a failure of the engine (a broken link) waits for a more telling one (a worker
+/// lost, a node's error) before it is reported as it is.
+const ENGINE_GRACE: Duration = Duration::from_secs(1);
+
+/// Authenticated control connections to every worker of a hosts file; see [`connect`].
+pub struct Cluster {
+    workers: Vec<Connection>,
+    secret: Secret,
+    options: ClusterOptions,
+}
+
+struct Connection {
+    address: String,
+    stream: TcpStream,
+}
+
+/// Connects to every worker of `hosts` at once (so timeouts do not add up) and proves the token
+/// both ways. Fails naming the first worker (in the hosts file's order) that cannot be reached,
+/// does not answer in time, or refuses the token.
+///
+/// ```no_run
+/// use pipeline_core::distributed::{connect, ClusterOptions, HostsFile, Secret};
+/// let hosts = HostsFile::parse("127.0.0.1:7001\n127.0.0.1:7002\n", "hosts")?;
+/// let mut cluster = connect(&hosts, &Secret::load(None)?, &ClusterOptions::default())?;
+/// for (address, host) in cluster.describe()? {
+///     println!("{address}: {} cores", host.cores);
+/// }
+/// # Ok::<(), pipeline_core::Error>(())
+/// ```
+pub fn connect(hosts: &HostsFile, secret: &Secret, options: &ClusterOptions) -> Result<Cluster> {
+    let attempts: Vec<_> = hosts
+        .workers()
+        .iter()
+        .map(|address| {
+            let (address, secret, options) = (address.clone(), secret.clone(), options.clone());
+            std::thread::spawn(move || handshake::connect(&address, &secret, &options))
+        })
+        .collect();
+    let mut workers = Vec::new();
+    let mut first_error = None;
+    for (address, attempt) in hosts.workers().iter().zip(attempts) {
+        let outcome = attempt.join().unwrap_or_else(|_| {
+            Err(Error::new(
+                ErrorKind::Cluster,
+                "a connecting thread panicked",
+            ))
+        });
+        match outcome {
+            Ok(stream) => workers.push(Connection {
+                address: address.clone(),
+                stream,
+            }),
+            Err(err) => {
+                first_error.get_or_insert(err);
+            }
+        }
+    }
+    match first_error {
+        Some(err) => Err(err),
+        None => Ok(Cluster {
+            workers,
+            secret: secret.clone(),
+            options: options.clone(),
+        }),
+    }
+}
+
+fn cluster_error(message: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Cluster, message)
+}
+
+impl Cluster {
+    /// The workers' addresses; worker `i` is process `i + 1`.
+    pub fn workers(&self) -> Vec<&str> {
+        self.workers.iter().map(|w| w.address.as_str()).collect()
+    }
+
+    /// Each worker's address and host (cores, memory, GPUs), in the hosts file's order.
+    pub fn describe(&mut self) -> Result<Vec<(String, HostInfo)>> {
+        let limit = self.options.max_message_bytes;
+        self.workers
+            .iter_mut()
+            .map(|worker| {
+                let address = worker.address.clone();
+                control::write_message(&mut worker.stream, &Message::Describe)
+                    .map_err(|err| cluster_error(format_args!("worker {address}: {err}")))?;
+                match control::read_message(&mut worker.stream, limit) {
+                    Ok(Message::Host { host }) => Ok((address, host)),
+                    Ok(other) => Err(unexpected(&address, &other)),
+                    Err(err) => Err(cluster_error(format_args!(
+                        "worker {address} did not describe itself: {err}"
+                    ))),
+                }
+            })
+            .collect()
+    }
+
+    /// Runs `job` across the cluster: this process is process 0 and runs `local` on its timely
+    /// worker (on the calling thread, so `local` may borrow the input and the outputs); every
+    /// worker runs its part of `job`. Returns `local`'s result once every process has completed.
+    ///
+    /// Fails (fail-stop: nothing is retried) when a worker is busy, a link cannot be made, a
+    /// worker reports an error (`node <id> on <host:port>: <message>`), a worker is lost (its
+    /// connection closes: within moments of a `kill -9`) or sends nothing for the worker
+    /// timeout, or `local` fails. The other processes are then told to abort, and this process's
+    /// timely worker is stopped by shutting its links down.
+    pub fn run<T>(self, job: &Job, local: impl FnOnce(&mut Worker) -> Result<T>) -> Result<T> {
+        let Cluster {
+            mut workers,
+            secret,
+            options,
+        } = self;
+        let run_id = hex(&random_bytes::<16>()?);
+        let peers: Vec<String> = workers.iter().map(|w| w.address.clone()).collect();
+        let setup_timeout = Some(options.connect_timeout);
+        for (index, worker) in workers.iter_mut().enumerate() {
+            let start = StartRun {
+                run_id: run_id.clone(),
+                process: index + 1,
+                peers: peers.clone(),
+                connect_timeout_ms: millis(options.connect_timeout),
+                connect_attempts: options.connect_attempts,
+                worker_timeout_ms: millis(options.worker_timeout),
+                job: job.clone(),
+            };
+            let _ = worker.stream.set_read_timeout(setup_timeout);
+            send(worker, &Message::Start(Box::new(start)))?;
+        }
+        for worker in &mut workers {
+            expect(worker, options.max_message_bytes, "prepared", |m| {
+                matches!(m, Message::Prepared)
+            })?;
+        }
+        for worker in &mut workers {
+            send(worker, &Message::Connect)?;
+        }
+        let mesh = mesh::connect_mesh(0, &peers, &run_id, &secret, &options, None);
+        let mesh_wait = options.connect_timeout * (options.connect_attempts + 2);
+        for worker in &mut workers {
+            let _ = worker.stream.set_read_timeout(Some(mesh_wait));
+            expect(worker, options.max_message_bytes, "ready", |m| {
+                matches!(m, Message::Ready)
+            })?;
+        }
+        let mesh = mesh?;
+        let supervisor = Supervisor::start(workers, mesh.handle(), &options)?;
+        let outcome = mesh::run_on_mesh(mesh, options.connect_timeout, local);
+        let local_result = match outcome {
+            Ok(value) => {
+                supervisor.events.send(Event::LocalDone).ok();
+                Ok(value)
+            }
+            Err(failure) => {
+                let event = Event::LocalFailed {
+                    engine: failure.engine,
+                    message: failure.error.to_string(),
+                };
+                supervisor.events.send(event).ok();
+                Err(failure)
+            }
+        };
+        match (supervisor.finish(), local_result) {
+            (Err(Verdict::Remote(error)), _) => Err(error),
+            (_, Err(PartFailure { error, .. })) => Err(error),
+            (_, Ok(value)) => Ok(value),
+        }
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn unexpected(address: &str, message: &Message) -> Error {
+    match message {
+        Message::Refused { refusal } => refusal.to_error(address),
+        Message::Failed { failure } => failure.to_error(address),
+        other => cluster_error(format_args!(
+            "worker {address} answered `{}` out of turn",
+            control::name(other)
+        )),
+    }
+}
+
+fn send(worker: &mut Connection, message: &Message) -> Result<()> {
+    control::write_message(&mut worker.stream, message).map_err(|err| {
+        cluster_error(format_args!(
+            "worker {}: the connection failed: {err}",
+            worker.address
+        ))
+    })
+}
+
+fn expect(
+    worker: &mut Connection,
+    limit: usize,
+    what: &str,
+    wanted: impl Fn(&Message) -> bool,
+) -> Result<()> {
+    match control::read_message(&mut worker.stream, limit) {
+        Ok(message) if wanted(&message) => Ok(()),
+        Ok(other) => Err(unexpected(&worker.address, &other)),
+        Err(err) => Err(cluster_error(format_args!(
+            "worker {} did not answer `{what}`: {err}",
+            worker.address
+        ))),
+    }
+}
+
+/// What the supervisor learns.
+enum Event {
+    /// Anything from worker `i` (0-based here): it is alive.
+    Heard(usize, Message),
+    /// Worker `i`'s connection failed, closed, or fell silent.
+    Lost(usize, ReadError),
+    /// This process's part completed.
+    LocalDone,
+    /// This process's part failed.
+    LocalFailed {
+        /// The engine's failure (a broken link), not the part's own.
+        engine: bool,
+        message: String,
+    },
+}
+
+/// Why a run failed.
+enum Verdict {
+    /// Another process's failure (this error names it).
+    Remote(Error),
+    /// This process's own part failed (its error is the run's).
+    Local(String),
+}
+
+/// Watches a run from a thread of its own: reads every worker's control connection, sends
+/// this process's heartbeats, and on the first failure tells the workers to abort and shuts
+/// this process's links down. Its verdict is the run's error, the most telling one: a node's
+/// error or a lost worker before a broken link (which a lost worker causes everywhere).
+struct Supervisor {
+    events: Sender<Event>,
+    verdict: std::thread::JoinHandle<std::result::Result<(), Verdict>>,
+    stop: Arc<AtomicBool>,
+    heartbeat: std::thread::JoinHandle<()>,
+    streams: Vec<TcpStream>,
+}
+
+impl Supervisor {
+    fn start(
+        workers: Vec<Connection>,
+        mesh: MeshHandle,
+        options: &ClusterOptions,
+    ) -> Result<Supervisor> {
+        let (events, inbox) = channel();
+        let io = |err: std::io::Error| cluster_error(format_args!("a control connection: {err}"));
+        let mut writers = Vec::new();
+        let mut streams = Vec::new();
+        for (index, worker) in workers.iter().enumerate() {
+            let mut reader = worker.stream.try_clone().map_err(io)?;
+            reader
+                .set_read_timeout(Some(options.worker_timeout))
+                .map_err(io)?;
+            worker
+                .stream
+                .set_write_timeout(Some(options.connect_timeout))
+                .map_err(io)?;
+            writers.push(Mutex::new(worker.stream.try_clone().map_err(io)?));
+            streams.push(worker.stream.try_clone().map_err(io)?);
+            let (events, limit) = (events.clone(), options.max_message_bytes);
+            std::thread::Builder::new()
+                .name(format!("pipeline:watch-{}", index + 1))
+                .spawn(move || loop {
+                    match control::read_message(&mut reader, limit) {
+                        Ok(message) => {
+                            let last = matches!(message, Message::Done | Message::Failed { .. });
+                            if events.send(Event::Heard(index, message)).is_err() || last {
+                                return;
+                            }
+                        }
+                        Err(err) => {
+                            let _ = events.send(Event::Lost(index, err));
+                            return;
+                        }
+                    }
+                })
+                .map_err(io)?;
+        }
+        let writers = Arc::new(writers);
+        let stop = Arc::new(AtomicBool::new(false));
+        let (beat, stopped) = (writers.clone(), stop.clone());
+        let heartbeat = std::thread::Builder::new()
+            .name("pipeline:heartbeat".into())
+            .spawn(move || {
+                while !stopped.load(Ordering::SeqCst) {
+                    for writer in beat.iter() {
+                        let mut writer = writer.lock().unwrap_or_else(|p| p.into_inner());
+                        let _ = control::write_message(&mut *writer, &Message::Heartbeat);
+                    }
+                    std::thread::park_timeout(HEARTBEAT_INTERVAL);
+                }
+            })
+            .map_err(io)?;
+        let addresses: Vec<String> = workers.iter().map(|w| w.address.clone()).collect();
+        let timeout = options.worker_timeout;
+        let verdict = std::thread::Builder::new()
+            .name("pipeline:supervisor".into())
+            .spawn(move || {
+                let verdict = judge(&inbox, &addresses, timeout);
+                if let Err(failure) = &verdict {
+                    let reason = match failure {
+                        Verdict::Remote(error) => error.to_string(),
+                        Verdict::Local(message) => format!("the local process failed: {message}"),
+                    };
+                    for writer in writers.iter() {
+                        let mut writer = writer.lock().unwrap_or_else(|p| p.into_inner());
+                        let abort = Message::Abort {
+                            reason: reason.clone(),
+                        };
+                        let _ = control::write_message(&mut *writer, &abort);
+                    }
+                    mesh.shutdown();
+                }
+                verdict
+            })
+            .map_err(io)?;
+        drop(workers);
+        Ok(Supervisor {
+            events,
+            verdict,
+            stop,
+            heartbeat,
+            streams,
+        })
+    }
+
+    /// Waits for the verdict, then stops the heartbeats and closes the control connections.
+    fn finish(self) -> std::result::Result<(), Verdict> {
+        let verdict = self.verdict.join().unwrap_or_else(|_| {
+            Err(Verdict::Remote(cluster_error(
+                "the run's supervisor panicked",
+            )))
+        });
+        self.stop.store(true, Ordering::SeqCst);
+        self.heartbeat.thread().unpark();
+        let _ = self.heartbeat.join();
+        for stream in &self.streams {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        verdict
+    }
+}
+
+/// The supervisor's loop: `Ok` once this process and every worker completed, else the most
+/// telling failure.
+fn judge(
+    inbox: &Receiver<Event>,
+    addresses: &[String],
+    timeout: Duration,
+) -> std::result::Result<(), Verdict> {
+    let mut done = vec![false; addresses.len()];
+    let mut local_done = false;
+    // A failure of the engine, held back for `ENGINE_GRACE` in case a clearer one follows.
+    let mut pending: Option<(Verdict, Instant)> = None;
+    let worker = |i: usize| format!("worker {} (process {})", addresses[i], i + 1);
+    loop {
+        if local_done && done.iter().all(|&d| d) {
+            return Ok(());
+        }
+        let wait = match &pending {
+            Some((_, since)) => ENGINE_GRACE.saturating_sub(since.elapsed()),
+            // Each watcher's read timeout is the worker timeout; this only bounds the loop.
+            None => timeout + ENGINE_GRACE,
+        };
+        let event = match inbox.recv_timeout(wait) {
+            Ok(event) => event,
+            Err(RecvTimeoutError::Timeout) => match pending.take() {
+                Some((error, _)) => return Err(error),
+                None => continue,
+            },
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(pending.map_or_else(
+                    || Verdict::Remote(cluster_error("the run's supervisor lost its events")),
+                    |(verdict, _)| verdict,
+                ))
+            }
+        };
+        match event {
+            Event::Heard(_, Message::Heartbeat) => {}
+            Event::Heard(i, Message::Done) => done[i] = true,
+            Event::Heard(i, Message::Failed { failure }) => {
+                let error = Verdict::Remote(failure.to_error(&addresses[i]));
+                if failure.engine {
+                    pending.get_or_insert((error, Instant::now()));
+                } else {
+                    return Err(error);
+                }
+            }
+            Event::Heard(i, other) => {
+                return Err(Verdict::Remote(unexpected(&addresses[i], &other)));
+            }
+            Event::Lost(i, _) if done[i] => {}
+            Event::Lost(i, ReadError::TimedOut) => {
+                return Err(Verdict::Remote(
+                    cluster_error(format_args!(
+                        "{} sent nothing for {timeout:?} (stopped or hung?); the limit is \
+                         --worker-timeout",
+                        worker(i)
+                    ))
+                    .on_host(&addresses[i]),
+                ));
+            }
+            Event::Lost(i, err) => {
+                let why = match err {
+                    ReadError::Closed => "its connection closed".to_string(),
+                    other => other.to_string(),
+                };
+                return Err(Verdict::Remote(
+                    cluster_error(format_args!(
+                        "{} was lost mid-run: {why} (killed or crashed?)",
+                        worker(i)
+                    ))
+                    .on_host(&addresses[i]),
+                ));
+            }
+            Event::LocalDone => local_done = true,
+            Event::LocalFailed {
+                engine: true,
+                message,
+            } => {
+                pending.get_or_insert((Verdict::Local(message), Instant::now()));
+            }
+            Event::LocalFailed { message, .. } => return Err(Verdict::Local(message)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ExchangeSum, WorkerConfig, WorkerServer};
+    use super::*;
+
+    fn secret(text: &str) -> Secret {
+        Secret::from_text(text).unwrap()
+    }
+
+    /// Starts an in-process worker on a free port; returns its address.
+    fn worker(token: &str) -> String {
+        let config = WorkerConfig::new(HostInfo::probe(), secret(token));
+        let server = WorkerServer::bind("127.0.0.1:0", config).unwrap();
+        let address = server.local_addr().to_string();
+        std::thread::spawn(move || server.serve());
+        address
+    }
+
+    const TOKEN: &str = "unit-test-token-0123456789";
+
+    fn options() -> ClusterOptions {
+        ClusterOptions {
+            connect_timeout: Duration::from_secs(2),
+            worker_timeout: Duration::from_secs(3),
+            ..ClusterOptions::default()
+        }
+    }
+
+    fn job(fail_on: Option<u64>) -> ExchangeSum {
+        ExchangeSum {
+            rounds: 5,
+            per_round: 20,
+            delay_ms: 0,
+            fail_on,
+        }
+    }
+
+    #[test]
+    fn a_job_runs_across_two_workers_and_again_on_the_same_workers() {
+        let hosts = HostsFile::from_addresses([worker(TOKEN), worker(TOKEN)]).unwrap();
+        for _ in 0..2 {
+            let mut cluster = connect(&hosts, &secret(TOKEN), &options()).unwrap();
+            let described = cluster.describe().unwrap();
+            assert_eq!(described.len(), 2);
+            assert_eq!(described[0].0, hosts.workers()[0]);
+            let job = job(None);
+            let sum = cluster
+                .run(&Job::ExchangeSum(job.clone()), |w| job.run(w))
+                .unwrap();
+            assert_eq!(sum, job.expected(3));
+        }
+    }
+
+    #[test]
+    fn a_wrong_token_is_refused_by_name() {
+        let hosts = HostsFile::from_addresses([worker(TOKEN)]).unwrap();
+        let err = connect(&hosts, &secret("another-token-0123456789"), &options())
+            .err()
+            .unwrap();
+        let address = &hosts.workers()[0];
+        assert!(
+            err.to_string()
+                .starts_with(&format!("worker {address} refused the token")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_node_error_on_a_worker_names_the_node_and_the_worker_and_frees_it() {
+        let hosts = HostsFile::from_addresses([worker(TOKEN), worker(TOKEN)]).unwrap();
+        // 3 processes: 3 % 3 == 0, 4 % 3 == 1 → process 1, the first worker.
+        let job = job(Some(4));
+        let cluster = connect(&hosts, &secret(TOKEN), &options()).unwrap();
+        let err = cluster
+            .run(&Job::ExchangeSum(job.clone()), |w| job.run(w))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "node `check` on {}: refused the number 4",
+                hosts.workers()[0]
+            )
+        );
+        assert_eq!(err.node(), Some("check"));
+        // Both workers serve the next run.
+        let job = self::job(None);
+        let mut ok = None;
+        for _ in 0..20 {
+            let cluster = connect(&hosts, &secret(TOKEN), &options()).unwrap();
+            match cluster.run(&Job::ExchangeSum(job.clone()), |w| job.run(w)) {
+                Ok(sum) => {
+                    ok = Some(sum);
+                    break;
+                }
+                Err(err) if err.to_string().contains("busy") => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                Err(err) => panic!("{err}"),
+            }
+        }
+        assert_eq!(ok, Some(job.expected(3)));
+    }
+
+    #[test]
+    fn a_local_error_aborts_the_workers() {
+        let hosts = HostsFile::from_addresses([worker(TOKEN)]).unwrap();
+        // 2 processes: 6 % 2 == 0 → the local process refuses it.
+        let job = job(Some(6));
+        let cluster = connect(&hosts, &secret(TOKEN), &options()).unwrap();
+        let err = cluster
+            .run(&Job::ExchangeSum(job.clone()), |w| job.run(w))
+            .unwrap_err();
+        assert_eq!(err.to_string(), "node `check`: refused the number 6");
+    }
+
+    #[test]
+    fn an_unreachable_worker_fails_after_bounded_attempts() {
+        // A port nobody listens on: bind, read the port, close.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let hosts = HostsFile::from_addresses([format!("127.0.0.1:{port}")]).unwrap();
+        let started = Instant::now();
+        let err = connect(&hosts, &secret(TOKEN), &options()).err().unwrap();
+        assert!(
+            err.to_string()
+                .starts_with(&format!("cannot reach worker 127.0.0.1:{port} (3 attempts")),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,34 @@
+//! What a run asks its workers to do. Every process of a run is given the same job and builds
+//! the same timely dataflow from it (timely requires that); the process index decides each
+//! process's part.
+
+use super::exchange_sum::ExchangeSum;
+use crate::Result;
+use serde::{Deserialize, Serialize};
+use timely::worker::Worker;
+
+/// The job of a run, sent to every worker in the run's `Start` message.
+///
+/// ```
+/// use pipeline_core::distributed::{ExchangeSum, Job};
+/// let job = Job::ExchangeSum(ExchangeSum { rounds: 2, per_round: 3, delay_ms: 0, fail_on: None });
+/// assert!(matches!(job, Job::ExchangeSum(_)));
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Job {
+    /// A self-test of the mesh: numbers exchanged between all processes and summed on process 0.
+    #[doc(hidden)]
+    ExchangeSum(ExchangeSum),
+}
+
+impl Job {
+    /// A worker's part of the job (the local process's part is the closure given to
+    /// [`super::Cluster::run`]).
+    pub(crate) fn run_on_worker(&self, worker: &mut Worker) -> Result<()> {
+        match self {
+            Job::ExchangeSum(job) => job.run(worker).map(|_| ()),
+        }
+    }
+}

@@ -1,0 +1,467 @@
+//! The worker server behind `pipeline worker`: it answers `Describe`, and serves runs one after
+//! another.
+//!
+//! Every connection gets its own thread and starts with the token handshake. A run holds the
+//! worker from `Start` to its end: another `Start` meanwhile is refused as busy, and the links
+//! of the run's mesh are accepted only from the run's processes (they present its run id). A
+//! failed or aborted run leaves the worker ready for the next. The server writes one line to
+//! stderr per run and per refused connection, and nothing to stdout.
+
+use super::control::{self, Failure, Message, ReadError, Refusal, StartRun};
+use super::mesh::{self, MeshHandle};
+use super::options::HEARTBEAT_INTERVAL;
+use super::{handshake, ClusterOptions, Secret};
+use crate::placement::HostInfo;
+use crate::{Error, ErrorKind, Result};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Default of [`WorkerConfig::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
+
+/// How long an authenticated connection may wait between requests before `Start` (a client
+/// that connected, described the cluster, and is still planning).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// What a worker offers and how it guards itself.
+///
+/// ```
+/// use pipeline_core::distributed::{Secret, WorkerConfig};
+/// use pipeline_core::placement::HostInfo;
+/// let config = WorkerConfig::new(HostInfo::probe(), Secret::from_text("a-token-of-enough-bytes").unwrap());
+/// assert_eq!(config.max_connections, 64);
+/// ```
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// The host it reports to `Describe` (probed; the CLI's flags override parts of it).
+    pub host: HostInfo,
+    /// The cluster token.
+    pub secret: Secret,
+    /// `connect_timeout` bounds the handshake of an incoming connection and the worker's own
+    /// mesh links; `max_message_bytes` bounds a control message it reads. A run's other limits
+    /// come with the run.
+    pub options: ClusterOptions,
+    /// Connections served at once (more are refused): a bound on threads and sockets.
+    pub max_connections: usize,
+}
+
+impl WorkerConfig {
+    /// The default limits.
+    pub fn new(host: HostInfo, secret: Secret) -> WorkerConfig {
+        WorkerConfig {
+            host,
+            secret,
+            options: ClusterOptions::default(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// A bound worker, ready to [`serve`](WorkerServer::serve).
+///
+/// ```no_run
+/// use pipeline_core::distributed::{Secret, WorkerConfig, WorkerServer};
+/// use pipeline_core::placement::HostInfo;
+/// let config = WorkerConfig::new(HostInfo::probe(), Secret::load(None)?);
+/// let server = WorkerServer::bind("127.0.0.1:0", config)?;
+/// println!("listening on {}", server.local_addr());
+/// server.serve()?;
+/// # Ok::<(), pipeline_core::Error>(())
+/// ```
+pub struct WorkerServer {
+    listener: TcpListener,
+    address: SocketAddr,
+    state: Arc<State>,
+}
+
+struct State {
+    config: WorkerConfig,
+    connections: AtomicUsize,
+    active: Mutex<Option<ActiveRun>>,
+}
+
+/// The run this worker serves.
+struct ActiveRun {
+    run_id: String,
+    process: usize,
+    /// Lower processes already linked.
+    joined: Vec<bool>,
+    links: Sender<(usize, TcpStream)>,
+}
+
+impl WorkerServer {
+    /// Binds the listening socket (port 0: any free port; see [`local_addr`](Self::local_addr)).
+    pub fn bind(address: &str, config: WorkerConfig) -> Result<WorkerServer> {
+        let listener = TcpListener::bind(address).map_err(|err| {
+            Error::new(
+                ErrorKind::Cluster,
+                format_args!("cannot listen on {address}: {err}"),
+            )
+        })?;
+        let address = listener
+            .local_addr()
+            .map_err(|err| Error::new(ErrorKind::Cluster, err.to_string()))?;
+        Ok(WorkerServer {
+            listener,
+            address,
+            state: Arc::new(State {
+                config,
+                connections: AtomicUsize::new(0),
+                active: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The address it listens on (with the real port when port 0 was asked).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves connections until the listener fails.
+    pub fn serve(self) -> Result<()> {
+        for stream in self.listener.incoming() {
+            let mut stream = match stream {
+                Ok(stream) => stream,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait, do not spin.
+                    eprintln!("pipeline worker: accepting a connection failed: {err}");
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue;
+                }
+            };
+            let limit = self.state.config.max_connections;
+            if self.state.connections.fetch_add(1, Ordering::SeqCst) >= limit {
+                self.state.connections.fetch_sub(1, Ordering::SeqCst);
+                let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+                let _ = handshake::refuse(&mut stream, Refusal::TooManyConnections { limit });
+                eprintln!(
+                    "pipeline worker: refused a connection from {}: already {limit} connections",
+                    peer(&stream)
+                );
+                continue;
+            }
+            let state = self.state.clone();
+            let spawned = std::thread::Builder::new()
+                .name("pipeline:connection".into())
+                .spawn(move || {
+                    serve_connection(stream, &state);
+                    state.connections.fetch_sub(1, Ordering::SeqCst);
+                });
+            if let Err(err) = spawned {
+                self.state.connections.fetch_sub(1, Ordering::SeqCst);
+                eprintln!("pipeline worker: cannot start a connection thread: {err}");
+            }
+        }
+        Ok(())
+    }
+}
+
+fn peer(stream: &TcpStream) -> String {
+    stream
+        .peer_addr()
+        .map_or_else(|_| "an unknown peer".to_string(), |a| a.to_string())
+}
+
+fn serve_connection(mut stream: TcpStream, state: &State) {
+    let from = peer(&stream);
+    let timeout = Some(state.config.options.connect_timeout);
+    if stream.set_nodelay(true).is_err()
+        || stream.set_read_timeout(timeout).is_err()
+        || stream.set_write_timeout(timeout).is_err()
+    {
+        return;
+    }
+    if let Err(why) = handshake::accept(&mut stream, &state.config.secret) {
+        eprintln!("pipeline worker: refused a connection from {from}: {why}");
+        return;
+    }
+    if stream.set_read_timeout(Some(IDLE_TIMEOUT)).is_err() {
+        return;
+    }
+    loop {
+        match control::read_message(&mut stream, state.config.options.max_message_bytes) {
+            Ok(Message::Describe) => {
+                let host = state.config.host.clone();
+                if control::write_message(&mut stream, &Message::Host { host }).is_err() {
+                    return;
+                }
+            }
+            Ok(Message::Start(start)) => return serve_run(stream, state, *start, &from),
+            Ok(Message::JoinMesh {
+                run_id,
+                from: index,
+            }) => return join_mesh(stream, state, &run_id, index),
+            Ok(other) => {
+                let got = control::name(&other).to_string();
+                let _ = handshake::refuse(&mut stream, Refusal::Unexpected { got });
+                return;
+            }
+            Err(ReadError::Closed) => return,
+            Err(err) => {
+                eprintln!("pipeline worker: dropped the connection from {from}: {err}");
+                return;
+            }
+        }
+    }
+}
+
+/// Hands an incoming mesh link to the run it belongs to.
+fn join_mesh(mut stream: TcpStream, state: &State, run_id: &str, from: usize) {
+    let mut active = state.active.lock().unwrap_or_else(|p| p.into_inner());
+    let why = match active.as_mut() {
+        None => Some("this worker serves no run".to_string()),
+        Some(run) if run.run_id != run_id => Some("it is for another run".to_string()),
+        Some(run) if from >= run.process => Some(format!(
+            "process {from} does not link to process {} (the lower index connects)",
+            run.process
+        )),
+        Some(run) if run.joined[from] => Some(format!("process {from} is already linked")),
+        Some(_) => None,
+    };
+    if let Some(why) = why {
+        let _ = handshake::refuse(&mut stream, Refusal::NotAPeer { why: why.clone() });
+        eprintln!(
+            "pipeline worker: refused a mesh link from {}: {why}",
+            peer(&stream)
+        );
+        return;
+    }
+    let run = active.as_mut().expect("checked above");
+    let ready = control::write_message(&mut stream, &Message::Joined).is_ok()
+        && stream.set_read_timeout(None).is_ok()
+        && stream.set_write_timeout(None).is_ok();
+    if ready {
+        run.joined[from] = true;
+        let _ = run.links.send((from, stream));
+    }
+}
+
+/// Frees the worker for the next run when a run ends, however it ends.
+struct ActiveGuard<'a>(&'a State);
+
+impl Drop for ActiveGuard<'_> {
+    fn drop(&mut self) {
+        *self.0.active.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+fn serve_run(mut stream: TcpStream, state: &State, start: StartRun, from: &str) {
+    let (links, incoming) = channel();
+    {
+        let mut active = state.active.lock().unwrap_or_else(|p| p.into_inner());
+        if active.is_some() {
+            let _ = handshake::refuse(&mut stream, Refusal::Busy);
+            eprintln!("pipeline worker: refused a run from {from}: busy with another run");
+            return;
+        }
+        *active = Some(ActiveRun {
+            run_id: start.run_id.clone(),
+            process: start.process,
+            joined: vec![false; start.process.min(start.peers.len() + 1)],
+            links,
+        });
+    }
+    let _guard = ActiveGuard(state);
+    let short_id = &start.run_id[..start.run_id.len().min(8)];
+    let processes = start.peers.len() + 1;
+    let fail = |stream: &mut TcpStream, error: Error| {
+        eprintln!("pipeline worker: run {short_id} failed: {error}");
+        let failure = Failure::of(&error, false);
+        let _ = control::write_message(stream, &Message::Failed { failure });
+    };
+    if start.process == 0 || start.process >= processes {
+        let error = Error::new(
+            ErrorKind::Cluster,
+            format_args!(
+                "asked to be process {} of a run with {processes} processes",
+                start.process
+            ),
+        );
+        return fail(&mut stream, error);
+    }
+    let options = ClusterOptions {
+        connect_timeout: Duration::from_millis(start.connect_timeout_ms.max(1)),
+        connect_attempts: start.connect_attempts.max(1),
+        worker_timeout: Duration::from_millis(start.worker_timeout_ms.max(1)),
+        max_message_bytes: state.config.options.max_message_bytes,
+    };
+    eprintln!(
+        "pipeline worker: run {short_id} from {from}: process {} of {processes}",
+        start.process
+    );
+    if control::write_message(&mut stream, &Message::Prepared).is_err() {
+        return;
+    }
+    let _ = stream.set_read_timeout(Some(options.worker_timeout));
+    match control::read_message(&mut stream, options.max_message_bytes) {
+        Ok(Message::Connect) => {}
+        Ok(Message::Abort { reason }) => {
+            eprintln!("pipeline worker: run {short_id} aborted before it started: {reason}");
+            return;
+        }
+        Ok(other) => {
+            let got = control::name(&other).to_string();
+            let _ = handshake::refuse(&mut stream, Refusal::Unexpected { got });
+            return;
+        }
+        Err(err) => {
+            eprintln!("pipeline worker: run {short_id} ended before it started: {err}");
+            return;
+        }
+    }
+    let mesh = match mesh::connect_mesh(
+        start.process,
+        &start.peers,
+        &start.run_id,
+        &state.config.secret,
+        &options,
+        Some(&incoming),
+    ) {
+        Ok(mesh) => mesh,
+        Err(error) => return fail(&mut stream, error),
+    };
+    if control::write_message(&mut stream, &Message::Ready).is_err() {
+        return;
+    }
+    let _ = stream.set_write_timeout(Some(options.worker_timeout));
+    let liveness = match Liveness::start(&stream, mesh.handle(), &options, short_id) {
+        Ok(liveness) => liveness,
+        Err(err) => return fail(&mut stream, err),
+    };
+    let outcome = mesh::run_on_mesh(mesh, options.connect_timeout, |worker| {
+        start.job.run_on_worker(worker)
+    });
+    liveness.finish();
+    let reply = match &outcome {
+        Ok(()) => {
+            eprintln!("pipeline worker: run {short_id} done");
+            Message::Done
+        }
+        Err(failure) if liveness.aborted() => {
+            eprintln!(
+                "pipeline worker: run {short_id} aborted: {}",
+                liveness.reason()
+            );
+            let _ = failure;
+            return;
+        }
+        Err(failure) => {
+            eprintln!("pipeline worker: run {short_id} failed: {}", failure.error);
+            Message::Failed {
+                failure: Failure::of(&failure.error, failure.engine),
+            }
+        }
+    };
+    let _ = liveness.write(&reply);
+}
+
+/// The control connection during a run: heartbeats out every [`HEARTBEAT_INTERVAL`], and a
+/// watcher that aborts the run (shuts the mesh down) on `Abort`, on the local process closing
+/// the connection, or on its silence for the worker timeout.
+struct Liveness {
+    writer: Arc<Mutex<TcpStream>>,
+    finished: Arc<AtomicBool>,
+    aborted: Arc<Mutex<Option<String>>>,
+    heartbeat: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Liveness {
+    fn start(
+        stream: &TcpStream,
+        mesh: MeshHandle,
+        options: &ClusterOptions,
+        short_id: &str,
+    ) -> Result<Liveness> {
+        let clone = |s: &TcpStream| {
+            s.try_clone()
+                .map_err(|err| Error::new(ErrorKind::Cluster, err.to_string()))
+        };
+        let writer = Arc::new(Mutex::new(clone(stream)?));
+        let mut reader = clone(stream)?;
+        let finished = Arc::new(AtomicBool::new(false));
+        let aborted: Arc<Mutex<Option<String>>> = Arc::default();
+        let (timeout, limit) = (options.worker_timeout, options.max_message_bytes);
+        let (done, stop) = (finished.clone(), aborted.clone());
+        let _ = reader.set_read_timeout(Some(timeout));
+        let id = short_id.to_string();
+        std::thread::Builder::new()
+            .name("pipeline:watch-local".into())
+            .spawn(move || loop {
+                let why = match control::read_message(&mut reader, limit) {
+                    Ok(Message::Heartbeat) => continue,
+                    Ok(Message::Abort { reason }) => reason,
+                    Ok(other) => format!(
+                        "unexpected `{}` from the local process",
+                        control::name(&other)
+                    ),
+                    Err(ReadError::TimedOut) => {
+                        format!("the local process sent nothing for {timeout:?} (stopped or hung?)")
+                    }
+                    Err(err) => format!("the local process is gone ({err})"),
+                };
+                if !done.load(Ordering::SeqCst) {
+                    *stop.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+                    mesh.shutdown();
+                    let _ = id;
+                }
+                return;
+            })
+            .map_err(|err| Error::new(ErrorKind::Cluster, err.to_string()))?;
+        let (beat, done) = (writer.clone(), finished.clone());
+        let heartbeat = std::thread::Builder::new()
+            .name("pipeline:heartbeat".into())
+            .spawn(move || {
+                while !done.load(Ordering::SeqCst) {
+                    let sent = {
+                        let mut writer = beat.lock().unwrap_or_else(|p| p.into_inner());
+                        control::write_message(&mut *writer, &Message::Heartbeat)
+                    };
+                    if sent.is_err() {
+                        return;
+                    }
+                    std::thread::park_timeout(HEARTBEAT_INTERVAL);
+                }
+            })
+            .map_err(|err| Error::new(ErrorKind::Cluster, err.to_string()))?;
+        Ok(Liveness {
+            writer,
+            finished,
+            aborted,
+            heartbeat: Some(heartbeat),
+        })
+    }
+
+    /// The run's part ended: stop the heartbeats (the watcher then ignores the connection's end).
+    fn finish(&self) {
+        self.finished.store(true, Ordering::SeqCst);
+        if let Some(heartbeat) = &self.heartbeat {
+            heartbeat.thread().unpark();
+        }
+    }
+
+    fn aborted(&self) -> bool {
+        self.aborted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    fn reason(&self) -> String {
+        self.aborted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_default()
+    }
+
+    fn write(mut self, message: &Message) -> std::io::Result<()> {
+        if let Some(heartbeat) = self.heartbeat.take() {
+            let _ = heartbeat.join();
+        }
+        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        control::write_message(&mut *writer, message)
+    }
+}
