@@ -154,13 +154,14 @@ pub const DEFAULT_EPOCHS_IN_FLIGHT: usize = 4;
 /// let options = DataflowOptions { epochs_in_flight: 2, ..DataflowOptions::default() };
 /// assert_eq!(options.batch_items, pipeline_core::distributed::DEFAULT_BATCH_ITEMS);
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct DataflowOptions {
     /// Input items per epoch, and at most this many items per batch between processes.
     pub batch_items: usize,
     /// Epochs in flight at most: how far the input runs ahead of the outputs.
     pub epochs_in_flight: usize,
-    /// How each segment's pipeline is built.
+    /// How each segment's pipeline is built (this process's choice: not sent to workers).
+    #[serde(skip)]
     pub build: BuildOptions,
 }
 
