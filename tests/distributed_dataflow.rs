@@ -456,6 +456,32 @@ fn python_nodes_run_in_segments_on_workers() {
     assert_eq!(local[0], [Value::Int((0..100).map(|i| i + 11).sum())]);
 }
 
+#[test]
+fn limits_of_zero_are_refused_on_every_process() {
+    for (batch_items, epochs_in_flight) in [(0, 4), (16, 0)] {
+        let options = DataflowOptions {
+            batch_items,
+            epochs_in_flight,
+            ..DataflowOptions::default()
+        };
+        let run = run_distributed(
+            CHAIN,
+            &Assignment::new(3, vec![0; 4]),
+            ints(0..5),
+            options,
+            None,
+        );
+        for result in &run.results {
+            let err = result.as_ref().unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("at least 1 item per batch and 1 epoch"),
+                "{err}"
+            );
+        }
+    }
+}
+
 // Random DAGs (the generator of tests/random_graphs.rs) over random placements.
 
 #[derive(Debug, Clone, Copy)]

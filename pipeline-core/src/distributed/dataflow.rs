@@ -154,13 +154,14 @@ pub const DEFAULT_EPOCHS_IN_FLIGHT: usize = 4;
 /// let options = DataflowOptions { epochs_in_flight: 2, ..DataflowOptions::default() };
 /// assert_eq!(options.batch_items, pipeline_core::distributed::DEFAULT_BATCH_ITEMS);
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct DataflowOptions {
     /// Input items per epoch, and at most this many items per batch between processes.
     pub batch_items: usize,
     /// Epochs in flight at most: how far the input runs ahead of the outputs.
     pub epochs_in_flight: usize,
-    /// How each segment's pipeline is built.
+    /// How each segment's pipeline is built (this process's choice: not sent to workers).
+    #[serde(skip)]
     pub build: BuildOptions,
 }
 
@@ -410,19 +411,22 @@ pub fn run_process(
         assignment,
     );
 
+    let shared = Rc::new(Shared::default());
     let mut built: Vec<Option<Box<dyn DynNode>>> = nodes.into_iter().map(Some).collect();
     let mut pipelines: Vec<Option<SegmentPipeline>> = Vec::with_capacity(split.segments.len());
     for s in 0..split.segments.len() {
-        pipelines.push(match split.segments[s].processes.contains(&me) {
-            true => Some(build_segment(
-                &parsed,
-                &graph,
-                &split,
-                s,
-                &mut built,
-                options.build,
-            )?),
-            false => None,
+        let here = split.segments[s].processes.contains(&me);
+        let pipeline =
+            here.then(|| build_segment(&parsed, &graph, &split, s, &mut built, options.build));
+        pipelines.push(match pipeline {
+            Some(Ok(pipeline)) => Some(pipeline),
+            // The dataflow is built all the same (every process must build it), without the
+            // segment; the failure stops every process.
+            Some(Err(err)) => {
+                shared.fail(me, err);
+                None
+            }
+            None => None,
         });
     }
     drop(built);
@@ -439,7 +443,6 @@ pub fn run_process(
         ..RunSummary::default()
     };
 
-    let shared = Rc::new(Shared::default());
     let split = Rc::new(split);
     let mut input: InputHandle<u64, CapacityContainerBuilder<Vec<Batch>>> = InputHandle::new();
     let probe = ProbeHandle::new();
@@ -483,6 +486,12 @@ pub fn run_process(
         sink_operator(outputs, me, Rc::clone(&split), Rc::clone(&shared)).probe_with(&probe);
         failure_operators(scope, me, peers, &probe, Rc::clone(&shared));
     });
+    if !shared.outgoing.borrow().is_empty() {
+        // Failed while the dataflow was being built: send it now.
+        if let Some(activator) = &*shared.failure_source.borrow() {
+            activator.activate();
+        }
+    }
 
     let local = match role {
         Role::Local { input: items, sink } => Some((items, sink)),

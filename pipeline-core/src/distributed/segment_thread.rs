@@ -103,6 +103,15 @@ struct Runner {
     chunk: usize,
 }
 
+impl Drop for Runner {
+    /// However the thread ends (a panic included), the operator looks again and finds out.
+    fn drop(&mut self) {
+        // The channel closes first, so the operator, woken, sees it closed.
+        drop(std::mem::replace(&mut self.outbox, bounded(0).0));
+        let _ = self.activator.activate();
+    }
+}
+
 /// `Err(None)`: the operator went away (the run was aborted), nothing to report.
 type Outcome = std::result::Result<(), Option<Error>>;
 
