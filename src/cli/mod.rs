@@ -18,6 +18,7 @@ mod plan;
 mod python_worker;
 mod report;
 mod run;
+mod run_across;
 mod same_file;
 mod schema;
 mod validate;

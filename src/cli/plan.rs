@@ -1,8 +1,9 @@
-//! `pipeline plan MANIFEST`.
+//! `pipeline plan MANIFEST [--hosts FILE]`.
 
+use super::cluster_args::ClusterArgs;
 use super::{load, output, CliError};
 use pipeline::graph::StageEntry;
-use pipeline::placement::{place, HostInfo};
+use pipeline::placement::{place_across, HostInfo};
 use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,12 +15,19 @@ pub struct PlanArgs {
     manifest: PathBuf,
     #[command(flatten)]
     limits: load::ManifestLimits,
+    #[command(flatten)]
+    cluster: ClusterArgs,
 }
 
 /// Prints the host, each node's placement and the stages; exits 1 when a node cannot be placed.
 pub fn run(args: PlanArgs) -> Result<ExitCode, CliError> {
     let lowered = load::manifest(&args.manifest, &args.limits)?;
-    let plan = place(&lowered.parsed.manifest, &HostInfo::probe());
+    // With `--hosts`, the workers say what they offer; nothing runs.
+    let workers = match args.cluster.connect()? {
+        Some(mut cluster) => cluster.describe()?,
+        None => Vec::new(),
+    };
+    let plan = place_across(&lowered.parsed.manifest, &HostInfo::probe(), &workers);
     let mut text = plan.to_string();
     for (k, stage) in lowered.plan.stages.iter().enumerate() {
         let ids: Vec<&str> = stage.nodes.iter().map(|&i| lowered.graph.id(i)).collect();

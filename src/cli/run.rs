@@ -6,10 +6,11 @@
 //! output are flushed, so results appear before the input ends and memory stays bounded however
 //! long the input is.
 
+use super::cluster_args::ClusterArgs;
 use super::line_chunks::{self, Chunks, LineError};
 use super::output::{self, write_error};
 use super::same_file::{self, Source};
-use super::{load, report, CliError};
+use super::{load, report, run_across, CliError};
 use indicatif::{ProgressBar, ProgressStyle};
 use pipeline::dynamic::{build, BuildOptions, DynamicPipeline, Tagged};
 use pipeline::graph::Endpoint;
@@ -32,38 +33,40 @@ const IDLE_FLUSH: Duration = Duration::from_millis(20);
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// The manifest (`.json`, `-` for stdin) or Python pipeline script (`.py`).
-    manifest: PathBuf,
+    pub(super) manifest: PathBuf,
     #[command(flatten)]
-    limits: load::ManifestLimits,
+    pub(super) limits: load::ManifestLimits,
     /// Read items from this file instead of stdin.
     #[arg(long)]
-    input: Option<PathBuf>,
+    pub(super) input: Option<PathBuf>,
     /// Write outputs to this file instead of stdout.
     #[arg(long)]
-    output: Option<PathBuf>,
+    pub(super) output: Option<PathBuf>,
     /// Write each output as `{"node": id, "value": v}` (useful with several outputs).
     #[arg(long)]
-    tag: bool,
+    pub(super) tag: bool,
     /// Print per-node counters (items in, out, time) to stderr at the end.
     #[arg(long)]
-    stats: bool,
+    pub(super) stats: bool,
     /// The largest batch across stage boundaries whose node sets no `batch_size` (batches start
     /// at up to 1024 items and double while the stream fills them).
     #[arg(long, default_value_t = pipeline::runtime::DEFAULT_MAX_BATCH_SIZE,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
               .range(1..=pipeline::graph::tuning::MAX_BATCH_SIZE as u64))]
-    batch_size: usize,
+    pub(super) batch_size: usize,
     /// The longest input line accepted, in bytes; a longer one stops the run with an error (the
     /// lines before it are processed and written first).
     #[arg(long, default_value_t = DEFAULT_MAX_LINE_BYTES)]
-    max_line_bytes: usize,
+    pub(super) max_line_bytes: usize,
+    #[command(flatten)]
+    pub(super) cluster: ClusterArgs,
 }
 
 /// The default `--max-line-bytes`: 64 MiB.
 const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
 
 impl LineError {
-    fn into_cli(self) -> CliError {
+    pub(super) fn into_cli(self) -> CliError {
         match self {
             LineError::Io(source) => CliError::Io {
                 path: PathBuf::from("<input>"),
@@ -84,7 +87,7 @@ impl LineError {
 }
 
 /// Opens the input, and says which file it is (for [`open_output`]'s check).
-fn open_input(path: Option<&Path>) -> Result<(Box<dyn Read + Send>, Source), CliError> {
+pub(super) fn open_input(path: Option<&Path>) -> Result<(Box<dyn Read + Send>, Source), CliError> {
     Ok(match path {
         None => (Box::new(io::stdin()), Source::stdin()),
         Some(path) => {
@@ -98,7 +101,10 @@ fn open_input(path: Option<&Path>) -> Result<(Box<dyn Read + Send>, Source), Cli
 }
 
 /// Opens the output, refusing one that is a file being read (`inputs`) before emptying it.
-fn open_output(path: Option<&Path>, inputs: &[Source]) -> Result<Box<dyn Write>, CliError> {
+pub(super) fn open_output(
+    path: Option<&Path>,
+    inputs: &[Source],
+) -> Result<Box<dyn Write>, CliError> {
     Ok(match path {
         None => {
             same_file::check_stdout(inputs)?;
@@ -132,7 +138,7 @@ fn output_labels(pipeline: &DynamicPipeline) -> Vec<String> {
 }
 
 /// Writes outputs as JSON Lines.
-struct Writer<'a> {
+pub(super) struct Writer<'a> {
     out: Box<dyn Write>,
     tag: bool,
     outputs: &'a [pipeline::graph::Name],
@@ -148,8 +154,30 @@ struct Writer<'a> {
     tag_prefixes: Vec<Option<Vec<u8>>>,
 }
 
-impl Writer<'_> {
-    fn write(&mut self, item: Tagged) -> Result<(), CliError> {
+impl<'a> Writer<'a> {
+    /// Writes to `out` (named `path` in errors) the outputs named `outputs`, each described by
+    /// its label in an error.
+    pub(super) fn new(
+        out: Box<dyn Write>,
+        tag: bool,
+        outputs: &'a [pipeline::graph::Name],
+        labels: Vec<String>,
+        path: PathBuf,
+    ) -> Self {
+        Writer {
+            out,
+            tag,
+            outputs,
+            labels,
+            path,
+            written: 0,
+            last_line: 0,
+            text: Vec::new(),
+            tag_prefixes: vec![None; outputs.len()],
+        }
+    }
+
+    pub(super) fn write(&mut self, item: Tagged) -> Result<(), CliError> {
         self.text.clear();
         let name = &self.outputs[item.output];
         if self.tag {
@@ -179,7 +207,7 @@ impl Writer<'_> {
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), CliError> {
+    pub(super) fn flush(&mut self) -> Result<(), CliError> {
         self.out
             .flush()
             .map_err(|source| write_error(&self.path, source))
@@ -188,6 +216,10 @@ impl Writer<'_> {
 
 /// Runs the manifest over the input, writing outputs as they come.
 pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
+    if args.cluster.hosts.is_some() {
+        let cluster = args.cluster.clone();
+        return run_across::run(args, &cluster);
+    }
     let lowered = load::manifest(&args.manifest, &args.limits)?;
     let (_, warnings) = check_placement(&lowered, &HostInfo::probe())?;
     report::warnings(&lowered.parsed.file, &lowered.parsed.text, &warnings);
@@ -206,17 +238,13 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
     )?;
     let lines = line_chunks::spawn(input, args.max_line_bytes);
     let outputs = pipeline.outputs().to_vec();
-    let mut writer = Writer {
+    let mut writer = Writer::new(
         out,
-        tag: args.tag,
-        outputs: &outputs,
-        labels: output_labels(&pipeline),
-        path: output::name(args.output.as_deref()),
-        written: 0,
-        last_line: 0,
-        text: Vec::new(),
-        tag_prefixes: vec![None; outputs.len()],
-    };
+        args.tag,
+        &outputs,
+        output_labels(&pipeline),
+        output::name(args.output.as_deref()),
+    );
     let progress = io::stderr().is_terminal().then(|| {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
@@ -304,33 +332,11 @@ fn stream(
             };
             for (number, line) in chunk.lines() {
                 at_line = number;
-                if line.len() > max_line_bytes {
-                    let (line, limit) = (number, max_line_bytes);
-                    bad_line = Some(LineError::TooLong { line, limit }.into_cli());
-                    break;
-                }
-                // A byte order mark some editors write before the first line is not part of it.
-                let text = match number {
-                    1 => line.strip_prefix('\u{feff}').unwrap_or(line),
-                    _ => line,
-                };
-                // A line starting with a visible ASCII character is not blank: no trim needed.
-                let blank = match text.as_bytes().first() {
-                    Some(b) if b.is_ascii_graphic() => false,
-                    _ => text.trim().is_empty(),
-                };
-                if blank {
-                    lines_of_items.skip(read + batch.len() as u64);
-                    continue;
-                }
-                match parse_json(text) {
-                    Ok(item) => batch.push(item),
+                match parse_line(number, line, max_line_bytes) {
+                    Ok(Some(item)) => batch.push(item),
+                    Ok(None) => lines_of_items.skip(read + batch.len() as u64),
                     Err(err) => {
-                        bad_line = Some(CliError::InputLine {
-                            line: number,
-                            column: err.column,
-                            message: err.message,
-                        });
+                        bad_line = Some(err);
                         break;
                     }
                 }
@@ -392,6 +398,39 @@ fn stream(
         (Ok(()), Some(bad_line)) => Err(bad_line),
         (Ok(()), None) => Ok(read),
     }
+}
+
+/// Input line `number` as an item: `None` for a blank line; an error naming the line (and column)
+/// for one longer than `max_line_bytes` or not JSON.
+pub(super) fn parse_line(
+    number: usize,
+    line: &str,
+    max_line_bytes: usize,
+) -> Result<Option<Value>, CliError> {
+    if line.len() > max_line_bytes {
+        let (line, limit) = (number, max_line_bytes);
+        return Err(LineError::TooLong { line, limit }.into_cli());
+    }
+    // A byte order mark some editors write before the first line is not part of it.
+    let text = match number {
+        1 => line.strip_prefix('\u{feff}').unwrap_or(line),
+        _ => line,
+    };
+    // A line starting with a visible ASCII character is not blank: no trim needed.
+    let blank = match text.as_bytes().first() {
+        Some(b) if b.is_ascii_graphic() => false,
+        _ => text.trim().is_empty(),
+    };
+    if blank {
+        return Ok(None);
+    }
+    parse_json(text)
+        .map(Some)
+        .map_err(|err| CliError::InputLine {
+            line: number,
+            column: err.column,
+            message: err.message,
+        })
 }
 
 /// Which input line each item came from: items are numbered from 0 in the order they were

@@ -3,6 +3,8 @@
 //! process's part.
 
 use super::exchange_sum::ExchangeSum;
+use super::manifest_job::ManifestJob;
+use crate::dynamic::Registry;
 use crate::Result;
 use serde::{Deserialize, Serialize};
 use timely::worker::Worker;
@@ -21,14 +23,17 @@ pub enum Job {
     /// A self-test of the mesh: numbers exchanged between all processes and summed on process 0.
     #[doc(hidden)]
     ExchangeSum(ExchangeSum),
+    /// A manifest, placed over the processes of the run.
+    Manifest(Box<ManifestJob>),
 }
 
 impl Job {
     /// A worker's part of the job (the local process's part is the closure given to
     /// [`super::Cluster::run`]).
-    pub(crate) fn run_on_worker(&self, worker: &mut Worker) -> Result<()> {
+    pub(crate) fn run_on_worker(&self, worker: &mut Worker, registry: &Registry) -> Result<()> {
         match self {
             Job::ExchangeSum(job) => job.run(worker).map(|_| ()),
+            Job::Manifest(job) => job.run_on_worker(worker, registry),
         }
     }
 }

@@ -52,6 +52,7 @@ mod exchange_sum;
 mod handshake;
 mod hosts;
 mod job;
+mod manifest_job;
 mod mesh;
 mod options;
 mod segment_thread;
@@ -65,6 +66,7 @@ pub use client::{connect, Cluster};
 pub use exchange_sum::ExchangeSum;
 pub use hosts::HostsFile;
 pub use job::Job;
+pub use manifest_job::ManifestJob;
 pub use options::{
     ClusterOptions, DEFAULT_CONNECT_ATTEMPTS, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_BYTES,
     DEFAULT_WORKER_TIMEOUT, HEARTBEAT_INTERVAL,

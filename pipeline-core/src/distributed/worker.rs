@@ -11,6 +11,7 @@ use super::control::{self, Failure, Message, ReadError, Refusal, StartRun};
 use super::mesh::{self, MeshHandle};
 use super::options::HEARTBEAT_INTERVAL;
 use super::{handshake, ClusterOptions, Secret};
+use crate::dynamic::Registry;
 use crate::placement::HostInfo;
 use crate::{Error, ErrorKind, Result};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -46,6 +47,8 @@ pub struct WorkerConfig {
     pub options: ClusterOptions,
     /// Connections served at once (more are refused): a bound on threads and sockets.
     pub max_connections: usize,
+    /// Makes the node registry a run's manifest is loaded with (the CLI's adds `python` nodes).
+    pub registry: fn() -> Registry,
 }
 
 impl WorkerConfig {
@@ -56,6 +59,7 @@ impl WorkerConfig {
             secret,
             options: ClusterOptions::default(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            registry: Registry::with_builtins,
         }
     }
 }
@@ -332,7 +336,7 @@ fn serve_run(mut stream: TcpStream, state: &State, start: StartRun, from: &str) 
         Err(err) => return fail(&mut stream, err),
     };
     let outcome = mesh::run_on_mesh(mesh, options.connect_timeout, |worker| {
-        start.job.run_on_worker(worker)
+        start.job.run_on_worker(worker, &(state.config.registry)())
     });
     liveness.finish();
     let reply = match &outcome {

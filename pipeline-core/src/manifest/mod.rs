@@ -47,7 +47,7 @@ pub use model::{Connection, Isolation, Manifest, Metadata, NodeSpec, PythonLimit
 pub use parse::MAX_NESTING;
 pub use parse::{parse, ParsedManifest};
 pub use place::JsonPlace;
-pub use placement_check::check_placement;
+pub use placement_check::{check_placement, check_plan};
 pub use python_files::read_python_files;
 pub use source_file::{
     read_bounded, read_source_file, SourceFileError, DEFAULT_MAX_MANIFEST_BYTES,

@@ -11,8 +11,17 @@ pub fn check_placement<N>(
     lowered: &LoweredGraph<N>,
     host: &HostInfo,
 ) -> Result<(PlacementPlan, Vec<Problem>), ManifestError> {
+    check_plan(lowered, place(&lowered.parsed.manifest, host))
+}
+
+/// Checks a plan made for `lowered` (by [`place`] or
+/// [`place_across`](crate::placement::place_across)): fails naming each node that cannot run,
+/// located at its `capabilities` or `host`; CPU fallbacks are warnings.
+pub fn check_plan<N>(
+    lowered: &LoweredGraph<N>,
+    plan: PlacementPlan,
+) -> Result<(PlacementPlan, Vec<Problem>), ManifestError> {
     let parsed = &lowered.parsed;
-    let plan = place(&parsed.manifest, host);
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     for n in &plan.nodes {
@@ -25,11 +34,14 @@ pub fn check_placement<N>(
                 node,
                 at("capabilities/gpu"),
             )),
-            Placement::Unsatisfiable { unmet } => errors.push(Problem::error(
-                ProblemKind::Placement(unmet.clone()),
-                node,
-                at("capabilities"),
-            )),
+            Placement::Unsatisfiable { unmet } => {
+                let pinned = parsed.manifest.nodes[n.index].host.is_some();
+                errors.push(Problem::error(
+                    ProblemKind::Placement(unmet.clone()),
+                    node,
+                    at(if pinned { "host" } else { "capabilities" }),
+                ))
+            }
             Placement::UnlistedHost { host } => errors.push(
                 Problem::error(
                     ProblemKind::Placement(format!(

@@ -1,0 +1,147 @@
+//! `pipeline run M --hosts FILE`: the same run over this process and the listed workers.
+//!
+//! This process connects to every worker (token checked both ways), asks each what it offers,
+//! places the nodes (local first, see `placement::place_across`), sends every worker the manifest
+//! and the placement, and runs its own part on timely: it reads the input and writes the outputs,
+//! as `run` does.
+
+use super::cluster_args::ClusterArgs;
+use super::line_chunks::{self, Chunks};
+use super::run::{open_input, open_output, parse_line, RunArgs, Writer};
+use super::same_file::Source;
+use super::{load, output, report, CliError};
+use pipeline::distributed::{
+    run_process, Assignment, Cluster, Job, ManifestJob, Role, DEFAULT_BATCH_ITEMS,
+};
+use pipeline::dynamic::Tagged;
+use pipeline::manifest::{check_plan, LoweredManifest};
+use pipeline::placement::{place_across, HostInfo, PlacementPlan};
+use pipeline::Value;
+use std::collections::VecDeque;
+use std::process::ExitCode;
+
+/// Connects to the workers of `--hosts` and places `lowered` over them and this host; fails naming
+/// each node that fits nowhere. Prints placement warnings.
+pub fn place(lowered: &LoweredManifest, cluster: &mut Cluster) -> Result<PlacementPlan, CliError> {
+    let workers = cluster.describe()?;
+    let plan = place_across(&lowered.parsed.manifest, &HostInfo::probe(), &workers);
+    let (plan, warnings) = check_plan(lowered, plan)?;
+    report::warnings(&lowered.parsed.file, &lowered.parsed.text, &warnings);
+    Ok(plan)
+}
+
+/// Runs the manifest across this process and the workers of `cluster_args`.
+pub fn run(args: RunArgs, cluster_args: &ClusterArgs) -> Result<ExitCode, CliError> {
+    let lowered = load::manifest(&args.manifest, &args.limits)?;
+    let mut cluster = cluster_args
+        .connect()?
+        .expect("run_across is only called with --hosts");
+    let plan = place(&lowered, &mut cluster)?;
+    let assignment = Assignment::from_plan(&plan)?;
+    // Every process loads the same text: the manifest as loaded here, with each `python` node's
+    // `file` read into `code`.
+    let text = serde_json::to_string(&lowered.parsed.manifest)
+        .map_err(|err| CliError::Pipeline(pipeline::Error::msg(err)))?;
+    let mut job = ManifestJob::new(&lowered.parsed.file, text, assignment.clone());
+    job.batch_items = args.batch_size.clamp(1, DEFAULT_BATCH_ITEMS);
+    job.stage_batch_size = args.batch_size;
+    job.max_fused_chain = args.limits.max_fused_chain;
+    job.max_stages = args.limits.max_stages;
+    job.max_ports = args.limits.max_ports;
+    let options = job.dataflow_options(false);
+
+    let (input, source) = open_input(args.input.as_deref())?;
+    let out = open_output(
+        args.output.as_deref(),
+        &[source, Source::path(&args.manifest)],
+    )?;
+    let outputs = lowered.graph.outputs.clone();
+    let mut writer = Writer::new(
+        out,
+        args.tag,
+        &outputs,
+        outputs
+            .iter()
+            .map(|name| format!("output `{name}`"))
+            .collect(),
+        output::name(args.output.as_deref()),
+    );
+    let lines = line_chunks::spawn(input, args.max_line_bytes);
+    let mut items = InputItems {
+        lines: &lines,
+        max_line_bytes: args.max_line_bytes,
+        pending: VecDeque::new(),
+        ended: false,
+        bad_line: None,
+    };
+    let mut unwritable = None;
+    let outcome = cluster.run(&Job::Manifest(Box::new(job)), |worker| {
+        let mut sink = |output: usize, value: Value| {
+            writer.write(Tagged { output, value }).map_err(|err| {
+                let error = pipeline::Error::msg(err.to_string());
+                unwritable = Some(err);
+                error
+            })
+        };
+        let role = Role::Local {
+            input: &mut items,
+            sink: &mut sink,
+        };
+        run_process(worker, lowered, &assignment, role, &options)
+    });
+    // What was written stays written, whatever stopped the run.
+    let flushed = writer.flush();
+    if let Some(err) = unwritable {
+        return Err(err);
+    }
+    outcome?;
+    flushed?;
+    match items.bad_line {
+        Some(err) => Err(err),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// The input as items, chunk by chunk from the reader thread. A line that cannot be read or
+/// parsed ends the input there (the items before it run to the end and are written) and is
+/// reported after the run.
+struct InputItems<'a> {
+    lines: &'a Chunks,
+    max_line_bytes: usize,
+    /// The parsed items of the last chunk not yet handed out.
+    pending: VecDeque<Value>,
+    ended: bool,
+    bad_line: Option<CliError>,
+}
+
+impl Iterator for InputItems<'_> {
+    type Item = pipeline::Result<Value>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                return Some(Ok(item));
+            }
+            if self.ended || self.bad_line.is_some() {
+                return None;
+            }
+            match self.lines.chunks.recv() {
+                Ok(Ok(chunk)) => {
+                    for (number, line) in chunk.lines() {
+                        match parse_line(number, line, self.max_line_bytes) {
+                            Ok(Some(item)) => self.pending.push_back(item),
+                            Ok(None) => {}
+                            Err(err) => {
+                                self.bad_line = Some(err);
+                                break;
+                            }
+                        }
+                    }
+                    self.lines.recycle(chunk);
+                }
+                Ok(Err(err)) => self.bad_line = Some(err.into_cli()),
+                Err(_) => self.ended = true,
+            }
+        }
+    }
+}
