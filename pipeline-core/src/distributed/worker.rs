@@ -62,13 +62,13 @@ impl WorkerConfig {
 
 /// A bound worker, ready to [`serve`](WorkerServer::serve).
 ///
-/// ```no_run
+/// ```
 /// use pipeline_core::distributed::{Secret, WorkerConfig, WorkerServer};
 /// use pipeline_core::placement::HostInfo;
-/// let config = WorkerConfig::new(HostInfo::probe(), Secret::load(None)?);
-/// let server = WorkerServer::bind("127.0.0.1:0", config)?;
-/// println!("listening on {}", server.local_addr());
-/// server.serve()?;
+/// let secret = Secret::from_text("an-example-token-0123456789")?;
+/// let server = WorkerServer::bind("127.0.0.1:0", WorkerConfig::new(HostInfo::probe(), secret))?;
+/// assert_ne!(server.local_addr().port(), 0);
+/// std::thread::spawn(move || server.serve()); // serves until the process ends
 /// # Ok::<(), pipeline_core::Error>(())
 /// ```
 pub struct WorkerServer {
