@@ -444,3 +444,32 @@ fn a_stopped_worker_is_caught_by_the_watchdog() {
     one.wait_for("aborted");
     // `two` is killed while stopped when dropped.
 }
+
+#[test]
+fn workers_outlive_a_killed_local_process_and_serve_the_next_run() {
+    let dir = scratch("kill-local");
+    let token = token_file(&dir, "token", TOKEN);
+    let (one, two) = (Worker::start(&token, &[]), Worker::start(&token, &[]));
+    let hosts = hosts_file(&dir, &[&one.address, &two.address]);
+    let mut run = start_check(&hosts, &token, &["--rounds", "2000", "--delay-ms", "10"]);
+    one.wait_for("process 1 of 3");
+    two.wait_for("process 2 of 3");
+    run.kill().unwrap();
+    run.wait().unwrap();
+    // Each worker ends its part of the dead run (its links or its control connection broke)
+    // and logs how ("run <id> failed: ..." or "run <id> aborted: ...").
+    one.wait_for("run ");
+    two.wait_for("run ");
+    let started = Instant::now();
+    let mut last = None;
+    while started.elapsed() < Duration::from_secs(10) {
+        let out = check(&hosts, &token, &[]);
+        if out.status.success() {
+            last = Some(out);
+            break;
+        }
+        assert!(text(&out.stderr).contains("busy"), "{}", text(&out.stderr));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    report(&last.expect("the workers were still busy after 10 s"));
+}

@@ -20,6 +20,27 @@ use timely::worker::Worker;
 const ENGINE_GRACE: Duration = Duration::from_secs(1);
 
 /// Authenticated control connections to every worker of a hosts file; see [`connect`].
+///
+/// ```
+/// use pipeline_core::distributed::*;
+/// use pipeline_core::placement::HostInfo;
+/// let secret = Secret::from_text("an-example-token-0123456789")?;
+/// // Two workers in this process, on free loopback ports (usually `pipeline worker`s).
+/// let mut addresses = Vec::new();
+/// for _ in 0..2 {
+///     let server = WorkerServer::bind("127.0.0.1:0", WorkerConfig::new(HostInfo::probe(), secret.clone()))?;
+///     addresses.push(server.local_addr().to_string());
+///     std::thread::spawn(move || server.serve());
+/// }
+/// let hosts = HostsFile::from_addresses(&addresses)?;
+/// let mut cluster = connect(&hosts, &secret, &ClusterOptions::default())?;
+/// assert_eq!(cluster.workers(), addresses);
+/// assert_eq!(cluster.describe()?.len(), 2);
+/// let job = ExchangeSum { rounds: 3, per_round: 10, delay_ms: 0, fail_on: None };
+/// let sum = cluster.run(&Job::ExchangeSum(job.clone()), |worker| job.run(worker))?;
+/// assert_eq!(sum, job.expected(3));
+/// # Ok::<(), pipeline_core::Error>(())
+/// ```
 pub struct Cluster {
     workers: Vec<Connection>,
     secret: Secret,

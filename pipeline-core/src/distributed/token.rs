@@ -72,6 +72,20 @@ impl Secret {
     }
 
     /// Reads a token file, refusing one that others may read.
+    ///
+    /// ```
+    /// use pipeline_core::distributed::Secret;
+    /// let path = std::env::temp_dir().join(format!("doc-token-{}", std::process::id()));
+    /// std::fs::write(&path, "a-private-token-0123456789\n").unwrap();
+    /// # #[cfg(unix)] {
+    /// use std::os::unix::fs::PermissionsExt;
+    /// std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    /// assert!(Secret::read_file(&path).is_err()); // others may read it
+    /// std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    /// # }
+    /// assert!(Secret::read_file(&path).is_ok());
+    /// # std::fs::remove_file(&path).unwrap();
+    /// ```
     pub fn read_file(path: &Path) -> Result<Secret> {
         let fail = |why: String| {
             Error::new(
@@ -116,6 +130,11 @@ impl Secret {
 }
 
 /// `~/.pipeline/token`.
+///
+/// ```
+/// let path = pipeline_core::distributed::default_token_path().unwrap();
+/// assert!(path.ends_with(".pipeline/token"));
+/// ```
 pub fn default_token_path() -> Result<PathBuf> {
     let home = std::env::var_os("HOME").ok_or_else(|| {
         Error::new(

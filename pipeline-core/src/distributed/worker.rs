@@ -66,13 +66,13 @@ impl WorkerConfig {
 
 /// A bound worker, ready to [`serve`](WorkerServer::serve).
 ///
-/// ```no_run
+/// ```
 /// use pipeline_core::distributed::{Secret, WorkerConfig, WorkerServer};
 /// use pipeline_core::placement::HostInfo;
-/// let config = WorkerConfig::new(HostInfo::probe(), Secret::load(None)?);
-/// let server = WorkerServer::bind("127.0.0.1:0", config)?;
-/// println!("listening on {}", server.local_addr());
-/// server.serve()?;
+/// let secret = Secret::from_text("an-example-token-0123456789")?;
+/// let server = WorkerServer::bind("127.0.0.1:0", WorkerConfig::new(HostInfo::probe(), secret))?;
+/// assert_ne!(server.local_addr().port(), 0);
+/// std::thread::spawn(move || server.serve()); // serves until the process ends
 /// # Ok::<(), pipeline_core::Error>(())
 /// ```
 pub struct WorkerServer {
@@ -331,7 +331,7 @@ fn serve_run(mut stream: TcpStream, state: &State, start: StartRun, from: &str) 
         return;
     }
     let _ = stream.set_write_timeout(Some(options.worker_timeout));
-    let liveness = match Liveness::start(&stream, mesh.handle(), &options, short_id) {
+    let liveness = match Liveness::start(&stream, mesh.handle(), &options) {
         Ok(liveness) => liveness,
         Err(err) => return fail(&mut stream, err),
     };
@@ -344,12 +344,11 @@ fn serve_run(mut stream: TcpStream, state: &State, start: StartRun, from: &str) 
             eprintln!("pipeline worker: run {short_id} done");
             Message::Done
         }
-        Err(failure) if liveness.aborted() => {
+        Err(_) if liveness.aborted() => {
             eprintln!(
                 "pipeline worker: run {short_id} aborted: {}",
                 liveness.reason()
             );
-            let _ = failure;
             return;
         }
         Err(failure) => {
@@ -373,12 +372,7 @@ struct Liveness {
 }
 
 impl Liveness {
-    fn start(
-        stream: &TcpStream,
-        mesh: MeshHandle,
-        options: &ClusterOptions,
-        short_id: &str,
-    ) -> Result<Liveness> {
+    fn start(stream: &TcpStream, mesh: MeshHandle, options: &ClusterOptions) -> Result<Liveness> {
         let clone = |s: &TcpStream| {
             s.try_clone()
                 .map_err(|err| Error::new(ErrorKind::Cluster, err.to_string()))
@@ -390,7 +384,6 @@ impl Liveness {
         let (timeout, limit) = (options.worker_timeout, options.max_message_bytes);
         let (done, stop) = (finished.clone(), aborted.clone());
         let _ = reader.set_read_timeout(Some(timeout));
-        let id = short_id.to_string();
         std::thread::Builder::new()
             .name("pipeline:watch-local".into())
             .spawn(move || loop {
@@ -409,7 +402,6 @@ impl Liveness {
                 if !done.load(Ordering::SeqCst) {
                     *stop.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
                     mesh.shutdown();
-                    let _ = id;
                 }
                 return;
             })
@@ -467,5 +459,82 @@ impl Liveness {
         }
         let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         control::write_message(&mut *writer, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret() -> Secret {
+        Secret::from_text("worker-unit-test-token-0123").unwrap()
+    }
+
+    fn options() -> ClusterOptions {
+        ClusterOptions {
+            connect_timeout: Duration::from_secs(2),
+            max_message_bytes: 1024,
+            ..ClusterOptions::default()
+        }
+    }
+
+    fn server(max_connections: usize) -> String {
+        let mut config = WorkerConfig::new(HostInfo::probe(), secret());
+        config.options = options();
+        config.max_connections = max_connections;
+        let server = WorkerServer::bind("127.0.0.1:0", config).unwrap();
+        let address = server.local_addr().to_string();
+        std::thread::spawn(move || server.serve());
+        address
+    }
+
+    #[test]
+    fn a_mesh_link_for_no_run_of_this_worker_is_refused() {
+        let address = server(4);
+        let mut stream = handshake::connect(&address, &secret(), &options()).unwrap();
+        let join = Message::JoinMesh {
+            run_id: "feedface".into(),
+            from: 0,
+        };
+        control::write_message(&mut stream, &join).unwrap();
+        match control::read_message(&mut stream, 4096) {
+            Ok(Message::Refused {
+                refusal: Refusal::NotAPeer { why },
+            }) => assert_eq!(why, "this worker serves no run"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn connections_over_the_limit_are_refused() {
+        let address = server(1);
+        // Holds the only slot: it never answers the challenge.
+        let mut first = TcpStream::connect(&address).unwrap();
+        assert!(matches!(
+            control::read_message(&mut first, 4096),
+            Ok(Message::Challenge { .. })
+        ));
+        let mut second = TcpStream::connect(&address).unwrap();
+        match control::read_message(&mut second, 4096) {
+            Ok(Message::Refused { refusal }) => {
+                assert_eq!(refusal, Refusal::TooManyConnections { limit: 1 });
+                assert!(refusal
+                    .to_error(&address)
+                    .to_string()
+                    .contains("already has 1 connections (its --max-connections)"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_control_message_over_the_limit_ends_the_connection() {
+        let address = server(4);
+        let mut stream = handshake::connect(&address, &secret(), &options()).unwrap();
+        std::io::Write::write_all(&mut stream, &4096u32.to_be_bytes()).unwrap();
+        assert!(matches!(
+            control::read_message(&mut stream, 4096),
+            Err(ReadError::Closed)
+        ));
     }
 }
