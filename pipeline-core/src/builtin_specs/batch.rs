@@ -21,6 +21,7 @@ impl Builtin for BatchSpec {
     const NAME: &'static str = "Batch";
     const DOC: &'static str =
         "Groups items into lists of `size`; the last, shorter list when the stream ends.";
+    const KEEPS_STATE: bool = true;
     type Params = BatchParams;
     type Node = Batch<Value>;
 

@@ -10,6 +10,7 @@ pub struct CountSpec;
 impl Builtin for CountSpec {
     const NAME: &'static str = "Count";
     const DOC: &'static str = "Counts the items of a stream and emits the count when it ends.";
+    const KEEPS_STATE: bool = true;
     type Params = NoParams;
     type Node = Count<Value>;
 

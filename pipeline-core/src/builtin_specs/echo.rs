@@ -10,6 +10,7 @@ impl Builtin for EchoSpec {
     const NAME: &'static str = "Echo";
     const DOC: &'static str =
         "Wraps each item as {\"input\": item, \"counter\": n, \"node\": \"Echo\"}, n counting from 1.";
+    const KEEPS_STATE: bool = true;
     type Params = NoParams;
     type Node = Echo;
 

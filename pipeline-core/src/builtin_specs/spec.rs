@@ -80,6 +80,9 @@ pub trait Builtin {
 
     /// The ports as `pipeline nodes` lists them (`true: any, false: any`), for a node with ports.
     const PORTS_DOC: &'static str = "";
+    /// Whether an item's output depends on the items before it (a count, a sum, a batch): such a
+    /// node cannot be spread over processes (`"distribute": true`), where each would see a share.
+    const KEEPS_STATE: bool = false;
 
     /// The node of a compiled manifest whose items are of kind `item`, as data the macro turns
     /// into a Rust expression; `Err` when the type cannot run on such items.
@@ -101,6 +104,8 @@ pub struct BuiltinSpec {
     pub emits: PortType,
     /// Its named outputs and their types, as `pipeline nodes` lists them; empty for one output.
     pub ports_doc: &'static str,
+    /// See [`Builtin::KEEPS_STATE`].
+    pub keeps_state: bool,
     ports: fn(&serde_json::Value) -> Result<Vec<OutputPort>, ParamError>,
     params_schema: fn() -> schemars::Schema,
     check: fn(&serde_json::Value) -> Result<(), ParamError>,
@@ -125,6 +130,7 @@ impl BuiltinSpec {
             accepts: <<B::Node as Node>::Input as FromValue>::PORT,
             emits: <<B::Node as Node>::Output as IntoValue>::PORT,
             ports_doc: B::PORTS_DOC,
+            keeps_state: B::KEEPS_STATE,
             ports: ports::<B>,
             params_schema: params_schema::<B>,
             check: check::<B>,

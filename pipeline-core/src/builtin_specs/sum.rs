@@ -11,6 +11,7 @@ impl Builtin for SumSpec {
     const NAME: &'static str = "Sum";
     const DOC: &'static str =
         "Sums the items of a stream (overflow is an error) and emits the total when it ends.";
+    const KEEPS_STATE: bool = true;
     type Params = NoParams;
     type Node = Sum<i64>;
 

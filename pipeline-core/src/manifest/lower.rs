@@ -349,6 +349,24 @@ pub fn lower_with_limits<C: NodeCatalog>(
                 )),
             );
         }
+        if spec.distribute {
+            let keeps_state = crate::builtin_specs::builtin_spec(&spec.node_type)
+                .is_some_and(|builtin| builtin.keeps_state);
+            if keeps_state {
+                problems.push(
+                    Problem::error(
+                        ProblemKind::Schema(format!(
+                            "`{}` keeps state across items: spread over processes \
+                             (`distribute`), each would see only its share",
+                            spec.node_type
+                        )),
+                        node_id(),
+                        at("/distribute"),
+                    )
+                    .with_help(Some("remove `distribute`".to_string())),
+                );
+            }
+        }
         if spec.emits.is_some() && !ports.is_empty() {
             problems.push(Problem::error(
                 ProblemKind::Schema(format!(
@@ -559,6 +577,24 @@ mod tests {
         .unwrap();
         assert_eq!(lowered.graph.outputs, [Name::from("b"), Name::from("c")]);
         assert!(lowered.plan.is_fused());
+    }
+
+    #[test]
+    fn only_nodes_without_state_across_items_are_distributed() {
+        let err = load(
+            r#"{"id": "a", "node_type": "Calculator", "distribute": true, "parallelism": 2},
+               {"id": "n", "node_type": "Count", "distribute": true}"#,
+            r#"{"from": "a", "to": "n"}"#,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            err.contains("node `n`") && err.contains("`Count` keeps state across items"),
+            "{err}"
+        );
+        assert!(!err.contains("node `a`"), "{err}");
+        assert!(err.contains(":2:"), "located at the line of `n`: {err}");
     }
 
     #[test]
