@@ -242,6 +242,18 @@ fn a_gpu_node_is_planned_on_the_worker_with_the_gpu() {
         printed.contains(&format!("  infer: worker {} (", gpu.address)),
         "{printed}"
     );
+    // Each process's part is a segment, entered where the process changes.
+    assert!(
+        printed.contains("segment 0 on local (entered at input): read"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(&format!(
+            "segment 1 on {} (entered at infer): infer",
+            gpu.address
+        )),
+        "{printed}"
+    );
     // Without the GPU worker the node fits nowhere: exit 1 naming the requirement.
     let only_plain = hosts_file(&scratch("gpu-none"), &[&plain]);
     let plan = pipeline(

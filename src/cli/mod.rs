@@ -18,6 +18,7 @@ mod plan;
 mod python_worker;
 mod report;
 mod run;
+#[cfg(feature = "distributed")]
 mod run_across;
 mod same_file;
 mod schema;

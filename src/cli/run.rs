@@ -6,11 +6,10 @@
 //! output are flushed, so results appear before the input ends and memory stays bounded however
 //! long the input is.
 
-use super::cluster_args::ClusterArgs;
 use super::line_chunks::{self, Chunks, LineError};
 use super::output::{self, write_error};
 use super::same_file::{self, Source};
-use super::{load, report, run_across, CliError};
+use super::{load, report, CliError};
 use indicatif::{ProgressBar, ProgressStyle};
 use pipeline::dynamic::{build, BuildOptions, DynamicPipeline, Tagged};
 use pipeline::graph::Endpoint;
@@ -58,8 +57,9 @@ pub struct RunArgs {
     /// lines before it are processed and written first).
     #[arg(long, default_value_t = DEFAULT_MAX_LINE_BYTES)]
     pub(super) max_line_bytes: usize,
+    #[cfg(feature = "distributed")]
     #[command(flatten)]
-    pub(super) cluster: ClusterArgs,
+    pub(super) cluster: super::cluster_args::ClusterArgs,
 }
 
 /// The default `--max-line-bytes`: 64 MiB.
@@ -216,9 +216,10 @@ impl<'a> Writer<'a> {
 
 /// Runs the manifest over the input, writing outputs as they come.
 pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
+    #[cfg(feature = "distributed")]
     if args.cluster.hosts.is_some() {
         let cluster = args.cluster.clone();
-        return run_across::run(args, &cluster);
+        return super::run_across::run(args, &cluster);
     }
     let lowered = load::manifest(&args.manifest, &args.limits)?;
     let (_, warnings) = check_placement(&lowered, &HostInfo::probe())?;
