@@ -30,6 +30,19 @@
 //! The control protocol is described in `control`; limits and defaults are in
 //! [`ClusterOptions`].
 //!
+//! # Dataflow
+//!
+//! Every process loads the same manifest ([`ManifestJob`]) and calls [`run_process`] with the same
+//! [`Assignment`] (from the placement plan: [`Assignment::from_plan`]), so each builds the same
+//! timely dataflow. [`Segmentation`] cuts the graph where the process changes into segments with
+//! one entry each (like the local runtime's stages); each segment runs as an ordinary
+//! `DynamicPipeline` on its process, on a thread of its own. Items cross between processes as
+//! [`Batch`]es of wire-encoded values routed by an exchange to their segment's process. Process 0
+//! reads the input in epochs, at most [`DEFAULT_EPOCHS_IN_FLIGHT`] ahead of the outputs; a segment
+//! finishes its pipeline once its input frontier has passed; what a spread (`"distribute"`) node
+//! emits is released epoch by epoch in input order. A failure anywhere is sent to every process,
+//! so all of them stop.
+//!
 //! # The client API
 //!
 //! ```no_run
