@@ -24,9 +24,16 @@ pub enum Job {
 }
 
 impl Job {
-    /// A worker's part of the job (the local process's part is the closure given to
-    /// [`super::Cluster::run`]).
-    pub(crate) fn run_on_worker(&self, worker: &mut Worker) -> Result<()> {
+    /// A worker's part of the job, as the default [`super::JobRunner`] runs it (the local
+    /// process's part is the closure given to [`super::Cluster::run`]).
+    ///
+    /// ```
+    /// use pipeline_core::distributed::{ExchangeSum, Job};
+    /// let job = Job::ExchangeSum(ExchangeSum { rounds: 1, per_round: 4, delay_ms: 0, fail_on: None });
+    /// pipeline_core::distributed::timely::execute_directly(move |worker| job.run_on_worker(worker))
+    ///     .unwrap();
+    /// ```
+    pub fn run_on_worker(&self, worker: &mut Worker) -> Result<()> {
         match self {
             Job::ExchangeSum(job) => job.run(worker).map(|_| ()),
         }

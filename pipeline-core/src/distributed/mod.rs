@@ -55,6 +55,9 @@ mod options;
 mod token;
 mod worker;
 
+/// The engine, at the version this crate pins (jobs are written against its `Worker`).
+pub use timely;
+
 pub use client::{connect, Cluster};
 #[doc(hidden)]
 pub use exchange_sum::ExchangeSum;
@@ -65,4 +68,4 @@ pub use options::{
     DEFAULT_WORKER_TIMEOUT, HEARTBEAT_INTERVAL,
 };
 pub use token::{default_token_path, Secret, MIN_TOKEN_BYTES, TOKEN_ENV};
-pub use worker::{WorkerConfig, WorkerServer, DEFAULT_MAX_CONNECTIONS, IDLE_TIMEOUT};
+pub use worker::{JobRunner, WorkerConfig, WorkerServer, DEFAULT_MAX_CONNECTIONS, IDLE_TIMEOUT};
