@@ -30,6 +30,18 @@
 //! The control protocol is described in `control`; limits and defaults are in
 //! [`ClusterOptions`].
 //!
+//! # Joining a dataflow to the transport
+//!
+//! A run's work is a [`Job`], sent to every worker in the run's `Start`. The local process's part
+//! is the closure given to [`Cluster::run`] (it runs on the calling thread, so it may borrow the
+//! input and the output sink); a worker's part is its [`WorkerConfig::runner`] applied to the
+//! job (by default [`Job::run_on_worker`]). Both get the process's timely `Worker` on the mesh,
+//! and must build the same dataflow. To run manifests: add a `Job` variant carrying what every
+//! process needs (manifest text, assignment, options), call the dataflow's `run_process` from
+//! `Cluster::run`'s closure with the local role, and from a runner that the CLI installs in
+//! `pipeline worker` (it holds the node registry) with the remote role. An `Err` a worker's
+//! part returns reaches the local process as `node <id> on <host:port>: <message>`.
+//!
 //! # The client API
 //!
 //! ```no_run
