@@ -473,3 +473,54 @@ fn workers_outlive_a_killed_local_process_and_serve_the_next_run() {
     }
     report(&last.expect("the workers were still busy after 10 s"));
 }
+
+#[test]
+fn a_worker_that_cannot_start_says_why_and_exits_1() {
+    let dir = scratch("no-start");
+    let token = token_file(&dir, "token", TOKEN);
+    let worker = Worker::start(&token, &[]);
+    let run = |args: &[&str]| {
+        let child = Command::new(bin())
+            .args(args)
+            .env_remove("PIPELINE_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        finish_within(child, Duration::from_secs(20)).0
+    };
+    let token_arg = token.to_str().unwrap();
+    let out = run(&[
+        "worker",
+        "--listen",
+        &worker.address,
+        "--token-file",
+        token_arg,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {}", worker.address)),
+        "{stderr}"
+    );
+    let missing = dir.join("missing");
+    let out = run(&[
+        "worker",
+        "--listen",
+        "127.0.0.1:0",
+        "--token-file",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("token file {}", missing.display())),
+        "{stderr}"
+    );
+    let out = run(&["worker", "--listen", "127.0.0.1:0", "--gpu", "tpu"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("`tpu` is not a GPU type"));
+}

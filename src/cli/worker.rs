@@ -90,7 +90,9 @@ pub fn run(args: WorkerArgs) -> Result<ExitCode, CliError> {
     config.options.connect_timeout = args.connect_timeout;
     config.options.max_message_bytes = (args.max_message_mb as usize) << 20;
     config.max_connections = args.max_connections;
-    config.registry = super::registry;
+    // Manifests are loaded with the node types `pipeline run` has (`python` nodes included).
+    config.runner =
+        std::sync::Arc::new(|job, worker| job.run_on_worker(worker, &super::registry()));
     let server = WorkerServer::bind(&args.listen, config)?;
     output::print(&format!("listening on {}\n", server.local_addr()))?;
     server.serve()?;

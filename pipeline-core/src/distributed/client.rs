@@ -172,7 +172,9 @@ impl Cluster {
         for worker in &mut workers {
             send(worker, &Message::Connect)?;
         }
-        let mesh = mesh::connect_mesh(0, &peers, &run_id, &secret, &options, None);
+        // This process's own links first: when one cannot be made, that is the clearest report
+        // (dropping the connections then tells every worker to give the run up).
+        let mesh = mesh::connect_mesh(0, &peers, &run_id, &secret, &options, None)?;
         let mesh_wait = options.connect_timeout * (options.connect_attempts + 2);
         for worker in &mut workers {
             let _ = worker.stream.set_read_timeout(Some(mesh_wait));
@@ -180,7 +182,6 @@ impl Cluster {
                 matches!(m, Message::Ready)
             })?;
         }
-        let mesh = mesh?;
         let supervisor = Supervisor::start(workers, mesh.handle(), &options)?;
         let outcome = mesh::run_on_mesh(mesh, options.connect_timeout, local);
         let local_result = match outcome {

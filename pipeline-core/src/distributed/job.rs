@@ -28,9 +28,18 @@ pub enum Job {
 }
 
 impl Job {
-    /// A worker's part of the job (the local process's part is the closure given to
-    /// [`super::Cluster::run`]).
-    pub(crate) fn run_on_worker(&self, worker: &mut Worker, registry: &Registry) -> Result<()> {
+    /// A worker's part of the job, loading a manifest with `registry`, as the default
+    /// [`super::JobRunner`] runs it (with the built-in node types) (the local
+    /// process's part is the closure given to [`super::Cluster::run`]).
+    ///
+    /// ```
+    /// use pipeline_core::distributed::{ExchangeSum, Job};
+    /// use pipeline_core::dynamic::Registry;
+    /// let job = Job::ExchangeSum(ExchangeSum { rounds: 1, per_round: 4, delay_ms: 0, fail_on: None });
+    /// pipeline_core::distributed::timely::execute_directly(move |worker| job.run_on_worker(worker, &Registry::with_builtins()))
+    ///     .unwrap();
+    /// ```
+    pub fn run_on_worker(&self, worker: &mut Worker, registry: &Registry) -> Result<()> {
         match self {
             Job::ExchangeSum(job) => job.run(worker).map(|_| ()),
             Job::Manifest(job) => job.run_on_worker(worker, registry),

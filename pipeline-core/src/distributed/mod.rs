@@ -43,6 +43,17 @@
 //! emits is released epoch by epoch in input order. A failure anywhere is sent to every process,
 //! so all of them stop.
 //!
+//! # Joining a dataflow to the transport
+//!
+//! A run's work is a [`Job`], sent to every worker in the run's `Start`. The local process's part
+//! is the closure given to [`Cluster::run`] (it runs on the calling thread, so it may borrow the
+//! input and the output sink); a worker's part is its [`WorkerConfig::runner`] applied to the
+//! job (by default [`Job::run_on_worker`]). Both get the process's timely `Worker` on the mesh,
+//! and must build the same dataflow. A manifest is [`Job::Manifest`]: `pipeline run --hosts` calls
+//! [`run_process`] from `Cluster::run`'s closure with the local role, and `pipeline worker`
+//! installs a runner that loads the manifest with the CLI's node registry. An `Err` a worker's
+//! part returns reaches the local process as `node <id> on <host:port>: <message>`.
+//!
 //! # The client API
 //!
 //! ```no_run
@@ -74,6 +85,9 @@ mod sub_manifest;
 mod token;
 mod worker;
 
+/// The engine, at the version this crate pins (jobs are written against its `Worker`).
+pub use timely;
+
 pub use client::{connect, Cluster};
 #[doc(hidden)]
 pub use exchange_sum::ExchangeSum;
@@ -85,7 +99,7 @@ pub use options::{
     DEFAULT_WORKER_TIMEOUT, HEARTBEAT_INTERVAL,
 };
 pub use token::{default_token_path, Secret, MIN_TOKEN_BYTES, TOKEN_ENV};
-pub use worker::{WorkerConfig, WorkerServer, DEFAULT_MAX_CONNECTIONS, IDLE_TIMEOUT};
+pub use worker::{JobRunner, WorkerConfig, WorkerServer, DEFAULT_MAX_CONNECTIONS, IDLE_TIMEOUT};
 
 pub use batch::{Batch, Target};
 pub use dataflow::{
@@ -94,5 +108,3 @@ pub use dataflow::{
 };
 pub use segments::{Destination, Segment, SegmentEntry, Segmentation};
 
-/// The timely-dataflow this module runs on (pinned), for callers that start its workers.
-pub use timely;

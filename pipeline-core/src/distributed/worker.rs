@@ -10,7 +10,7 @@
 use super::control::{self, Failure, Message, ReadError, Refusal, StartRun};
 use super::mesh::{self, MeshHandle};
 use super::options::HEARTBEAT_INTERVAL;
-use super::{handshake, ClusterOptions, Secret};
+use super::{handshake, ClusterOptions, Job, Secret};
 use crate::dynamic::Registry;
 use crate::placement::HostInfo;
 use crate::{Error, ErrorKind, Result};
@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use timely::worker::Worker;
 
 /// Default of [`WorkerConfig::max_connections`].
 pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
@@ -27,15 +28,24 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
 /// that connected, described the cluster, and is still planning).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// How a worker runs its part of a job: by default [`Job`]'s own; a program that knows more
+/// (the CLI: its node registry, for manifests) supplies its own.
+pub type JobRunner = Arc<dyn Fn(&Job, &mut Worker) -> Result<()> + Send + Sync>;
+
 /// What a worker offers and how it guards itself.
 ///
 /// ```
 /// use pipeline_core::distributed::{Secret, WorkerConfig};
 /// use pipeline_core::placement::HostInfo;
-/// let config = WorkerConfig::new(HostInfo::probe(), Secret::from_text("a-token-of-enough-bytes").unwrap());
+/// let mut config = WorkerConfig::new(HostInfo::probe(), Secret::from_text("a-token-of-enough-bytes").unwrap());
 /// assert_eq!(config.max_connections, 64);
+/// let default_runner = config.runner.clone();
+/// config.runner = std::sync::Arc::new(move |job, worker| {
+///     eprintln!("running {job:?}");
+///     default_runner(job, worker)
+/// });
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WorkerConfig {
     /// The host it reports to `Describe` (probed; the CLI's flags override parts of it).
     pub host: HostInfo,
@@ -47,8 +57,18 @@ pub struct WorkerConfig {
     pub options: ClusterOptions,
     /// Connections served at once (more are refused): a bound on threads and sockets.
     pub max_connections: usize,
-    /// Makes the node registry a run's manifest is loaded with (the CLI's adds `python` nodes).
-    pub registry: fn() -> Registry,
+    /// Runs the worker's part of each run's job.
+    pub runner: JobRunner,
+}
+
+impl std::fmt::Debug for WorkerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerConfig")
+            .field("host", &self.host)
+            .field("options", &self.options)
+            .field("max_connections", &self.max_connections)
+            .finish_non_exhaustive()
+    }
 }
 
 impl WorkerConfig {
@@ -59,7 +79,9 @@ impl WorkerConfig {
             secret,
             options: ClusterOptions::default(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
-            registry: Registry::with_builtins,
+            runner: Arc::new(|job: &Job, worker: &mut Worker| {
+                job.run_on_worker(worker, &Registry::with_builtins())
+            }),
         }
     }
 }
@@ -335,8 +357,9 @@ fn serve_run(mut stream: TcpStream, state: &State, start: StartRun, from: &str) 
         Ok(liveness) => liveness,
         Err(err) => return fail(&mut stream, err),
     };
+    let runner = state.config.runner.clone();
     let outcome = mesh::run_on_mesh(mesh, options.connect_timeout, |worker| {
-        start.job.run_on_worker(worker, &(state.config.registry)())
+        runner(&start.job, worker)
     });
     liveness.finish();
     let reply = match &outcome {
