@@ -111,14 +111,14 @@ fn generate(
         parsed,
         graph,
         plan,
-        nodes: compiled_nodes,
     } = lowered;
 
     let fail = syn::Lifetime::new("'__pipeline_build", Span::mixed_site());
     let specs = &parsed.manifest.nodes;
-    // Node `i` is manifest node `i`: its payload is its expression and its entry as written.
-    let payload = |i: usize, (): ()| -> syn::Result<NodePayload> {
-        let (spec, compiled) = (&specs[i], &compiled_nodes[i]);
+    // Node `i` is manifest node `i`: its payload, what the catalog compiled it to, becomes its
+    // expression and its entry as written.
+    let payload = |i: usize, compiled: CompiledNode| -> syn::Result<NodePayload> {
+        let (spec, compiled) = (&specs[i], &compiled);
         let located = |field: &str, message: String| {
             let at = parsed.map.locate(&format!("/nodes/{i}{field}"));
             render(
