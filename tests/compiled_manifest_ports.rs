@@ -82,3 +82,57 @@ fn a_compiled_partition_exports_its_ports_parallelism_and_params_as_written() {
         graph_of(written)
     );
 }
+
+#[test]
+fn a_compiled_route_by_field_sends_items_where_pipeline_run_does() {
+    let lines = [
+        r#"{"kind": "audio", "n": 1}"#,
+        r#"{"kind": "video", "n": 2}"#,
+        r#"{"kind": "text", "n": 3}"#,
+        r#"{"kind": "video", "n": 4}"#,
+        r#"{"n": 5}"#,
+        r#"{"kind": 7}"#,
+        r#"12"#,
+        r#""audio""#,
+        r#"{"kind": "audio", "n": 9}"#,
+    ];
+    let manifest = "examples/manifests/demux.json";
+    let mut compiled = pipeline!(manifest = "examples/manifests/demux.json").unwrap();
+    let out = compiled.run(values(&lines)).unwrap();
+    let tagged = run_tagged(manifest, &lines);
+    assert_eq!(json(&out.audio), values_of(&tagged, "audio"));
+    assert_eq!(json(&out.videos), values_of(&tagged, "videos"));
+    assert_eq!(json(&out.other), values_of(&tagged, "other"));
+    assert_eq!(out.audio.len(), 2, "{:?}", out.audio);
+    assert_eq!(out.videos, [Value::Int(2)]);
+    // No kind, a kind that is not text, a kind no port names, and items that are not maps.
+    assert_eq!(out.other.len(), 5, "{:?}", out.other);
+}
+
+#[test]
+fn a_compiled_route_by_type_on_replicas_and_with_unconnected_ports_matches_pipeline_run() {
+    let lines = [
+        "1",
+        "2.5",
+        "\"x\"",
+        "[1, 2]",
+        "null",
+        "true",
+        "-4",
+        "{\"a\": 1}",
+        "\"y\"",
+        "7",
+    ];
+    let manifest = "tests/manifests/route_types.json";
+    let mut compiled = pipeline!(manifest = "tests/manifests/route_types.json").unwrap();
+    let out = compiled.run(values(&lines)).unwrap();
+    let tagged = run_tagged(manifest, &lines);
+    assert_eq!(json(&out.ints), values_of(&tagged, "ints"));
+    assert_eq!(json(&out.strings), values_of(&tagged, "strings"));
+    assert_eq!(json(&out.lists), values_of(&tagged, "lists"));
+    assert_eq!(out.ints, [Value::Int(3), Value::Int(-12), Value::Int(21)]);
+    assert_eq!(out.strings, [Value::from("x"), Value::from("y")]);
+    assert_eq!(out.lists.len(), 1);
+    // The float, null, bool and map leave by ports nothing takes: dropped, as at run time.
+    assert_eq!(tagged.len(), 6);
+}

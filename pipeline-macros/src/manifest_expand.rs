@@ -111,14 +111,14 @@ fn generate(
         parsed,
         graph,
         plan,
-        nodes: compiled_nodes,
     } = lowered;
 
     let fail = syn::Lifetime::new("'__pipeline_build", Span::mixed_site());
     let specs = &parsed.manifest.nodes;
-    // Node `i` is manifest node `i`: its payload is its expression and its entry as written.
-    let payload = |i: usize, (): ()| -> syn::Result<NodePayload> {
-        let (spec, compiled) = (&specs[i], &compiled_nodes[i]);
+    // Node `i` is manifest node `i`: its payload, what the catalog compiled it to, becomes its
+    // expression and its entry as written.
+    let payload = |i: usize, compiled: CompiledNode| -> syn::Result<NodePayload> {
+        let (spec, compiled) = (&specs[i], &compiled);
         let located = |field: &str, message: String| {
             let at = parsed.map.locate(&format!("/nodes/{i}{field}"));
             render(
@@ -388,16 +388,42 @@ mod tests {
     }
 
     #[test]
-    fn a_route_is_refused_naming_the_node_and_the_run_time_loader() {
+    fn a_route_compiles_to_the_typed_node_with_a_port_type_named_after_it() {
         let text = r#"{"version": "v1", "metadata": {"name": "m"},
  "nodes": [{"id": "demux", "node_type": "Route", "params": {"field": "kind", "ports": ["a", "b"]}}],
- "connections": [{"from": "input", "to": "demux"}, {"from": "demux.a", "to": "output"}]}"#;
+ "connections": [{"from": "input", "to": "demux"}, {"from": "demux.b", "to": "output.b"},
+                 {"from": "demux.other", "to": "output.rest"}]}"#;
         let input: ManifestInput = syn::parse2(quote!(manifest = "m.json")).unwrap();
+        let tokens = generate(&input, "m.json", text, Path::new("."), Span::call_site())
+            .map_err(|e| e.to_string())
+            .unwrap()
+            .to_string();
+        let unspaced: String = tokens.split_whitespace().collect();
+        let node = "::pipeline::builtins::Route::by_field(\"kind\",[\"a\",\"b\"]).with_ports::<Ports_demux>()";
+        assert!(unspaced.contains(node), "{tokens}");
+        assert!(
+            unspaced.contains("constNAMES:&'static[&'staticstr]=&[\"a\",\"b\",\"other\"]"),
+            "{tokens}"
+        );
+        // An accessor per port, the connected ones called by the delivery code.
+        for accessor in ["fnport_a(self)", "fnport_b(self)", "fnport_other(self)"] {
+            assert!(unspaced.contains(accessor), "{accessor}: {tokens}");
+        }
+        assert!(unspaced.contains(".port_b()"), "{tokens}");
+        assert!(unspaced.contains(".port_other()"), "{tokens}");
+    }
+
+    #[test]
+    fn a_route_over_numbers_is_refused_at_its_type() {
+        let text = r#"{"version": "v1", "metadata": {"name": "m"},
+ "nodes": [{"id": "demux", "node_type": "Route", "params": {"by": "type"}}],
+ "connections": [{"from": "input", "to": "demux"}, {"from": "demux.int", "to": "output"}]}"#;
+        let input: ManifestInput = syn::parse2(quote!(manifest = "m.json", item = i64)).unwrap();
         let err = generate(&input, "m.json", text, Path::new("."), Span::call_site())
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("node `demux`: `Route` names its output ports by its params, which a compiled manifest cannot build: a manifest with `Route` runs only at run time"),
+            err.contains("node `demux`: `Route` sends `pipeline::Value` items"),
             "{err}"
         );
         assert!(err.contains("at /nodes/0/node_type"), "{err}");

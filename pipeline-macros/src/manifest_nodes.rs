@@ -198,10 +198,59 @@ fn constructor_expr(
         .map(|arg| arg_expr(arg, item, id))
         .collect::<Result<Vec<_>, NodeCodeError>>()?;
     let node = quote!(#builtins::#ty #generics::#function(#(#args),*));
-    Ok(if constructor.on_values {
-        quote!(#builtins::OnValues(#node))
-    } else {
-        node
+    Ok(match (&constructor.indexed_ports, constructor.on_values) {
+        (Some(names), _) => indexed_ports_expr(node, names, id),
+        (None, true) => quote!(#builtins::OnValues(#node)),
+        (None, false) => node,
+    })
+}
+
+/// `node`, whose items carry the index of their port (`Routed`), with its items given a port type
+/// of their own, `Ports_<id>`: `Ports` with the node's port names, and an accessor `port_<name>`
+/// per port, which the generated delivery code calls as it does on any node with ports. Defined
+/// in the node's expression: inherent methods and impls are found wherever its items go.
+fn indexed_ports_expr(node: TokenStream, names: &[String], id: &str) -> TokenStream {
+    let ty = Ident::new(
+        &format!("Ports_{}", crate::codegen::names::fragment(id)),
+        Span::mixed_site(),
+    );
+    let routed = quote!(::pipeline::builtins::Routed);
+    let accessors = names.iter().enumerate().map(|(index, name)| {
+        let accessor = Ident::new(&format!("port_{name}"), Span::mixed_site());
+        quote! {
+            #[inline(always)]
+            fn #accessor(self) -> ::core::result::Result<::pipeline::Value, Self> {
+                if self.0.port == #index {
+                    ::core::result::Result::Ok(self.0.value)
+                } else {
+                    ::core::result::Result::Err(self)
+                }
+            }
+        }
+    });
+    let doc = format!("The items of node `{id}`, each with the index of its port.");
+    quote!({
+        #[doc = #doc]
+        #[allow(non_camel_case_types, dead_code)]
+        struct #ty(#routed);
+        impl ::core::convert::From<#routed> for #ty {
+            #[inline(always)]
+            fn from(routed: #routed) -> Self {
+                #ty(routed)
+            }
+        }
+        impl ::pipeline::node::Ports for #ty {
+            const NAMES: &'static [&'static str] = &[#(#names),*];
+            #[inline(always)]
+            fn port(&self) -> usize {
+                self.0.port
+            }
+        }
+        #[allow(dead_code)]
+        impl #ty {
+            #(#accessors)*
+        }
+        #node.with_ports::<#ty>()
     })
 }
 
@@ -210,6 +259,8 @@ fn constructor_expr(
 fn arg_expr(arg: &Arg, item: &ItemType, id: &str) -> Result<TokenStream, NodeCodeError> {
     let (param, n) = match arg {
         Arg::Usize(n) => return Ok(quote!(#n)),
+        Arg::Str(s) => return Ok(quote!(#s)),
+        Arg::Strs(strings) => return Ok(quote!([#(#strings),*])),
         Arg::ItemNumber { param, value } => (param, value),
         Arg::ValueTest { op, value, field } => return Ok(value_test_expr(*op, value, field)),
     };

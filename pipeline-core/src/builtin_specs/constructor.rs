@@ -34,6 +34,10 @@ pub enum TypeArg {
 pub enum Arg {
     /// A `usize`.
     Usize(usize),
+    /// A string literal.
+    Str(String),
+    /// An array of string literals (`["audio", "video"]`).
+    Strs(Vec<String>),
     /// The number given as param `param`, as a value of the item type (for `Value` items
     /// exactly the `Value` the registry makes of it). A fraction for integer items is an error at
     /// the param.
@@ -81,6 +85,10 @@ pub struct Constructor {
     /// Whether the node is wrapped in `OnValues`: a typed node run on `Value` items through the
     /// same conversions the registry wraps around it.
     pub on_values: bool,
+    /// For a node whose items carry the index of their port ([`Routed`](crate::builtins::Routed)):
+    /// the names of its ports, in order. The compiled code gives its items a port type of their
+    /// own with an accessor per name ([`Route::with_ports`](crate::builtins::Route::with_ports)).
+    pub indexed_ports: Option<Vec<String>>,
 }
 
 impl Constructor {
@@ -92,6 +100,7 @@ impl Constructor {
             function,
             args: Vec::new(),
             on_values: false,
+            indexed_ports: None,
         }
     }
 
@@ -110,6 +119,21 @@ impl Constructor {
     /// Wrapped in `OnValues` if `wrapped`.
     pub fn on_values(mut self, wrapped: bool) -> Constructor {
         self.on_values = wrapped;
+        self
+    }
+
+    /// Its items carry the index of their port, among ports named `names`.
+    ///
+    /// ```
+    /// use pipeline_core::builtin_specs::Constructor;
+    /// let route = Constructor::new("Route", "by_type").indexed_ports(["int", "float"]);
+    /// assert_eq!(route.indexed_ports.unwrap(), ["int", "float"]);
+    /// ```
+    pub fn indexed_ports<S: Into<String>>(
+        mut self,
+        names: impl IntoIterator<Item = S>,
+    ) -> Constructor {
+        self.indexed_ports = Some(names.into_iter().map(Into::into).collect());
         self
     }
 }

@@ -1,6 +1,6 @@
 //! `Route` (alias `Demux`): each item to one named port, by its type or by a field of map items.
 
-use super::{Builtin, Constructor, ConstructorError, ItemKind};
+use super::{Arg, Builtin, Constructor, ConstructorError, ItemKind};
 use crate::builtins::{Route, Routed};
 use crate::graph::{OutputPort, PortType};
 use crate::manifest::ParamError;
@@ -168,21 +168,26 @@ impl Builtin for RouteSpec {
         output.port
     }
 
-    fn constructor(_: &RouteParams, _: ItemKind) -> Result<Constructor, ConstructorError> {
-        Err(runs_at_run_time())
-    }
-}
-
-/// Why `Route` cannot be compiled: its ports are named by its params at run time, and its typed
-/// output (`Routed`) has no accessor per port for the macro's code to call.
-fn runs_at_run_time() -> ConstructorError {
-    ConstructorError {
-        message: "`Route` names its output ports by its params, which a compiled manifest cannot \
-                  build: a manifest with `Route` runs only at run time (`pipeline run`, \
-                  `manifest::load`); `Partition` compiles, and in Rust a graph written with \
-                  `pipeline!` can split items by an output enum that derives `Ports`"
-            .to_string(),
-        field: "/node_type".to_string(),
+    /// The typed [`Route`] over `Value` items, its items given a port type of their own with
+    /// an accessor per port its params name ([`Route::with_ports`]): a compiled manifest's ports
+    /// are the macro's ports. It routes values only: other item types are refused.
+    fn constructor(params: &RouteParams, item: ItemKind) -> Result<Constructor, ConstructorError> {
+        if item != ItemKind::Value {
+            return Err(ConstructorError {
+                message: "`Route` sends `pipeline::Value` items by their type or a field, as at \
+                          run time, so it needs the default item type `pipeline::Value` (drop \
+                          `item = ...`)"
+                    .to_string(),
+                field: "/node_type".to_string(),
+            });
+        }
+        let names = Self::ports(params).into_iter().map(|p| p.name.to_string());
+        let constructor = match (params.by(), &params.field, &params.ports) {
+            (RouteBy::Field, Some(field), Some(ports)) => Constructor::new("Route", "by_field")
+                .args([Arg::Str(field.clone()), Arg::Strs(ports.clone())]),
+            _ => Constructor::new("Route", "by_type"),
+        };
+        Ok(constructor.indexed_ports(names))
     }
 }
 
@@ -224,6 +229,37 @@ mod tests {
         for port in port_names(json!({"by": "type"})) {
             assert!(doc.contains(&port), "{port}");
         }
+    }
+
+    #[test]
+    fn a_compiled_route_names_its_ports_as_its_params_do() {
+        use super::super::{Arg, ItemKind};
+        let spec = builtin_spec("Route").unwrap();
+        let by_field = spec
+            .constructor(
+                &json!({"field": "kind", "ports": ["audio", "video"]}),
+                ItemKind::Value,
+            )
+            .unwrap();
+        assert_eq!((by_field.path, by_field.function), ("Route", "by_field"));
+        assert_eq!(
+            by_field.args,
+            [
+                Arg::Str("kind".into()),
+                Arg::Strs(vec!["audio".into(), "video".into()])
+            ]
+        );
+        assert_eq!(by_field.indexed_ports.unwrap(), ["audio", "video", "other"]);
+        let by_type = spec
+            .constructor(&json!({"by": "type"}), ItemKind::Value)
+            .unwrap();
+        assert_eq!(by_type.function, "by_type");
+        assert_eq!(by_type.indexed_ports.unwrap()[7], "bytes");
+        let err = spec
+            .constructor(&json!({"by": "type"}), ItemKind::Int)
+            .unwrap_err();
+        assert_eq!(err.field, "/node_type");
+        assert!(err.message.contains("default item type"), "{}", err.message);
     }
 
     #[test]

@@ -28,6 +28,6 @@ pub use merge::Merge;
 pub use on_values::OnValues;
 pub use partition::{Partition, Partitioned};
 pub use pass_through::PassThrough;
-pub use route::{Route, Routed};
+pub use route::{Route, RouteAs, Routed};
 pub use sum::Sum;
 pub use unbatch::Unbatch;

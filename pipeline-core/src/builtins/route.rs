@@ -1,6 +1,7 @@
 use crate::error::Result;
 use crate::node::{Emitter, Node};
 use crate::value::{IntoValue, Value};
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 /// Sends each [`Value`] to one named output port: by the item's type, or by the text of a field
@@ -117,6 +118,39 @@ impl Route {
         }
     }
 
+    /// This route with its items as `P`: a port type of the caller's own, made from each
+    /// [`Routed`], with a name and an accessor per port. A compiled manifest (`pipeline!(manifest =
+    /// "...")`) writes one per `Route` node from its params, so the node's ports are the macro's
+    /// ports (`demux.audio -> a;`).
+    ///
+    /// ```
+    /// use pipeline_core::builtins::{Route, Routed};
+    /// use pipeline_core::node::Ports;
+    /// use pipeline_core::prelude::*;
+    ///
+    /// /// Frames by their `kind`.
+    /// struct Track(Routed);
+    /// impl From<Routed> for Track {
+    ///     fn from(routed: Routed) -> Track { Track(routed) }
+    /// }
+    /// impl Ports for Track {
+    ///     const NAMES: &'static [&'static str] = &["audio", "other"];
+    ///     fn port(&self) -> usize { self.0.port }
+    /// }
+    ///
+    /// let mut demux = Route::by_field("kind", ["audio"]).with_ports::<Track>();
+    /// let mut out = Vec::new();
+    /// demux.process(Value::Int(1), &mut out)?;
+    /// assert_eq!(out[0].port_name(), "other");
+    /// # Ok::<(), pipeline_core::Error>(())
+    /// ```
+    pub fn with_ports<P: From<Routed>>(self) -> RouteAs<P> {
+        RouteAs {
+            route: self,
+            _ports: PhantomData,
+        }
+    }
+
     /// The port `item` leaves by.
     fn port_of(&self, item: &Value) -> usize {
         match &self.rule {
@@ -153,6 +187,42 @@ impl Node for Route {
     fn process<E: Emitter<Routed> + ?Sized>(&mut self, item: Value, out: &mut E) -> Result<()> {
         let port = self.port_of(&item);
         out.emit(Routed { port, value: item })
+    }
+
+    fn one_to_one(&self) -> bool {
+        true
+    }
+}
+
+/// A [`Route`] whose items leave as `P`, made from each [`Routed`] (see [`Route::with_ports`]).
+pub struct RouteAs<P> {
+    route: Route,
+    _ports: PhantomData<fn() -> P>,
+}
+
+impl<P> Clone for RouteAs<P> {
+    fn clone(&self) -> Self {
+        RouteAs {
+            route: self.route.clone(),
+            _ports: PhantomData,
+        }
+    }
+}
+
+impl<P> std::fmt::Debug for RouteAs<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.route.fmt(f)
+    }
+}
+
+impl<P: From<Routed>> Node for RouteAs<P> {
+    type Input = Value;
+    type Output = P;
+
+    #[inline]
+    fn process<E: Emitter<P> + ?Sized>(&mut self, item: Value, out: &mut E) -> Result<()> {
+        let port = self.route.port_of(&item);
+        out.emit(P::from(Routed { port, value: item }))
     }
 
     fn one_to_one(&self) -> bool {

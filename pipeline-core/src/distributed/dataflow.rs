@@ -395,13 +395,11 @@ pub fn run_process(
             ))
         }
     }
-    let LoweredManifest {
-        parsed,
-        graph,
-        nodes,
-        ..
-    } = lowered;
-    let n = nodes.len();
+    let LoweredManifest { parsed, graph, .. } = lowered;
+    // Each segment takes its nodes (the graph's payloads) as it is built.
+    let mut built: Vec<Option<Box<dyn DynNode>>> = Vec::with_capacity(graph.graph.nodes.len());
+    let graph = graph.map_payloads(|_, node| built.push(Some(node)));
+    let n = built.len();
     assignment.check(n, peers, |i| graph.graph.nodes[i].id.to_string())?;
     let split = Segmentation::split(
         n,
@@ -412,7 +410,6 @@ pub fn run_process(
     );
 
     let shared = Rc::new(Shared::default());
-    let mut built: Vec<Option<Box<dyn DynNode>>> = nodes.into_iter().map(Some).collect();
     let mut pipelines: Vec<Option<SegmentPipeline>> = Vec::with_capacity(split.segments.len());
     for s in 0..split.segments.len() {
         let here = split.segments[s].processes.contains(&me);

@@ -107,4 +107,3 @@ pub use dataflow::{
     DEFAULT_BATCH_ITEMS, DEFAULT_EPOCHS_IN_FLIGHT,
 };
 pub use segments::{Destination, Segment, SegmentEntry, Segmentation};
-

@@ -30,19 +30,19 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
         mut parsed,
         graph,
         plan,
-        nodes,
-        ..
     } = lowered;
-    let mut nodes: Vec<Option<_>> = nodes.into_iter().map(Some).collect();
-    let n = nodes.len();
+    // Each node leaves the graph once, into its stage or into the node before it: the graph's
+    // node list, reused in place, holds each until then.
+    let mut graph = graph.map_payloads(|_, node| Some(node));
+    let n = graph.graph.nodes.len();
     // Per-node stats need each node on its own; otherwise chains that run cheaper as one node do.
     let mut chains = Chains::none(n);
     if !options.stats {
-        chains.join(&graph, &mut nodes);
+        chains.join(&mut graph);
     }
     let stats: Option<Arc<[NodeStats]>> = options
         .stats
-        .then(|| (0..nodes.len()).map(|_| NodeStats::default()).collect());
+        .then(|| (0..n).map(|_| NodeStats::default()).collect());
 
     // Channels into stages 1.., and one sender per `=>` edge, held by the source's stage.
     let mut receivers = Vec::with_capacity(plan.stages.len() - 1);
@@ -112,7 +112,10 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
                 }
                 StageNode {
                     id: Name::clone(&graph.graph.nodes[i].id),
-                    node: nodes[i].take().expect("each node is in one stage"),
+                    node: graph.graph.nodes[i]
+                        .payload
+                        .take()
+                        .expect("each node is in one stage"),
                     params: NodeParams::new(std::mem::take(&mut specs[i].params)),
                     routes: start..routes.len(),
                     ports,
@@ -200,38 +203,52 @@ impl Chains {
     /// Offers each node its successor while the pair is a plain link of a fused chain: the
     /// node's only edge is fused and the successor's only input, and neither has output ports
     /// (a chain's outputs are all its last node's, along one set of routes).
-    fn join<L>(&mut self, graph: &ValidGraph<L>, nodes: &mut [Option<Box<dyn DynNode>>]) {
+    fn join<L>(&mut self, graph: &mut ValidGraph<L, Option<Box<dyn DynNode>>>) {
+        let ValidGraph {
+            graph: declared,
+            edges,
+            topo,
+            leaving,
+            ..
+        } = graph;
+        let nodes = &mut declared.nodes;
         let mut inbound = vec![0usize; nodes.len()];
-        for edge in &graph.edges {
+        for edge in edges.iter() {
             if let Vertex::Node(t) = edge.to {
                 inbound[t] += 1;
             }
         }
         // In topological order a chain's head comes first, so each successor is still alone.
-        for &i in &graph.topo {
+        for &i in topo.iter() {
             if self.absorbed[i] {
                 continue;
             }
-            let has_ports = |node: usize| !graph.graph.nodes[node].ports.is_empty();
-            while let &[e] = graph.leaving.of(self.last[i]) {
-                let edge = &graph.edges[e];
+            while let &[e] = leaving.of(self.last[i]) {
+                let edge = &edges[e];
                 let (Vertex::Node(t), EdgeKind::Fused) = (edge.to, edge.kind) else {
                     break;
                 };
+                let has_ports = |node: usize| !nodes[node].ports.is_empty();
                 if inbound[t] != 1 || has_ports(self.last[i]) || has_ports(t) {
                     break;
                 }
-                let Some(next) = nodes[t].take() else {
+                let Some(next) = nodes[t].payload.take() else {
                     break;
                 };
-                let head = nodes[i].as_mut().expect("a head is not absorbed");
-                match head.absorb(next, graph.id(t)) {
+                // Out of the list while it takes `next` in (beside `next`'s id), and back.
+                let Some(mut head) = nodes[i].payload.take() else {
+                    nodes[t].payload = Some(next);
+                    break;
+                };
+                let absorbed = head.absorb(next, &nodes[t].id);
+                nodes[i].payload = Some(head);
+                match absorbed {
                     Ok(()) => {
                         self.absorbed[t] = true;
                         self.last[i] = t;
                     }
                     Err(next) => {
-                        nodes[t] = Some(next);
+                        nodes[t].payload = Some(next);
                         break;
                     }
                 }

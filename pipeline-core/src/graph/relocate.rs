@@ -57,6 +57,24 @@ impl<L, P> ValidGraph<L, P> {
             leaving: self.leaving,
         })
     }
+
+    /// The same checked graph with node `i`'s payload `p` replaced by `f(i, p)`.
+    ///
+    /// ```
+    /// use pipeline_core::graph::{Endpoint, EdgeKind, Graph};
+    /// let mut graph = Graph::carrying(());
+    /// graph.add_node_with("add", "Calculator", (), 1);
+    /// graph.add_edge(Endpoint::Input, Endpoint::node("add"), EdgeKind::Fused, ());
+    /// graph.add_edge(Endpoint::node("add"), Endpoint::output("output"), EdgeKind::Fused, ());
+    /// let valid = graph.validate().unwrap().map_payloads(|_, n| n * 10);
+    /// assert_eq!(*valid.payload(0), 10);
+    /// ```
+    pub fn map_payloads<Q>(self, mut f: impl FnMut(usize, P) -> Q) -> ValidGraph<L, Q> {
+        match self.try_map_payloads(|i, p| Ok::<Q, Infallible>(f(i, p))) {
+            Ok(graph) => graph,
+            Err(never) => match never {},
+        }
+    }
 }
 
 impl<L, P> Graph<L, P> {

@@ -684,6 +684,11 @@ impl<L, P> ValidGraph<L, P> {
         &self.graph.nodes[node].id
     }
 
+    /// The node's payload: what its front end builds it from.
+    pub fn payload(&self, node: usize) -> &P {
+        &self.graph.nodes[node].payload
+    }
+
     /// The name of a vertex: `input`, an output's name, or a node id.
     pub fn vertex_name(&self, v: Vertex) -> &str {
         match v {

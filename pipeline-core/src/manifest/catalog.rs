@@ -50,7 +50,8 @@ pub struct ResolvedNode<N> {
 /// let text = r#"{"version": "v1", "metadata": {"name": "m"},
 ///   "nodes": [{"id": "a", "node_type": "Id", "params": {"k": 1}}], "connections": []}"#;
 /// let lowered = manifest::lower_with(manifest::parse("m.json", text)?, &OneType)?;
-/// assert_eq!(lowered.nodes[0]["k"], 1);
+/// // Each node's payload is what the catalog made of it.
+/// assert_eq!(lowered.graph.payload(0)["k"], 1);
 /// # Ok::<(), manifest::ManifestError>(())
 /// ```
 pub trait NodeCatalog {

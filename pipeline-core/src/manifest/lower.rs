@@ -9,7 +9,7 @@
 //! turns off the automatic input edges, one to `output` / `output.<name>` the automatic outputs.
 //! A node with `"stage": true` has `=>` edges into it: it starts a stage on its own thread.
 
-use super::catalog::NodeCatalog;
+use super::catalog::{NodeCatalog, ParamError, ResolvedNode};
 use super::error::{ManifestError, Problem, ProblemKind};
 #[cfg(feature = "manifest")]
 use super::model::NodeSpec;
@@ -36,16 +36,14 @@ use std::collections::HashMap;
 pub type LoweredManifest = LoweredGraph<Box<dyn DynNode>>;
 
 /// A manifest turned into a valid, planned graph with its nodes resolved (`N`: what the catalog
-/// makes of a node).
+/// makes of a node), each carried by the graph as its node's payload.
 pub struct LoweredGraph<N> {
     /// The manifest and its source.
     pub parsed: ParsedManifest,
-    /// The validated graph; node `i` is manifest node `i`.
-    pub graph: ValidGraph<JsonPlace>,
+    /// The validated graph; node `i` is manifest node `i`, its payload what the catalog built.
+    pub graph: ValidGraph<JsonPlace, N>,
     /// Stages.
     pub plan: Plan,
-    /// The resolved nodes, by node index.
-    pub nodes: Vec<N>,
 }
 
 impl<N> LoweredGraph<N> {
@@ -103,31 +101,34 @@ fn param_pointer(path: &str) -> String {
         .collect()
 }
 
-/// `node`, or for `"parallelism": n` a [`ParallelDyn`] over `node` and `n - 1` more replicas from
-/// `build` (the same type and params, so they build as the first did). Degrees above the limit are
-/// left to the shared validation to reject, without building replicas for them.
+/// For `"parallelism": n`, a [`ParallelDyn`] over `n` replicas of the node, built by `registry`
+/// from its type and params (as the node itself was, so they build again); `None` for a
+/// sequential node. Degrees above the limit are left to the shared validation to reject, without
+/// building replicas for them.
 #[cfg(feature = "manifest")]
-fn parallel(
-    node: Box<dyn DynNode>,
-    spec: &NodeSpec,
-    build: impl Fn() -> Result<Box<dyn DynNode>, crate::dynamic::ParamError>,
-) -> Box<dyn DynNode> {
+fn parallel(spec: &NodeSpec, registry: &Registry) -> Option<Box<dyn DynNode>> {
     if spec.parallelism <= 1 || spec.parallelism > MAX_PARALLELISM {
-        return node;
+        return None;
     }
-    let mut replicas = vec![node];
-    for _ in 1..spec.parallelism {
-        match build() {
-            Ok(replica) => replicas.push(replica),
-            Err(_) => break, // cannot happen for deterministic factories; run with fewer replicas
-        }
+    let node_type = registry.get(&spec.node_type)?;
+    let params = serde_json::Value::Object(spec.params.clone());
+    // A failure cannot happen for deterministic factories; it would run with fewer replicas.
+    let replicas: Vec<_> = (0..spec.parallelism)
+        .map_while(|_| node_type.build(&params).ok())
+        .collect();
+    if replicas.is_empty() {
+        return None;
     }
     let batch_size = spec
         .batch_size
         .map_or(crate::runtime::DEFAULT_BATCH_SIZE, |n| {
             n.min(MAX_BATCH_SIZE)
         });
-    Box::new(ParallelDyn::new(replicas, batch_size, spec.ordered))
+    Some(Box::new(ParallelDyn::new(
+        replicas,
+        batch_size,
+        spec.ordered,
+    )))
 }
 
 /// Lowers, validates and plans `parsed`, building each node with `registry`.
@@ -158,56 +159,47 @@ pub fn lower_limited(
     limits: &GraphLimits,
 ) -> Result<LoweredManifest, ManifestError> {
     let mut lowered = lower_with_limits(parsed, registry, limits)?;
-    // `"parallelism": n`: n replicas of the node, built from the same type and params.
-    let nodes = std::mem::take(&mut lowered.nodes);
+    // A node its entry asks to run otherwise (isolated, replicated) is replaced where it is; the
+    // others stay put, not moved.
     let specs = &lowered.parsed.manifest.nodes;
     #[cfg(feature = "python")]
     let isolation = crate::python::isolate::installed();
-    lowered.nodes = nodes
-        .into_iter()
-        .zip(specs)
-        .map(|(node, spec)| {
-            #[cfg(feature = "python")]
-            let node = isolated(node, spec, isolation.as_ref());
-            parallel(node, spec, || {
-                let params = serde_json::Value::Object(spec.params.clone());
-                match registry.get(&spec.node_type) {
-                    Some(node_type) => node_type.build(&params),
-                    None => unreachable!("lower_with resolved every node type"),
-                }
-            })
-        })
-        .collect();
+    for (decl, spec) in lowered.graph.graph.nodes.iter_mut().zip(specs) {
+        #[cfg(feature = "python")]
+        if let Some(node) = isolated(spec, isolation.as_ref()) {
+            decl.payload = node;
+        }
+        if let Some(node) = parallel(spec, registry) {
+            decl.payload = node;
+        }
+    }
     Ok(lowered)
 }
 
-/// `node` (a `python` node) rebuilt to run in an isolated worker when isolation is installed and
-/// the node does not ask for `"isolation": "in_process"`.
+/// A `python` node rebuilt to run in an isolated worker, when isolation is installed and the node
+/// does not ask for `"isolation": "in_process"`; `None` for any other node.
 #[cfg(feature = "python")]
 fn isolated(
-    node: Box<dyn DynNode>,
     spec: &NodeSpec,
     config: Option<&std::sync::Arc<crate::python::isolate::IsolationConfig>>,
-) -> Box<dyn DynNode> {
+) -> Option<Box<dyn DynNode>> {
     use super::model::Isolation;
     use crate::python_params::PythonParams;
-    let Some(config) = config else { return node };
+    let config = config?;
     if &*spec.node_type != PYTHON_NODE_TYPE || spec.isolation == Some(Isolation::InProcess) {
-        return node;
+        return None;
     }
     let params = serde_json::Value::Object(spec.params.clone());
     // The registry built this node from the same params, so they pass again.
-    let Ok(python) =
-        super::deserialize_params::<PythonParams>(&params).and_then(PythonParams::check)
-    else {
-        return node;
-    };
+    let python = super::deserialize_params::<PythonParams>(&params)
+        .and_then(PythonParams::check)
+        .ok()?;
     let limits = config.limits.with(&spec.limits.unwrap_or_default());
-    Box::new(crate::python::isolate::IsolatedPython::new(
+    Some(Box::new(crate::python::isolate::IsolatedPython::new(
         python,
         limits,
         std::sync::Arc::clone(config),
-    ))
+    )))
 }
 
 /// Lowers, validates and plans `parsed`, resolving each node with `catalog`: the one lowering every
@@ -239,9 +231,70 @@ pub fn lower_with_limits<C: NodeCatalog>(
             resolution
         })
         .collect();
+    let mut problems = Vec::new();
+    if resolutions.iter().all(|r| matches!(r, Some(Ok(_)))) {
+        // Every node resolved: each becomes its node's payload as the graph is declared.
+        let nodes = resolutions
+            .into_iter()
+            .filter_map(|r| r.and_then(Result::ok))
+            .map(|resolved| {
+                let (shape, node) = resolved.split();
+                (Some(Ok(shape)), node)
+            });
+        let graph = declare(&parsed, catalog, limits, nodes, &mut problems);
+        if let Some((graph, plan)) = check(graph, &parsed, limits, &mut problems) {
+            return Ok(LoweredGraph {
+                parsed,
+                graph,
+                plan,
+            });
+        }
+    } else {
+        // Some did not: their problems, and the graph's, are reported over a graph without
+        // payloads (the nodes that did resolve are dropped).
+        let nodes = resolutions
+            .into_iter()
+            .map(|r| (r.map(|r| r.map(|resolved| resolved.split().0)), ()));
+        let graph = declare(&parsed, catalog, limits, nodes, &mut problems);
+        check(graph, &parsed, limits, &mut problems);
+    }
+    problems.sort_by_key(|p| p.location.offset);
+    Err(parsed.error(problems))
+}
+
+/// What lowering reads of a resolved node: its ports and types, without the node.
+type Shape = ResolvedNode<()>;
+
+impl<N> ResolvedNode<N> {
+    /// Its ports and types, and the node: moved apart, not copied.
+    fn split(self) -> (Shape, N) {
+        let ResolvedNode {
+            node,
+            accepts,
+            emits,
+            ports,
+        } = self;
+        let shape = ResolvedNode {
+            node: (),
+            accepts,
+            emits,
+            ports,
+        };
+        (shape, node)
+    }
+}
+
+/// The graph of `parsed`, node `i` carrying the payload `nodes` gives for it beside its resolution
+/// (`None`: an unknown type); every problem of a node or a connection is added to `problems`.
+fn declare<C: NodeCatalog, P>(
+    parsed: &ParsedManifest,
+    catalog: &C,
+    limits: &GraphLimits,
+    nodes: impl Iterator<Item = (Option<Result<Shape, ParamError>>, P)>,
+    problems: &mut Vec<Problem>,
+) -> Graph<JsonPlace, P> {
     let map = &parsed.map;
     let specs = &parsed.manifest.nodes;
-    let mut problems = Vec::new();
     let graph_place = if specs.is_empty() {
         JsonPlace::Nodes
     } else {
@@ -249,16 +302,15 @@ pub fn lower_with_limits<C: NodeCatalog>(
     };
     // Graph elements carry their place as indices: pointer, line and column are made only for
     // an error.
-    let mut graph = Graph::new(graph_place);
+    let mut graph = Graph::carrying(graph_place);
     let connections = &parsed.manifest.connections;
     // At most the connections plus an input and an output edge per node.
     graph.nodes.reserve_exact(specs.len());
     graph
         .edges
         .reserve_exact(connections.len() + 2 * specs.len());
-    let mut built = Vec::with_capacity(specs.len());
 
-    for ((i, spec), resolution) in specs.iter().enumerate().zip(resolutions) {
+    for ((i, spec), (resolution, payload)) in specs.iter().enumerate().zip(nodes) {
         let at = |field: &str| map.locate(&format!("/nodes/{i}{field}"));
         let node_id = || Some(spec.id.to_string()); // for errors only: no copy on success
         let mut accepts = crate::graph::PortType::Any;
@@ -286,7 +338,6 @@ pub fn lower_with_limits<C: NodeCatalog>(
                     accepts = resolved.accepts;
                     emits = resolved.emits;
                     ports = resolved.ports;
-                    built.push(resolved.node);
                     if ports.len() > limits.max_ports {
                         problems.push(
                             Problem::error(
@@ -401,10 +452,11 @@ pub fn lower_with_limits<C: NodeCatalog>(
                 ));
             }
         }
-        graph.add_node(
+        graph.add_node_with(
             Name::clone(&spec.id),
             Name::clone(&spec.node_type),
             JsonPlace::Node(i),
+            payload,
         );
         let decl = graph.nodes.last_mut().expect("just added");
         decl.parallelism = spec.parallelism;
@@ -515,32 +567,35 @@ pub fn lower_with_limits<C: NodeCatalog>(
         }
     }
 
+    graph
+}
+
+/// `graph` validated and planned, when neither that nor lowering found a problem; the graph's
+/// errors are added to `problems`, located in the file.
+fn check<P>(
+    graph: Graph<JsonPlace, P>,
+    parsed: &ParsedManifest,
+    limits: &GraphLimits,
+    problems: &mut Vec<Problem>,
+) -> Option<(ValidGraph<JsonPlace, P>, Plan)> {
     let node_at = |pointer: &str| {
         parsed
             .node_at(pointer)
-            .or_else(|| connection_node(&parsed, pointer))
+            .or_else(|| connection_node(parsed, pointer))
     };
     let validated = graph
         .validate()
         .and_then(|valid| valid.plan_with(limits).map(|plan| (valid, plan)));
     match validated {
-        Err(errors) => problems.extend(
-            errors
-                .into_iter()
-                .map(|e| Problem::from_graph(e.map_loc(|p| map.locate(&p.pointer())), node_at)),
-        ),
-        Ok(_) if !problems.is_empty() => {}
-        Ok((graph, plan)) => {
-            return Ok(LoweredGraph {
-                parsed,
-                graph,
-                plan,
-                nodes: built,
-            });
+        Err(errors) => {
+            problems.extend(errors.into_iter().map(|e| {
+                Problem::from_graph(e.map_loc(|p| parsed.map.locate(&p.pointer())), node_at)
+            }));
+            None
         }
+        Ok(_) if !problems.is_empty() => None,
+        Ok(checked) => Some(checked),
     }
-    problems.sort_by_key(|p| p.location.offset);
-    Err(parsed.error(problems))
 }
 
 /// For a pointer into a connection, the node it comes from.
@@ -630,6 +685,27 @@ mod tests {
         );
         assert!(!err.contains("node `a`"), "{err}");
         assert!(err.contains(":2:"), "located at the line of `n`: {err}");
+    }
+
+    #[test]
+    fn each_node_is_the_payload_of_its_graph_node_as_the_registry_built_it() {
+        let mut lowered = load(
+            r#"{"id": "triple", "node_type": "Calculator", "params": {"operation": "multiply", "operand": 3}}, {"id": "split", "node_type": "Partition", "params": {"op": "odd"}}"#,
+            r#"{"from": "triple", "to": "split"}"#,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        let triple = &mut lowered.graph.graph.nodes[0].payload;
+        triple.process(crate::Value::Int(2), &mut out).unwrap();
+        assert_eq!(out, [crate::Value::Int(6)]);
+        let ports: Vec<&str> = lowered
+            .graph
+            .payload(1)
+            .ports()
+            .iter()
+            .map(|p| &*p.name)
+            .collect();
+        assert_eq!(ports, ["true", "false"]);
     }
 
     #[test]

@@ -16,7 +16,7 @@
 mod batch;
 mod checks;
 mod export;
-mod names;
+pub(crate) mod names;
 mod outputs;
 mod par_checks;
 mod stage;

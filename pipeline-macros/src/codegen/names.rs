@@ -29,7 +29,7 @@ fn ident(name: String) -> Ident {
 
 /// `id` as an identifier fragment: characters outside `[A-Za-z0-9_]` become `_` (manifest ids may
 /// hold any character; `pipeline!` ids are identifiers already, `r#` dropped).
-fn fragment(id: &str) -> String {
+pub(crate) fn fragment(id: &str) -> String {
     let id = id.strip_prefix("r#").unwrap_or(id);
     let cleaned: String = id
         .chars()
