@@ -195,6 +195,17 @@ impl Node for Route {
 }
 
 /// A [`Route`] whose items leave as `P`, made from each [`Routed`] (see [`Route::with_ports`]).
+///
+/// ```
+/// use pipeline_core::builtins::{Route, RouteAs, Routed};
+/// use pipeline_core::prelude::*;
+/// // `Routed` itself is a `From<Routed>`: the items as `Route` emits them.
+/// let mut by_type: RouteAs<Routed> = Route::by_type().with_ports();
+/// let mut out = Vec::new();
+/// by_type.process(Value::Bool(true), &mut out)?;
+/// assert_eq!(Route::TYPE_PORTS[out[0].port].0, "bool");
+/// # Ok::<(), pipeline_core::Error>(())
+/// ```
 pub struct RouteAs<P> {
     route: Route,
     _ports: PhantomData<fn() -> P>,

@@ -685,6 +685,15 @@ impl<L, P> ValidGraph<L, P> {
     }
 
     /// The node's payload: what its front end builds it from.
+    ///
+    /// ```
+    /// use pipeline_core::graph::{EdgeKind, Endpoint, Graph};
+    /// let mut graph = Graph::carrying(());
+    /// graph.add_node_with("add", "Calculator", (), "Calculator::add(1)");
+    /// graph.add_edge(Endpoint::Input, Endpoint::node("add"), EdgeKind::Fused, ());
+    /// graph.add_edge(Endpoint::node("add"), Endpoint::output("output"), EdgeKind::Fused, ());
+    /// assert_eq!(*graph.validate().unwrap().payload(0), "Calculator::add(1)");
+    /// ```
     pub fn payload(&self, node: usize) -> &P {
         &self.graph.nodes[node].payload
     }
