@@ -5,7 +5,7 @@ use super::control::{self, Message, ReadError, StartRun};
 use super::mesh::{self, MeshHandle, PartFailure};
 use super::options::HEARTBEAT_INTERVAL;
 use super::token::{hex, random_bytes};
-use super::{handshake, ClusterOptions, HostsFile, Job, Secret};
+use super::{handshake, ClusterOptions, HostsFile, Job, ProcessFailure, Secret};
 use crate::placement::HostInfo;
 use crate::{Error, ErrorKind, Result};
 use std::net::{Shutdown, TcpStream};
@@ -178,9 +178,33 @@ impl Cluster {
         };
         match (supervisor.finish(), local_result) {
             (Err(Verdict::Remote(error)), _) => Err(error),
-            (_, Err(PartFailure { error, .. })) => Err(error),
+            (_, Err(PartFailure { error, .. })) => Err(name_the_worker(error, &peers)),
             (_, Ok(value)) => Ok(value),
         }
+    }
+}
+
+/// A worker's failure that reached this process through the dataflow (as a [`ProcessFailure`],
+/// often before the worker's own `Failed` message) is reported like that message:
+/// `node <id> on <host:port>: <message>`, naming the worker rather than its process index.
+fn name_the_worker(error: Error, peers: &[String]) -> Error {
+    let relayed = error
+        .source_error()
+        .and_then(|source| source.downcast_ref::<ProcessFailure>());
+    let Some(failure) = relayed else {
+        return error;
+    };
+    let Some(address) = failure.process.checked_sub(1).and_then(|i| peers.get(i)) else {
+        return error;
+    };
+    let named = Error::new(error.kind(), &failure.message).on_host(address);
+    match &failure.node {
+        Some(node) => named.in_node(node),
+        None => Error::new(
+            error.kind(),
+            format_args!("worker {address}: {}", failure.message),
+        )
+        .on_host(address),
     }
 }
 
