@@ -21,7 +21,7 @@ pub struct Worker {
 impl Worker {
     /// Starts a worker on a free port and waits (at most 30 s) for its `listening on` line.
     pub fn spawn(extra: &[&str]) -> Worker {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pipeline"))
+        let mut child = Command::new(binary())
             .args(["worker", "--listen", "127.0.0.1:0"])
             .args(extra)
             .env("PIPELINE_TOKEN", TOKEN)
@@ -64,6 +64,12 @@ impl Drop for Worker {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The `pipeline` binary the workers run: `$PIPELINE_BIN` when set (a release build, for the
+/// `#[ignore]`d measurements), else the one cargo built for these tests.
+pub fn binary() -> String {
+    std::env::var("PIPELINE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_pipeline").to_string())
 }
 
 /// A directory of its own for one test.
