@@ -526,6 +526,21 @@ mod tests {
         }
     }
 
+    /// The worker is free again by the time the local process hears `Done`: a run started right
+    /// after (as a benchmark does) is never refused as busy.
+    #[test]
+    fn back_to_back_runs_on_one_worker_are_not_refused_as_busy() {
+        let hosts = HostsFile::from_addresses([worker(TOKEN)]).unwrap();
+        let job = job(None);
+        for round in 0..20 {
+            let cluster = connect(&hosts, &secret(TOKEN), &options()).unwrap();
+            let sum = cluster
+                .run(&Job::ExchangeSum(job.clone()), |w| job.run(w))
+                .unwrap_or_else(|err| panic!("run {round}: {err}"));
+            assert_eq!(sum, job.expected(2));
+        }
+    }
+
     #[test]
     fn a_wrong_token_is_refused_by_name() {
         let hosts = HostsFile::from_addresses([worker(TOKEN)]).unwrap();
