@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod random_dag;
+pub mod workers;
 
 use pipeline::prelude::*;
 use std::sync::{Arc, Mutex};

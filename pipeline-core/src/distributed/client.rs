@@ -5,7 +5,7 @@ use super::control::{self, Message, ReadError, StartRun};
 use super::mesh::{self, MeshHandle, PartFailure};
 use super::options::HEARTBEAT_INTERVAL;
 use super::token::{hex, random_bytes};
-use super::{handshake, ClusterOptions, HostsFile, Job, Secret};
+use super::{handshake, ClusterOptions, HostsFile, Job, ProcessFailure, Secret};
 use crate::placement::HostInfo;
 use crate::{Error, ErrorKind, Result};
 use std::net::{Shutdown, TcpStream};
@@ -200,9 +200,33 @@ impl Cluster {
         };
         match (supervisor.finish(), local_result) {
             (Err(Verdict::Remote(error)), _) => Err(error),
-            (_, Err(PartFailure { error, .. })) => Err(error),
+            (_, Err(PartFailure { error, .. })) => Err(name_the_worker(error, &peers)),
             (_, Ok(value)) => Ok(value),
         }
+    }
+}
+
+/// A worker's failure that reached this process through the dataflow (as a [`ProcessFailure`],
+/// often before the worker's own `Failed` message) is reported like that message:
+/// `node <id> on <host:port>: <message>`, naming the worker rather than its process index.
+fn name_the_worker(error: Error, peers: &[String]) -> Error {
+    let relayed = error
+        .source_error()
+        .and_then(|source| source.downcast_ref::<ProcessFailure>());
+    let Some(failure) = relayed else {
+        return error;
+    };
+    let Some(address) = failure.process.checked_sub(1).and_then(|i| peers.get(i)) else {
+        return error;
+    };
+    let named = Error::new(error.kind(), &failure.message).on_host(address);
+    match &failure.node {
+        Some(node) => named.in_node(node),
+        None => Error::new(
+            error.kind(),
+            format_args!("worker {address}: {}", failure.message),
+        )
+        .on_host(address),
     }
 }
 
@@ -521,6 +545,21 @@ mod tests {
                 .run(&Job::ExchangeSum(job.clone()), |w| job.run(w))
                 .unwrap();
             assert_eq!(sum, job.expected(3));
+        }
+    }
+
+    /// The worker is free again by the time the local process hears `Done`: a run started right
+    /// after (as a benchmark does) is never refused as busy.
+    #[test]
+    fn back_to_back_runs_on_one_worker_are_not_refused_as_busy() {
+        let hosts = HostsFile::from_addresses([worker(TOKEN)]).unwrap();
+        let job = job(None);
+        for round in 0..20 {
+            let cluster = connect(&hosts, &secret(TOKEN), &options()).unwrap();
+            let sum = cluster
+                .run(&Job::ExchangeSum(job.clone()), |w| job.run(w))
+                .unwrap_or_else(|err| panic!("run {round}: {err}"));
+            assert_eq!(sum, job.expected(2));
         }
     }
 

@@ -290,7 +290,7 @@ fn serve_run(mut stream: TcpStream, state: &State, start: StartRun, from: &str) 
             links,
         });
     }
-    let _guard = ActiveGuard(state);
+    let guard = ActiveGuard(state);
     let short_id = &start.run_id[..start.run_id.len().min(8)];
     let processes = start.peers.len() + 1;
     let fail = |stream: &mut TcpStream, error: Error| {
@@ -381,6 +381,8 @@ fn serve_run(mut stream: TcpStream, state: &State, start: StartRun, from: &str) 
             }
         }
     };
+    // Free the worker before the local process hears the end: it may start its next run at once.
+    drop(guard);
     let _ = liveness.write(&reply);
 }
 

@@ -292,7 +292,51 @@ impl Bench {
                 *sum += t.value.as_int().unwrap_or(i64::MIN);
                 Ok(())
             })
-        })
+        })?;
+        self.distributed_throughput()
+    }
+
+    /// The throughput workload with its middle node on a `pipeline worker` of the bench's own
+    /// (see [`super::distributed_case`]), at the default batch size and two larger ones: how much
+    /// the process boundary costs, and how much of it is per batch. The worker is killed after.
+    #[cfg(feature = "distributed")]
+    pub fn distributed_throughput(&mut self) -> pipeline::Result<()> {
+        use pipeline::distributed::DEFAULT_BATCH_ITEMS;
+        let worker = match super::distributed_case::BenchWorker::start() {
+            Ok(worker) => worker,
+            Err(reason) => {
+                self.missing.push(Missing {
+                    workload: "throughput",
+                    mode: "distributed",
+                    reason,
+                });
+                return Ok(());
+            }
+        };
+        let expected = workloads::expected_checksum(THROUGHPUT_ITEMS as i64, SIMPLE_ADDS);
+        let registry = Registry::with_builtins();
+        for (mode, batch_items) in [
+            ("distributed", DEFAULT_BATCH_ITEMS),
+            ("distributed_16k", 16 << 10),
+            ("distributed_64k", 64 << 10),
+        ] {
+            self.stream_case(mode, expected, |sum| {
+                *sum = worker.run_simple(&registry, THROUGHPUT_ITEMS as i64, batch_items)?;
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Without the distributed engine the mode is missing.
+    #[cfg(not(feature = "distributed"))]
+    pub fn distributed_throughput(&mut self) -> pipeline::Result<()> {
+        self.missing.push(Missing {
+            workload: "throughput",
+            mode: "distributed",
+            reason: "this build has no distributed engine (feature `distributed`)".into(),
+        });
+        Ok(())
     }
 
     fn stream_case(

@@ -4,6 +4,8 @@
 mod cases;
 mod cli_cases;
 mod cpython;
+#[cfg(feature = "distributed")]
+mod distributed_case;
 mod machine;
 mod measure;
 mod memory;
@@ -28,6 +30,10 @@ pub struct BenchArgs {
     /// Seconds to spend on each case (overrides --quick).
     #[arg(long, value_name = "SECONDS")]
     budget: Option<f64>,
+    /// Only the throughput workload (its `distributed` modes beside the local ones): to measure
+    /// the process boundary without the whole table.
+    #[arg(long)]
+    throughput_only: bool,
 }
 
 /// Runs every case and prints the table or the JSON document.
@@ -50,6 +56,18 @@ pub fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
     let mut bench = cases::Bench::new(Duration::from_secs_f64(budget));
     // Throughput first: its peak RSS must not include interpreters the Python modes leave resident.
     bench.throughput().map_err(CliError::Pipeline)?;
+    if args.throughput_only {
+        let results = report::Results {
+            date: today(),
+            machine: machine(),
+            budget_s: budget,
+            measurements: bench.measurements,
+            cpython: Err("not measured (--throughput-only)".into()),
+            missing: bench.missing,
+            verdicts: Vec::new(),
+        };
+        return print(args.json, results);
+    }
     bench.runs().map_err(CliError::Pipeline)?;
     bench.construction().map_err(CliError::Pipeline)?;
     bench.parallel().map_err(CliError::Pipeline)?;
@@ -78,25 +96,44 @@ pub fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
         verify_cpython(&results)?;
         Ok((version, results))
     });
-    let mut results = report::Results {
+    let results = report::Results {
         date: today(),
-        machine: format!(
-            "{} cores, {}",
-            std::thread::available_parallelism().map_or(0, |n| n.get()),
-            std::env::consts::ARCH
-        ),
+        machine: machine(),
         budget_s: budget,
         measurements: bench.measurements,
         cpython,
         missing: bench.missing,
         verdicts: Vec::new(),
     };
+    print(args.json, results)
+}
+
+/// `2 cores, x86_64`.
+fn machine() -> String {
+    format!(
+        "{} cores, {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::env::consts::ARCH
+    )
+}
+
+/// Judges the goals the figures of `results` speak to (all of them after a full run; those of
+/// the throughput workload after `--throughput-only`) and prints the table or the JSON document.
+fn print(json: bool, mut results: report::Results) -> Result<ExitCode, CliError> {
     let cpython_figure = |w: &str| results.cpython_figure(w);
-    results.verdicts = targets::check(&targets::Figures {
+    let mut verdicts = targets::check(&targets::Figures {
         measurements: &results.measurements,
         cpython: &cpython_figure,
     });
-    if args.json {
+    if results
+        .measurements
+        .iter()
+        .all(|m| m.workload == "throughput")
+    {
+        verdicts.retain(|v| v.case.starts_with("throughput/"));
+    }
+    results.verdicts = verdicts;
+    if json {
         println!("{}", report::json(&results));
     } else {
         print!("{}", report::table(&results));

@@ -150,6 +150,11 @@ pub fn check(f: &Figures<'_>) -> Vec<Verdict> {
         rate("dynamic_threaded", 30e6),
     ));
     verdicts.push(verdict(
+        "throughput/distributed",
+        "≥ 5 M items/s across a process boundary (aim)",
+        rate("distributed", 5e6),
+    ));
+    verdicts.push(verdict(
         "simple/python",
         "isolated: ≤ 10× CPython's time",
         f.speedup("simple", "python").map(|x| {
