@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::collections::BTreeMap;
 use support::cli::text;
-use support::random_dag::{graph, id};
+use support::random_dag::graph;
 use support::workers::{hosts_file, pipeline, scratch, Worker};
 
 #[test]
@@ -134,7 +134,7 @@ fn a_chain_through_two_workers_writes_the_local_bytes() {
 }
 
 #[test]
-fn a_gpu_node_is_planned_on_the_worker_with_the_gpu() {
+fn a_gpu_node_is_planned_and_run_on_the_worker_with_the_gpu() {
     let (plain, gpu) = (Worker::spawn(&[]), Worker::spawn(&["--gpu", "cuda:16"]));
     let dir = scratch("gpu");
     let hosts = hosts_file(&dir, &[&plain, &gpu]);
@@ -205,5 +205,26 @@ fn a_gpu_node_is_planned_on_the_worker_with_the_gpu() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "2\n3\n");
-    let _ = id(0);
+    // Which process ran it: a failure there is reported with the worker it happened on.
+    let failing = dir.join("failing.json");
+    let divide = std::fs::read_to_string(&manifest).unwrap().replace(
+        r#""params": {"operand": 1}"#,
+        r#""params": {"operation": "divide", "operand": 0}"#,
+    );
+    std::fs::write(&failing, divide).unwrap();
+    let out = pipeline(
+        &[
+            "run",
+            failing.to_str().unwrap(),
+            "--hosts",
+            hosts.to_str().unwrap(),
+        ],
+        "1\n",
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("node `infer` on {}", gpu.address)),
+        "{stderr}"
+    );
 }

@@ -192,18 +192,13 @@ mod tests {
     /// order, each fed what earlier segments sent it): what reached each output.
     fn run_split(processes: Vec<usize>, items: &[i64]) -> Vec<(String, Vec<Value>)> {
         let lowered = manifest::load("d.json", DIAMOND, &Registry::with_builtins()).unwrap();
-        let n = lowered.nodes.len();
+        let n = lowered.graph.graph.nodes.len();
         let assignment = Assignment::new(3, processes);
         let g = &lowered.graph;
         let split = Segmentation::split(n, &g.topo, &g.edges, g.outputs.len(), &assignment);
         let mut built: Vec<Option<Box<dyn DynNode>>> = Vec::new();
-        let crate::manifest::LoweredGraph {
-            parsed,
-            graph,
-            nodes,
-            ..
-        } = lowered;
-        built.extend(nodes.into_iter().map(Some));
+        let crate::manifest::LoweredGraph { parsed, graph, .. } = lowered;
+        let graph = graph.map_payloads(|_, node| built.push(Some(node)));
         let mut fed: Vec<Vec<Value>> = vec![Vec::new(); split.segments.len()];
         let mut outputs: Vec<Vec<Value>> = vec![Vec::new(); graph.outputs.len()];
         for s in 0..split.segments.len() {
