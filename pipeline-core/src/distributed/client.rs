@@ -421,27 +421,28 @@ fn judge(
     let mut done = vec![false; addresses.len()];
     let mut local_done = false;
     // A failure of the engine, held back for `ENGINE_GRACE` in case a clearer one follows.
-    let mut pending: Option<(Verdict, Instant)> = None;
+    // The flag: whether it names a node's failure relayed from another process (preferred).
+    let mut pending: Option<(Verdict, Instant, bool)> = None;
     let worker = |i: usize| format!("worker {} (process {})", addresses[i], i + 1);
     loop {
         if local_done && done.iter().all(|&d| d) {
             return Ok(());
         }
         let wait = match &pending {
-            Some((_, since)) => ENGINE_GRACE.saturating_sub(since.elapsed()),
+            Some((_, since, _)) => ENGINE_GRACE.saturating_sub(since.elapsed()),
             // Each watcher's read timeout is the worker timeout; this only bounds the loop.
             None => timeout + ENGINE_GRACE,
         };
         let event = match inbox.recv_timeout(wait) {
             Ok(event) => event,
             Err(RecvTimeoutError::Timeout) => match pending.take() {
-                Some((error, _)) => return Err(error),
+                Some((error, _, _)) => return Err(error),
                 None => continue,
             },
             Err(RecvTimeoutError::Disconnected) => {
                 return Err(pending.map_or_else(
                     || Verdict::Remote(cluster_error("the run's supervisor lost its events")),
-                    |(verdict, _)| verdict,
+                    |(verdict, _, _)| verdict,
                 ))
             }
         };
@@ -449,9 +450,21 @@ fn judge(
             Event::Heard(_, Message::Heartbeat) => {}
             Event::Heard(i, Message::Done) => done[i] = true,
             Event::Heard(i, Message::Failed { failure }) => {
-                let error = Verdict::Remote(failure.to_error(&addresses[i]));
-                if failure.engine {
-                    pending.get_or_insert((error, Instant::now()));
+                // A failure relayed by another worker is named after the process it happened
+                // on, and waits (like the engine's) for that process's own report.
+                let origin = match failure.relayed_from {
+                    Some(p) if (1..=addresses.len()).contains(&p) => p - 1,
+                    _ => i,
+                };
+                let error = Verdict::Remote(failure.to_error(&addresses[origin]));
+                if failure.relayed_from.is_some() && !failure.engine {
+                    // Names the node and where it failed: clearer than a broken link.
+                    match &pending {
+                        Some((_, _, true)) => {}
+                        _ => pending = Some((error, Instant::now(), true)),
+                    }
+                } else if failure.engine {
+                    pending.get_or_insert((error, Instant::now(), false));
                 } else {
                     return Err(error);
                 }
@@ -488,7 +501,7 @@ fn judge(
                 engine: true,
                 message,
             } => {
-                pending.get_or_insert((Verdict::Local(message), Instant::now()));
+                pending.get_or_insert((Verdict::Local(message), Instant::now(), false));
             }
             Event::LocalFailed { message, .. } => return Err(Verdict::Local(message)),
         }

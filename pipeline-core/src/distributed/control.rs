@@ -9,6 +9,7 @@
 //! run ([`Message::Start`], then [`Message::Connect`]), or, from another process of a run, to join
 //! that run's mesh ([`Message::JoinMesh`]; the socket then belongs to timely).
 
+use super::dataflow::ProcessFailure;
 use super::job::Job;
 use crate::placement::HostInfo;
 use crate::{Error, ErrorKind};
@@ -129,16 +130,33 @@ pub(crate) struct Failure {
     /// Whether it is the engine's (a broken link between processes) rather than the run's own:
     /// then another process's failure is likely the cause, and is preferred when it comes.
     pub engine: bool,
+    /// When the failure happened on another process and reached this worker through the
+    /// dataflow: that process's index (the failure is then that process's to report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relayed_from: Option<usize>,
 }
 
 impl Failure {
     /// The failure of `error` (not of the engine).
     pub(crate) fn of(error: &Error, engine: bool) -> Failure {
-        Failure {
-            kind: format!("{:?}", error.kind()),
-            node: error.node().map(str::to_string),
-            message: error.message().to_string(),
-            engine,
+        let relayed = error
+            .source_error()
+            .and_then(|source| source.downcast_ref::<ProcessFailure>());
+        match relayed {
+            Some(failure) => Failure {
+                kind: format!("{:?}", error.kind()),
+                node: failure.node.clone(),
+                message: failure.message.clone(),
+                engine,
+                relayed_from: Some(failure.process),
+            },
+            None => Failure {
+                kind: format!("{:?}", error.kind()),
+                node: error.node().map(str::to_string),
+                message: error.message().to_string(),
+                engine,
+                relayed_from: None,
+            },
         }
     }
 
