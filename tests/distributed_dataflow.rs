@@ -6,6 +6,8 @@
 //! (`"distribute": true`) nodes put back in order, bounded epochs in flight with a slow node or a
 //! slow sink (counted, not timed), and failures that stop every process without a hang.
 
+mod support;
+
 use pipeline::distributed::timely;
 use pipeline::distributed::{
     run_process, Assignment, DataflowOptions, ProcessFailure, Role, RunSummary,
@@ -17,6 +19,7 @@ use pipeline::{Error, Result, Value};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use support::random_dag::{graph as dag, GenGraph};
 
 /// Items the input of the slow-node test has handed out so far.
 static PULLED: AtomicU64 = AtomicU64::new(0);
@@ -482,148 +485,27 @@ fn limits_of_zero_are_refused_on_every_process() {
     }
 }
 
-// Random DAGs (the generator of tests/random_graphs.rs) over random placements.
+// Random DAGs (tests/support/random_dag.rs, as tests/random_graphs.rs runs them) over random
+// placements: node i on `processes[i]`, spread (if stateless) when `spreads[i]`.
 
-#[derive(Debug, Clone, Copy)]
-enum Kind {
-    Add(i64),
-    Multiply(i64),
-    Pass,
-    Count,
-    Sum,
-}
-
-impl Kind {
-    fn stateless(self) -> bool {
-        matches!(self, Kind::Add(_) | Kind::Multiply(_) | Kind::Pass)
-    }
-}
-
-#[derive(Debug, Clone)]
-struct GenNode {
-    kind: Kind,
-    parents: Vec<usize>,
-    stage: bool,
-    parallelism: usize,
-    batch_size: Option<usize>,
-    process: usize,
-    spread: bool,
-}
-
-fn kind() -> impl Strategy<Value = Kind> {
-    prop_oneof![
-        3 => (-5_i64..5).prop_map(Kind::Add),
-        2 => (-2_i64..3).prop_map(Kind::Multiply),
-        2 => Just(Kind::Pass),
-        1 => Just(Kind::Count),
-        1 => Just(Kind::Sum),
-    ]
-}
-
-fn graph() -> impl Strategy<Value = Vec<GenNode>> {
-    let node = (
-        kind(),
-        proptest::collection::vec(any::<prop::sample::Index>(), 0..3),
-        any::<bool>(),
-        1_usize..4,
-        prop::option::of(1_usize..40),
-        0_usize..3,
-        prop::bool::weighted(0.25),
-    );
-    proptest::collection::vec(node, 1..7).prop_map(|specs| {
-        specs
-            .into_iter()
-            .enumerate()
-            .map(
-                |(i, (kind, picks, stage, parallelism, batch_size, process, spread))| {
-                    let mut parents: Vec<usize> = if i == 0 {
-                        Vec::new()
-                    } else {
-                        picks.iter().map(|p| p.index(i)).collect()
-                    };
-                    parents.sort_unstable();
-                    parents.dedup();
-                    let stage = stage || parents.len() > 1;
-                    let parallelism = if kind.stateless() { parallelism } else { 1 };
-                    GenNode {
-                        kind,
-                        parents,
-                        stage,
-                        parallelism,
-                        batch_size,
-                        process,
-                        spread: spread && kind.stateless(),
-                    }
-                },
-            )
-            .collect()
+/// The graph as a manifest with its stages, replicas and spread nodes.
+fn manifest_of(graph: &GenGraph, spreads: &[bool]) -> String {
+    graph.manifest_with(|i, n| {
+        let mut extra = String::new();
+        if n.stage {
+            extra += r#", "stage": true, "channel_capacity": 2"#;
+        }
+        if n.parallelism > 1 {
+            extra += &format!(r#", "parallelism": {}"#, n.parallelism);
+        }
+        if let (Some(b), true) = (n.batch_size, n.stage || n.parallelism > 1) {
+            extra += &format!(r#", "batch_size": {b}"#);
+        }
+        if spreads[i] && n.kind.stateless() {
+            extra += r#", "distribute": true"#;
+        }
+        extra
     })
-}
-
-fn id(i: usize) -> String {
-    format!("n{i}")
-}
-
-fn manifest_of(nodes: &[GenNode]) -> String {
-    let specs: Vec<String> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let (node_type, params) = match n.kind {
-                Kind::Add(k) => (
-                    "Calculator",
-                    format!(r#"{{"operation": "add", "operand": {k}}}"#),
-                ),
-                Kind::Multiply(k) => (
-                    "Calculator",
-                    format!(r#"{{"operation": "multiply", "operand": {k}}}"#),
-                ),
-                Kind::Pass => ("PassThrough", "{}".into()),
-                Kind::Count => ("Count", "{}".into()),
-                Kind::Sum => ("Sum", "{}".into()),
-            };
-            let mut extra = String::new();
-            if n.stage {
-                extra += r#", "stage": true, "channel_capacity": 2"#;
-            }
-            if n.parallelism > 1 {
-                extra += &format!(r#", "parallelism": {}"#, n.parallelism);
-            }
-            if let (Some(b), true) = (n.batch_size, n.stage || n.parallelism > 1) {
-                extra += &format!(r#", "batch_size": {b}"#);
-            }
-            if n.spread {
-                extra += r#", "distribute": true"#;
-            }
-            format!(
-                r#"{{"id": "{}", "node_type": "{node_type}", "params": {params}{extra}}}"#,
-                id(i)
-            )
-        })
-        .collect();
-    let connections: Vec<String> = nodes
-        .iter()
-        .enumerate()
-        .flat_map(|(i, n)| {
-            n.parents
-                .iter()
-                .map(move |&p| format!(r#"{{"from": "{}", "to": "{}"}}"#, id(p), id(i)))
-        })
-        .collect();
-    format!(
-        r#"{{"version": "v1", "metadata": {{"name": "random"}}, "nodes": [{}], "connections": [{}]}}"#,
-        specs.join(", "),
-        connections.join(", ")
-    )
-}
-
-/// Whether node `i`'s outputs keep the input order: one parent all the way up.
-fn ordered(nodes: &[GenNode], i: usize) -> bool {
-    match nodes[i].parents[..] {
-        [] => true,
-        [p] => ordered(nodes, p),
-        _ => false,
-    }
 }
 
 proptest! {
@@ -631,18 +513,21 @@ proptest! {
 
     #[test]
     fn random_graphs_over_three_processes_give_the_local_outputs(
-        nodes in graph(),
+        graph in dag(),
+        processes in proptest::collection::vec(0_usize..3, 7),
+        spreads in proptest::collection::vec(prop::bool::weighted(0.25), 7),
         items in proptest::collection::vec(-50_i64..50, 0..60),
         batch_items in 1_usize..9,
         epochs_in_flight in 1_usize..4,
     ) {
-        let text = manifest_of(&nodes);
+        let text = manifest_of(&graph, &spreads);
+        let nodes = &graph.nodes;
         let items: Vec<Value> = items.into_iter().map(Value::Int).collect();
         let local = run_local(&text, items.clone());
-        let mut assignment = Assignment::new(3, nodes.iter().map(|n| n.process).collect());
+        let mut assignment = Assignment::new(3, processes[..nodes.len()].to_vec());
         for (i, n) in nodes.iter().enumerate() {
-            if n.spread {
-                assignment.spread[i] = vec![n.process, (n.process + 1) % 3];
+            if spreads[i] && n.kind.stateless() {
+                assignment.spread[i] = vec![processes[i], (processes[i] + 1) % 3];
             }
         }
         let options = DataflowOptions { batch_items, epochs_in_flight, ..DataflowOptions::default() };
@@ -661,7 +546,7 @@ proptest! {
         for (name, &o) in &names {
             let i: usize = name[1..].parse().unwrap();
             prop_assert_eq!(sorted(&run.outputs[o]), sorted(&local[o]), "output {}", name);
-            if ordered(&nodes, i) {
+            if graph.ordered(i) {
                 prop_assert_eq!(&run.outputs[o], &local[o], "order of output {}", name);
             }
         }
