@@ -3,6 +3,8 @@
 //! worker killed (`kill -9`) or stopped (`SIGSTOP`) mid-run. The local process is
 //! `pipeline __mesh-check`, which runs a small real dataflow across itself and the workers.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -10,6 +12,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use support::cli::{text, wait_within};
 
 const TOKEN: &str = "transport-test-token-0123456789";
 
@@ -164,29 +167,11 @@ fn start_check(hosts: &Path, token: &Path, extra: &[&str]) -> Child {
 
 /// Waits for `child` at most `limit` (killing it and failing the test after that).
 fn finish_within(child: Child, limit: Duration) -> (Output, Duration) {
-    let started = Instant::now();
-    let pid = child.id();
-    let waiter = std::thread::spawn(move || child.wait_with_output().unwrap());
-    while !waiter.is_finished() {
-        if started.elapsed() > limit {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            let out = waiter.join().unwrap();
-            panic!(
-                "the local process still ran after {limit:?}; stderr:\n{}",
-                text(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    (waiter.join().unwrap(), started.elapsed())
+    wait_within(child, limit, "the local process")
 }
 
 fn check(hosts: &Path, token: &Path, extra: &[&str]) -> Output {
     finish_within(start_check(hosts, token, extra), Duration::from_secs(60)).0
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn report(out: &Output) -> serde_json::Value {

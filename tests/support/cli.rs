@@ -37,6 +37,15 @@ pub fn pipeline(args: &[&str], stdin: impl AsRef<[u8]>) -> Output {
 /// cannot stall it.
 pub fn pipeline_within(limit: Duration, args: &[&str], stdin: impl AsRef<[u8]>) -> Output {
     let (child, feeder) = spawn_fed(args, stdin.as_ref());
+    let what = format!("`pipeline {}`", args.join(" "));
+    let (out, _) = wait_within(child, limit, &what);
+    feeder.join().unwrap();
+    out
+}
+
+/// Waits for `child` at most `limit`, killing it and failing the test (naming it `what`) after
+/// that; returns its output, read while it runs, and how long it ran.
+pub fn wait_within(child: Child, limit: Duration, what: &str) -> (Output, Duration) {
     let started = Instant::now();
     let pid = child.id();
     let waiter = std::thread::spawn(move || child.wait_with_output().unwrap());
@@ -45,16 +54,13 @@ pub fn pipeline_within(limit: Duration, args: &[&str], stdin: impl AsRef<[u8]>) 
             let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
             let out = waiter.join().unwrap();
             panic!(
-                "`pipeline {}` still running after {limit:?}; stderr:\n{}",
-                args.join(" "),
+                "{what} still running after {limit:?}; stderr:\n{}",
                 text(&out.stderr)
             );
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(10));
     }
-    let out = waiter.join().unwrap();
-    feeder.join().unwrap();
-    out
+    (waiter.join().unwrap(), started.elapsed())
 }
 
 /// Output bytes as text.
