@@ -1,7 +1,8 @@
 //! `pipeline export SCRIPT.py [-o OUT.json]`: the manifest a Python script describes.
 
-use super::same_file::Source;
-use super::{load, output, CliError};
+use super::{load, CliError};
+#[cfg(feature = "python")]
+use super::{output, same_file::Source};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

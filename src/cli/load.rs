@@ -61,7 +61,7 @@ pub fn manifest(path: &Path, limits: &ManifestLimits) -> Result<LoweredManifest,
         options.base_dir = Some(".".into());
     }
     let lowered = if is_script(path) {
-        script(path, &text)?.load(&super::registry())?
+        script_manifest(path, &text)?
     } else {
         manifest::load_with_options(&file, &text, &super::registry(), &options)?
     };
@@ -111,6 +111,18 @@ pub fn script(path: &Path, text: &str) -> Result<pipeline::python::ScriptPipelin
             error,
         }
     })
+}
+
+/// The manifest a Python script describes, lowered like a manifest file.
+#[cfg(feature = "python")]
+fn script_manifest(path: &Path, text: &str) -> Result<LoweredManifest, CliError> {
+    Ok(script(path, text)?.load(&super::registry())?)
+}
+
+/// Without the `python` feature there are no scripts.
+#[cfg(not(feature = "python"))]
+fn script_manifest(path: &Path, text: &str) -> Result<LoweredManifest, CliError> {
+    match script(path, text)? {}
 }
 
 /// Without the `python` feature a script cannot be read.

@@ -7,6 +7,7 @@
 //! flushing other files) or printing `Broken pipe`. Anything else (`/dev/full`: `ENOSPC`) is an
 //! error naming the output, and the command exits non-zero.
 
+#[cfg(feature = "python")]
 use super::same_file::{create_output, Source};
 use super::CliError;
 use std::io::{self, Write};
@@ -38,6 +39,7 @@ pub fn print(text: &str) -> Result<(), CliError> {
 
 /// Writes `text` to `path` (replacing it), or to standard output when there is no path; refuses
 /// to overwrite any of `inputs` (the files the text was made from).
+#[cfg(feature = "python")]
 pub fn print_to(path: Option<&Path>, inputs: &[Source], text: &str) -> Result<(), CliError> {
     let Some(path) = path else {
         return print(text);

@@ -9,7 +9,19 @@
 use super::CliError;
 use std::process::ExitCode;
 
+#[cfg(feature = "python")]
+use pipeline::python::isolate as limit_defaults;
+
+/// Without Python support the limit flags are accepted and unused (there are no Python nodes).
+#[cfg(not(feature = "python"))]
+mod limit_defaults {
+    pub const DEFAULT_MEMORY_MB: u64 = 0;
+    pub const DEFAULT_CPU_SECONDS: u64 = 0;
+    pub const DEFAULT_ITEM_TIMEOUT_MS: u64 = 0;
+}
+
 /// The subcommand name of the worker.
+#[cfg(feature = "python")]
 pub const WORKER_SUBCOMMAND: &str = "__python-worker";
 
 /// Limits of isolated Python nodes (per-node `"limits"` in a manifest override them).
@@ -17,16 +29,16 @@ pub const WORKER_SUBCOMMAND: &str = "__python-worker";
 pub struct PythonLimitArgs {
     /// Address-space limit of each Python worker process, in MiB (0: none).
     #[arg(long, global = true, value_name = "MIB",
-          default_value_t = pipeline::python::isolate::DEFAULT_MEMORY_MB)]
+          default_value_t = limit_defaults::DEFAULT_MEMORY_MB)]
     python_memory_mb: u64,
     /// CPU time each Python worker process may use over the run, in seconds (0: none).
     #[arg(long, global = true, value_name = "SECONDS",
-          default_value_t = pipeline::python::isolate::DEFAULT_CPU_SECONDS)]
+          default_value_t = limit_defaults::DEFAULT_CPU_SECONDS)]
     python_cpu_seconds: u64,
     /// Wall-clock time a Python node may spend on one item without returning or yielding, in
     /// milliseconds (0: none); also bounds evaluating a pipeline script.
     #[arg(long, global = true, value_name = "MS",
-          default_value_t = pipeline::python::isolate::DEFAULT_ITEM_TIMEOUT_MS)]
+          default_value_t = limit_defaults::DEFAULT_ITEM_TIMEOUT_MS)]
     python_timeout_ms: u64,
     /// Run Python nodes inside this process instead of isolated workers (trusted code only: no
     /// process limits, no system-call filter).

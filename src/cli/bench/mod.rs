@@ -9,6 +9,7 @@ mod distributed_case;
 mod machine;
 mod measure;
 mod memory;
+#[cfg(feature = "python")]
 mod python_cases;
 mod report;
 mod seed;
