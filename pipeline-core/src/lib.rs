@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | node model | [`node`], [`builtins`] | every graph |
 //! | built-in node types as specs: names, params, ports, how each is built | `builtin_specs` (feature `manifest-model`) | the registry, `pipeline!(manifest = "...")`, `pipeline nodes` |
-//! | graph model | [`graph::model`] | the `pipeline!` macro and the manifest loader |
+//! | graph model | [`graph`] | the `pipeline!` macro and the manifest loader |
 //! | validation | [`graph::validate`] | both, so an error reads the same whichever way the graph was written |
 //! | plan (fusion groups, stage boundaries) | [`graph::plan`] | both |
 //! | execute | `runtime` (feature `runtime`) | generated code and dynamic graphs |

@@ -52,7 +52,7 @@ impl<'p, H: Stage, C: Outputs<Item = H::Output>> Handle<'p, H, C> {
         }
     }
 
-    /// Ends the stream after `err` without losing output (see [`Pipeline::fail`]): the outputs
+    /// Ends the stream after `err` without losing output (as `Pipeline::fail` does): the outputs
     /// of the items before the failing one are waiting in `ready` for [`try_next`](Self::try_next).
     fn fail(&mut self, err: Error) -> Error {
         self.done = true;
