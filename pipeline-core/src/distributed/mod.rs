@@ -78,7 +78,10 @@ mod hosts;
 mod job;
 mod manifest_job;
 mod mesh;
+mod node_stats;
 mod options;
+mod peak_rss;
+mod run_report;
 mod segment_thread;
 mod segments;
 mod sub_manifest;
@@ -94,10 +97,13 @@ pub use exchange_sum::ExchangeSum;
 pub use hosts::HostsFile;
 pub use job::Job;
 pub use manifest_job::ManifestJob;
+pub use node_stats::{NodeFigures, NodeTotals};
 pub use options::{
     ClusterOptions, DEFAULT_CONNECT_ATTEMPTS, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_BYTES,
     DEFAULT_WORKER_TIMEOUT, HEARTBEAT_INTERVAL,
 };
+pub use peak_rss::peak_rss_bytes;
+pub use run_report::{ClusterRun, WorkerSummary};
 pub use token::{default_token_path, Secret, MIN_TOKEN_BYTES, TOKEN_ENV};
 pub use worker::{JobRunner, WorkerConfig, WorkerServer, DEFAULT_MAX_CONNECTIONS, IDLE_TIMEOUT};
 
