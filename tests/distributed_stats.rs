@@ -1,0 +1,218 @@
+//! What a run across processes reports, and how its workers recover, with real `pipeline worker`
+//! processes on 127.0.0.1: `pipeline run --hosts --stats` names every node once with the local
+//! run's counts and where it ran; a worker whose local process vanishes while the run's links
+//! are made serves the next run promptly; a library user (no CLI panic hook) sees no panic text
+//! when a link breaks.
+
+mod support;
+
+use pipeline::distributed::{connect, ClusterOptions, ExchangeSum, HostsFile, Job, Secret};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use support::cli::text;
+use support::workers::{hosts_file, pipeline, scratch, Worker, TOKEN};
+
+/// A manifest over two workers: `b` pinned to `w1`, `count` to `w2`, `spread` (a stateless
+/// `"distribute": true` node) on every process, the rest local. Without `workers`, the same
+/// manifest with no pins (for a local run).
+fn crossing_manifest(workers: Option<(&str, &str)>) -> String {
+    let (pin1, pin2, spread) = match workers {
+        Some((w1, w2)) => (
+            format!(r#", "host": "{w1}""#),
+            format!(r#", "host": "{w2}""#),
+            r#", "distribute": true"#,
+        ),
+        None => (String::new(), String::new(), ""),
+    };
+    format!(
+        r#"{{"version": "v1", "metadata": {{"name": "crossing"}},
+  "nodes": [
+    {{"id": "a", "node_type": "Calculator", "params": {{"operand": 1}}}},
+    {{"id": "b", "node_type": "Calculator", "params": {{"operation": "multiply", "operand": 3}}{pin1}}},
+    {{"id": "split", "node_type": "Partition", "params": {{"op": "even"}}}},
+    {{"id": "count", "node_type": "Count"{pin2}}},
+    {{"id": "spread", "node_type": "Calculator", "params": {{"operand": 7}}, "parallelism": 2{spread}}},
+    {{"id": "tail", "node_type": "PassThrough"}}],
+  "connections": [
+    {{"from": "a", "to": "b"}}, {{"from": "b", "to": "split"}},
+    {{"from": "split.true", "to": "count"}}, {{"from": "split.false", "to": "spread"}},
+    {{"from": "spread", "to": "tail"}}, {{"from": "a", "to": "tail"}}]}}"#
+    )
+}
+
+/// One row of a `--stats` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Row {
+    items_in: u64,
+    items_out: u64,
+    /// The `where` column (empty in a local run's table).
+    place: String,
+}
+
+/// The rows of the `--stats` table in `stderr`, by node, and how often each node was named;
+/// the `(total)` row under `(total)`.
+fn stats_rows(stderr: &str) -> (BTreeMap<String, Row>, BTreeMap<String, usize>) {
+    let mut lines = stderr.lines().skip_while(|l| !l.starts_with("node "));
+    let header = lines.next().unwrap_or_else(|| panic!("no stats:\n{stderr}"));
+    assert!(header.contains("items in") && header.contains("items out"));
+    let mut rows = BTreeMap::new();
+    let mut named = BTreeMap::new();
+    for line in lines {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [node, items_in, items_out, _time, place @ ..] = &fields[..] else {
+            panic!("a stats line of too few fields: {line:?}\n{stderr}");
+        };
+        let row = Row {
+            items_in: items_in.parse().unwrap(),
+            items_out: items_out.parse().unwrap(),
+            place: place.join(" "),
+        };
+        *named.entry(node.to_string()).or_insert(0) += 1;
+        rows.insert(node.to_string(), row);
+        if *node == "(total)" {
+            break;
+        }
+    }
+    (rows, named)
+}
+
+#[test]
+fn stats_across_processes_name_every_node_once_with_the_local_runs_counts_and_place() {
+    let (w1, w2) = (Worker::spawn(&[]), Worker::spawn(&[]));
+    let dir = scratch("stats");
+    let hosts = hosts_file(&dir, &[&w1, &w2]);
+    let across = dir.join("across.json");
+    std::fs::write(
+        &across,
+        crossing_manifest(Some((&w1.address, &w2.address))),
+    )
+    .unwrap();
+    let local = dir.join("local.json");
+    std::fs::write(&local, crossing_manifest(None)).unwrap();
+    // Enough items for several epochs (4096 items each) on every process.
+    let input: String = (0..20_000).map(|x| format!("{x}\n")).collect();
+
+    let out = pipeline(
+        &[
+            "run",
+            local.to_str().unwrap(),
+            "--stats",
+            "--output",
+            "/dev/null",
+        ],
+        &input,
+    );
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let (local_rows, _) = stats_rows(&stderr);
+
+    let out = pipeline(
+        &[
+            "run",
+            across.to_str().unwrap(),
+            "--hosts",
+            hosts.to_str().unwrap(),
+            "--stats",
+            "--output",
+            "/dev/null",
+        ],
+        &input,
+    );
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let (rows, named) = stats_rows(&stderr);
+
+    let nodes = ["a", "b", "split", "count", "spread", "tail", "(total)"];
+    assert_eq!(
+        named.keys().map(String::as_str).collect::<Vec<_>>(),
+        {
+            let mut sorted = nodes.to_vec();
+            sorted.sort_unstable();
+            sorted
+        },
+        "{stderr}"
+    );
+    assert!(named.values().all(|&n| n == 1), "{named:?}\n{stderr}");
+    for node in nodes {
+        let (got, want) = (&rows[node], &local_rows[node]);
+        assert_eq!(
+            (got.items_in, got.items_out),
+            (want.items_in, want.items_out),
+            "node {node}\nacross:\n{stderr}"
+        );
+    }
+    // Not a trivial count: every node saw items.
+    assert_eq!(rows["a"].items_in, 20_000);
+    assert!(rows["spread"].items_in > 0 && rows["count"].items_in > 0);
+    // Where each ran.
+    assert_eq!(rows["a"].place, "local");
+    assert_eq!(rows["b"].place, w1.address);
+    assert_eq!(rows["count"].place, w2.address);
+    assert_eq!(
+        rows["spread"].place,
+        format!("local, {}, {}", w1.address, w2.address)
+    );
+}
+
+/// Runs `manifest` on `hosts` with `input` until it is not refused as busy (at most `limit`);
+/// how long that took.
+fn next_run_within(manifest: &str, hosts: &str, input: &str, limit: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        let out = pipeline(&["run", manifest, "--hosts", hosts], input);
+        let stderr = text(&out.stderr);
+        if out.status.success() {
+            assert_eq!(text(&out.stdout), "2\n4\n6\n");
+            return started.elapsed();
+        }
+        assert!(
+            stderr.contains("busy") && started.elapsed() < limit,
+            "after {:?}: {stderr}",
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Before, such a worker waited for the local process's mesh link for connect timeout ×
+/// (attempts + 1) = 20 s with the defaults, refusing every run as busy meanwhile.
+#[test]
+fn a_worker_whose_local_process_vanishes_during_setup_serves_the_next_run_promptly() {
+    let (w1, w2) = (Worker::spawn(&[]), Worker::spawn(&[]));
+    let dir = scratch("vanish");
+    let hosts = hosts_file(&dir, &[&w1, &w2]);
+    let manifest = dir.join("double.json");
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"{{"version": "v1", "metadata": {{"name": "double"}},
+                "nodes": [{{"id": "double", "node_type": "Calculator",
+                            "params": {{"operation": "multiply", "operand": 2}}, "host": "{}"}}],
+                "connections": []}}"#,
+            w2.address
+        ),
+    )
+    .unwrap();
+    // A local process that starts a run (both workers accept it and begin linking) and is gone
+    // before it makes its own links, as one killed at that moment.
+    let secret = Secret::from_text(TOKEN).unwrap();
+    let listed = HostsFile::from_addresses([w1.address.clone(), w2.address.clone()]).unwrap();
+    let cluster = connect(&listed, &secret, &ClusterOptions::default()).unwrap();
+    let job = ExchangeSum {
+        rounds: 1,
+        per_round: 1,
+        delay_ms: 0,
+        fail_on: None,
+    };
+    cluster.abandon_during_setup(&Job::ExchangeSum(job)).unwrap();
+
+    // A bound on a failure (the old 20 s), not a speed test.
+    let took = next_run_within(
+        manifest.to_str().unwrap(),
+        hosts.to_str().unwrap(),
+        "1\n2\n3\n",
+        Duration::from_secs(8),
+    );
+    assert!(took < Duration::from_secs(8), "{took:?}");
+}
