@@ -53,7 +53,9 @@ struct Row {
 /// the `(total)` row under `(total)`.
 fn stats_rows(stderr: &str) -> (BTreeMap<String, Row>, BTreeMap<String, usize>) {
     let mut lines = stderr.lines().skip_while(|l| !l.starts_with("node "));
-    let header = lines.next().unwrap_or_else(|| panic!("no stats:\n{stderr}"));
+    let header = lines
+        .next()
+        .unwrap_or_else(|| panic!("no stats:\n{stderr}"));
     assert!(header.contains("items in") && header.contains("items out"));
     let mut rows = BTreeMap::new();
     let mut named = BTreeMap::new();
@@ -82,11 +84,7 @@ fn stats_across_processes_name_every_node_once_with_the_local_runs_counts_and_pl
     let dir = scratch("stats");
     let hosts = hosts_file(&dir, &[&w1, &w2]);
     let across = dir.join("across.json");
-    std::fs::write(
-        &across,
-        crossing_manifest(Some((&w1.address, &w2.address))),
-    )
-    .unwrap();
+    std::fs::write(&across, crossing_manifest(Some((&w1.address, &w2.address)))).unwrap();
     let local = dir.join("local.json");
     std::fs::write(&local, crossing_manifest(None)).unwrap();
     // Enough items for several epochs (4096 items each) on every process.
@@ -205,7 +203,9 @@ fn a_worker_whose_local_process_vanishes_during_setup_serves_the_next_run_prompt
         delay_ms: 0,
         fail_on: None,
     };
-    cluster.abandon_during_setup(&Job::ExchangeSum(job)).unwrap();
+    cluster
+        .abandon_during_setup(&Job::ExchangeSum(job))
+        .unwrap();
 
     // A bound on a failure (the old 20 s), not a speed test.
     let took = next_run_within(
@@ -215,4 +215,151 @@ fn a_worker_whose_local_process_vanishes_during_setup_serves_the_next_run_prompt
         Duration::from_secs(8),
     );
     assert!(took < Duration::from_secs(8), "{took:?}");
+}
+
+/// Set in the child process of [`a_library_user_sees_no_panic_text_when_a_link_breaks`].
+const LIBRARY_CHILD: &str = "PIPELINE_TEST_LIBRARY_CHILD";
+
+/// Timely's threads panic on a closed socket; the CLI's panic hook keeps that quiet, but a
+/// program using the library has the default hook, which printed `thread 'timely:recv-0'
+/// panicked at ...: timely communication error` (and `MergeQueue poisoned`) for every broken
+/// link. This test runs itself again in a child process with the default hook and output not
+/// captured, breaks a link on both sides (the library as the local process, its worker killed;
+/// the library as a worker, its local process killed), and reads the child's stderr.
+#[test]
+fn a_library_user_sees_no_panic_text_when_a_link_breaks() {
+    if std::env::var_os(LIBRARY_CHILD).is_some() {
+        return break_links_as_a_library_user();
+    }
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "a_library_user_sees_no_panic_text_when_a_link_breaks",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(LIBRARY_CHILD, "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (out, _) = support::cli::wait_within(child, Duration::from_secs(90), "the child test");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}\n{stderr}");
+    // The runs' errors may quote timely (`a link between the processes broke (timely: ...)`);
+    // what must not appear is the default hook's report of a panic.
+    for panic_text in ["panicked at", "stack backtrace", "RUST_BACKTRACE"] {
+        assert!(
+            !stderr.contains(panic_text) && !stdout.contains(panic_text),
+            "`{panic_text}` in the child's output:\n{stdout}\n{stderr}"
+        );
+    }
+}
+
+/// The child's part (default panic hook): both sides of a broken link, as a library user.
+fn break_links_as_a_library_user() {
+    use pipeline::distributed::{WorkerConfig, WorkerServer};
+    use pipeline::placement::HostInfo;
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+
+    let secret = Secret::from_text(TOKEN).unwrap();
+    // The library as the local process: its worker is killed mid-run.
+    let worker = Worker::spawn(&[]);
+    let hosts = HostsFile::from_addresses([worker.address.clone()]).unwrap();
+    let cluster = connect(&hosts, &secret, &ClusterOptions::default()).unwrap();
+    let job = ExchangeSum {
+        rounds: 10_000,
+        per_round: 10,
+        delay_ms: 5,
+        fail_on: None,
+    };
+    let pid = worker.child.id().to_string();
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        Command::new("kill").args(["-9", &pid]).status().unwrap();
+    });
+    let err = cluster
+        .run(&Job::ExchangeSum(job.clone()), |w| job.run(w))
+        .unwrap_err();
+    killer.join().unwrap();
+    assert!(err.to_string().contains(&worker.address), "{err}");
+    // Timely's threads of the broken run are joined before `run` returns; give stragglers a
+    // moment all the same, so that anything they print is in this process's output.
+    std::thread::sleep(Duration::from_millis(300));
+
+    // The library as a worker: its local process (`pipeline run --hosts`) is killed mid-run.
+    let config = WorkerConfig::new(HostInfo::probe(), secret);
+    let server = WorkerServer::bind("127.0.0.1:0", config).unwrap();
+    let address = server.local_addr().to_string();
+    std::thread::spawn(move || server.serve());
+    let dir = scratch("library-worker");
+    let hosts = dir.join("hosts.txt");
+    std::fs::write(&hosts, format!("{address}\n")).unwrap();
+    let manifest = dir.join("pinned.json");
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"{{"version": "v1", "metadata": {{"name": "pinned"}},
+                "nodes": [{{"id": "double", "node_type": "Calculator",
+                            "params": {{"operation": "multiply", "operand": 2}}, "host": "{address}"}}],
+                "connections": []}}"#
+        ),
+    )
+    .unwrap();
+    let mut local = Command::new(env!("CARGO_BIN_EXE_pipeline"))
+        .args(["run", manifest.to_str().unwrap(), "--hosts"])
+        .arg(&hosts)
+        .env("PIPELINE_TOKEN", TOKEN)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = local.stdin.take().unwrap();
+    std::thread::spawn(move || {
+        for x in 0_u64.. {
+            if writeln!(input, "{x}").is_err() {
+                return;
+            }
+            if x % 1000 == 0 {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    });
+    // Mid-run once the first output came back through the worker.
+    let mut first = String::new();
+    BufReader::new(local.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first, "0\n");
+    local.kill().unwrap();
+    local.wait().unwrap();
+    // The worker gives the run up and serves the next one.
+    let once = dir.join("once.json");
+    std::fs::write(&once, std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    let started = Instant::now();
+    loop {
+        let out = pipeline(
+            &[
+                "run",
+                once.to_str().unwrap(),
+                "--hosts",
+                hosts.to_str().unwrap(),
+            ],
+            "1\n2\n",
+        );
+        if out.status.success() {
+            assert_eq!(text(&out.stdout), "2\n4\n");
+            break;
+        }
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("busy") && started.elapsed() < Duration::from_secs(30),
+            "{stderr}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -9,9 +9,11 @@
 //!
 //! Timely then runs its send and receive threads on the links. The project keeps a clone of each
 //! socket: shutting them down makes those threads fail (timely is fail-stop), which wakes the
-//! process's worker, which panics out of the dataflow; [`run_on_mesh`] catches that.
+//! process's worker, which panics out of the dataflow; [`run_on_mesh`] catches that, and keeps
+//! those panics' messages off stderr (`link_panics`).
 
 use super::control::{self, Message, ReadError};
+use super::link_panics::QuietLinkPanics;
 use super::{handshake, ClusterOptions, Secret};
 use crate::{Error, ErrorKind, Result};
 use std::net::{Shutdown, TcpStream};
@@ -266,6 +268,8 @@ pub(crate) fn run_on_mesh<T>(
         sockets,
         handle,
     } = mesh;
+    // Until timely's threads are joined: their panics on broken links are expected.
+    let _quiet = QuietLinkPanics::start();
     let hooks = Hooks::default();
     let process_allocators =
         ProcessBuilder::new_typed_vector(1, hooks.refill.clone(), hooks.spill.clone());

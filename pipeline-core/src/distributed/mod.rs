@@ -76,6 +76,7 @@ mod exchange_sum;
 mod handshake;
 mod hosts;
 mod job;
+mod link_panics;
 mod manifest_job;
 mod mesh;
 mod node_stats;
