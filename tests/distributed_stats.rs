@@ -363,3 +363,36 @@ fn break_links_as_a_library_user() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The peak resident memory of a `pipeline worker` (what the distributed bench reports beside
+/// the local process's) comes back with its `Done`: the worker process's, as the kernel has it.
+#[test]
+#[cfg(target_os = "linux")]
+fn a_workers_peak_memory_comes_back_with_its_done() {
+    let worker = Worker::spawn(&[]);
+    let hosts = HostsFile::from_addresses([worker.address.clone()]).unwrap();
+    let secret = Secret::from_text(TOKEN).unwrap();
+    let cluster = connect(&hosts, &secret, &ClusterOptions::default()).unwrap();
+    let job = ExchangeSum {
+        rounds: 20,
+        per_round: 1000,
+        delay_ms: 0,
+        fail_on: None,
+    };
+    let run = cluster
+        .run_with_summaries(&Job::ExchangeSum(job.clone()), |w| job.run(w))
+        .unwrap();
+    assert_eq!(run.local, job.expected(2));
+    let reported = run.workers[0].peak_rss_bytes.expect("known on Linux");
+    // The kernel's figure for the worker process, read after its `Done` (it can only grow).
+    let status = std::fs::read_to_string(format!("/proc/{}/status", worker.child.id())).unwrap();
+    let high_water_kb: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    assert!(
+        reported > 1 << 20 && reported <= high_water_kb * 1024,
+        "reported {reported} bytes, the kernel's peak {high_water_kb} kB"
+    );
+}

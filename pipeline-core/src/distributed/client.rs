@@ -681,6 +681,30 @@ mod tests {
     }
 
     #[test]
+    fn a_completed_run_reports_every_workers_summary_in_hosts_file_order() {
+        let hosts = HostsFile::from_addresses([worker(TOKEN), worker(TOKEN)]).unwrap();
+        let cluster = connect(&hosts, &secret(TOKEN), &options()).unwrap();
+        let job = job(None);
+        let run = cluster
+            .run_with_summaries(&Job::ExchangeSum(job.clone()), |w| job.run(w))
+            .unwrap();
+        assert_eq!(run.local, job.expected(3));
+        let got: Vec<_> = run
+            .workers
+            .iter()
+            .map(|w| (w.address.as_str(), w.process, w.node_stats.len()))
+            .collect();
+        let want = [
+            (hosts.workers()[0].as_str(), 1, 0),
+            (hosts.workers()[1].as_str(), 2, 0),
+        ];
+        assert_eq!(got, want);
+        if cfg!(target_os = "linux") {
+            assert!(run.workers.iter().all(|w| w.peak_rss_bytes > Some(1 << 20)));
+        }
+    }
+
+    #[test]
     fn a_wrong_token_is_refused_by_name() {
         let hosts = HostsFile::from_addresses([worker(TOKEN)]).unwrap();
         let err = connect(&hosts, &secret("another-token-0123456789"), &options())
