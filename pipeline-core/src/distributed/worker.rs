@@ -374,11 +374,18 @@ fn serve_run(mut stream: TcpStream, state: &State, start: StartRun, from: &str) 
     liveness.finish();
     let reply = match outcome {
         Ok(summary) => {
-            eprintln!("pipeline worker: run {short_id} done");
+            let peak = peak_rss_bytes();
+            match peak {
+                Some(bytes) => eprintln!(
+                    "pipeline worker: run {short_id} done (peak RSS of this worker {:.1} MB)",
+                    bytes as f64 / 1e6
+                ),
+                None => eprintln!("pipeline worker: run {short_id} done"),
+            }
             Message::Done(WorkerSummary {
                 address: start.peers[start.process - 1].clone(),
                 process: start.process,
-                peak_rss_bytes: peak_rss_bytes(),
+                peak_rss_bytes: peak,
                 node_stats: summary.node_stats,
             })
         }
