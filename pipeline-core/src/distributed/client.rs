@@ -704,6 +704,23 @@ mod tests {
         }
     }
 
+    /// A panic of the run's own code (here the local part) is reported as that panic, not as
+    /// a broken link between the processes; the worker is told to stop and serves the next run.
+    #[test]
+    fn a_panic_of_the_local_part_is_a_panic_not_a_broken_link() {
+        let hosts = HostsFile::from_addresses([worker(TOKEN)]).unwrap();
+        let cluster = connect(&hosts, &secret(TOKEN), &options()).unwrap();
+        let job = job(None);
+        let err = cluster
+            .run(&Job::ExchangeSum(job.clone()), |_| -> Result<u64> {
+                panic!("the local part gave up")
+            })
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Panic, "{err}");
+        assert_eq!(err.to_string(), "panicked: the local part gave up");
+        next_run_within(&hosts, Duration::from_secs(8));
+    }
+
     #[test]
     fn a_wrong_token_is_refused_by_name() {
         let hosts = HostsFile::from_addresses([worker(TOKEN)]).unwrap();

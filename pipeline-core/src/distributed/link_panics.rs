@@ -9,12 +9,18 @@
 //! a mesh, a hook in front of the program's own drops panics raised inside timely's
 //! communication crate (or on its threads) and passes every other panic on unchanged.
 
+use std::cell::Cell;
 use std::panic::PanicHookInfo;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 
 /// Runs on a mesh in this process now.
 static RUNS_ON_A_MESH: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Whether the last panic on this thread during a run on a mesh was timely's.
+    static LAST_WAS_TIMELYS: Cell<Option<bool>> = const { Cell::new(None) };
+}
 
 /// While alive, timely's panics on this process's links are not printed; see the module docs.
 pub(crate) struct QuietLinkPanics(());
@@ -27,7 +33,12 @@ impl QuietLinkPanics {
         INSTALL.call_once(|| {
             let program_hook = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {
-                if !(RUNS_ON_A_MESH.load(Ordering::SeqCst) > 0 && raised_by_timely(info)) {
+                if RUNS_ON_A_MESH.load(Ordering::SeqCst) == 0 {
+                    return program_hook(info);
+                }
+                let timelys = raised_by_timely(info);
+                let _ = LAST_WAS_TIMELYS.try_with(|last| last.set(Some(timelys)));
+                if !timelys {
                     program_hook(info);
                 }
             }));
@@ -35,6 +46,12 @@ impl QuietLinkPanics {
         RUNS_ON_A_MESH.fetch_add(1, Ordering::SeqCst);
         QuietLinkPanics(())
     }
+}
+
+/// Whether the last panic on this thread (during a run on a mesh) was raised by timely rather
+/// than by the run's own code; `None` when not known (the program replaced the hook since).
+pub(crate) fn last_panic_was_timelys() -> Option<bool> {
+    LAST_WAS_TIMELYS.try_with(|last| last.take()).ok().flatten()
 }
 
 impl Drop for QuietLinkPanics {

@@ -13,7 +13,7 @@
 //! those panics' messages off stderr (`link_panics`).
 
 use super::control::{self, Message, ReadError};
-use super::link_panics::QuietLinkPanics;
+use super::link_panics::{last_panic_was_timelys, QuietLinkPanics};
 use super::{handshake, ClusterOptions, Secret};
 use crate::{Error, ErrorKind, Result};
 use std::net::{Shutdown, TcpStream};
@@ -284,6 +284,7 @@ pub(crate) fn run_on_mesh<T>(
             },
         )?;
     let builder = builders.into_iter().next().expect("one worker thread");
+    last_panic_was_timelys();
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(move || {
         let allocator = Allocator::Tcp(builder.build());
         let mut worker = Worker::new(
@@ -306,6 +307,14 @@ pub(crate) fn run_on_mesh<T>(
             error,
             engine: false,
         }),
+        // The run's own code panicked (a job's part, not timely on a broken link): a panic.
+        Err(payload) if last_panic_was_timelys() == Some(false) => {
+            handle.shutdown();
+            Err(PartFailure {
+                error: Error::from_panic(payload),
+                engine: false,
+            })
+        }
         Err(payload) => {
             handle.shutdown();
             Err(PartFailure {
