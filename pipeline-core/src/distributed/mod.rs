@@ -52,7 +52,11 @@
 //! and must build the same dataflow. A manifest is [`Job::Manifest`]: `pipeline run --hosts` calls
 //! [`run_process`] from `Cluster::run`'s closure with the local role, and `pipeline worker`
 //! installs a runner that loads the manifest with the CLI's node registry. An `Err` a worker's
-//! part returns reaches the local process as `node <id> on <host:port>: <message>`.
+//! part returns reaches the local process as `node <id> on <host:port>: <message>`; its
+//! [`RunSummary`] goes back with its `Done`, with the worker's peak memory, as a
+//! [`WorkerSummary`] ([`Cluster::run_with_summaries`]): a manifest job with `stats` set has every
+//! process count its nodes ([`NodeFigures`]), and the local process reports each node once
+//! ([`NodeTotals`]), as `pipeline run --hosts --stats` does.
 //!
 //! # The client API
 //!
