@@ -11,7 +11,8 @@ use super::run::{open_input, open_output, parse_line, RunArgs, Writer};
 use super::same_file::Source;
 use super::{load, output, report, CliError};
 use pipeline::distributed::{
-    run_process, Assignment, Cluster, Job, ManifestJob, Role, DEFAULT_BATCH_ITEMS,
+    run_process, Assignment, Cluster, ClusterRun, Job, ManifestJob, NodeTotals, Role, RunSummary,
+    DEFAULT_BATCH_ITEMS,
 };
 use pipeline::dynamic::Tagged;
 use pipeline::manifest::{check_plan, LoweredManifest};
@@ -19,6 +20,7 @@ use pipeline::placement::{place_across, HostInfo, PlacementPlan};
 use pipeline::Value;
 use std::collections::VecDeque;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 /// Connects to the workers of `--hosts` and places `lowered` over them and this host; fails naming
 /// each node that fits nowhere. Prints placement warnings.
@@ -48,7 +50,19 @@ pub fn run(args: RunArgs, cluster_args: &ClusterArgs) -> Result<ExitCode, CliErr
     job.max_fused_chain = args.limits.max_fused_chain;
     job.max_stages = args.limits.max_stages;
     job.max_ports = args.limits.max_ports;
-    let options = job.dataflow_options(false);
+    job.stats = args.stats;
+    let options = job.dataflow_options(args.stats);
+    let nodes: Vec<String> = lowered
+        .graph
+        .graph
+        .nodes
+        .iter()
+        .map(|node| node.id.to_string())
+        .collect();
+    let places: Vec<String> = std::iter::once("local".to_string())
+        .chain(cluster.workers().iter().map(|address| address.to_string()))
+        .collect();
+    let started = Instant::now();
 
     let (input, source) = open_input(args.input.as_deref())?;
     let out = open_output(
@@ -75,7 +89,7 @@ pub fn run(args: RunArgs, cluster_args: &ClusterArgs) -> Result<ExitCode, CliErr
         bad_line: None,
     };
     let mut unwritable = None;
-    let outcome = cluster.run(&Job::Manifest(Box::new(job)), |worker| {
+    let outcome = cluster.run_with_summaries(&Job::Manifest(Box::new(job)), |worker| {
         let mut sink = |output: usize, value: Value| {
             writer.write(Tagged { output, value }).map_err(|err| {
                 let error = pipeline::Error::msg(err.to_string());
@@ -94,8 +108,11 @@ pub fn run(args: RunArgs, cluster_args: &ClusterArgs) -> Result<ExitCode, CliErr
     if let Some(err) = unwritable {
         return Err(err);
     }
-    outcome?;
+    let run = outcome?;
     flushed?;
+    if args.stats {
+        print_stats(&nodes, &places, run, started.elapsed());
+    }
     match items.bad_line {
         Some(err) => Err(err),
         None => Ok(ExitCode::SUCCESS),
@@ -144,4 +161,44 @@ impl Iterator for InputItems<'_> {
             }
         }
     }
+}
+
+/// `--stats` of a run across processes: the local report's table (see `run`'s), each node once
+/// with its counters summed over the processes it ran on, and where it ran (`local` or the
+/// worker's address; several for a `"distribute": true` node).
+fn print_stats(
+    nodes: &[String],
+    places: &[String],
+    run: ClusterRun<RunSummary>,
+    elapsed: Duration,
+) {
+    let ClusterRun { local, workers } = run;
+    let (read, written) = (local.items_read, local.items_written);
+    let figures = local
+        .node_stats
+        .into_iter()
+        .chain(workers.into_iter().flat_map(|worker| worker.node_stats));
+    report::stderr_line(format_args!(
+        "{:<20} {:>12} {:>12} {:>12}  where",
+        "node", "items in", "items out", "time"
+    ));
+    for total in NodeTotals::by_node(nodes.iter().map(String::as_str), figures) {
+        let places: Vec<&str> = total
+            .processes
+            .iter()
+            .map(|&p| places.get(p).map_or("?", String::as_str))
+            .collect();
+        report::stderr_line(format_args!(
+            "{:<20} {:>12} {:>12} {:>12.3?}  {}",
+            total.node,
+            total.items_in,
+            total.items_out,
+            total.time,
+            places.join(", ")
+        ));
+    }
+    report::stderr_line(format_args!(
+        "{:<20} {read:>12} {written:>12} {elapsed:>12.3?}",
+        "(total)"
+    ));
 }

@@ -5,7 +5,10 @@ use super::control::{self, Message, ReadError, StartRun};
 use super::mesh::{self, MeshHandle, PartFailure};
 use super::options::HEARTBEAT_INTERVAL;
 use super::token::{hex, random_bytes};
-use super::{handshake, ClusterOptions, HostsFile, Job, ProcessFailure, Secret};
+use super::{
+    handshake, ClusterOptions, ClusterRun, HostsFile, Job, NodeFigures, ProcessFailure, Secret,
+    WorkerSummary,
+};
 use crate::placement::HostInfo;
 use crate::{Error, ErrorKind, Result};
 use std::net::{Shutdown, TcpStream};
@@ -143,38 +146,40 @@ impl Cluster {
     /// timeout, or `local` fails. The other processes are then told to abort, and this process's
     /// timely worker is stopped by shutting its links down.
     pub fn run<T>(self, job: &Job, local: impl FnOnce(&mut Worker) -> Result<T>) -> Result<T> {
+        self.run_with_summaries(job, local).map(|run| run.local)
+    }
+
+    /// [`run`](Self::run), returning what each worker reported with its `Done` besides `local`'s
+    /// result: its peak memory and, for a manifest job with `stats`, its nodes' counters.
+    ///
+    /// ```
+    /// use pipeline_core::distributed::*;
+    /// use pipeline_core::placement::HostInfo;
+    /// let secret = Secret::from_text("an-example-token-0123456789")?;
+    /// let server = WorkerServer::bind("127.0.0.1:0", WorkerConfig::new(HostInfo::probe(), secret.clone()))?;
+    /// let hosts = HostsFile::from_addresses([server.local_addr().to_string()])?;
+    /// std::thread::spawn(move || server.serve());
+    /// let cluster = connect(&hosts, &secret, &ClusterOptions::default())?;
+    /// let job = ExchangeSum { rounds: 2, per_round: 10, delay_ms: 0, fail_on: None };
+    /// let run = cluster.run_with_summaries(&Job::ExchangeSum(job.clone()), |worker| job.run(worker))?;
+    /// assert_eq!(run.local, job.expected(2));
+    /// assert_eq!((run.workers[0].process, run.workers[0].address.as_str()), (1, hosts.workers()[0].as_str()));
+    /// # Ok::<(), pipeline_core::Error>(())
+    /// ```
+    pub fn run_with_summaries<T>(
+        self,
+        job: &Job,
+        local: impl FnOnce(&mut Worker) -> Result<T>,
+    ) -> Result<ClusterRun<T>> {
         let Cluster {
             mut workers,
             secret,
             options,
         } = self;
-        let run_id = hex(&random_bytes::<16>()?);
-        let peers: Vec<String> = workers.iter().map(|w| w.address.clone()).collect();
-        let setup_timeout = Some(options.connect_timeout);
-        for (index, worker) in workers.iter_mut().enumerate() {
-            let start = StartRun {
-                run_id: run_id.clone(),
-                process: index + 1,
-                peers: peers.clone(),
-                connect_timeout_ms: millis(options.connect_timeout),
-                connect_attempts: options.connect_attempts,
-                worker_timeout_ms: millis(options.worker_timeout),
-                job: job.clone(),
-            };
-            let _ = worker.stream.set_read_timeout(setup_timeout);
-            send(worker, &Message::Start(Box::new(start)))?;
-        }
-        for worker in &mut workers {
-            expect(worker, options.max_message_bytes, "prepared", |m| {
-                matches!(m, Message::Prepared)
-            })?;
-        }
-        for worker in &mut workers {
-            send(worker, &Message::Connect)?;
-        }
+        let (run_id, peers) = start_on_workers(&mut workers, job, &options)?;
         // This process's own links first: when one cannot be made, that is the clearest report
         // (dropping the connections then tells every worker to give the run up).
-        let mesh = mesh::connect_mesh(0, &peers, &run_id, &secret, &options, None)?;
+        let mesh = mesh::connect_mesh(0, &peers, &run_id, &secret, &options, None, &|| None)?;
         let mesh_wait = options.connect_timeout * (options.connect_attempts + 2);
         for worker in &mut workers {
             let _ = worker.stream.set_read_timeout(Some(mesh_wait));
@@ -201,9 +206,61 @@ impl Cluster {
         match (supervisor.finish(), local_result) {
             (Err(Verdict::Remote(error)), _) => Err(error),
             (_, Err(PartFailure { error, .. })) => Err(name_the_worker(error, &peers)),
-            (_, Ok(value)) => Ok(value),
+            (Ok(workers), Ok(local)) => Ok(ClusterRun { local, workers }),
+            (Err(Verdict::Local(message)), Ok(_)) => Err(cluster_error(message)),
         }
     }
+
+    /// Starts `job` on every worker as [`run`](Self::run) does, up to telling them to link up,
+    /// then closes every connection without linking, as a local process that dies there would:
+    /// for tests of how workers recover.
+    #[doc(hidden)]
+    pub fn abandon_during_setup(self, job: &Job) -> Result<()> {
+        let Cluster {
+            mut workers,
+            options,
+            ..
+        } = self;
+        start_on_workers(&mut workers, job, &options)?;
+        for worker in &workers {
+            let _ = worker.stream.shutdown(Shutdown::Both);
+        }
+        Ok(())
+    }
+}
+
+/// Sends `Start` to every worker, waits for each to be prepared and tells them to link up;
+/// returns the run id and the workers' addresses.
+fn start_on_workers(
+    workers: &mut [Connection],
+    job: &Job,
+    options: &ClusterOptions,
+) -> Result<(String, Vec<String>)> {
+    let run_id = hex(&random_bytes::<16>()?);
+    let peers: Vec<String> = workers.iter().map(|w| w.address.clone()).collect();
+    let setup_timeout = Some(options.connect_timeout);
+    for (index, worker) in workers.iter_mut().enumerate() {
+        let start = StartRun {
+            run_id: run_id.clone(),
+            process: index + 1,
+            peers: peers.clone(),
+            connect_timeout_ms: millis(options.connect_timeout),
+            connect_attempts: options.connect_attempts,
+            worker_timeout_ms: millis(options.worker_timeout),
+            job: job.clone(),
+        };
+        let _ = worker.stream.set_read_timeout(setup_timeout);
+        send(worker, &Message::Start(Box::new(start)))?;
+    }
+    for worker in workers.iter_mut() {
+        expect(worker, options.max_message_bytes, "prepared", |m| {
+            matches!(m, Message::Prepared)
+        })?;
+    }
+    for worker in workers.iter_mut() {
+        send(worker, &Message::Connect)?;
+    }
+    Ok((run_id, peers))
 }
 
 /// A worker's failure that reached this process through the dataflow (as a [`ProcessFailure`],
@@ -300,7 +357,7 @@ enum Verdict {
 /// error or a lost worker before a broken link (which a lost worker causes everywhere).
 struct Supervisor {
     events: Sender<Event>,
-    verdict: std::thread::JoinHandle<std::result::Result<(), Verdict>>,
+    verdict: std::thread::JoinHandle<std::result::Result<Vec<WorkerSummary>, Verdict>>,
     stop: Arc<AtomicBool>,
     heartbeat: std::thread::JoinHandle<()>,
     streams: Vec<TcpStream>,
@@ -333,7 +390,7 @@ impl Supervisor {
                 .spawn(move || loop {
                     match control::read_message(&mut reader, limit) {
                         Ok(message) => {
-                            let last = matches!(message, Message::Done | Message::Failed { .. });
+                            let last = matches!(message, Message::Done(_) | Message::Failed { .. });
                             if events.send(Event::Heard(index, message)).is_err() || last {
                                 return;
                             }
@@ -394,8 +451,9 @@ impl Supervisor {
         })
     }
 
-    /// Waits for the verdict, then stops the heartbeats and closes the control connections.
-    fn finish(self) -> std::result::Result<(), Verdict> {
+    /// Waits for the verdict (every worker's summary when the run completed), then stops the
+    /// heartbeats and closes the control connections.
+    fn finish(self) -> std::result::Result<Vec<WorkerSummary>, Verdict> {
         let verdict = self.verdict.join().unwrap_or_else(|_| {
             Err(Verdict::Remote(cluster_error(
                 "the run's supervisor panicked",
@@ -411,22 +469,22 @@ impl Supervisor {
     }
 }
 
-/// The supervisor's loop: `Ok` once this process and every worker completed, else the most
-/// telling failure.
+/// The supervisor's loop: every worker's summary once this process and every worker completed,
+/// else the most telling failure.
 fn judge(
     inbox: &Receiver<Event>,
     addresses: &[String],
     timeout: Duration,
-) -> std::result::Result<(), Verdict> {
-    let mut done = vec![false; addresses.len()];
+) -> std::result::Result<Vec<WorkerSummary>, Verdict> {
+    let mut summaries: Vec<Option<WorkerSummary>> = vec![None; addresses.len()];
     let mut local_done = false;
     // A failure of the engine, held back for `ENGINE_GRACE` in case a clearer one follows.
     // The flag: whether it names a node's failure relayed from another process (preferred).
     let mut pending: Option<(Verdict, Instant, bool)> = None;
     let worker = |i: usize| format!("worker {} (process {})", addresses[i], i + 1);
     loop {
-        if local_done && done.iter().all(|&d| d) {
-            return Ok(());
+        if local_done && summaries.iter().all(Option::is_some) {
+            return Ok(summaries.into_iter().flatten().collect());
         }
         let wait = match &pending {
             Some((_, since, _)) => ENGINE_GRACE.saturating_sub(since.elapsed()),
@@ -448,7 +506,21 @@ fn judge(
         };
         match event {
             Event::Heard(_, Message::Heartbeat) => {}
-            Event::Heard(i, Message::Done) => done[i] = true,
+            Event::Heard(i, Message::Done(summary)) => {
+                // Named and numbered by this process, whatever the worker says of itself.
+                let process = i + 1;
+                let node_stats = summary
+                    .node_stats
+                    .into_iter()
+                    .map(|figures| NodeFigures { process, ..figures })
+                    .collect();
+                summaries[i] = Some(WorkerSummary {
+                    address: addresses[i].clone(),
+                    process,
+                    node_stats,
+                    ..summary
+                });
+            }
             Event::Heard(i, Message::Failed { failure }) => {
                 // A failure relayed by another worker is named after the process it happened
                 // on, and waits (like the engine's) for that process's own report.
@@ -472,7 +544,7 @@ fn judge(
             Event::Heard(i, other) => {
                 return Err(Verdict::Remote(unexpected(&addresses[i], &other)));
             }
-            Event::Lost(i, _) if done[i] => {}
+            Event::Lost(i, _) if summaries[i].is_some() => {}
             Event::Lost(i, ReadError::TimedOut) => {
                 return Err(Verdict::Remote(
                     cluster_error(format_args!(
@@ -574,6 +646,79 @@ mod tests {
                 .unwrap_or_else(|err| panic!("run {round}: {err}"));
             assert_eq!(sum, job.expected(2));
         }
+    }
+
+    /// Runs `job` on `hosts` until a run is not refused as busy; how long that took.
+    fn next_run_within(hosts: &HostsFile, limit: Duration) -> Duration {
+        let started = Instant::now();
+        let job = job(None);
+        loop {
+            let cluster = connect(hosts, &secret(TOKEN), &ClusterOptions::default()).unwrap();
+            match cluster.run(&Job::ExchangeSum(job.clone()), |w| job.run(w)) {
+                Ok(sum) => {
+                    assert_eq!(sum, job.expected(hosts.workers().len() as u64 + 1));
+                    return started.elapsed();
+                }
+                Err(err) if err.to_string().contains("busy") && started.elapsed() < limit => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                Err(err) => panic!("after {:?}: {err}", started.elapsed()),
+            }
+        }
+    }
+
+    /// A local process lost while the workers link up frees them at once: not after the
+    /// setup's timeouts (5 s × (3 + 1) with the defaults).
+    #[test]
+    fn workers_whose_local_process_vanishes_during_setup_are_free_again_at_once() {
+        let hosts = HostsFile::from_addresses([worker(TOKEN), worker(TOKEN)]).unwrap();
+        let cluster = connect(&hosts, &secret(TOKEN), &ClusterOptions::default()).unwrap();
+        cluster
+            .abandon_during_setup(&Job::ExchangeSum(job(None)))
+            .unwrap();
+        let took = next_run_within(&hosts, Duration::from_secs(8));
+        assert!(took < Duration::from_secs(8), "{took:?}");
+    }
+
+    #[test]
+    fn a_completed_run_reports_every_workers_summary_in_hosts_file_order() {
+        let hosts = HostsFile::from_addresses([worker(TOKEN), worker(TOKEN)]).unwrap();
+        let cluster = connect(&hosts, &secret(TOKEN), &options()).unwrap();
+        let job = job(None);
+        let run = cluster
+            .run_with_summaries(&Job::ExchangeSum(job.clone()), |w| job.run(w))
+            .unwrap();
+        assert_eq!(run.local, job.expected(3));
+        let got: Vec<_> = run
+            .workers
+            .iter()
+            .map(|w| (w.address.as_str(), w.process, w.node_stats.len()))
+            .collect();
+        let want = [
+            (hosts.workers()[0].as_str(), 1, 0),
+            (hosts.workers()[1].as_str(), 2, 0),
+        ];
+        assert_eq!(got, want);
+        if cfg!(target_os = "linux") {
+            assert!(run.workers.iter().all(|w| w.peak_rss_bytes > Some(1 << 20)));
+        }
+    }
+
+    /// A panic of the run's own code (here the local part) is reported as that panic, not as
+    /// a broken link between the processes; the worker is told to stop and serves the next run.
+    #[test]
+    fn a_panic_of_the_local_part_is_a_panic_not_a_broken_link() {
+        let hosts = HostsFile::from_addresses([worker(TOKEN)]).unwrap();
+        let cluster = connect(&hosts, &secret(TOKEN), &options()).unwrap();
+        let job = job(None);
+        let err = cluster
+            .run(&Job::ExchangeSum(job.clone()), |_| -> Result<u64> {
+                panic!("the local part gave up")
+            })
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Panic, "{err}");
+        assert_eq!(err.to_string(), "panicked: the local part gave up");
+        next_run_within(&hosts, Duration::from_secs(8));
     }
 
     #[test]

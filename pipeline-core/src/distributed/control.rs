@@ -11,13 +11,14 @@
 
 use super::dataflow::ProcessFailure;
 use super::job::Job;
+use super::run_report::WorkerSummary;
 use crate::placement::HostInfo;
 use crate::{Error, ErrorKind};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 
 /// The version of this protocol; a worker refuses a client of another version.
-pub(crate) const PROTOCOL_VERSION: u32 = 1;
+pub(crate) const PROTOCOL_VERSION: u32 = 2;
 
 /// One control message (both directions).
 #[derive(Debug, Serialize, Deserialize)]
@@ -47,8 +48,9 @@ pub(crate) enum Message {
     Heartbeat,
     /// Worker → local: the run failed on this worker.
     Failed { failure: Failure },
-    /// Worker → local: the worker's part of the run completed.
-    Done,
+    /// Worker → local: the worker's part of the run completed; what it did (its nodes'
+    /// counters when the job asked for stats, its peak memory).
+    Done(WorkerSummary),
     /// Local → worker: stop the run (another process failed).
     Abort { reason: String },
     /// A process of a run → a worker of the same run with a higher index: this socket is the
@@ -269,7 +271,7 @@ pub(crate) fn name(message: &Message) -> &'static str {
         Message::Ready => "ready",
         Message::Heartbeat => "heartbeat",
         Message::Failed { .. } => "failed",
-        Message::Done => "done",
+        Message::Done(_) => "done",
         Message::Abort { .. } => "abort",
         Message::JoinMesh { .. } => "join_mesh",
         Message::Joined => "joined",

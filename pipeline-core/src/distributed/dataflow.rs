@@ -16,6 +16,7 @@
 //! passed each, which puts the items back in order.
 
 use super::batch::{Batch, Target};
+use super::node_stats::NodeFigures;
 use super::segment_thread::{FromSegment, SegmentThread, ToSegment};
 use super::segments::{Destination, Segmentation};
 use super::sub_manifest::{build_segment, SegmentPipeline};
@@ -193,6 +194,9 @@ pub struct RunSummary {
     pub epochs: u64,
     /// The most epochs that were in flight at once (process 0).
     pub max_epochs_in_flight: u64,
+    /// Per-node counters of the nodes this process ran, when built with stats
+    /// ([`DataflowOptions::build`]`.stats`).
+    pub node_stats: Vec<NodeFigures>,
 }
 
 /// A failure, sent to every process so that all of them stop.
@@ -310,6 +314,8 @@ struct Shared {
     segment_operators: RefCell<Vec<Activator>>,
     /// Segment threads to join at the end.
     threads: RefCell<Vec<SegmentThread>>,
+    /// Per-node counters of the segments that ended here.
+    node_stats: RefCell<Vec<NodeFigures>>,
 }
 
 impl Shared {
@@ -572,6 +578,7 @@ pub fn run_process(
     if let Some(failure) = shared.received.borrow().first() {
         return Err(failure.error());
     }
+    summary.node_stats = shared.node_stats.take();
     Ok(summary)
 }
 
@@ -803,7 +810,12 @@ impl SegmentState {
                 FromSegment::Consumed => {
                     self.in_flight.pop_front();
                 }
-                FromSegment::Ended => {
+                FromSegment::Ended(figures) => {
+                    let me = self.me;
+                    let figures = figures
+                        .into_iter()
+                        .map(|f| NodeFigures { process: me, ..f });
+                    self.shared.node_stats.borrow_mut().extend(figures);
                     self.floor = None;
                     self.in_flight.clear();
                     if let Some(thread) = self.thread.take() {

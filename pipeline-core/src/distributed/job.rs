@@ -2,6 +2,7 @@
 //! the same timely dataflow from it (timely requires that); the process index decides each
 //! process's part.
 
+use super::dataflow::RunSummary;
 use super::exchange_sum::ExchangeSum;
 use super::manifest_job::ManifestJob;
 use crate::dynamic::Registry;
@@ -30,7 +31,8 @@ pub enum Job {
 impl Job {
     /// A worker's part of the job, loading a manifest with `registry`, as the default
     /// [`super::JobRunner`] runs it (with the built-in node types) (the local
-    /// process's part is the closure given to [`super::Cluster::run`]).
+    /// process's part is the closure given to [`super::Cluster::run`]). What the worker did
+    /// (its nodes' counters, for a manifest run with stats) goes back to the local process.
     ///
     /// ```
     /// use pipeline_core::distributed::{ExchangeSum, Job};
@@ -39,9 +41,9 @@ impl Job {
     /// pipeline_core::distributed::timely::execute_directly(move |worker| job.run_on_worker(worker, &Registry::with_builtins()))
     ///     .unwrap();
     /// ```
-    pub fn run_on_worker(&self, worker: &mut Worker, registry: &Registry) -> Result<()> {
+    pub fn run_on_worker(&self, worker: &mut Worker, registry: &Registry) -> Result<RunSummary> {
         match self {
-            Job::ExchangeSum(job) => job.run(worker).map(|_| ()),
+            Job::ExchangeSum(job) => job.run(worker).map(|_| RunSummary::default()),
             Job::Manifest(job) => job.run_on_worker(worker, registry),
         }
     }

@@ -1,7 +1,7 @@
 //! A manifest run across processes: what the local process sends every worker so that each
 //! builds the same dataflow (timely requires that) and runs its part of it.
 
-use super::dataflow::{run_process, Assignment, DataflowOptions, Role};
+use super::dataflow::{run_process, Assignment, DataflowOptions, Role, RunSummary};
 use crate::dynamic::{BuildOptions, Registry};
 use crate::graph::GraphLimits;
 use crate::manifest::{self, LoadOptions};
@@ -41,6 +41,10 @@ pub struct ManifestJob {
     pub max_stages: usize,
     /// See [`GraphLimits::max_ports`].
     pub max_ports: usize,
+    /// Count items and time per node on every process (`pipeline run --stats`): each worker
+    /// sends its nodes' counters back with its `Done`.
+    #[serde(default)]
+    pub stats: bool,
 }
 
 impl ManifestJob {
@@ -58,6 +62,7 @@ impl ManifestJob {
             max_fused_chain: limits.max_fused_chain,
             max_stages: limits.max_stages,
             max_ports: limits.max_ports,
+            stats: false,
         }
     }
 
@@ -78,7 +83,11 @@ impl ManifestJob {
 
     /// A worker's part: loads the manifest with `registry` (no file is read: `python` nodes
     /// must come with their `code`) and runs the nodes placed on this process.
-    pub(crate) fn run_on_worker(&self, worker: &mut Worker, registry: &Registry) -> Result<()> {
+    pub(crate) fn run_on_worker(
+        &self,
+        worker: &mut Worker,
+        registry: &Registry,
+    ) -> Result<RunSummary> {
         let options = LoadOptions {
             // Nothing on the worker's disk is the run's business.
             base_dir: Some("/nonexistent/pipeline-worker".into()),
@@ -91,8 +100,8 @@ impl ManifestJob {
         };
         let lowered = manifest::load_with_options(&self.file, &self.text, registry, &options)
             .map_err(|err| Error::new(ErrorKind::Graph, err))?;
-        let options = self.dataflow_options(false);
-        run_process(worker, lowered, &self.assignment, Role::Remote, &options).map(|_| ())
+        let options = self.dataflow_options(self.stats);
+        run_process(worker, lowered, &self.assignment, Role::Remote, &options)
     }
 }
 

@@ -9,9 +9,11 @@
 //!
 //! Timely then runs its send and receive threads on the links. The project keeps a clone of each
 //! socket: shutting them down makes those threads fail (timely is fail-stop), which wakes the
-//! process's worker, which panics out of the dataflow; [`run_on_mesh`] catches that.
+//! process's worker, which panics out of the dataflow; [`run_on_mesh`] catches that, and keeps
+//! those panics' messages off stderr (`link_panics`).
 
 use super::control::{self, Message, ReadError};
+use super::link_panics::{last_panic_was_timelys, QuietLinkPanics};
 use super::{handshake, ClusterOptions, Secret};
 use crate::{Error, ErrorKind, Result};
 use std::net::{Shutdown, TcpStream};
@@ -59,8 +61,13 @@ fn who(peers: &[String], process: usize) -> String {
     }
 }
 
+/// How often a process setting up its links checks whether the run was given up.
+const SETUP_POLL: Duration = Duration::from_millis(50);
+
 /// Connects process `index`'s links: out to every higher process, in from every lower one
-/// (`incoming` delivers those the worker's listener accepted for this run).
+/// (`incoming` delivers those the worker's listener accepted for this run). `given_up` is asked
+/// every [`SETUP_POLL`] while links are missing: when it says why (a worker's local process is
+/// gone), setup stops at once rather than after its timeouts.
 pub(crate) fn connect_mesh(
     index: usize,
     peers: &[String],
@@ -68,80 +75,114 @@ pub(crate) fn connect_mesh(
     secret: &Secret,
     options: &ClusterOptions,
     incoming: Option<&Receiver<(usize, TcpStream)>>,
+    given_up: &dyn Fn() -> Option<String>,
 ) -> Result<Mesh> {
     let processes = peers.len() + 1;
-    let outgoing: Vec<_> = ((index + 1)..processes)
-        .map(|target| {
-            let address = peers[target - 1].clone();
-            let (run_id, secret, options) = (run_id.to_string(), secret.clone(), options.clone());
-            let thread = std::thread::Builder::new()
-                .name(format!("pipeline:link-{target}"))
-                .spawn(move || connect_link(&address, &secret, &options, &run_id, index));
-            (target, thread)
-        })
-        .collect();
+    let (linked, outgoing) = std::sync::mpsc::channel();
+    for target in (index + 1)..processes {
+        let address = peers[target - 1].clone();
+        let (run_id, secret, options) = (run_id.to_string(), secret.clone(), options.clone());
+        let sender = linked.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("pipeline:link-{target}"))
+            .spawn(move || {
+                let link = connect_link(&address, &secret, &options, &run_id, index);
+                // The receiver is gone when setup was given up: the link just closes.
+                let _ = sender.send((target, link));
+            });
+        if let Err(err) = spawned {
+            let _ = linked.send((
+                target,
+                Err(Error::new(
+                    ErrorKind::Cluster,
+                    format_args!("cannot start a link thread: {err}"),
+                )),
+            ));
+        }
+    }
+    drop(linked);
     let mut sockets: Vec<Option<TcpStream>> = (0..processes).map(|_| None).collect();
-    let mut first_error = None;
-    if index > 0 {
-        let incoming = incoming.expect("a worker's mesh has incoming links");
-        let wait = options.connect_timeout * (options.connect_attempts + 1);
-        let deadline = Instant::now() + wait;
-        let mut missing = index;
-        while missing > 0 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match incoming.recv_timeout(left) {
+    let mut missing_in = index;
+    let mut missing_out = processes - index - 1;
+    // Each outgoing link bounds itself (attempts × connect timeout); the incoming ones are
+    // waited for as long as one process may take to make its own.
+    let wait = options.connect_timeout * (options.connect_attempts + 1);
+    let deadline = Instant::now() + wait;
+    let link_error = |target: usize, err: Error| {
+        Error::new(
+            ErrorKind::Cluster,
+            format_args!(
+                "{} cannot link to {}: {}",
+                who(peers, index),
+                who(peers, target),
+                err.message()
+            ),
+        )
+    };
+    while missing_in + missing_out > 0 {
+        if let Some(why) = given_up() {
+            return Err(Error::new(
+                ErrorKind::Cluster,
+                format_args!("{} gave up its links: {why}", who(peers, index)),
+            ));
+        }
+        while missing_out > 0 {
+            match outgoing.try_recv() {
+                Ok((target, Ok(socket))) => {
+                    sockets[target] = Some(socket);
+                    missing_out -= 1;
+                }
+                Ok((target, Err(err))) => return Err(link_error(target, err)),
+                Err(_) => break,
+            }
+        }
+        if missing_in + missing_out == 0 {
+            break;
+        }
+        if missing_in > 0 && Instant::now() >= deadline {
+            let absent: Vec<String> = (0..index)
+                .filter(|&p| sockets[p].is_none())
+                .map(|p| who(peers, p))
+                .collect();
+            return Err(Error::new(
+                ErrorKind::Cluster,
+                format_args!(
+                    "{} got no mesh link from {} within {wait:?}",
+                    who(peers, index),
+                    absent.join(", "),
+                ),
+            ));
+        }
+        let slice = SETUP_POLL.min(deadline.saturating_duration_since(Instant::now()));
+        match incoming {
+            Some(incoming) if missing_in > 0 => match incoming.recv_timeout(slice) {
                 Ok((from, socket)) if from < index && sockets[from].is_none() => {
                     sockets[from] = Some(socket);
-                    missing -= 1;
+                    missing_in -= 1;
                 }
-                Ok(_) => {}
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
-                    let absent: Vec<String> = (0..index)
-                        .filter(|&p| sockets[p].is_none())
-                        .map(|p| who(peers, p))
-                        .collect();
-                    first_error = Some(Error::new(
+                Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(Error::new(
                         ErrorKind::Cluster,
-                        format_args!(
-                            "{} got no mesh link from {} within {wait:?}",
-                            who(peers, index),
-                            absent.join(", "),
-                        ),
-                    ));
-                    break;
+                        format_args!("{}: the run ended during setup", who(peers, index)),
+                    ))
                 }
-            }
-        }
-    }
-    for (target, thread) in outgoing {
-        let linked = match thread {
-            Ok(thread) => thread
-                .join()
-                .unwrap_or_else(|_| Err(Error::new(ErrorKind::Cluster, "a link thread panicked"))),
-            Err(err) => Err(Error::new(
-                ErrorKind::Cluster,
-                format_args!("cannot start a link thread: {err}"),
-            )),
-        };
-        match linked {
-            Ok(socket) => sockets[target] = Some(socket),
-            Err(err) => {
-                first_error.get_or_insert_with(|| {
-                    Error::new(
+            },
+            _ => match outgoing.recv_timeout(SETUP_POLL) {
+                Ok((target, Ok(socket))) => {
+                    sockets[target] = Some(socket);
+                    missing_out -= 1;
+                }
+                Ok((target, Err(err))) => return Err(link_error(target, err)),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(Error::new(
                         ErrorKind::Cluster,
-                        format_args!(
-                            "{} cannot link to {}: {}",
-                            who(peers, index),
-                            who(peers, target),
-                            err.message()
-                        ),
-                    )
-                });
-            }
+                        format_args!("{}: a link thread ended without a link", who(peers, index)),
+                    ))
+                }
+            },
         }
-    }
-    if let Some(err) = first_error {
-        return Err(err);
     }
     let clones = sockets
         .iter()
@@ -227,6 +268,8 @@ pub(crate) fn run_on_mesh<T>(
         sockets,
         handle,
     } = mesh;
+    // Until timely's threads are joined: their panics on broken links are expected.
+    let _quiet = QuietLinkPanics::start();
     let hooks = Hooks::default();
     let process_allocators =
         ProcessBuilder::new_typed_vector(1, hooks.refill.clone(), hooks.spill.clone());
@@ -241,6 +284,7 @@ pub(crate) fn run_on_mesh<T>(
             },
         )?;
     let builder = builders.into_iter().next().expect("one worker thread");
+    last_panic_was_timelys();
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(move || {
         let allocator = Allocator::Tcp(builder.build());
         let mut worker = Worker::new(
@@ -263,6 +307,14 @@ pub(crate) fn run_on_mesh<T>(
             error,
             engine: false,
         }),
+        // The run's own code panicked (a job's part, not timely on a broken link): a panic.
+        Err(payload) if last_panic_was_timelys() == Some(false) => {
+            handle.shutdown();
+            Err(PartFailure {
+                error: Error::from_panic(payload),
+                engine: false,
+            })
+        }
         Err(payload) => {
             handle.shutdown();
             Err(PartFailure {

@@ -52,7 +52,11 @@
 //! and must build the same dataflow. A manifest is [`Job::Manifest`]: `pipeline run --hosts` calls
 //! [`run_process`] from `Cluster::run`'s closure with the local role, and `pipeline worker`
 //! installs a runner that loads the manifest with the CLI's node registry. An `Err` a worker's
-//! part returns reaches the local process as `node <id> on <host:port>: <message>`.
+//! part returns reaches the local process as `node <id> on <host:port>: <message>`; its
+//! [`RunSummary`] goes back with its `Done`, with the worker's peak memory, as a
+//! [`WorkerSummary`] ([`Cluster::run_with_summaries`]): a manifest job with `stats` set has every
+//! process count its nodes ([`NodeFigures`]), and the local process reports each node once
+//! ([`NodeTotals`]), as `pipeline run --hosts --stats` does.
 //!
 //! # The client API
 //!
@@ -76,9 +80,13 @@ mod exchange_sum;
 mod handshake;
 mod hosts;
 mod job;
+mod link_panics;
 mod manifest_job;
 mod mesh;
+mod node_stats;
 mod options;
+mod peak_rss;
+mod run_report;
 mod segment_thread;
 mod segments;
 mod sub_manifest;
@@ -94,10 +102,13 @@ pub use exchange_sum::ExchangeSum;
 pub use hosts::HostsFile;
 pub use job::Job;
 pub use manifest_job::ManifestJob;
+pub use node_stats::{NodeFigures, NodeTotals};
 pub use options::{
     ClusterOptions, DEFAULT_CONNECT_ATTEMPTS, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_MESSAGE_BYTES,
     DEFAULT_WORKER_TIMEOUT, HEARTBEAT_INTERVAL,
 };
+pub use peak_rss::peak_rss_bytes;
+pub use run_report::{ClusterRun, WorkerSummary};
 pub use token::{default_token_path, Secret, MIN_TOKEN_BYTES, TOKEN_ENV};
 pub use worker::{JobRunner, WorkerConfig, WorkerServer, DEFAULT_MAX_CONNECTIONS, IDLE_TIMEOUT};
 

@@ -5,6 +5,7 @@
 //! and talks to the operator over channels, waking it (a [`SyncActivator`]) whenever it has sent
 //! something.
 
+use super::node_stats::NodeFigures;
 use crate::dynamic::{DynamicPipeline, Tagged};
 use crate::error::{Error, Result};
 use crate::Value;
@@ -34,8 +35,9 @@ pub(crate) enum FromSegment {
     Outputs(Vec<Tagged>),
     /// The pipeline took the oldest batch sent and handed out every output it had ready.
     Consumed,
-    /// The stream finished; every output was sent.
-    Ended,
+    /// The stream finished; every output was sent. With the pipeline's per-node counters when
+    /// it was built with stats (their `process` is left 0: the operator knows where it runs).
+    Ended(Vec<NodeFigures>),
     /// A node failed (every output of the items before the failing one was sent first).
     Failed(Error),
 }
@@ -156,8 +158,9 @@ impl Runner {
                     self.forward(|| stream.next())?;
                     closed.map_err(Some)?;
                     drop(stream);
+                    let figures = NodeFigures::of_pipeline(&pipeline, 0);
                     pipeline.close().map_err(Some)?;
-                    self.send(FromSegment::Ended);
+                    self.send(FromSegment::Ended(figures));
                     return Ok(());
                 }
             }

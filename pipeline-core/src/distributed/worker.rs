@@ -10,7 +10,9 @@
 use super::control::{self, Failure, Message, ReadError, Refusal, StartRun};
 use super::mesh::{self, MeshHandle};
 use super::options::HEARTBEAT_INTERVAL;
-use super::{handshake, ClusterOptions, Job, Secret};
+use super::peak_rss::peak_rss_bytes;
+use super::run_report::WorkerSummary;
+use super::{handshake, ClusterOptions, Job, RunSummary, Secret};
 use crate::dynamic::Registry;
 use crate::placement::HostInfo;
 use crate::{Error, ErrorKind, Result};
@@ -29,8 +31,9 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// How a worker runs its part of a job: by default [`Job`]'s own; a program that knows more
-/// (the CLI: its node registry, for manifests) supplies its own.
-pub type JobRunner = Arc<dyn Fn(&Job, &mut Worker) -> Result<()> + Send + Sync>;
+/// (the CLI: its node registry, for manifests) supplies its own. The summary (its nodes'
+/// counters) goes back to the local process with `Done`.
+pub type JobRunner = Arc<dyn Fn(&Job, &mut Worker) -> Result<RunSummary> + Send + Sync>;
 
 /// What a worker offers and how it guards itself.
 ///
@@ -345,8 +348,15 @@ fn serve_run(mut stream: TcpStream, state: &State, start: StartRun, from: &str) 
         &state.config.secret,
         &options,
         Some(&incoming),
+        &|| local_gone(&stream),
     ) {
         Ok(mesh) => mesh,
+        // The local process is gone: nobody to tell; the run slot is freed now, not after the
+        // setup's timeouts (up to connect timeout × (attempts + 1)).
+        Err(error) if local_gone(&stream).is_some() => {
+            eprintln!("pipeline worker: run {short_id} given up during setup: {error}");
+            return;
+        }
         Err(error) => return fail(&mut stream, error),
     };
     if control::write_message(&mut stream, &Message::Ready).is_err() {
@@ -362,10 +372,22 @@ fn serve_run(mut stream: TcpStream, state: &State, start: StartRun, from: &str) 
         runner(&start.job, worker)
     });
     liveness.finish();
-    let reply = match &outcome {
-        Ok(()) => {
-            eprintln!("pipeline worker: run {short_id} done");
-            Message::Done
+    let reply = match outcome {
+        Ok(summary) => {
+            let peak = peak_rss_bytes();
+            match peak {
+                Some(bytes) => eprintln!(
+                    "pipeline worker: run {short_id} done (peak RSS of this worker {:.1} MB)",
+                    bytes as f64 / 1e6
+                ),
+                None => eprintln!("pipeline worker: run {short_id} done"),
+            }
+            Message::Done(WorkerSummary {
+                address: start.peers[start.process - 1].clone(),
+                process: start.process,
+                peak_rss_bytes: peak,
+                node_stats: summary.node_stats,
+            })
         }
         Err(_) if liveness.aborted() => {
             eprintln!(
@@ -384,6 +406,29 @@ fn serve_run(mut stream: TcpStream, state: &State, start: StartRun, from: &str) 
     // Free the worker before the local process hears the end: it may start its next run at once.
     drop(guard);
     let _ = liveness.write(&reply);
+}
+
+/// Why the local process is taken as gone while this worker sets up a run's links, if it is:
+/// its control connection closed or broke. The local process sends nothing during setup, so a
+/// look (without reading or waiting) tells: end of stream, an error, or nothing yet.
+fn local_gone(stream: &TcpStream) -> Option<String> {
+    if let Err(err) = stream.set_nonblocking(true) {
+        return Some(format!("its control connection failed ({err})"));
+    }
+    let mut byte = [0u8; 1];
+    let gone = match stream.peek(&mut byte) {
+        Ok(0) => Some("the local process closed its control connection".to_string()),
+        // A message waits (the local process never sends one during setup, but the run's
+        // watcher reads it once the run starts).
+        Ok(_) => None,
+        Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => None,
+        Err(err) if err.kind() == std::io::ErrorKind::Interrupted => None,
+        Err(err) => Some(format!("its control connection failed ({err})")),
+    };
+    if let Err(err) = stream.set_nonblocking(false) {
+        return Some(format!("its control connection failed ({err})"));
+    }
+    gone
 }
 
 /// The control connection during a run: heartbeats out every [`HEARTBEAT_INTERVAL`], and a
