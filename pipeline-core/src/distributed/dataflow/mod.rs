@@ -18,6 +18,7 @@
 mod assignment;
 mod failure;
 mod input;
+mod local;
 
 mod segment_operator;
 mod shared;
@@ -25,6 +26,7 @@ mod sink;
 
 pub use assignment::Assignment;
 pub use failure::ProcessFailure;
+pub use local::{LocalInput, LocalSink, NextItem};
 
 use super::batch::{Batch, Target};
 use super::segments::{Destination, Segmentation};
@@ -32,7 +34,6 @@ use super::sub_manifest::{build_segment, SegmentPipeline};
 use crate::dynamic::{BuildOptions, DynNode};
 use crate::error::{Error, ErrorKind, Result};
 use crate::manifest::LoweredManifest;
-use crate::Value;
 use failure::failure_operators;
 use input::{feed, Feeder};
 use segment_operator::{segment_operator, SegmentContext};
@@ -41,7 +42,7 @@ use shared::Shared;
 use sink::{deliver, sink_operator};
 use std::rc::Rc;
 use timely::container::CapacityContainerBuilder;
-use timely::dataflow::operators::vec::Filter;
+use timely::dataflow::operators::vec::Partition;
 use timely::dataflow::operators::{Concatenate, Probe};
 use timely::dataflow::{InputHandle, ProbeHandle, Stream};
 use timely::worker::Worker;
@@ -60,10 +61,11 @@ pub enum Role<'a> {
     /// Process 0: reads the input, writes the outputs (output index as in the local run's
     /// `DynamicPipeline::outputs()`).
     Local {
-        /// The pipeline input.
-        input: &'a mut dyn Iterator<Item = Result<Value>>,
-        /// Where outputs go, each with its output index, as they arrive.
-        sink: &'a mut dyn FnMut(usize, Value) -> Result<()>,
+        /// The pipeline input (any iterator of items is one).
+        input: &'a mut dyn LocalInput,
+        /// Where outputs go, each with its output index, as they arrive (any
+        /// `FnMut(usize, Value) -> Result<()>` is one).
+        sink: &'a mut dyn LocalSink,
     },
     /// A worker.
     Remote,
@@ -231,13 +233,12 @@ pub fn run_process(
     let mut input: InputHandle<u64, CapacityContainerBuilder<Vec<Batch>>> = InputHandle::new();
     let probe = ProbeHandle::new();
     worker.dataflow::<u64, _, _>(|scope| {
-        let source = input.to_stream(scope);
         let segments = split.segments.len();
         let mut feeds: Vec<Vec<Stream<u64, Vec<Batch>>>> = vec![Vec::new(); segments];
+        let mut from_input = by_target(input.to_stream(scope), segments);
         for (s, segment) in split.segments.iter().enumerate() {
             if segment.input_copies > 0 {
-                let target = Target::Segment(s as u32);
-                feeds[s].push(source.clone().filter(move |b: &Batch| b.target == target));
+                feeds[s].extend(from_input[s].take());
             }
         }
         let mut to_outputs = Vec::new();
@@ -252,18 +253,12 @@ pub fn run_process(
                 label: format!("segment {s} ({})", labels[s]),
             };
             let out = segment_operator(scope, fed, context, pipelines[s].take());
-            let mut outputs_too = false;
+            let mut parts = by_target(out, segments);
             for &destination in &split.segments[s].destinations {
                 match destination {
-                    Destination::Segment(k) => {
-                        let target = Target::Segment(k as u32);
-                        feeds[k].push(out.clone().filter(move |b: &Batch| b.target == target));
-                    }
-                    Destination::Output(_) => outputs_too = true,
+                    Destination::Segment(k) => feeds[k].extend(parts[k].take()),
+                    Destination::Output(_) => to_outputs.extend(parts[segments].take()),
                 }
-            }
-            if outputs_too {
-                to_outputs.push(out.filter(|b: &Batch| matches!(b.target, Target::Output(_))));
             }
         }
         let outputs = scope.concatenate(to_outputs);
@@ -314,6 +309,22 @@ pub fn run_process(
         return Err(failure.error());
     }
     Ok(summary)
+}
+
+/// `stream`'s batches split by target: one stream per segment's entry, the last for the outputs.
+/// Batches are moved, never copied, to where they go.
+fn by_target(
+    stream: Stream<'_, u64, Vec<Batch>>,
+    segments: usize,
+) -> Vec<Option<Stream<'_, u64, Vec<Batch>>>> {
+    let parts = stream.partition(segments as u64 + 1, move |b: Batch| {
+        let part = match b.target {
+            Target::Segment(k) => k as u64,
+            Target::Output(_) => segments as u64,
+        };
+        (part, b)
+    });
+    parts.into_iter().map(Some).collect()
 }
 
 /// Steps `worker` until the dataflow is complete everywhere, handing outputs on with `deliver`.

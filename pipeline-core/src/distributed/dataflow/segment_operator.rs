@@ -131,8 +131,8 @@ impl SegmentState {
                 return;
             };
             let mut values = Vec::new();
-            for batch in data.iter() {
-                if let Err(err) = batch.decode_into(&mut values) {
+            for batch in data.drain(..) {
+                if let Err(err) = batch.move_into(&mut values) {
                     failure.get_or_insert(err);
                 }
             }
@@ -233,6 +233,7 @@ impl SegmentState {
         self.last_emitted = at;
         let cap = floor.delayed(&at);
         let mut session = output.session(&cap);
+        let me = self.me;
         // Runs of one destination keep their order; each run is one or more batches.
         let mut run: Vec<Value> = Vec::new();
         let mut current: Option<Destination> = None;
@@ -250,10 +251,11 @@ impl SegmentState {
                 }
                 Destination::Output(_) => 0,
             };
-            for part in run.chunks(self.chunk) {
-                session.give(Batch::encode(destination.into(), process, part));
+            while !run.is_empty() {
+                let rest = run.split_off(run.len().min(self.chunk));
+                let part = std::mem::replace(run, rest);
+                session.give(Batch::new(destination.into(), process, me, part));
             }
-            run.clear();
         };
         for Tagged { output, value } in tagged {
             let destination = self.destinations[output];

@@ -1,10 +1,10 @@
 //! Process 0's end of the outputs: batches for the outputs, decoded and handed to the sink.
 
+use super::local::LocalSink;
 use super::shared::Shared;
 use super::RunSummary;
 use crate::distributed::batch::{Batch, Target};
 use crate::distributed::segments::Segmentation;
-use crate::error::Result;
 use crate::Value;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -17,7 +17,7 @@ use timely::dataflow::Stream;
 /// Hands every output that arrived to `sink`; a failing sink fails the run.
 pub(super) fn deliver(
     shared: &Shared,
-    sink: &mut dyn FnMut(usize, Value) -> Result<()>,
+    sink: &mut dyn LocalSink,
     summary: &mut RunSummary,
     me: usize,
 ) {
@@ -27,7 +27,7 @@ pub(super) fn deliver(
         if shared.local_error.borrow().is_some() {
             continue;
         }
-        match sink(output, value) {
+        match sink.write(output, value) {
             Ok(()) => summary.items_written += 1,
             Err(err) => shared.fail(me, err),
         }
@@ -52,10 +52,10 @@ pub(super) fn sink_operator<'scope>(
         move |(input, frontier), _output: &mut OutputBuilderSession<'_, u64, CapacityContainerBuilder<Vec<()>>>| {
             let mut failure = None;
             input.for_each(|cap, data| {
-                for batch in data.iter() {
+                for batch in data.drain(..) {
                     let Target::Output(o) = batch.target else { continue };
                     let o = o as usize;
-                    let values = match batch.decode() {
+                    let values = match batch.into_values() {
                         Ok(values) => values,
                         Err(err) => {
                             failure.get_or_insert(err);
