@@ -3,10 +3,9 @@
 
 use super::shared::Shared;
 use crate::distributed::batch::Batch;
-use crate::distributed::segment_thread::{FromSegment, SegmentThread, ToSegment};
+use crate::distributed::segment_thread::{FromSegment, OutputRun, SegmentThread, ToSegment};
 use crate::distributed::segments::{Destination, Segmentation};
 use crate::distributed::sub_manifest::SegmentPipeline;
-use crate::dynamic::Tagged;
 use crate::Value;
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
@@ -96,7 +95,7 @@ struct SegmentState {
     /// One per batch the thread has not consumed yet, oldest first.
     in_flight: VecDeque<Capability<u64>>,
     /// Reordering: batches by epoch, released once the frontier has passed the epoch.
-    stash: BTreeMap<u64, (Capability<u64>, Vec<Value>)>,
+    stash: BTreeMap<u64, (Capability<u64>, Vec<Batch>)>,
     /// Batches go out at non-decreasing epochs: order along a chain is kept.
     last_emitted: u64,
     ended_sent: bool,
@@ -125,39 +124,30 @@ impl SegmentState {
         if self.shared.aborted.get() {
             return self.abandon(input);
         }
-        let mut failure = None;
         input.for_each(|cap, data| {
             let Some(cap) = cap.retain_least(0) else {
                 return;
             };
-            let mut values = Vec::new();
-            for batch in data.drain(..) {
-                if let Err(err) = batch.move_into(&mut values) {
-                    failure.get_or_insert(err);
-                }
-            }
+            // Decoded by the segment's thread, not here on timely's.
+            let batches = std::mem::take(data);
             if self.reorder {
                 let time = *cap.time();
                 self.stash
                     .entry(time)
                     .or_insert_with(|| (cap, Vec::new()))
                     .1
-                    .append(&mut values);
+                    .extend(batches);
             } else {
-                self.send(cap, values);
+                self.send(cap, batches);
             }
         });
-        if let Some(err) = failure {
-            self.shared.fail(self.me, err);
-            return self.abandon(input);
-        }
         // Whole epochs, oldest first, once no process can send more of them.
         while let Some(entry) = self.stash.first_entry() {
             if frontier.less_equal(entry.key()) {
                 break;
             }
-            let (cap, values) = entry.remove();
-            self.send(cap, values);
+            let (cap, batches) = entry.remove();
+            self.send(cap, batches);
         }
         self.take_from_thread(output);
         if self.shared.aborted.get() {
@@ -185,9 +175,9 @@ impl SegmentState {
         }
     }
 
-    fn send(&mut self, cap: Capability<u64>, values: Vec<Value>) {
+    fn send(&mut self, cap: Capability<u64>, batches: Vec<Batch>) {
         if let Some(thread) = &self.thread {
-            if thread.to.send(ToSegment::Batch(values)).is_ok() {
+            if thread.to.send(ToSegment::Batches(batches)).is_ok() {
                 self.in_flight.push_back(cap);
             }
         }
@@ -201,7 +191,7 @@ impl SegmentState {
                 return;
             };
             match message {
-                FromSegment::Outputs(tagged) => self.emit(tagged, output),
+                FromSegment::Outputs(runs) => self.emit(runs, output),
                 FromSegment::Consumed => {
                     self.in_flight.pop_front();
                 }
@@ -220,9 +210,9 @@ impl SegmentState {
         }
     }
 
-    /// Sends `tagged` on, grouped by where each output goes, at the epoch of the oldest batch in
-    /// the pipeline (never below an epoch already sent at).
-    fn emit(&mut self, tagged: Vec<Tagged>, output: BatchOutput<'_, '_>) {
+    /// Sends `runs` on, in batches of at most `chunk` items each to where its output goes, at
+    /// the epoch of the oldest batch in the pipeline (never below an epoch already sent at).
+    fn emit(&mut self, runs: Vec<OutputRun>, output: BatchOutput<'_, '_>) {
         let Some(floor) = &self.floor else { return };
         let at = self
             .in_flight
@@ -234,16 +224,12 @@ impl SegmentState {
         let cap = floor.delayed(&at);
         let mut session = output.session(&cap);
         let me = self.me;
-        // Runs of one destination keep their order; each run is one or more batches.
-        let mut run: Vec<Value> = Vec::new();
-        let mut current: Option<Destination> = None;
-        let mut flush = |destination: Option<Destination>, run: &mut Vec<Value>| {
-            let Some(destination) = destination else {
+        // Consecutive runs to one destination are merged, so batches stay large.
+        let mut current: Option<(Destination, Vec<Value>)> = None;
+        let mut flush = |current: Option<(Destination, Vec<Value>)>| {
+            let Some((destination, mut run)) = current else {
                 return;
             };
-            if run.is_empty() {
-                return;
-            }
             let process = match destination {
                 Destination::Segment(k) => {
                     let processes = &self.split.segments[k].processes;
@@ -253,19 +239,18 @@ impl SegmentState {
             };
             while !run.is_empty() {
                 let rest = run.split_off(run.len().min(self.chunk));
-                let part = std::mem::replace(run, rest);
+                let part = std::mem::replace(&mut run, rest);
                 session.give(Batch::new(destination.into(), process, me, part));
             }
         };
-        for Tagged { output, value } in tagged {
+        for (output, mut values) in runs {
             let destination = self.destinations[output];
-            if current != Some(destination) {
-                flush(current, &mut run);
-                current = Some(destination);
+            match &mut current {
+                Some((d, run)) if *d == destination => run.append(&mut values),
+                _ => flush(current.replace((destination, values))),
             }
-            run.push(value);
         }
-        flush(current, &mut run);
+        flush(current);
     }
 
     /// Drops the segment's work after a failure: the thread stops, capabilities go, input is

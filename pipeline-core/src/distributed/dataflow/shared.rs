@@ -1,9 +1,9 @@
 //! What the operators of one process share with its run loop.
 
 use super::failure::{Failure, FailureKind};
+use super::sink::Delivered;
 use crate::distributed::segment_thread::SegmentThread;
 use crate::error::Error;
-use crate::Value;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use timely::scheduling::Activator;
@@ -20,7 +20,7 @@ pub(super) struct Shared {
     /// Set once a failure is known here: segments drop their work, the input stops.
     pub(super) aborted: Cell<bool>,
     /// Outputs for the sink (process 0).
-    pub(super) delivered: RefCell<VecDeque<(usize, Value)>>,
+    pub(super) delivered: RefCell<VecDeque<Delivered>>,
     /// Wakes the failure source.
     pub(super) failure_source: RefCell<Option<Activator>>,
     /// Wakes each segment operator (to drop its work on an abort).

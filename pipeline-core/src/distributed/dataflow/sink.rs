@@ -23,19 +23,21 @@ pub(super) fn deliver(
 ) {
     loop {
         let next = shared.delivered.borrow_mut().pop_front();
-        let Some((output, value)) = next else { break };
-        if shared.local_error.borrow().is_some() {
-            continue;
-        }
-        match sink.write(output, value) {
-            Ok(()) => summary.items_written += 1,
-            Err(err) => shared.fail(me, err),
+        let Some((output, values)) = next else { break };
+        for value in values {
+            if shared.local_error.borrow().is_some() {
+                break;
+            }
+            match sink.write(output, value) {
+                Ok(()) => summary.items_written += 1,
+                Err(err) => shared.fail(me, err),
+            }
         }
     }
 }
 
-/// An output item with its output index.
-type Delivered = (usize, Value);
+/// Output items in arrival order, with their output index.
+pub(super) type Delivered = (usize, Vec<Value>);
 
 /// Process 0's end of the outputs: items go to the sink in arrival order, or epoch by epoch for
 /// an output fed by a spread segment.
@@ -66,10 +68,9 @@ pub(super) fn sink_operator<'scope>(
                         let Some(cap) = cap.retain_least(0) else { continue };
                         let time = *cap.time();
                         let entry = stash.entry(time).or_insert_with(|| (cap, Vec::new()));
-                        entry.1.extend(values.into_iter().map(|v| (o, v)));
+                        entry.1.push((o, values));
                     } else {
-                        let mut delivered = shared.delivered.borrow_mut();
-                        delivered.extend(values.into_iter().map(|v| (o, v)));
+                        shared.delivered.borrow_mut().push_back((o, values));
                     }
                 }
             });
