@@ -147,11 +147,20 @@ impl Runner {
             };
             match message {
                 None => self.forward(|| stream.try_next_run())?,
-                Some(ToSegment::Batches(batches)) => {
-                    let mut items = Vec::with_capacity(batches.iter().map(Batch::len).sum());
-                    for batch in batches {
-                        batch.move_into(&mut items).map_err(Some)?;
-                    }
+                Some(ToSegment::Batches(mut batches)) => {
+                    let mut items = match batches.pop() {
+                        // One batch (the common case): its values as they are, no copy.
+                        Some(batch) if batches.is_empty() => batch.into_values().map_err(Some)?,
+                        last => {
+                            let total = batches.iter().map(Batch::len).sum::<usize>();
+                            let mut items =
+                                Vec::with_capacity(total + last.as_ref().map_or(0, Batch::len));
+                            for batch in batches.into_iter().chain(last) {
+                                batch.move_into(&mut items).map_err(Some)?;
+                            }
+                            items
+                        }
+                    };
                     let pushed = stream.push_batch(&mut items).and_then(|()| stream.flush());
                     // After a failure the stream hands out the outputs of the items before it.
                     self.forward(|| stream.try_next_run())?;
