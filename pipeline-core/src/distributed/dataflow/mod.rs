@@ -8,7 +8,13 @@
 //! [`DataflowOptions::epochs_in_flight`] epochs in flight, measured by a probe after the outputs,
 //! so memory stays bounded whichever node is slow. A segment holds a capability for every batch
 //! its pipeline has not yet taken; it finishes its pipeline (`finish` runs through it, so Count
-//! and Sum emit) once its input frontier is empty.
+//! and Sum emit) once its input frontier is empty. When the input pauses
+//! ([`NextItem::Pending`]), what was read goes as an epoch of its own and the outputs are written
+//! and flushed while process 0 waits, stepping the dataflow.
+//!
+//! Cost: a batch is wire-encoded only when it leaves its process (timely serializes only what
+//! crosses); values are decoded on the segment's thread, and a segment's outputs reach its
+//! operator in runs per output, so timely's thread does little per item.
 //!
 //! Order: per pair of processes timely keeps the order of batches, and a segment emits at
 //! non-decreasing epochs, so a chain keeps the input order. A spread node's batches go to its
