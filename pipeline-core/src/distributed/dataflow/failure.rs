@@ -76,7 +76,7 @@ impl Failure {
     }
 }
 
-/// A failure on another process of the run, as [`run_process`] reports it (the source of its
+/// A failure on another process of the run, as [`run_process`](super::run_process) reports it (the source of its
 /// error): which process, which node, what it said — for a caller that names the host.
 ///
 /// ```
