@@ -10,7 +10,8 @@ mod support;
 
 use pipeline::distributed::timely;
 use pipeline::distributed::{
-    run_process, Assignment, DataflowOptions, ProcessFailure, Role, RunSummary,
+    run_process, Assignment, DataflowOptions, LocalInput, LocalSink, NextItem, ProcessFailure,
+    Role, RunSummary,
 };
 use pipeline::dynamic::{build, BuildOptions, DynNode, Registry};
 use pipeline::graph::PortType;
@@ -361,6 +362,106 @@ fn a_slow_sink_keeps_the_input_at_most_the_epochs_in_flight_ahead() {
     assert_eq!(written[0], 300);
     let lag = max_lag.load(Ordering::SeqCst);
     assert!(lag <= 3 * 5, "the input ran {lag} items ahead of the sink");
+}
+
+/// What the paused input and its sink saw, shared between them.
+#[derive(Default)]
+struct PauseLog {
+    written: Vec<Value>,
+    /// How many outputs were written at each flush.
+    flushes: Vec<usize>,
+    /// Whether all outputs of the first items were written while the input was paused.
+    written_while_paused: bool,
+}
+
+/// Hands out 1, 2, 3, then pauses (`Pending`) until their outputs are written (30 s at most,
+/// so a run that holds them back fails the test instead of hanging it), then 4 and the end.
+struct PausingInput {
+    log: std::rc::Rc<std::cell::RefCell<PauseLog>>,
+    next: i64,
+    paused_since: Option<std::time::Instant>,
+}
+
+impl LocalInput for PausingInput {
+    fn next_item(&mut self) -> NextItem {
+        if self.next <= 3 {
+            self.next += 1;
+            return NextItem::Ready(Ok(Value::Int(self.next - 1)));
+        }
+        if self.next == 4 {
+            let since = *self
+                .paused_since
+                .get_or_insert_with(std::time::Instant::now);
+            let mut log = self.log.borrow_mut();
+            if log.written.len() < 3 && since.elapsed() < std::time::Duration::from_secs(30) {
+                return NextItem::Pending;
+            }
+            log.written_while_paused = log.written.len() == 3;
+            self.next += 1;
+            return NextItem::Ready(Ok(Value::Int(4)));
+        }
+        NextItem::Ended
+    }
+}
+
+struct LoggingSink(std::rc::Rc<std::cell::RefCell<PauseLog>>);
+
+impl LocalSink for LoggingSink {
+    fn write(&mut self, _output: usize, value: Value) -> Result<()> {
+        self.0.borrow_mut().written.push(value);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        let mut log = self.0.borrow_mut();
+        let written = log.written.len();
+        log.flushes.push(written);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_paused_input_sends_what_it_read_and_gets_its_outputs_written_and_flushed() {
+    let text = r#"{"version": "v1", "metadata": {"name": "chain"},
+      "nodes": [{"id": "add", "node_type": "Calculator", "params": {"operand": 1}}],
+      "connections": []}"#;
+    // The default batch of 4096 items: the three items go as a partial batch.
+    let options = DataflowOptions::default();
+    let assignment = Assignment::new(2, vec![1]);
+    let guards = timely::execute(timely::Config::process(2), move |worker| {
+        let lowered = manifest::load("m.json", text, &registry()).unwrap();
+        if worker.index() != 0 {
+            run_process(worker, lowered, &assignment, Role::Remote, &options).unwrap();
+            return None;
+        }
+        let log = std::rc::Rc::new(std::cell::RefCell::new(PauseLog::default()));
+        let mut input = PausingInput {
+            log: std::rc::Rc::clone(&log),
+            next: 1,
+            paused_since: None,
+        };
+        let mut sink = LoggingSink(std::rc::Rc::clone(&log));
+        let role = Role::Local {
+            input: &mut input,
+            sink: &mut sink,
+        };
+        run_process(worker, lowered, &assignment, role, &options).unwrap();
+        let log = log.borrow();
+        Some((
+            log.written.clone(),
+            log.flushes.clone(),
+            log.written_while_paused,
+        ))
+    })
+    .unwrap();
+    let results: Vec<_> = guards.join().into_iter().map(|r| r.unwrap()).collect();
+    let (written, flushes, written_while_paused) = results[0].clone().unwrap();
+    assert_eq!(written, ints(2..6));
+    assert!(
+        written_while_paused,
+        "the outputs of 1, 2, 3 were not written while the input paused"
+    );
+    assert_eq!(flushes.first(), Some(&3), "flushes at {flushes:?} outputs");
 }
 
 const FAILING: &str = r#"{"version": "v1", "metadata": {"name": "failing"},

@@ -1,6 +1,8 @@
 //! Command-line dispatch: one file per subcommand. A new subcommand is a file, a variant of
 //! [`Command`] and a line in [`main`].
 
+#[cfg(feature = "distributed")]
+mod across_io;
 mod bench;
 #[cfg(feature = "distributed")]
 pub mod cluster_args;

@@ -5,20 +5,18 @@
 //! and the placement, and runs its own part on timely: it reads the input and writes the outputs,
 //! as `run` does.
 
+use super::across_io::{OutputSink, ParsedInput};
 use super::cluster_args::ClusterArgs;
-use super::line_chunks::{self, Chunks};
-use super::run::{open_input, open_output, parse_line, RunArgs, Writer};
+use super::line_chunks;
+use super::run::{open_input, open_output, RunArgs, Writer};
 use super::same_file::Source;
 use super::{load, output, report, CliError};
 use pipeline::distributed::{
     run_process, Assignment, Cluster, ClusterRun, Job, ManifestJob, NodeTotals, Role, RunSummary,
     DEFAULT_BATCH_ITEMS,
 };
-use pipeline::dynamic::Tagged;
 use pipeline::manifest::{check_plan, LoweredManifest};
 use pipeline::placement::{place_across, HostInfo, PlacementPlan};
-use pipeline::Value;
-use std::collections::VecDeque;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -81,28 +79,19 @@ pub fn run(args: RunArgs, cluster_args: &ClusterArgs) -> Result<ExitCode, CliErr
         output::name(args.output.as_deref()),
     );
     let lines = line_chunks::spawn(input, args.max_line_bytes);
-    let mut items = InputItems {
-        lines: &lines,
-        max_line_bytes: args.max_line_bytes,
-        pending: VecDeque::new(),
-        ended: false,
-        bad_line: None,
+    let mut items = ParsedInput::spawn(lines, args.max_line_bytes);
+    let mut sink = OutputSink {
+        writer: &mut writer,
+        unwritable: None,
     };
-    let mut unwritable = None;
     let outcome = cluster.run_with_summaries(&Job::Manifest(Box::new(job)), |worker| {
-        let mut sink = |output: usize, value: Value| {
-            writer.write(Tagged { output, value }).map_err(|err| {
-                let error = pipeline::Error::msg(err.to_string());
-                unwritable = Some(err);
-                error
-            })
-        };
         let role = Role::Local {
             input: &mut items,
             sink: &mut sink,
         };
         run_process(worker, lowered, &assignment, role, &options)
     });
+    let unwritable = sink.unwritable.take();
     // What was written stays written, whatever stopped the run.
     let flushed = writer.flush();
     if let Some(err) = unwritable {
@@ -116,50 +105,6 @@ pub fn run(args: RunArgs, cluster_args: &ClusterArgs) -> Result<ExitCode, CliErr
     match items.bad_line {
         Some(err) => Err(err),
         None => Ok(ExitCode::SUCCESS),
-    }
-}
-
-/// The input as items, chunk by chunk from the reader thread. A line that cannot be read or
-/// parsed ends the input there (the items before it run to the end and are written) and is
-/// reported after the run.
-struct InputItems<'a> {
-    lines: &'a Chunks,
-    max_line_bytes: usize,
-    /// The parsed items of the last chunk not yet handed out.
-    pending: VecDeque<Value>,
-    ended: bool,
-    bad_line: Option<CliError>,
-}
-
-impl Iterator for InputItems<'_> {
-    type Item = pipeline::Result<Value>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(item) = self.pending.pop_front() {
-                return Some(Ok(item));
-            }
-            if self.ended || self.bad_line.is_some() {
-                return None;
-            }
-            match self.lines.chunks.recv() {
-                Ok(Ok(chunk)) => {
-                    for (number, line) in chunk.lines() {
-                        match parse_line(number, line, self.max_line_bytes) {
-                            Ok(Some(item)) => self.pending.push_back(item),
-                            Ok(None) => {}
-                            Err(err) => {
-                                self.bad_line = Some(err);
-                                break;
-                            }
-                        }
-                    }
-                    self.lines.recycle(chunk);
-                }
-                Ok(Err(err)) => self.bad_line = Some(err.into_cli()),
-                Err(_) => self.ended = true,
-            }
-        }
     }
 }
 

@@ -114,7 +114,7 @@ pub use worker::{JobRunner, WorkerConfig, WorkerServer, DEFAULT_MAX_CONNECTIONS,
 
 pub use batch::{Batch, Target};
 pub use dataflow::{
-    run_process, Assignment, DataflowOptions, ProcessFailure, Role, RunSummary,
-    DEFAULT_BATCH_ITEMS, DEFAULT_EPOCHS_IN_FLIGHT,
+    run_process, Assignment, DataflowOptions, LocalInput, LocalSink, NextItem, ProcessFailure,
+    Role, RunSummary, DEFAULT_BATCH_ITEMS, DEFAULT_EPOCHS_IN_FLIGHT,
 };
 pub use segments::{Destination, Segment, SegmentEntry, Segmentation};

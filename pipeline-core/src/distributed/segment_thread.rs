@@ -5,8 +5,9 @@
 //! and talks to the operator over channels, waking it (a [`SyncActivator`]) whenever it has sent
 //! something.
 
+use super::batch::Batch;
 use super::node_stats::NodeFigures;
-use crate::dynamic::{DynamicPipeline, Tagged};
+use crate::dynamic::DynamicPipeline;
 use crate::error::{Error, Result};
 use crate::Value;
 use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
@@ -23,16 +24,17 @@ const OUTPUT_MESSAGES: usize = 16;
 
 /// From the operator.
 pub(crate) enum ToSegment {
-    /// The next batch of the segment's input.
-    Batch(Vec<Value>),
+    /// The next batches of the segment's input (one epoch's, from one or more processes),
+    /// decoded here, off timely's thread.
+    Batches(Vec<Batch>),
     /// The input has ended: finish the stream.
     End,
 }
 
 /// To the operator, in the order things happened.
 pub(crate) enum FromSegment {
-    /// Outputs, each with its pipeline output index.
-    Outputs(Vec<Tagged>),
+    /// Outputs in runs, each with its pipeline output index, in order.
+    Outputs(Vec<OutputRun>),
     /// The pipeline took the oldest batch sent and handed out every output it had ready.
     Consumed,
     /// The stream finished; every output was sent. With the pipeline's per-node counters when
@@ -41,6 +43,9 @@ pub(crate) enum FromSegment {
     /// A node failed (every output of the items before the failing one was sent first).
     Failed(Error),
 }
+
+/// Consecutive outputs of one pipeline output: its index and the values.
+pub(crate) type OutputRun = (usize, Vec<Value>);
 
 /// The operator's end of a running segment.
 pub(crate) struct SegmentThread {
@@ -143,11 +148,24 @@ impl Runner {
                 Some(inbox.recv().map_err(|_| None)?)
             };
             match message {
-                None => self.forward(|| stream.try_next())?,
-                Some(ToSegment::Batch(mut items)) => {
+                None => self.forward(|| stream.try_next_run())?,
+                Some(ToSegment::Batches(mut batches)) => {
+                    let mut items = match batches.pop() {
+                        // One batch (the common case): its values as they are, no copy.
+                        Some(batch) if batches.is_empty() => batch.into_values().map_err(Some)?,
+                        last => {
+                            let total = batches.iter().map(Batch::len).sum::<usize>();
+                            let mut items =
+                                Vec::with_capacity(total + last.as_ref().map_or(0, Batch::len));
+                            for batch in batches.into_iter().chain(last) {
+                                batch.move_into(&mut items).map_err(Some)?;
+                            }
+                            items
+                        }
+                    };
                     let pushed = stream.push_batch(&mut items).and_then(|()| stream.flush());
                     // After a failure the stream hands out the outputs of the items before it.
-                    self.forward(|| stream.try_next())?;
+                    self.forward(|| stream.try_next_run())?;
                     pushed.map_err(Some)?;
                     if !self.send(FromSegment::Consumed) {
                         return Err(None);
@@ -155,7 +173,7 @@ impl Runner {
                 }
                 Some(ToSegment::End) => {
                     let closed = stream.close_input();
-                    self.forward(|| stream.next())?;
+                    self.forward(|| stream.next_run())?;
                     closed.map_err(Some)?;
                     drop(stream);
                     let figures = NodeFigures::of_pipeline(&pipeline, 0);
@@ -167,17 +185,21 @@ impl Runner {
         }
     }
 
-    /// Sends every output `next` hands out, in messages of at most `chunk` items.
-    fn forward(&self, mut next: impl FnMut() -> Result<Option<Tagged>>) -> Outcome {
+    /// Sends every output `next` hands out, in messages of about `chunk` items at most (a run
+    /// is not split: the operator cuts batches to size).
+    fn forward(&self, mut next: impl FnMut() -> Result<Option<OutputRun>>) -> Outcome {
         let mut outputs = Vec::new();
+        let mut items = 0;
         let failure = loop {
             match next() {
-                Ok(Some(tagged)) => {
-                    outputs.push(tagged);
-                    if outputs.len() >= self.chunk
-                        && !self.send(FromSegment::Outputs(std::mem::take(&mut outputs)))
-                    {
-                        return Err(None);
+                Ok(Some(run)) => {
+                    items += run.1.len();
+                    outputs.push(run);
+                    if items >= self.chunk {
+                        items = 0;
+                        if !self.send(FromSegment::Outputs(std::mem::take(&mut outputs))) {
+                            return Err(None);
+                        }
                     }
                 }
                 Ok(None) => break None,

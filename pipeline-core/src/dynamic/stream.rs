@@ -82,6 +82,38 @@ impl<'p> DynamicStream<'p> {
         self.next_with(Handle::next)
     }
 
+    /// [`try_next`](Self::try_next), a run at a time: the rest of the current output batch, or
+    /// the next one that is ready, with its output index (what the distributed runtime sends on
+    /// without handling each item).
+    pub(crate) fn try_next_run(&mut self) -> Result<Option<(usize, Vec<Value>)>> {
+        self.next_run_with(Handle::try_next)
+    }
+
+    /// [`next`](Self::next), a run at a time (see [`try_next_run`](Self::try_next_run)).
+    pub(crate) fn next_run(&mut self) -> Result<Option<(usize, Vec<Value>)>> {
+        self.next_run_with(Handle::next)
+    }
+
+    fn next_run_with(
+        &mut self,
+        mut next_batch: impl FnMut(
+            &mut Handle<'p, DynStage, Vec<OutputBatch>>,
+        ) -> Result<Option<OutputBatch>>,
+    ) -> Result<Option<(usize, Vec<Value>)>> {
+        if let Some((output, values)) = self.current.take() {
+            if values.len() > 0 {
+                return Ok(Some((output, values.collect())));
+            }
+        }
+        loop {
+            match next_batch(&mut self.handle)? {
+                Some(batch) if batch.values.is_empty() => continue,
+                Some(batch) => return Ok(Some((batch.output, batch.values))),
+                None => return Ok(None),
+            }
+        }
+    }
+
     fn next_with(
         &mut self,
         mut next_batch: impl FnMut(
