@@ -39,6 +39,8 @@ pub struct Measurement {
     pub value: f64,
     /// Peak resident memory during the case (throughput only).
     pub peak_rss_bytes: Option<u64>,
+    /// The worker process's peak resident memory (`distributed` throughput cases only).
+    pub worker_peak_rss_bytes: Option<u64>,
     /// The one-minute load average when the case started (parallel cases only: what they can
     /// gain depends on idle cores). It counts this benchmark's own thread.
     pub load_average: Option<f64>,
@@ -134,6 +136,7 @@ impl Bench {
             metric: Metric::Micros,
             value: seconds * 1e6,
             peak_rss_bytes: None,
+            worker_peak_rss_bytes: None,
             load_average: None,
         });
         Ok(())
@@ -302,17 +305,6 @@ impl Bench {
     #[cfg(feature = "distributed")]
     pub fn distributed_throughput(&mut self) -> pipeline::Result<()> {
         use pipeline::distributed::DEFAULT_BATCH_ITEMS;
-        let worker = match super::distributed_case::BenchWorker::start() {
-            Ok(worker) => worker,
-            Err(reason) => {
-                self.missing.push(Missing {
-                    workload: "throughput",
-                    mode: "distributed",
-                    reason,
-                });
-                return Ok(());
-            }
-        };
         let expected = workloads::expected_checksum(THROUGHPUT_ITEMS as i64, SIMPLE_ADDS);
         let registry = Registry::with_builtins();
         for (mode, batch_items) in [
@@ -320,10 +312,28 @@ impl Bench {
             ("distributed_16k", 16 << 10),
             ("distributed_64k", 64 << 10),
         ] {
+            let worker = match super::distributed_case::BenchWorker::start() {
+                Ok(worker) => worker,
+                Err(reason) => {
+                    self.missing.push(Missing {
+                        workload: "throughput",
+                        mode,
+                        reason,
+                    });
+                    continue;
+                }
+            };
+            let mut worker_peak = None;
             self.stream_case(mode, expected, |sum| {
-                *sum = worker.run_simple(&registry, THROUGHPUT_ITEMS as i64, batch_items)?;
+                let (total, peak) =
+                    worker.run_simple(&registry, THROUGHPUT_ITEMS as i64, batch_items)?;
+                *sum = total;
+                worker_peak = worker_peak.max(peak);
                 Ok(())
             })?;
+            if let Some(case) = self.measurements.last_mut() {
+                case.worker_peak_rss_bytes = worker_peak;
+            }
         }
         Ok(())
     }
@@ -366,6 +376,7 @@ impl Bench {
             metric: Metric::ItemsPerSecond,
             value: THROUGHPUT_ITEMS as f64 / seconds,
             peak_rss_bytes: super::memory::peak_rss_bytes(),
+            worker_peak_rss_bytes: None,
             load_average: None,
         });
         Ok(())
@@ -430,6 +441,7 @@ impl Bench {
             metric: Metric::Micros,
             value: seconds * 1e6,
             peak_rss_bytes: None,
+            worker_peak_rss_bytes: None,
             load_average,
         });
         Ok(())
@@ -470,6 +482,7 @@ impl Bench {
                 metric: Metric::Micros,
                 value: seconds * 1e6,
                 peak_rss_bytes: None,
+                worker_peak_rss_bytes: None,
                 load_average: None,
             });
         }

@@ -230,6 +230,7 @@ fn cases_in(
                 metric: Metric::ItemsPerSecond,
                 value: lines as f64 / seconds[seconds.len() / 2],
                 peak_rss_bytes: None,
+                worker_peak_rss_bytes: None,
                 load_average: None,
             });
         }

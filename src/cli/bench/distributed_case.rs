@@ -2,7 +2,8 @@
 //! one `pipeline worker` of its own (this binary, on 127.0.0.1, with a token made for the bench),
 //! pins the middle node of `simple` to it and runs the manifest through the library API
 //! (`distributed::connect`, `Cluster::run`, `run_process`) with values in memory: the input
-//! crosses to the worker and the outputs come back, in batches of `batch_items`.
+//! crosses to the worker and the outputs come back, in batches of `batch_items`. Each batch size
+//! gets a fresh worker, so the worker's peak RSS (it reports it with its `Done`) is that case's.
 
 use pipeline::distributed::{
     connect, run_process, Assignment, ClusterOptions, HostsFile, Job, ManifestJob, Role, Secret,
@@ -65,13 +66,14 @@ impl BenchWorker {
     }
 
     /// One run of `simple` over `0..items` with `calc_1` on the worker, `batch_items` items per
-    /// batch between the processes; returns the sum of the outputs.
+    /// batch between the processes; returns the sum of the outputs and the worker's peak RSS
+    /// (since it started) as it reported it.
     pub fn run_simple(
         &self,
         registry: &Registry,
         items: i64,
         batch_items: usize,
-    ) -> pipeline::Result<i64> {
+    ) -> pipeline::Result<(i64, Option<u64>)> {
         let hosts = HostsFile::from_addresses([&self.address])?;
         let cluster = connect(&hosts, &self.secret, &ClusterOptions::default())?;
         // pass_0 and pass_2 here, calc_1 on the worker (process 1).
@@ -83,7 +85,7 @@ impl BenchWorker {
             .map_err(|err| pipeline::Error::new(pipeline::ErrorKind::Graph, err))?;
         let assignment = job.assignment.clone();
         let mut sum = 0_i64;
-        cluster.run(&Job::Manifest(Box::new(job)), |worker| {
+        let run = cluster.run_with_summaries(&Job::Manifest(Box::new(job)), |worker| {
             let mut input = (0..items).map(|x| Ok(Value::Int(x)));
             let mut sink = |_output: usize, value: Value| {
                 sum += value.as_int().unwrap_or(i64::MIN);
@@ -95,7 +97,7 @@ impl BenchWorker {
             };
             run_process(worker, lowered, &assignment, role, &options)
         })?;
-        Ok(sum)
+        Ok((sum, run.workers.first().and_then(|w| w.peak_rss_bytes)))
     }
 }
 

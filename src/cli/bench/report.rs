@@ -96,6 +96,9 @@ pub fn table(r: &Results) -> String {
         }
         if let Some(rss) = m.peak_rss_bytes {
             note = format!("peak RSS {:.1} MB", rss as f64 / 1e6);
+            if let Some(worker) = m.worker_peak_rss_bytes {
+                note += &format!(" here, {:.1} MB on the worker", worker as f64 / 1e6);
+            }
         }
         if let Some(load) = m.load_average {
             note = format!("load average {load:.2} at start");
@@ -148,7 +151,8 @@ pub fn table(r: &Results) -> String {
 }
 
 /// One JSON document: `{"workloads": {"<workload>": {"<mode>_us": median, ...}}, ...}`; throughput
-/// figures are `"<mode>_items_per_s"`, with `"<mode>_peak_rss_bytes"` beside them; parallel
+/// figures are `"<mode>_items_per_s"`, with `"<mode>_peak_rss_bytes"` beside them (and
+/// `"<mode>_worker_peak_rss_bytes"` for the distributed cases); parallel
 /// cases have `"<mode>_load_average"`.
 pub fn json(r: &Results) -> serde_json::Value {
     let mut workloads: BTreeMap<String, serde_json::Map<String, serde_json::Value>> =
@@ -160,6 +164,9 @@ pub fn json(r: &Results) -> serde_json::Value {
             Metric::ItemsPerSecond => format!("{}_items_per_s", m.mode),
         };
         entry.insert(key, m.value.into());
+        if let Some(rss) = m.worker_peak_rss_bytes {
+            entry.insert(format!("{}_worker_peak_rss_bytes", m.mode), rss.into());
+        }
         if let Some(rss) = m.peak_rss_bytes {
             entry.insert(format!("{}_peak_rss_bytes", m.mode), rss.into());
         }

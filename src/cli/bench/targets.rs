@@ -230,6 +230,7 @@ mod tests {
             metric: Metric::Micros,
             value,
             peak_rss_bytes: None,
+            worker_peak_rss_bytes: None,
             load_average: None,
         }
     }
