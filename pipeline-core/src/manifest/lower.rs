@@ -111,7 +111,7 @@ fn parallel(spec: &NodeSpec, registry: &Registry) -> Option<Box<dyn DynNode>> {
         return None;
     }
     let node_type = registry.get(&spec.node_type)?;
-    let params = serde_json::Value::Object(spec.params.clone());
+    let params = serde_json::Value::Object(spec.params.map().clone());
     // A failure cannot happen for deterministic factories; it would run with fewer replicas.
     let replicas: Vec<_> = (0..spec.parallelism)
         .map_while(|_| node_type.build(&params).ok())
@@ -189,7 +189,7 @@ fn isolated(
     if &*spec.node_type != PYTHON_NODE_TYPE || spec.isolation == Some(Isolation::InProcess) {
         return None;
     }
-    let params = serde_json::Value::Object(spec.params.clone());
+    let params = serde_json::Value::Object(spec.params.map().clone());
     // The registry built this node from the same params, so they pass again.
     let python = super::deserialize_params::<PythonParams>(&params)
         .and_then(PythonParams::check)
@@ -221,15 +221,7 @@ pub fn lower_with_limits<C: NodeCatalog>(
         .manifest
         .nodes
         .iter_mut()
-        .map(|spec| {
-            // Lent to the catalog as a JSON value and taken back: no copy of every node's params.
-            let params = serde_json::Value::Object(std::mem::take(&mut spec.params));
-            let resolution = catalog.resolve(&spec.node_type, &params);
-            if let serde_json::Value::Object(params) = params {
-                spec.params = params;
-            }
-            resolution
-        })
+        .map(|spec| catalog.resolve_params(&spec.node_type, &mut spec.params))
         .collect();
     let mut problems = Vec::new();
     if resolutions.iter().all(|r| matches!(r, Some(Ok(_)))) {
