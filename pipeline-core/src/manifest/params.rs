@@ -51,7 +51,12 @@ impl Params {
     /// Whether there are none (an unparsed object is never empty: the reader keeps no text for
     /// `{}`).
     pub fn is_empty(&self) -> bool {
-        self.text().is_none() && self.map().is_empty()
+        match (&self.text, self.map.get()) {
+            (_, Some(map)) => map.is_empty(),
+            (Some(_), None) => false,
+            // Never set: no params (asked of most nodes, this makes no empty map).
+            (None, None) => true,
+        }
     }
 
     /// The params as a map, parsed now if they were not.
@@ -170,5 +175,9 @@ mod tests {
         assert_eq!(taken.len(), 1);
         assert!(params.is_empty());
         assert!(!copy.is_empty());
+        // Asking whether there are none makes no map.
+        let none = Params::default();
+        assert!(none.is_empty() && none.map.get().is_none());
+        assert!(none.text().is_none() && none.map().is_empty());
     }
 }
