@@ -678,6 +678,48 @@ mod tests {
         assert!(read(&Arc::from(deep.as_str())).is_none());
     }
 
+    #[test]
+    fn params_objects_are_checked_per_object_and_many_keys_are_left_to_serde() {
+        let with_params = |params: &str| {
+            format!(
+                r#"{{"version": "v1", "metadata": {{"name": "m"}}, "nodes": [{{"id": "a", "node_type": "T", "params": {params}}}], "connections": []}}"#
+            )
+        };
+        let keys = |n: usize| {
+            (0..n)
+                .map(|i| format!(r#""k{i}": {i}"#))
+                .collect::<Vec<_>>()
+        };
+        let most = format!("{{{}}}", keys(MAX_CHECKED_KEYS).join(", "));
+        let fast = read(&Arc::from(with_params(&most).as_str())).expect("a plain manifest");
+        assert_eq!(fast.nodes[0].params.len(), MAX_CHECKED_KEYS);
+        assert_eq!(
+            fast.nodes[0].params.text(),
+            None,
+            "read as a map once asked"
+        );
+        let more = format!("{{{}}}", keys(MAX_CHECKED_KEYS + 1).join(", "));
+        assert!(read(&Arc::from(with_params(&more).as_str())).is_none());
+        // The same key in objects side by side or one inside the other is no repeat.
+        for params in [
+            r#"{"a": {"k": 1}, "b": {"k": 2}, "k": [{"k": 3}, {"k": 4}]}"#,
+            r#"{"k": {"k": {"k": 1}}}"#,
+        ] {
+            let text = with_params(params);
+            let fast = read(&Arc::from(text.as_str())).expect("a plain manifest");
+            assert_eq!(fast.nodes[0].params.text(), Some(params));
+            assert_eq!(
+                as_json(&fast),
+                as_json(&serde_reads(&text).unwrap()),
+                "{params}"
+            );
+        }
+        let repeated = with_params(r#"{"a": {"k": 1, "b": 2, "k": 3}}"#);
+        assert!(read(&Arc::from(repeated.as_str())).is_none());
+        let empty = read(&Arc::from(with_params("{ \n }").as_str())).expect("plain");
+        assert!(empty.nodes[0].params.is_empty());
+    }
+
     /// Whatever the reader accepts of a damaged manifest, serde accepts as the same model: every
     /// byte deleted, doubled or replaced by a character that matters to JSON.
     #[test]
