@@ -112,6 +112,8 @@ pub struct BuiltinSpec {
     constructor: fn(&serde_json::Value, ItemKind) -> Result<Constructor, ConstructorError>,
     #[cfg(feature = "manifest")]
     build: fn(&serde_json::Value) -> Result<Box<dyn crate::dynamic::DynNode>, ParamError>,
+    #[cfg(feature = "manifest")]
+    build_from_text: fn(&str) -> Option<Box<dyn crate::dynamic::DynNode>>,
 }
 
 impl BuiltinSpec {
@@ -137,6 +139,8 @@ impl BuiltinSpec {
             constructor: constructor::<B>,
             #[cfg(feature = "manifest")]
             build: build::<B>,
+            #[cfg(feature = "manifest")]
+            build_from_text: build_from_text::<B>,
         }
     }
 
@@ -186,6 +190,14 @@ impl BuiltinSpec {
         params: &serde_json::Value,
     ) -> Result<Box<dyn crate::dynamic::DynNode>, ParamError> {
         (self.build)(params)
+    }
+
+    /// [`build`](BuiltinSpec::build) from the text of the params' JSON object (what a manifest
+    /// keeps of them, see [`Params`](crate::manifest::Params)); `None` if they do not
+    /// deserialise or validate, and [`build`](BuiltinSpec::build) then says why.
+    #[cfg(feature = "manifest")]
+    pub(crate) fn build_from_text(&self, object: &str) -> Option<Box<dyn crate::dynamic::DynNode>> {
+        (self.build_from_text)(object)
     }
 }
 
@@ -241,16 +253,41 @@ where
     <B::Node as Node>::Input: FromValue + Send,
     <B::Node as Node>::Output: IntoValue + Send,
 {
-    let params = checked::<B>(params)?;
+    Ok(built::<B>(checked::<B>(params)?))
+}
+
+/// The node of params read straight from the text of their JSON object; `None` when they do
+/// not deserialise or validate ([`build`] then says why).
+#[cfg(feature = "manifest")]
+fn build_from_text<B>(object: &str) -> Option<Box<dyn crate::dynamic::DynNode>>
+where
+    B: Builtin,
+    B::Node: Send + 'static,
+    <B::Node as Node>::Input: FromValue + Send,
+    <B::Node as Node>::Output: IntoValue + Send,
+{
+    let params: B::Params = serde_json::from_str(object).ok()?;
+    B::validate(&params).ok()?;
+    Some(built::<B>(params))
+}
+
+#[cfg(feature = "manifest")]
+fn built<B>(params: B::Params) -> Box<dyn crate::dynamic::DynNode>
+where
+    B: Builtin,
+    B::Node: Send + 'static,
+    <B::Node as Node>::Input: FromValue + Send,
+    <B::Node as Node>::Output: IntoValue + Send,
+{
     let ports = B::ports(&params);
     if ports.is_empty() {
-        return Ok(Box::new(crate::dynamic::Typed::new(B::build(params))));
+        return Box::new(crate::dynamic::Typed::new(B::build(params)));
     }
-    Ok(Box::new(crate::dynamic::TypedPorts::with_port_fn(
+    Box::new(crate::dynamic::TypedPorts::with_port_fn(
         B::build(params),
         ports,
         B::port_of,
-    )))
+    ))
 }
 
 /// Params of a node type that takes none (any given are ignored).

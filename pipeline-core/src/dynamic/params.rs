@@ -2,21 +2,22 @@
 //!
 //! Registered node types read their params into typed settings when the registry builds them, so
 //! most nodes never look at the context's copy. The JSON object is therefore kept as parsed (moved
-//! out of the manifest, not copied) and turned into a [`Value`] only when the stage first
-//! initialises its nodes; later runs reuse it.
+//! out of the manifest, not copied; often still its text, see [`Params`]) and turned into a
+//! [`Value`] only when the stage first initialises its nodes; later runs reuse it.
 
+use crate::manifest::Params;
 use crate::value::Value;
 
 /// A node's params: the manifest's JSON object, converted to a [`Value`] on first use.
 #[derive(Debug, Default)]
 pub(crate) struct NodeParams {
-    json: serde_json::Map<String, serde_json::Value>,
+    json: Params,
     value: Option<Value>,
 }
 
 impl NodeParams {
     /// Params from a manifest node's `params` object.
-    pub(crate) fn new(json: serde_json::Map<String, serde_json::Value>) -> Self {
+    pub(crate) fn new(json: Params) -> Self {
         NodeParams { json, value: None }
     }
 
@@ -50,7 +51,7 @@ mod tests {
         let serde_json::Value::Object(map) = json else {
             unreachable!()
         };
-        let mut params = NodeParams::new(map);
+        let mut params = NodeParams::new(map.into());
         let first = params.value().clone();
         assert_eq!(
             first,
@@ -66,7 +67,7 @@ mod tests {
         assert_eq!(NodeParams::default().value(), &Value::map::<&str>([]));
         let (Value::Map(one), Value::Map(other)) = (
             NodeParams::default().value().clone(),
-            NodeParams::new(serde_json::Map::new()).value().clone(),
+            NodeParams::new(Params::default()).value().clone(),
         ) else {
             panic!("params are a map")
         };

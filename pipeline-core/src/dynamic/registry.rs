@@ -30,6 +30,10 @@ pub struct ParamInfo {
 type Factory =
     Arc<dyn Fn(&serde_json::Value) -> Result<Box<dyn DynNode>, ParamError> + Send + Sync>;
 
+/// A typed node type's factory from the text of its params' JSON object: `None` when they do
+/// not deserialise (or validate); the [`Factory`] then says why.
+type TextFactory = Arc<dyn Fn(&str) -> Option<Box<dyn DynNode>> + Send + Sync>;
+
 /// A registered node type.
 #[derive(Clone)]
 pub struct NodeType {
@@ -49,12 +53,40 @@ pub struct NodeType {
     /// any`); empty for a type with one output.
     pub ports_doc: String,
     factory: Factory,
+    /// For typed params: straight from a manifest's text, without a map of JSON values.
+    text_factory: Option<TextFactory>,
 }
 
 impl NodeType {
     /// Builds a node from `params` (a JSON object, or `null` for none).
     pub fn build(&self, params: &serde_json::Value) -> Result<Box<dyn DynNode>, ParamError> {
         (self.factory)(params)
+    }
+
+    /// Builds a node from a manifest node's `params`: typed params are read straight from the
+    /// text of their object while it is unparsed (the common case; no map is made), anything
+    /// else, and every failure, as by [`build`](NodeType::build), so errors are the same.
+    pub(crate) fn build_params(
+        &self,
+        params: &mut crate::manifest::Params,
+    ) -> Result<Box<dyn DynNode>, ParamError> {
+        let from_text = match (&self.text_factory, params.text()) {
+            (Some(factory), Some(object)) => factory(object),
+            _ => None,
+        };
+        match from_text {
+            Some(node) => Ok(node),
+            // Most nodes have none: nothing to lend.
+            None if params.is_empty() => self.build(&serde_json::Value::Object(Default::default())),
+            None => {
+                let value = serde_json::Value::Object(params.take_map());
+                let built = self.build(&value);
+                if let serde_json::Value::Object(map) = value {
+                    *params = crate::manifest::Params::from(map);
+                }
+                built
+            }
+        }
     }
 }
 
@@ -116,6 +148,12 @@ impl Registry {
         N::Output: IntoValue + Send,
         F: Fn(P) -> N + Send + Sync + 'static,
     {
+        let factory = Arc::new(factory);
+        let from_text = Arc::clone(&factory);
+        let text_factory: TextFactory = Arc::new(move |object: &str| {
+            let params: P = serde_json::from_str(object).ok()?;
+            Some(Box::new(Typed::new(from_text(params))) as Box<dyn DynNode>)
+        });
         let factory: Factory = Arc::new(move |params: &serde_json::Value| {
             let params: P = deserialize_params(params)?;
             Ok(Box::new(Typed::new(factory(params))) as Box<dyn DynNode>)
@@ -129,6 +167,7 @@ impl Registry {
             doc: String::new(),
             ports_doc: String::new(),
             factory,
+            text_factory: Some(text_factory),
         })
     }
 
@@ -157,6 +196,12 @@ impl Registry {
         N::Output: crate::node::Ports + IntoValue + Send,
         F: Fn(P) -> N + Send + Sync + 'static,
     {
+        let factory = Arc::new(factory);
+        let from_text = Arc::clone(&factory);
+        let text_factory: TextFactory = Arc::new(move |object: &str| {
+            let params: P = serde_json::from_str(object).ok()?;
+            Some(Box::new(super::TypedPorts::new(from_text(params))) as Box<dyn DynNode>)
+        });
         let factory: Factory = Arc::new(move |params: &serde_json::Value| {
             let params: P = deserialize_params(params)?;
             Ok(Box::new(super::TypedPorts::new(factory(params))) as Box<dyn DynNode>)
@@ -174,6 +219,7 @@ impl Registry {
             doc: String::new(),
             ports_doc: ports.join(", "),
             factory,
+            text_factory: Some(text_factory),
         })
     }
 
@@ -198,6 +244,7 @@ impl Registry {
             doc: String::new(),
             ports_doc: String::new(),
             factory: Arc::new(factory),
+            text_factory: None,
         })
     }
 
@@ -220,6 +267,7 @@ impl Registry {
             doc: spec.doc.to_string(),
             ports_doc: spec.ports_doc.to_string(),
             factory: Arc::new(|params: &serde_json::Value| spec.build(params)),
+            text_factory: Some(Arc::new(|object: &str| spec.build_from_text(object))),
         });
         // Registering a spec again keeps its aliases (see `insert`): add only the missing ones.
         for alias in spec.aliases {
@@ -326,6 +374,20 @@ impl NodeCatalog for Registry {
         }))
     }
 
+    fn resolve_params(
+        &self,
+        node_type: &str,
+        params: &mut crate::manifest::Params,
+    ) -> Option<Result<ResolvedNode<Box<dyn DynNode>>, ParamError>> {
+        let node_type = self.get(node_type)?;
+        Some(node_type.build_params(params).map(|node| ResolvedNode {
+            accepts: node.accepts(),
+            emits: node.emits(),
+            ports: node.ports().to_vec(),
+            node,
+        }))
+    }
+
     fn names(&self) -> Vec<String> {
         Registry::names(self).map(str::to_string).collect()
     }
@@ -394,7 +456,60 @@ fn describe_type(root: &serde_json::Value, prop: &serde_json::Value) -> String {
 mod tests {
     use super::Registry;
     use crate::dynamic::NoParams;
+    use crate::manifest::Params;
     use crate::prelude::*;
+    use std::sync::Arc;
+
+    /// Params as the parser's plain reader keeps them: the text of their object.
+    fn unparsed(object: &str) -> Params {
+        Params::unparsed(Arc::from(object), 0..object.len())
+    }
+
+    #[test]
+    fn typed_params_are_built_from_their_text_and_fail_as_from_a_map() {
+        let registry = Registry::with_builtins();
+        let calculator = registry.get("CalculatorNode").unwrap();
+        let mut params = unparsed(r#"{"operation": "multiply", "operand": 3}"#);
+        let mut node = calculator.build_params(&mut params).unwrap();
+        // Built from the text: nothing parsed the params into a map.
+        assert!(params.text().is_some());
+        let mut out = Vec::new();
+        node.process(Value::Int(2), &mut out).unwrap();
+        assert_eq!(out, [Value::Int(6)]);
+        // A bad param: the error the map gives, and the params kept, as a map.
+        let object = r#"{"operation": "mod", "operand": 3}"#;
+        let mut params = unparsed(object);
+        let err = calculator.build_params(&mut params).err().unwrap();
+        let value: serde_json::Value = serde_json::from_str(object).unwrap();
+        assert_eq!(Some(err), calculator.build(&value).err());
+        assert_eq!(params["operation"], "mod");
+        // A typed registration, and one with no params.
+        let mut registry = Registry::new();
+        registry.register("Scale", |p: ScaleParams| {
+            Map::new(move |x: i64| x * p.factor)
+        });
+        let mut node = registry
+            .get("Scale")
+            .unwrap()
+            .build_params(&mut unparsed(r#"{"factor": 5}"#))
+            .unwrap();
+        let mut out = Vec::new();
+        node.process(Value::Int(2), &mut out).unwrap();
+        assert_eq!(out, [Value::Int(10)]);
+        let pass = Registry::with_builtins();
+        let mut none = Params::default();
+        assert!(pass
+            .get("PassThrough")
+            .unwrap()
+            .build_params(&mut none)
+            .is_ok());
+        assert!(none.is_empty());
+    }
+
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    struct ScaleParams {
+        factor: i64,
+    }
 
     fn doubling() -> Registry {
         let mut registry = Registry::new();

@@ -65,6 +65,22 @@ pub trait NodeCatalog {
         params: &serde_json::Value,
     ) -> Option<Result<ResolvedNode<Self::Node>, ParamError>>;
 
+    /// [`resolve`](NodeCatalog::resolve) for a manifest node's params, which may still be the
+    /// text of their object ([`Params`](super::Params)): a catalog that can build from that text
+    /// overrides this; by default they are read as a map, lent as a JSON value and taken back.
+    fn resolve_params(
+        &self,
+        node_type: &str,
+        params: &mut super::Params,
+    ) -> Option<Result<ResolvedNode<Self::Node>, ParamError>> {
+        let value = serde_json::Value::Object(params.take_map());
+        let resolution = self.resolve(node_type, &value);
+        if let serde_json::Value::Object(map) = value {
+            *params = super::Params::from(map);
+        }
+        resolution
+    }
+
     /// Every name a type can be asked for by, for "did you mean".
     fn names(&self) -> Vec<String>;
 

@@ -52,7 +52,7 @@ pub fn export(name: &str, graph: &GraphExport) -> Result<Manifest> {
         nodes.push(NodeSpec {
             id: Name::from(node.id.as_str()),
             node_type: Name::from(entry.node_type.as_str()),
-            params,
+            params: params.into(),
             capabilities: None,
             host: None,
             runtime_hint: None,

@@ -7,6 +7,7 @@
 //! has fields to warn about.
 
 use super::name::deserialize_name;
+use super::params::Params;
 use crate::graph::{Name, PortType};
 use crate::placement::Capabilities;
 use schemars::JsonSchema;
@@ -74,12 +75,9 @@ pub struct NodeSpec {
     #[serde(deserialize_with = "deserialize_name")]
     pub node_type: Name,
     /// The node type's parameters.
-    #[serde(
-        default,
-        skip_serializing_if = "serde_json::Map::is_empty",
-        deserialize_with = "super::checked_params::deserialize_params"
-    )]
-    pub params: serde_json::Map<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Params::is_empty")]
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
+    pub params: Params,
     /// Hardware the node needs; checked against the host before a run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<Capabilities>,

@@ -80,7 +80,7 @@ pub fn parse(file: &str, text: &str) -> Result<ParsedManifest, ManifestError> {
     let map = SourceMap::new(shared.clone());
     // Fastest path: a plain manifest, read byte by byte (see `plain`); anything else, and every
     // problem, is left to serde below.
-    if let Some(manifest) = plain::read(text) {
+    if let Some(manifest) = plain::read(&shared) {
         return Ok(ParsedManifest {
             manifest,
             map,

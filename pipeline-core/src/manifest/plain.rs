@@ -8,25 +8,37 @@
 //! missing field, text that is not JSON. [`parse`](super::parse) then reads the document as before,
 //! and every error and warning is made there, unchanged. So this reader never reports a problem,
 //! and whatever it returns is what serde would have made of the same text.
+//!
+//! A node's params are checked here (the same rules) but kept as the text of their object
+//! ([`Params`]): typed params are read from it when the node is built, and no map is made unless
+//! something asks for one.
 
 use super::model::{Connection, Manifest, Metadata, NodeSpec, Version};
+use super::params::Params;
 use crate::graph::fast_hash::FastHash;
 use crate::graph::Name;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// How deep a node's params may nest here; deeper ones are left to serde (which stops at 128
 /// levels with an error at the place).
 const MAX_PARAM_DEPTH: usize = 64;
 
+/// How many keys one object of params may have here; more are left to serde.
+const MAX_CHECKED_KEYS: usize = 32;
+
 /// Reads `text` if it is a plain manifest (see the module's doc); `None` otherwise.
-pub(crate) fn read(text: &str) -> Option<Manifest> {
+pub(crate) fn read(shared: &Arc<str>) -> Option<Manifest> {
+    let text = &**shared;
     let mut reader = Reader {
         text,
+        shared,
         pos: 0,
+        keys: Vec::new(),
         names: Names {
             few: Vec::with_capacity(16),
-            many: HashSet::default(),
+            ..Names::default()
         },
     };
     let manifest = reader.manifest()?;
@@ -36,7 +48,11 @@ pub(crate) fn read(text: &str) -> Option<Manifest> {
 
 struct Reader<'t> {
     text: &'t str,
+    /// `text`, shared: what a node's unparsed [`Params`] keep.
+    shared: &'t Arc<str>,
     pos: usize,
+    /// The keys of the params objects being read, innermost last (repeated keys are refused).
+    keys: Vec<&'t str>,
     /// Names read so far: equal ids and types share one allocation, as under serde.
     names: Names,
 }
@@ -46,22 +62,60 @@ struct Reader<'t> {
 #[derive(Default)]
 struct Names {
     few: Vec<Name>,
+    /// For each [`Names::slot`], one of `few` there (its index + 1; 0: none yet): most lookups
+    /// compare with that one name only. A slot is filled once, so an empty slot means no name of
+    /// `few` has that slot, and a full one holding another name sends the lookup to a scan.
+    slots: Slots,
     many: HashSet<Name, FastHash>,
+}
+
+/// [`Names::slots`]: a few bytes, no allocation.
+struct Slots([u8; 64]);
+
+impl Default for Slots {
+    fn default() -> Self {
+        Slots([0; 64])
+    }
 }
 
 impl Names {
     const SCANNED: usize = 32;
 
+    /// Where a name's text is looked for first: its length, first and last bytes (ids of one
+    /// manifest often differ only in their last character: `calc_1`, `calc_3`).
+    fn slot(text: &[u8]) -> usize {
+        let (first, last) = (text.first().copied(), text.last().copied());
+        let mix =
+            text.len() * 7 + usize::from(first.unwrap_or(0)) * 3 + usize::from(last.unwrap_or(0));
+        mix % 64
+    }
+
     /// `text` as a [`Name`]: the one read before with that text, else a new one.
     fn share(&mut self, text: &str) -> Name {
-        // Ids of one manifest often differ only in their last character (`calc_1`, `calc_3`).
         let same = |name: &&Name| {
             name.len() == text.len()
                 && name.as_bytes().last() == text.as_bytes().last()
                 && ***name == *text
         };
-        if let Some(known) = self.few.iter().find(same) {
-            return Name::clone(known);
+        let slot = Self::slot(text.as_bytes());
+        match self.slots.0[slot] {
+            0 if self.few.len() < Self::SCANNED => {
+                let name = Name::from(text);
+                self.few.push(Name::clone(&name));
+                // `few` holds at most SCANNED (< 255) names.
+                self.slots.0[slot] = self.few.len() as u8;
+                return name;
+            }
+            0 => {}
+            k => {
+                let known = &self.few[usize::from(k) - 1];
+                if same(&known) {
+                    return Name::clone(known);
+                }
+                if let Some(known) = self.few.iter().find(same) {
+                    return Name::clone(known);
+                }
+            }
         }
         if self.few.len() < Self::SCANNED {
             let name = Name::from(text);
@@ -282,7 +336,7 @@ impl<'t> Reader<'t> {
             match key {
                 "id" if id.is_none() => id = Some(r.name()?),
                 "node_type" if node_type.is_none() => node_type = Some(r.name()?),
-                "params" if params.is_none() => params = Some(r.map(1)?),
+                "params" if params.is_none() => params = Some(r.params()?),
                 "stage" if stage.is_none() => stage = Some(r.bool()?),
                 "parallelism" if parallelism.is_none() => parallelism = Some(r.usize()?),
                 "ordered" if ordered.is_none() => ordered = Some(r.bool()?),
@@ -332,42 +386,66 @@ impl<'t> Reader<'t> {
     }
 
     /// A JSON object as [`checked_params`](super::checked_params) reads it (a repeated key gives up).
-    fn map(&mut self, depth: usize) -> Option<Map<String, Value>> {
+    /// A node's params: the object checked as [`Params`] will parse it, kept as text (a `{}`
+    /// as no params).
+    fn params(&mut self) -> Option<Params> {
+        self.skip_ws();
+        let start = self.pos;
+        let mut keys = std::mem::take(&mut self.keys);
+        let checked = self.check_object(1, &mut keys);
+        keys.clear();
+        self.keys = keys;
+        checked?;
+        let object = &self.text[start..self.pos];
+        let empty = object[1..object.len() - 1]
+            .bytes()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+        Some(if empty {
+            Params::default()
+        } else {
+            Params::unparsed(Arc::clone(self.shared), start..self.pos)
+        })
+    }
+
+    /// An object of plain values, its keys distinct: `keys` holds those of the objects around it.
+    fn check_object(&mut self, depth: usize, keys: &mut Vec<&'t str>) -> Option<()> {
         if depth > MAX_PARAM_DEPTH {
             return None;
         }
-        let mut map = Map::new();
-        self.object(|r, key| {
-            let value = r.value(depth)?;
-            map.insert(key.to_string(), value).is_none().then_some(())
-        })?;
-        Some(map)
+        let first = keys.len();
+        let checked = self.object(|r, key| {
+            // A key is compared with the object's others: objects with many are left to serde
+            // (which the caller's `None` sends them to), so this stays linear.
+            let others = &keys[first..];
+            if others.len() >= MAX_CHECKED_KEYS || others.contains(&key) {
+                return None;
+            }
+            keys.push(key);
+            r.check_value(depth, keys)
+        });
+        keys.truncate(first);
+        checked
     }
 
-    fn value(&mut self, depth: usize) -> Option<Value> {
+    /// A plain value: a string without escapes, an integer that fits `i64` (not `-0`), a float,
+    /// `true`, `false`, `null`, or arrays and objects of them.
+    fn check_value(&mut self, depth: usize, keys: &mut Vec<&'t str>) -> Option<()> {
         self.skip_ws();
-        Some(match self.peek()? {
-            b'"' => Value::String(self.string()?.to_string()),
-            b'{' => Value::Object(self.map(depth + 1)?),
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' => self.check_object(depth + 1, keys),
             b'[' => {
                 if depth + 1 > MAX_PARAM_DEPTH {
                     return None;
                 }
-                let mut items = Vec::new();
-                self.array(|r| {
-                    items.push(r.value(depth + 1)?);
-                    Some(())
-                })?;
-                Value::Array(items)
+                self.array(|r| r.check_value(depth + 1, keys))
             }
-            b't' | b'f' => Value::Bool(self.bool()?),
-            b'n' => self.null().then_some(Value::Null)?,
-            _ => self.number()?,
-        })
+            b't' | b'f' => self.bool().map(drop),
+            b'n' => self.null().then_some(()),
+            _ => self.number().map(drop),
+        }
     }
 
-    /// An integer that fits `i64` (outside it serde's path reports or converts it), or any other
-    /// number exactly as serde_json reads it.
     fn number(&mut self) -> Option<Value> {
         let token = self.number_token();
         if is_json_integer(token) {
@@ -445,8 +523,62 @@ mod tests {
         serde_json::to_value(manifest).expect("a manifest serialises")
     }
 
+    fn reader_of(shared: &Arc<str>) -> Reader<'_> {
+        Reader {
+            text: shared,
+            shared,
+            pos: 0,
+            keys: Vec::new(),
+            names: Names::default(),
+        }
+    }
+
     fn serde_reads(text: &str) -> Option<Manifest> {
         serde_json::from_str(text).ok()
+    }
+
+    #[test]
+    fn strings_of_every_length_are_read_up_to_their_quote_and_refused_at_a_special_byte() {
+        for len in 0..40 {
+            let content: String = (0..len).map(|i| ['a', 'é', ' ', '#'][i % 4]).collect();
+            let text = format!("\"{content}\" ");
+            let shared: Arc<str> = Arc::from(text.as_str());
+            let mut reader = reader_of(&shared);
+            assert_eq!(reader.string(), Some(content.as_str()), "{text}");
+            assert_eq!(reader.pos, text.len() - 1);
+            for at in 0..len {
+                for special in ['\\', '\n', '\u{1f}'] {
+                    let mut bad: Vec<char> = content.chars().collect();
+                    bad[at] = special;
+                    let bad: String = bad.into_iter().collect();
+                    let text = format!("\"{bad}\"");
+                    let shared: Arc<str> = Arc::from(text.as_str());
+                    let mut reader = reader_of(&shared);
+                    assert_eq!(reader.string(), None, "{text:?}");
+                }
+            }
+        }
+        let shared: Arc<str> = Arc::from("\"abc");
+        let mut unterminated = reader_of(&shared);
+        assert_eq!(unterminated.string(), None);
+    }
+
+    #[test]
+    fn names_whose_slots_collide_are_still_shared_and_told_apart() {
+        let mut names = Names::default();
+        // Same length, first and last bytes: one slot for all of them.
+        let texts: Vec<String> = (0..10).map(|i| format!("a{i}xz")).collect();
+        assert!(texts
+            .iter()
+            .all(|t| Names::slot(t.as_bytes()) == Names::slot(texts[0].as_bytes())));
+        let first: Vec<Name> = texts.iter().map(|t| names.share(t)).collect();
+        for (text, name) in texts.iter().zip(&first) {
+            assert_eq!(&**name, text);
+            assert!(std::sync::Arc::ptr_eq(name, &names.share(text)));
+        }
+        assert_eq!(names.few.len(), 10);
+        assert_eq!(&*names.share(""), "");
+        assert!(std::sync::Arc::ptr_eq(&names.share(""), &names.share("")));
     }
 
     #[test]
@@ -489,7 +621,7 @@ mod tests {
 
     #[test]
     fn reads_a_plain_manifest_as_serde_does() {
-        let fast = read(FULL).expect("a plain manifest");
+        let fast = read(&Arc::from(FULL)).expect("a plain manifest");
         assert_eq!(as_json(&fast), as_json(&serde_reads(FULL).unwrap()));
         // Equal names share one allocation.
         assert!(std::sync::Arc::ptr_eq(
@@ -507,7 +639,7 @@ mod tests {
     fn a_port_in_a_source_is_read_as_written() {
         // `pass.even` is split into node and port by lowering; reading keeps the text.
         let text = FULL.replacen(r#""from": "pass""#, r#""from": "pass.even""#, 1);
-        let fast = read(&text).expect("a plain manifest");
+        let fast = read(&Arc::from(text.as_str())).expect("a plain manifest");
         assert_eq!(&*fast.connections[1].from, "pass.even");
         assert_eq!(as_json(&fast), as_json(&serde_reads(&text).unwrap()));
     }
@@ -536,14 +668,56 @@ mod tests {
         for (from, to) in cases {
             assert!(FULL.contains(from), "{from}");
             let text = FULL.replacen(from, to, 1);
-            assert!(read(&text).is_none(), "{text}");
+            assert!(read(&Arc::from(text.as_str())).is_none(), "{text}");
         }
         let deep = format!(
             r#"{{"version": "v1", "metadata": {{"name": "m"}}, "nodes": [{{"id": "a", "node_type": "T", "params": {{"p": {}{}}}}}], "connections": []}}"#,
             "[".repeat(MAX_PARAM_DEPTH),
             "]".repeat(MAX_PARAM_DEPTH)
         );
-        assert!(read(&deep).is_none());
+        assert!(read(&Arc::from(deep.as_str())).is_none());
+    }
+
+    #[test]
+    fn params_objects_are_checked_per_object_and_many_keys_are_left_to_serde() {
+        let with_params = |params: &str| {
+            format!(
+                r#"{{"version": "v1", "metadata": {{"name": "m"}}, "nodes": [{{"id": "a", "node_type": "T", "params": {params}}}], "connections": []}}"#
+            )
+        };
+        let keys = |n: usize| {
+            (0..n)
+                .map(|i| format!(r#""k{i}": {i}"#))
+                .collect::<Vec<_>>()
+        };
+        let most = format!("{{{}}}", keys(MAX_CHECKED_KEYS).join(", "));
+        let fast = read(&Arc::from(with_params(&most).as_str())).expect("a plain manifest");
+        assert_eq!(fast.nodes[0].params.len(), MAX_CHECKED_KEYS);
+        assert_eq!(
+            fast.nodes[0].params.text(),
+            None,
+            "read as a map once asked"
+        );
+        let more = format!("{{{}}}", keys(MAX_CHECKED_KEYS + 1).join(", "));
+        assert!(read(&Arc::from(with_params(&more).as_str())).is_none());
+        // The same key in objects side by side or one inside the other is no repeat.
+        for params in [
+            r#"{"a": {"k": 1}, "b": {"k": 2}, "k": [{"k": 3}, {"k": 4}]}"#,
+            r#"{"k": {"k": {"k": 1}}}"#,
+        ] {
+            let text = with_params(params);
+            let fast = read(&Arc::from(text.as_str())).expect("a plain manifest");
+            assert_eq!(fast.nodes[0].params.text(), Some(params));
+            assert_eq!(
+                as_json(&fast),
+                as_json(&serde_reads(&text).unwrap()),
+                "{params}"
+            );
+        }
+        let repeated = with_params(r#"{"a": {"k": 1, "b": 2, "k": 3}}"#);
+        assert!(read(&Arc::from(repeated.as_str())).is_none());
+        let empty = read(&Arc::from(with_params("{ \n }").as_str())).expect("plain");
+        assert!(empty.nodes[0].params.is_empty());
     }
 
     /// Whatever the reader accepts of a damaged manifest, serde accepts as the same model: every
@@ -567,7 +741,7 @@ mod tests {
                 variants.push(format!("{}{c}{after}", &FULL[..i]));
             }
             for text in variants {
-                if let Some(fast) = read(&text) {
+                if let Some(fast) = read(&Arc::from(text.as_str())) {
                     accepted += 1;
                     let slow = serde_reads(&text)
                         .unwrap_or_else(|| panic!("serde refuses what was read: {text}"));
