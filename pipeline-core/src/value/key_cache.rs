@@ -73,8 +73,9 @@ impl Table {
     }
 }
 
-/// The slot of `bytes`: a multiplicative hash over its eight-byte words (folding the high half
-/// of each 128-bit product into the low), top bits.
+/// The slot of `bytes`: a multiplicative hash (folding the high half of each 128-bit product
+/// into the low) over a few loads that cover every byte, top bits. Short strings, the ones kept,
+/// take one or two loads, not a loop over their bytes.
 #[inline]
 fn slot_of(bytes: &[u8]) -> usize {
     const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -82,19 +83,32 @@ fn slot_of(bytes: &[u8]) -> usize {
         let product = u128::from(hash ^ word) * u128::from(MIX);
         (product as u64) ^ ((product >> 64) as u64)
     };
-    let mut hash = bytes.len() as u64;
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        hash = mix(hash, u64::from_le_bytes(word.try_into().expect("8 bytes")));
-    }
-    let rest = words.remainder();
-    if !rest.is_empty() {
-        let word = rest
-            .iter()
-            .enumerate()
-            .fold(0u64, |word, (i, &b)| word | u64::from(b) << (8 * i));
-        hash = mix(hash, word);
-    }
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    let half = |at: usize| {
+        u64::from(u32::from_le_bytes(
+            bytes[at..at + 4].try_into().expect("4 bytes"),
+        ))
+    };
+    let len = bytes.len();
+    let hash = match len {
+        0 => 0,
+        1..=3 => mix(
+            len as u64,
+            u64::from(bytes[0]) | u64::from(bytes[len / 2]) << 8 | u64::from(bytes[len - 1]) << 16,
+        ),
+        4..=7 => mix(len as u64, half(0) | half(len - 4) << 32),
+        _ => {
+            // Each eight bytes, then the last eight (overlapping the ones before when `len` is
+            // not a multiple of eight).
+            let mut hash = len as u64;
+            let mut at = 0;
+            while at + 8 < len {
+                hash = mix(hash, word(at));
+                at += 8;
+            }
+            mix(hash, word(len - 8))
+        }
+    };
     (hash.wrapping_mul(MIX) >> (64 - SLOTS.trailing_zeros())) as usize
 }
 
