@@ -112,7 +112,7 @@ impl<'a> Reader<'a> {
 
     fn value(&mut self) -> Option<Value> {
         match self.peek()? {
-            b'"' => self.string().map(|s| Value::Str(Arc::from(s.as_ref()))),
+            b'"' => self.string().map(|s| Value::Str(key_cache::string(&s))),
             b'{' => self.nested(Self::map),
             b'[' => self.nested(Self::list),
             b't' => self.literal(b"true", Value::Bool(true)),
@@ -461,5 +461,34 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod sharing_tests {
+    use super::*;
+
+    #[test]
+    fn short_repeated_strings_of_a_stream_share_one_allocation() {
+        let tag = |i: u64| {
+            let line = format!(
+                r#"{{"id":{i},"name":"item-{i}","tags":["a","b{}"],"value":1}}"#,
+                i % 7
+            );
+            let v = parse(&line).unwrap();
+            match v.get("tags") {
+                Some(Value::List(items)) => match &items[0] {
+                    Value::Str(s) => s.clone(),
+                    _ => unreachable!(),
+                },
+                _ => unreachable!(),
+            }
+        };
+        let first = tag(0);
+        let mut shared = 0;
+        for i in 1..2000 {
+            shared += usize::from(Arc::ptr_eq(&first, &tag(i)));
+        }
+        assert!(shared > 1990, "{shared}");
     }
 }

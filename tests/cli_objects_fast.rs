@@ -1,0 +1,77 @@
+//! `pipeline run` over object lines, through the real binary: what the object fast path shares
+//! (short strings and keys from per-thread tables) and how a chunk of lines is split into batches
+//! (64 KiB of text each) must not show in the output or in where a failure is reported.
+
+mod support;
+
+use std::process::Output;
+use support::cli::{pipeline, text};
+
+fn simple() -> String {
+    format!(
+        "{}/examples/manifests/simple.json",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// `pipeline run simple.json --input FILE` over `input`, from a file: a pipe hands over at most
+/// its buffer (64 KiB) per read, a file a whole chunk (256 KiB), several batches.
+fn run_file(input: &str, name: &str) -> Output {
+    let path = std::env::temp_dir().join(format!(
+        "pipeline-objects-fast-{name}-{}",
+        std::process::id()
+    ));
+    std::fs::write(&path, input).unwrap();
+    let out = pipeline(&["run", &simple(), "--input", path.to_str().unwrap()], "");
+    let _ = std::fs::remove_file(&path);
+    out
+}
+
+#[test]
+fn object_lines_pass_through_byte_for_byte() {
+    // Repeated short values and keys (shared), unique ones (not), escapes, long strings, more
+    // distinct keys and values than a sharing table holds.
+    let input: String = (0..20_000)
+        .map(|i| {
+            format!(
+                r#"{{"id":{i},"k{}":"v{}","name":"item-{i}","note":"a\"q\\\n{}","tags":["a","b{}",""],"text":"{}","value":{}}}"#,
+                i % 600,
+                i % 900,
+                i % 3,
+                i % 7,
+                "long ".repeat(i % 5 * 4),
+                i % 1000
+            ) + "\n"
+        })
+        .collect();
+    let out = run_file(&input, "objects");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout) == input,
+        "the output differs from the input"
+    );
+}
+
+#[test]
+fn a_failure_after_the_first_batch_of_a_chunk_names_its_line() {
+    // About 150 KiB of int lines with a blank line every thousand (and one just after the
+    // failure, in its batch): one read's chunk, several batches; line 15,001 overflows `add 1`.
+    let line = |n: u64| match n {
+        _ if n % 1000 == 0 || n == 15_003 => String::new(),
+        15_001 => i64::MAX.to_string(),
+        _ => (100_000 + n).to_string(),
+    };
+    let input: String = (1..=20_000).map(|n| line(n) + "\n").collect();
+    let out = run_file(&input, "failure");
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("stopped at input line 15001: 14985 items read, 14985 outputs written"),
+        "{stderr}"
+    );
+    let expected: String = (1..15_001)
+        .filter(|n| n % 1000 != 0)
+        .map(|n| format!("{}\n", 100_001 + n))
+        .collect();
+    assert!(text(&out.stdout) == expected, "{stderr}");
+}
