@@ -85,15 +85,18 @@ impl<'p> DynamicStream<'p> {
     /// [`try_next`](Self::try_next), a run at a time: the rest of the current output batch, or
     /// the next one that is ready, with its output index (what the distributed runtime sends on
     /// without handling each item).
+    #[cfg_attr(not(feature = "distributed"), allow(dead_code))] // the distributed runtime's
     pub(crate) fn try_next_run(&mut self) -> Result<Option<(usize, Vec<Value>)>> {
         self.next_run_with(Handle::try_next)
     }
 
     /// [`next`](Self::next), a run at a time (see [`try_next_run`](Self::try_next_run)).
+    #[cfg_attr(not(feature = "distributed"), allow(dead_code))] // the distributed runtime's
     pub(crate) fn next_run(&mut self) -> Result<Option<(usize, Vec<Value>)>> {
         self.next_run_with(Handle::next)
     }
 
+    #[cfg_attr(not(feature = "distributed"), allow(dead_code))] // the distributed runtime's
     fn next_run_with(
         &mut self,
         mut next_batch: impl FnMut(

@@ -41,6 +41,8 @@ impl Params {
 
     /// The object's text, while nothing has parsed it: what typed params can be read from
     /// directly.
+    // Read by the registry (feature `runtime`); the macro builds this crate without it.
+    #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
     pub(crate) fn text(&self) -> Option<&str> {
         match (&self.text, self.map.get()) {
             (Some((text, range)), None) => text.get(range.clone()),
