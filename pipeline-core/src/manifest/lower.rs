@@ -106,34 +106,29 @@ fn param_pointer(path: &str) -> String {
         .collect()
 }
 
-/// For `"parallelism": n`, a [`ParallelDyn`] over `n` replicas of the node, built by `registry`
-/// from its type and params (as the node itself was, so they build again); `None` for a
-/// sequential node. Degrees above the limit are left to the shared validation to reject, without
-/// building replicas for them.
+/// For `"parallelism": n`, `node` as the first of `n` replicas in a [`ParallelDyn`], the others
+/// built by `registry` from its type and params (as `node` was, so they build again); `node`
+/// itself for a sequential node. Degrees above the limit are left to the shared validation to
+/// reject, without building replicas for them.
 #[cfg(feature = "manifest")]
-fn parallel(spec: &NodeSpec, registry: &Registry) -> Option<Box<dyn DynNode>> {
+fn parallel(spec: &NodeSpec, registry: &Registry, node: Box<dyn DynNode>) -> Box<dyn DynNode> {
     if spec.parallelism <= 1 || spec.parallelism > MAX_PARALLELISM {
-        return None;
+        return node;
     }
-    let node_type = registry.get(&spec.node_type)?;
+    let Some(node_type) = registry.get(&spec.node_type) else {
+        return node;
+    };
     let params = serde_json::Value::Object(spec.params.map().clone());
+    let mut replicas = Vec::with_capacity(spec.parallelism);
+    replicas.push(node);
     // A failure cannot happen for deterministic factories; it would run with fewer replicas.
-    let replicas: Vec<_> = (0..spec.parallelism)
-        .map_while(|_| node_type.build(&params).ok())
-        .collect();
-    if replicas.is_empty() {
-        return None;
-    }
+    replicas.extend((1..spec.parallelism).map_while(|_| node_type.build(&params).ok()));
     let batch_size = spec
         .batch_size
         .map_or(crate::runtime::DEFAULT_BATCH_SIZE, |n| {
             n.min(MAX_BATCH_SIZE)
         });
-    Some(Box::new(ParallelDyn::new(
-        replicas,
-        batch_size,
-        spec.ordered,
-    )))
+    Box::new(ParallelDyn::new(replicas, batch_size, spec.ordered))
 }
 
 /// Lowers, validates and plans `parsed`, building each node with `registry`.
@@ -164,20 +159,20 @@ pub fn lower_limited(
     limits: &GraphLimits,
 ) -> Result<LoweredManifest, ManifestError> {
     let mut lowered = lower_with_limits(parsed, registry, limits)?;
-    // A node its entry asks to run otherwise (isolated, replicated) is replaced where it is; the
-    // others stay put, not moved.
+    // A node its entry asks to run otherwise is rebuilt (isolated: a `python` node, which is never
+    // replicated) or becomes the first of its replicas; the others stay as built.
     let specs = &lowered.parsed.manifest.nodes;
     #[cfg(feature = "python")]
     let isolation = crate::python::isolate::installed();
-    for (decl, spec) in lowered.graph.graph.nodes.iter_mut().zip(specs) {
+    let graph = lowered.graph;
+    lowered.graph = graph.map_payloads(|i, node| {
+        let spec = &specs[i];
         #[cfg(feature = "python")]
-        if let Some(node) = isolated(spec, isolation.as_ref()) {
-            decl.payload = node;
+        if let Some(isolated) = isolated(spec, isolation.as_ref()) {
+            return isolated;
         }
-        if let Some(node) = parallel(spec, registry) {
-            decl.payload = node;
-        }
-    }
+        parallel(spec, registry, node)
+    });
     Ok(lowered)
 }
 
@@ -918,5 +913,28 @@ mod tests {
             problem.message()
         );
         assert_eq!(problem.location.pointer, "/connections/0/from");
+    }
+
+    #[test]
+    fn a_replicated_node_is_built_once_per_replica() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        #[derive(serde::Deserialize, schemars::JsonSchema)]
+        struct NoParams {}
+        let built = Arc::new(AtomicUsize::new(0));
+        let mut registry = Registry::with_builtins();
+        let count = Arc::clone(&built);
+        registry.register("Counted", move |_: NoParams| {
+            count.fetch_add(1, Ordering::SeqCst);
+            crate::builtins::PassThrough::<crate::Value>::default()
+        });
+        let text = r#"{"version": "v1", "metadata": {"name": "t"},
+            "nodes": [{"id": "a", "node_type": "Counted", "parallelism": 3}], "connections": []}"#;
+        let lowered = lower(parse("t.json", text).unwrap(), &registry).unwrap();
+        assert_eq!(built.load(Ordering::SeqCst), 3);
+        let mut pipeline = crate::dynamic::build(lowered, Default::default());
+        let out = pipeline.run((1..=5).map(crate::Value::Int)).unwrap();
+        let values: Vec<_> = out.into_iter().map(|tagged| tagged.value).collect();
+        assert_eq!(values, (1..=5).map(crate::Value::Int).collect::<Vec<_>>());
     }
 }
