@@ -90,34 +90,19 @@ fn stats_across_processes_name_every_node_once_with_the_local_runs_counts_and_pl
     // Enough items for several epochs (4096 items each) on every process.
     let input: String = (0..20_000).map(|x| format!("{x}\n")).collect();
 
-    let out = pipeline(
-        &[
-            "run",
-            local.to_str().unwrap(),
-            "--stats",
-            "--output",
-            "/dev/null",
-        ],
-        &input,
-    );
-    let stderr = text(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let (local_rows, _) = stats_rows(&stderr);
+    // `pipeline run M --stats` with `extra` arguments: its stderr, once it succeeded.
+    let run_with_stats = |manifest: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["run", manifest.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--stats", "--output", "/dev/null"]);
+        let out = pipeline(&args, &input);
+        let stderr = text(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        stderr
+    };
+    let (local_rows, _) = stats_rows(&run_with_stats(&local, &[]));
 
-    let out = pipeline(
-        &[
-            "run",
-            across.to_str().unwrap(),
-            "--hosts",
-            hosts.to_str().unwrap(),
-            "--stats",
-            "--output",
-            "/dev/null",
-        ],
-        &input,
-    );
-    let stderr = text(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let stderr = run_with_stats(&across, &["--hosts", hosts.to_str().unwrap()]);
     assert!(!stderr.contains("panicked"), "{stderr}");
     let (rows, named) = stats_rows(&stderr);
 
