@@ -112,7 +112,7 @@ fn param_pointer(path: &str) -> String {
 /// reject, without building replicas for them.
 #[cfg(feature = "manifest")]
 fn parallel(spec: &NodeSpec, registry: &Registry, node: Box<dyn DynNode>) -> Box<dyn DynNode> {
-    if spec.parallelism <= 1 || spec.parallelism > MAX_PARALLELISM {
+    if !replicated(spec.parallelism) {
         return node;
     }
     let Some(node_type) = registry.get(&spec.node_type) else {
@@ -129,6 +129,13 @@ fn parallel(spec: &NodeSpec, registry: &Registry, node: Box<dyn DynNode>) -> Box
             n.min(MAX_BATCH_SIZE)
         });
     Box::new(ParallelDyn::new(replicas, batch_size, spec.ordered))
+}
+
+/// Whether a node of this `parallelism` runs as replicas (degrees above the limit are refused
+/// by the shared validation).
+#[cfg(feature = "manifest")]
+fn replicated(parallelism: usize) -> bool {
+    parallelism > 1 && parallelism <= MAX_PARALLELISM
 }
 
 /// Lowers, validates and plans `parsed`, building each node with `registry`.
@@ -164,6 +171,15 @@ pub fn lower_limited(
     let specs = &lowered.parsed.manifest.nodes;
     #[cfg(feature = "python")]
     let isolation = crate::python::isolate::installed();
+    // Most manifests have neither: the graph is then not rebuilt (moving every node declaration
+    // cost ~330 instructions a node, callgrind, the benchmark's 10-node manifest).
+    #[cfg(feature = "python")]
+    let isolates = isolation.is_some() && specs.iter().any(|s| &*s.node_type == PYTHON_NODE_TYPE);
+    #[cfg(not(feature = "python"))]
+    let isolates = false;
+    if !isolates && !specs.iter().any(|s| replicated(s.parallelism)) {
+        return Ok(lowered);
+    }
     let graph = lowered.graph;
     lowered.graph = graph.map_payloads(|i, node| {
         let spec = &specs[i];
