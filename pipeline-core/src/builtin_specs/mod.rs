@@ -24,6 +24,7 @@ mod echo;
 mod merge;
 mod partition;
 mod pass_through;
+mod plain_params;
 mod route;
 mod spec;
 mod sum;
