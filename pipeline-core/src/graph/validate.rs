@@ -70,12 +70,20 @@ impl<L: Clone, P> Graph<L, P> {
     /// assert_eq!(errors[0].to_string(), "unknown node `ad` (did you mean `add`?)");
     /// ```
     pub fn validate(self) -> Result<ValidGraph<L, P>, Vec<GraphError<L>>> {
+        self.validate_known(None)
+    }
+
+    /// [`validate`](Graph::validate), taking the ids its front end already resolved as given.
+    pub(crate) fn validate_known(
+        self,
+        known: Option<KnownIds<'_>>,
+    ) -> Result<ValidGraph<L, P>, Vec<GraphError<L>>> {
         let Checked {
             outputs,
             edges,
             topo,
             leaving,
-        } = Validator::new(&self).run()?;
+        } = Validator::new(&self, known).run()?;
         Ok(ValidGraph {
             graph: self,
             outputs,
@@ -117,6 +125,19 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c.to_string())
 }
 
+/// What a front end found out while declaring a graph, given to the validator so that it does not
+/// look every id up again: the manifest loader resolves each connection's ends as it declares
+/// them (hashing the ids twice was ~4,000 instructions of the benchmark's 10-node manifest,
+/// callgrind).
+#[derive(Clone, Copy)]
+pub(crate) struct KnownIds<'k> {
+    /// For each node, the first node declared with its id (itself, unless it repeats one).
+    pub(crate) first: &'k [usize],
+    /// For each declared edge, the node its `from` and its `to` name, where they are nodes that
+    /// exist (`None`: not a node, or not known; looked up then). A node is the first with its id.
+    pub(crate) ends: &'k [(Option<usize>, Option<usize>)],
+}
+
 /// What the checks of a graph produce, besides the graph itself.
 struct Checked {
     outputs: Vec<Name>,
@@ -152,7 +173,10 @@ impl<'a> Successors<'a> {
 struct Validator<'g, L, P> {
     graph: &'g Graph<L, P>,
     errors: Vec<GraphError<L>>,
-    index: IdIndex<'g>,
+    /// What the front end resolved already, if it says.
+    known: Option<KnownIds<'g>>,
+    /// Ids to nodes, made when the first id not already known is looked up.
+    index: Option<IdIndex<'g>>,
     outputs: Vec<Name>,
     /// Each output's position in `outputs`: a manifest has an output per unconnected node, and a
     /// search of the list per edge was quadratic.
@@ -165,11 +189,15 @@ struct Validator<'g, L, P> {
 const MAX_SUGGESTIONS: usize = 50;
 
 impl<'g, L: Clone, P> Validator<'g, L, P> {
-    fn new(graph: &'g Graph<L, P>) -> Self {
+    fn new(graph: &'g Graph<L, P>, known: Option<KnownIds<'g>>) -> Self {
+        debug_assert!(known
+            .is_none_or(|known| known.first.len() == graph.nodes.len()
+                && known.ends.len() == graph.edges.len()));
         Validator {
             graph,
             errors: Vec::new(),
-            index: IdIndex::default(),
+            known,
+            index: None,
             outputs: Vec::new(),
             output_index: HashMap::default(),
             suggestions_left: MAX_SUGGESTIONS,
@@ -249,8 +277,36 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
 
     fn check_nodes(&mut self) {
         let nodes = &self.graph.nodes;
-        let (index, repeats) = IdIndex::new(nodes);
-        self.index = index;
+        let repeats = match self.known {
+            // Only a repeated id makes a list.
+            Some(known) => known
+                .first
+                .iter()
+                .enumerate()
+                .filter(|&(i, &first)| i != first)
+                .map(|(i, &first)| (i, first))
+                .collect(),
+            None => {
+                let (index, repeats) = IdIndex::new(nodes);
+                self.index = Some(index);
+                repeats
+            }
+        };
+        #[cfg(debug_assertions)]
+        if let Some(known) = self.known {
+            // What the front end says is what looking up would find.
+            let (index, _) = IdIndex::new(nodes);
+            for (i, node) in nodes.iter().enumerate() {
+                debug_assert_eq!(index.get(&node.id), Some(known.first[i]), "first of {i}");
+            }
+            for (edge, &(from, to)) in self.graph.edges.iter().zip(known.ends) {
+                for (end, known) in [(&edge.from, from), (&edge.to, to)] {
+                    if let (Endpoint::Node(id), Some(i)) = (end, known) {
+                        debug_assert_eq!(index.get(id), Some(i), "{id}");
+                    }
+                }
+            }
+        }
         let mut repeats = repeats.into_iter().peekable();
         for (i, node) in nodes.iter().enumerate() {
             let id = || node.id.to_string();
@@ -276,8 +332,17 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
         }
     }
 
-    fn resolve_node(&mut self, id: &str, loc: &L) -> Option<Vertex> {
-        if let Some(i) = self.index.get(id) {
+    /// The node named `id`: `known`, when the front end resolved it, else looked up.
+    fn resolve_node(&mut self, id: &str, loc: &L, known: Option<usize>) -> Option<Vertex> {
+        if let Some(i) = known {
+            return Some(Vertex::Node(i));
+        }
+        let nodes = &self.graph.nodes;
+        if let Some(i) = self
+            .index
+            .get_or_insert_with(|| IdIndex::new(nodes).0)
+            .get(id)
+        {
             return Some(Vertex::Node(i));
         }
         let suggestion = if self.suggestions_left > 0 {
@@ -356,6 +421,7 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
         let mut degree = filled(0usize, n + 1);
         let mut wide: HashSet<(usize, Option<usize>, Vertex), FastHash> = HashSet::default();
         for (decl, edge) in graph.edges.iter().enumerate() {
+            let (known_from, known_to) = self.known.map_or((None, None), |known| known.ends[decl]);
             let from = match &edge.from {
                 Endpoint::Input => Some(Vertex::Input),
                 Endpoint::Output(name) => {
@@ -367,7 +433,7 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
                     );
                     None
                 }
-                Endpoint::Node(id) => self.resolve_node(id, &edge.from_loc),
+                Endpoint::Node(id) => self.resolve_node(id, &edge.from_loc, known_from),
             };
             let port = match from {
                 Some(from) => match self.resolve_port(from, edge) {
@@ -391,7 +457,7 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
                     None
                 }
                 Endpoint::Output(name) => Some(Vertex::Output(self.output_index(name))),
-                Endpoint::Node(id) => self.resolve_node(id, &edge.to_loc),
+                Endpoint::Node(id) => self.resolve_node(id, &edge.to_loc, known_to),
             };
             let (Some(from), Some(to)) = (from, to) else {
                 continue;

@@ -23,6 +23,7 @@ use crate::graph::fast_hash::FastHash;
 use crate::graph::filled::filled;
 #[cfg(feature = "manifest")]
 use crate::graph::tuning::{MAX_BATCH_SIZE, MAX_PARALLELISM};
+use crate::graph::validate::KnownIds;
 use crate::graph::{
     validate::suggest, EdgeDecl, EdgeKind, Endpoint, Graph, GraphLimits, Name, Plan, ValidGraph,
     INPUT, OUTPUT,
@@ -90,8 +91,6 @@ fn source(name: &Name) -> (Endpoint, Option<Name>) {
 /// What lowering notes of a node while adding the automatic input and output edges.
 #[derive(Clone, Copy, Default)]
 struct NodeEnds {
-    /// The first node with its id (a repeated id gets no automatic edges).
-    first: bool,
     /// A connection leaves it.
     source: bool,
     /// A connection enters it.
@@ -249,8 +248,8 @@ pub fn lower_with_limits<C: NodeCatalog>(
                 let (shape, node) = resolved.split();
                 (Some(Ok(shape)), node)
             });
-        let graph = declare(&parsed, catalog, limits, nodes, &mut problems);
-        if let Some((graph, plan)) = check(graph, &parsed, limits, &mut problems) {
+        let (graph, ids) = declare(&parsed, catalog, limits, nodes, &mut problems);
+        if let Some((graph, plan)) = check(graph, &ids, &parsed, limits, &mut problems) {
             return Ok(LoweredGraph {
                 parsed,
                 graph,
@@ -263,8 +262,8 @@ pub fn lower_with_limits<C: NodeCatalog>(
         let nodes = resolutions
             .into_iter()
             .map(|r| (r.map(|r| r.map(|resolved| resolved.split().0)), ()));
-        let graph = declare(&parsed, catalog, limits, nodes, &mut problems);
-        check(graph, &parsed, limits, &mut problems);
+        let (graph, ids) = declare(&parsed, catalog, limits, nodes, &mut problems);
+        check(graph, &ids, &parsed, limits, &mut problems);
     }
     problems.sort_by_key(|p| p.location.offset);
     Err(parsed.error(problems))
@@ -292,15 +291,24 @@ impl<N> ResolvedNode<N> {
     }
 }
 
+/// The ids declaring a graph resolved, handed to its validation (see [`KnownIds`]).
+struct DeclaredIds {
+    /// Each node's first node with its id.
+    first: Vec<usize>,
+    /// Each edge's `from` and `to` node, where known.
+    ends: Vec<(Option<usize>, Option<usize>)>,
+}
+
 /// The graph of `parsed`, node `i` carrying the payload `nodes` gives for it beside its resolution
-/// (`None`: an unknown type); every problem of a node or a connection is added to `problems`.
+/// (`None`: an unknown type), with the ids found on the way; every problem of a node or a
+/// connection is added to `problems`.
 fn declare<C: NodeCatalog, P>(
     parsed: &ParsedManifest,
     catalog: &C,
     limits: &GraphLimits,
     nodes: impl Iterator<Item = (Option<Result<Shape, ParamError>>, P)>,
     problems: &mut Vec<Problem>,
-) -> Graph<JsonPlace, P> {
+) -> (Graph<JsonPlace, P>, DeclaredIds) {
     let map = &parsed.map;
     let specs = &parsed.manifest.nodes;
     let graph_place = if specs.is_empty() {
@@ -481,12 +489,15 @@ fn declare<C: NodeCatalog, P>(
     let mut first_of: HashMap<&str, usize, FastHash> =
         HashMap::with_capacity_and_hasher(specs.len(), FastHash::default());
     let mut ends = filled(NodeEnds::default(), specs.len());
+    let mut first = Vec::with_capacity(specs.len());
     for (i, spec) in specs.iter().enumerate() {
-        if let Entry::Vacant(slot) = first_of.entry(&*spec.id) {
-            slot.insert(i);
-            ends[i].first = true;
-        }
+        first.push(match first_of.entry(&*spec.id) {
+            Entry::Vacant(slot) => *slot.insert(i),
+            Entry::Occupied(seen) => *seen.get(),
+        });
     }
+    // Edge by edge, the nodes its ends name (as `graph.edges` grows).
+    let mut known_ends = Vec::with_capacity(graph.edges.capacity());
     let any_staged = specs.iter().any(|s| s.stage);
     let kind_into = |to: &Endpoint| match to {
         Endpoint::Node(id)
@@ -499,7 +510,8 @@ fn declare<C: NodeCatalog, P>(
     let (mut explicit_input, mut explicit_output) = (false, false);
     for (c, connection) in connections.iter().enumerate() {
         let (from, port) = source(&connection.from);
-        let to = match source(&connection.to) {
+        let target = first_of.get(&*connection.to).copied();
+        let (to, known_to) = match source(&connection.to) {
             // `"to": "split.true"`: ports are where items leave. Reported here, with the edge
             // taken as into the node, so the validator does not report it again as unknown.
             (node @ Endpoint::Node(_), Some(port)) => {
@@ -517,9 +529,14 @@ fn declare<C: NodeCatalog, P>(
                         "write `\"to\": \"{node}\"`; `\"from\": \"{node}.{port}\"` leaves `{node}` by `{port}`"
                     ))),
                 );
-                node
+                let known = first_of.get(&*node.to_string()).copied();
+                (node, known)
             }
-            _ => endpoint(&connection.to),
+            // A node end names the node as written: `target` is its node.
+            _ => match endpoint(&connection.to) {
+                node @ Endpoint::Node(_) => (node, target),
+                end => (end, None),
+            },
         };
         explicit_input |= from == Endpoint::Input;
         explicit_output |= matches!(to, Endpoint::Output(_));
@@ -527,12 +544,18 @@ fn declare<C: NodeCatalog, P>(
             Endpoint::Node(id) => &**id,
             _ => &*connection.from,
         };
-        if let Some(&i) = first_of.get(source_id) {
+        let source_index = first_of.get(source_id).copied();
+        if let Some(i) = source_index {
             ends[i].source = true;
         }
-        if let Some(&i) = first_of.get(&*connection.to) {
+        if let Some(i) = target {
             ends[i].target = true;
         }
+        let known_from = match from {
+            Endpoint::Node(_) => source_index,
+            _ => None,
+        };
+        known_ends.push((known_from, known_to));
         graph.edges.push(EdgeDecl {
             kind: kind_into(&to),
             from,
@@ -544,13 +567,14 @@ fn declare<C: NodeCatalog, P>(
         });
     }
     for (i, spec) in specs.iter().enumerate() {
-        if !ends[i].first {
+        if first[i] != i {
             continue; // a duplicate id: reported once by the validator, without echoes on its edges
         }
         let node = Endpoint::Node(Name::clone(&spec.id));
         let loc = JsonPlace::Node(i);
         if !explicit_input && !ends[i].target {
             graph.add_edge(Endpoint::Input, node.clone(), kind_into(&node), loc);
+            known_ends.push((None, Some(i)));
         }
         if !explicit_output && !ends[i].source {
             // A node with ports gets an output per port, `<id>.<port>`.
@@ -566,22 +590,29 @@ fn declare<C: NodeCatalog, P>(
                     EdgeKind::Fused,
                     loc,
                 );
+                known_ends.push((Some(i), None));
             } else {
                 for port in ports {
                     let output = Endpoint::output(format!("{}.{port}", spec.id));
                     graph.add_port_edge(Name::clone(&spec.id), port, output, EdgeKind::Fused, loc);
+                    known_ends.push((Some(i), None));
                 }
             }
         }
     }
 
-    graph
+    let ids = DeclaredIds {
+        first,
+        ends: known_ends,
+    };
+    (graph, ids)
 }
 
 /// `graph` validated and planned, when neither that nor lowering found a problem; the graph's
 /// errors are added to `problems`, located in the file.
 fn check<P>(
     graph: Graph<JsonPlace, P>,
+    ids: &DeclaredIds,
     parsed: &ParsedManifest,
     limits: &GraphLimits,
     problems: &mut Vec<Problem>,
@@ -591,8 +622,12 @@ fn check<P>(
             .node_at(pointer)
             .or_else(|| connection_node(parsed, pointer))
     };
+    let known = KnownIds {
+        first: &ids.first,
+        ends: &ids.ends,
+    };
     let validated = graph
-        .validate()
+        .validate_known(Some(known))
         .and_then(|valid| valid.plan_with(limits).map(|plan| (valid, plan)));
     match validated {
         Err(errors) => {
