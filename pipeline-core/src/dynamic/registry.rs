@@ -72,6 +72,9 @@ impl NodeType {
     ) -> Result<Box<dyn DynNode>, ParamError> {
         let from_text = match (&self.text_factory, params.text()) {
             (Some(factory), Some(object)) => factory(object),
+            // No params are the empty object's text: read as typed params straight away, without
+            // a map to lend (~200 instructions a node, callgrind).
+            (Some(factory), None) if params.is_empty() => factory("{}"),
             _ => None,
         };
         match from_text {
