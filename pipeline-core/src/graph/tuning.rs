@@ -2,7 +2,7 @@
 //! where each setting means something, shared by `pipeline!` and manifests.
 
 use super::error::{GraphError, GraphErrorKind};
-use super::plan::{InEdges, Stage, StageEntry};
+use super::plan::{Stage, StageEntry};
 use super::validate::ValidGraph;
 
 /// The largest parallel degree accepted: more replicas than this only cost memory.
@@ -29,16 +29,17 @@ impl<L: Clone, P> ValidGraph<L, P> {
     /// assert!(errors[0].to_string().contains("no stage boundary leads into it"));
     /// ```
     pub fn tuning_errors(&self) -> Vec<GraphError<L>> {
-        self.tuning_errors_with(&self.in_edge_counts())
+        let into = self.in_edge_counts();
+        self.tuning_errors_with(|i| into[i].staged > 0)
     }
 
-    /// [`tuning_errors`](Self::tuning_errors), given the edges into each node.
-    pub(crate) fn tuning_errors_with(&self, into: &[InEdges]) -> Vec<GraphError<L>> {
+    /// [`tuning_errors`](Self::tuning_errors), given which nodes a `=>` edge enters.
+    pub(crate) fn tuning_errors_with(&self, staged: impl Fn(usize) -> bool) -> Vec<GraphError<L>> {
         let mut errors = Vec::new();
         for (i, node) in self.graph.nodes.iter().enumerate() {
             let id = &node.id;
             let at = |kind| GraphError::new(kind, node.loc.clone());
-            let staged = into[i].staged > 0;
+            let staged = staged(i);
             let parallel = node.parallelism > 1;
             for (value, setting, max) in [
                 (Some(node.parallelism), "parallelism", MAX_PARALLELISM),
