@@ -221,17 +221,7 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
             return Err(self.errors);
         }
         self.check_port_types(&edges);
-        // Every later check walks the edges by source vertex, and so does building a pipeline:
-        // one adjacency of edge indices, each source's in declaration order (placed from the last
-        // edge back), kept in the valid graph.
-        let leaving = Adjacency::new(
-            self.vertex_count(),
-            edges
-                .iter()
-                .enumerate()
-                .rev()
-                .map(|(k, e)| (self.number(e.from), k)),
-        );
+        let leaving = self.leaving(&edges);
         let successors = Successors {
             leaving: &leaving,
             edges: &edges,
@@ -259,6 +249,20 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
             topo,
             leaving,
         })
+    }
+
+    /// Every later check walks the edges by source vertex, and so does building a pipeline: one
+    /// adjacency of edge indices, each source's in declaration order (placed from the last edge
+    /// back), kept in the valid graph.
+    fn leaving(&self, edges: &[ResolvedEdge]) -> Adjacency {
+        Adjacency::new(
+            self.vertex_count(),
+            edges
+                .iter()
+                .enumerate()
+                .rev()
+                .map(|(k, e)| (self.number(e.from), k)),
+        )
     }
 
     /// Vertices as numbers: nodes `0..n`, then the input, then the outputs.
@@ -612,6 +616,18 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
     /// Kahn's algorithm, smallest declaration index first; on a cycle, the in-degrees left (nodes on
     /// or behind a cycle keep a positive one). Only node-to-node edges order nodes.
     fn topological_order(&self, successors: Successors) -> Result<Vec<usize>, Vec<usize>> {
+        let n = self.graph.nodes.len();
+        // Edges between nodes that all go forward in declaration order (as written, most do)
+        // leave the declaration order as it is: Kahn's algorithm would find each node ready in
+        // turn, through an in-degree table and a heap.
+        if (0..n).all(|v| successors.nodes(v).all(|w| w > v)) {
+            return Ok((0..n).collect());
+        }
+        self.kahn_order(successors)
+    }
+
+    /// Kahn's algorithm (see [`topological_order`](Self::topological_order)).
+    fn kahn_order(&self, successors: Successors) -> Result<Vec<usize>, Vec<usize>> {
         let n = self.graph.nodes.len();
         let mut indegree = filled(0usize, n);
         for v in 0..n {
@@ -1107,5 +1123,42 @@ mod tests {
         .validate()
         .unwrap();
         assert_eq!(v.outputs, [Name::from("odd"), Name::from("even")]);
+    }
+
+    proptest::proptest! {
+        /// Graphs whose node-to-node edges all go forward in declaration order: the order taken
+        /// as it is, is the one Kahn's algorithm finds.
+        #[test]
+        fn forward_edges_keep_the_order_kahns_algorithm_finds(
+            pairs in proptest::collection::vec((0usize..12, 0usize..12), 0..30),
+        ) {
+            let n = 12;
+            let mut g = Graph::new(());
+            for i in 0..n {
+                g.add_node(format!("n{i}"), "T", ());
+            }
+            let node = |i: usize| Endpoint::node(format!("n{i}"));
+            for i in 0..n {
+                g.add_edge(Endpoint::Input, node(i), EdgeKind::Fused, ());
+            }
+            let mut seen = std::collections::HashSet::new();
+            for (a, b) in pairs {
+                if a < b && seen.insert((a, b)) {
+                    g.add_edge(node(a), node(b), EdgeKind::Fused, ());
+                }
+            }
+            let mut validator = Validator::new(&g, None);
+            validator.check_nodes();
+            let edges = validator.resolve_edges();
+            proptest::prop_assert!(validator.errors.is_empty());
+            let leaving = validator.leaving(&edges);
+            let successors = Successors { leaving: &leaving, edges: &edges };
+            let kahn = validator.kahn_order(successors);
+            proptest::prop_assert_eq!(kahn, Ok((0..n).collect::<Vec<_>>()));
+            proptest::prop_assert_eq!(
+                validator.topological_order(successors),
+                Ok((0..n).collect::<Vec<_>>())
+            );
+        }
     }
 }
