@@ -4,7 +4,7 @@
 //!
 //! This is what lets the parser's fast path stay fast: params go straight from the text into
 //! `serde_json` values, and only a document with such a problem takes the slow path, which scans
-//! the text to place it (see [`super::scan`]).
+//! the text to place it (see `manifest/scan.rs`).
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};

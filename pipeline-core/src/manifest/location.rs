@@ -1,6 +1,6 @@
 //! Where things are in a manifest file: JSON pointer paths mapped to byte spans and line:column.
 //!
-//! serde_json parses without positions, so when a problem must be placed a scanner ([`super::scan`])
+//! serde_json parses without positions, so when a problem must be placed a scanner (`manifest/scan.rs`)
 //! walks the same text once and records the span of every value (and every object key) by its
 //! JSON pointer.
 
