@@ -25,43 +25,51 @@ pub(super) fn parse(text: &str) -> Option<Value> {
     if let Some(int) = bare_integer(text.as_bytes()) {
         return Some(Value::Int(int));
     }
+    let (items, entries) = SPARE.take();
     let mut reader = Reader {
         text,
         bytes: text.as_bytes(),
         at: 0,
         depth: 0,
-        items: SPARE_ITEMS.take(),
-        entries: SPARE_ENTRIES.take(),
+        items,
+        entries,
     };
     reader.skip_whitespace();
     let value = reader.value();
     reader.skip_whitespace();
     let whole = reader.at == reader.bytes.len();
-    // The list buffer stays with the thread for its next text (empty: every list drained it,
-    // or, after a refusal, cleared here), so reading lists allocates only the lists.
-    let mut spare = reader.items;
-    spare.clear();
-    if spare.capacity() <= MAX_SPARE_ITEMS {
-        SPARE_ITEMS.set(spare);
-    }
-    let mut spare = reader.entries;
-    spare.clear();
-    if spare.capacity() <= MAX_SPARE_ITEMS {
-        SPARE_ENTRIES.set(spare);
+    // The buffers stay with the thread for its next text (empty: every list and map drained
+    // them, or, after a refusal, cleared here), so reading allocates only the lists and maps.
+    let (mut items, mut entries) = (reader.items, reader.entries);
+    items.clear();
+    entries.clear();
+    if items.capacity() <= MAX_SPARE_ITEMS && entries.capacity() <= MAX_SPARE_ITEMS {
+        SPARE.set((items, entries));
     }
     value.filter(|_| whole)
 }
 
 thread_local! {
-    /// The items buffer of the last text read on this thread (see [`Reader::items`]).
-    static SPARE_ITEMS: std::cell::Cell<Vec<Value>> = const { std::cell::Cell::new(Vec::new()) };
-    /// The map entries buffer of the last text read on this thread (see [`Reader::entries`]).
-    static SPARE_ENTRIES: std::cell::Cell<Vec<(Arc<str>, Value)>> =
-        const { std::cell::Cell::new(Vec::new()) };
+    /// The list items and map entries buffers of the last text read on this thread (see
+    /// [`Reader::items`], [`Reader::entries`]).
+    static SPARE: std::cell::Cell<(Vec<Value>, Vec<Entry>)> =
+        const { std::cell::Cell::new((Vec::new(), Vec::new())) };
 }
 
-/// The largest list (or map entries) buffer a thread keeps between texts (a huge list's is dropped, not kept).
+/// The largest list items or map entries buffer a thread keeps between texts (a huge list's is dropped, not kept).
 const MAX_SPARE_ITEMS: usize = 4096;
+
+/// The entries of `buffer` from `first` on, moved (one copy) into a vector sized to them.
+fn take_tail<T>(buffer: &mut Vec<T>, first: usize) -> Vec<T> {
+    if first == 0 {
+        // `split_off(0)` would hand over the buffer itself, with all its spare room.
+        let mut tail = Vec::with_capacity(buffer.len());
+        tail.append(buffer);
+        tail
+    } else {
+        buffer.split_off(first)
+    }
+}
 
 /// A text that is only an integer of at most 18 digits (so it fits `i64`), the line of a stream of
 /// numbers, read in one pass over its digits. `-0` is a float to serde_json: not this.
@@ -98,8 +106,11 @@ struct Reader<'a> {
     items: Vec<Value>,
     /// The entries of the maps being read, innermost last, the same way: a map is sorted in
     /// place here and leaves as one allocation sized to it.
-    entries: Vec<(Arc<str>, Value)>,
+    entries: Vec<Entry>,
 }
+
+/// A map entry being read.
+type Entry = (Arc<str>, Value);
 
 impl<'a> Reader<'a> {
     #[inline]
@@ -178,9 +189,10 @@ impl<'a> Reader<'a> {
         }
         self.at += 1;
         // Like serde_json's visitor: a repeated key keeps its last value.
-        Some(Value::Map(Arc::new(Map::from_unsorted(
-            self.entries.drain(first..).collect(),
-        ))))
+        Some(Value::Map(Arc::new(Map::from_unsorted(take_tail(
+            &mut self.entries,
+            first,
+        )))))
     }
 
     fn list(&mut self) -> Option<Value> {
