@@ -21,10 +21,16 @@ const POW10: [f64; 23] = [
 ];
 
 /// `text` as a value when it is plainly one; `None` leaves it to serde_json.
+#[inline]
 pub(super) fn parse(text: &str) -> Option<Value> {
-    if let Some(int) = bare_integer(text.as_bytes()) {
-        return Some(Value::Int(int));
+    match bare_integer(text.as_bytes()) {
+        Some(int) => Some(Value::Int(int)),
+        None => parse_document(text),
     }
+}
+
+/// `text` (not a bare integer) as a value when it is plainly one.
+fn parse_document(text: &str) -> Option<Value> {
     let (items, entries) = SPARE.take();
     let mut reader = Reader {
         text,
@@ -73,6 +79,7 @@ fn take_tail<T>(buffer: &mut Vec<T>, first: usize) -> Vec<T> {
 
 /// A text that is only an integer of at most 18 digits (so it fits `i64`), the line of a stream of
 /// numbers, read in one pass over its digits. `-0` is a float to serde_json: not this.
+#[inline]
 fn bare_integer(bytes: &[u8]) -> Option<i64> {
     let (negative, digits) = match bytes {
         [b'-', rest @ ..] => (true, rest),

@@ -13,12 +13,22 @@ use std::sync::Arc;
 pub(crate) struct NonFinite;
 
 /// Appends `value` as compact JSON to `out`.
+#[inline]
 pub(crate) fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), NonFinite> {
-    KEY_TEXTS.with(|keys| match keys.try_borrow_mut() {
-        Ok(mut keys) => write_value(value, out, &mut keys),
-        // Only if writing re-entered itself (it does not): write without the table.
-        Err(_) => write_value(value, out, &mut KeyTexts::default()),
-    })
+    match value {
+        // The line of a stream of numbers, without a call.
+        Value::Int(i) => {
+            write_int(*i, out);
+            Ok(())
+        }
+        Value::List(_) | Value::Map(_) => KEY_TEXTS.with(|keys| match keys.try_borrow_mut() {
+            Ok(mut keys) => write_value(value, out, &mut keys),
+            // Only if writing re-entered itself (it does not): write without the table.
+            Err(_) => write_value(value, out, &mut KeyTexts::default()),
+        }),
+        // A plain value (the line of a stream of numbers) has no keys: no table to look up.
+        _ => write_value(value, out, &mut KeyTexts::default()),
+    }
 }
 
 fn write_value(value: &Value, out: &mut Vec<u8>, keys: &mut KeyTexts) -> Result<(), NonFinite> {
@@ -115,6 +125,7 @@ const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
+#[inline]
 fn write_int(i: i64, out: &mut Vec<u8>) {
     let mut digits = [0u8; 20];
     let mut n = i.unsigned_abs();
