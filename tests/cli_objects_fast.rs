@@ -75,3 +75,38 @@ fn a_failure_after_the_first_batch_of_a_chunk_names_its_line() {
         .collect();
     assert!(text(&out.stdout) == expected, "{stderr}");
 }
+
+#[test]
+fn object_keys_come_out_in_key_order_with_the_last_of_a_repeated_key() {
+    // Keys in any order, repeated (the last value counts, as serde_json reads it), escaped and
+    // non-ASCII (byte order: "B" < "a" < "z" < "é"), in nested maps, over several batches.
+    let input: String = (0..20_000)
+        .map(|i| {
+            let inner = format!(r#"{{"k\"q":1,"b":[{i}],"k\"q":2}}"#);
+            let line = match i % 3 {
+                0 => format!(
+                    r#"{{"z":{i},"a":"x","é":{inner},"B":null,"a":"y{}"}}"#,
+                    i % 3
+                ),
+                1 => format!(r#"{{"é":{inner},"B":null,"a":"y{}","z":{i}}}"#, i % 3),
+                _ => format!(
+                    r#"{{ "B" : null , "z" : {i} , "a" : "y{}" , "é" : {inner} }}"#,
+                    i % 3
+                ),
+            };
+            line + "\n"
+        })
+        .collect();
+    let expected: String = (0..20_000)
+        .map(|i| {
+            format!(
+                r#"{{"B":null,"a":"y{}","z":{i},"é":{{"b":[{i}],"k\"q":2}}}}"#,
+                i % 3
+            ) + "\n"
+        })
+        .collect();
+    let out = run_file(&input, "key-order");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout == expected, "first line {:?}", stdout.lines().next());
+}

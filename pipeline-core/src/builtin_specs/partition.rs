@@ -303,16 +303,12 @@ mod tests {
 
     #[test]
     fn a_field_test_reads_map_items_and_fails_for_others() {
-        let item = |score: i64| {
-            Value::Map(std::sync::Arc::new(
-                [("score".into(), Value::Int(score))].into(),
-            ))
-        };
+        let item = |score: i64| Value::map([("score", Value::Int(score))]);
         let params = json!({"op": "ge", "value": 50, "field": "score"});
         assert!(holds(params.clone(), item(50)));
         assert!(!holds(params.clone(), item(49)));
         assert!(!holds(params.clone(), Value::Int(99)));
-        let other = Value::Map(std::sync::Arc::new([("x".into(), Value::Int(99))].into()));
+        let other = Value::map([("x", Value::Int(99))]);
         assert!(!holds(params, other));
     }
 

@@ -98,7 +98,7 @@ impl Route {
     /// use pipeline_core::builtins::Route;
     /// use pipeline_core::prelude::*;
     /// let mut demux = Route::by_field("kind", ["audio", "video"]);
-    /// let frame = |kind: &str| Value::Map(std::sync::Arc::new([("kind".into(), Value::from(kind))].into()));
+    /// let frame = |kind: &str| Value::map([("kind", Value::from(kind))]);
     /// let mut out = Vec::new();
     /// for item in [frame("video"), frame("text"), Value::Int(1)] {
     ///     demux.process(item, &mut out)?;

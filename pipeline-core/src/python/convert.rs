@@ -18,12 +18,11 @@
 //! `isinstance` walk; subclasses (an `IntEnum`, a `dict` subclass) still convert.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::value::Value;
+use crate::value::{Map, Value};
 use rustpython_vm::builtins::{
     PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyStr, PyTuple,
 };
 use rustpython_vm::{AsObject, PyObject, PyObjectRef, VirtualMachine};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Deepest nesting converted, either way; deeper (or self-referencing) containers are an error,
@@ -147,17 +146,18 @@ fn from_py_at(obj: &PyObject, vm: &VirtualMachine, depth: usize) -> Result<Value
             .map(Value::List);
     }
     if let Some(dict) = obj.downcast_ref::<PyDict>() {
-        let mut map = BTreeMap::new();
-        for (k, v) in dict.items_vec() {
+        let items = dict.items_vec();
+        let mut entries = Vec::with_capacity(items.len());
+        for (k, v) in items {
             let Some(key) = k.downcast_ref::<PyStr>().and_then(|s| s.to_str()) else {
                 return Err(conversion(format_args!(
                     "dict keys must be str to become a map, got {}",
                     k.class().name()
                 )));
             };
-            map.insert(Arc::from(key), from_py_at(&v, vm, depth + 1)?);
+            entries.push((Arc::from(key), from_py_at(&v, vm, depth + 1)?));
         }
-        return Ok(Value::Map(Arc::new(map)));
+        return Ok(Value::Map(Arc::new(Map::from_unsorted(entries))));
     }
     if let Some(b) = obj.downcast_ref::<PyByteArray>() {
         return Ok(Value::Bytes(Arc::from(&*b.borrow_buf())));

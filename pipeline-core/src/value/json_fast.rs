@@ -7,9 +7,8 @@
 //! generic visitor, a `String` per string, or a second walk looking for floats.
 
 use super::json_special::first_special;
-use super::{key_cache, Value};
+use super::{key_cache, Map, Value};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Nesting this reader follows before leaving the text to serde_json (whose limit is 127).
@@ -22,41 +21,65 @@ const POW10: [f64; 23] = [
 ];
 
 /// `text` as a value when it is plainly one; `None` leaves it to serde_json.
+#[inline]
 pub(super) fn parse(text: &str) -> Option<Value> {
-    if let Some(int) = bare_integer(text.as_bytes()) {
-        return Some(Value::Int(int));
+    match bare_integer(text.as_bytes()) {
+        Some(int) => Some(Value::Int(int)),
+        None => parse_document(text),
     }
+}
+
+/// `text` (not a bare integer) as a value when it is plainly one.
+fn parse_document(text: &str) -> Option<Value> {
+    let (items, entries) = SPARE.take();
     let mut reader = Reader {
         text,
         bytes: text.as_bytes(),
         at: 0,
         depth: 0,
-        items: SPARE_ITEMS.take(),
+        items,
+        entries,
     };
     reader.skip_whitespace();
     let value = reader.value();
     reader.skip_whitespace();
     let whole = reader.at == reader.bytes.len();
-    // The list buffer stays with the thread for its next text (empty: every list drained it,
-    // or, after a refusal, cleared here), so reading lists allocates only the lists.
-    let mut spare = reader.items;
-    spare.clear();
-    if spare.capacity() <= MAX_SPARE_ITEMS {
-        SPARE_ITEMS.set(spare);
+    // The buffers stay with the thread for its next text (empty: every list and map drained
+    // them, or, after a refusal, cleared here), so reading allocates only the lists and maps.
+    let (mut items, mut entries) = (reader.items, reader.entries);
+    items.clear();
+    entries.clear();
+    if items.capacity() <= MAX_SPARE_ITEMS && entries.capacity() <= MAX_SPARE_ITEMS {
+        SPARE.set((items, entries));
     }
     value.filter(|_| whole)
 }
 
 thread_local! {
-    /// The items buffer of the last text read on this thread (see [`Reader::items`]).
-    static SPARE_ITEMS: std::cell::Cell<Vec<Value>> = const { std::cell::Cell::new(Vec::new()) };
+    /// The list items and map entries buffers of the last text read on this thread (see
+    /// [`Reader::items`], [`Reader::entries`]).
+    static SPARE: std::cell::Cell<(Vec<Value>, Vec<Entry>)> =
+        const { std::cell::Cell::new((Vec::new(), Vec::new())) };
 }
 
-/// The largest list buffer a thread keeps between texts (a huge list's is dropped, not kept).
+/// The largest list items or map entries buffer a thread keeps between texts (a huge list's is dropped, not kept).
 const MAX_SPARE_ITEMS: usize = 4096;
+
+/// The entries of `buffer` from `first` on, moved (one copy) into a vector sized to them.
+fn take_tail<T>(buffer: &mut Vec<T>, first: usize) -> Vec<T> {
+    if first == 0 {
+        // `split_off(0)` would hand over the buffer itself, with all its spare room.
+        let mut tail = Vec::with_capacity(buffer.len());
+        tail.append(buffer);
+        tail
+    } else {
+        buffer.split_off(first)
+    }
+}
 
 /// A text that is only an integer of at most 18 digits (so it fits `i64`), the line of a stream of
 /// numbers, read in one pass over its digits. `-0` is a float to serde_json: not this.
+#[inline]
 fn bare_integer(bytes: &[u8]) -> Option<i64> {
     let (negative, digits) = match bytes {
         [b'-', rest @ ..] => (true, rest),
@@ -88,7 +111,13 @@ struct Reader<'a> {
     /// The items of the lists being read, innermost last: one buffer for all of them, so a
     /// list costs one allocation (its `Arc<[Value]>`), not a `Vec` and then a copy.
     items: Vec<Value>,
+    /// The entries of the maps being read, innermost last, the same way: a map is sorted in
+    /// place here and leaves as one allocation sized to it.
+    entries: Vec<Entry>,
 }
+
+/// A map entry being read.
+type Entry = (Arc<str>, Value);
 
 impl<'a> Reader<'a> {
     #[inline]
@@ -144,33 +173,33 @@ impl<'a> Reader<'a> {
     }
 
     fn map(&mut self) -> Option<Value> {
-        let mut entries = BTreeMap::new();
+        let first = self.entries.len();
         self.skip_whitespace();
-        if self.peek()? == b'}' {
-            self.at += 1;
-            return Some(Value::Map(Arc::new(entries)));
-        }
-        loop {
-            self.skip_whitespace();
-            if self.peek()? != b'"' {
-                return None;
-            }
-            let key = key_cache::key(&self.string()?);
-            self.expect(b':')?;
-            self.skip_whitespace();
-            let value = self.value()?;
-            // Like serde_json's visitor: a repeated key keeps its last value.
-            entries.insert(key, value);
-            self.skip_whitespace();
-            match self.peek()? {
-                b',' => self.at += 1,
-                b'}' => {
-                    self.at += 1;
-                    return Some(Value::Map(Arc::new(entries)));
+        if self.peek()? != b'}' {
+            loop {
+                self.skip_whitespace();
+                if self.peek()? != b'"' {
+                    return None;
                 }
-                _ => return None,
+                let key = key_cache::key(&self.string()?);
+                self.expect(b':')?;
+                self.skip_whitespace();
+                let value = self.value()?;
+                self.entries.push((key, value));
+                self.skip_whitespace();
+                match self.peek()? {
+                    b',' => self.at += 1,
+                    b'}' => break,
+                    _ => return None,
+                }
             }
         }
+        self.at += 1;
+        // Like serde_json's visitor: a repeated key keeps its last value.
+        Some(Value::Map(Arc::new(Map::from_unsorted(take_tail(
+            &mut self.entries,
+            first,
+        )))))
     }
 
     fn list(&mut self) -> Option<Value> {
@@ -433,6 +462,54 @@ mod tests {
                     agrees(&pretty);
                 }
             }
+        }
+
+        /// Objects whose keys come in any order and repeat read as the `BTreeMap` of their pairs
+        /// (last value wins), by this reader and by serde_json, and write in key order.
+        #[test]
+        fn unordered_and_repeated_keys_read_like_a_btreemap(
+            pairs in proptest::collection::vec(
+                (0usize..6, any::<i32>(), proptest::collection::vec((0usize..6, any::<i32>()), 0..5)),
+                0..10,
+            ),
+        ) {
+            const KEYS: [&str; 6] = ["b", "a", "ab", "", r"\u00e9", "B"];
+            let object = |pairs: &mut dyn Iterator<Item = (usize, String)>| {
+                let body: Vec<String> = pairs.map(|(k, v)| format!("\"{}\": {v}", KEYS[k])).collect();
+                format!("{{{}}}", body.join(", "))
+            };
+            let text = object(&mut pairs.iter().map(|(k, v, inner)| {
+                let value = if inner.is_empty() {
+                    v.to_string()
+                } else {
+                    object(&mut inner.iter().map(|(k, v)| (*k, v.to_string())))
+                };
+                (*k, value)
+            }));
+            let model: std::collections::BTreeMap<String, serde_json::Value> = pairs
+                .iter()
+                .map(|(k, v, inner)| {
+                    let value = if inner.is_empty() {
+                        serde_json::Value::from(*v)
+                    } else {
+                        let inner: std::collections::BTreeMap<String, i32> = inner
+                            .iter()
+                            .map(|(k, v)| (serde_json::from_str(&format!("\"{}\"", KEYS[*k])).unwrap(), *v))
+                            .collect();
+                        serde_json::to_value(inner).unwrap()
+                    };
+                    (serde_json::from_str(&format!("\"{}\"", KEYS[*k])).unwrap(), value)
+                })
+                .collect();
+            let expected = serde_json::to_string(&model).unwrap();
+            let written = |v: &Value| {
+                let mut out = Vec::new();
+                crate::value::write_json(v, &mut out).unwrap();
+                String::from_utf8(out).unwrap()
+            };
+            let ours = parse(&text).unwrap_or_else(|| panic!("refused {text}"));
+            prop_assert_eq!(written(&ours), expected.clone());
+            prop_assert_eq!(written(&serde(&text).unwrap()), expected);
         }
 
         #[test]

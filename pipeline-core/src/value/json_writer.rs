@@ -6,12 +6,32 @@
 
 use super::json_special::first_special;
 use super::Value;
+use std::cell::RefCell;
+use std::sync::Arc;
 
 /// A float JSON cannot carry was met; `out` holds a partial text the caller must drop.
 pub(crate) struct NonFinite;
 
 /// Appends `value` as compact JSON to `out`.
+#[inline]
 pub(crate) fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), NonFinite> {
+    match value {
+        // The line of a stream of numbers, without a call.
+        Value::Int(i) => {
+            write_int(*i, out);
+            Ok(())
+        }
+        Value::List(_) | Value::Map(_) => KEY_TEXTS.with(|keys| match keys.try_borrow_mut() {
+            Ok(mut keys) => write_value(value, out, &mut keys),
+            // Only if writing re-entered itself (it does not): write without the table.
+            Err(_) => write_value(value, out, &mut KeyTexts::default()),
+        }),
+        // A plain value (the line of a stream of numbers) has no keys: no table to look up.
+        _ => write_value(value, out, &mut KeyTexts::default()),
+    }
+}
+
+fn write_value(value: &Value, out: &mut Vec<u8>, keys: &mut KeyTexts) -> Result<(), NonFinite> {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -24,28 +44,78 @@ pub(crate) fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), NonFinite> {
         Value::Str(s) => write_str(s, out),
         Value::List(items) => {
             out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
+            if let Some((first, rest)) = items.split_first() {
+                write_value(first, out, keys)?;
+                for item in rest {
                     out.push(b',');
+                    write_value(item, out, keys)?;
                 }
-                write(item, out)?;
             }
             out.push(b']');
         }
         Value::Map(entries) => {
             out.push(b'{');
-            for (i, (key, item)) in entries.iter().enumerate() {
-                if i > 0 {
+            if let Some(((key, item), rest)) = entries.as_slice().split_first() {
+                keys.write(key, out);
+                write_value(item, out, keys)?;
+                for (key, item) in rest {
                     out.push(b',');
+                    keys.write(key, out);
+                    write_value(item, out, keys)?;
                 }
-                write_str(key, out);
-                out.push(b':');
-                write(item, out)?;
             }
             out.push(b'}');
         }
     }
     Ok(())
+}
+
+thread_local! {
+    static KEY_TEXTS: RefCell<KeyTexts> = const { RefCell::new(KeyTexts { slots: Vec::new() }) };
+}
+
+/// Slots of [`KeyTexts`] (a power of two).
+const KEY_SLOTS: usize = 64;
+
+/// Map keys as written (`"key":`), found by the address of the key they were written from: a
+/// stream's maps share their keys ([`key_cache`](super::key_cache)), so each is escaped once and
+/// then copied whole. A slot holds a clone of its key, so while it is there no other string can
+/// have that address; only shared keys are kept (a key no one else holds is not met again).
+#[derive(Default)]
+struct KeyTexts {
+    slots: Vec<Option<KeyText>>,
+}
+
+/// A key and its text as written.
+struct KeyText {
+    key: Arc<str>,
+    text: Box<[u8]>,
+}
+
+impl KeyTexts {
+    fn write(&mut self, key: &Arc<str>, out: &mut Vec<u8>) {
+        if self.slots.is_empty() {
+            self.slots.resize_with(KEY_SLOTS, || None);
+        }
+        let address = Arc::as_ptr(key) as *const u8 as usize;
+        let slot =
+            &mut self.slots[((address >> 4).wrapping_mul(0x9e37_79b9) >> 20) & (KEY_SLOTS - 1)];
+        if let Some(kept) = slot {
+            if Arc::ptr_eq(&kept.key, key) {
+                out.extend_from_slice(&kept.text);
+                return;
+            }
+        }
+        let start = out.len();
+        write_str(key, out);
+        out.push(b':');
+        if Arc::strong_count(key) > 1 {
+            *slot = Some(KeyText {
+                key: Arc::clone(key),
+                text: out[start..].into(),
+            });
+        }
+    }
 }
 
 /// `00` to `99`, two bytes each: an integer is written two digits per division.
@@ -55,6 +125,7 @@ const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
+#[inline]
 fn write_int(i: i64, out: &mut Vec<u8>) {
     let mut digits = [0u8; 20];
     let mut n = i.unsigned_abs();
@@ -137,6 +208,33 @@ mod tests {
                 }
                 Err(NonFinite) => prop_assert!(non_finite.is_some()),
             }
+        }
+    }
+
+    /// Shared keys are written from the table: right after their text is escaped, after other
+    /// keys took their slot, and after a key was dropped and another took its address.
+    #[test]
+    fn shared_keys_write_what_serde_json_writes() {
+        let check = |v: &Value| {
+            let mut ours = Vec::new();
+            assert!(write(v, &mut ours).is_ok());
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(v).unwrap()
+            );
+        };
+        for round in 0..3 {
+            let keys: Vec<Arc<str>> = (0..500)
+                .map(|i| {
+                    crate::value::key_cache::key(&format!("k{round}-{i}\"\n{}", "é".repeat(i % 5)))
+                })
+                .collect();
+            for step in 0..2000usize {
+                let pick = |n: usize| Arc::clone(&keys[(step * 7919 + n * 104_729) % keys.len()]);
+                let inner = Value::map([(pick(2), Value::Int(step as i64))]);
+                check(&Value::map([(pick(0), Value::Null), (pick(1), inner)]));
+            }
+            // Dropped here: the next round's keys may take the same addresses.
         }
     }
 

@@ -13,6 +13,7 @@ mod json_text;
 #[cfg(feature = "manifest-model")]
 mod json_writer;
 mod key_cache;
+mod map;
 #[cfg(feature = "manifest-model")]
 mod serde_impl;
 pub mod wire;
@@ -20,8 +21,8 @@ pub mod wire;
 pub use convert::{FromValue, IntoValue};
 #[cfg(feature = "manifest-model")]
 pub use json_text::{parse_json, write_json, JsonTextError, NonFiniteFloat};
+pub use map::{Iter as MapIter, IterMut as MapIterMut, Map};
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -54,8 +55,8 @@ pub enum Value {
     Bytes(Arc<[u8]>),
     /// An ordered list.
     List(Arc<[Value]>),
-    /// A map with string keys, sorted by key.
-    Map(Arc<BTreeMap<Arc<str>, Value>>),
+    /// A map with string keys, sorted by key: one vector of entries ([`Map`]).
+    Map(Arc<Map>),
 }
 
 impl Value {
@@ -119,9 +120,7 @@ impl Value {
 
     /// Builds a map from key/value pairs.
     pub fn map<K: Into<Arc<str>>>(entries: impl IntoIterator<Item = (K, Value)>) -> Value {
-        Value::Map(Arc::new(
-            entries.into_iter().map(|(k, v)| (k.into(), v)).collect(),
-        ))
+        Value::Map(Arc::new(entries.into_iter().collect()))
     }
 
     /// Builds a list.

@@ -1,10 +1,9 @@
 //! `Value` ⇄ JSON (and any serde format) directly, without a `serde_json::Value` in between: JSON
 //! Lines input parses straight into the enum, outputs serialise straight from it.
 
-use super::Value;
+use super::{Map, Value};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -31,13 +30,7 @@ impl Serialize for Value {
                 }
                 seq.end()
             }
-            Value::Map(entries) => {
-                let mut map = serializer.serialize_map(Some(entries.len()))?;
-                for (k, v) in entries.iter() {
-                    map.serialize_entry(&**k, v)?;
-                }
-                map.end()
-            }
+            Value::Map(entries) => entries.serialize(serializer),
         }
     }
 }
@@ -102,12 +95,58 @@ impl<'de> Visitor<'de> for ValueVisitor {
         }
         Ok(Value::List(items.into()))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries = BTreeMap::new();
-        while let Some(k) = map.next_key_seed(Key)? {
-            entries.insert(k, map.next_value::<Value>()?);
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value, A::Error> {
+        MapVisitor(std::marker::PhantomData)
+            .visit_map(map)
+            .map(|map| Value::Map(Arc::new(map)))
+    }
+}
+
+/// A map's entries in key order, as a serde map.
+///
+/// ```
+/// use pipeline_core::value::Map;
+/// let map: Map<i32> = [("b", 2), ("a", 1)].into_iter().collect();
+/// assert_eq!(serde_json::to_string(&map).unwrap(), r#"{"a":1,"b":2}"#);
+/// ```
+impl<V: Serialize> Serialize for Map<V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        for (k, v) in self.iter() {
+            map.serialize_entry(&**k, v)?;
         }
-        Ok(Value::Map(Arc::new(entries)))
+        map.end()
+    }
+}
+
+/// Any serde map with string keys; a repeated key keeps its last value (like serde_json's own
+/// map). The pairs are gathered, then sorted once.
+///
+/// ```
+/// use pipeline_core::value::Map;
+/// let map: Map<i32> = serde_json::from_str(r#"{"b":2,"a":1,"b":3}"#).unwrap();
+/// assert_eq!(format!("{map:?}"), r#"{"a": 1, "b": 3}"#);
+/// ```
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Map<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(MapVisitor(std::marker::PhantomData))
+    }
+}
+
+struct MapVisitor<V>(std::marker::PhantomData<V>);
+
+impl<'de, V: Deserialize<'de>> Visitor<'de> for MapVisitor<V> {
+    type Value = Map<V>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map with string keys")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Map<V>, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        while let Some(k) = map.next_key_seed(Key)? {
+            entries.push((k, map.next_value::<V>()?));
+        }
+        Ok(Map::from_unsorted(entries))
     }
 }
 

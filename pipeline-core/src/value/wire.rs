@@ -21,8 +21,7 @@
 //! # Ok::<(), wire::WireError>(())
 //! ```
 
-use super::Value;
-use std::collections::BTreeMap;
+use super::{Map, Value};
 use std::fmt;
 use std::sync::Arc;
 
@@ -290,7 +289,7 @@ impl<'a> Reader<'a> {
             }
             MAP => {
                 let n = self.len()?;
-                let mut map = BTreeMap::new();
+                let mut entries: Vec<(Arc<str>, Value)> = Vec::with_capacity(n);
                 let mut last: Option<Arc<str>> = None;
                 for _ in 0..n {
                     let key_at = self.pos;
@@ -304,9 +303,10 @@ impl<'a> Reader<'a> {
                     }
                     let item = self.value_at(depth + 1)?;
                     last = Some(Arc::clone(&key));
-                    map.insert(key, item);
+                    entries.push((key, item));
                 }
-                Value::Map(Arc::new(map))
+                // Keys were checked strictly ascending above.
+                Value::Map(Arc::new(Map::from_sorted(entries)))
             }
             tag => {
                 self.pos = tag_at;
