@@ -56,7 +56,7 @@ impl<T> Spares<T> {
     /// A smaller one is freed rather than grown: growing copies its whole old capacity (the
     /// allocator cannot know it is empty) into fresh memory, faulting in pages a new buffer
     /// only touches as it fills — `pipeline run` over 100,000 int lines through a stage per
-    /// node took a tenth of its page faults growing spares that way.
+    /// node took a sixth of its page faults growing spares that way.
     pub(crate) fn take(&self, capacity: usize) -> Vec<T> {
         match self.0.try_recv() {
             Ok(spare) if spare.capacity() >= capacity => spare,
