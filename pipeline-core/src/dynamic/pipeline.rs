@@ -195,6 +195,33 @@ mod tests {
     }
 
     #[test]
+    fn a_pushed_batch_crosses_a_stage_boundary_at_once() {
+        // Three items do not fill the stage channel's first batch (1024): they go on because
+        // `push_batch` sends what a batch made on, not because the input ended or paused.
+        let text = r#"{"version": "v1", "metadata": {"name": "staged"},
+          "nodes": [{"id": "add", "node_type": "CalculatorNode", "params": {"operand": 1},
+                     "stage": true}],
+          "connections": []}"#;
+        let lowered =
+            crate::manifest::load("staged.json", text, &Registry::with_builtins()).unwrap();
+        let mut p = build(lowered, BuildOptions::default());
+        let mut stream = p.start().unwrap();
+        stream
+            .push_batch(&mut (1..=3).map(Value::Int).collect())
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut got = Vec::new();
+        while got.len() < 3 && std::time::Instant::now() < deadline {
+            match stream.try_next().unwrap() {
+                Some(tagged) => got.push(tagged.value),
+                None => std::thread::sleep(std::time::Duration::from_millis(1)),
+            }
+        }
+        assert_eq!(got, (2..=4).map(Value::Int).collect::<Vec<_>>());
+        assert!(stream.finish().unwrap().is_empty());
+    }
+
+    #[test]
     fn many_short_threaded_runs_never_take_a_stage_end_for_an_early_one() {
         // A stage thread may end the stream as soon as stage 0 has finished: the caller must
         // count that end, not take it for a stage ending before its input did (a race that
