@@ -370,12 +370,16 @@ struct PauseLog {
     written: Vec<Value>,
     /// How many outputs were written at each flush.
     flushes: Vec<usize>,
-    /// Whether all outputs of the first items were written while the input was paused.
+    /// Whether all outputs of the first items were written and flushed while the input was
+    /// paused.
     written_while_paused: bool,
 }
 
-/// Hands out 1, 2, 3, then pauses (`Pending`) until their outputs are written (30 s at most,
-/// so a run that holds them back fails the test instead of hanging it), then 4 and the end.
+/// Hands out 1, 2, 3, then pauses (`Pending`) until their outputs are written and flushed —
+/// what a reader at the other end of a pipe sees (30 s at most, so a run that holds them back
+/// fails the test instead of hanging it), then 4 and the end. Outputs written but not flushed yet
+/// keep it paused: the loop may write them after sending an epoch and flush them on its next
+/// paused turn.
 struct PausingInput {
     log: std::rc::Rc<std::cell::RefCell<PauseLog>>,
     next: i64,
@@ -393,10 +397,11 @@ impl LocalInput for PausingInput {
                 .paused_since
                 .get_or_insert_with(std::time::Instant::now);
             let mut log = self.log.borrow_mut();
-            if log.written.len() < 3 && since.elapsed() < std::time::Duration::from_secs(30) {
+            let flushed = log.flushes.last().copied().unwrap_or(0);
+            if flushed < 3 && since.elapsed() < std::time::Duration::from_secs(30) {
                 return NextItem::Pending;
             }
-            log.written_while_paused = log.written.len() == 3;
+            log.written_while_paused = flushed == 3;
             self.next += 1;
             return NextItem::Ready(Ok(Value::Int(4)));
         }
