@@ -151,26 +151,8 @@ impl Registry {
         N::Output: IntoValue + Send,
         F: Fn(P) -> N + Send + Sync + 'static,
     {
-        let factory = Arc::new(factory);
-        let from_text = Arc::clone(&factory);
-        let text_factory: TextFactory = Arc::new(move |object: &str| {
-            let params: P = serde_json::from_str(object).ok()?;
-            Some(Box::new(Typed::new(from_text(params))) as Box<dyn DynNode>)
-        });
-        let factory: Factory = Arc::new(move |params: &serde_json::Value| {
-            let params: P = deserialize_params(params)?;
-            Ok(Box::new(Typed::new(factory(params))) as Box<dyn DynNode>)
-        });
-        self.insert(NodeType {
-            name: name.to_string(),
-            aliases: Vec::new(),
-            accepts: N::Input::PORT,
-            emits: N::Output::PORT,
-            params: param_infos(&schemars::schema_for!(P)),
-            doc: String::new(),
-            ports_doc: String::new(),
-            factory,
-            text_factory: Some(text_factory),
+        self.register_typed(name, factory, String::new(), |node: N| {
+            Box::new(Typed::new(node))
         })
     }
 
@@ -199,20 +181,43 @@ impl Registry {
         N::Output: crate::node::Ports + IntoValue + Send,
         F: Fn(P) -> N + Send + Sync + 'static,
     {
-        let factory = Arc::new(factory);
-        let from_text = Arc::clone(&factory);
-        let text_factory: TextFactory = Arc::new(move |object: &str| {
-            let params: P = serde_json::from_str(object).ok()?;
-            Some(Box::new(super::TypedPorts::new(from_text(params))) as Box<dyn DynNode>)
-        });
-        let factory: Factory = Arc::new(move |params: &serde_json::Value| {
-            let params: P = deserialize_params(params)?;
-            Ok(Box::new(super::TypedPorts::new(factory(params))) as Box<dyn DynNode>)
-        });
         let ports: Vec<String> = <N::Output as crate::node::Ports>::NAMES
             .iter()
             .map(|name| format!("{name}: {}", <N::Output as IntoValue>::PORT))
             .collect();
+        self.register_typed(name, factory, ports.join(", "), |node: N| {
+            Box::new(super::TypedPorts::new(node))
+        })
+    }
+
+    /// What [`register`](Self::register) and [`register_with_ports`](Self::register_with_ports)
+    /// share: the params deserialised into `P` (from the manifest's text when they can be, else
+    /// from the parsed map, which makes the errors), the node made by `factory` and wrapped by
+    /// `wrap` for dynamic dispatch.
+    fn register_typed<P, N, F>(
+        &mut self,
+        name: &str,
+        factory: F,
+        ports_doc: String,
+        wrap: fn(N) -> Box<dyn DynNode>,
+    ) -> &mut Self
+    where
+        P: DeserializeOwned + JsonSchema,
+        N: Node + 'static,
+        N::Input: FromValue,
+        N::Output: IntoValue,
+        F: Fn(P) -> N + Send + Sync + 'static,
+    {
+        let factory = Arc::new(factory);
+        let from_text = Arc::clone(&factory);
+        let text_factory: TextFactory = Arc::new(move |object: &str| {
+            let params: P = serde_json::from_str(object).ok()?;
+            Some(wrap(from_text(params)))
+        });
+        let factory: Factory = Arc::new(move |params: &serde_json::Value| {
+            let params: P = deserialize_params(params)?;
+            Ok(wrap(factory(params)))
+        });
         self.insert(NodeType {
             name: name.to_string(),
             aliases: Vec::new(),
@@ -220,7 +225,7 @@ impl Registry {
             emits: N::Output::PORT,
             params: param_infos(&schemars::schema_for!(P)),
             doc: String::new(),
-            ports_doc: ports.join(", "),
+            ports_doc,
             factory,
             text_factory: Some(text_factory),
         })
