@@ -8,6 +8,8 @@
 //! integer makes the reader give up (`None`), and so may the type at any member it does not
 //! know; serde then reads the text as before, and every error is made there, unchanged.
 
+use crate::manifest::plain_cursor::PlainCursor;
+
 /// A member's value, when it is one of the shapes read here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PlainScalar<'t> {
@@ -23,10 +25,7 @@ pub(crate) fn read_members<'t>(
     object: &'t str,
     mut member: impl FnMut(&'t str, PlainScalar<'t>) -> Option<()>,
 ) -> Option<()> {
-    let mut reader = Reader {
-        text: object,
-        pos: 0,
-    };
+    let mut reader = PlainCursor::new(object);
     reader.expect(b'{')?;
     if !reader.eat(b'}') {
         loop {
@@ -35,7 +34,7 @@ pub(crate) fn read_members<'t>(
             reader.skip_ws();
             let value = match reader.peek()? {
                 b'"' => PlainScalar::Str(reader.string()?),
-                _ => PlainScalar::Int(reader.integer()?),
+                _ => PlainScalar::Int(integer(&mut reader)?),
             };
             member(key, value)?;
             if reader.eat(b'}') {
@@ -48,84 +47,38 @@ pub(crate) fn read_members<'t>(
     (reader.pos == object.len()).then_some(())
 }
 
-struct Reader<'t> {
-    text: &'t str,
-    pos: usize,
-}
-
-impl<'t> Reader<'t> {
-    fn peek(&self) -> Option<u8> {
-        self.text.as_bytes().get(self.pos).copied()
+/// `-?(0|[1-9][0-9]*)` fitting an `i64`, not `-0`, and not followed by a fraction or an
+/// exponent.
+fn integer(reader: &mut PlainCursor<'_>) -> Option<i64> {
+    let bytes = reader.text.as_bytes();
+    let negative = reader.peek() == Some(b'-');
+    let start = reader.pos + usize::from(negative);
+    let len = bytes[start..]
+        .iter()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(bytes.len() - start);
+    reader.pos = start + len;
+    let digits = &bytes[start..reader.pos];
+    let well_formed = match digits {
+        [] => false,
+        [b'0'] => !negative,
+        [b'0', ..] => false,
+        _ => true,
+    };
+    if !well_formed || matches!(reader.peek(), Some(b'.' | b'e' | b'E' | b'+' | b'-')) {
+        return None;
     }
-
-    /// JSON's whitespace: space, tab, line feed, carriage return.
-    fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
-            self.pos += 1;
-        }
+    // Accumulated negative, so that `i64::MIN` fits.
+    let mut value: i64 = 0;
+    for &digit in digits {
+        value = value
+            .checked_mul(10)?
+            .checked_sub(i64::from(digit - b'0'))?;
     }
-
-    /// Skips whitespace and then `byte`, if it is there.
-    fn eat(&mut self, byte: u8) -> bool {
-        self.skip_ws();
-        let found = self.peek() == Some(byte);
-        self.pos += usize::from(found);
-        found
-    }
-
-    fn expect(&mut self, byte: u8) -> Option<()> {
-        self.eat(byte).then_some(())
-    }
-
-    /// A string without escapes or control characters, borrowed from the text.
-    fn string(&mut self) -> Option<&'t str> {
-        self.expect(b'"')?;
-        let start = self.pos;
-        let rest = &self.text.as_bytes()[start..];
-        let len = rest
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-        if rest[len] != b'"' {
-            return None;
-        }
-        self.pos = start + len + 1;
-        // Both ends are at ASCII quotes, so the slice is whole characters.
-        self.text.get(start..start + len)
-    }
-
-    /// `-?(0|[1-9][0-9]*)` fitting an `i64`, not `-0`, and not followed by a fraction or an
-    /// exponent.
-    fn integer(&mut self) -> Option<i64> {
-        let bytes = self.text.as_bytes();
-        let negative = self.peek() == Some(b'-');
-        let start = self.pos + usize::from(negative);
-        let len = bytes[start..]
-            .iter()
-            .position(|b| !b.is_ascii_digit())
-            .unwrap_or(bytes.len() - start);
-        self.pos = start + len;
-        let digits = &bytes[start..self.pos];
-        let well_formed = match digits {
-            [] => false,
-            [b'0'] => !negative,
-            [b'0', ..] => false,
-            _ => true,
-        };
-        if !well_formed || matches!(self.peek(), Some(b'.' | b'e' | b'E' | b'+' | b'-')) {
-            return None;
-        }
-        // Accumulated negative, so that `i64::MIN` fits.
-        let mut value: i64 = 0;
-        for &digit in digits {
-            value = value
-                .checked_mul(10)?
-                .checked_sub(i64::from(digit - b'0'))?;
-        }
-        if negative {
-            Some(value)
-        } else {
-            value.checked_neg()
-        }
+    if negative {
+        Some(value)
+    } else {
+        value.checked_neg()
     }
 }
 

@@ -194,17 +194,22 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_pushed_batch_crosses_a_stage_boundary_at_once() {
-        // Three items do not fill the stage channel's first batch (1024): they go on because
-        // `push_batch` sends what a batch made on, not because the input ended or paused.
+    /// One `Calculator` adding 1 on a stage thread of its own.
+    fn staged_add_one() -> DynamicPipeline {
         let text = r#"{"version": "v1", "metadata": {"name": "staged"},
           "nodes": [{"id": "add", "node_type": "CalculatorNode", "params": {"operand": 1},
                      "stage": true}],
           "connections": []}"#;
         let lowered =
             crate::manifest::load("staged.json", text, &Registry::with_builtins()).unwrap();
-        let mut p = build(lowered, BuildOptions::default());
+        build(lowered, BuildOptions::default())
+    }
+
+    #[test]
+    fn a_pushed_batch_crosses_a_stage_boundary_at_once() {
+        // Three items do not fill the stage channel's first batch (1024): they go on because
+        // `push_batch` sends what a batch made on, not because the input ended or paused.
+        let mut p = staged_add_one();
         let mut stream = p.start().unwrap();
         stream
             .push_batch(&mut (1..=3).map(Value::Int).collect())
@@ -227,13 +232,7 @@ mod tests {
         // count that end, not take it for a stage ending before its input did (a race that
         // failed one `pipeline bench` run in four when the caller looked at the stages again
         // after its `finish`).
-        let text = r#"{"version": "v1", "metadata": {"name": "staged"},
-          "nodes": [{"id": "add", "node_type": "CalculatorNode", "params": {"operand": 1},
-                     "stage": true}],
-          "connections": []}"#;
-        let lowered =
-            crate::manifest::load("staged.json", text, &Registry::with_builtins()).unwrap();
-        let mut p = build(lowered, BuildOptions::default());
+        let mut p = staged_add_one();
         for n in 0..5000 {
             assert_eq!(p.run_values([]).unwrap(), []);
             assert_eq!(p.run_values([Value::Int(n)]).unwrap(), [Value::Int(n + 1)]);

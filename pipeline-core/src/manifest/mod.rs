@@ -31,6 +31,7 @@ mod parse;
 mod place;
 mod placement_check;
 mod plain;
+pub(crate) mod plain_cursor;
 mod python_files;
 mod scan;
 mod source_file;

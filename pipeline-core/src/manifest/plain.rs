@@ -15,6 +15,7 @@
 
 use super::model::{Connection, Manifest, Metadata, NodeSpec, Version};
 use super::params::Params;
+use super::plain_cursor::PlainCursor;
 use crate::graph::fast_hash::FastHash;
 use crate::graph::Name;
 use serde_json::Value;
@@ -32,9 +33,8 @@ const MAX_CHECKED_KEYS: usize = 32;
 pub(crate) fn read(shared: &Arc<str>) -> Option<Manifest> {
     let text = &**shared;
     let mut reader = Reader {
-        text,
+        cursor: PlainCursor::new(text),
         shared,
-        pos: 0,
         keys: Vec::new(),
         names: Names {
             few: Vec::with_capacity(16),
@@ -46,11 +46,11 @@ pub(crate) fn read(shared: &Arc<str>) -> Option<Manifest> {
     (reader.pos == text.len()).then_some(manifest)
 }
 
+/// A [`PlainCursor`] (its `text` and `pos` read through it) with what a manifest's reader adds.
 struct Reader<'t> {
-    text: &'t str,
+    cursor: PlainCursor<'t>,
     /// `text`, shared: what a node's unparsed [`Params`] keep.
     shared: &'t Arc<str>,
-    pos: usize,
     /// The keys of the params objects being read, innermost last (repeated keys are refused).
     keys: Vec<&'t str>,
     /// Names read so far: equal ids and types share one allocation, as under serde.
@@ -131,44 +131,20 @@ impl Names {
     }
 }
 
+impl<'t> std::ops::Deref for Reader<'t> {
+    type Target = PlainCursor<'t>;
+    fn deref(&self) -> &PlainCursor<'t> {
+        &self.cursor
+    }
+}
+
+impl std::ops::DerefMut for Reader<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.cursor
+    }
+}
+
 impl<'t> Reader<'t> {
-    fn peek(&self) -> Option<u8> {
-        self.text.as_bytes().get(self.pos).copied()
-    }
-
-    /// JSON's whitespace: space, tab, line feed, carriage return (not form feed).
-    fn skip_ws(&mut self) {
-        let bytes = self.text.as_bytes();
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(self.pos) {
-            self.pos += 1;
-        }
-    }
-
-    /// Skips whitespace and then `byte`, if it is there.
-    fn eat(&mut self, byte: u8) -> bool {
-        self.skip_ws();
-        let found = self.peek() == Some(byte);
-        self.pos += usize::from(found);
-        found
-    }
-
-    /// A string without escapes or control characters, borrowed from the text.
-    fn string(&mut self) -> Option<&'t str> {
-        if !self.eat(b'"') {
-            return None;
-        }
-        let bytes = self.text.as_bytes();
-        let start = self.pos;
-        let len = plain_run(&bytes[start..]);
-        self.pos = start + len;
-        if bytes.get(self.pos) != Some(&b'"') {
-            return None;
-        }
-        self.pos += 1;
-        // Both ends are at ASCII quotes, so the slice is whole characters.
-        Some(&self.text[start..start + len])
-    }
-
     fn name(&mut self) -> Option<Name> {
         let text = self.string()?;
         Some(self.names.share(text))
@@ -462,36 +438,6 @@ impl<'t> Reader<'t> {
     }
 }
 
-/// How many bytes at the start of `bytes` are plain string content: neither a quote, a backslash
-/// nor a control character. Eight bytes at a time: strings are most of a manifest's text.
-fn plain_run(bytes: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // The high bit of each byte that is zero; the lowest one set is exact (a borrow only runs
-    // upwards from a byte that really is zero).
-    let zero_bytes = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
-    let mut chunks = bytes.chunks_exact(8);
-    let mut done = 0;
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        let quote = zero_bytes(word ^ (ONES * u64::from(b'"')));
-        let backslash = zero_bytes(word ^ (ONES * u64::from(b'\\')));
-        // Bytes below 0x20: subtracting 0x20 borrows out of them, and only them (not from bytes
-        // of 0x80 and above, which `!word` masks).
-        let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
-        let special = quote | backslash | control;
-        if special != 0 {
-            return done + (special.trailing_zeros() / 8) as usize;
-        }
-        done += 8;
-    }
-    done + chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .unwrap_or(chunks.remainder().len())
-}
-
 /// `-?(0|[1-9][0-9]*)`: an integer as JSON writes it.
 fn is_json_integer(token: &str) -> bool {
     let digits = token.strip_prefix('-').unwrap_or(token).as_bytes();
@@ -525,9 +471,8 @@ mod tests {
 
     fn reader_of(shared: &Arc<str>) -> Reader<'_> {
         Reader {
-            text: shared,
+            cursor: PlainCursor::new(shared),
             shared,
-            pos: 0,
             keys: Vec::new(),
             names: Names::default(),
         }
@@ -592,31 +537,6 @@ mod tests {
             (names.few.len(), names.many.len()),
             (Names::SCANNED, 100 - Names::SCANNED)
         );
-    }
-
-    #[test]
-    fn plain_runs_stop_at_the_first_special_byte() {
-        let naive = |bytes: &[u8]| {
-            bytes
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-                .unwrap_or(bytes.len())
-        };
-        for special in [b'"', b'\\', 0, b'\n', 0x1f] {
-            for len in 0..20 {
-                for at in 0..=len {
-                    // Bytes around the special one that sit next to it in value or high-bit.
-                    let mut bytes: Vec<u8> = (0..len)
-                        .map(|i| [b'a', 0x20, 0xff, 0x80, b'!', b'#', b'['][i % 7])
-                        .collect();
-                    if at < len {
-                        bytes[at] = special;
-                    }
-                    assert_eq!(plain_run(&bytes), naive(&bytes), "{bytes:?}");
-                }
-            }
-        }
-        assert_eq!(plain_run("héllo wörld, a long one\"".as_bytes()), 25);
     }
 
     #[test]
