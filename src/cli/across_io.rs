@@ -10,7 +10,6 @@ use super::line_chunks::Chunks;
 use super::run::{parse_line, Writer};
 use super::CliError;
 use pipeline::distributed::{LocalInput, LocalSink, NextItem};
-use pipeline::dynamic::Tagged;
 use pipeline::Value;
 use std::sync::mpsc::{sync_channel, Receiver, TryRecvError};
 use std::sync::{Arc, OnceLock};
@@ -139,7 +138,7 @@ impl OutputSink<'_, '_> {
 
 impl LocalSink for OutputSink<'_, '_> {
     fn write(&mut self, output: usize, value: Value) -> pipeline::Result<()> {
-        match self.writer.write(Tagged { output, value }) {
+        match self.writer.write_value(output, &value) {
             Ok(()) => Ok(()),
             Err(err) => Err(self.failed(err)),
         }

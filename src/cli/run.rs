@@ -11,7 +11,7 @@ use super::output::{self, write_error};
 use super::same_file::{self, Source};
 use super::{load, report, CliError};
 use indicatif::{ProgressBar, ProgressStyle};
-use pipeline::dynamic::{build, BuildOptions, DynamicPipeline, Tagged};
+use pipeline::dynamic::{build, BuildOptions, DynamicPipeline, DynamicStream, OutputBatch};
 use pipeline::graph::Endpoint;
 use pipeline::manifest::check_placement;
 use pipeline::placement::HostInfo;
@@ -182,12 +182,21 @@ impl<'a> Writer<'a> {
         }
     }
 
-    pub(super) fn write(&mut self, item: Tagged) -> Result<(), CliError> {
+    /// Writes every value of an output batch, in order.
+    fn write_batch(&mut self, batch: &OutputBatch) -> Result<(), CliError> {
+        batch
+            .values
+            .iter()
+            .try_for_each(|value| self.write_value(batch.output, value))
+    }
+
+    /// Writes `value` of output `output`.
+    pub(super) fn write_value(&mut self, output: usize, value: &Value) -> Result<(), CliError> {
         self.text.clear();
-        let name = &self.outputs[item.output];
+        let name = &self.outputs[output];
         if self.tag {
             // `{"node":"<name>","value":` (the tagged map's keys in order), made once per output.
-            let prefix = self.tag_prefixes[item.output].get_or_insert_with(|| {
+            let prefix = self.tag_prefixes[output].get_or_insert_with(|| {
                 let mut prefix = br#"{"node":"#.to_vec();
                 let _ = write_json(&Value::Str(name.clone()), &mut prefix);
                 prefix.extend_from_slice(br#","value":"#);
@@ -195,12 +204,12 @@ impl<'a> Writer<'a> {
             });
             self.text.extend_from_slice(prefix);
         }
-        let checked = write_json(&item.value, &mut self.text);
+        let checked = write_json(value, &mut self.text);
         if self.tag {
             self.text.push(b'}');
         }
         checked.map_err(|err| CliError::Unwritable {
-            output: self.labels[item.output].clone(),
+            output: self.labels[output].clone(),
             line: (self.last_line > 0).then_some(self.last_line),
             message: err.to_string(),
         })?;
@@ -328,9 +337,7 @@ fn stream(
                 Err(RecvTimeoutError::Timeout) => {
                     // The input paused: push partial batches on and show what is ready.
                     handle.flush()?;
-                    while let Some(item) = handle.try_next()? {
-                        writer.write(item)?;
-                    }
+                    write_ready(&mut handle, writer)?;
                     writer.flush()?;
                     continue;
                 }
@@ -374,8 +381,11 @@ fn stream(
             if handle.would_wait() {
                 writer.flush()?;
             }
-            let Some(item) = handle.next()? else { break };
-            writer.write(item)?;
+            let Some(batch) = handle.next_batch()? else {
+                break;
+            };
+            writer.write_batch(&batch)?;
+            handle.give_back(batch);
         }
         Ok(())
     });
@@ -383,8 +393,8 @@ fn stream(
         (Err(CliError::Pipeline(error)), _) => {
             // The run stopped at a failing item: the outputs of the items before it are still
             // waiting, and are written before the error is reported.
-            while let Ok(Some(item)) = handle.try_next() {
-                writer.write(item)?;
+            while let Ok(Some(batch)) = handle.try_next_batch() {
+                writer.write_batch(&batch)?;
             }
             let line = match error.failed_item() {
                 Some(item) => lines_of_items.line_of(item),
@@ -406,20 +416,26 @@ fn stream(
 
 /// Pushes `batch` (emptying it) and writes the outputs that are ready.
 fn push_and_write(
-    handle: &mut pipeline::dynamic::DynamicStream<'_>,
+    handle: &mut DynamicStream<'_>,
     batch: &mut Vec<Value>,
     writer: &mut Writer<'_>,
 ) -> Result<(), CliError> {
     handle.push_batch(batch)?;
+    write_ready(handle, writer)
+}
+
+/// Writes the outputs that are ready, a batch at a time, handing each batch back once written.
+fn write_ready(handle: &mut DynamicStream<'_>, writer: &mut Writer<'_>) -> Result<(), CliError> {
     loop {
         if handle.would_wait() {
             // A generator goes on: what it gave so far shows now.
             writer.flush()?;
         }
-        let Some(item) = handle.try_next()? else {
+        let Some(batch) = handle.try_next_batch()? else {
             return Ok(());
         };
-        writer.write(item)?;
+        writer.write_batch(&batch)?;
+        handle.give_back(batch);
     }
 }
 

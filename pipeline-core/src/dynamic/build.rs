@@ -2,6 +2,7 @@
 //! per `"stage": true` boundary, bounded channels of batches between them.
 
 use super::dyn_node::DynNode;
+use super::output_spares::output_spares;
 use super::params::NodeParams;
 use super::pipeline::DynamicPipeline;
 use super::stage::{DynStage, Route, StageNode};
@@ -44,6 +45,8 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
         .stats
         .then(|| (0..n).map(|_| NodeStats::default()).collect());
 
+    // Emptied output batches go back from the caller to whichever stage makes outputs.
+    let (output_return, output_spares) = output_spares();
     // Channels into stages 1.., and one sender per `=>` edge, held by the source's stage.
     let mut receivers = Vec::with_capacity(plan.stages.len() - 1);
     let mut stage_senders = Vec::with_capacity(plan.stages.len() - 1);
@@ -130,6 +133,7 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
             entry_routes,
             senders,
             stats.clone(),
+            output_spares.clone(),
         ));
     }
     drop(stage_senders);
@@ -181,7 +185,11 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
         outputs,
     };
 
-    DynamicPipeline::new(Pipeline::new(head, workers, description), stats)
+    DynamicPipeline::new(
+        Pipeline::new(head, workers, description),
+        stats,
+        output_return,
+    )
 }
 
 /// Fused chains whose first node took the others in ([`DynNode::absorb`]).

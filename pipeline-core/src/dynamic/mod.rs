@@ -4,6 +4,7 @@
 mod build;
 mod builtins;
 mod dyn_node;
+mod output_spares;
 mod parallel;
 mod params;
 mod pipeline;

@@ -1,6 +1,7 @@
 //! A runnable dynamic pipeline: the shared runtime's [`Pipeline`] over [`DynStage`]s, with output
 //! names and optional per-node stats.
 
+use super::output_spares::OutputReturn;
 use super::stage::{DynStage, OutputBatch, Tagged};
 use super::stats::NodeStats;
 use super::stream::DynamicStream;
@@ -29,14 +30,21 @@ use std::sync::Arc;
 pub struct DynamicPipeline {
     inner: Pipeline<DynStage, Vec<OutputBatch>>,
     stats: Option<Arc<[NodeStats]>>,
+    /// Where a stream gives back the output batches its caller has written.
+    output_return: OutputReturn,
 }
 
 impl DynamicPipeline {
     pub(crate) fn new(
         inner: Pipeline<DynStage, Vec<OutputBatch>>,
         stats: Option<Arc<[NodeStats]>>,
+        output_return: OutputReturn,
     ) -> Self {
-        DynamicPipeline { inner, stats }
+        DynamicPipeline {
+            inner,
+            stats,
+            output_return,
+        }
     }
 
     /// Runs one stream and collects every output item, tagged with its output.
@@ -87,7 +95,7 @@ impl DynamicPipeline {
     /// Starts a stream fed item by item (see [`DynamicStream`]); dropping it unfinished cancels the
     /// stream.
     pub fn start(&mut self) -> Result<DynamicStream<'_>> {
-        Ok(DynamicStream::new(self.inner.start()?))
+        Ok(DynamicStream::new(self.inner.start()?, &self.output_return))
     }
 
     /// Output names (the ids of the leaf nodes, or explicit `output.<name>`s), by output index.

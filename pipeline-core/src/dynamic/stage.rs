@@ -1,6 +1,7 @@
 //! A fused group of dynamic nodes: one [`Stage`] the shared runtime drives like a generated one.
 
 use super::dyn_node::DynNode;
+use super::output_spares::OutputSpares;
 use super::params::NodeParams;
 use super::stats::NodeStats;
 use crate::error::{earlier, Error, Result};
@@ -170,6 +171,8 @@ pub struct DynStage {
     pending: Vec<Pending>,
     /// Reused ports of what a node with ports pushed ([`DynNode::take_ports`]).
     port_tags: Vec<usize>,
+    /// Output buffers the caller has written and given back.
+    output_spares: OutputSpares,
 }
 
 impl DynStage {
@@ -179,6 +182,7 @@ impl DynStage {
         entry_routes: usize,
         senders: Vec<BatchSender<Value>>,
         stats: Option<Arc<[NodeStats]>>,
+        output_spares: OutputSpares,
     ) -> DynStage {
         DynStage {
             scratch: nodes.iter().map(|_| Vec::new()).collect(),
@@ -194,6 +198,7 @@ impl DynStage {
             stats,
             pending: Vec::new(),
             port_tags: Vec::new(),
+            output_spares,
         }
     }
 
@@ -210,14 +215,10 @@ impl DynStage {
             Route::Node(k) => self.run_node(k, batch, out, tail),
             Route::Send(s) => self.senders[s].emit_all_traced(batch.items, batch.origins),
             Route::Output(output) => {
-                // The whole batch changes hands: no per-item copy or tag.
-                let values = std::mem::take(batch.items);
-                let origins = std::mem::take(batch.origins);
-                out.push(OutputBatch {
-                    output,
-                    values,
-                    origins,
-                });
+                // The whole batch changes hands: no per-item copy or tag. Buffers the caller
+                // gave back take its place.
+                let batch = self.output_spares.take(output, batch.items, batch.origins);
+                out.push(batch);
                 Ok(())
             }
         }

@@ -1,5 +1,6 @@
 //! A stream fed item by item into a dynamic pipeline, handing back tagged items.
 
+use super::output_spares::OutputReturn;
 use super::stage::{DynStage, OutputBatch, Tagged};
 use crate::error::Result;
 use crate::runtime::Handle;
@@ -26,15 +27,21 @@ use crate::value::Value;
 /// ```
 pub struct DynamicStream<'p> {
     handle: Handle<'p, DynStage, Vec<OutputBatch>>,
-    /// The batch being handed out, with its output index.
-    current: Option<(usize, std::vec::IntoIter<Value>)>,
+    /// The batch being handed out, with its output index and its items' origins.
+    current: Option<(usize, std::vec::IntoIter<Value>, Vec<u64>)>,
+    /// Where [`give_back`](Self::give_back) sends written output batches.
+    output_return: &'p OutputReturn,
 }
 
 impl<'p> DynamicStream<'p> {
-    pub(crate) fn new(handle: Handle<'p, DynStage, Vec<OutputBatch>>) -> Self {
+    pub(crate) fn new(
+        handle: Handle<'p, DynStage, Vec<OutputBatch>>,
+        output_return: &'p OutputReturn,
+    ) -> Self {
         DynamicStream {
             handle,
             current: None,
+            output_return,
         }
     }
 
@@ -82,37 +89,80 @@ impl<'p> DynamicStream<'p> {
         self.next_with(Handle::next)
     }
 
-    /// [`try_next`](Self::try_next), a run at a time: the rest of the current output batch, or
-    /// the next one that is ready, with its output index (what the distributed runtime sends on
-    /// without handling each item).
+    /// [`try_next`](Self::try_next), a batch at a time: the rest of the batch being handed out
+    /// item by item, or the next one that is ready (never an empty one). Hand it back with
+    /// [`give_back`](Self::give_back) once its values are used, so its buffers are refilled
+    /// instead of allocated again.
+    ///
+    /// ```
+    /// use pipeline_core::dynamic::{build, BuildOptions, Registry};
+    /// use pipeline_core::{manifest, Value};
+    /// let text = r#"{"version": "v1", "metadata": {"name": "m"},
+    ///   "nodes": [{"id": "add", "node_type": "CalculatorNode", "params": {"operand": 1},
+    ///              "stage": true}],
+    ///   "connections": []}"#;
+    /// let mut p = build(manifest::load("m.json", text, &Registry::with_builtins())?, BuildOptions::default());
+    /// let mut stream = p.start()?;
+    /// stream.push_batch(&mut vec![Value::Int(1), Value::Int(2)])?;
+    /// stream.close_input()?;
+    /// let mut written = Vec::new();
+    /// while let Some(batch) = stream.next_batch()? {
+    ///     written.extend(batch.values.iter().cloned());
+    ///     stream.give_back(batch);
+    /// }
+    /// assert_eq!(written, [Value::Int(2), Value::Int(3)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn try_next_batch(&mut self) -> Result<Option<OutputBatch>> {
+        self.next_batch_with(Handle::try_next)
+    }
+
+    /// [`next`](Self::next), a batch at a time (see [`try_next_batch`](Self::try_next_batch)).
+    pub fn next_batch(&mut self) -> Result<Option<OutputBatch>> {
+        self.next_batch_with(Handle::next)
+    }
+
+    /// Returns an output batch whose values the caller has used: they are dropped here, and its
+    /// buffers go back to the stages for the batches to come (a stage per node otherwise
+    /// allocates a batch on one thread and frees it on this one, each time).
+    pub fn give_back(&self, batch: OutputBatch) {
+        self.output_return.give(batch);
+    }
+
+    /// [`try_next_batch`](Self::try_next_batch) as the output index and the values.
     #[cfg_attr(not(feature = "distributed"), allow(dead_code))] // the distributed runtime's
     pub(crate) fn try_next_run(&mut self) -> Result<Option<(usize, Vec<Value>)>> {
-        self.next_run_with(Handle::try_next)
+        Ok(self
+            .try_next_batch()?
+            .map(|batch| (batch.output, batch.values)))
     }
 
-    /// [`next`](Self::next), a run at a time (see [`try_next_run`](Self::try_next_run)).
+    /// [`next_batch`](Self::next_batch) as the output index and the values.
     #[cfg_attr(not(feature = "distributed"), allow(dead_code))] // the distributed runtime's
     pub(crate) fn next_run(&mut self) -> Result<Option<(usize, Vec<Value>)>> {
-        self.next_run_with(Handle::next)
+        Ok(self.next_batch()?.map(|batch| (batch.output, batch.values)))
     }
 
-    #[cfg_attr(not(feature = "distributed"), allow(dead_code))] // the distributed runtime's
-    fn next_run_with(
+    fn next_batch_with(
         &mut self,
         mut next_batch: impl FnMut(
             &mut Handle<'p, DynStage, Vec<OutputBatch>>,
         ) -> Result<Option<OutputBatch>>,
-    ) -> Result<Option<(usize, Vec<Value>)>> {
-        if let Some((output, values)) = self.current.take() {
+    ) -> Result<Option<OutputBatch>> {
+        if let Some((output, values, mut origins)) = self.current.take() {
             if values.len() > 0 {
-                return Ok(Some((output, values.collect())));
+                let origins = origins.split_off(origins.len().saturating_sub(values.len()));
+                return Ok(Some(OutputBatch {
+                    output,
+                    values: values.collect(),
+                    origins,
+                }));
             }
         }
         loop {
             match next_batch(&mut self.handle)? {
                 Some(batch) if batch.values.is_empty() => continue,
-                Some(batch) => return Ok(Some((batch.output, batch.values))),
-                None => return Ok(None),
+                other => return Ok(other),
             }
         }
     }
@@ -124,7 +174,7 @@ impl<'p> DynamicStream<'p> {
         ) -> Result<Option<OutputBatch>>,
     ) -> Result<Option<Tagged>> {
         loop {
-            if let Some((output, values)) = &mut self.current {
+            if let Some((output, values, _)) = &mut self.current {
                 if let Some(value) = values.next() {
                     return Ok(Some(Tagged {
                         output: *output,
@@ -133,7 +183,9 @@ impl<'p> DynamicStream<'p> {
                 }
             }
             match next_batch(&mut self.handle)? {
-                Some(batch) => self.current = Some((batch.output, batch.values.into_iter())),
+                Some(batch) => {
+                    self.current = Some((batch.output, batch.values.into_iter(), batch.origins))
+                }
                 None => {
                     self.current = None;
                     return Ok(None);
@@ -167,7 +219,7 @@ impl<'p> DynamicStream<'p> {
         let at_hand = self
             .current
             .as_ref()
-            .is_some_and(|(_, values)| values.len() > 0);
+            .is_some_and(|(_, values, _)| values.len() > 0);
         !at_hand && self.handle.would_wait()
     }
 
@@ -206,7 +258,7 @@ impl<'p> DynamicStream<'p> {
     /// Ends the stream: every output not yet taken, in order.
     pub fn finish(mut self) -> Result<Vec<Tagged>> {
         let mut rest: Vec<Tagged> = match self.current.take() {
-            Some((output, values)) => values.map(|value| Tagged { output, value }).collect(),
+            Some((output, values, _)) => values.map(|value| Tagged { output, value }).collect(),
             None => Vec::new(),
         };
         rest.extend(

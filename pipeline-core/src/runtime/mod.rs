@@ -21,7 +21,7 @@ mod parallel;
 pub(crate) mod parallel_batch;
 mod pipeline;
 mod relief;
-mod spares;
+pub(crate) mod spares;
 mod stage;
 mod vec_writer;
 mod worker;

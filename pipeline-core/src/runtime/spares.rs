@@ -5,9 +5,10 @@
 //! the receiving thread and allocating the next on the sending one gave the memory back to the
 //! kernel and faulted it in again, ~40% of a three-stage dynamic pipeline's time (an A/B run with
 //! glibc's trimming turned off). Reused: batches on every stage channel, and the worker-to-caller
-//! batches of a pipeline's outputs. Not reused: the `Value` buffers inside a dynamic pipeline's
-//! output batches — draining them on the caller to give them back cost ~7 instructions per item
-//! (callgrind), more than the allocation it saved.
+//! batches of a pipeline's outputs, and the `Value` buffers inside a dynamic pipeline's output
+//! batches when the caller takes them a batch at a time and gives them back
+//! (`dynamic/output_spares.rs`; taken item by item they are not: draining them on the caller to
+//! give them back cost ~7 instructions per item, more than the allocation it saved).
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -65,6 +66,15 @@ impl<T> Spares<T> {
     }
 }
 
+impl<T> Spares<T> {
+    /// A returned buffer whatever its room, or an empty one (no allocation) when none waits:
+    /// for a buffer that is handed on whole and refilled by swapping, so its capacity matters
+    /// less than not allocating one more.
+    pub(crate) fn take_any(&self) -> Vec<T> {
+        self.0.try_recv().unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +98,8 @@ mod tests {
         let fresh = spares.take(32);
         assert!(fresh.capacity() >= 32, "a spare too small is not used");
         assert_eq!(spares.0.len(), 0, "nor kept");
+        back.give(Vec::with_capacity(4));
+        assert!(spares.take_any().capacity() >= 4, "any room will do");
+        assert_eq!(spares.take_any().capacity(), 0, "none waits: no allocation");
     }
 }
