@@ -32,6 +32,10 @@ const IDLE_FLUSH: Duration = Duration::from_millis(20);
 /// freed while they are still in the cache (and glibc reuses them) instead of a whole chunk's
 /// items living until it is written.
 const BATCH_TEXT_BYTES: usize = 64 << 10;
+/// Output buffered before a write to the file or pipe: each `write` costs a system call and the
+/// kernel's per-call work (inode lock, time stamps, page lookups), so a million short outputs
+/// (tagged, ~28 MB) cost 4,000 calls with the standard 8 KiB buffer and 110 with this one.
+const OUTPUT_BUFFER_BYTES: usize = 256 << 10;
 
 /// Arguments of `run`.
 #[derive(Debug, clap::Args)]
@@ -113,9 +117,12 @@ pub(super) fn open_output(
     Ok(match path {
         None => {
             same_file::check_stdout(inputs)?;
-            Box::new(BufWriter::new(io::stdout()))
+            Box::new(BufWriter::with_capacity(OUTPUT_BUFFER_BYTES, io::stdout()))
         }
-        Some(path) => Box::new(BufWriter::new(same_file::create_output(path, inputs)?)),
+        Some(path) => Box::new(BufWriter::with_capacity(
+            OUTPUT_BUFFER_BYTES,
+            same_file::create_output(path, inputs)?,
+        )),
     })
 }
 
