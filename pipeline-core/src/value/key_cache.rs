@@ -15,7 +15,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 /// Keys longer than this are not kept (they are rarely repeated keys).
-const MAX_KEY_BYTES: usize = 64;
+pub(super) const MAX_KEY_BYTES: usize = 64;
 /// String values longer than this are not kept: long texts rarely repeat, and hashing and
 /// comparing them would cost what the allocation does.
 const MAX_STRING_BYTES: usize = 16;
