@@ -439,7 +439,13 @@ fn push_and_write(
     batch: &mut Vec<Value>,
     writer: &mut Writer<'_>,
 ) -> Result<(), CliError> {
+    let len = batch.len();
     handle.push_batch(batch)?;
+    // The pipeline may keep the batch's buffer (its items move on through stage 0), leaving an
+    // empty one: room for as many items at once, not grown to it by doubling (ten reallocations
+    // of a thousand objects' batch, each copying it, and each large one making glibc consolidate
+    // every small block freed since).
+    batch.reserve(len);
     loop {
         if handle.would_wait() {
             // A generator goes on: what it gave so far shows now.
