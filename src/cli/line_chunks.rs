@@ -7,6 +7,7 @@
 //! read yet is not already longer than allowed (so one endless line never fills memory; lines
 //! read whole are checked by the run as it splits them). Spent chunks come back for reuse, so the buffers stay a fixed few.
 
+use super::newlines;
 use std::io::{self, Read};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
@@ -177,7 +178,7 @@ impl Reader {
                 (valid, Some(valid_up_to - line_start + 1))
             }
         };
-        let lines = valid.bytes().filter(|&b| b == b'\n').count();
+        let lines = newlines::count(valid.as_bytes());
         let mut text = self.spent.try_recv().unwrap_or_default();
         text.clear();
         text.push_str(valid);

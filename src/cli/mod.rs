@@ -13,6 +13,7 @@ mod line_chunks;
 mod load;
 #[cfg(feature = "distributed")]
 mod mesh_check;
+mod newlines;
 mod nodes;
 mod output;
 mod panic_hook;

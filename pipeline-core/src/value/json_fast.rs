@@ -7,6 +7,7 @@
 //! generic visitor, a `String` per string, or a second walk looking for floats.
 
 use super::json_special::first_special;
+use super::key_guess::KeyGuesses;
 use super::{key_cache, Map, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -31,7 +32,11 @@ pub(super) fn parse(text: &str) -> Option<Value> {
 
 /// `text` (not a bare integer) as a value when it is plainly one.
 fn parse_document(text: &str) -> Option<Value> {
-    let (items, entries) = SPARE.take();
+    let Spare {
+        items,
+        entries,
+        keys,
+    } = SPARE.take();
     let mut reader = Reader {
         text,
         bytes: text.as_bytes(),
@@ -39,6 +44,7 @@ fn parse_document(text: &str) -> Option<Value> {
         depth: 0,
         items,
         entries,
+        keys,
     };
     reader.skip_whitespace();
     let value = reader.value();
@@ -49,17 +55,47 @@ fn parse_document(text: &str) -> Option<Value> {
     let (mut items, mut entries) = (reader.items, reader.entries);
     items.clear();
     entries.clear();
-    if items.capacity() <= MAX_SPARE_ITEMS && entries.capacity() <= MAX_SPARE_ITEMS {
-        SPARE.set((items, entries));
+    if items.capacity() > MAX_SPARE_ITEMS || entries.capacity() > MAX_SPARE_ITEMS {
+        (items, entries) = (Vec::new(), Vec::new());
     }
+    SPARE.set(Spare {
+        items,
+        entries,
+        keys: reader.keys,
+    });
     value.filter(|_| whole)
 }
 
+/// What a thread's reader keeps from one text to the next.
+struct Spare {
+    /// The list items buffer ([`Reader::items`]).
+    items: Vec<Value>,
+    /// The map entries buffer ([`Reader::entries`]).
+    entries: Vec<Entry>,
+    /// The keys of the last maps read ([`Reader::keys`]).
+    keys: KeyGuesses,
+}
+
+impl Spare {
+    /// Empty buffers, no guesses (no allocation).
+    const fn new() -> Self {
+        Spare {
+            items: Vec::new(),
+            entries: Vec::new(),
+            keys: KeyGuesses::new(),
+        }
+    }
+}
+
+impl Default for Spare {
+    fn default() -> Self {
+        Spare::new()
+    }
+}
+
 thread_local! {
-    /// The list items and map entries buffers of the last text read on this thread (see
-    /// [`Reader::items`], [`Reader::entries`]).
-    static SPARE: std::cell::Cell<(Vec<Value>, Vec<Entry>)> =
-        const { std::cell::Cell::new((Vec::new(), Vec::new())) };
+    /// The buffers and guesses of the last text read on this thread.
+    static SPARE: std::cell::Cell<Spare> = const { std::cell::Cell::new(Spare::new()) };
 }
 
 /// The largest list items or map entries buffer a thread keeps between texts (a huge list's is dropped, not kept).
@@ -114,6 +150,8 @@ struct Reader<'a> {
     /// The entries of the maps being read, innermost last, the same way: a map is sorted in
     /// place here and leaves as one allocation sized to it.
     entries: Vec<Entry>,
+    /// The key most likely at each depth and position of a map: the last one read there.
+    keys: KeyGuesses,
 }
 
 /// A map entry being read.
@@ -181,7 +219,21 @@ impl<'a> Reader<'a> {
                 if self.peek()? != b'"' {
                     return None;
                 }
-                let key = key_cache::key(&self.string()?);
+                let position = self.entries.len() - first;
+                let guessed = self
+                    .keys
+                    .take(self.depth, position, &self.bytes[self.at + 1..]);
+                let key = match guessed {
+                    Some((key, taken)) => {
+                        self.at += 1 + taken;
+                        key
+                    }
+                    None => {
+                        let key = key_cache::key(&self.string()?);
+                        self.keys.remember(self.depth, position, &key);
+                        key
+                    }
+                };
                 self.expect(b':')?;
                 self.skip_whitespace();
                 let value = self.value()?;

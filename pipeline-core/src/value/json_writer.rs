@@ -45,10 +45,10 @@ fn write_value(value: &Value, out: &mut Vec<u8>, keys: &mut KeyTexts) -> Result<
         Value::List(items) => {
             out.push(b'[');
             if let Some((first, rest)) = items.split_first() {
-                write_value(first, out, keys)?;
+                write_item(first, out, keys)?;
                 for item in rest {
                     out.push(b',');
-                    write_value(item, out, keys)?;
+                    write_item(item, out, keys)?;
                 }
             }
             out.push(b']');
@@ -57,15 +57,27 @@ fn write_value(value: &Value, out: &mut Vec<u8>, keys: &mut KeyTexts) -> Result<
             out.push(b'{');
             if let Some(((key, item), rest)) = entries.as_slice().split_first() {
                 keys.write(key, out);
-                write_value(item, out, keys)?;
+                write_item(item, out, keys)?;
                 for (key, item) in rest {
                     out.push(b',');
                     keys.write(key, out);
-                    write_value(item, out, keys)?;
+                    write_item(item, out, keys)?;
                 }
             }
             out.push(b'}');
         }
+    }
+    Ok(())
+}
+
+/// A list item or map value: ints and strings, most of them, written here without the recursive
+/// call (and its saving and restoring of registers) that a nested value needs.
+#[inline(always)]
+fn write_item(value: &Value, out: &mut Vec<u8>, keys: &mut KeyTexts) -> Result<(), NonFinite> {
+    match value {
+        Value::Int(i) => write_int(*i, out),
+        Value::Str(s) => write_str(s, out),
+        _ => return write_value(value, out, keys),
     }
     Ok(())
 }

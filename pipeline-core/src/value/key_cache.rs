@@ -15,7 +15,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 /// Keys longer than this are not kept (they are rarely repeated keys).
-const MAX_KEY_BYTES: usize = 64;
+pub(super) const MAX_KEY_BYTES: usize = 64;
 /// String values longer than this are not kept: long texts rarely repeat, and hashing and
 /// comparing them would cost what the allocation does.
 const MAX_STRING_BYTES: usize = 16;
@@ -25,6 +25,10 @@ const SLOTS: usize = 256;
 #[derive(Default)]
 struct Slot {
     text: Option<Arc<str>>,
+    /// The hash of `text` ([`hash_of`]): most strings that share a pair of slots differ in it, so
+    /// they are told apart without comparing their bytes (a `memcmp` call when their lengths are
+    /// equal, as a stream's ids and names mostly are).
+    hash: u64,
     /// Found again since it was stored (or since its last second chance).
     found: bool,
 }
@@ -42,11 +46,12 @@ impl Table {
             self.0.resize_with(SLOTS, Slot::default);
         }
         // Two slots a string may be in, so two strings of the same slot both stay.
-        let pair = slot_of(text.as_bytes()) & !1;
+        let hash = hash_of(text.as_bytes());
+        let pair = slot_of(hash) & !1;
         let slots = &mut self.0[pair..pair + 2];
         for slot in slots.iter_mut() {
             if let Some(kept) = &slot.text {
-                if **kept == *text {
+                if slot.hash == hash && **kept == *text {
                     slot.found = true;
                     return Arc::clone(kept);
                 }
@@ -62,6 +67,7 @@ impl Table {
             Some(free) => {
                 *free = Slot {
                     text: Some(Arc::clone(&shared)),
+                    hash,
                     found: false,
                 }
             }
@@ -73,11 +79,18 @@ impl Table {
     }
 }
 
-/// The slot of `bytes`: a multiplicative hash (folding the high half of each 128-bit product
-/// into the low) over a few loads that cover every byte, top bits. Short strings, the ones kept,
-/// take one or two loads, not a loop over their bytes.
+/// The slot of a string of hash `hash`: its top bits, mixed once more.
 #[inline]
-fn slot_of(bytes: &[u8]) -> usize {
+fn slot_of(hash: u64) -> usize {
+    const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
+    (hash.wrapping_mul(MIX) >> (64 - SLOTS.trailing_zeros())) as usize
+}
+
+/// The hash of `bytes`: a multiplicative hash (folding the high half of each 128-bit product into
+/// the low) over a few loads that cover every byte. Short strings, the ones kept, take one or two
+/// loads, not a loop over their bytes.
+#[inline]
+fn hash_of(bytes: &[u8]) -> u64 {
     const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
     let mix = |hash: u64, word: u64| {
         let product = u128::from(hash ^ word) * u128::from(MIX);
@@ -90,7 +103,7 @@ fn slot_of(bytes: &[u8]) -> usize {
         ))
     };
     let len = bytes.len();
-    let hash = match len {
+    match len {
         0 => 0,
         1..=3 => mix(
             len as u64,
@@ -108,8 +121,7 @@ fn slot_of(bytes: &[u8]) -> usize {
             }
             mix(hash, word(len - 8))
         }
-    };
-    (hash.wrapping_mul(MIX) >> (64 - SLOTS.trailing_zeros())) as usize
+    }
 }
 
 thread_local! {
@@ -177,7 +189,7 @@ mod tests {
     #[test]
     fn slots_spread_and_stay_in_range() {
         let used: std::collections::HashSet<usize> = (0..SLOTS)
-            .map(|i| slot_of(format!("b{i}").as_bytes()))
+            .map(|i| slot_of(hash_of(format!("b{i}").as_bytes())))
             .collect();
         assert!(used.len() > SLOTS / 2, "{} of {SLOTS} slots", used.len());
         assert!(used.iter().all(|&slot| slot < SLOTS));

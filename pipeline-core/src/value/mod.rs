@@ -13,6 +13,8 @@ mod json_text;
 #[cfg(feature = "manifest-model")]
 mod json_writer;
 mod key_cache;
+#[cfg(feature = "manifest-model")]
+mod key_guess;
 mod map;
 #[cfg(feature = "manifest-model")]
 mod serde_impl;
