@@ -26,6 +26,7 @@ pub mod location;
 mod lower;
 pub mod model;
 mod name;
+mod name_table;
 mod params;
 mod parse;
 mod place;
