@@ -33,6 +33,7 @@ mod place;
 mod placement_check;
 mod plain;
 pub(crate) mod plain_cursor;
+mod plain_field;
 mod python_files;
 mod scan;
 mod source_file;

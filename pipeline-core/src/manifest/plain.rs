@@ -21,7 +21,8 @@
 use super::model::{Connection, Manifest, Metadata, NodeSpec, Version};
 use super::name_table::NameTable;
 use super::params::Params;
-use super::plain_cursor::PlainCursor;
+use super::plain_cursor::{load16, PlainCursor};
+use super::plain_field::Field;
 use crate::graph::Name;
 use serde_json::Value;
 use std::sync::Arc;
@@ -141,7 +142,7 @@ impl<'t> Reader<'t> {
     #[inline]
     fn object<const N: usize>(
         &mut self,
-        fields: &[&[u8]; N],
+        fields: &[Field; N],
         mut member: impl FnMut(&mut Self, usize) -> Option<()>,
     ) -> Option<()> {
         if !self.eat(b'{') {
@@ -165,18 +166,21 @@ impl<'t> Reader<'t> {
         }
     }
 
-    /// `"key":` where the key is one of `fields`: its index. The key is compared where it stands
-    /// instead of being read first (keys are half of a manifest's strings).
+    /// `"key":` where the key is one of `fields`: its index. The key is compared where it stands,
+    /// two words at a time ([`Field`]), instead of being read first (keys are half of a
+    /// manifest's strings).
     #[inline]
-    fn field<const N: usize>(&mut self, fields: &[&[u8]; N]) -> Option<usize> {
+    fn field<const N: usize>(&mut self, fields: &[Field; N]) -> Option<usize> {
         self.expect(b'"')?;
-        let rest = &self.text.as_bytes()[self.pos..];
-        let first = *rest.first()?;
-        // The first byte tells most fields apart without comparing the rest.
-        let found = fields.iter().position(|field| {
-            field[0] == first && rest.starts_with(field) && rest.get(field.len()) == Some(&b'"')
-        })?;
-        self.pos += fields[found].len() + 1;
+        let bytes = self.text.as_bytes();
+        let words = load16(bytes, self.pos);
+        let found = fields.iter().position(|field| field.is_at(words))?;
+        // The key ends where the field's name does.
+        self.pos += fields[found].len;
+        if bytes.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        self.pos += 1;
         self.expect(b':')?;
         Some(found)
     }
@@ -212,7 +216,7 @@ impl<'t> Reader<'t> {
 
     fn manifest(&mut self) -> Option<Manifest> {
         let (mut version, mut metadata, mut nodes, mut connections) = (None, None, None, None);
-        const FIELDS: &[&[u8]; 4] = &[b"version", b"metadata", b"nodes", b"connections"];
+        const FIELDS: &[Field; 4] = &Field::all(["version", "metadata", "nodes", "connections"]);
         self.object(FIELDS, |r, field| {
             match field {
                 0 if version.is_none() => {
@@ -240,7 +244,7 @@ impl<'t> Reader<'t> {
 
     fn metadata(&mut self) -> Option<Metadata> {
         let (mut name, mut description, mut created_at) = (None, None, None);
-        const FIELDS: &[&[u8]; 3] = &[b"name", b"description", b"created_at"];
+        const FIELDS: &[Field; 3] = &Field::all(["name", "description", "created_at"]);
         self.object(FIELDS, |r, field| {
             match field {
                 0 if name.is_none() => name = Some(r.string()?.to_string()),
@@ -262,16 +266,16 @@ impl<'t> Reader<'t> {
         let (mut stage, mut parallelism, mut ordered) = (None, None, None);
         let (mut batch_size, mut channel_capacity) = (None, None);
         // The usual fields first: they are looked for in this order.
-        const FIELDS: &[&[u8]; 8] = &[
-            b"id",
-            b"node_type",
-            b"params",
-            b"stage",
-            b"parallelism",
-            b"ordered",
-            b"batch_size",
-            b"channel_capacity",
-        ];
+        const FIELDS: &[Field; 8] = &Field::all([
+            "id",
+            "node_type",
+            "params",
+            "stage",
+            "parallelism",
+            "ordered",
+            "batch_size",
+            "channel_capacity",
+        ]);
         self.object(FIELDS, |r, field| {
             match field {
                 0 if id.is_none() => id = Some(r.name()?),
@@ -309,7 +313,7 @@ impl<'t> Reader<'t> {
 
     fn connection(&mut self) -> Option<Connection> {
         let (mut from, mut to) = (None, None);
-        const FIELDS: &[&[u8]; 2] = &[b"from", b"to"];
+        const FIELDS: &[Field; 2] = &Field::all(["from", "to"]);
         self.object(FIELDS, |r, field| {
             match field {
                 0 if from.is_none() => from = Some(r.name()?),
