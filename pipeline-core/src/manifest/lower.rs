@@ -232,12 +232,7 @@ pub fn lower_with_limits<C: NodeCatalog>(
     catalog: &C,
     limits: &GraphLimits,
 ) -> Result<LoweredGraph<C::Node>, ManifestError> {
-    let resolutions: Vec<_> = parsed
-        .manifest
-        .nodes
-        .iter_mut()
-        .map(|spec| catalog.resolve_params(&spec.node_type, &mut spec.params))
-        .collect();
+    let resolutions = catalog.resolve_nodes(&mut parsed.manifest.nodes);
     let mut problems = Vec::new();
     if resolutions.iter().all(|r| matches!(r, Some(Ok(_)))) {
         // Every node resolved: each becomes its node's payload as the graph is declared.
