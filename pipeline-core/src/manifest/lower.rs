@@ -527,8 +527,12 @@ fn declare<C: NodeCatalog, P>(
                 let known = first_of.get(&*node.to_string()).copied();
                 (node, known)
             }
-            // A node end names the node as written: `target` is its node.
-            _ => match endpoint(&connection.to) {
+            // A node end names the node as written: `target` is its node. Without a port, the end
+            // `source` read is the name's own endpoint.
+            (node @ Endpoint::Node(_), None) => (node, target),
+            (end, None) => (end, None),
+            // `input.x`: the input has no port to enter by; the whole name is taken as a node's.
+            (_, Some(_)) => match endpoint(&connection.to) {
                 node @ Endpoint::Node(_) => (node, target),
                 end => (end, None),
             },
