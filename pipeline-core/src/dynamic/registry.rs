@@ -523,10 +523,20 @@ mod tests {
             {"id": "g", "node_type": "Partition", "params": {"op": "odd"}},
             {"id": "h", "node_type": "CalculatorNode", "params": {"operation": "subtract", "operand": 1}}
         ], "connections": []}"#;
-        let parsed = || crate::manifest::parse("m.json", text).unwrap().manifest.nodes;
+        let parsed = || {
+            crate::manifest::parse("m.json", text)
+                .unwrap()
+                .manifest
+                .nodes
+        };
         let mut together = parsed();
         let mut alone = parsed();
-        let describe = |r: Option<Result<crate::manifest::ResolvedNode<Box<dyn crate::dynamic::DynNode>>, super::ParamError>>| {
+        let describe = |r: Option<
+            Result<
+                crate::manifest::ResolvedNode<Box<dyn crate::dynamic::DynNode>>,
+                super::ParamError,
+            >,
+        >| {
             r.map(|r| {
                 r.map(|mut r| {
                     let mut out = Vec::new();
@@ -547,7 +557,10 @@ mod tests {
             .collect();
         assert_eq!(together, alone);
         assert!(together[4].is_none() && together[5].as_ref().unwrap().is_err());
-        assert_eq!(together[7].as_ref().unwrap().as_ref().unwrap().3, [Value::Int(6)]);
+        assert_eq!(
+            together[7].as_ref().unwrap().as_ref().unwrap().3,
+            [Value::Int(6)]
+        );
     }
 
     #[test]

@@ -421,7 +421,11 @@ impl DynStage {
         if let Some(&latest) = batch.origins.last() {
             self.nodes[k].latest = latest;
         }
-        let first = batch.origins.first().copied().unwrap_or(self.nodes[k].latest);
+        let first = batch
+            .origins
+            .first()
+            .copied()
+            .unwrap_or(self.nodes[k].latest);
         let node = &mut self.nodes[k];
         let site = PanicSite::enter(&node.id);
         let (items, item_origins) = (batch.items, &batch.origins[..]);

@@ -39,7 +39,10 @@ impl Adjacency {
         // `starts[from + 1]` now holds the start of `from`'s group; shift back by one.
         starts.rotate_left(1);
         starts[n] = count;
-        Adjacency { rows, ends_at: n + 1 }
+        Adjacency {
+            rows,
+            ends_at: n + 1,
+        }
     }
 
     /// The neighbours of `v`.
@@ -60,5 +63,8 @@ mod tests {
         let mut groups: Vec<Vec<usize>> = (0..5).map(|v| adjacency.of(v).to_vec()).collect();
         groups.iter_mut().for_each(|g| g.sort());
         assert_eq!(groups, [vec![1, 2], vec![], vec![0, 1], vec![3], vec![]]);
+        // Each group is filled from its end: pairs given last to first come out first to last.
+        let ordered = Adjacency::new(2, [(1, 7), (0, 5), (1, 8), (0, 6)].into_iter().rev());
+        assert_eq!((ordered.of(0), ordered.of(1)), (&[5, 6][..], &[7, 8][..]));
     }
 }
