@@ -14,6 +14,10 @@ impl Builtin for CountSpec {
     type Params = NoParams;
     type Node = Count<Value>;
 
+    fn params_from_text(object: &str) -> Option<NoParams> {
+        NoParams::from_object_text(object)
+    }
+
     fn build(_: NoParams) -> Count<Value> {
         Count::new()
     }

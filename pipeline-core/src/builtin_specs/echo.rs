@@ -14,6 +14,10 @@ impl Builtin for EchoSpec {
     type Params = NoParams;
     type Node = Echo;
 
+    fn params_from_text(object: &str) -> Option<NoParams> {
+        NoParams::from_object_text(object)
+    }
+
     fn build(_: NoParams) -> Echo {
         Echo::new()
     }

@@ -14,6 +14,10 @@ impl Builtin for MergeSpec {
     type Params = NoParams;
     type Node = Merge<Value>;
 
+    fn params_from_text(object: &str) -> Option<NoParams> {
+        NoParams::from_object_text(object)
+    }
+
     fn build(_: NoParams) -> Merge<Value> {
         Merge::new()
     }

@@ -14,6 +14,10 @@ impl Builtin for PassThroughSpec {
     type Params = NoParams;
     type Node = PassThrough<Value>;
 
+    fn params_from_text(object: &str) -> Option<NoParams> {
+        NoParams::from_object_text(object)
+    }
+
     fn build(_: NoParams) -> PassThrough<Value> {
         PassThrough::new()
     }

@@ -15,6 +15,10 @@ impl Builtin for SumSpec {
     type Params = NoParams;
     type Node = Sum<i64>;
 
+    fn params_from_text(object: &str) -> Option<NoParams> {
+        NoParams::from_object_text(object)
+    }
+
     fn build(_: NoParams) -> Sum<i64> {
         Sum::new()
     }

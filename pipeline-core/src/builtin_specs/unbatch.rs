@@ -13,6 +13,10 @@ impl Builtin for UnbatchSpec {
     type Params = NoParams;
     type Node = Unbatch<Vec<Value>>;
 
+    fn params_from_text(object: &str) -> Option<NoParams> {
+        NoParams::from_object_text(object)
+    }
+
     fn build(_: NoParams) -> Unbatch<Vec<Value>> {
         Unbatch::new()
     }

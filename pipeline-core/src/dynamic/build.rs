@@ -7,9 +7,9 @@ use super::params::NodeParams;
 use super::pipeline::DynamicPipeline;
 use super::stage::{DynStage, Route, StageNode};
 use super::stats::NodeStats;
-use crate::graph::filled::filled;
 use crate::graph::{
-    Description, EdgeInfo, EdgeKind, Endpoint, Name, NodeInfo, StageEntry, ValidGraph, Vertex,
+    Description, EdgeInfo, EdgeKind, Endpoint, Name, NodeInfo, Stage, StageEntry, ValidGraph,
+    Vertex,
 };
 use crate::manifest::LoweredManifest;
 use crate::runtime::{stage_channel, Pipeline, StageConfig, Worker};
@@ -62,17 +62,31 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
     }
     // Each node's place in its stage; with the edges leaving each source (node `i`, or the input
     // as `n`, in declaration order), every stage's routes are one list, read off in one pass.
-    let mut local = filled(0, n);
     for stage in &plan.stages {
-        for (k, i) in chains.heads(&stage.nodes).enumerate() {
-            local[i] = k;
+        let mut k = 0;
+        for &i in &stage.nodes {
+            let link = &mut chains.links[i];
+            if !link.absorbed {
+                link.local = k;
+                k += 1;
+            }
         }
     }
+    let chains = &chains;
     let leaving = &graph.leaving;
 
+    // The workers' thread labels, read while the graph is not lent to `make_stage`.
+    let labels: Vec<String> = plan.stages[1..]
+        .iter()
+        .map(|planned| {
+            let ids: Vec<&str> = planned.nodes.iter().map(|&i| graph.id(i)).collect();
+            ids.join(",")
+        })
+        .collect();
     let specs = &mut parsed.manifest.nodes;
-    let mut stages: Vec<DynStage> = Vec::with_capacity(plan.stages.len());
-    for stage in &plan.stages {
+    // Each stage is made where it goes, stage 0 straight into the pipeline's head: a list of
+    // the stages first cost an allocation and two moves of each (~300 instructions, callgrind).
+    let mut make_stage = |stage: &Stage| {
         let mut senders = Vec::new();
         let mut route = |edge: usize| {
             let edge = &graph.edges[edge];
@@ -82,14 +96,14 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
                     senders.push(stage_senders[plan.stage_of[t] - 1].clone());
                     Route::Send(senders.len() - 1)
                 }
-                (Vertex::Node(t), EdgeKind::Fused) => Route::Node(local[t]),
+                (Vertex::Node(t), EdgeKind::Fused) => Route::Node(chains.links[t].local),
                 (Vertex::Input, _) => unreachable!("validation rejects edges into input"),
             }
         };
         let mut routes = Vec::with_capacity(stage.nodes.len() + 1);
         match stage.entry {
             StageEntry::Input => routes.extend(leaving.of(n).iter().map(|&e| route(e))),
-            StageEntry::Node(i) => routes.push(Route::Node(local[i])),
+            StageEntry::Node(i) => routes.push(Route::Node(chains.links[i].local)),
         }
         let entry_routes = routes.len();
         // Sized up front: the heads are filtered, so a collect would grow the list twice for the
@@ -97,7 +111,7 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
         let mut stage_nodes = Vec::with_capacity(stage.nodes.len());
         stage_nodes.extend(chains.heads(&stage.nodes).map(|i| {
             let start = routes.len();
-            let last = chains.last[i];
+            let last = chains.links[i].last;
             // A node with ports: its routes grouped by port, each port's in edge order.
             let port_count = graph.graph.nodes[last].ports.len();
             let mut ports = Vec::with_capacity(port_count);
@@ -114,41 +128,37 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
                     ports.push(port_start..routes.len());
                 }
             }
-            StageNode {
-                id: Name::clone(&graph.graph.nodes[i].id),
-                node: graph.graph.nodes[i]
+            StageNode::new(
+                Name::clone(&graph.graph.nodes[i].id),
+                graph.graph.nodes[i]
                     .payload
                     .take()
                     .expect("each node is in one stage"),
-                params: NodeParams::new(std::mem::take(&mut specs[i].params)),
-                routes: start..routes.len(),
+                NodeParams::new(std::mem::take(&mut specs[i].params)),
+                start..routes.len(),
                 ports,
-                port_parts: Vec::new(),
-                graph_index: i,
-            }
+                i,
+            )
         }));
-        stages.push(DynStage::new(
+        DynStage::new(
             stage_nodes,
             routes,
             entry_routes,
             senders,
             stats.clone(),
             output_spares.clone(),
-        ));
-    }
-    drop(stage_senders);
-
-    let mut stages = stages.into_iter();
-    let head = stages.next().expect("stage 0 always exists");
-    let workers = stages
+        )
+    };
+    let head = make_stage(&plan.stages[0]);
+    let workers = plan.stages[1..]
+        .iter()
         .zip(receivers)
-        .enumerate()
-        .map(|(k, (stage, rx))| {
-            let planned = &plan.stages[k + 1];
-            let label: Vec<&str> = planned.nodes.iter().map(|&i| graph.id(i)).collect();
-            Worker::new(stage, rx, planned.inbound, label.join(",")).boxed()
+        .zip(labels)
+        .map(|((planned, rx), label)| {
+            Worker::new(make_stage(planned), rx, planned.inbound, label).boxed()
         })
         .collect();
+    drop(stage_senders);
     // The description takes the graph's names over rather than counting each up again (and down
     // when the graph is dropped): an atomic update each, ~90 for the benchmark's 10-node manifest.
     let ValidGraph {
@@ -192,19 +202,37 @@ pub fn build(lowered: LoweredManifest, options: BuildOptions) -> DynamicPipeline
     )
 }
 
-/// Fused chains whose first node took the others in ([`DynNode::absorb`]).
+/// Fused chains whose first node took the others in ([`DynNode::absorb`]), and each node's place
+/// in its stage: one list of what building needs of each node (four lists of their own were an
+/// allocation each).
 struct Chains {
-    /// The last node of the chain each node heads (itself when it heads none).
-    last: Vec<usize>,
-    /// Whether a node was taken in by the node before it.
-    absorbed: Vec<bool>,
+    links: Vec<Link>,
+}
+
+/// What building notes of one node.
+#[derive(Clone, Copy)]
+struct Link {
+    /// The last node of the chain it heads (itself when it heads none).
+    last: usize,
+    /// Whether it was taken in by the node before it.
+    absorbed: bool,
+    /// How many edges enter it.
+    inbound: usize,
+    /// Its place among its stage's nodes, once placed.
+    local: usize,
 }
 
 impl Chains {
     fn none(n: usize) -> Chains {
         Chains {
-            last: (0..n).collect(),
-            absorbed: vec![false; n],
+            links: (0..n)
+                .map(|last| Link {
+                    last,
+                    absorbed: false,
+                    inbound: 0,
+                    local: 0,
+                })
+                .collect(),
         }
     }
 
@@ -220,24 +248,24 @@ impl Chains {
             ..
         } = graph;
         let nodes = &mut declared.nodes;
-        let mut inbound = vec![0usize; nodes.len()];
+        let links = &mut self.links;
         for edge in edges.iter() {
             if let Vertex::Node(t) = edge.to {
-                inbound[t] += 1;
+                links[t].inbound += 1;
             }
         }
         // In topological order a chain's head comes first, so each successor is still alone.
         for &i in topo.iter() {
-            if self.absorbed[i] {
+            if links[i].absorbed {
                 continue;
             }
-            while let &[e] = leaving.of(self.last[i]) {
+            while let &[e] = leaving.of(links[i].last) {
                 let edge = &edges[e];
                 let (Vertex::Node(t), EdgeKind::Fused) = (edge.to, edge.kind) else {
                     break;
                 };
                 let has_ports = |node: usize| !nodes[node].ports.is_empty();
-                if inbound[t] != 1 || has_ports(self.last[i]) || has_ports(t) {
+                if links[t].inbound != 1 || has_ports(links[i].last) || has_ports(t) {
                     break;
                 }
                 let Some(next) = nodes[t].payload.take() else {
@@ -252,8 +280,8 @@ impl Chains {
                 nodes[i].payload = Some(head);
                 match absorbed {
                     Ok(()) => {
-                        self.absorbed[t] = true;
-                        self.last[i] = t;
+                        links[t].absorbed = true;
+                        links[i].last = t;
                     }
                     Err(next) => {
                         nodes[t].payload = Some(next);
@@ -266,6 +294,6 @@ impl Chains {
 
     /// The nodes of `stage` that remain stage nodes.
     fn heads<'a>(&'a self, stage: &'a [usize]) -> impl Iterator<Item = usize> + 'a {
-        stage.iter().copied().filter(|&i| !self.absorbed[i])
+        stage.iter().copied().filter(|&i| !self.links[i].absorbed)
     }
 }

@@ -118,6 +118,10 @@ impl<L: Clone, P> ValidGraph<L, P> {
     /// The longest path of fused edges between nodes, if it has more than `max` nodes: an error at
     /// the first node (in topological order) that ends such a path.
     fn fused_chain_error(&self, max: usize) -> Option<GraphError<L>> {
+        // A path visits each node once: one longer than `max` needs more than `max` nodes.
+        if self.graph.nodes.len() <= max {
+            return None;
+        }
         let mut depth = filled(1usize, self.graph.nodes.len());
         for &v in &self.topo {
             if depth[v] > max {

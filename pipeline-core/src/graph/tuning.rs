@@ -37,6 +37,14 @@ impl<L: Clone, P> ValidGraph<L, P> {
     pub(crate) fn tuning_errors_with(&self, staged: impl Fn(usize) -> bool) -> Vec<GraphError<L>> {
         let mut errors = Vec::new();
         for (i, node) in self.graph.nodes.iter().enumerate() {
+            // Most nodes set nothing but a degree in range: nothing to check.
+            if node.batch_size.is_none()
+                && node.capacity.is_none()
+                && node.ordered
+                && node.parallelism <= MAX_PARALLELISM
+            {
+                continue;
+            }
             let id = &node.id;
             let at = |kind| GraphError::new(kind, node.loc.clone());
             let staged = staged(i);

@@ -178,8 +178,11 @@ struct Validator<'g, L, P> {
     /// Ids to nodes, made when the first id not already known is looked up.
     index: Option<IdIndex<'g>>,
     outputs: Vec<Name>,
-    /// Each output's position in `outputs`: a manifest has an output per unconnected node, and a
-    /// search of the list per edge was quadratic.
+    /// The first [`FEW_OUTPUTS`] outputs' names, searched while there are no more: most graphs
+    /// have one or two outputs, and a table cost an allocation and a hash per output edge.
+    few_outputs: [&'g str; FEW_OUTPUTS],
+    /// Each output's position in `outputs`, once there are more: a manifest has an output per
+    /// unconnected node, and a search of the list per edge was quadratic.
     output_index: HashMap<&'g str, usize, FastHash>,
     /// Unknown node names that still get a "did you mean" (each compares with every node).
     suggestions_left: usize,
@@ -187,6 +190,9 @@ struct Validator<'g, L, P> {
 
 /// How many unknown node names get a suggestion: each costs a comparison with every node.
 const MAX_SUGGESTIONS: usize = 50;
+
+/// Up to how many outputs an output is found by searching their names (see `few_outputs`).
+const FEW_OUTPUTS: usize = 8;
 
 impl<'g, L: Clone, P> Validator<'g, L, P> {
     fn new(graph: &'g Graph<L, P>, known: Option<KnownIds<'g>>) -> Self {
@@ -199,6 +205,7 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
             known,
             index: None,
             outputs: Vec::new(),
+            few_outputs: [""; FEW_OUTPUTS],
             output_index: HashMap::default(),
             suggestions_left: MAX_SUGGESTIONS,
         }
@@ -400,6 +407,20 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
     }
 
     fn output_index(&mut self, name: &'g Name) -> usize {
+        if self.output_index.is_empty() {
+            let count = self.outputs.len();
+            if let Some(o) = self.few_outputs[..count].iter().position(|&k| k == &**name) {
+                return o;
+            }
+            if count < FEW_OUTPUTS {
+                self.few_outputs[count] = name;
+                self.outputs.push(Name::clone(name));
+                return count;
+            }
+            // A new output past the few: from now on they are found in the table.
+            let few = self.few_outputs.iter().enumerate().map(|(o, &k)| (k, o));
+            self.output_index.extend(few);
+        }
         match self.output_index.entry(&**name) {
             Entry::Occupied(seen) => *seen.get(),
             Entry::Vacant(slot) => {
@@ -421,8 +442,10 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
         // with 100,000 unconnected nodes has 100,000 edges, and walking them per edge was quadratic.
         const NONE: usize = usize::MAX;
         const WIDE: usize = 16;
-        let mut chain = filled(NONE, n + 1 + graph.edges.len());
-        let mut degree = filled(0usize, n + 1);
+        // One allocation for both: `chain` first, then each source's `degree`.
+        let mut links = filled(NONE, n + 1 + graph.edges.len() + n + 1);
+        let (chain, degree) = links.split_at_mut(n + 1 + graph.edges.len());
+        degree.fill(0);
         let mut wide: HashSet<(usize, Option<usize>, Vertex), FastHash> = HashSet::default();
         for (decl, edge) in graph.edges.iter().enumerate() {
             let (known_from, known_to) = self.known.map_or((None, None), |known| known.ends[decl]);

@@ -81,6 +81,18 @@ pub trait NodeCatalog {
         resolution
     }
 
+    /// [`resolve_params`](Self::resolve_params) for each of a manifest's nodes, in order. A
+    /// catalog may find a type once for the nodes that share it.
+    fn resolve_nodes(
+        &self,
+        specs: &mut [super::model::NodeSpec],
+    ) -> Vec<Option<Result<ResolvedNode<Self::Node>, ParamError>>> {
+        specs
+            .iter_mut()
+            .map(|spec| self.resolve_params(&spec.node_type, &mut spec.params))
+            .collect()
+    }
+
     /// Every name a type can be asked for by, for "did you mean".
     fn names(&self) -> Vec<String>;
 

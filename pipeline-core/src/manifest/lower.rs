@@ -232,12 +232,7 @@ pub fn lower_with_limits<C: NodeCatalog>(
     catalog: &C,
     limits: &GraphLimits,
 ) -> Result<LoweredGraph<C::Node>, ManifestError> {
-    let resolutions: Vec<_> = parsed
-        .manifest
-        .nodes
-        .iter_mut()
-        .map(|spec| catalog.resolve_params(&spec.node_type, &mut spec.params))
-        .collect();
+    let resolutions = catalog.resolve_nodes(&mut parsed.manifest.nodes);
     let mut problems = Vec::new();
     if resolutions.iter().all(|r| matches!(r, Some(Ok(_)))) {
         // Every node resolved: each becomes its node's payload as the graph is declared.
@@ -532,8 +527,12 @@ fn declare<C: NodeCatalog, P>(
                 let known = first_of.get(&*node.to_string()).copied();
                 (node, known)
             }
-            // A node end names the node as written: `target` is its node.
-            _ => match endpoint(&connection.to) {
+            // A node end names the node as written: `target` is its node. Without a port, the end
+            // `source` read is the name's own endpoint.
+            (node @ Endpoint::Node(_), None) => (node, target),
+            (end, None) => (end, None),
+            // `input.x`: the input has no port to enter by; the whole name is taken as a node's.
+            (_, Some(_)) => match endpoint(&connection.to) {
                 node @ Endpoint::Node(_) => (node, target),
                 end => (end, None),
             },
