@@ -157,6 +157,46 @@ fn dropping_the_pipeline_joins_its_threads_and_cleans_up() {
 }
 
 #[test]
+fn dropping_a_fused_pipeline_cleans_up_what_it_initialised() {
+    // A fused pipeline starts no threads and no channels: dropping it still cleans its nodes up
+    // once, and one never run was never initialised, so it has nothing to clean up.
+    let log = Log::default();
+    {
+        let mut p = pipeline! {
+            a = Probe::new("a", &log);
+            b = Probe::new("b", &log);
+            input -> a -> b -> output;
+        };
+        assert_eq!(p.run(0..3).unwrap(), vec![0, 1, 2]);
+        assert_eq!(p.run(3..4).unwrap(), vec![3]);
+    }
+    for node in ["a", "b"] {
+        assert_eq!(
+            log.count_prefix(&format!("{node}:init")),
+            1,
+            "{:?}",
+            log.events()
+        );
+        assert_eq!(
+            log.count_prefix(&format!("{node}:cleanup")),
+            1,
+            "{:?}",
+            log.events()
+        );
+    }
+    let never_run = Log::default();
+    drop(pipeline! {
+        c = Probe::new("c", &never_run);
+        input -> c -> output;
+    });
+    assert!(
+        !never_run.has("c:init") && !never_run.has("c:cleanup"),
+        "{:?}",
+        never_run.events()
+    );
+}
+
+#[test]
 fn close_reports_cleanup_and_joins() {
     let log = Log::default();
     let mut p = pipeline! {

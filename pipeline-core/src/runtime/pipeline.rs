@@ -24,6 +24,9 @@ enum State<O> {
     Ready(Vec<Box<dyn Launch<O>>>),
     /// Initialised; worker threads running.
     Running(Running<O>),
+    /// Initialised, every stage fused into stage 0: no threads and no channels to set up or
+    /// tear down (a manifest built, run once and dropped pays for neither).
+    Fused,
     /// Stopped by an error or a cancelled stream; holds the reason.
     Stopped(String),
 }
@@ -334,7 +337,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
 
     pub(crate) fn ensure_started(&mut self) -> Result<()> {
         match &mut self.state {
-            State::Running(_) => Ok(()),
+            State::Running(_) | State::Fused => Ok(()),
             State::Stopped(reason) => Err(Error::new(
                 ErrorKind::Stopped,
                 format_args!("the pipeline was stopped earlier ({reason}); build a new one"),
@@ -350,6 +353,10 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
         if let Err(err) = guard(|| self.head.initialize()) {
             self.state = State::Stopped(err.to_string());
             return Err(err.with_kind(ErrorKind::Initialize));
+        }
+        if launchers.is_empty() {
+            self.state = State::Fused;
+            return Ok(());
         }
         let out_capacity = super::DEFAULT_CHANNEL_CAPACITY * launchers.len().max(1);
         let (out_tx, out_rx) = crossbeam_channel::bounded(out_capacity);
@@ -561,10 +568,12 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
     where
         F: FnMut(H::Output) -> Result<()> + ?Sized,
     {
-        let State::Running(running) = &self.state else {
-            return self.stop(err);
+        let shared = match &self.state {
+            State::Running(running) => Arc::clone(&running.shared),
+            // No threads: the failure's bookkeeping (the earliest failing item) is this call's.
+            State::Fused => Shared::new(crossbeam_channel::unbounded().0),
+            State::Ready(_) | State::Stopped(_) => return self.stop(err),
         };
-        let shared = Arc::clone(&running.shared);
         // A `Stopped` seen by the caller only says that some stage failed: that stage recorded
         // the error itself.
         let stopped = if err.kind() == ErrorKind::Stopped {
@@ -685,6 +694,7 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
                     }
                 }
             }
+            State::Fused => {}
         }
         if let Err(err) = guard(|| self.head.cleanup()) {
             first_error.get_or_insert(err.with_kind(ErrorKind::Cleanup));
@@ -695,12 +705,16 @@ impl<H: Stage, C: Outputs<Item = H::Output>> Pipeline<H, C> {
 
 impl<H: Stage, C> Drop for Pipeline<H, C> {
     fn drop(&mut self) {
-        if let State::Running(running) =
-            std::mem::replace(&mut self.state, State::Stopped(String::new()))
-        {
-            self.head.disconnect();
-            running.let_go();
-            let _ = guard(|| self.head.cleanup());
+        match std::mem::replace(&mut self.state, State::Stopped(String::new())) {
+            State::Running(running) => {
+                self.head.disconnect();
+                running.let_go();
+                let _ = guard(|| self.head.cleanup());
+            }
+            State::Fused => {
+                let _ = guard(|| self.head.cleanup());
+            }
+            State::Ready(_) | State::Stopped(_) => {}
         }
     }
 }
