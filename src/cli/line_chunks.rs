@@ -28,9 +28,13 @@ pub struct Chunk {
 impl Chunk {
     /// The chunk's lines with their numbers; a `\r` before the `\n` is not part of a line.
     pub fn lines(&self) -> impl Iterator<Item = (usize, &str)> {
-        self.text
-            .split_terminator('\n')
-            .map(|line| line.strip_suffix('\r').unwrap_or(line))
+        let mut start = 0;
+        newlines::ends(self.text.as_bytes())
+            .map(move |end| {
+                let line = &self.text[start..end];
+                start = end + 1;
+                line.strip_suffix('\r').unwrap_or(line)
+            })
             .enumerate()
             .map(|(k, line)| (self.first_line + k, line))
     }

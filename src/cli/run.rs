@@ -7,8 +7,8 @@
 //! long the input is.
 
 use super::line_chunks::{self, LineError};
-use super::parsed_lines::{self, Batches};
 use super::output::{self, write_error};
+use super::parsed_lines::{self, Batches};
 use super::same_file::{self, Source};
 use super::{load, report, CliError};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -297,12 +297,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         bar
     });
     let started = Instant::now();
-    let outcome = stream(
-        &mut pipeline,
-        &lines,
-        &mut writer,
-        progress.as_ref(),
-    );
+    let outcome = stream(&mut pipeline, &lines, &mut writer, progress.as_ref());
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
