@@ -17,7 +17,6 @@ mod newlines;
 mod nodes;
 mod output;
 mod panic_hook;
-mod parsed_lines;
 mod plan;
 mod python_worker;
 mod report;
