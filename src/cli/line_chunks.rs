@@ -6,37 +6,107 @@
 //! The reader checks what does not need parsing: UTF-8, and that a line whose end has not been
 //! read yet is not already longer than allowed (so one endless line never fills memory; lines
 //! read whole are checked by the run as it splits them). Spent chunks come back for reuse, so the buffers stay a fixed few.
+//!
+//! The reader also splits each chunk into lines, and parses the lines that are a number, `true`,
+//! `false` or `null` (an int line's parsing is most of its cost besides writing): such an item
+//! has no heap part, so it crosses to the run's thread as its few bytes. Other lines (objects,
+//! lists, strings, and any line that fails to parse, whose error the run reports) are parsed by
+//! the run: an object parsed here would be allocated on this thread and freed on the other,
+//! and measured twice as slow (glibc arena lock waits, and its cache lines crossing cores).
 
 use super::newlines;
+use super::run::parse_line;
+use pipeline::Value;
 use std::io::{self, Read};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 /// Bytes asked of the input per read.
 pub const READ_SIZE: usize = 256 << 10;
+/// Text per chunk sent (whole lines, so a little more): a read is sent in pieces, so that what
+/// the reader made of a piece (its line ends, its items) is still in the cache when the run takes
+/// it, and a chunk is about one batch of the run.
+const PIECE_BYTES: usize = 32 << 10;
 /// Chunks in flight between the reader and the run (with one being parsed and one being read).
-const CHUNKS_IN_FLIGHT: usize = 2;
+const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// Whole lines of the input, each ending in `\n` (one is added to a last line without it).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Chunk {
     /// The 1-based number of the chunk's first line.
     pub first_line: usize,
     /// The lines, valid UTF-8.
     pub text: String,
+    /// Each line's end in `text` (where its `\n` is) times two, plus one for a line the reader
+    /// parsed (its item is the next of `items`): a word per line, as little as possible to pass
+    /// from core to core.
+    ends: Vec<usize>,
+    /// The items of the lines the reader parsed, in order.
+    items: Vec<Value>,
 }
 
 impl Chunk {
     /// The chunk's lines with their numbers; a `\r` before the `\n` is not part of a line.
+    #[cfg(test)]
     pub fn lines(&self) -> impl Iterator<Item = (usize, &str)> {
         let mut start = 0;
-        newlines::ends(self.text.as_bytes())
-            .map(move |end| {
-                let line = &self.text[start..end];
-                start = end + 1;
-                line.strip_suffix('\r').unwrap_or(line)
-            })
-            .enumerate()
-            .map(|(k, line)| (self.first_line + k, line))
+        self.ends.iter().enumerate().map(move |(k, &end)| {
+            let line = &self.text[start..end >> 1];
+            start = (end >> 1) + 1;
+            (self.first_line + k, line.strip_suffix('\r').unwrap_or(line))
+        })
+    }
+
+    /// [`lines`](Self::lines), each with its item when the reader parsed it (moved out).
+    pub fn take_lines(&mut self) -> impl Iterator<Item = (usize, &str, Option<Value>)> {
+        let Chunk {
+            first_line,
+            text,
+            ends,
+            items,
+        } = self;
+        let (first_line, text, ends) = (*first_line, text.as_str(), ends.as_slice());
+        let mut items = items.drain(..);
+        let mut start = 0;
+        ends.iter().enumerate().map(move |(k, &end)| {
+            let line = &text[start..end >> 1];
+            start = (end >> 1) + 1;
+            let item = if end & 1 == 1 { items.next() } else { None };
+            (
+                first_line + k,
+                line.strip_suffix('\r').unwrap_or(line),
+                item,
+            )
+        })
+    }
+
+    /// Fills in `ends` and `items` from `text`, parsing the lines that are a number or a
+    /// literal when `parse`.
+    fn split(&mut self, max_line_bytes: usize, parse: bool) {
+        self.ends.clear();
+        self.items.clear();
+        let mut start = 0;
+        for end in newlines::ends(self.text.as_bytes()) {
+            let line = &self.text[start..end];
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            start = end + 1;
+            let parsed = match line.as_bytes().first() {
+                Some(b'0'..=b'9' | b'-' | b't' | b'f' | b'n') if parse => {
+                    let number = self.first_line + self.ends.len();
+                    match parse_line(number, line, max_line_bytes) {
+                        Ok(Some(
+                            item @ (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null),
+                        )) => {
+                            self.items.push(item);
+                            true
+                        }
+                        // Anything else (an error above all) is the run's to parse and report.
+                        _ => false,
+                    }
+                }
+                _ => false,
+            };
+            self.ends.push(end << 1 | usize::from(parsed));
+        }
     }
 }
 
@@ -54,21 +124,23 @@ pub type Message = Result<Chunk, LineError>;
 /// The run's side of the reader: chunks to parse, and a way to hand spent ones back.
 pub struct Chunks {
     pub chunks: Receiver<Message>,
-    recycle: SyncSender<String>,
+    recycle: SyncSender<Chunk>,
 }
 
 impl Chunks {
-    /// Hands a parsed chunk's buffer back to the reader.
+    /// Hands a parsed chunk's buffers back to the reader.
     pub fn recycle(&self, chunk: Chunk) {
-        let _ = self.recycle.try_send(chunk.text);
+        let _ = self.recycle.try_send(chunk);
     }
 }
 
-/// Starts the reader thread over `input`, refusing lines longer than `max_line_bytes`.
+/// Starts the reader thread over `input`, refusing lines longer than `max_line_bytes`, and
+/// parsing the lines that are a number or a literal when `parse` (worth it when the run's thread
+/// does the rest of the work alone: with stage threads busy too, it competes with them).
 ///
 /// A panic there (a bug) would close the channel and look like the end of the input, so it is
 /// sent on as an error instead.
-pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize) -> Chunks {
+pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize, parse: bool) -> Chunks {
     let (tx, chunks) = sync_channel(CHUNKS_IN_FLIGHT);
     let (recycle, spent) = sync_channel(CHUNKS_IN_FLIGHT + 2);
     std::thread::spawn(move || {
@@ -77,6 +149,7 @@ pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize) -> Chunks {
             let mut reader = Reader {
                 input,
                 max_line_bytes,
+                parse,
                 tx,
                 spent,
                 pending: Vec::with_capacity(READ_SIZE),
@@ -96,8 +169,10 @@ pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize) -> Chunks {
 struct Reader {
     input: Box<dyn Read + Send>,
     max_line_bytes: usize,
+    /// Whether to parse the lines that are a number or a literal.
+    parse: bool,
     tx: SyncSender<Message>,
-    spent: Receiver<String>,
+    spent: Receiver<Chunk>,
     /// Bytes read and not yet sent: the start of a line whose end has not been read.
     pending: Vec<u8>,
     /// The number of the first line in `pending`.
@@ -182,17 +257,29 @@ impl Reader {
                 (valid, Some(valid_up_to - line_start + 1))
             }
         };
-        let lines = newlines::count(valid.as_bytes());
-        let mut text = self.spent.try_recv().unwrap_or_default();
-        text.clear();
-        text.push_str(valid);
-        let first_line = self.next_line;
-        self.next_line += lines;
-        let sent = valid.len();
-        self.pending.drain(..end);
-        if sent > 0 {
-            self.send(Ok(Chunk { first_line, text }))?;
+        // Sent in pieces of about `PIECE_BYTES` of whole lines.
+        let mut rest = valid;
+        let mut next_line = self.next_line;
+        while !rest.is_empty() {
+            let piece_end = match rest.as_bytes().get(PIECE_BYTES..) {
+                None => rest.len(),
+                Some(after) => match after.iter().position(|&b| b == b'\n') {
+                    Some(newline) => PIECE_BYTES + newline + 1,
+                    None => rest.len(),
+                },
+            };
+            let (piece, after) = rest.split_at(piece_end);
+            rest = after;
+            let mut chunk = self.spent.try_recv().unwrap_or_default();
+            chunk.text.clear();
+            chunk.text.push_str(piece);
+            chunk.first_line = next_line;
+            chunk.split(self.max_line_bytes, self.parse);
+            next_line += chunk.ends.len();
+            self.send(Ok(chunk))?;
         }
+        self.next_line = next_line;
+        self.pending.drain(..end);
         match bad {
             Some(column) => {
                 let line = self.next_line;
@@ -232,7 +319,7 @@ mod tests {
                 Ok(n)
             }
         }
-        let chunks = spawn(Box::new(Pieces(input, piece)), max);
+        let chunks = spawn(Box::new(Pieces(input, piece)), max, true);
         let (mut lines, mut error) = (Vec::new(), None);
         for message in chunks.chunks.iter() {
             match message {
@@ -291,6 +378,38 @@ mod tests {
     }
 
     #[test]
+    fn numbers_and_literals_come_parsed_and_other_lines_as_text() {
+        // Objects, strings, blank lines and lines that fail (too long, not JSON) are the run's.
+        let input: &'static [u8] = b"1\n-2.5e1\r\ntrue\n{\"a\":1}\n12x\n\n null\n1234567\nnull";
+        let chunks = spawn(Box::new(input), 6, true);
+        let mut got = Vec::new();
+        for message in chunks.chunks.iter() {
+            let mut chunk = message.unwrap();
+            got.extend(
+                chunk
+                    .take_lines()
+                    .map(|(n, line, item)| (n, line.to_string(), item)),
+            );
+            chunks.recycle(chunk);
+        }
+        let text = |n: usize, line: &str| (n, line.to_string(), None);
+        assert_eq!(
+            got,
+            [
+                (1, "1".to_string(), Some(Value::Int(1))),
+                (2, "-2.5e1".to_string(), Some(Value::Float(-25.0))),
+                (3, "true".to_string(), Some(Value::Bool(true))),
+                text(4, "{\"a\":1}"),
+                text(5, "12x"),
+                text(6, ""),
+                text(7, " null"),
+                text(8, "1234567"),
+                (9, "null".to_string(), Some(Value::Null)),
+            ]
+        );
+    }
+
+    #[test]
     fn a_fast_input_comes_in_few_chunks() {
         let input: &'static [u8] = Box::leak(
             (0..100_000)
@@ -299,7 +418,7 @@ mod tests {
                 .into_bytes()
                 .into_boxed_slice(),
         );
-        let chunks = spawn(Box::new(input), 100);
+        let chunks = spawn(Box::new(input), 100, true);
         let (mut messages, mut lines) = (0, 0);
         for message in chunks.chunks.iter() {
             let chunk = message.unwrap();
@@ -308,6 +427,9 @@ mod tests {
             chunks.recycle(chunk);
         }
         assert_eq!(lines, 100_000);
-        assert!(messages <= input.len() / READ_SIZE + 2, "{messages} chunks");
+        assert!(
+            messages <= input.len() / PIECE_BYTES + 2,
+            "{messages} chunks"
+        );
     }
 }

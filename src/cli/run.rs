@@ -287,7 +287,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         args.output.as_deref(),
         &[source, Source::path(&args.manifest)],
     )?;
-    let lines = line_chunks::spawn(input, args.max_line_bytes);
+    // With every node on this thread, the reader parses what it can (see `line_chunks`).
+    let fused = pipeline.describe().nodes.iter().all(|node| node.stage == 0);
+    let lines = line_chunks::spawn(input, args.max_line_bytes, fused);
     let outputs = pipeline.outputs().to_vec();
     let mut writer = Writer::new(
         out,
@@ -364,7 +366,7 @@ fn stream(
     let mut batch = Vec::new();
     let outcome = (|| -> Result<(), CliError> {
         while bad_line.is_none() {
-            let chunk = match input.chunks.recv_timeout(IDLE_FLUSH) {
+            let mut chunk = match input.chunks.recv_timeout(IDLE_FLUSH) {
                 Ok(Ok(chunk)) => chunk,
                 Ok(Err(err)) => {
                     bad_line = Some(err.into_cli());
@@ -380,9 +382,13 @@ fn stream(
                 Err(RecvTimeoutError::Disconnected) => break,
             };
             let mut batch_bytes = 0;
-            for (number, line) in chunk.lines() {
+            for (number, line, parsed) in chunk.take_lines() {
                 at_line = number;
-                match parse_line(number, line, max_line_bytes) {
+                let item = match parsed {
+                    Some(item) => Ok(Some(item)),
+                    None => parse_line(number, line, max_line_bytes),
+                };
+                match item {
                     Ok(Some(item)) => batch.push(item),
                     Ok(None) => lines_of_items.skip(read + batch.len() as u64),
                     Err(err) => {
