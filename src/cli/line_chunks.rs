@@ -22,10 +22,10 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 /// Bytes asked of the input per read.
 pub const READ_SIZE: usize = 256 << 10;
-/// Text per chunk sent (whole lines, so a little more): a read is sent in pieces, so that what
-/// the reader made of a piece (its line ends, its items) is still in the cache when the run takes
-/// it, and a chunk is about one batch of the run.
-const PIECE_BYTES: usize = 32 << 10;
+/// Lines per chunk sent, at most: a read of short lines is sent in pieces, so that what the
+/// reader made of a piece (a word per line, an item per int line) is still in the cache when the
+/// run takes it, and a read of 60-byte lines goes whole (each message may wake a thread).
+const PIECE_LINES: usize = 4096;
 /// Chunks in flight between the reader and the run (with one being parsed and one being read).
 const CHUNKS_IN_FLIGHT: usize = 4;
 
@@ -79,19 +79,21 @@ impl Chunk {
         })
     }
 
-    /// Fills in `ends` and `items` from `text`, parsing the lines that are a number or a
-    /// literal when `parse`.
-    fn split(&mut self, max_line_bytes: usize, parse: bool) {
+    /// Fills the chunk with the first lines of `text` (whole lines), at most [`PIECE_LINES`] of
+    /// them, parsing those that are a number or a literal when `parse`; returns the length
+    /// taken.
+    fn fill(&mut self, text: &str, first_line: usize, max_line_bytes: usize, parse: bool) -> usize {
+        self.first_line = first_line;
         self.ends.clear();
         self.items.clear();
         let mut start = 0;
-        for end in newlines::ends(self.text.as_bytes()) {
-            let line = &self.text[start..end];
+        for end in newlines::ends(text.as_bytes()) {
+            let line = &text[start..end];
             let line = line.strip_suffix('\r').unwrap_or(line);
             start = end + 1;
             let parsed = match line.as_bytes().first() {
                 Some(b'0'..=b'9' | b'-' | b't' | b'f' | b'n') if parse => {
-                    let number = self.first_line + self.ends.len();
+                    let number = first_line + self.ends.len();
                     match parse_line(number, line, max_line_bytes) {
                         Ok(Some(
                             item @ (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null),
@@ -106,7 +108,13 @@ impl Chunk {
                 _ => false,
             };
             self.ends.push(end << 1 | usize::from(parsed));
+            if self.ends.len() == PIECE_LINES {
+                break;
+            }
         }
+        self.text.clear();
+        self.text.push_str(&text[..start]);
+        start
     }
 }
 
@@ -257,24 +265,13 @@ impl Reader {
                 (valid, Some(valid_up_to - line_start + 1))
             }
         };
-        // Sent in pieces of about `PIECE_BYTES` of whole lines.
+        // Sent in pieces of at most `PIECE_LINES` lines.
         let mut rest = valid;
         let mut next_line = self.next_line;
         while !rest.is_empty() {
-            let piece_end = match rest.as_bytes().get(PIECE_BYTES..) {
-                None => rest.len(),
-                Some(after) => match after.iter().position(|&b| b == b'\n') {
-                    Some(newline) => PIECE_BYTES + newline + 1,
-                    None => rest.len(),
-                },
-            };
-            let (piece, after) = rest.split_at(piece_end);
-            rest = after;
             let mut chunk = self.spent.try_recv().unwrap_or_default();
-            chunk.text.clear();
-            chunk.text.push_str(piece);
-            chunk.first_line = next_line;
-            chunk.split(self.max_line_bytes, self.parse);
+            let taken = chunk.fill(rest, next_line, self.max_line_bytes, self.parse);
+            rest = &rest[taken..];
             next_line += chunk.ends.len();
             self.send(Ok(chunk))?;
         }
