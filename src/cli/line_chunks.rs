@@ -1,18 +1,21 @@
 //! The input of `pipeline run`, read on a thread of its own and handed over in chunks of whole
-//! lines: one channel message per read (up to [`READ_SIZE`] bytes), not per line, so a fast input
-//! costs a few hundred handoffs per million lines instead of a million. A read returns what the
-//! input has, so when the input pauses the lines read so far are handed over at once.
+//! lines: one channel message per read (up to [`READ_SIZE`] bytes, in pieces of at most
+//! [`PIECE_LINES`] lines), not per line, so a fast input costs a few hundred handoffs per million
+//! lines instead of a million. A read returns what the input has, so when the input pauses the
+//! lines read so far are handed over at once.
 //!
 //! The reader checks what does not need parsing: UTF-8, and that a line whose end has not been
 //! read yet is not already longer than allowed (so one endless line never fills memory; lines
-//! read whole are checked by the run as it splits them). Spent chunks come back for reuse, so the buffers stay a fixed few.
+//! read whole are checked by the run as it parses them), and splits the chunk into lines. Spent
+//! chunks come back for reuse, so the buffers stay a fixed few.
 //!
-//! The reader also splits each chunk into lines, and parses the lines that are a number, `true`,
-//! `false` or `null` (an int line's parsing is most of its cost besides writing): such an item
-//! has no heap part, so it crosses to the run's thread as its few bytes. Other lines (objects,
-//! lists, strings, and any line that fails to parse, whose error the run reports) are parsed by
-//! the run: an object parsed here would be allocated on this thread and freed on the other,
-//! and measured twice as slow (glibc arena lock waits, and its cache lines crossing cores).
+//! Asked to, a second thread parses the lines that are a number, `true`, `false` or `null` on
+//! their way (an int line's parsing is most of its cost besides writing): such an item has no
+//! heap part, so it crosses to the run's thread as its few bytes. Other lines (objects, lists,
+//! strings, and any line that fails to parse, whose error the run reports) are parsed by the run:
+//! an object parsed on another thread is allocated there and freed on the run's, and measured
+//! twice as slow (glibc arena lock waits, and its cache lines crossing cores). On the reader's
+//! own thread, parsing made it the bottleneck (reads, UTF-8 checks and copies besides).
 
 use super::newlines;
 use super::run::parse_line;
@@ -80,34 +83,15 @@ impl Chunk {
     }
 
     /// Fills the chunk with the first lines of `text` (whole lines), at most [`PIECE_LINES`] of
-    /// them, parsing those that are a number or a literal when `parse`; returns the length
-    /// taken.
-    fn fill(&mut self, text: &str, first_line: usize, max_line_bytes: usize, parse: bool) -> usize {
+    /// them; returns the length taken.
+    fn fill(&mut self, text: &str, first_line: usize) -> usize {
         self.first_line = first_line;
         self.ends.clear();
         self.items.clear();
         let mut start = 0;
         for end in newlines::ends(text.as_bytes()) {
-            let line = &text[start..end];
-            let line = line.strip_suffix('\r').unwrap_or(line);
+            self.ends.push(end << 1);
             start = end + 1;
-            let parsed = match line.as_bytes().first() {
-                Some(b'0'..=b'9' | b'-' | b't' | b'f' | b'n') if parse => {
-                    let number = first_line + self.ends.len();
-                    match parse_line(number, line, max_line_bytes) {
-                        Ok(Some(
-                            item @ (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null),
-                        )) => {
-                            self.items.push(item);
-                            true
-                        }
-                        // Anything else (an error above all) is the run's to parse and report.
-                        _ => false,
-                    }
-                }
-                _ => false,
-            };
-            self.ends.push(end << 1 | usize::from(parsed));
             if self.ends.len() == PIECE_LINES {
                 break;
             }
@@ -115,6 +99,28 @@ impl Chunk {
         self.text.clear();
         self.text.push_str(&text[..start]);
         start
+    }
+
+    /// Parses the lines that are a number or a literal.
+    fn parse_flat(&mut self, max_line_bytes: usize) {
+        let mut start = 0;
+        for (k, end) in self.ends.iter_mut().enumerate() {
+            let line = &self.text[start..*end >> 1];
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            start = (*end >> 1) + 1;
+            if let Some(b'0'..=b'9' | b'-' | b't' | b'f' | b'n') = line.as_bytes().first() {
+                match parse_line(self.first_line + k, line, max_line_bytes) {
+                    Ok(Some(
+                        item @ (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null),
+                    )) => {
+                        self.items.push(item);
+                        *end |= 1;
+                    }
+                    // Anything else (an error above all) is the run's to parse and report.
+                    _ => {}
+                }
+            }
+        }
     }
 }
 
@@ -142,43 +148,67 @@ impl Chunks {
     }
 }
 
-/// Starts the reader thread over `input`, refusing lines longer than `max_line_bytes`, and
-/// parsing the lines that are a number or a literal when `parse` (worth it when the run's thread
-/// does the rest of the work alone: with stage threads busy too, it competes with them).
-///
-/// A panic there (a bug) would close the channel and look like the end of the input, so it is
-/// sent on as an error instead.
+/// Starts the reader thread over `input`, refusing lines longer than `max_line_bytes`, and with
+/// `parse` a thread parsing the lines that are a number or a literal (worth it when the run's
+/// thread does the rest of the work alone: with stage threads busy too, it competes with them).
+/// A panic on either thread is sent on as an error ([`on_thread`]).
 pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize, parse: bool) -> Chunks {
+    let (tx, read) = sync_channel(CHUNKS_IN_FLIGHT);
+    let (recycle, spent) = sync_channel(CHUNKS_IN_FLIGHT * 2 + 2);
+    on_thread("reader", tx, move |tx| {
+        let mut reader = Reader {
+            input,
+            max_line_bytes,
+            tx,
+            spent,
+            pending: Vec::with_capacity(READ_SIZE),
+            next_line: 1,
+        };
+        let _ = reader.read_all();
+    });
+    if !parse {
+        return Chunks {
+            chunks: read,
+            recycle,
+        };
+    }
     let (tx, chunks) = sync_channel(CHUNKS_IN_FLIGHT);
-    let (recycle, spent) = sync_channel(CHUNKS_IN_FLIGHT + 2);
-    std::thread::spawn(move || {
-        let panic_tx = tx.clone();
-        let read = std::panic::AssertUnwindSafe(move || {
-            let mut reader = Reader {
-                input,
-                max_line_bytes,
-                parse,
-                tx,
-                spent,
-                pending: Vec::with_capacity(READ_SIZE),
-                next_line: 1,
-            };
-            let _ = reader.read_all();
-        });
-        if std::panic::catch_unwind(read).is_err() {
-            let _ = panic_tx.send(Err(LineError::Io(io::Error::other(
-                "internal error: the input reader panicked",
-            ))));
+    on_thread("parser", tx, move |tx| {
+        for message in read {
+            let message = message.map(|mut chunk| {
+                chunk.parse_flat(max_line_bytes);
+                chunk
+            });
+            let stop = message.is_err();
+            if tx.send(message).is_err() || stop {
+                return;
+            }
         }
     });
     Chunks { chunks, recycle }
 }
 
+/// Runs `work` on a thread of its own, sending on a panic there (a bug, which would otherwise
+/// close the channel and look like the end of the input) as an error.
+fn on_thread(
+    name: &'static str,
+    tx: SyncSender<Message>,
+    work: impl FnOnce(SyncSender<Message>) + Send + 'static,
+) {
+    std::thread::spawn(move || {
+        let panic_tx = tx.clone();
+        let work = std::panic::AssertUnwindSafe(move || work(tx));
+        if std::panic::catch_unwind(work).is_err() {
+            let _ = panic_tx.send(Err(LineError::Io(io::Error::other(format!(
+                "internal error: the input {name} panicked"
+            )))));
+        }
+    });
+}
+
 struct Reader {
     input: Box<dyn Read + Send>,
     max_line_bytes: usize,
-    /// Whether to parse the lines that are a number or a literal.
-    parse: bool,
     tx: SyncSender<Message>,
     spent: Receiver<Chunk>,
     /// Bytes read and not yet sent: the start of a line whose end has not been read.
@@ -270,7 +300,7 @@ impl Reader {
         let mut next_line = self.next_line;
         while !rest.is_empty() {
             let mut chunk = self.spent.try_recv().unwrap_or_default();
-            let taken = chunk.fill(rest, next_line, self.max_line_bytes, self.parse);
+            let taken = chunk.fill(rest, next_line);
             rest = &rest[taken..];
             next_line += chunk.ends.len();
             self.send(Ok(chunk))?;
@@ -425,7 +455,7 @@ mod tests {
         }
         assert_eq!(lines, 100_000);
         assert!(
-            messages <= input.len() / PIECE_BYTES + 2,
+            messages <= 100_000 / PIECE_LINES + input.len() / READ_SIZE + 2,
             "{messages} chunks"
         );
     }

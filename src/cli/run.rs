@@ -1,8 +1,9 @@
 //! `pipeline run MANIFEST [--input FILE] [--output FILE] [--tag] [--stats]`.
 //!
 //! Streams: a reader thread hands chunks of whole input lines over a bounded channel
-//! ([`line_chunks`]), each chunk's lines are parsed into one batch and pushed through the pipeline
-//! at once, outputs are written as they come, and when the input pauses the pipeline and the
+//! ([`line_chunks`]; with every node on this thread, int and literal lines come parsed), each
+//! chunk's lines are parsed into batches of about [`BATCH_TEXT_BYTES`] and pushed through the
+//! pipeline at once, outputs are written as they come, and when the input pauses the pipeline and the
 //! output are flushed, so results appear before the input ends and memory stays bounded however
 //! long the input is.
 
@@ -287,7 +288,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         args.output.as_deref(),
         &[source, Source::path(&args.manifest)],
     )?;
-    // With every node on this thread, the reader parses what it can (see `line_chunks`).
+    // With every node on this thread, a thread of the input parses what it can (see
+    // `line_chunks`).
     let fused = pipeline.describe().nodes.iter().all(|node| node.stage == 0);
     let lines = line_chunks::spawn(input, args.max_line_bytes, fused);
     let outputs = pipeline.outputs().to_vec();
@@ -347,7 +349,7 @@ mod tests {
 
 /// Feeds every line, writing outputs as they come; returns the number of items read.
 ///
-/// Each chunk of lines becomes one batch. A line that cannot be read or parsed ends the input
+/// Each chunk of lines becomes one batch or a few. A line that cannot be read or parsed ends the input
 /// there: the items before it are pushed, finished and their outputs written, then its error is
 /// returned. A node failure is returned with the line of the item that failed (or the last line
 /// read) and how far the run got.
