@@ -82,6 +82,13 @@ impl Chunk {
         })
     }
 
+    /// The items of a chunk whose every line came parsed, and the number of its last line.
+    pub fn parsed_items(&mut self) -> Option<(&mut Vec<Value>, usize)> {
+        let lines = self.ends.len();
+        (lines > 0 && self.items.len() == lines)
+            .then(|| (&mut self.items, self.first_line + lines - 1))
+    }
+
     /// Fills the chunk with the first lines of `text` (whole lines), at most [`PIECE_LINES`] of
     /// them; returns the length taken.
     fn fill(&mut self, text: &str, first_line: usize) -> usize {

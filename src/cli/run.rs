@@ -383,27 +383,33 @@ fn stream(
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
             };
-            let mut batch_bytes = 0;
-            for (number, line, parsed) in chunk.take_lines() {
-                at_line = number;
-                let item = match parsed {
-                    Some(item) => Ok(Some(item)),
-                    None => parse_line(number, line, max_line_bytes),
-                };
-                match item {
-                    Ok(Some(item)) => batch.push(item),
-                    Ok(None) => lines_of_items.skip(read + batch.len() as u64),
-                    Err(err) => {
-                        bad_line = Some(err);
-                        break;
+            if let Some((items, last_line)) = chunk.parsed_items() {
+                // Every line came parsed: they are the batch, as they are (`batch` is empty).
+                std::mem::swap(&mut batch, items);
+                at_line = last_line;
+            } else {
+                let mut batch_bytes = 0;
+                for (number, line, parsed) in chunk.take_lines() {
+                    at_line = number;
+                    let item = match parsed {
+                        Some(item) => Ok(Some(item)),
+                        None => parse_line(number, line, max_line_bytes),
+                    };
+                    match item {
+                        Ok(Some(item)) => batch.push(item),
+                        Ok(None) => lines_of_items.skip(read + batch.len() as u64),
+                        Err(err) => {
+                            bad_line = Some(err);
+                            break;
+                        }
                     }
-                }
-                batch_bytes += line.len();
-                if batch_bytes >= BATCH_TEXT_BYTES {
-                    batch_bytes = 0;
-                    writer.last_line = at_line;
-                    read += batch.len() as u64;
-                    push_and_write(&mut handle, &mut batch, writer)?;
+                    batch_bytes += line.len();
+                    if batch_bytes >= BATCH_TEXT_BYTES {
+                        batch_bytes = 0;
+                        writer.last_line = at_line;
+                        read += batch.len() as u64;
+                        push_and_write(&mut handle, &mut batch, writer)?;
+                    }
                 }
             }
             input.recycle(chunk);
