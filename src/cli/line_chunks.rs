@@ -89,9 +89,9 @@ impl Chunk {
             .then(|| (&mut self.items, self.first_line + lines - 1))
     }
 
-    /// Fills the chunk with the first lines of `text` (whole lines), at most [`PIECE_LINES`] of
-    /// them; returns the length taken.
-    fn fill(&mut self, text: &str, first_line: usize) -> usize {
+    /// Fills the chunk with the first lines of `text` (whole lines), at most `max_lines` of them;
+    /// returns the length taken.
+    fn fill(&mut self, text: &str, first_line: usize, max_lines: usize) -> usize {
         self.first_line = first_line;
         self.ends.clear();
         self.items.clear();
@@ -99,7 +99,7 @@ impl Chunk {
         for end in newlines::ends(text.as_bytes()) {
             self.ends.push(end << 1);
             start = end + 1;
-            if self.ends.len() == PIECE_LINES {
+            if self.ends.len() == max_lines {
                 break;
             }
         }
@@ -166,6 +166,7 @@ pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize, parse: bool) ->
         let mut reader = Reader {
             input,
             max_line_bytes,
+            piece_lines: if parse { PIECE_LINES } else { usize::MAX },
             tx,
             spent,
             pending: Vec::with_capacity(READ_SIZE),
@@ -216,6 +217,8 @@ fn on_thread(
 struct Reader {
     input: Box<dyn Read + Send>,
     max_line_bytes: usize,
+    /// Lines per chunk, at most.
+    piece_lines: usize,
     tx: SyncSender<Message>,
     spent: Receiver<Chunk>,
     /// Bytes read and not yet sent: the start of a line whose end has not been read.
@@ -302,12 +305,12 @@ impl Reader {
                 (valid, Some(valid_up_to - line_start + 1))
             }
         };
-        // Sent in pieces of at most `PIECE_LINES` lines.
+        // Sent in pieces of at most `piece_lines` lines.
         let mut rest = valid;
         let mut next_line = self.next_line;
         while !rest.is_empty() {
             let mut chunk = self.spent.try_recv().unwrap_or_default();
-            let taken = chunk.fill(rest, next_line);
+            let taken = chunk.fill(rest, next_line, self.piece_lines);
             rest = &rest[taken..];
             next_line += chunk.ends.len();
             self.send(Ok(chunk))?;
