@@ -116,15 +116,14 @@ impl Chunk {
             let line = line.strip_suffix('\r').unwrap_or(line);
             start = (*end >> 1) + 1;
             if let Some(b'0'..=b'9' | b'-' | b't' | b'f' | b'n') = line.as_bytes().first() {
-                match parse_line(self.first_line + k, line, max_line_bytes) {
-                    Ok(Some(
-                        item @ (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null),
-                    )) => {
-                        self.items.push(item);
-                        *end |= 1;
-                    }
-                    // Anything else (an error above all) is the run's to parse and report.
-                    _ => {}
+                // An item with no heap part is kept; anything else (an error above all) is the
+                // run's to parse and report.
+                if let Ok(Some(
+                    item @ (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null),
+                )) = parse_line(self.first_line + k, line, max_line_bytes)
+                {
+                    self.items.push(item);
+                    *end |= 1;
                 }
             }
         }
