@@ -25,11 +25,11 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 /// Bytes asked of the input per read.
 pub const READ_SIZE: usize = 256 << 10;
-/// Lines per chunk sent, at most: a read of short lines is sent in pieces, so that what the
-/// reader made of a piece (a word per line, an item per int line) is still in the cache when the
+/// Lines per chunk sent, at most, when a thread parses them: a read of short lines is sent in
+/// pieces, so that what was made of a piece (a word per line, an item per int line) is still in the cache when the
 /// run takes it, and a read of 60-byte lines goes whole (each message may wake a thread).
 const PIECE_LINES: usize = 4096;
-/// Chunks in flight between the reader and the run (with one being parsed and one being read).
+/// Chunks in flight between two threads (with one being taken and one being made).
 const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// Whole lines of the input, each ending in `\n` (one is added to a last line without it).
@@ -39,11 +39,11 @@ pub struct Chunk {
     pub first_line: usize,
     /// The lines, valid UTF-8.
     pub text: String,
-    /// Each line's end in `text` (where its `\n` is) times two, plus one for a line the reader
+    /// Each line's end in `text` (where its `\n` is) times two, plus one for a line that came
     /// parsed (its item is the next of `items`): a word per line, as little as possible to pass
     /// from core to core.
     ends: Vec<usize>,
-    /// The items of the lines the reader parsed, in order.
+    /// The items of the lines that came parsed, in order.
     items: Vec<Value>,
 }
 
@@ -59,7 +59,7 @@ impl Chunk {
         })
     }
 
-    /// [`lines`](Self::lines), each with its item when the reader parsed it (moved out).
+    /// [`lines`](Self::lines), each with its item when it came parsed (moved out).
     pub fn take_lines(&mut self) -> impl Iterator<Item = (usize, &str, Option<Value>)> {
         let Chunk {
             first_line,
