@@ -51,7 +51,7 @@ impl ParsedInput {
                 sent
             };
             while let Ok(message) = lines.chunks.recv() {
-                let chunk = match message {
+                let mut chunk = match message {
                     Ok(chunk) => chunk,
                     Err(err) => {
                         send(Err(err.into_cli()));
@@ -60,8 +60,12 @@ impl ParsedInput {
                 };
                 let mut items = Vec::new();
                 let mut bad_line = None;
-                for (number, line) in chunk.lines() {
-                    match parse_line(number, line, max_line_bytes) {
+                for (number, line, parsed) in chunk.take_lines() {
+                    let item = match parsed {
+                        Some(item) => Ok(Some(item)),
+                        None => parse_line(number, line, max_line_bytes),
+                    };
+                    match item {
                         Ok(Some(item)) => items.push(item),
                         Ok(None) => {}
                         Err(err) => {

@@ -1,38 +1,132 @@
 //! The input of `pipeline run`, read on a thread of its own and handed over in chunks of whole
-//! lines: one channel message per read (up to [`READ_SIZE`] bytes), not per line, so a fast input
-//! costs a few hundred handoffs per million lines instead of a million. A read returns what the
-//! input has, so when the input pauses the lines read so far are handed over at once.
+//! lines: one channel message per read (up to [`READ_SIZE`] bytes, in pieces of at most
+//! [`PIECE_LINES`] lines), not per line, so a fast input costs a few hundred handoffs per million
+//! lines instead of a million. A read returns what the input has, so when the input pauses the
+//! lines read so far are handed over at once.
 //!
 //! The reader checks what does not need parsing: UTF-8, and that a line whose end has not been
 //! read yet is not already longer than allowed (so one endless line never fills memory; lines
-//! read whole are checked by the run as it splits them). Spent chunks come back for reuse, so the buffers stay a fixed few.
+//! read whole are checked by the run as it parses them), and splits the chunk into lines. Spent
+//! chunks come back for reuse, so the buffers stay a fixed few.
+//!
+//! Asked to, a second thread parses the lines that are a number, `true`, `false` or `null` on
+//! their way (an int line's parsing is most of its cost besides writing): such an item has no
+//! heap part, so it crosses to the run's thread as its few bytes. Other lines (objects, lists,
+//! strings, and any line that fails to parse, whose error the run reports) are parsed by the run:
+//! an object parsed on another thread is allocated there and freed on the run's, and measured
+//! twice as slow (glibc arena lock waits, and its cache lines crossing cores). On the reader's
+//! own thread, parsing made it the bottleneck (reads, UTF-8 checks and copies besides).
 
 use super::newlines;
+use super::run::parse_line;
+use pipeline::Value;
 use std::io::{self, Read};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 /// Bytes asked of the input per read.
 pub const READ_SIZE: usize = 256 << 10;
-/// Chunks in flight between the reader and the run (with one being parsed and one being read).
-const CHUNKS_IN_FLIGHT: usize = 2;
+/// Lines per chunk sent, at most, when a thread parses them: a read of short lines is sent in
+/// pieces, so that what was made of a piece (a word per line, an item per int line) is still in the cache when the
+/// run takes it, and a read of 60-byte lines goes whole (each message may wake a thread).
+const PIECE_LINES: usize = 4096;
+/// Chunks in flight between two threads (with one being taken and one being made).
+const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// Whole lines of the input, each ending in `\n` (one is added to a last line without it).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Chunk {
     /// The 1-based number of the chunk's first line.
     pub first_line: usize,
     /// The lines, valid UTF-8.
     pub text: String,
+    /// Each line's end in `text` (where its `\n` is) times two, plus one for a line that came
+    /// parsed (its item is the next of `items`): a word per line, as little as possible to pass
+    /// from core to core.
+    ends: Vec<usize>,
+    /// The items of the lines that came parsed, in order.
+    items: Vec<Value>,
 }
 
 impl Chunk {
     /// The chunk's lines with their numbers; a `\r` before the `\n` is not part of a line.
+    #[cfg(test)]
     pub fn lines(&self) -> impl Iterator<Item = (usize, &str)> {
-        self.text
-            .split_terminator('\n')
-            .map(|line| line.strip_suffix('\r').unwrap_or(line))
-            .enumerate()
-            .map(|(k, line)| (self.first_line + k, line))
+        let mut start = 0;
+        self.ends.iter().enumerate().map(move |(k, &end)| {
+            let line = &self.text[start..end >> 1];
+            start = (end >> 1) + 1;
+            (self.first_line + k, line.strip_suffix('\r').unwrap_or(line))
+        })
+    }
+
+    /// [`lines`](Self::lines), each with its item when it came parsed (moved out).
+    pub fn take_lines(&mut self) -> impl Iterator<Item = (usize, &str, Option<Value>)> {
+        let Chunk {
+            first_line,
+            text,
+            ends,
+            items,
+        } = self;
+        let (first_line, text, ends) = (*first_line, text.as_str(), ends.as_slice());
+        let mut items = items.drain(..);
+        let mut start = 0;
+        ends.iter().enumerate().map(move |(k, &end)| {
+            let line = &text[start..end >> 1];
+            start = (end >> 1) + 1;
+            let item = if end & 1 == 1 { items.next() } else { None };
+            (
+                first_line + k,
+                line.strip_suffix('\r').unwrap_or(line),
+                item,
+            )
+        })
+    }
+
+    /// The items of a chunk whose every line came parsed, and the number of its last line.
+    pub fn parsed_items(&mut self) -> Option<(&mut Vec<Value>, usize)> {
+        let lines = self.ends.len();
+        (lines > 0 && self.items.len() == lines)
+            .then(|| (&mut self.items, self.first_line + lines - 1))
+    }
+
+    /// Fills the chunk with the first lines of `text` (whole lines), at most `max_lines` of them;
+    /// returns the length taken.
+    fn fill(&mut self, text: &str, first_line: usize, max_lines: usize) -> usize {
+        self.first_line = first_line;
+        self.ends.clear();
+        self.items.clear();
+        let mut start = 0;
+        for end in newlines::ends(text.as_bytes()) {
+            self.ends.push(end << 1);
+            start = end + 1;
+            if self.ends.len() == max_lines {
+                break;
+            }
+        }
+        self.text.clear();
+        self.text.push_str(&text[..start]);
+        start
+    }
+
+    /// Parses the lines that are a number or a literal.
+    fn parse_flat(&mut self, max_line_bytes: usize) {
+        let mut start = 0;
+        for (k, end) in self.ends.iter_mut().enumerate() {
+            let line = &self.text[start..*end >> 1];
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            start = (*end >> 1) + 1;
+            if let Some(b'0'..=b'9' | b'-' | b't' | b'f' | b'n') = line.as_bytes().first() {
+                // An item with no heap part is kept; anything else (an error above all) is the
+                // run's to parse and report.
+                if let Ok(Some(
+                    item @ (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null),
+                )) = parse_line(self.first_line + k, line, max_line_bytes)
+                {
+                    self.items.push(item);
+                    *end |= 1;
+                }
+            }
+        }
     }
 }
 
@@ -50,50 +144,82 @@ pub type Message = Result<Chunk, LineError>;
 /// The run's side of the reader: chunks to parse, and a way to hand spent ones back.
 pub struct Chunks {
     pub chunks: Receiver<Message>,
-    recycle: SyncSender<String>,
+    recycle: SyncSender<Chunk>,
 }
 
 impl Chunks {
-    /// Hands a parsed chunk's buffer back to the reader.
+    /// Hands a parsed chunk's buffers back to the reader.
     pub fn recycle(&self, chunk: Chunk) {
-        let _ = self.recycle.try_send(chunk.text);
+        let _ = self.recycle.try_send(chunk);
     }
 }
 
-/// Starts the reader thread over `input`, refusing lines longer than `max_line_bytes`.
-///
-/// A panic there (a bug) would close the channel and look like the end of the input, so it is
-/// sent on as an error instead.
-pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize) -> Chunks {
+/// Starts the reader thread over `input`, refusing lines longer than `max_line_bytes`, and with
+/// `parse` a thread parsing the lines that are a number or a literal (worth it when the run's
+/// thread does the rest of the work alone: with stage threads busy too, it competes with them).
+/// A panic on either thread is sent on as an error ([`on_thread`]).
+pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize, parse: bool) -> Chunks {
+    let (tx, read) = sync_channel(CHUNKS_IN_FLIGHT);
+    let (recycle, spent) = sync_channel(CHUNKS_IN_FLIGHT * 2 + 2);
+    on_thread("reader", tx, move |tx| {
+        let mut reader = Reader {
+            input,
+            max_line_bytes,
+            piece_lines: if parse { PIECE_LINES } else { usize::MAX },
+            tx,
+            spent,
+            pending: Vec::with_capacity(READ_SIZE),
+            next_line: 1,
+        };
+        let _ = reader.read_all();
+    });
+    if !parse {
+        return Chunks {
+            chunks: read,
+            recycle,
+        };
+    }
     let (tx, chunks) = sync_channel(CHUNKS_IN_FLIGHT);
-    let (recycle, spent) = sync_channel(CHUNKS_IN_FLIGHT + 2);
-    std::thread::spawn(move || {
-        let panic_tx = tx.clone();
-        let read = std::panic::AssertUnwindSafe(move || {
-            let mut reader = Reader {
-                input,
-                max_line_bytes,
-                tx,
-                spent,
-                pending: Vec::with_capacity(READ_SIZE),
-                next_line: 1,
-            };
-            let _ = reader.read_all();
-        });
-        if std::panic::catch_unwind(read).is_err() {
-            let _ = panic_tx.send(Err(LineError::Io(io::Error::other(
-                "internal error: the input reader panicked",
-            ))));
+    on_thread("parser", tx, move |tx| {
+        for message in read {
+            let message = message.map(|mut chunk| {
+                chunk.parse_flat(max_line_bytes);
+                chunk
+            });
+            let stop = message.is_err();
+            if tx.send(message).is_err() || stop {
+                return;
+            }
         }
     });
     Chunks { chunks, recycle }
 }
 
+/// Runs `work` on a thread of its own, sending on a panic there (a bug, which would otherwise
+/// close the channel and look like the end of the input) as an error.
+fn on_thread(
+    name: &'static str,
+    tx: SyncSender<Message>,
+    work: impl FnOnce(SyncSender<Message>) + Send + 'static,
+) {
+    std::thread::spawn(move || {
+        let panic_tx = tx.clone();
+        let work = std::panic::AssertUnwindSafe(move || work(tx));
+        if std::panic::catch_unwind(work).is_err() {
+            let _ = panic_tx.send(Err(LineError::Io(io::Error::other(format!(
+                "internal error: the input {name} panicked"
+            )))));
+        }
+    });
+}
+
 struct Reader {
     input: Box<dyn Read + Send>,
     max_line_bytes: usize,
+    /// Lines per chunk, at most.
+    piece_lines: usize,
     tx: SyncSender<Message>,
-    spent: Receiver<String>,
+    spent: Receiver<Chunk>,
     /// Bytes read and not yet sent: the start of a line whose end has not been read.
     pending: Vec<u8>,
     /// The number of the first line in `pending`.
@@ -178,17 +304,18 @@ impl Reader {
                 (valid, Some(valid_up_to - line_start + 1))
             }
         };
-        let lines = newlines::count(valid.as_bytes());
-        let mut text = self.spent.try_recv().unwrap_or_default();
-        text.clear();
-        text.push_str(valid);
-        let first_line = self.next_line;
-        self.next_line += lines;
-        let sent = valid.len();
-        self.pending.drain(..end);
-        if sent > 0 {
-            self.send(Ok(Chunk { first_line, text }))?;
+        // Sent in pieces of at most `piece_lines` lines.
+        let mut rest = valid;
+        let mut next_line = self.next_line;
+        while !rest.is_empty() {
+            let mut chunk = self.spent.try_recv().unwrap_or_default();
+            let taken = chunk.fill(rest, next_line, self.piece_lines);
+            rest = &rest[taken..];
+            next_line += chunk.ends.len();
+            self.send(Ok(chunk))?;
         }
+        self.next_line = next_line;
+        self.pending.drain(..end);
         match bad {
             Some(column) => {
                 let line = self.next_line;
@@ -228,7 +355,7 @@ mod tests {
                 Ok(n)
             }
         }
-        let chunks = spawn(Box::new(Pieces(input, piece)), max);
+        let chunks = spawn(Box::new(Pieces(input, piece)), max, true);
         let (mut lines, mut error) = (Vec::new(), None);
         for message in chunks.chunks.iter() {
             match message {
@@ -287,6 +414,38 @@ mod tests {
     }
 
     #[test]
+    fn numbers_and_literals_come_parsed_and_other_lines_as_text() {
+        // Objects, strings, blank lines and lines that fail (too long, not JSON) are the run's.
+        let input: &'static [u8] = b"1\n-2.5e1\r\ntrue\n{\"a\":1}\n12x\n\n null\n1234567\nnull";
+        let chunks = spawn(Box::new(input), 6, true);
+        let mut got = Vec::new();
+        for message in chunks.chunks.iter() {
+            let mut chunk = message.unwrap();
+            got.extend(
+                chunk
+                    .take_lines()
+                    .map(|(n, line, item)| (n, line.to_string(), item)),
+            );
+            chunks.recycle(chunk);
+        }
+        let text = |n: usize, line: &str| (n, line.to_string(), None);
+        assert_eq!(
+            got,
+            [
+                (1, "1".to_string(), Some(Value::Int(1))),
+                (2, "-2.5e1".to_string(), Some(Value::Float(-25.0))),
+                (3, "true".to_string(), Some(Value::Bool(true))),
+                text(4, "{\"a\":1}"),
+                text(5, "12x"),
+                text(6, ""),
+                text(7, " null"),
+                text(8, "1234567"),
+                (9, "null".to_string(), Some(Value::Null)),
+            ]
+        );
+    }
+
+    #[test]
     fn a_fast_input_comes_in_few_chunks() {
         let input: &'static [u8] = Box::leak(
             (0..100_000)
@@ -295,7 +454,7 @@ mod tests {
                 .into_bytes()
                 .into_boxed_slice(),
         );
-        let chunks = spawn(Box::new(input), 100);
+        let chunks = spawn(Box::new(input), 100, true);
         let (mut messages, mut lines) = (0, 0);
         for message in chunks.chunks.iter() {
             let chunk = message.unwrap();
@@ -304,6 +463,9 @@ mod tests {
             chunks.recycle(chunk);
         }
         assert_eq!(lines, 100_000);
-        assert!(messages <= input.len() / READ_SIZE + 2, "{messages} chunks");
+        assert!(
+            messages <= 100_000 / PIECE_LINES + input.len() / READ_SIZE + 2,
+            "{messages} chunks"
+        );
     }
 }

@@ -1,8 +1,9 @@
 //! `pipeline run MANIFEST [--input FILE] [--output FILE] [--tag] [--stats]`.
 //!
 //! Streams: a reader thread hands chunks of whole input lines over a bounded channel
-//! ([`line_chunks`]), each chunk's lines are parsed into one batch and pushed through the pipeline
-//! at once, outputs are written as they come, and when the input pauses the pipeline and the
+//! ([`line_chunks`]; with every node on this thread, int and literal lines come parsed), each
+//! chunk's lines are parsed into batches of about [`BATCH_TEXT_BYTES`] and pushed through the
+//! pipeline at once, outputs are written as they come, and when the input pauses the pipeline and the
 //! output are flushed, so results appear before the input ends and memory stays bounded however
 //! long the input is.
 
@@ -287,7 +288,10 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         args.output.as_deref(),
         &[source, Source::path(&args.manifest)],
     )?;
-    let lines = line_chunks::spawn(input, args.max_line_bytes);
+    // With every node on this thread, a thread of the input parses what it can (see
+    // `line_chunks`).
+    let fused = pipeline.describe().nodes.iter().all(|node| node.stage == 0);
+    let lines = line_chunks::spawn(input, args.max_line_bytes, fused);
     let outputs = pipeline.outputs().to_vec();
     let mut writer = Writer::new(
         out,
@@ -345,7 +349,7 @@ mod tests {
 
 /// Feeds every line, writing outputs as they come; returns the number of items read.
 ///
-/// Each chunk of lines becomes one batch. A line that cannot be read or parsed ends the input
+/// Each chunk of lines becomes one batch or a few. A line that cannot be read or parsed ends the input
 /// there: the items before it are pushed, finished and their outputs written, then its error is
 /// returned. A node failure is returned with the line of the item that failed (or the last line
 /// read) and how far the run got.
@@ -364,7 +368,7 @@ fn stream(
     let mut batch = Vec::new();
     let outcome = (|| -> Result<(), CliError> {
         while bad_line.is_none() {
-            let chunk = match input.chunks.recv_timeout(IDLE_FLUSH) {
+            let mut chunk = match input.chunks.recv_timeout(IDLE_FLUSH) {
                 Ok(Ok(chunk)) => chunk,
                 Ok(Err(err)) => {
                     bad_line = Some(err.into_cli());
@@ -379,23 +383,33 @@ fn stream(
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
             };
-            let mut batch_bytes = 0;
-            for (number, line) in chunk.lines() {
-                at_line = number;
-                match parse_line(number, line, max_line_bytes) {
-                    Ok(Some(item)) => batch.push(item),
-                    Ok(None) => lines_of_items.skip(read + batch.len() as u64),
-                    Err(err) => {
-                        bad_line = Some(err);
-                        break;
+            if let Some((items, last_line)) = chunk.parsed_items() {
+                // Every line came parsed: they are the batch, as they are (`batch` is empty).
+                std::mem::swap(&mut batch, items);
+                at_line = last_line;
+            } else {
+                let mut batch_bytes = 0;
+                for (number, line, parsed) in chunk.take_lines() {
+                    at_line = number;
+                    let item = match parsed {
+                        Some(item) => Ok(Some(item)),
+                        None => parse_line(number, line, max_line_bytes),
+                    };
+                    match item {
+                        Ok(Some(item)) => batch.push(item),
+                        Ok(None) => lines_of_items.skip(read + batch.len() as u64),
+                        Err(err) => {
+                            bad_line = Some(err);
+                            break;
+                        }
                     }
-                }
-                batch_bytes += line.len();
-                if batch_bytes >= BATCH_TEXT_BYTES {
-                    batch_bytes = 0;
-                    writer.last_line = at_line;
-                    read += batch.len() as u64;
-                    push_and_write(&mut handle, &mut batch, writer)?;
+                    batch_bytes += line.len();
+                    if batch_bytes >= BATCH_TEXT_BYTES {
+                        batch_bytes = 0;
+                        writer.last_line = at_line;
+                        read += batch.len() as u64;
+                        push_and_write(&mut handle, &mut batch, writer)?;
+                    }
                 }
             }
             input.recycle(chunk);

@@ -78,7 +78,7 @@ pub fn run(args: RunArgs, cluster_args: &ClusterArgs) -> Result<ExitCode, CliErr
             .collect(),
         output::name(args.output.as_deref()),
     );
-    let lines = line_chunks::spawn(input, args.max_line_bytes);
+    let lines = line_chunks::spawn(input, args.max_line_bytes, false);
     let mut items = ParsedInput::spawn(lines, args.max_line_bytes);
     let mut sink = OutputSink {
         writer: &mut writer,
