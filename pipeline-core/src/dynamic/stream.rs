@@ -125,7 +125,9 @@ impl<'p> DynamicStream<'p> {
     /// Returns an output batch whose values the caller has used: they are dropped here, and its
     /// buffers go back to the stages for the batches to come (a stage per node otherwise
     /// allocates a batch on one thread and frees it on this one, each time).
-    pub fn give_back(&self, batch: OutputBatch) {
+    pub fn give_back(&self, mut batch: OutputBatch) {
+        // Maps no one else holds are kept, emptied, for the next lines this thread reads.
+        crate::value::recycle_values(&mut batch.values);
         self.output_return.give(batch);
     }
 

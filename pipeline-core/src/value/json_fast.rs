@@ -8,7 +8,7 @@
 
 use super::json_special::first_special;
 use super::key_guess::KeyGuesses;
-use super::{key_cache, Map, Value};
+use super::{key_cache, map_pool, Map, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -247,11 +247,16 @@ impl<'a> Reader<'a> {
             }
         }
         self.at += 1;
-        // Like serde_json's visitor: a repeated key keeps its last value.
-        Some(Value::Map(Arc::new(Map::from_unsorted(take_tail(
-            &mut self.entries,
-            first,
-        )))))
+        // Like serde_json's visitor: a repeated key keeps its last value. A map this thread
+        // emptied after writing it holds the entries when there is one (see `map_pool.rs`).
+        let mut map = map_pool::empty_map();
+        match Arc::get_mut(&mut map) {
+            Some(empty) => empty.refill_from_unsorted(self.entries.drain(first..)),
+            None => {
+                map = Arc::new(Map::from_unsorted(take_tail(&mut self.entries, first)));
+            }
+        }
+        Some(Value::Map(map))
     }
 
     fn list(&mut self) -> Option<Value> {
@@ -271,7 +276,7 @@ impl<'a> Reader<'a> {
             }
         }
         self.at += 1;
-        Some(Value::List(self.items.drain(first..).collect()))
+        Some(Value::List(map_pool::list_of(self.items.drain(first..))))
     }
 
     /// A string at `"`: borrowed from the text when it has no escape.

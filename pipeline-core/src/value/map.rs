@@ -61,24 +61,26 @@ impl<V> Map<V> {
     /// A map of `entries` in any order; a repeated key keeps its last value (like `BTreeMap` and
     /// serde_json). The entries are sorted in place: the map keeps `entries`' allocation.
     pub(crate) fn from_unsorted(mut entries: Vec<(Arc<str>, V)>) -> Self {
-        if entries
-            .windows(2)
-            .all(|pair| ascending(&pair[0].0, &pair[1].0))
-        {
-            return Map { entries };
-        }
-        // Stable, so of equal keys the last one given stays last.
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut write = 0;
-        for read in 0..entries.len() {
-            if read + 1 < entries.len() && entries[read].0 == entries[read + 1].0 {
-                continue; // a later value for the same key follows
-            }
-            entries.swap(write, read);
-            write += 1;
-        }
-        entries.truncate(write);
+        sort_and_dedup(&mut entries);
         Map { entries }
+    }
+
+    /// Refills this (empty) map with `entries` in any order, as
+    /// [`from_unsorted`](Self::from_unsorted) makes one, in the room it has.
+    pub(crate) fn refill_from_unsorted(&mut self, entries: impl Iterator<Item = (Arc<str>, V)>) {
+        debug_assert!(self.entries.is_empty());
+        self.entries.extend(entries);
+        sort_and_dedup(&mut self.entries);
+    }
+
+    /// Takes every entry out in key order, keeping the room.
+    pub(crate) fn drain(&mut self) -> std::vec::Drain<'_, (Arc<str>, V)> {
+        self.entries.drain(..)
+    }
+
+    /// Room for how many entries the map has without reallocating.
+    pub(crate) fn capacity(&self) -> usize {
+        self.entries.capacity()
     }
 
     /// A map of entries the caller already holds strictly ascending by key (checked in debug
@@ -547,6 +549,27 @@ impl<V> From<Map<V>> for BTreeMap<String, V> {
             .map(|(k, v)| (k.to_string(), v))
             .collect()
     }
+}
+
+/// Sorts `entries` by key, keeping the last of equal keys (as `BTreeMap::insert` one by one would).
+fn sort_and_dedup<V>(entries: &mut Vec<(Arc<str>, V)>) {
+    if entries
+        .windows(2)
+        .all(|pair| ascending(&pair[0].0, &pair[1].0))
+    {
+        return;
+    }
+    // Stable, so of equal keys the last one given stays last.
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut write = 0;
+    for read in 0..entries.len() {
+        if read + 1 < entries.len() && entries[read].0 == entries[read + 1].0 {
+            continue; // a later value for the same key follows
+        }
+        entries.swap(write, read);
+        write += 1;
+    }
+    entries.truncate(write);
 }
 
 /// `a < b`, decided by the first bytes when they differ (as they mostly do between the keys of

@@ -16,6 +16,7 @@ mod key_cache;
 #[cfg(feature = "manifest-model")]
 mod key_guess;
 mod map;
+mod map_pool;
 #[cfg(feature = "manifest-model")]
 mod serde_impl;
 pub mod wire;
@@ -24,6 +25,7 @@ pub use convert::{FromValue, IntoValue};
 #[cfg(feature = "manifest-model")]
 pub use json_text::{parse_json, write_json, JsonTextError, NonFiniteFloat};
 pub use map::{Iter as MapIter, IterMut as MapIterMut, Map};
+pub use map_pool::{recycle_values, MAX_POOLED, MAX_POOLED_ENTRIES, MAX_POOLED_LIST};
 
 use std::fmt;
 use std::sync::Arc;
