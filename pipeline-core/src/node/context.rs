@@ -26,10 +26,12 @@ enum ContextParams<'a> {
     /// Made when a node first asks: most nodes read their settings when they are built and never
     /// do (a manifest's params turned into a `Value` for every node cost ~500 instructions a
     /// node with params, callgrind, a cold run of the benchmark's 3-node manifest).
+    #[cfg_attr(not(feature = "manifest"), allow(dead_code))]
     Lazy(&'a dyn LazyParams),
 }
 
 /// Params made into a [`Value`] on first use, and kept.
+#[cfg_attr(not(feature = "manifest"), allow(dead_code))]
 pub(crate) trait LazyParams: std::fmt::Debug + Sync {
     /// The params; the same `Value` each time.
     fn value(&self) -> &Value;
