@@ -145,7 +145,8 @@ mod tests {
             "abcdefgi",
         ];
         for (i, a) in names.iter().enumerate() {
-            assert_eq!(signature(a), signature(&a.to_string()), "{a}");
+            let copy = String::from(*a); // equal text, another allocation
+            assert_eq!(signature(a), signature(&copy), "{a}");
             for b in &names[i + 1..] {
                 assert_ne!(signature(a), signature(b), "{a} {b}");
             }
