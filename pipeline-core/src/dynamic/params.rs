@@ -3,35 +3,40 @@
 //! Registered node types read their params into typed settings when the registry builds them, so
 //! most nodes never look at the context's copy. The JSON object is therefore kept as parsed (moved
 //! out of the manifest, not copied; often still its text, see [`Params`]) and turned into a
-//! [`Value`] only when the stage first initialises its nodes; later runs reuse it.
+//! [`Value`] only when a node first reads its context's params; later runs reuse it.
 
 use crate::manifest::Params;
+use crate::node::context::LazyParams;
 use crate::value::Value;
+use std::sync::OnceLock;
 
 /// A node's params: the manifest's JSON object, converted to a [`Value`] on first use.
 #[derive(Debug, Default)]
 pub(crate) struct NodeParams {
     json: Params,
-    value: Option<Value>,
+    value: OnceLock<Value>,
 }
 
 impl NodeParams {
     /// Params from a manifest node's `params` object.
     pub(crate) fn new(json: Params) -> Self {
-        NodeParams { json, value: None }
+        NodeParams {
+            json,
+            value: OnceLock::new(),
+        }
     }
+}
 
+impl LazyParams for NodeParams {
     /// The params as a `Value` map (empty when the node has none).
-    pub(crate) fn value(&mut self) -> &Value {
-        // Most nodes have no params: they share one empty map instead of allocating one each
-        // when their stage first initialises (a cold run of a manifest pays for every one).
+    fn value(&self) -> &Value {
+        // Nodes without params share one empty map instead of allocating one each when read.
         if self.json.is_empty() {
             return empty_map();
         }
         let json = &self.json;
-        self.value.get_or_insert_with(|| {
-            Value::map(json.iter().map(|(k, v)| (k.as_str(), Value::from(v))))
-        })
+        self.value
+            .get_or_init(|| Value::map(json.iter().map(|(k, v)| (k.as_str(), Value::from(v)))))
     }
 }
 
@@ -51,7 +56,7 @@ mod tests {
         let serde_json::Value::Object(map) = json else {
             unreachable!()
         };
-        let mut params = NodeParams::new(map.into());
+        let params = NodeParams::new(map.into());
         let first = params.value().clone();
         assert_eq!(
             first,

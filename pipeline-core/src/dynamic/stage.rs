@@ -714,7 +714,7 @@ impl Stage for DynStage {
     fn initialize(&mut self) -> Result<()> {
         for k in 0..self.nodes.len() {
             let node = &mut self.nodes[k];
-            let ctx = NodeContext::new(&node.id, node.params.value());
+            let ctx = NodeContext::lazy(&node.id, &node.params);
             if let Err(err) = node.node.initialize(&ctx) {
                 let err = err.in_node(&node.id);
                 for earlier in &mut self.nodes[..k] {

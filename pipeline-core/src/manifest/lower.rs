@@ -13,13 +13,13 @@ use super::catalog::{NodeCatalog, ParamError, ResolvedNode};
 use super::error::{ManifestError, Problem, ProblemKind};
 #[cfg(feature = "manifest")]
 use super::model::NodeSpec;
+use super::node_ids::NodeIds;
 use super::parse::ParsedManifest;
 use super::place::JsonPlace;
 #[cfg(feature = "manifest")]
 use crate::dynamic::ParallelDyn;
 #[cfg(feature = "manifest")]
 use crate::dynamic::{DynNode, Registry};
-use crate::graph::fast_hash::FastHash;
 use crate::graph::filled::filled;
 #[cfg(feature = "manifest")]
 use crate::graph::tuning::{MAX_BATCH_SIZE, MAX_PARALLELISM};
@@ -29,8 +29,6 @@ use crate::graph::{
     INPUT, OUTPUT,
 };
 use crate::python_params::PYTHON_NODE_TYPE;
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 
 /// A manifest turned into a valid, planned graph with its nodes built by the registry.
 #[cfg(feature = "manifest")]
@@ -287,9 +285,9 @@ impl<N> ResolvedNode<N> {
 }
 
 /// The ids declaring a graph resolved, handed to its validation (see [`KnownIds`]).
-struct DeclaredIds {
+struct DeclaredIds<'a> {
     /// Each node's first node with its id.
-    first: Vec<usize>,
+    first: NodeIds<'a>,
     /// Each edge's `from` and `to` node, where known.
     ends: Vec<(Option<usize>, Option<usize>)>,
 }
@@ -297,13 +295,13 @@ struct DeclaredIds {
 /// The graph of `parsed`, node `i` carrying the payload `nodes` gives for it beside its resolution
 /// (`None`: an unknown type), with the ids found on the way; every problem of a node or a
 /// connection is added to `problems`.
-fn declare<C: NodeCatalog, P>(
-    parsed: &ParsedManifest,
+fn declare<'p, C: NodeCatalog, P>(
+    parsed: &'p ParsedManifest,
     catalog: &C,
     limits: &GraphLimits,
     nodes: impl Iterator<Item = (Option<Result<Shape, ParamError>>, P)>,
     problems: &mut Vec<Problem>,
-) -> (Graph<JsonPlace, P>, DeclaredIds) {
+) -> (Graph<JsonPlace, P>, DeclaredIds<'p>) {
     let map = &parsed.map;
     let specs = &parsed.manifest.nodes;
     let graph_place = if specs.is_empty() {
@@ -481,23 +479,13 @@ fn declare<C: NodeCatalog, P>(
 
     // Each id's first node, and whether connections leave or enter it (for the automatic input
     // and output edges): one table and flags per node instead of a set per question.
-    let mut first_of: HashMap<&str, usize, FastHash> =
-        HashMap::with_capacity_and_hasher(specs.len(), FastHash::default());
+    let first_of = NodeIds::new(specs);
     let mut ends = filled(NodeEnds::default(), specs.len());
-    let mut first = Vec::with_capacity(specs.len());
-    for (i, spec) in specs.iter().enumerate() {
-        first.push(match first_of.entry(&*spec.id) {
-            Entry::Vacant(slot) => *slot.insert(i),
-            Entry::Occupied(seen) => *seen.get(),
-        });
-    }
     // Edge by edge, the nodes its ends name (as `graph.edges` grows).
     let mut known_ends = Vec::with_capacity(graph.edges.capacity());
     let any_staged = specs.iter().any(|s| s.stage);
     let kind_into = |to: &Endpoint| match to {
-        Endpoint::Node(id)
-            if any_staged && first_of.get(&**id).is_some_and(|&i| specs[i].stage) =>
-        {
+        Endpoint::Node(id) if any_staged && first_of.get(id).is_some_and(|i| specs[i].stage) => {
             EdgeKind::Stage
         }
         _ => EdgeKind::Fused,
@@ -505,7 +493,7 @@ fn declare<C: NodeCatalog, P>(
     let (mut explicit_input, mut explicit_output) = (false, false);
     for (c, connection) in connections.iter().enumerate() {
         let (from, port) = source(&connection.from);
-        let target = first_of.get(&*connection.to).copied();
+        let target = first_of.get(&connection.to);
         let (to, known_to) = match source(&connection.to) {
             // `"to": "split.true"`: ports are where items leave. Reported here, with the edge
             // taken as into the node, so the validator does not report it again as unknown.
@@ -524,7 +512,7 @@ fn declare<C: NodeCatalog, P>(
                         "write `\"to\": \"{node}\"`; `\"from\": \"{node}.{port}\"` leaves `{node}` by `{port}`"
                     ))),
                 );
-                let known = first_of.get(&*node.to_string()).copied();
+                let known = first_of.get(&node.to_string());
                 (node, known)
             }
             // A node end names the node as written: `target` is its node. Without a port, the end
@@ -543,7 +531,7 @@ fn declare<C: NodeCatalog, P>(
             Endpoint::Node(id) => &**id,
             _ => &*connection.from,
         };
-        let source_index = first_of.get(source_id).copied();
+        let source_index = first_of.get(source_id);
         if let Some(i) = source_index {
             ends[i].source = true;
         }
@@ -566,7 +554,7 @@ fn declare<C: NodeCatalog, P>(
         });
     }
     for (i, spec) in specs.iter().enumerate() {
-        if first[i] != i {
+        if first_of.first()[i] != i {
             continue; // a duplicate id: reported once by the validator, without echoes on its edges
         }
         let node = Endpoint::Node(Name::clone(&spec.id));
@@ -601,7 +589,7 @@ fn declare<C: NodeCatalog, P>(
     }
 
     let ids = DeclaredIds {
-        first,
+        first: first_of,
         ends: known_ends,
     };
     (graph, ids)
@@ -611,7 +599,7 @@ fn declare<C: NodeCatalog, P>(
 /// errors are added to `problems`, located in the file.
 fn check<P>(
     graph: Graph<JsonPlace, P>,
-    ids: &DeclaredIds,
+    ids: &DeclaredIds<'_>,
     parsed: &ParsedManifest,
     limits: &GraphLimits,
     problems: &mut Vec<Problem>,
@@ -622,7 +610,7 @@ fn check<P>(
             .or_else(|| connection_node(parsed, pointer))
     };
     let known = KnownIds {
-        first: &ids.first,
+        first: ids.first.first(),
         ends: &ids.ends,
     };
     let validated = graph

@@ -27,6 +27,7 @@ mod lower;
 pub mod model;
 mod name;
 mod name_table;
+mod node_ids;
 mod params;
 mod parse;
 mod place;

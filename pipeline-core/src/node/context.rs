@@ -15,13 +15,44 @@ use crate::value::Value;
 #[derive(Debug, Clone, Copy)]
 pub struct NodeContext<'a> {
     id: &'a str,
-    params: &'a Value,
+    params: ContextParams<'a>,
+}
+
+/// Where a context's params come from.
+#[derive(Debug, Clone, Copy)]
+enum ContextParams<'a> {
+    /// Made already.
+    Made(&'a Value),
+    /// Made when a node first asks: most nodes read their settings when they are built and never
+    /// do (a manifest's params turned into a `Value` for every node cost ~500 instructions a
+    /// node with params, callgrind, a cold run of the benchmark's 3-node manifest).
+    #[cfg_attr(not(feature = "manifest"), allow(dead_code))]
+    Lazy(&'a dyn LazyParams),
+}
+
+/// Params made into a [`Value`] on first use, and kept.
+#[cfg_attr(not(feature = "manifest"), allow(dead_code))]
+pub(crate) trait LazyParams: std::fmt::Debug + Sync {
+    /// The params; the same `Value` each time.
+    fn value(&self) -> &Value;
 }
 
 impl<'a> NodeContext<'a> {
     /// A context for node `id` with `params` (`Value::Null` when there are none).
     pub fn new(id: &'a str, params: &'a Value) -> Self {
-        NodeContext { id, params }
+        NodeContext {
+            id,
+            params: ContextParams::Made(params),
+        }
+    }
+
+    /// A context for node `id` whose params are made from `params` if the node reads them.
+    #[cfg_attr(not(feature = "manifest"), allow(dead_code))]
+    pub(crate) fn lazy(id: &'a str, params: &'a dyn LazyParams) -> Self {
+        NodeContext {
+            id,
+            params: ContextParams::Lazy(params),
+        }
     }
 
     /// The node's id, as written in the graph.
@@ -31,6 +62,9 @@ impl<'a> NodeContext<'a> {
 
     /// The node's params (`Value::Null` for nodes built in Rust source).
     pub fn params(&self) -> &'a Value {
-        self.params
+        match self.params {
+            ContextParams::Made(params) => params,
+            ContextParams::Lazy(params) => params.value(),
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! The node model: one trait that static (`pipeline!`), dynamic (manifest) and Python graphs share.
 
-mod context;
+pub(crate) mod context;
 mod emitter;
 mod manifest_node;
 mod move_all;

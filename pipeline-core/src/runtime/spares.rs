@@ -66,15 +66,6 @@ impl<T> Spares<T> {
     }
 }
 
-impl<T> Spares<T> {
-    /// A returned buffer whatever its room, or an empty one (no allocation) when none waits:
-    /// for a buffer that is handed on whole and refilled by swapping, so its capacity matters
-    /// less than not allocating one more.
-    pub(crate) fn take_any(&self) -> Vec<T> {
-        self.0.try_recv().unwrap_or_default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,8 +89,5 @@ mod tests {
         let fresh = spares.take(32);
         assert!(fresh.capacity() >= 32, "a spare too small is not used");
         assert_eq!(spares.0.len(), 0, "nor kept");
-        back.give(Vec::with_capacity(4));
-        assert!(spares.take_any().capacity() >= 4, "any room will do");
-        assert_eq!(spares.take_any().capacity(), 0, "none waits: no allocation");
     }
 }
