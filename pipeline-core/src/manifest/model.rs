@@ -79,8 +79,8 @@ pub struct NodeSpec {
     #[serde(default, skip_serializing_if = "Params::is_empty")]
     #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     pub params: Params,
-    /// Hardware the node needs; checked against the host before a run. (Boxed, like the other
-    /// rare fields: a node is moved whole while a manifest is read, and most have none of them.)
+    /// Hardware the node needs; checked against the host before a run.
+    // Boxed, like `execution`: a node is moved whole while a manifest is read, and few have either.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<Box<Capabilities>>,
     /// `host:port` of the `pipeline worker` this node must run on (`pipeline run --hosts`).
