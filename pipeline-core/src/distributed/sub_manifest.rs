@@ -126,7 +126,7 @@ pub(crate) fn build_segment(
     let manifest = Manifest {
         version: parsed.manifest.version,
         metadata: Metadata {
-            name: format!("{} segment {s}", parsed.manifest.metadata.name),
+            name: format!("{} segment {s}", parsed.manifest.metadata.name).into(),
             description: None,
             created_at: None,
         },

@@ -72,7 +72,7 @@ pub fn export(name: &str, graph: &GraphExport) -> Result<Manifest> {
     Ok(Manifest {
         version: Version::V1,
         metadata: Metadata {
-            name: name.to_string(),
+            name: name.into(),
             description: None,
             created_at: None,
         },

@@ -38,6 +38,8 @@ mod plain_field;
 mod python_files;
 mod scan;
 mod source_file;
+mod spare;
+mod text;
 
 pub use catalog::{deserialize_params, NodeCatalog, ParamError, ResolvedNode};
 pub use error::{
@@ -59,6 +61,7 @@ pub use source_file::{
     read_bounded, read_source_file, SourceFileError, DEFAULT_MAX_MANIFEST_BYTES,
     DEFAULT_MAX_PYTHON_FILE_BYTES,
 };
+pub use text::Text;
 
 #[cfg(feature = "manifest")]
 use crate::dynamic::Registry;

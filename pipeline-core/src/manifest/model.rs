@@ -8,6 +8,7 @@
 
 use super::name::deserialize_name;
 use super::params::Params;
+use super::text::Text;
 use crate::graph::{Name, PortType};
 use crate::placement::Capabilities;
 use schemars::JsonSchema;
@@ -53,10 +54,10 @@ pub enum Version {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Metadata {
     /// Pipeline name.
-    pub name: String,
+    pub name: Text,
     /// Free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    pub description: Option<Text>,
     /// ISO-8601 creation time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -79,8 +80,9 @@ pub struct NodeSpec {
     #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     pub params: Params,
     /// Hardware the node needs; checked against the host before a run.
+    // Boxed, like `execution`: a node is moved whole while a manifest is read, and few have either.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub capabilities: Option<Capabilities>,
+    pub capabilities: Option<Box<Capabilities>>,
     /// `host:port` of the `pipeline worker` this node must run on (`pipeline run --hosts`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
@@ -89,7 +91,7 @@ pub struct NodeSpec {
     pub runtime_hint: Option<RuntimeHint>,
     /// The seed's execution placement notes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub execution: Option<Execution>,
+    pub execution: Option<Box<Execution>>,
     /// Extension: run this node (and what is fused after it) on its own thread, behind a bounded
     /// channel: the macro's `=>`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -10,13 +10,20 @@
 //! names compare their text too.
 
 use super::plain_cursor::{load16, plain_run, special_bytes};
+use super::spare;
 use crate::graph::fast_hash::FastHash;
 use crate::graph::Name;
+use std::cell::Cell;
 use std::collections::HashSet;
 
 /// Slots of the open-addressed table; at most [`NameTable::TABLED`] are filled, so a probe always
 /// ends at an empty slot.
 const SLOTS: usize = 128;
+
+thread_local! {
+    /// The list of tabled names, kept empty between reads on this thread.
+    static SPARE: Cell<Vec<(Key, Name)>> = const { Cell::new(Vec::new()) };
+}
 
 /// The names read so far.
 pub(crate) struct NameTable {
@@ -54,7 +61,7 @@ impl NameTable {
 
     pub(crate) fn new() -> NameTable {
         NameTable {
-            known: Vec::with_capacity(16),
+            known: spare::take(&SPARE),
             slots: [0; SLOTS],
             many: HashSet::default(),
         }
@@ -127,6 +134,12 @@ impl NameTable {
     #[cfg(test)]
     fn counts(&self) -> (usize, usize) {
         (self.known.len(), self.many.len())
+    }
+}
+
+impl Drop for NameTable {
+    fn drop(&mut self) {
+        spare::give_back(&SPARE, std::mem::take(&mut self.known));
     }
 }
 

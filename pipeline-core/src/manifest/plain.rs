@@ -23,9 +23,13 @@ use super::name_table::NameTable;
 use super::params::Params;
 use super::plain_cursor::{load16, PlainCursor};
 use super::plain_field::Field;
+use super::spare;
+use super::text::Text;
 use crate::graph::Name;
 use serde_json::Value;
+use std::cell::Cell;
 use std::sync::Arc;
+use std::thread::LocalKey;
 
 /// How deep a node's params may nest here; deeper ones are left to serde (which stops at 128
 /// levels with an error at the place).
@@ -40,12 +44,21 @@ pub(crate) fn read(shared: &Arc<str>) -> Option<Manifest> {
     let mut reader = Reader {
         cursor: PlainCursor::new(text),
         shared,
-        keys: Vec::new(),
+        keys: spare::take(&SPARE_KEYS),
         names: NameTable::new(),
     };
-    let manifest = reader.manifest()?;
+    let manifest = reader.manifest();
+    spare::give_back(&SPARE_KEYS, std::mem::take(&mut reader.keys));
+    let manifest = manifest?;
     reader.skip_ws();
     (reader.pos == text.len()).then_some(manifest)
+}
+
+thread_local! {
+    /// The reader's vectors, kept empty between reads on this thread (see [`spare`]).
+    static SPARE_KEYS: Cell<Vec<(usize, usize)>> = const { Cell::new(Vec::new()) };
+    static SPARE_NODES: Cell<Vec<NodeSpec>> = const { Cell::new(Vec::new()) };
+    static SPARE_CONNECTIONS: Cell<Vec<Connection>> = const { Cell::new(Vec::new()) };
 }
 
 /// A [`PlainCursor`] (its `text` and `pos` read through it) with what a manifest's reader adds.
@@ -53,8 +66,9 @@ struct Reader<'t> {
     cursor: PlainCursor<'t>,
     /// `text`, shared: what a node's unparsed [`Params`] keep.
     shared: &'t Arc<str>,
-    /// The keys of the params objects being read, innermost last (repeated keys are refused).
-    keys: Vec<&'t str>,
+    /// The keys of the params objects being read, innermost last (repeated keys are refused):
+    /// each as its offset and length in `text`.
+    keys: Vec<(usize, usize)>,
     /// Names read so far: equal ids and types share one allocation, as under serde.
     names: NameTable,
 }
@@ -137,6 +151,21 @@ impl<'t> Reader<'t> {
         self.string().map(|s| Some(s.to_string()))
     }
 
+    /// A string as a [`Text`] of the shared text: nothing copied.
+    fn text(&mut self) -> Option<Text> {
+        let content = self.string()?;
+        // The content ends just before its closing quote.
+        let end = self.pos - 1;
+        Text::shared(self.shared, end - content.len()..end)
+    }
+
+    fn optional_text(&mut self) -> Option<Option<Text>> {
+        if self.null() {
+            return Some(None);
+        }
+        self.text().map(Some)
+    }
+
     /// `{ "key": member, ... }` with keys among `fields`: `member` reads the value of the key
     /// `fields[i]` given `i` (or gives up). Any other key, or one written with an escape, gives up.
     #[inline]
@@ -185,14 +214,25 @@ impl<'t> Reader<'t> {
         Some(found)
     }
 
-    /// `[ element, ... ]` collected.
-    fn list<T>(&mut self, mut element: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
-        let mut list = Vec::with_capacity(16);
-        self.array(|r| {
-            list.push(element(r)?);
+    /// `[ element, ... ]` collected into a vector of the list's length: read into the thread's
+    /// `spare` one, then moved (one allocation, no growing).
+    fn list<T: 'static>(
+        &mut self,
+        spare: &'static LocalKey<Cell<Vec<T>>>,
+        mut element: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let mut read = spare::take(spare);
+        let done = self.array(|r| {
+            read.push(element(r)?);
             Some(())
-        })?;
-        Some(list)
+        });
+        let mut list = Vec::new();
+        if done.is_some() {
+            list.reserve_exact(read.len());
+            list.append(&mut read);
+        }
+        spare::give_back(spare, read);
+        done.map(|()| list)
     }
 
     /// `[ element, ... ]`.
@@ -225,10 +265,10 @@ impl<'t> Reader<'t> {
                 }
                 1 if metadata.is_none() => metadata = Some(r.metadata()?),
                 2 if nodes.is_none() => {
-                    nodes = Some(r.list(Self::node)?);
+                    nodes = Some(r.list(&SPARE_NODES, Self::node)?);
                 }
                 3 if connections.is_none() => {
-                    connections = Some(r.list(Self::connection)?);
+                    connections = Some(r.list(&SPARE_CONNECTIONS, Self::connection)?);
                 }
                 _ => return None,
             }
@@ -247,8 +287,8 @@ impl<'t> Reader<'t> {
         const FIELDS: &[Field; 3] = &Field::all(["name", "description", "created_at"]);
         self.object(FIELDS, |r, field| {
             match field {
-                0 if name.is_none() => name = Some(r.string()?.to_string()),
-                1 if description.is_none() => description = Some(r.optional_string()?),
+                0 if name.is_none() => name = Some(r.text()?),
+                1 if description.is_none() => description = Some(r.optional_text()?),
                 2 if created_at.is_none() => created_at = Some(r.optional_string()?),
                 _ => return None,
             }
@@ -352,7 +392,7 @@ impl<'t> Reader<'t> {
     }
 
     /// An object of plain values, its keys distinct: `keys` holds those of the objects around it.
-    fn check_object(&mut self, depth: usize, keys: &mut Vec<&'t str>) -> Option<()> {
+    fn check_object(&mut self, depth: usize, keys: &mut Vec<(usize, usize)>) -> Option<()> {
         if depth > MAX_PARAM_DEPTH {
             return None;
         }
@@ -363,21 +403,30 @@ impl<'t> Reader<'t> {
     }
 
     /// The members of [`Reader::check_object`]'s object, from its `{` to its `}`.
-    fn check_members(&mut self, depth: usize, keys: &mut Vec<&'t str>, first: usize) -> Option<()> {
+    fn check_members(
+        &mut self,
+        depth: usize,
+        keys: &mut Vec<(usize, usize)>,
+        first: usize,
+    ) -> Option<()> {
         self.expect(b'{')?;
         if self.eat(b'}') {
             return Some(());
         }
         loop {
             let key = self.string()?;
+            // The key ends just before its closing quote.
+            let start = self.pos - 1 - key.len();
             self.expect(b':')?;
             // A key is compared with the object's others: objects with many are left to serde
             // (which the caller's `None` sends them to), so this stays linear.
             let others = &keys[first..];
-            if others.len() >= MAX_CHECKED_KEYS || others.contains(&key) {
+            let bytes = self.text.as_bytes();
+            let same = |&(at, len): &(usize, usize)| bytes[at..at + len] == *key.as_bytes();
+            if others.len() >= MAX_CHECKED_KEYS || others.iter().any(same) {
                 return None;
             }
-            keys.push(key);
+            keys.push((start, key.len()));
             self.check_value(depth, keys)?;
             if self.eat(b'}') {
                 return Some(());
@@ -388,7 +437,7 @@ impl<'t> Reader<'t> {
 
     /// A plain value: a string without escapes, an integer that fits `i64` (not `-0`), a float,
     /// `true`, `false`, `null`, or arrays and objects of them.
-    fn check_value(&mut self, depth: usize, keys: &mut Vec<&'t str>) -> Option<()> {
+    fn check_value(&mut self, depth: usize, keys: &mut Vec<(usize, usize)>) -> Option<()> {
         self.skip_ws();
         match self.peek()? {
             b'"' => self.string().map(drop),

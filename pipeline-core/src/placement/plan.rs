@@ -223,7 +223,7 @@ fn process_name(process: usize, workers: &[(String, HostInfo)]) -> String {
 }
 
 fn decide(node: &NodeSpec, local: &HostInfo, workers: &[(String, HostInfo)]) -> Placement {
-    let caps = node.capabilities.as_ref();
+    let caps = node.capabilities.as_deref();
     if let Some(pinned) = &node.host {
         let Some(i) = workers.iter().position(|(address, _)| address == pinned) else {
             return Placement::UnlistedHost {

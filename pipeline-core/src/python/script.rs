@@ -156,8 +156,8 @@ pub(crate) fn describe_in_process(file: &str, source: &str) -> Result<ScriptPipe
         manifest: Manifest {
             version: Version::V1,
             metadata: Metadata {
-                name,
-                description: described.description,
+                name: name.into(),
+                description: described.description.map(Into::into),
                 created_at: None,
             },
             nodes,
