@@ -10,16 +10,17 @@
 //! when one is filled again), and the JSON reader fills them again.
 //!
 //! Only small ones are kept (maps with room for at most [`MAX_POOLED_ENTRIES`] entries, lists of
-//! at most [`MAX_POOLED_LIST`] items), at most [`MAX_POOLED`] of each kind and length, the values
-//! of a batch's maps one level down: a thread that never reads JSON holds at most a few hundred
-//! kilobytes, and none unless it handed back output batches of maps or lists.
+//! at most [`MAX_POOLED_LIST`] items), at most [`MAX_POOLED`] of each kind and length (a batch of
+//! object lines, 32 KiB of text, is ~600 maps), the values of a batch's maps one level down: at
+//! worst ~1.7 MB of empty maps and short lists per thread, and none unless the thread handed back
+//! output batches holding maps or lists.
 
 use super::{Map, Value};
 use std::cell::RefCell;
 use std::sync::Arc;
 
 /// The most maps, and the most lists of each length, a thread keeps.
-pub const MAX_POOLED: usize = 2048;
+pub const MAX_POOLED: usize = 1024;
 /// The most entries of room a kept map may have (larger ones are freed).
 pub const MAX_POOLED_ENTRIES: usize = 16;
 /// The longest list kept (longer ones are freed).
@@ -116,14 +117,16 @@ pub(super) fn list_of(items: std::vec::Drain<'_, Value>) -> Arc<[Value]> {
         _ => None,
     };
     match kept {
-        Some(mut list) => {
-            // Kept only while no one else held it, and no one has taken it since.
-            let slots = Arc::get_mut(&mut list).expect("a kept list is held by the pool alone");
-            for (slot, item) in slots.iter_mut().zip(items) {
-                *slot = item;
+        // Kept only while no one else held it, and no one can have taken it since.
+        Some(mut list) => match Arc::get_mut(&mut list) {
+            Some(slots) => {
+                for (slot, item) in slots.iter_mut().zip(items) {
+                    *slot = item;
+                }
+                list
             }
-            list
-        }
+            None => items.collect(),
+        },
         None => items.collect(),
     }
 }
