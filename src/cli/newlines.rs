@@ -74,44 +74,39 @@ impl Iterator for Ends<'_> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn ends_are_where_a_byte_by_byte_search_finds_newlines() {
+    /// Every arrangement of newlines and near misses (bytes one bit away, `\n` with the high bit
+    /// set) over lengths around whole words.
+    fn near_miss_texts() -> impl Iterator<Item = Vec<u8>> {
         let bytes_of = [b'\n', b'\x0b', b'\x09', b'\x8a', b'\x00', b'a', b'\xff'];
-        for len in 0..=25usize {
-            for seed in 0..200u64 {
-                let bytes: Vec<u8> = (0..len)
+        (0..=25usize).flat_map(move |len| {
+            (0..200u64).map(move |seed| {
+                (0..len)
                     .map(|i| {
                         let pick = (seed.wrapping_mul(6364136223846793005) >> (i % 60)) as usize
                             + i * 7
                             + seed as usize;
                         bytes_of[pick % bytes_of.len()]
                     })
-                    .collect();
-                let expected: Vec<usize> = (0..len).filter(|&i| bytes[i] == b'\n').collect();
-                assert_eq!(ends(&bytes).collect::<Vec<_>>(), expected, "{bytes:?}");
-            }
+                    .collect()
+            })
+        })
+    }
+
+    #[test]
+    fn ends_are_where_a_byte_by_byte_search_finds_newlines() {
+        for bytes in near_miss_texts() {
+            let expected: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i] == b'\n').collect();
+            assert_eq!(ends(&bytes).collect::<Vec<_>>(), expected, "{bytes:?}");
         }
         assert_eq!(ends(b"12\n\nabc\n").collect::<Vec<_>>(), [2, 3, 7]);
     }
 
-    /// Every arrangement of newlines and near misses (bytes one bit away, `\n` with the high bit
-    /// set) over lengths around whole words is counted as a byte-by-byte count counts it.
+    /// Every arrangement of [`near_miss_texts`] is counted as a byte-by-byte count counts it.
     #[test]
     fn counts_what_a_byte_by_byte_count_counts() {
-        let bytes_of = [b'\n', b'\x0b', b'\x09', b'\x8a', b'\x00', b'a', b'\xff'];
-        for len in 0..=25usize {
-            for seed in 0..200u64 {
-                let bytes: Vec<u8> = (0..len)
-                    .map(|i| {
-                        let pick = (seed.wrapping_mul(6364136223846793005) >> (i % 60)) as usize
-                            + i * 7
-                            + seed as usize;
-                        bytes_of[pick % bytes_of.len()]
-                    })
-                    .collect();
-                let expected = bytes.iter().filter(|&&b| b == b'\n').count();
-                assert_eq!(ends(&bytes).count(), expected, "{bytes:?}");
-            }
+        for bytes in near_miss_texts() {
+            let expected = bytes.iter().filter(|&&b| b == b'\n').count();
+            assert_eq!(ends(&bytes).count(), expected, "{bytes:?}");
         }
     }
 
