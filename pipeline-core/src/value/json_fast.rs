@@ -116,7 +116,7 @@ fn take_tail<T>(buffer: &mut Vec<T>, first: usize) -> Vec<T> {
 /// A text that is only an integer of at most 18 digits (so it fits `i64`), the line of a stream of
 /// numbers, read in one pass over its digits. `-0` is a float to serde_json: not this.
 #[inline]
-fn bare_integer(bytes: &[u8]) -> Option<i64> {
+pub(super) fn bare_integer(bytes: &[u8]) -> Option<i64> {
     let (negative, digits) = match bytes {
         [b'-', rest @ ..] => (true, rest),
         _ => (false, bytes),

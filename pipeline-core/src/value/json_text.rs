@@ -42,8 +42,20 @@ impl std::error::Error for JsonTextError {}
 /// assert_eq!((err.line, err.column), (1, 7));
 /// assert!(err.message.contains("18446744073709551616"), "{err}");
 /// ```
+#[inline]
 pub fn parse_json(text: &str) -> Result<Value, JsonTextError> {
-    // The common texts of a stream (integers, plain objects) are read without serde.
+    // The line of a stream of numbers is read where it is asked for (inlined into the caller, in
+    // another crate too): a call and its large `Result` cost as much as reading the digits.
+    match super::json_fast::bare_integer(text.as_bytes()) {
+        Some(int) => Ok(Value::Int(int)),
+        None => parse_document(text),
+    }
+}
+
+/// [`parse_json`] of a text that is not a bare integer.
+#[inline(never)]
+fn parse_document(text: &str) -> Result<Value, JsonTextError> {
+    // The other common texts of a stream (plain objects) are read without serde too.
     if let Some(value) = super::json_fast::parse(text) {
         return Ok(value);
     }
