@@ -194,7 +194,22 @@ impl std::error::Error for NonFiniteFloat {}
 /// assert_eq!(write_json(&bad, &mut out).unwrap_err().pointer, "/x/1");
 /// assert_eq!(out, br#"{"x":1.5}"#);
 /// ```
+#[inline]
 pub fn write_json(value: &Value, out: &mut Vec<u8>) -> Result<(), NonFiniteFloat> {
+    // The line of a stream of numbers is written where it is asked for (inlined into the caller,
+    // in another crate too); the rest out of line.
+    match value {
+        Value::Int(i) => {
+            super::json_writer::write_int(*i, out);
+            Ok(())
+        }
+        _ => write_document(value, out),
+    }
+}
+
+/// [`write_json`] of a value that is not an int.
+#[inline(never)]
+fn write_document(value: &Value, out: &mut Vec<u8>) -> Result<(), NonFiniteFloat> {
     let start = out.len();
     match super::json_writer::write(value, out) {
         Ok(()) => Ok(()),

@@ -137,11 +137,17 @@ const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
+/// Writes `i` in decimal: made right to left at the middle of a buffer, then copied to `out` as a
+/// fixed 20 bytes from its first digit and cut to its width, so the copy is two moves, not a call
+/// to `memcpy` for a few bytes (which cost a third as much as making them: callgrind, a million
+/// int lines).
 #[inline]
-fn write_int(i: i64, out: &mut Vec<u8>) {
-    let mut digits = [0u8; 20];
+pub(super) fn write_int(i: i64, out: &mut Vec<u8>) {
+    // The longest, `i64::MIN`, is 20 bytes; they end at `END`, and 20 bytes follow any start.
+    const END: usize = 20;
+    let mut digits = [0u8; 2 * END];
     let mut n = i.unsigned_abs();
-    let mut at = digits.len();
+    let mut at = END;
     while n >= 100 {
         let pair = (n % 100) as usize * 2;
         n /= 100;
@@ -160,7 +166,9 @@ fn write_int(i: i64, out: &mut Vec<u8>) {
         at -= 1;
         digits[at] = b'-';
     }
-    out.extend_from_slice(&digits[at..]);
+    let start = out.len();
+    out.extend_from_slice(&digits[at..at + END]);
+    out.truncate(start + END - at);
 }
 
 /// A JSON string as serde_json writes it: `"` and `\` escaped, the short escapes for `\b`, `\t`,
@@ -262,7 +270,12 @@ mod tests {
         ]
         .into_iter()
         .chain([9, 10, 99, 100, 101, 999, -10, -99, -100].map(Value::Int))
-        {
+        // Every width, at both of its ends, either sign.
+        .chain((0..19).flat_map(|e| {
+            let low = 10_i64.pow(e);
+            let high = low.saturating_mul(10) - 1;
+            [low, high, -low, -high].map(Value::Int)
+        })) {
             let mut ours = Vec::new();
             assert!(write(&v, &mut ours).is_ok());
             assert_eq!(
