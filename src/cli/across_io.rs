@@ -127,12 +127,12 @@ impl LocalInput for ParsedInput {
 
 /// The outputs, written as they arrive and flushed when the input pauses. The first error
 /// writing them is kept to be reported as it is (the run fails with its text).
-pub struct OutputSink<'w, 'a> {
-    pub writer: &'w mut Writer<'a>,
+pub struct OutputSink<'w> {
+    pub writer: &'w mut Writer,
     pub unwritable: Option<CliError>,
 }
 
-impl OutputSink<'_, '_> {
+impl OutputSink<'_> {
     fn failed(&mut self, err: CliError) -> pipeline::Error {
         let error = pipeline::Error::msg(err.to_string());
         self.unwritable = Some(err);
@@ -140,7 +140,7 @@ impl OutputSink<'_, '_> {
     }
 }
 
-impl LocalSink for OutputSink<'_, '_> {
+impl LocalSink for OutputSink<'_> {
     fn write(&mut self, output: usize, value: Value) -> pipeline::Result<()> {
         match self.writer.write_value(output, &value) {
             Ok(()) => Ok(()),

@@ -25,6 +25,7 @@ mod run;
 mod run_across;
 mod same_file;
 mod schema;
+mod tag_prefix;
 mod validate;
 #[cfg(feature = "distributed")]
 mod worker;

@@ -10,6 +10,7 @@
 use super::line_chunks::{self, Chunks, LineError};
 use super::output::{self, write_error};
 use super::same_file::{self, Source};
+use super::tag_prefix::TagPrefix;
 use super::{load, report, CliError};
 use indicatif::{ProgressBar, ProgressStyle};
 use pipeline::dynamic::{build, BuildOptions, DynamicPipeline, DynamicStream, OutputBatch};
@@ -160,12 +161,11 @@ fn output_labels(pipeline: &DynamicPipeline) -> Vec<String> {
 /// Each output is written straight into the buffer that is handed to `out` (not into a text of
 /// its own and then copied into a `BufWriter` through a dynamic call): writing is most of what an
 /// int line costs.
-pub(super) struct Writer<'a> {
+pub(super) struct Writer {
     out: Box<dyn Write>,
     /// Outputs not yet handed to `out`, which get it in writes of [`OUTPUT_BUFFER_BYTES`] or so.
     buffer: Vec<u8>,
     tag: bool,
-    outputs: &'a [pipeline::graph::Name],
     /// [`output_labels`], by output index.
     labels: Vec<String>,
     path: PathBuf,
@@ -173,16 +173,16 @@ pub(super) struct Writer<'a> {
     /// The last input line read, for an output that cannot be written.
     last_line: usize,
     /// With `--tag`, each output's text before its value, by output index.
-    tag_prefixes: Vec<Option<Vec<u8>>>,
+    tag_prefixes: Vec<TagPrefix>,
 }
 
-impl<'a> Writer<'a> {
+impl Writer {
     /// Writes to `out` (named `path` in errors) the outputs named `outputs`, each described by
     /// its label in an error.
     pub(super) fn new(
         out: Box<dyn Write>,
         tag: bool,
-        outputs: &'a [pipeline::graph::Name],
+        outputs: &[pipeline::graph::Name],
         labels: Vec<String>,
         path: PathBuf,
     ) -> Self {
@@ -190,12 +190,14 @@ impl<'a> Writer<'a> {
             out,
             buffer: Vec::with_capacity(OUTPUT_BUFFER_BYTES + 4096),
             tag,
-            outputs,
             labels,
             path,
             written: 0,
             last_line: 0,
-            tag_prefixes: vec![None; outputs.len()],
+            tag_prefixes: match tag {
+                true => outputs.iter().map(TagPrefix::new).collect(),
+                false => Vec::new(),
+            },
         }
     }
 
@@ -216,11 +218,7 @@ impl<'a> Writer<'a> {
         // A value is written whole or not at all: a failed one leaves no text.
         let start = self.buffer.len();
         if self.tag {
-            if self.tag_prefixes[output].is_none() {
-                self.make_tag_prefix(output);
-            }
-            let prefix = self.tag_prefixes[output].as_deref().unwrap_or_default();
-            self.buffer.extend_from_slice(prefix);
+            self.tag_prefixes[output].write(&mut self.buffer);
         }
         if let Err(err) = write_json(value, &mut self.buffer) {
             return Err(self.unwritable(start, output, err));
@@ -234,15 +232,6 @@ impl<'a> Writer<'a> {
             self.hand_on()?;
         }
         Ok(())
-    }
-
-    /// `{"node":"<name>","value":` (the tagged map's keys in order), made once per output.
-    #[cold]
-    fn make_tag_prefix(&mut self, output: usize) {
-        let mut prefix = br#"{"node":"#.to_vec();
-        let _ = write_json(&Value::Str(self.outputs[output].clone()), &mut prefix);
-        prefix.extend_from_slice(br#","value":"#);
-        self.tag_prefixes[output] = Some(prefix);
     }
 
     /// The error for a value of output `output` JSON cannot carry; what was written of it (from
@@ -273,7 +262,7 @@ impl<'a> Writer<'a> {
     }
 }
 
-impl Drop for Writer<'_> {
+impl Drop for Writer {
     /// Like a `BufWriter`'s: what is buffered is written, and an error then is not reported (a
     /// run flushes explicitly and reports it).
     fn drop(&mut self) {
@@ -373,7 +362,7 @@ fn stream(
     pipeline: &mut DynamicPipeline,
     input: &Chunks,
     max_line_bytes: usize,
-    writer: &mut Writer<'_>,
+    writer: &mut Writer,
     progress: Option<&ProgressBar>,
 ) -> Result<u64, CliError> {
     let mut handle = pipeline.start()?;
@@ -484,7 +473,7 @@ fn stream(
 fn push_and_write(
     handle: &mut DynamicStream<'_>,
     batch: &mut Vec<Value>,
-    writer: &mut Writer<'_>,
+    writer: &mut Writer,
 ) -> Result<(), CliError> {
     let len = batch.len();
     handle.push_batch(batch)?;
@@ -497,7 +486,7 @@ fn push_and_write(
 }
 
 /// Writes the outputs that are ready, a batch at a time, handing each batch back once written.
-fn write_ready(handle: &mut DynamicStream<'_>, writer: &mut Writer<'_>) -> Result<(), CliError> {
+fn write_ready(handle: &mut DynamicStream<'_>, writer: &mut Writer) -> Result<(), CliError> {
     loop {
         if handle.would_wait() {
             // A generator goes on: what it gave so far shows now.
