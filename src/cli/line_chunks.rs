@@ -21,7 +21,8 @@ use super::newlines;
 use super::run::parse_line;
 use pipeline::Value;
 use std::io::{self, Read};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use pipeline::value::recycle_values;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 
 /// Bytes asked of the input per read.
 pub const READ_SIZE: usize = 256 << 10;
@@ -29,8 +30,16 @@ pub const READ_SIZE: usize = 256 << 10;
 /// pieces, so that what was made of a piece (a word per line, an item per int line) is still in the cache when the
 /// run takes it, and a read of 60-byte lines goes whole (each message may wake a thread).
 const PIECE_LINES: usize = 4096;
+/// Text per chunk sent, at most, when a thread parses it: a piece's items are alive from its
+/// parsing until its outputs are written, and go back to the parser's pool of maps and lists
+/// (see [`Chunks::give_back_items`]), which keeps about a thousand; 32 KiB is ~500 object lines
+/// (and 4096 lines of ints).
+const PIECE_BYTES: usize = 32 << 10;
 /// Chunks in flight between two threads (with one being taken and one being made).
 const CHUNKS_IN_FLIGHT: usize = 4;
+/// Batches of written items on their way back to the parser thread, at most (more are dropped
+/// by the run's thread).
+const SPENT_IN_FLIGHT: usize = 4;
 
 /// Whole lines of the input, each ending in `\n` (one is added to a last line without it).
 #[derive(Debug, Default)]
@@ -91,7 +100,7 @@ impl Chunk {
 
     /// Fills the chunk with the first lines of `text` (whole lines), at most `max_lines` of them;
     /// returns the length taken.
-    fn fill(&mut self, text: &str, first_line: usize, max_lines: usize) -> usize {
+    fn fill(&mut self, text: &str, first_line: usize, max_lines: usize, max_bytes: usize) -> usize {
         self.first_line = first_line;
         self.ends.clear();
         self.items.clear();
@@ -99,7 +108,7 @@ impl Chunk {
         for end in newlines::ends(text.as_bytes()) {
             self.ends.push(end << 1);
             start = end + 1;
-            if self.ends.len() == max_lines {
+            if self.ends.len() == max_lines || start >= max_bytes {
                 break;
             }
         }
@@ -108,23 +117,17 @@ impl Chunk {
         start
     }
 
-    /// Parses the lines that are a number or a literal.
-    fn parse_flat(&mut self, max_line_bytes: usize) {
+    /// Parses every line it can: a line that is blank or fails (its error is the run's to
+    /// report, at its line and column) is left as text.
+    fn parse_all(&mut self, max_line_bytes: usize) {
         let mut start = 0;
         for (k, end) in self.ends.iter_mut().enumerate() {
             let line = &self.text[start..*end >> 1];
             let line = line.strip_suffix('\r').unwrap_or(line);
             start = (*end >> 1) + 1;
-            if let Some(b'0'..=b'9' | b'-' | b't' | b'f' | b'n') = line.as_bytes().first() {
-                // An item with no heap part is kept; anything else (an error above all) is the
-                // run's to parse and report.
-                if let Ok(Some(
-                    item @ (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null),
-                )) = parse_line(self.first_line + k, line, max_line_bytes)
-                {
-                    self.items.push(item);
-                    *end |= 1;
-                }
+            if let Ok(Some(item)) = parse_line(self.first_line + k, line, max_line_bytes) {
+                self.items.push(item);
+                *end |= 1;
             }
         }
     }
@@ -145,6 +148,9 @@ pub type Message = Result<Chunk, LineError>;
 pub struct Chunks {
     pub chunks: Receiver<Message>,
     recycle: SyncSender<Chunk>,
+    /// With a parser thread, where written items go back to it, and the emptied buffers they
+    /// come back in ([`give_back_items`](Self::give_back_items)).
+    spent_items: Option<(SyncSender<Vec<Value>>, Receiver<Vec<Value>>)>,
 }
 
 impl Chunks {
@@ -152,11 +158,39 @@ impl Chunks {
     pub fn recycle(&self, chunk: Chunk) {
         let _ = self.recycle.try_send(chunk);
     }
+
+    /// Sends written `items` that have a heap part back to the parser thread, which made them,
+    /// leaving an empty buffer in their place; `false` (and `items` as they were) when there is
+    /// no parser thread or it has enough waiting already.
+    ///
+    /// There they are dropped, and their maps and lists kept for the next lines
+    /// ([`recycle_values`](pipeline::value::recycle_values)): each block is freed by the thread
+    /// that allocated it (no glibc arena lock, no free list shared by two cores), and refilled
+    /// there.
+    pub fn give_back_items(&self, items: &mut Vec<Value>) -> bool {
+        let Some((spent, emptied)) = &self.spent_items else {
+            return false;
+        };
+        if !items
+            .iter()
+            .any(|item| matches!(item, Value::Map(_) | Value::List(_) | Value::Str(_)))
+        {
+            return false;
+        }
+        let full = std::mem::replace(items, emptied.try_recv().unwrap_or_default());
+        match spent.try_send(full) {
+            Ok(()) => true,
+            Err(TrySendError::Full(full) | TrySendError::Disconnected(full)) => {
+                *items = full;
+                false
+            }
+        }
+    }
 }
 
 /// Starts the reader thread over `input`, refusing lines longer than `max_line_bytes`, and with
-/// `parse` a thread parsing the lines that are a number or a literal (worth it when the run's
-/// thread does the rest of the work alone: with stage threads busy too, it competes with them).
+/// `parse` a thread parsing the lines (worth it when the run's thread does the rest of the work
+/// alone: with stage threads busy too, it competes with them).
 /// A panic on either thread is sent on as an error ([`on_thread`]).
 pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize, parse: bool) -> Chunks {
     let (tx, read) = sync_channel(CHUNKS_IN_FLIGHT);
@@ -166,6 +200,7 @@ pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize, parse: bool) ->
             input,
             max_line_bytes,
             piece_lines: if parse { PIECE_LINES } else { usize::MAX },
+            piece_bytes: if parse { PIECE_BYTES } else { usize::MAX },
             tx,
             spent,
             pending: Vec::with_capacity(READ_SIZE),
@@ -177,13 +212,21 @@ pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize, parse: bool) ->
         return Chunks {
             chunks: read,
             recycle,
+            spent_items: None,
         };
     }
     let (tx, chunks) = sync_channel(CHUNKS_IN_FLIGHT);
+    let (spent_tx, spent_items) = sync_channel::<Vec<Value>>(SPENT_IN_FLIGHT);
+    let (emptied, emptied_rx) = sync_channel(SPENT_IN_FLIGHT);
     on_thread("parser", tx, move |tx| {
         for message in read {
+            // Written items first: their maps and lists are the ones this chunk is read into.
+            for mut items in spent_items.try_iter() {
+                recycle_values(&mut items);
+                let _ = emptied.try_send(items);
+            }
             let message = message.map(|mut chunk| {
-                chunk.parse_flat(max_line_bytes);
+                chunk.parse_all(max_line_bytes);
                 chunk
             });
             let stop = message.is_err();
@@ -192,7 +235,11 @@ pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize, parse: bool) ->
             }
         }
     });
-    Chunks { chunks, recycle }
+    Chunks {
+        chunks,
+        recycle,
+        spent_items: Some((spent_tx, emptied_rx)),
+    }
 }
 
 /// Runs `work` on a thread of its own, sending on a panic there (a bug, which would otherwise
@@ -218,6 +265,8 @@ struct Reader {
     max_line_bytes: usize,
     /// Lines per chunk, at most.
     piece_lines: usize,
+    /// Text per chunk, at most (whole lines: the last one may end past it).
+    piece_bytes: usize,
     tx: SyncSender<Message>,
     spent: Receiver<Chunk>,
     /// Bytes read and not yet sent: the start of a line whose end has not been read.
@@ -309,7 +358,7 @@ impl Reader {
         let mut next_line = self.next_line;
         while !rest.is_empty() {
             let mut chunk = self.spent.try_recv().unwrap_or_default();
-            let taken = chunk.fill(rest, next_line, self.piece_lines);
+            let taken = chunk.fill(rest, next_line, self.piece_lines, self.piece_bytes);
             rest = &rest[taken..];
             next_line += chunk.ends.len();
             self.send(Ok(chunk))?;

@@ -377,7 +377,7 @@ fn stream(
                 Err(RecvTimeoutError::Timeout) => {
                     // The input paused: push partial batches on and show what is ready.
                     handle.flush()?;
-                    write_ready(&mut handle, writer)?;
+                    write_ready(&mut handle, writer, input)?;
                     writer.flush()?;
                     continue;
                 }
@@ -408,14 +408,14 @@ fn stream(
                         batch_bytes = 0;
                         writer.last_line = at_line;
                         read += batch.len() as u64;
-                        push_and_write(&mut handle, &mut batch, writer)?;
+                        push_and_write(&mut handle, &mut batch, writer, input)?;
                     }
                 }
             }
             input.recycle(chunk);
             writer.last_line = at_line;
             read += batch.len() as u64;
-            push_and_write(&mut handle, &mut batch, writer)?;
+            push_and_write(&mut handle, &mut batch, writer, input)?;
             if let Some(bar) = progress {
                 bar.set_position(read);
                 bar.set_message(writer.written.to_string());
@@ -435,7 +435,7 @@ fn stream(
                 break;
             };
             writer.write_batch(&batch)?;
-            handle.give_back(batch);
+            give_back(&handle, batch, input);
         }
         Ok(())
     });
@@ -469,6 +469,7 @@ fn push_and_write(
     handle: &mut DynamicStream<'_>,
     batch: &mut Vec<Value>,
     writer: &mut Writer<'_>,
+    input: &Chunks,
 ) -> Result<(), CliError> {
     let len = batch.len();
     handle.push_batch(batch)?;
@@ -477,11 +478,15 @@ fn push_and_write(
     // of a thousand objects' batch, each copying it, and each large one making glibc consolidate
     // every small block freed since).
     batch.reserve(len);
-    write_ready(handle, writer)
+    write_ready(handle, writer, input)
 }
 
 /// Writes the outputs that are ready, a batch at a time, handing each batch back once written.
-fn write_ready(handle: &mut DynamicStream<'_>, writer: &mut Writer<'_>) -> Result<(), CliError> {
+fn write_ready(
+    handle: &mut DynamicStream<'_>,
+    writer: &mut Writer<'_>,
+    input: &Chunks,
+) -> Result<(), CliError> {
     loop {
         if handle.would_wait() {
             // A generator goes on: what it gave so far shows now.
@@ -491,8 +496,15 @@ fn write_ready(handle: &mut DynamicStream<'_>, writer: &mut Writer<'_>) -> Resul
             return Ok(());
         };
         writer.write_batch(&batch)?;
-        handle.give_back(batch);
+        give_back(handle, batch, input);
     }
+}
+
+/// Hands a written batch back: its items to the thread that parsed them when one did (see
+/// [`Chunks::give_back_items`]), its buffers to the stages.
+fn give_back(handle: &DynamicStream<'_>, mut batch: OutputBatch, input: &Chunks) {
+    input.give_back_items(&mut batch.values);
+    handle.give_back(batch);
 }
 
 /// Input line `number` as an item: `None` for a blank line; an error naming the line (and column)
