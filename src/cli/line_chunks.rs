@@ -19,9 +19,9 @@
 
 use super::newlines;
 use super::run::parse_line;
+use pipeline::value::recycle_values;
 use pipeline::Value;
 use std::io::{self, Read};
-use pipeline::value::recycle_values;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 
 /// Bytes asked of the input per read.
