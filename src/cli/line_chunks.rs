@@ -160,30 +160,30 @@ impl Chunks {
     }
 
     /// Sends written `items` that have a heap part back to the parser thread, which made them,
-    /// leaving an empty buffer in their place; `false` (and `items` as they were) when there is
-    /// no parser thread or it has enough waiting already.
+    /// leaving an empty buffer in their place (items without one are dropped here). With no
+    /// parser thread, or one with enough waiting already, `items` stay as they are.
     ///
     /// There they are dropped, and their maps and lists kept for the next lines
     /// ([`recycle_values`](pipeline::value::recycle_values)): each block is freed by the thread
     /// that allocated it (no glibc arena lock, no free list shared by two cores), and refilled
     /// there.
-    pub fn give_back_items(&self, items: &mut Vec<Value>) -> bool {
+    pub fn give_back_items(&self, items: &mut Vec<Value>) {
         let Some((spent, emptied)) = &self.spent_items else {
-            return false;
+            return;
         };
         if !items
             .iter()
             .any(|item| matches!(item, Value::Map(_) | Value::List(_) | Value::Str(_)))
         {
-            return false;
+            // Nothing to keep (ints, say): dropped here, not looked through again.
+            items.clear();
+            return;
         }
         let full = std::mem::replace(items, emptied.try_recv().unwrap_or_default());
-        match spent.try_send(full) {
-            Ok(()) => true,
-            Err(TrySendError::Full(full) | TrySendError::Disconnected(full)) => {
-                *items = full;
-                false
-            }
+        if let Err(TrySendError::Full(full) | TrySendError::Disconnected(full)) =
+            spent.try_send(full)
+        {
+            *items = full;
         }
     }
 }
