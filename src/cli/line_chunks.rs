@@ -22,7 +22,10 @@ use super::run::parse_line;
 use pipeline::value::recycle_values;
 use pipeline::Value;
 use std::io::{self, Read};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Bytes asked of the input per read.
 pub const READ_SIZE: usize = 256 << 10;
@@ -98,6 +101,12 @@ impl Chunk {
             .then(|| (&mut self.items, self.first_line + lines - 1))
     }
 
+    /// Whether a thread parsed any of the chunk's lines on their way (else the run parses them
+    /// all, and what it makes of them is its own: see [`Chunks::give_back_items`]).
+    pub fn came_parsed(&self) -> bool {
+        !self.items.is_empty()
+    }
+
     /// Fills the chunk with the first lines of `text` (whole lines), at most `max_lines` of them;
     /// returns the length taken.
     fn fill(&mut self, text: &str, first_line: usize, max_lines: usize, max_bytes: usize) -> usize {
@@ -151,9 +160,18 @@ pub struct Chunks {
     /// With a parser thread, where written items go back to it, and the emptied buffers they
     /// come back in ([`give_back_items`](Self::give_back_items)).
     spent_items: Option<(SyncSender<Vec<Value>>, Receiver<Vec<Value>>)>,
+    /// Chunks the parser thread has sent and the run not yet taken ([`next`](Self::next)).
+    in_flight: Arc<AtomicUsize>,
 }
 
 impl Chunks {
+    /// The next chunk (or why the input stopped), waiting at most `timeout`.
+    pub fn next(&self, timeout: Duration) -> Result<Message, RecvTimeoutError> {
+        let message = self.chunks.recv_timeout(timeout)?;
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+        Ok(message)
+    }
+
     /// Hands a parsed chunk's buffers back to the reader.
     pub fn recycle(&self, chunk: Chunk) {
         let _ = self.recycle.try_send(chunk);
@@ -208,30 +226,46 @@ pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize, parse: bool) ->
         };
         let _ = reader.read_all();
     });
+    // Counted by the parser thread only; the reader's chunks are not.
+    let in_flight = Arc::new(AtomicUsize::new(usize::MAX / 2));
     if !parse {
         return Chunks {
             chunks: read,
             recycle,
             spent_items: None,
+            in_flight,
         };
     }
+    in_flight.store(0, Ordering::Relaxed);
     let (tx, chunks) = sync_channel(CHUNKS_IN_FLIGHT);
     let (spent_tx, spent_items) = sync_channel::<Vec<Value>>(SPENT_IN_FLIGHT);
     let (emptied, emptied_rx) = sync_channel(SPENT_IN_FLIGHT);
+    let sent = Arc::clone(&in_flight);
     on_thread("parser", tx, move |tx| {
-        for message in read {
+        let mut next = read.recv().ok();
+        while let Some(message) = next.take() {
             // Written items first: their maps and lists are the ones this chunk is read into.
             for mut items in spent_items.try_iter() {
                 recycle_values(&mut items);
                 let _ = emptied.try_send(items);
             }
+            next = read.try_recv().ok();
             let message = message.map(|mut chunk| {
-                chunk.parse_all(max_line_bytes);
+                // When the run has taken every chunk sent and the reader has the next one
+                // ready, this one goes as it is, for the run to parse while this thread parses
+                // the next: neither waits for the other, whichever has more to do a line.
+                if next.is_none() || sent.load(Ordering::Relaxed) > 0 {
+                    chunk.parse_all(max_line_bytes);
+                }
                 chunk
             });
             let stop = message.is_err();
+            sent.fetch_add(1, Ordering::Relaxed);
             if tx.send(message).is_err() || stop {
                 return;
+            }
+            if next.is_none() {
+                next = read.recv().ok();
             }
         }
     });
@@ -239,6 +273,7 @@ pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize, parse: bool) ->
         chunks,
         recycle,
         spent_items: Some((spent_tx, emptied_rx)),
+        in_flight,
     }
 }
 

@@ -368,7 +368,7 @@ fn stream(
     let mut batch = Vec::new();
     let outcome = (|| -> Result<(), CliError> {
         while bad_line.is_none() {
-            let mut chunk = match input.chunks.recv_timeout(IDLE_FLUSH) {
+            let mut chunk = match input.next(IDLE_FLUSH) {
                 Ok(Ok(chunk)) => chunk,
                 Ok(Err(err)) => {
                     bad_line = Some(err.into_cli());
@@ -377,12 +377,15 @@ fn stream(
                 Err(RecvTimeoutError::Timeout) => {
                     // The input paused: push partial batches on and show what is ready.
                     handle.flush()?;
-                    write_ready(&mut handle, writer, input)?;
+                    write_ready(&mut handle, writer, Some(input))?;
                     writer.flush()?;
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
             };
+            // Items parsed on this thread are dropped (and kept for reuse) here; the parser's go
+            // back to it.
+            let made_by = (chunk.came_parsed()).then_some(input);
             if let Some((items, last_line)) = chunk.parsed_items() {
                 // Every line came parsed: they are the batch, as they are (`batch` is empty).
                 std::mem::swap(&mut batch, items);
@@ -408,14 +411,14 @@ fn stream(
                         batch_bytes = 0;
                         writer.last_line = at_line;
                         read += batch.len() as u64;
-                        push_and_write(&mut handle, &mut batch, writer, input)?;
+                        push_and_write(&mut handle, &mut batch, writer, made_by)?;
                     }
                 }
             }
             input.recycle(chunk);
             writer.last_line = at_line;
             read += batch.len() as u64;
-            push_and_write(&mut handle, &mut batch, writer, input)?;
+            push_and_write(&mut handle, &mut batch, writer, made_by)?;
             if let Some(bar) = progress {
                 bar.set_position(read);
                 bar.set_message(writer.written.to_string());
@@ -435,7 +438,7 @@ fn stream(
                 break;
             };
             writer.write_batch(&batch)?;
-            give_back(&handle, batch, input);
+            give_back(&handle, batch, Some(input));
         }
         Ok(())
     });
@@ -469,7 +472,7 @@ fn push_and_write(
     handle: &mut DynamicStream<'_>,
     batch: &mut Vec<Value>,
     writer: &mut Writer<'_>,
-    input: &Chunks,
+    made_by: Option<&Chunks>,
 ) -> Result<(), CliError> {
     let len = batch.len();
     handle.push_batch(batch)?;
@@ -478,14 +481,15 @@ fn push_and_write(
     // of a thousand objects' batch, each copying it, and each large one making glibc consolidate
     // every small block freed since).
     batch.reserve(len);
-    write_ready(handle, writer, input)
+    write_ready(handle, writer, made_by)
 }
 
-/// Writes the outputs that are ready, a batch at a time, handing each batch back once written.
+/// Writes the outputs that are ready, a batch at a time, handing each batch back once written
+/// (its items to the parser thread of `made_by` when it made them).
 fn write_ready(
     handle: &mut DynamicStream<'_>,
     writer: &mut Writer<'_>,
-    input: &Chunks,
+    made_by: Option<&Chunks>,
 ) -> Result<(), CliError> {
     loop {
         if handle.would_wait() {
@@ -496,14 +500,16 @@ fn write_ready(
             return Ok(());
         };
         writer.write_batch(&batch)?;
-        give_back(handle, batch, input);
+        give_back(handle, batch, made_by);
     }
 }
 
 /// Hands a written batch back: its items to the thread that parsed them when one did (see
 /// [`Chunks::give_back_items`]), its buffers to the stages.
-fn give_back(handle: &DynamicStream<'_>, mut batch: OutputBatch, input: &Chunks) {
-    input.give_back_items(&mut batch.values);
+fn give_back(handle: &DynamicStream<'_>, mut batch: OutputBatch, made_by: Option<&Chunks>) {
+    if let Some(input) = made_by {
+        input.give_back_items(&mut batch.values);
+    }
     handle.give_back(batch);
 }
 
