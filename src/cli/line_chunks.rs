@@ -9,12 +9,15 @@
 //! read whole are checked by the run as it parses them), and splits the chunk into lines. Spent
 //! chunks come back for reuse, so the buffers stay a fixed few.
 //!
-//! Asked to, a second thread parses the lines that are a number, `true`, `false` or `null` on
-//! their way (an int line's parsing is most of its cost besides writing): such an item has no
-//! heap part, so it crosses to the run's thread as its few bytes. Other lines (objects, lists,
-//! strings, and any line that fails to parse, whose error the run reports) are parsed by the run:
-//! an object parsed on another thread is allocated there and freed on the run's, and measured
-//! twice as slow (glibc arena lock waits, and its cache lines crossing cores). On the reader's
+//! Asked to, a second thread parses the lines on their way (in pieces of at most
+//! [`PIECE_BYTES`]), so parsing overlaps the run's work on the other core. The items made there
+//! go back there once written ([`Chunks::give_back_items`]), to be dropped and their maps, lists
+//! and strings refilled by the next lines: each block is allocated and freed by one thread. (Freed
+//! on the run's thread instead, objects parsed here measured twice as slow: glibc arena lock
+//! waits, and cache lines crossing cores.) When the run has taken every chunk parsed and the
+//! reader has the next one ready, a chunk goes unparsed and the run parses it while this thread
+//! parses the next, so the two share the parsing by which one waits. Lines that are blank or fail
+//! to parse are left to the run, which reports the error at its line and column. On the reader's
 //! own thread, parsing made it the bottleneck (reads, UTF-8 checks and copies besides).
 
 use super::newlines;
@@ -498,35 +501,63 @@ mod tests {
     }
 
     #[test]
-    fn numbers_and_literals_come_parsed_and_other_lines_as_text() {
-        // Objects, strings, blank lines and lines that fail (too long, not JSON) are the run's.
-        let input: &'static [u8] = b"1\n-2.5e1\r\ntrue\n{\"a\":1}\n12x\n\n null\n1234567\nnull";
-        let chunks = spawn(Box::new(input), 6, true);
-        let mut got = Vec::new();
-        for message in chunks.chunks.iter() {
-            let mut chunk = message.unwrap();
-            got.extend(
-                chunk
-                    .take_lines()
-                    .map(|(n, line, item)| (n, line.to_string(), item)),
-            );
-            chunks.recycle(chunk);
-        }
+    fn lines_come_parsed_and_blank_or_bad_ones_as_text() {
+        // Blank lines and lines that fail (too long, not JSON) are the run's, to report. (Which
+        // chunks the parser thread parses depends on which thread waits, so the parsing of one
+        // chunk is what is checked here.)
+        let input = "1\n-2.5e1\r\ntrue\n{\"a\":1}\n12x\n\n null\n12345678\n\"s\"\nnull\n";
+        let mut chunk = Chunk::default();
+        assert_eq!(chunk.fill(input, 1, usize::MAX, usize::MAX), input.len());
+        chunk.parse_all(7);
+        assert!(chunk.came_parsed());
+        let got: Vec<_> = chunk
+            .take_lines()
+            .map(|(n, line, item)| (n, line.to_string(), item))
+            .collect();
         let text = |n: usize, line: &str| (n, line.to_string(), None);
+        let parsed = |n: usize, line: &str, item| (n, line.to_string(), Some(item));
         assert_eq!(
             got,
             [
-                (1, "1".to_string(), Some(Value::Int(1))),
-                (2, "-2.5e1".to_string(), Some(Value::Float(-25.0))),
-                (3, "true".to_string(), Some(Value::Bool(true))),
-                text(4, "{\"a\":1}"),
+                parsed(1, "1", Value::Int(1)),
+                parsed(2, "-2.5e1", Value::Float(-25.0)),
+                parsed(3, "true", Value::Bool(true)),
+                parsed(4, "{\"a\":1}", Value::map([("a", Value::Int(1))])),
                 text(5, "12x"),
                 text(6, ""),
-                text(7, " null"),
-                text(8, "1234567"),
-                (9, "null".to_string(), Some(Value::Null)),
+                parsed(7, " null", Value::Null),
+                text(8, "12345678"),
+                parsed(9, "\"s\"", Value::from("s")),
+                parsed(10, "null", Value::Null),
             ]
         );
+    }
+
+    #[test]
+    fn written_items_go_back_to_the_parser_thread_only_when_it_made_some() {
+        let mut items = vec![Value::map([("a", Value::Int(1))]), Value::Int(2)];
+        // No parser thread: the items stay for the run to drop.
+        let chunks = spawn(Box::new(&b""[..]), 100, false);
+        chunks.give_back_items(&mut items);
+        assert_eq!(items.len(), 2);
+        // An input that stays open until `open` is dropped, so the parser thread is there.
+        struct Open(std::sync::mpsc::Receiver<()>);
+        impl Read for Open {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                let _ = self.0.recv();
+                Ok(0)
+            }
+        }
+        let (open, until) = std::sync::mpsc::channel();
+        let chunks = spawn(Box::new(Open(until)), 100, true);
+        chunks.give_back_items(&mut items);
+        assert!(items.is_empty(), "sent to the parser thread");
+        // Items without a heap part are dropped here.
+        let mut ints = vec![Value::Int(1), Value::Null];
+        chunks.give_back_items(&mut ints);
+        assert!(ints.is_empty());
+        drop(open);
+        assert!(chunks.chunks.iter().next().is_none(), "the input ended");
     }
 
     #[test]

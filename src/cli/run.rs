@@ -1,7 +1,7 @@
 //! `pipeline run MANIFEST [--input FILE] [--output FILE] [--tag] [--stats]`.
 //!
 //! Streams: a reader thread hands chunks of whole input lines over a bounded channel
-//! ([`line_chunks`]; with every node on this thread, int and literal lines come parsed), each
+//! ([`line_chunks`]; with every node on this thread, most lines come parsed by another), each
 //! chunk's lines are parsed into batches of about [`BATCH_TEXT_BYTES`] and pushed through the
 //! pipeline at once, outputs are written as they come, and when the input pauses the pipeline and the
 //! output are flushed, so results appear before the input ends and memory stays bounded however
