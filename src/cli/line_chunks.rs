@@ -162,9 +162,17 @@ pub struct Chunks {
     recycle: SyncSender<Chunk>,
     /// With a parser thread, where written items go back to it, and the emptied buffers they
     /// come back in ([`give_back_items`](Self::give_back_items)).
-    spent_items: Option<(SyncSender<Vec<Value>>, Receiver<Vec<Value>>)>,
+    spent_items: Option<ItemsBack>,
     /// Chunks the parser thread has sent and the run not yet taken ([`next`](Self::next)).
     in_flight: Arc<AtomicUsize>,
+}
+
+/// The run's ends of the channels that take written items back to the parser thread.
+struct ItemsBack {
+    /// Written items, to the parser thread.
+    spent: SyncSender<Vec<Value>>,
+    /// Their buffers, emptied, from it.
+    emptied: Receiver<Vec<Value>>,
 }
 
 impl Chunks {
@@ -189,7 +197,7 @@ impl Chunks {
     /// that allocated it (no glibc arena lock, no free list shared by two cores), and refilled
     /// there.
     pub fn give_back_items(&self, items: &mut Vec<Value>) {
-        let Some((spent, emptied)) = &self.spent_items else {
+        let Some(ItemsBack { spent, emptied }) = &self.spent_items else {
             return;
         };
         if !items
@@ -275,7 +283,10 @@ pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize, parse: bool) ->
     Chunks {
         chunks,
         recycle,
-        spent_items: Some((spent_tx, emptied_rx)),
+        spent_items: Some(ItemsBack {
+            spent: spent_tx,
+            emptied: emptied_rx,
+        }),
         in_flight,
     }
 }
