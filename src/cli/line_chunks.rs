@@ -9,26 +9,19 @@
 //! read whole are checked by the run as it parses them), and splits the chunk into lines. Spent
 //! chunks come back for reuse, so the buffers stay a fixed few.
 //!
-//! Asked to, a second thread parses the lines on their way (in pieces of at most
-//! [`PIECE_BYTES`]), so parsing overlaps the run's work on the other core. The items made there
-//! go back there once written ([`Chunks::give_back_items`]), to be dropped and their maps, lists
-//! and strings refilled by the next lines: each block is allocated and freed by one thread. (Freed
-//! on the run's thread instead, objects parsed here measured twice as slow: glibc arena lock
-//! waits, and cache lines crossing cores.) When the run has taken every chunk parsed and the
-//! reader has the next one ready, a chunk goes unparsed and the run parses it while this thread
-//! parses the next, so the two share the parsing by which one waits. Lines that are blank or fail
-//! to parse are left to the run, which reports the error at its line and column. On the reader's
+//! Asked to, a second thread parses the lines that are a number, `true`, `false` or `null` on
+//! their way (an int line's parsing is most of its cost besides writing): such an item has no
+//! heap part, so it crosses to the run's thread as its few bytes. Other lines (objects, lists,
+//! strings, and any line that fails to parse, whose error the run reports) are parsed by the run:
+//! an object parsed on another thread is allocated there and freed on the run's, and measured
+//! twice as slow (glibc arena lock waits, and its cache lines crossing cores). On the reader's
 //! own thread, parsing made it the bottleneck (reads, UTF-8 checks and copies besides).
 
 use super::newlines;
 use super::run::parse_line;
-use pipeline::value::recycle_values;
 use pipeline::Value;
 use std::io::{self, Read};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 /// Bytes asked of the input per read.
 pub const READ_SIZE: usize = 256 << 10;
@@ -36,16 +29,8 @@ pub const READ_SIZE: usize = 256 << 10;
 /// pieces, so that what was made of a piece (a word per line, an item per int line) is still in the cache when the
 /// run takes it, and a read of 60-byte lines goes whole (each message may wake a thread).
 const PIECE_LINES: usize = 4096;
-/// Text per chunk sent, at most, when a thread parses it: a piece's items are alive from its
-/// parsing until its outputs are written, and go back to the parser's pool of maps and lists
-/// (see [`Chunks::give_back_items`]), which keeps about a thousand; 32 KiB is ~500 object lines
-/// (and 4096 lines of ints).
-const PIECE_BYTES: usize = 32 << 10;
 /// Chunks in flight between two threads (with one being taken and one being made).
 const CHUNKS_IN_FLIGHT: usize = 4;
-/// Batches of written items on their way back to the parser thread, at most (more are dropped
-/// by the run's thread).
-const SPENT_IN_FLIGHT: usize = 4;
 
 /// Whole lines of the input, each ending in `\n` (one is added to a last line without it).
 #[derive(Debug, Default)]
@@ -104,15 +89,9 @@ impl Chunk {
             .then(|| (&mut self.items, self.first_line + lines - 1))
     }
 
-    /// Whether a thread parsed any of the chunk's lines on their way (else the run parses them
-    /// all, and what it makes of them is its own: see [`Chunks::give_back_items`]).
-    pub fn came_parsed(&self) -> bool {
-        !self.items.is_empty()
-    }
-
     /// Fills the chunk with the first lines of `text` (whole lines), at most `max_lines` of them;
     /// returns the length taken.
-    fn fill(&mut self, text: &str, first_line: usize, max_lines: usize, max_bytes: usize) -> usize {
+    fn fill(&mut self, text: &str, first_line: usize, max_lines: usize) -> usize {
         self.first_line = first_line;
         self.ends.clear();
         self.items.clear();
@@ -120,7 +99,7 @@ impl Chunk {
         for end in newlines::ends(text.as_bytes()) {
             self.ends.push(end << 1);
             start = end + 1;
-            if self.ends.len() == max_lines || start >= max_bytes {
+            if self.ends.len() == max_lines {
                 break;
             }
         }
@@ -129,17 +108,23 @@ impl Chunk {
         start
     }
 
-    /// Parses every line it can: a line that is blank or fails (its error is the run's to
-    /// report, at its line and column) is left as text.
-    fn parse_all(&mut self, max_line_bytes: usize) {
+    /// Parses the lines that are a number or a literal.
+    fn parse_flat(&mut self, max_line_bytes: usize) {
         let mut start = 0;
         for (k, end) in self.ends.iter_mut().enumerate() {
             let line = &self.text[start..*end >> 1];
             let line = line.strip_suffix('\r').unwrap_or(line);
             start = (*end >> 1) + 1;
-            if let Ok(Some(item)) = parse_line(self.first_line + k, line, max_line_bytes) {
-                self.items.push(item);
-                *end |= 1;
+            if let Some(b'0'..=b'9' | b'-' | b't' | b'f' | b'n') = line.as_bytes().first() {
+                // An item with no heap part is kept; anything else (an error above all) is the
+                // run's to parse and report.
+                if let Ok(Some(
+                    item @ (Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null),
+                )) = parse_line(self.first_line + k, line, max_line_bytes)
+                {
+                    self.items.push(item);
+                    *end |= 1;
+                }
             }
         }
     }
@@ -160,66 +145,18 @@ pub type Message = Result<Chunk, LineError>;
 pub struct Chunks {
     pub chunks: Receiver<Message>,
     recycle: SyncSender<Chunk>,
-    /// With a parser thread, where written items go back to it, and the emptied buffers they
-    /// come back in ([`give_back_items`](Self::give_back_items)).
-    spent_items: Option<ItemsBack>,
-    /// Chunks the parser thread has sent and the run not yet taken ([`next`](Self::next)).
-    in_flight: Arc<AtomicUsize>,
-}
-
-/// The run's ends of the channels that take written items back to the parser thread.
-struct ItemsBack {
-    /// Written items, to the parser thread.
-    spent: SyncSender<Vec<Value>>,
-    /// Their buffers, emptied, from it.
-    emptied: Receiver<Vec<Value>>,
 }
 
 impl Chunks {
-    /// The next chunk (or why the input stopped), waiting at most `timeout`.
-    pub fn next(&self, timeout: Duration) -> Result<Message, RecvTimeoutError> {
-        let message = self.chunks.recv_timeout(timeout)?;
-        self.in_flight.fetch_sub(1, Ordering::Relaxed);
-        Ok(message)
-    }
-
     /// Hands a parsed chunk's buffers back to the reader.
     pub fn recycle(&self, chunk: Chunk) {
         let _ = self.recycle.try_send(chunk);
     }
-
-    /// Sends written `items` that have a heap part back to the parser thread, which made them,
-    /// leaving an empty buffer in their place (items without one are dropped here). With no
-    /// parser thread, or one with enough waiting already, `items` stay as they are.
-    ///
-    /// There they are dropped, and their maps and lists kept for the next lines
-    /// ([`recycle_values`](pipeline::value::recycle_values)): each block is freed by the thread
-    /// that allocated it (no glibc arena lock, no free list shared by two cores), and refilled
-    /// there.
-    pub fn give_back_items(&self, items: &mut Vec<Value>) {
-        let Some(ItemsBack { spent, emptied }) = &self.spent_items else {
-            return;
-        };
-        if !items
-            .iter()
-            .any(|item| matches!(item, Value::Map(_) | Value::List(_) | Value::Str(_)))
-        {
-            // Nothing to keep (ints, say): dropped here, not looked through again.
-            items.clear();
-            return;
-        }
-        let full = std::mem::replace(items, emptied.try_recv().unwrap_or_default());
-        if let Err(TrySendError::Full(full) | TrySendError::Disconnected(full)) =
-            spent.try_send(full)
-        {
-            *items = full;
-        }
-    }
 }
 
 /// Starts the reader thread over `input`, refusing lines longer than `max_line_bytes`, and with
-/// `parse` a thread parsing the lines (worth it when the run's thread does the rest of the work
-/// alone: with stage threads busy too, it competes with them).
+/// `parse` a thread parsing the lines that are a number or a literal (worth it when the run's
+/// thread does the rest of the work alone: with stage threads busy too, it competes with them).
 /// A panic on either thread is sent on as an error ([`on_thread`]).
 pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize, parse: bool) -> Chunks {
     let (tx, read) = sync_channel(CHUNKS_IN_FLIGHT);
@@ -229,7 +166,6 @@ pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize, parse: bool) ->
             input,
             max_line_bytes,
             piece_lines: if parse { PIECE_LINES } else { usize::MAX },
-            piece_bytes: if parse { PIECE_BYTES } else { usize::MAX },
             tx,
             spent,
             pending: Vec::with_capacity(READ_SIZE),
@@ -237,58 +173,26 @@ pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize, parse: bool) ->
         };
         let _ = reader.read_all();
     });
-    // Counted by the parser thread only; the reader's chunks are not.
-    let in_flight = Arc::new(AtomicUsize::new(usize::MAX / 2));
     if !parse {
         return Chunks {
             chunks: read,
             recycle,
-            spent_items: None,
-            in_flight,
         };
     }
-    in_flight.store(0, Ordering::Relaxed);
     let (tx, chunks) = sync_channel(CHUNKS_IN_FLIGHT);
-    let (spent_tx, spent_items) = sync_channel::<Vec<Value>>(SPENT_IN_FLIGHT);
-    let (emptied, emptied_rx) = sync_channel(SPENT_IN_FLIGHT);
-    let sent = Arc::clone(&in_flight);
     on_thread("parser", tx, move |tx| {
-        let mut next = read.recv().ok();
-        while let Some(message) = next.take() {
-            // Written items first: their maps and lists are the ones this chunk is read into.
-            for mut items in spent_items.try_iter() {
-                recycle_values(&mut items);
-                let _ = emptied.try_send(items);
-            }
-            next = read.try_recv().ok();
+        for message in read {
             let message = message.map(|mut chunk| {
-                // When the run has taken every chunk sent and the reader has the next one
-                // ready, this one goes as it is, for the run to parse while this thread parses
-                // the next: neither waits for the other, whichever has more to do a line.
-                if next.is_none() || sent.load(Ordering::Relaxed) > 0 {
-                    chunk.parse_all(max_line_bytes);
-                }
+                chunk.parse_flat(max_line_bytes);
                 chunk
             });
             let stop = message.is_err();
-            sent.fetch_add(1, Ordering::Relaxed);
             if tx.send(message).is_err() || stop {
                 return;
             }
-            if next.is_none() {
-                next = read.recv().ok();
-            }
         }
     });
-    Chunks {
-        chunks,
-        recycle,
-        spent_items: Some(ItemsBack {
-            spent: spent_tx,
-            emptied: emptied_rx,
-        }),
-        in_flight,
-    }
+    Chunks { chunks, recycle }
 }
 
 /// Runs `work` on a thread of its own, sending on a panic there (a bug, which would otherwise
@@ -314,8 +218,6 @@ struct Reader {
     max_line_bytes: usize,
     /// Lines per chunk, at most.
     piece_lines: usize,
-    /// Text per chunk, at most (whole lines: the last one may end past it).
-    piece_bytes: usize,
     tx: SyncSender<Message>,
     spent: Receiver<Chunk>,
     /// Bytes read and not yet sent: the start of a line whose end has not been read.
@@ -407,7 +309,7 @@ impl Reader {
         let mut next_line = self.next_line;
         while !rest.is_empty() {
             let mut chunk = self.spent.try_recv().unwrap_or_default();
-            let taken = chunk.fill(rest, next_line, self.piece_lines, self.piece_bytes);
+            let taken = chunk.fill(rest, next_line, self.piece_lines);
             rest = &rest[taken..];
             next_line += chunk.ends.len();
             self.send(Ok(chunk))?;
@@ -512,63 +414,35 @@ mod tests {
     }
 
     #[test]
-    fn lines_come_parsed_and_blank_or_bad_ones_as_text() {
-        // Blank lines and lines that fail (too long, not JSON) are the run's, to report. (Which
-        // chunks the parser thread parses depends on which thread waits, so the parsing of one
-        // chunk is what is checked here.)
-        let input = "1\n-2.5e1\r\ntrue\n{\"a\":1}\n12x\n\n null\n12345678\n\"s\"\nnull\n";
-        let mut chunk = Chunk::default();
-        assert_eq!(chunk.fill(input, 1, usize::MAX, usize::MAX), input.len());
-        chunk.parse_all(7);
-        assert!(chunk.came_parsed());
-        let got: Vec<_> = chunk
-            .take_lines()
-            .map(|(n, line, item)| (n, line.to_string(), item))
-            .collect();
+    fn numbers_and_literals_come_parsed_and_other_lines_as_text() {
+        // Objects, strings, blank lines and lines that fail (too long, not JSON) are the run's.
+        let input: &'static [u8] = b"1\n-2.5e1\r\ntrue\n{\"a\":1}\n12x\n\n null\n1234567\nnull";
+        let chunks = spawn(Box::new(input), 6, true);
+        let mut got = Vec::new();
+        for message in chunks.chunks.iter() {
+            let mut chunk = message.unwrap();
+            got.extend(
+                chunk
+                    .take_lines()
+                    .map(|(n, line, item)| (n, line.to_string(), item)),
+            );
+            chunks.recycle(chunk);
+        }
         let text = |n: usize, line: &str| (n, line.to_string(), None);
-        let parsed = |n: usize, line: &str, item| (n, line.to_string(), Some(item));
         assert_eq!(
             got,
             [
-                parsed(1, "1", Value::Int(1)),
-                parsed(2, "-2.5e1", Value::Float(-25.0)),
-                parsed(3, "true", Value::Bool(true)),
-                parsed(4, "{\"a\":1}", Value::map([("a", Value::Int(1))])),
+                (1, "1".to_string(), Some(Value::Int(1))),
+                (2, "-2.5e1".to_string(), Some(Value::Float(-25.0))),
+                (3, "true".to_string(), Some(Value::Bool(true))),
+                text(4, "{\"a\":1}"),
                 text(5, "12x"),
                 text(6, ""),
-                parsed(7, " null", Value::Null),
-                text(8, "12345678"),
-                parsed(9, "\"s\"", Value::from("s")),
-                parsed(10, "null", Value::Null),
+                text(7, " null"),
+                text(8, "1234567"),
+                (9, "null".to_string(), Some(Value::Null)),
             ]
         );
-    }
-
-    #[test]
-    fn written_items_go_back_to_the_parser_thread_only_when_it_made_some() {
-        let mut items = vec![Value::map([("a", Value::Int(1))]), Value::Int(2)];
-        // No parser thread: the items stay for the run to drop.
-        let chunks = spawn(Box::new(&b""[..]), 100, false);
-        chunks.give_back_items(&mut items);
-        assert_eq!(items.len(), 2);
-        // An input that stays open until `open` is dropped, so the parser thread is there.
-        struct Open(std::sync::mpsc::Receiver<()>);
-        impl Read for Open {
-            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
-                let _ = self.0.recv();
-                Ok(0)
-            }
-        }
-        let (open, until) = std::sync::mpsc::channel();
-        let chunks = spawn(Box::new(Open(until)), 100, true);
-        chunks.give_back_items(&mut items);
-        assert!(items.is_empty(), "sent to the parser thread");
-        // Items without a heap part are dropped here.
-        let mut ints = vec![Value::Int(1), Value::Null];
-        chunks.give_back_items(&mut ints);
-        assert!(ints.is_empty());
-        drop(open);
-        assert!(chunks.chunks.iter().next().is_none(), "the input ended");
     }
 
     #[test]

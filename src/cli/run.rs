@@ -1,7 +1,7 @@
 //! `pipeline run MANIFEST [--input FILE] [--output FILE] [--tag] [--stats]`.
 //!
 //! Streams: a reader thread hands chunks of whole input lines over a bounded channel
-//! ([`line_chunks`]; with every node on this thread, most lines come parsed by another), each
+//! ([`line_chunks`]; with every node on this thread, int and literal lines come parsed), each
 //! chunk's lines are parsed into batches of about [`BATCH_TEXT_BYTES`] and pushed through the
 //! pipeline at once, outputs are written as they come, and when the input pauses the pipeline and the
 //! output are flushed, so results appear before the input ends and memory stays bounded however
@@ -368,7 +368,7 @@ fn stream(
     let mut batch = Vec::new();
     let outcome = (|| -> Result<(), CliError> {
         while bad_line.is_none() {
-            let mut chunk = match input.next(IDLE_FLUSH) {
+            let mut chunk = match input.chunks.recv_timeout(IDLE_FLUSH) {
                 Ok(Ok(chunk)) => chunk,
                 Ok(Err(err)) => {
                     bad_line = Some(err.into_cli());
@@ -377,15 +377,12 @@ fn stream(
                 Err(RecvTimeoutError::Timeout) => {
                     // The input paused: push partial batches on and show what is ready.
                     handle.flush()?;
-                    write_ready(&mut handle, writer, Some(input))?;
+                    write_ready(&mut handle, writer)?;
                     writer.flush()?;
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
             };
-            // Items parsed on this thread are dropped (and kept for reuse) here; the parser's go
-            // back to it.
-            let made_by = (chunk.came_parsed()).then_some(input);
             if let Some((items, last_line)) = chunk.parsed_items() {
                 // Every line came parsed: they are the batch, as they are (`batch` is empty).
                 std::mem::swap(&mut batch, items);
@@ -411,14 +408,14 @@ fn stream(
                         batch_bytes = 0;
                         writer.last_line = at_line;
                         read += batch.len() as u64;
-                        push_and_write(&mut handle, &mut batch, writer, made_by)?;
+                        push_and_write(&mut handle, &mut batch, writer)?;
                     }
                 }
             }
             input.recycle(chunk);
             writer.last_line = at_line;
             read += batch.len() as u64;
-            push_and_write(&mut handle, &mut batch, writer, made_by)?;
+            push_and_write(&mut handle, &mut batch, writer)?;
             if let Some(bar) = progress {
                 bar.set_position(read);
                 bar.set_message(writer.written.to_string());
@@ -438,7 +435,7 @@ fn stream(
                 break;
             };
             writer.write_batch(&batch)?;
-            give_back(&handle, batch, Some(input));
+            handle.give_back(batch);
         }
         Ok(())
     });
@@ -472,7 +469,6 @@ fn push_and_write(
     handle: &mut DynamicStream<'_>,
     batch: &mut Vec<Value>,
     writer: &mut Writer<'_>,
-    made_by: Option<&Chunks>,
 ) -> Result<(), CliError> {
     let len = batch.len();
     handle.push_batch(batch)?;
@@ -481,16 +477,11 @@ fn push_and_write(
     // of a thousand objects' batch, each copying it, and each large one making glibc consolidate
     // every small block freed since).
     batch.reserve(len);
-    write_ready(handle, writer, made_by)
+    write_ready(handle, writer)
 }
 
-/// Writes the outputs that are ready, a batch at a time, handing each batch back once written
-/// (its items to the parser thread of `made_by` when it made them).
-fn write_ready(
-    handle: &mut DynamicStream<'_>,
-    writer: &mut Writer<'_>,
-    made_by: Option<&Chunks>,
-) -> Result<(), CliError> {
+/// Writes the outputs that are ready, a batch at a time, handing each batch back once written.
+fn write_ready(handle: &mut DynamicStream<'_>, writer: &mut Writer<'_>) -> Result<(), CliError> {
     loop {
         if handle.would_wait() {
             // A generator goes on: what it gave so far shows now.
@@ -500,17 +491,8 @@ fn write_ready(
             return Ok(());
         };
         writer.write_batch(&batch)?;
-        give_back(handle, batch, made_by);
+        handle.give_back(batch);
     }
-}
-
-/// Hands a written batch back: its items to the thread that parsed them when one did (see
-/// [`Chunks::give_back_items`]), its buffers to the stages.
-fn give_back(handle: &DynamicStream<'_>, mut batch: OutputBatch, made_by: Option<&Chunks>) {
-    if let Some(input) = made_by {
-        input.give_back_items(&mut batch.values);
-    }
-    handle.give_back(batch);
 }
 
 /// Input line `number` as an item: `None` for a blank line; an error naming the line (and column)
