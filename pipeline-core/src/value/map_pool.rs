@@ -19,7 +19,7 @@
 //! at most [`MAX_POOLED_LIST`] items, strings of at most [`MAX_POOLED_STRING`] bytes), at most
 //! [`MAX_POOLED`] of each kind and length (a batch of object lines, 32 KiB of text, is ~600
 //! maps), the values of a batch's maps one level down: at worst ~1.7 MB of empty maps and short
-//! lists and ~1.5 MB of strings per thread, and none unless the thread handed back output batches
+//! lists and ~2 MB of strings per thread, and none unless the thread handed back output batches
 //! holding maps, lists or strings.
 
 use super::{Map, Value};
