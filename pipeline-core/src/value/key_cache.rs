@@ -11,6 +11,7 @@
 //! stream of unique values (ids, names) passing through the table does not push out the repeated
 //! ones.
 
+use super::map_pool;
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -33,22 +34,37 @@ struct Slot {
     found: bool,
 }
 
-/// One direct-mapped table, its slots allocated on first use.
-struct Table(Vec<Slot>);
+/// One two-way table, its slots allocated on first use.
+struct Table {
+    slots: Vec<Slot>,
+    /// For a table of values, by pair of slots, the hash of the last string not found there
+    /// (allocated with the slots): a value is kept only when it comes a second time, so a
+    /// stream's unique values (an id, a name per line) cost no slot, no reference count and no
+    /// eviction, and go back to their thread's pool ([`map_pool`]) whole once written.
+    missed: Option<Vec<u64>>,
+}
 
 impl Table {
-    const fn new() -> Self {
-        Table(Vec::new())
+    /// A table keeping each string the first time (`patient` false) or the second.
+    const fn new(patient: bool) -> Self {
+        Table {
+            slots: Vec::new(),
+            missed: if patient { Some(Vec::new()) } else { None },
+        }
     }
 
-    fn share(&mut self, text: &str) -> Arc<str> {
-        if self.0.is_empty() {
-            self.0.resize_with(SLOTS, Slot::default);
+    /// `text` shared, made by `make` when it is not kept.
+    fn share(&mut self, text: &str, make: fn(&str) -> Arc<str>) -> Arc<str> {
+        if self.slots.is_empty() {
+            self.slots.resize_with(SLOTS, Slot::default);
+            if let Some(missed) = &mut self.missed {
+                missed.resize(SLOTS / 2, 0);
+            }
         }
         // Two slots a string may be in, so two strings of the same slot both stay.
         let hash = hash_of(text.as_bytes());
         let pair = slot_of(hash) & !1;
-        let slots = &mut self.0[pair..pair + 2];
+        let slots = &mut self.slots[pair..pair + 2];
         for slot in slots.iter_mut() {
             if let Some(kept) = &slot.text {
                 if slot.hash == hash && **kept == *text {
@@ -57,7 +73,15 @@ impl Table {
                 }
             }
         }
-        let shared: Arc<str> = Arc::from(text);
+        let shared = make(text);
+        if let Some(missed) = &mut self.missed {
+            let last = &mut missed[pair / 2];
+            if *last != hash {
+                // Seen once (as far as this pair knows): not kept yet.
+                *last = hash;
+                return shared;
+            }
+        }
         // An empty slot first, else one whose string has not been found again.
         let free = match slots.iter().position(|slot| slot.text.is_none()) {
             Some(empty) => Some(empty),
@@ -125,8 +149,8 @@ fn hash_of(bytes: &[u8]) -> u64 {
 }
 
 thread_local! {
-    static KEYS: RefCell<Table> = const { RefCell::new(Table::new()) };
-    static STRINGS: RefCell<Table> = const { RefCell::new(Table::new()) };
+    static KEYS: RefCell<Table> = const { RefCell::new(Table::new(false)) };
+    static STRINGS: RefCell<Table> = const { RefCell::new(Table::new(true)) };
 }
 
 /// The key `text` as an `Arc<str>`, shared with earlier keys of the same text on this thread.
@@ -134,16 +158,16 @@ pub(crate) fn key(text: &str) -> Arc<str> {
     if text.len() > MAX_KEY_BYTES {
         return Arc::from(text);
     }
-    KEYS.with(|keys| keys.borrow_mut().share(text))
+    KEYS.with(|keys| keys.borrow_mut().share(text, |text| Arc::from(text)))
 }
 
 /// The string value `text` as an `Arc<str>`, shared with earlier values of the same text on this
-/// thread when it is short.
+/// thread when it is short (else in a string this thread kept, see [`map_pool`]).
 pub(crate) fn string(text: &str) -> Arc<str> {
     if text.len() > MAX_STRING_BYTES {
-        return Arc::from(text);
+        return map_pool::string_of(text);
     }
-    STRINGS.with(|strings| strings.borrow_mut().share(text))
+    STRINGS.with(|strings| strings.borrow_mut().share(text, map_pool::string_of))
 }
 
 #[cfg(test)]
@@ -169,16 +193,21 @@ mod tests {
         for i in 0..SLOTS * 4 {
             assert_eq!(&*key(&format!("key{i}")), format!("key{i}"));
         }
-        assert!(KEYS.with(|keys| keys.borrow().0.len()) <= SLOTS);
+        assert!(KEYS.with(|keys| keys.borrow().slots.len()) <= SLOTS);
     }
 
     #[test]
     fn repeated_values_stay_shared_among_unique_ones() {
+        // A value seen once is not kept (no one else holds it); seen again, it is.
+        let first = string("tag");
+        assert_eq!(Arc::strong_count(&first), 1);
         let tag = string("tag");
         assert!(Arc::ptr_eq(&string("tag"), &tag));
         for i in 0..SLOTS * 8 {
             let unique = format!("item-{i}");
-            assert_eq!(&*string(&unique), unique);
+            let read = string(&unique);
+            assert_eq!(&*read, unique);
+            assert_eq!(Arc::strong_count(&read), 1, "{unique} is not kept");
             assert!(Arc::ptr_eq(&string("tag"), &tag), "after {unique}");
         }
         let long = "v".repeat(MAX_STRING_BYTES + 1);

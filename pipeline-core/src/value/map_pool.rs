@@ -9,11 +9,18 @@
 //! else holds are kept here (maps emptied; lists as they are, by length, their items replaced
 //! when one is filled again), and the JSON reader fills them again.
 //!
+//! The strings among those values (a name, an id: each line's own, so no cache shares them) are
+//! kept by length the same way, and a string of that length read later is copied into one: a
+//! string is a `malloc` and a `free` too, and a batch's worth of them, freed together and
+//! allocated together, overflows glibc's per-thread cache (a slow `malloc` of ~120 instructions
+//! each).
+//!
 //! Only small ones are kept (maps with room for at most [`MAX_POOLED_ENTRIES`] entries, lists of
-//! at most [`MAX_POOLED_LIST`] items), at most [`MAX_POOLED`] of each kind and length (a batch of
-//! object lines, 32 KiB of text, is ~600 maps), the values of a batch's maps one level down: at
-//! worst ~1.7 MB of empty maps and short lists per thread, and none unless the thread handed back
-//! output batches holding maps or lists.
+//! at most [`MAX_POOLED_LIST`] items, strings of at most [`MAX_POOLED_STRING`] bytes), at most
+//! [`MAX_POOLED`] of each kind and length (a batch of object lines, 32 KiB of text, is ~600
+//! maps), the values of a batch's maps one level down: at worst ~1.7 MB of empty maps and short
+//! lists and ~2 MB of strings per thread, and none unless the thread handed back output batches
+//! holding maps, lists or strings.
 
 use super::{Map, Value};
 use std::cell::RefCell;
@@ -25,16 +32,24 @@ pub const MAX_POOLED: usize = 1024;
 pub const MAX_POOLED_ENTRIES: usize = 16;
 /// The longest list kept (longer ones are freed).
 pub const MAX_POOLED_LIST: usize = 8;
+/// The longest string kept, in bytes (longer ones are freed).
+pub const MAX_POOLED_STRING: usize = 32;
 
-/// A thread's kept maps (empty) and lists (`lists[n - 1]` holds lists of `n` items).
+/// A thread's kept maps (empty), lists (`lists[n - 1]` holds lists of `n` items) and strings
+/// (`strings[n - 1]` holds strings of `n` bytes).
 struct Pool {
     maps: Vec<Arc<Map>>,
     lists: [Vec<Arc<[Value]>>; MAX_POOLED_LIST],
+    strings: [Vec<Arc<str>>; MAX_POOLED_STRING],
 }
 
 thread_local! {
     static POOL: RefCell<Pool> = const {
-        RefCell::new(Pool { maps: Vec::new(), lists: [const { Vec::new() }; MAX_POOLED_LIST] })
+        RefCell::new(Pool {
+            maps: Vec::new(),
+            lists: [const { Vec::new() }; MAX_POOLED_LIST],
+            strings: [const { Vec::new() }; MAX_POOLED_STRING],
+        })
     };
 }
 
@@ -52,11 +67,26 @@ impl Pool {
             return;
         }
         for (_, value) in entries.drain() {
-            if let Value::List(list) = value {
-                self.keep_list(list);
+            match value {
+                Value::List(list) => self.keep_list(list),
+                Value::Str(string) => self.keep_string(string),
+                _ => {}
             }
         }
         self.maps.push(map);
+    }
+
+    /// Keeps `string` if it is short and no one else holds it.
+    #[inline]
+    fn keep_string(&mut self, mut string: Arc<str>) {
+        let len = string.len();
+        if !(1..=MAX_POOLED_STRING).contains(&len) {
+            return;
+        }
+        let kept = &mut self.strings[len - 1];
+        if kept.len() < MAX_POOLED && Arc::get_mut(&mut string).is_some() {
+            kept.push(string);
+        }
     }
 
     /// Keeps `list` if it is short and no one else holds it.
@@ -73,8 +103,9 @@ impl Pool {
     }
 }
 
-/// Drops `values` (leaving the vector empty, its room kept), keeping the small maps and lists
-/// among them (and inside their maps) that no one else holds, for this thread's JSON reader.
+/// Drops `values` (leaving the vector empty, its room kept), keeping the small maps, lists and
+/// strings among them (and inside their maps) that no one else holds, for this thread's JSON
+/// reader.
 ///
 /// ```
 /// use pipeline_core::Value;
@@ -85,7 +116,7 @@ impl Pool {
 pub fn recycle_values(values: &mut Vec<Value>) {
     if !values
         .iter()
-        .any(|v| matches!(v, Value::Map(_) | Value::List(_)))
+        .any(|v| matches!(v, Value::Map(_) | Value::List(_) | Value::Str(_)))
     {
         values.clear();
         return;
@@ -95,10 +126,35 @@ pub fn recycle_values(values: &mut Vec<Value>) {
             match value {
                 Value::Map(map) => pool.keep_map(map),
                 Value::List(list) => pool.keep_list(list),
+                Value::Str(string) => pool.keep_string(string),
                 _ => {}
             }
         }
     });
+}
+
+/// `text` as a string no one else holds: a kept one of its length when this thread has one,
+/// else a new one.
+#[cfg_attr(not(feature = "manifest-model"), allow(dead_code))] // the JSON reader's
+pub(super) fn string_of(text: &str) -> Arc<str> {
+    let len = text.len();
+    let kept = match len {
+        1..=MAX_POOLED_STRING => POOL.with_borrow_mut(|pool| pool.strings[len - 1].pop()),
+        _ => None,
+    };
+    match kept {
+        // Kept only while no one else held it, and no one can have taken it since.
+        Some(mut string) => match Arc::get_mut(&mut string) {
+            Some(room) => {
+                // SAFETY: `room` is `len` bytes, which `text` (valid UTF-8, `len` bytes) replaces
+                // whole, so it stays valid UTF-8.
+                unsafe { room.as_bytes_mut() }.copy_from_slice(text.as_bytes());
+                string
+            }
+            None => Arc::from(text),
+        },
+        None => Arc::from(text),
+    }
 }
 
 /// An empty map no one else holds: a kept one when this thread has one, else a new one.

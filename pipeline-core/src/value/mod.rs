@@ -25,7 +25,9 @@ pub use convert::{FromValue, IntoValue};
 #[cfg(feature = "manifest-model")]
 pub use json_text::{parse_json, write_json, JsonTextError, NonFiniteFloat};
 pub use map::{Iter as MapIter, IterMut as MapIterMut, Map};
-pub use map_pool::{recycle_values, MAX_POOLED, MAX_POOLED_ENTRIES, MAX_POOLED_LIST};
+pub use map_pool::{
+    recycle_values, MAX_POOLED, MAX_POOLED_ENTRIES, MAX_POOLED_LIST, MAX_POOLED_STRING,
+};
 
 use std::fmt;
 use std::sync::Arc;
