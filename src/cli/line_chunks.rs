@@ -159,8 +159,9 @@ impl Chunks {
 }
 
 /// Starts the reader thread over `input`, refusing lines longer than `max_line_bytes`, and with
-/// `parse` a thread parsing the lines that are a number or a literal (worth it when the run's
-/// thread does the rest of the work alone: with stage threads busy too, it competes with them).
+/// `parse` a thread parsing the lines that are a number or a literal, so that the run's thread
+/// only runs and writes (`pipeline run` asks for it, fused or staged; a run across machines
+/// parses on a thread of its own).
 /// A panic on either thread is sent on as an error ([`on_thread`]).
 pub fn spawn(input: Box<dyn Read + Send>, max_line_bytes: usize, parse: bool) -> Chunks {
     let (tx, read) = sync_channel(CHUNKS_IN_FLIGHT);
