@@ -290,6 +290,9 @@ struct DeclaredIds<'a> {
     first: NodeIds<'a>,
     /// Each edge's `from` and `to` node, where known.
     ends: Vec<(Option<usize>, Option<usize>)>,
+    /// Whether lowering gave every node without a connection in an edge from the input, and
+    /// every node without one out its outputs (see [`KnownIds::ends_added`]).
+    ends_added: bool,
 }
 
 /// The graph of `parsed`, node `i` carrying the payload `nodes` gives for it beside its resolution
@@ -591,6 +594,7 @@ fn declare<'p, C: NodeCatalog, P>(
     let ids = DeclaredIds {
         first: first_of,
         ends: known_ends,
+        ends_added: !explicit_input && !explicit_output,
     };
     (graph, ids)
 }
@@ -612,6 +616,7 @@ fn check<P>(
     let known = KnownIds {
         first: ids.first.first(),
         ends: &ids.ends,
+        ends_added: ids.ends_added,
     };
     let validated = graph
         .validate_known(Some(known))
