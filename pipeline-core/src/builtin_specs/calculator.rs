@@ -1,6 +1,6 @@
 //! `Calculator` (the seed's `CalculatorNode`): one arithmetic operation with a fixed operand.
 
-use super::plain_params::{read_members, PlainScalar};
+use super::plain_params::{integer, read_members};
 use super::{Arg, Builtin, Constructor, ConstructorError, ItemKind, TypeArg};
 use crate::builtins::{Calculator, Operation};
 use crate::value::Value;
@@ -74,16 +74,16 @@ impl Builtin for CalculatorSpec {
     /// integer operand; anything else is left to serde.
     fn params_from_text(object: &str) -> Option<CalculatorParams> {
         let (mut operation, mut operand) = (None, None);
-        read_members(object, |key, value| match (key, value) {
-            ("operation", PlainScalar::Str(name)) if operation.is_none() => {
-                operation = Some(OperationName::from_name(name)?);
-                Some(())
+        read_members(object, &[b"\"operation\"", b"\"operand\""], |key, value| {
+            match key {
+                0 if operation.is_none() => {
+                    operation = Some(OperationName::from_name(value.string()?)?);
+                }
+                1 if operand.is_none() => operand = Some(serde_json::Number::from(integer(value)?)),
+                // A repeated member: serde refuses it.
+                _ => return None,
             }
-            ("operand", PlainScalar::Int(n)) if operand.is_none() => {
-                operand = Some(serde_json::Number::from(n));
-                Some(())
-            }
-            _ => None,
+            Some(())
         })?;
         Some(CalculatorParams {
             operation: operation.unwrap_or_default(),

@@ -147,6 +147,13 @@ pub(crate) struct KnownIds<'k> {
     /// For each declared edge, the node its `from` and its `to` name, where they are nodes that
     /// exist (`None`: not a node, or not known; looked up then). A node is the first with its id.
     pub(crate) ends: &'k [(Option<usize>, Option<usize>)],
+    /// Every node has an edge in and an edge out, from the input or a node and to an output or a
+    /// node, wherever it has none of its own (the manifest loader adds them when no connection
+    /// names `input` or an output). An acyclic graph of resolved edges then passes the checks of
+    /// connection and reachability, which are skipped: every node reaches back to a node the
+    /// input feeds and on to one that feeds an output (~450 instructions of the benchmark's
+    /// 10-node manifest, callgrind).
+    pub(crate) ends_added: bool,
 }
 
 /// What the checks of a graph produce, besides the graph itself.
@@ -267,11 +274,20 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
                 return Err(self.errors);
             }
         };
-        self.check_structure(&edges);
-        if !self.errors.is_empty() {
-            return Err(self.errors);
+        let proven = self.known.is_some_and(|known| known.ends_added);
+        // Debug builds check what the front end promised.
+        if !proven || cfg!(debug_assertions) {
+            let found = self.errors.len();
+            self.check_structure(&edges);
+            debug_assert!(
+                !proven || self.errors.len() == found,
+                "every node is connected"
+            );
+            if self.errors.is_empty() {
+                self.check_reachability(successors, &topo);
+                debug_assert!(!proven || self.errors.is_empty(), "every node is reachable");
+            }
         }
-        self.check_reachability(successors, &topo);
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
@@ -368,11 +384,8 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
         }
     }
 
-    /// The node named `id`: `known`, when the front end resolved it, else looked up.
-    fn resolve_node(&mut self, id: &str, loc: &L, known: Option<usize>) -> Option<Vertex> {
-        if let Some(i) = known {
-            return Some(Vertex::Node(i));
-        }
+    /// The node named `id`, looked up (an end the front end resolved is not asked here).
+    fn resolve_node(&mut self, id: &str, loc: &L) -> Option<Vertex> {
         let nodes = &self.graph.nodes;
         if let Some(i) = self
             .index
@@ -485,7 +498,9 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
                     );
                     None
                 }
-                Endpoint::Node(id) => self.resolve_node(id, &edge.from_loc, known_from),
+                // Resolved by the front end: no call (~40 instructions an end, callgrind).
+                Endpoint::Node(_) if known_from.is_some() => known_from.map(Vertex::Node),
+                Endpoint::Node(id) => self.resolve_node(id, &edge.from_loc),
             };
             let port = match from {
                 Some(from) => match self.resolve_port(from, edge) {
@@ -509,7 +524,8 @@ impl<'g, L: Clone, P> Validator<'g, L, P> {
                     None
                 }
                 Endpoint::Output(name) => Some(Vertex::Output(self.output_index(name))),
-                Endpoint::Node(id) => self.resolve_node(id, &edge.to_loc, known_to),
+                Endpoint::Node(_) if known_to.is_some() => known_to.map(Vertex::Node),
+                Endpoint::Node(id) => self.resolve_node(id, &edge.to_loc),
             };
             let (Some(from), Some(to)) = (from, to) else {
                 continue;
