@@ -32,11 +32,23 @@ pub(super) fn parse(text: &str) -> Option<Value> {
 
 /// `text` (not a bare integer) as a value when it is plainly one.
 fn parse_document(text: &str) -> Option<Value> {
+    // The thread's buffers are borrowed where they are, not moved out and back (a move of the
+    // three and a drop of the empty ones left behind, per object line); a read that somehow
+    // starts inside another on this thread gets buffers of its own.
+    SPARE.with(|spare| match spare.try_borrow_mut() {
+        Ok(mut spare) => read_document(text, &mut spare),
+        Err(_) => read_document(text, &mut Spare::new()),
+    })
+}
+
+/// [`parse_document`] with the buffers and guesses in `spare`, which it leaves empty (but for
+/// the guesses), or fresh if they grew past [`MAX_SPARE_ITEMS`].
+fn read_document(text: &str, spare: &mut Spare) -> Option<Value> {
     let Spare {
         items,
         entries,
         keys,
-    } = SPARE.take();
+    } = spare;
     let mut reader = Reader {
         text,
         bytes: text.as_bytes(),
@@ -52,17 +64,11 @@ fn parse_document(text: &str) -> Option<Value> {
     let whole = reader.at == reader.bytes.len();
     // The buffers stay with the thread for its next text (empty: every list and map drained
     // them, or, after a refusal, cleared here), so reading allocates only the lists and maps.
-    let (mut items, mut entries) = (reader.items, reader.entries);
     items.clear();
     entries.clear();
     if items.capacity() > MAX_SPARE_ITEMS || entries.capacity() > MAX_SPARE_ITEMS {
-        (items, entries) = (Vec::new(), Vec::new());
+        (*items, *entries) = (Vec::new(), Vec::new());
     }
-    SPARE.set(Spare {
-        items,
-        entries,
-        keys: reader.keys,
-    });
     value.filter(|_| whole)
 }
 
@@ -87,15 +93,9 @@ impl Spare {
     }
 }
 
-impl Default for Spare {
-    fn default() -> Self {
-        Spare::new()
-    }
-}
-
 thread_local! {
     /// The buffers and guesses of the last text read on this thread.
-    static SPARE: std::cell::Cell<Spare> = const { std::cell::Cell::new(Spare::new()) };
+    static SPARE: std::cell::RefCell<Spare> = const { std::cell::RefCell::new(Spare::new()) };
 }
 
 /// The largest list items or map entries buffer a thread keeps between texts (a huge list's is dropped, not kept).
@@ -146,12 +146,12 @@ struct Reader<'a> {
     depth: u32,
     /// The items of the lists being read, innermost last: one buffer for all of them, so a
     /// list costs one allocation (its `Arc<[Value]>`), not a `Vec` and then a copy.
-    items: Vec<Value>,
+    items: &'a mut Vec<Value>,
     /// The entries of the maps being read, innermost last, the same way: a map is sorted in
     /// place here and leaves as one allocation sized to it.
-    entries: Vec<Entry>,
+    entries: &'a mut Vec<Entry>,
     /// The key most likely at each depth and position of a map: the last one read there.
-    keys: KeyGuesses,
+    keys: &'a mut KeyGuesses,
 }
 
 /// A map entry being read.
