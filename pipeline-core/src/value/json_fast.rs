@@ -253,7 +253,7 @@ impl<'a> Reader<'a> {
         match Arc::get_mut(&mut map) {
             Some(empty) => empty.refill_from_unsorted(self.entries.drain(first..)),
             None => {
-                map = Arc::new(Map::from_unsorted(take_tail(&mut self.entries, first)));
+                map = Arc::new(Map::from_unsorted(take_tail(self.entries, first)));
             }
         }
         Some(Value::Map(map))
