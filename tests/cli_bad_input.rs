@@ -73,6 +73,31 @@ fn a_value_of_the_wrong_type_names_the_node_and_the_line() {
 }
 
 #[test]
+fn a_failing_item_names_its_node_and_line_in_fused_and_staged_runs_alike() {
+    // Number lines are parsed on the input's parser thread in both runs; a blank line among them
+    // moves every later item's line by one.
+    let input = format!(
+        "{}\n{}9223372036854775807\n8\n",
+        numbers(3000),
+        (3001..=6000).map(|i| format!("{i}\n")).collect::<String>()
+    );
+    for manifest in ["simple.json", "staged.json"] {
+        let out = run(&example(manifest), &[], input.clone().into_bytes());
+        assert!(!out.status.success(), "{manifest}");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("node `calc_1`: add 9223372036854775807 and 1 overflows"),
+            "{manifest}: {stderr}"
+        );
+        assert!(
+            stderr.contains("stopped at input line 6002: 6000 items read, 6000 outputs written"),
+            "{manifest}: {stderr}"
+        );
+        assert_eq!(text(&out.stdout), plus_one(6000), "{manifest}");
+    }
+}
+
+#[test]
 fn a_huge_line_is_refused_without_reading_it_whole() {
     let huge = "7".repeat(1 << 20);
     let input = format!("1\n2\n{huge}\n3\n");
