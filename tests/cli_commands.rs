@@ -3,7 +3,7 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use support::cli::{pipeline, text};
 
 fn example(name: &str) -> String {
@@ -107,15 +107,20 @@ fn run_fails_before_any_item_when_a_required_gpu_is_missing() {
     );
 }
 
-#[test]
-fn outputs_stream_before_the_input_ends() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pipeline"))
-        .args(["run", &example("staged.json")])
+/// `pipeline run manifest` reading the test's pipe and writing to one it reads.
+fn run_piped(manifest: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_pipeline"))
+        .args(["run", manifest])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn outputs_stream_before_the_input_ends() {
+    let mut child = run_piped(&example("staged.json"));
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
@@ -128,6 +133,40 @@ fn outputs_stream_before_the_input_ends() {
         assert_eq!(line, format!("{}\n", i + 1));
     }
     drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn outputs_stream_before_the_input_ends_past_the_output_buffer() {
+    // 100,000 outputs pass the output buffer (256 KiB) twice over: a pause in the input must still
+    // show what came before it, the last full buffer's rest included.
+    let mut child = run_piped(&example("simple.json"));
+    let mut stdin = child.stdin.take().unwrap();
+    let (send_last, last) = std::sync::mpsc::channel::<()>();
+    let feeder = std::thread::spawn(move || {
+        let bulk: String = (0..100_000).map(|i| format!("{i}\n")).collect();
+        stdin.write_all(bulk.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        last.recv().unwrap();
+        stdin.write_all(b"-7\n").unwrap();
+        stdin.flush().unwrap();
+        // Open until the last output has been read.
+        last.recv().unwrap();
+    });
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    for i in 0..100_000 {
+        line.clear();
+        stdout.read_line(&mut line).unwrap();
+        assert_eq!(line, format!("{}\n", i + 1));
+    }
+    send_last.send(()).unwrap();
+    line.clear();
+    // Blocks until the output shows: stdin is still open.
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "-6\n");
+    send_last.send(()).unwrap();
+    feeder.join().unwrap();
     assert!(child.wait().unwrap().success());
 }
 

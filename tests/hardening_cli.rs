@@ -239,18 +239,51 @@ fn a_full_disk_is_an_error_naming_stdout_in_every_subcommand() {
     }
 }
 
-#[test]
-fn a_full_output_file_is_an_error_naming_it() {
-    let out = pipeline(
-        &["run", &example("simple.json"), "--output", "/dev/full"],
-        "1\n2\n",
-    );
-    assert_eq!(out.status.code(), Some(1));
+/// Int lines whose outputs fill the run's output buffer (256 KiB) several times over: the errors
+/// come from a write of a full buffer, not from the final flush.
+fn lines_past_the_output_buffer() -> String {
+    (0..200_000).map(|i| format!("{i}\n")).collect()
+}
+
+/// The run failed naming its full output `name`, without panic noise.
+fn assert_full(out: &Output, name: &str) {
     let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("error: /dev/full: No space left on device"),
+        stderr.contains(&format!("error: {name}: No space left on device")),
         "{stderr}"
     );
+    assert_no_panic(&stderr);
+}
+
+#[test]
+fn a_full_output_is_an_error_naming_it() {
+    // Two lines fail at the final flush; many, at a write of a full buffer.
+    for input in ["1\n2\n".to_string(), lines_past_the_output_buffer()] {
+        let out = pipeline(
+            &["run", &example("simple.json"), "--output", "/dev/full"],
+            &input,
+        );
+        assert_full(&out, "/dev/full");
+        let full = File::create("/dev/full").unwrap();
+        let args = ["run".to_string(), example("simple.json")];
+        assert_full(&run_with_stdout(&args, &input, full.into()), "<stdout>");
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_a_large_run_quietly() {
+    let out = run_with_stdout(
+        &[
+            "run".to_string(),
+            example("simple.json"),
+            "--tag".to_string(),
+        ],
+        &lines_past_the_output_buffer(),
+        closed_pipe().into(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
 }
 
 /// The write end of a pipe whose reader has already exited: every write fails with `EPIPE`.

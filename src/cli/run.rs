@@ -7,7 +7,7 @@
 //! output are flushed, so results appear before the input ends and memory stays bounded however
 //! long the input is.
 
-use super::line_chunks::{self, Chunks, LineError};
+use super::line_chunks::{self, Chunks, LineError, Parse};
 use super::output::{self, write_error};
 use super::same_file::{self, Source};
 use super::tag_prefix::TagPrefix;
@@ -293,11 +293,16 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         args.output.as_deref(),
         &[source, Source::path(&args.manifest)],
     )?;
-    // A thread of the input parses what it can (see `line_chunks`), staged runs too: with int
-    // parsing cheaper, the run's thread (parsing and writing) held a staged run back while the
-    // stage threads waited (1M int lines staged, median of 15 alternating runs at load 0.6:
-    // 44.2 -> 38.7 ms; 300k object lines staged 134.1 -> 135.2 ms, noise).
-    let lines = line_chunks::spawn(input, args.max_line_bytes, true);
+    // The input's threads parse the number lines (see `line_chunks::Parse`): a fused run's reader
+    // as it splits them, a staged run's thread of their own (parsed on the run's thread, they held
+    // a staged run back while the stage threads waited: 1M int lines staged, median of 15
+    // alternating runs at load 0.6: 44.2 -> 38.7 ms).
+    let fused = pipeline.describe().nodes.iter().all(|node| node.stage == 0);
+    let parse = match fused {
+        true => Parse::OnReader,
+        false => Parse::OnThread,
+    };
+    let lines = line_chunks::spawn(input, args.max_line_bytes, parse);
     let outputs = pipeline.outputs().to_vec();
     let mut writer = Writer::new(
         out,

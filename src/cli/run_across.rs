@@ -7,7 +7,7 @@
 
 use super::across_io::{OutputSink, ParsedInput};
 use super::cluster_args::ClusterArgs;
-use super::line_chunks;
+use super::line_chunks::{self, Parse};
 use super::run::{open_input, open_output, RunArgs, Writer};
 use super::same_file::Source;
 use super::{load, output, report, CliError};
@@ -78,7 +78,7 @@ pub fn run(args: RunArgs, cluster_args: &ClusterArgs) -> Result<ExitCode, CliErr
             .collect(),
         output::name(args.output.as_deref()),
     );
-    let lines = line_chunks::spawn(input, args.max_line_bytes, false);
+    let lines = line_chunks::spawn(input, args.max_line_bytes, Parse::Not);
     let mut items = ParsedInput::spawn(lines, args.max_line_bytes);
     let mut sink = OutputSink {
         writer: &mut writer,

@@ -30,7 +30,9 @@ pub trait DynNode: Send {
 
     /// [`process_batch`](DynNode::process_batch) that also says which input item each output came
     /// from: for every output pushed onto `out`, pushes onto `origins` the entry of `item_origins`
-    /// of the item that made it (`item_origins[i]` belongs to `items[i]`).
+    /// of the item that made it (`item_origins[i]` belongs to `items[i]`). The node may take
+    /// `item_origins` (a node making one output per item moves them to `origins` when that is
+    /// empty); the caller clears them after the call.
     ///
     /// On failure (an error or a panic) the outputs of the items before the failing one stay in
     /// `out`, what the failing item pushed is removed, and the error names the failing item's
@@ -46,14 +48,14 @@ pub trait DynNode: Send {
     /// let mut node = Typed::new(Calculator::divide(1_i64));
     /// let (mut out, mut origins) = (Vec::new(), Vec::new());
     /// let mut items = vec![Value::Int(6), Value::from("x"), Value::Int(8)];
-    /// let err = node.process_batch_traced(&mut items, &[10, 11, 12], &mut out, &mut origins);
+    /// let err = node.process_batch_traced(&mut items, &mut vec![10, 11, 12], &mut out, &mut origins);
     /// assert_eq!(err.unwrap_err().failed_item(), Some(11));
     /// assert_eq!((out, origins), (vec![Value::Int(6)], vec![10]));
     /// ```
     fn process_batch_traced(
         &mut self,
         items: &mut Vec<Value>,
-        item_origins: &[u64],
+        item_origins: &mut Vec<u64>,
         out: &mut Vec<Value>,
         origins: &mut Vec<u64>,
     ) -> Result<()> {
@@ -95,7 +97,7 @@ pub trait DynNode: Send {
     /// use pipeline_core::prelude::*;
     /// let mut node = Typed::new(Count::<i64>::new());
     /// let (mut out, mut origins) = (Vec::new(), Vec::new());
-    /// node.process_batch_traced(&mut vec![Value::Int(1)], &[0], &mut out, &mut origins)?;
+    /// node.process_batch_traced(&mut vec![Value::Int(1)], &mut vec![0], &mut out, &mut origins)?;
     /// node.finish_traced(&mut out, &mut origins, u64::MAX)?;
     /// assert_eq!((out, origins), (vec![Value::Int(1)], vec![u64::MAX]));
     /// # Ok::<(), pipeline_core::Error>(())
@@ -410,7 +412,7 @@ where
     fn process_batch_traced(
         &mut self,
         items: &mut Vec<Value>,
-        item_origins: &[u64],
+        item_origins: &mut Vec<u64>,
         out: &mut Vec<Value>,
         origins: &mut Vec<u64>,
     ) -> Result<()> {
@@ -423,9 +425,16 @@ where
         items.clear();
         let made = (out.len() - before).min(item_origins.len());
         out.truncate(before + made);
-        origins.extend_from_slice(&item_origins[..made]);
-        processed.map_err(|err| match item_origins.get(made) {
-            Some(&origin) => err.with_failed_item(origin),
+        let failed = item_origins.get(made).copied();
+        if origins.is_empty() && made == item_origins.len() {
+            // The whole batch made one output each: its origins are the outputs', moved rather
+            // than copied (a copy per node of a staged run, on its thread).
+            std::mem::swap(origins, item_origins);
+        } else {
+            origins.extend_from_slice(&item_origins[..made]);
+        }
+        processed.map_err(|err| match failed {
+            Some(origin) => err.with_failed_item(origin),
             None => err,
         })
     }
@@ -484,6 +493,43 @@ mod tests {
         node.process_batch(&mut vec![Value::Int(10)], &mut out)
             .unwrap();
         assert_eq!(out, [Value::Int(2), Value::Int(11)]);
+    }
+
+    #[test]
+    fn a_one_to_one_batch_hands_its_origins_on_whole_or_in_part() {
+        let mut node = Typed::new(Calculator::add(1_i64));
+        // Nothing pending: the whole batch's origins become the outputs'.
+        let (mut out, mut origins) = (Vec::new(), Vec::new());
+        let mut item_origins = vec![7, 8];
+        node.process_batch_traced(
+            &mut vec![Value::Int(1), Value::Int(2)],
+            &mut item_origins,
+            &mut out,
+            &mut origins,
+        )
+        .unwrap();
+        assert_eq!(
+            (&out[..], &origins[..]),
+            (&[Value::Int(2), Value::Int(3)][..], &[7, 8][..])
+        );
+        // After outputs already there, the origins are appended.
+        let mut item_origins = vec![9];
+        node.process_batch_traced(
+            &mut vec![Value::Int(3)],
+            &mut item_origins,
+            &mut out,
+            &mut origins,
+        )
+        .unwrap();
+        assert_eq!(origins, [7, 8, 9]);
+        // A failure keeps the origins of the items before it and names the failing one.
+        let (mut out, mut origins) = (Vec::new(), Vec::new());
+        let mut items = vec![Value::Int(1), Value::from("x"), Value::Int(3)];
+        let err = node
+            .process_batch_traced(&mut items, &mut vec![4, 5, 6], &mut out, &mut origins)
+            .unwrap_err();
+        assert_eq!(err.failed_item(), Some(5));
+        assert_eq!((out, origins), (vec![Value::Int(2)], vec![4]));
     }
 
     #[test]

@@ -135,17 +135,17 @@ impl DynNode for ParallelDyn {
 
     fn process(&mut self, item: Value, out: &mut Vec<Value>) -> Result<()> {
         let mut origins = Vec::new();
-        self.process_batch_traced(&mut vec![item], &[UNTRACED], out, &mut origins)
+        self.process_batch_traced(&mut vec![item], &mut vec![UNTRACED], out, &mut origins)
     }
 
     fn process_batch_traced(
         &mut self,
         items: &mut Vec<Value>,
-        item_origins: &[u64],
+        item_origins: &mut Vec<u64>,
         out: &mut Vec<Value>,
         origins: &mut Vec<u64>,
     ) -> Result<()> {
-        for (item, &origin) in items.drain(..).zip(item_origins) {
+        for (item, &origin) in items.drain(..).zip(item_origins.iter()) {
             self.pending.push(item);
             self.pending_origins.push(origin);
             if self.pending.len() >= self.batch_size {
@@ -231,15 +231,15 @@ mod tests {
         let mut node = ParallelDyn::new(split_replicas(3), 10, true);
         assert_eq!(node.ports().len(), 2);
         let mut items: Vec<Value> = (0..95).map(Value::Int).collect();
-        let origins: Vec<u64> = (0..95).collect();
+        let mut origins: Vec<u64> = (0..95).collect();
         let (mut out, mut out_origins, mut ports) = (Vec::new(), Vec::new(), Vec::new());
-        node.process_batch_traced(&mut items, &origins, &mut out, &mut out_origins)
+        node.process_batch_traced(&mut items, &mut origins, &mut out, &mut out_origins)
             .unwrap();
         node.finish_traced(&mut out, &mut out_origins, u64::MAX)
             .unwrap();
         node.take_ports(&mut ports);
         assert_eq!(out, (0..95).map(Value::Int).collect::<Vec<_>>());
-        assert_eq!(out_origins, origins);
+        assert_eq!(out_origins, (0..95).collect::<Vec<u64>>());
         let expected: Vec<usize> = (0..95).map(|x| usize::from(x % 3 != 0)).collect();
         assert_eq!(ports, expected);
     }
@@ -256,9 +256,9 @@ mod tests {
         let mut items: Vec<Value> = (0..8).map(Value::Int).collect();
         items[5] = Value::from("x");
         let (mut out, mut out_origins, mut ports) = (Vec::new(), Vec::new(), Vec::new());
-        let origins: Vec<u64> = (0..8).collect();
+        let mut origins: Vec<u64> = (0..8).collect();
         let err = node
-            .process_batch_traced(&mut items, &origins, &mut out, &mut out_origins)
+            .process_batch_traced(&mut items, &mut origins, &mut out, &mut out_origins)
             .unwrap_err();
         assert_eq!(err.failed_item(), Some(5));
         node.take_ports(&mut ports);

@@ -429,7 +429,7 @@ impl DynStage {
             .unwrap_or(self.nodes[k].latest);
         let node = &mut self.nodes[k];
         let site = PanicSite::enter(&node.id);
-        let (items, item_origins) = (batch.items, &batch.origins[..]);
+        let (items, item_origins) = (batch.items, &mut *batch.origins);
         let outcome = match &self.stats {
             None => node
                 .node
@@ -857,7 +857,7 @@ mod tests {
         fn process_batch_traced(
             &mut self,
             items: &mut Vec<Value>,
-            item_origins: &[u64],
+            item_origins: &mut Vec<u64>,
             out: &mut Vec<Value>,
             origins: &mut Vec<u64>,
         ) -> Result<()> {
@@ -890,7 +890,7 @@ mod tests {
         fn process_batch_traced(
             &mut self,
             items: &mut Vec<Value>,
-            item_origins: &[u64],
+            item_origins: &mut Vec<u64>,
             out: &mut Vec<Value>,
             origins: &mut Vec<u64>,
         ) -> Result<()> {

@@ -120,7 +120,7 @@ where
     fn process_batch_traced(
         &mut self,
         items: &mut Vec<Value>,
-        item_origins: &[u64],
+        item_origins: &mut Vec<u64>,
         out: &mut Vec<Value>,
         origins: &mut Vec<u64>,
     ) -> Result<()> {
@@ -176,7 +176,7 @@ mod tests {
         ];
         let (mut out, mut origins, mut ports) = (Vec::new(), Vec::new(), Vec::new());
         let err = split
-            .process_batch_traced(&mut items, &[0, 1, 2, 3], &mut out, &mut origins)
+            .process_batch_traced(&mut items, &mut vec![0, 1, 2, 3], &mut out, &mut origins)
             .unwrap_err();
         assert_eq!(err.failed_item(), Some(2));
         split.take_ports(&mut ports);

@@ -137,6 +137,7 @@ fn replicated(parallelism: usize) -> bool {
 
 /// Lowers, validates and plans `parsed`, building each node with `registry`.
 #[cfg(feature = "manifest")]
+#[inline]
 pub fn lower(
     parsed: ParsedManifest,
     registry: &Registry,
@@ -225,6 +226,7 @@ pub fn lower_with<C: NodeCatalog>(
 }
 
 /// [`lower_with`], holding the graph to `limits`.
+#[inline]
 pub fn lower_with_limits<C: NodeCatalog>(
     mut parsed: ParsedManifest,
     catalog: &C,

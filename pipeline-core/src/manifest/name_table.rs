@@ -11,10 +11,12 @@
 
 use super::plain_cursor::{load16, plain_run, special_bytes};
 use super::spare;
+use crate::builtin_specs::BUILTIN_SPECS;
 use crate::graph::fast_hash::FastHash;
 use crate::graph::Name;
 use std::cell::Cell;
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 /// Slots of the open-addressed table; at most [`NameTable::TABLED`] are filled, so a probe always
 /// ends at an empty slot.
@@ -73,6 +75,27 @@ impl NameTable {
     /// end.
     #[inline]
     pub(crate) fn read(&mut self, text: &str, start: usize) -> Option<(Name, usize)> {
+        self.read_with(text, start, |_, name| Name::from(name))
+    }
+
+    /// [`read`](Self::read) for a node type's name: a built-in type's name new to the manifest is
+    /// the process's one [`Name`] for it (see [`builtin_name`]) rather than an allocation of its
+    /// own, made and freed with every manifest (~200 instructions a type, callgrind).
+    #[inline]
+    pub(crate) fn read_type(&mut self, text: &str, start: usize) -> Option<(Name, usize)> {
+        self.read_with(text, start, |key, name| {
+            builtin_name(key, name).unwrap_or_else(|| Name::from(name))
+        })
+    }
+
+    /// [`read`](Self::read), a name new to the table made by `new` (from its key and text).
+    #[inline]
+    fn read_with(
+        &mut self,
+        text: &str,
+        start: usize,
+        new: impl FnOnce(Key, &str) -> Name,
+    ) -> Option<(Name, usize)> {
         let bytes = text.as_bytes();
         let [low, high] = load16(bytes, start);
         let (first, second) = (special_bytes(low), special_bytes(high));
@@ -94,13 +117,18 @@ impl NameTable {
         let key = Key { len, words };
         // Both ends are at ASCII quotes, so the range is whole characters.
         let name = || &text[start..start + len];
-        Some((self.share(key, name), start + len + 1))
+        Some((self.share(key, name, new), start + len + 1))
     }
 
     /// The name `name()` (whose key is `key`) as a shared [`Name`]. Its text is only looked at
-    /// to make a new one or to tell apart long names with one key.
+    /// to make a new one (by `new`) or to tell apart long names with one key.
     #[inline]
-    fn share<'t>(&mut self, key: Key, name: impl Fn() -> &'t str) -> Name {
+    fn share<'t>(
+        &mut self,
+        key: Key,
+        name: impl Fn() -> &'t str,
+        new: impl FnOnce(Key, &str) -> Name,
+    ) -> Name {
         let mut slot = key.slot();
         loop {
             match self.slots[slot] {
@@ -116,7 +144,7 @@ impl NameTable {
         }
         let name = name();
         if self.known.len() < Self::TABLED {
-            let new = Name::from(name);
+            let new = new(key, name);
             self.known.push((key, Name::clone(&new)));
             // `known` holds at most TABLED (< 255) names.
             self.slots[slot] = self.known.len() as u8;
@@ -125,7 +153,7 @@ impl NameTable {
         if let Some(known) = self.many.get(name) {
             return Name::clone(known);
         }
-        let new = Name::from(name);
+        let new = new(key, name);
         self.many.insert(Name::clone(&new));
         new
     }
@@ -135,6 +163,40 @@ impl NameTable {
     fn counts(&self) -> (usize, usize) {
         (self.known.len(), self.many.len())
     }
+}
+
+impl Key {
+    /// The key of `name`, as [`NameTable::read`] makes it of the name's text.
+    fn of(name: &str) -> Key {
+        let mut first = [0u8; 16];
+        let head = &name.as_bytes()[..name.len().min(16)];
+        first[..head.len()].copy_from_slice(head);
+        let both = u128::from_le_bytes(first);
+        Key {
+            len: name.len(),
+            words: [both as u64, (both >> 64) as u64],
+        }
+    }
+}
+
+/// The process's one [`Name`] for the built-in type (or alias) whose key is `key` and text
+/// `name`, if there is one: made once, on first use, and never freed.
+#[inline(never)]
+fn builtin_name(key: Key, name: &str) -> Option<Name> {
+    static NAMES: OnceLock<Vec<(Key, Name)>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        BUILTIN_SPECS
+            .iter()
+            .flat_map(|spec| std::iter::once(spec.name).chain(spec.aliases.iter().copied()))
+            .map(|name| (Key::of(name), Name::from(name)))
+            .collect()
+    });
+    names
+        .iter()
+        .find(|(known, known_name)| {
+            *known == key && (key.len <= Key::EXACT || **known_name == *name)
+        })
+        .map(|(_, known)| Name::clone(known))
 }
 
 impl Drop for NameTable {
@@ -206,6 +268,40 @@ mod tests {
                     let bad: String = bad.into_iter().collect();
                     assert!(names.read(&format!("\"{bad}\"   "), 1).is_none(), "{bad:?}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn builtin_type_names_are_the_process_s_own_and_others_new() {
+        let text = r#""PassThrough" "CalculatorNode" "PassThrough" "Passthrough" "PassThrough""#;
+        let mut names = NameTable::new();
+        let pass = names.read_type(text, 1).unwrap().0;
+        let calc = names.read_type(text, 15).unwrap().0;
+        let again = names.read(text, 32).unwrap().0;
+        let other = names.read_type(text, 46).unwrap().0;
+        assert_eq!(
+            (&*pass, &*calc, &*other),
+            ("PassThrough", "CalculatorNode", "Passthrough")
+        );
+        // The same name in another manifest, type or not, is the same allocation.
+        let mut next = NameTable::new();
+        assert!(Arc::ptr_eq(&pass, &next.read_type(text, 60).unwrap().0));
+        assert!(Arc::ptr_eq(&pass, &again));
+        assert!(Arc::ptr_eq(
+            &calc,
+            &builtin_name(Key::of("CalculatorNode"), "CalculatorNode").unwrap()
+        ));
+        assert!(builtin_name(Key::of("Passthrough"), "Passthrough").is_none());
+        // Every built-in name and alias is found by the key its text is read with.
+        for spec in BUILTIN_SPECS {
+            for name in std::iter::once(spec.name).chain(spec.aliases.iter().copied()) {
+                let quoted = format!("\"{name}\"");
+                let read = NameTable::new().read_type(&quoted, 1).unwrap().0;
+                assert!(
+                    Arc::ptr_eq(&read, &builtin_name(Key::of(name), name).unwrap()),
+                    "{name}"
+                );
             }
         }
     }

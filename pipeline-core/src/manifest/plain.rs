@@ -94,6 +94,14 @@ impl<'t> Reader<'t> {
         Some(name)
     }
 
+    /// A node type's name: see [`NameTable::read_type`](super::name_table::NameTable::read_type).
+    fn type_name(&mut self) -> Option<Name> {
+        self.expect(b'"')?;
+        let (name, end) = self.names.read_type(self.text, self.pos)?;
+        self.pos = end;
+        Some(name)
+    }
+
     fn literal(&mut self, word: &str) -> bool {
         self.skip_ws();
         let found = self.text[self.pos..].starts_with(word);
@@ -319,7 +327,7 @@ impl<'t> Reader<'t> {
         self.object(FIELDS, |r, field| {
             match field {
                 0 if id.is_none() => id = Some(r.name()?),
-                1 if node_type.is_none() => node_type = Some(r.name()?),
+                1 if node_type.is_none() => node_type = Some(r.type_name()?),
                 2 if params.is_none() => params = Some(r.params()?),
                 3 if stage.is_none() => stage = Some(r.bool()?),
                 4 if parallelism.is_none() => parallelism = Some(r.usize()?),

@@ -296,11 +296,7 @@ impl<T> BatchSender<T> {
         debug_assert_eq!(items.len(), origins.len());
         while !items.is_empty() {
             let room = self.batch_size - self.buffer.len();
-            if self.buffer.is_empty()
-                && items.len() <= room
-                && items.capacity() >= self.batch_size
-                && origins.capacity() >= self.batch_size
-            {
+            if self.buffer.is_empty() && items.len() <= room {
                 std::mem::swap(&mut self.buffer, items);
                 std::mem::swap(&mut self.origins, origins);
             } else {

@@ -6,8 +6,11 @@
 //! So the answer for every text is serde_json's; this reader only gets there without serde's
 //! generic visitor, a `String` per string, or a second walk looking for floats.
 
-use super::json_special::first_special;
+use super::json_special::{first_special, specials_in};
+use super::key_cache::Table;
 use super::key_guess::KeyGuesses;
+use super::map_pool::Pool;
+use super::map_shape::Shape;
 use super::{key_cache, map_pool, Map, Value};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -35,19 +38,24 @@ fn parse_document(text: &str) -> Option<Value> {
     // The thread's buffers are borrowed where they are, not moved out and back (a move of the
     // three and a drop of the empty ones left behind, per object line); a read that somehow
     // starts inside another on this thread gets buffers of its own.
-    SPARE.with(|spare| match spare.try_borrow_mut() {
-        Ok(mut spare) => read_document(text, &mut spare),
-        Err(_) => read_document(text, &mut Spare::new()),
+    map_pool::with_pool(|pool| {
+        SPARE.with(|spare| match spare.try_borrow_mut() {
+            Ok(mut spare) => read_document(text, &mut spare, pool),
+            Err(_) => read_document(text, &mut Spare::new(), pool),
+        })
     })
 }
 
 /// [`parse_document`] with the buffers and guesses in `spare`, which it leaves empty (but for
-/// the guesses), or fresh if they grew past [`MAX_SPARE_ITEMS`].
-fn read_document(text: &str, spare: &mut Spare) -> Option<Value> {
+/// the guesses), or fresh if they grew past [`MAX_SPARE_ITEMS`], and the kept maps, lists and
+/// strings of `pool`.
+fn read_document(text: &str, spare: &mut Spare, pool: &mut Pool) -> Option<Value> {
     let Spare {
         items,
         entries,
         keys,
+        shape,
+        strings,
     } = spare;
     let mut reader = Reader {
         text,
@@ -57,6 +65,9 @@ fn read_document(text: &str, spare: &mut Spare) -> Option<Value> {
         items,
         entries,
         keys,
+        shape: Some(shape),
+        strings,
+        pool,
     };
     reader.skip_whitespace();
     let value = reader.value();
@@ -80,6 +91,10 @@ struct Spare {
     entries: Vec<Entry>,
     /// The keys of the last maps read ([`Reader::keys`]).
     keys: KeyGuesses,
+    /// The keys of the last outermost map read ([`Reader::shape`]).
+    shape: Shape,
+    /// The short string values kept ([`Reader::strings`]).
+    strings: Table,
 }
 
 impl Spare {
@@ -89,6 +104,8 @@ impl Spare {
             items: Vec::new(),
             entries: Vec::new(),
             keys: KeyGuesses::new(),
+            shape: Shape::new(),
+            strings: Table::values(),
         }
     }
 }
@@ -100,18 +117,6 @@ thread_local! {
 
 /// The largest list items or map entries buffer a thread keeps between texts (a huge list's is dropped, not kept).
 const MAX_SPARE_ITEMS: usize = 4096;
-
-/// The entries of `buffer` from `first` on, moved (one copy) into a vector sized to them.
-fn take_tail<T>(buffer: &mut Vec<T>, first: usize) -> Vec<T> {
-    if first == 0 {
-        // `split_off(0)` would hand over the buffer itself, with all its spare room.
-        let mut tail = Vec::with_capacity(buffer.len());
-        tail.append(buffer);
-        tail
-    } else {
-        buffer.split_off(first)
-    }
-}
 
 /// A text that is only an integer of at most 18 digits (so it fits `i64`), the line of a stream of
 /// numbers, read in one pass over its digits. `-0` is a float to serde_json: not this.
@@ -152,6 +157,13 @@ struct Reader<'a> {
     entries: &'a mut Vec<Entry>,
     /// The key most likely at each depth and position of a map: the last one read there.
     keys: &'a mut KeyGuesses,
+    /// The keys of the last outermost map read, in the order its text gave them (out while a
+    /// map of that shape is read: see [`map`](Self::map)).
+    shape: Option<&'a mut Shape>,
+    /// Short string values seen before, shared (see [`key_cache`]).
+    strings: &'a mut Table,
+    /// The thread's kept maps, lists and strings, filled again here (see [`map_pool`]).
+    pool: &'a mut Pool,
 }
 
 /// A map entry being read.
@@ -179,7 +191,7 @@ impl<'a> Reader<'a> {
 
     fn value(&mut self) -> Option<Value> {
         match self.peek()? {
-            b'"' => self.string().map(|s| Value::Str(key_cache::string(&s))),
+            b'"' => self.string_value(),
             b'{' => self.nested(Self::map),
             b'[' => self.nested(Self::list),
             b't' => self.literal(b"true", Value::Bool(true)),
@@ -188,6 +200,68 @@ impl<'a> Reader<'a> {
             b'-' | b'0'..=b'9' => self.number(),
             _ => None,
         }
+    }
+
+    /// A map value or list item: [`value`](Self::value), with a string or a plain integer (most
+    /// of them) read here, without the call to `value` (and its saving and restoring of
+    /// registers, a sixth of what reading an int costs).
+    #[inline(always)]
+    fn item(&mut self) -> Option<Value> {
+        match self.peek()? {
+            b'"' => self.string_value(),
+            b'0'..=b'9' => self.plain_int().or_else(|| self.number()),
+            _ => self.value(),
+        }
+    }
+
+    /// A string value at `"`, shared through the [`key_cache`] when short: when it has no escape,
+    /// read here, else by [`string`](Self::string).
+    #[inline(always)]
+    fn string_value(&mut self) -> Option<Value> {
+        let start = self.at + 1;
+        let rest = &self.bytes[start..];
+        // Most values end within their first eight bytes: looked for here, in one word.
+        let plain = match rest
+            .first_chunk::<8>()
+            .map(|head| specials_in(u64::from_le_bytes(*head)))
+        {
+            Some(0) => 8 + first_special(&rest[8..])?,
+            Some(hits) => (hits.trailing_zeros() / 8) as usize,
+            None => first_special(rest)?,
+        };
+        if rest[plain] == b'"' {
+            self.at = start + plain + 1;
+            // SAFETY: `start` follows an ASCII `"` of `text` (a `str`) and `start + plain` is at
+            // one: both are char boundaries, so the bytes between are UTF-8. (Said here: the
+            // checked slice is a call per string that checks both ends again.)
+            let text = unsafe { std::str::from_utf8_unchecked(&rest[..plain]) };
+            return Some(Value::Str(self.strings.value(text, self.pool)));
+        }
+        let text = self.string()?;
+        Some(Value::Str(self.strings.value(&text, self.pool)))
+    }
+
+    /// A non-negative integer of at most 18 digits, not followed by a fraction or an exponent
+    /// (then it is a float): read in one pass. `None` (the reader where it was) for any other
+    /// number, which [`number`](Self::number) reads.
+    #[inline(always)]
+    fn plain_int(&mut self) -> Option<Value> {
+        let start = self.at;
+        let mut at = start;
+        let mut magnitude: u64 = 0;
+        while let Some(digit @ b'0'..=b'9') = self.bytes.get(at).copied() {
+            magnitude = magnitude
+                .wrapping_mul(10)
+                .wrapping_add(u64::from(digit - b'0'));
+            at += 1;
+        }
+        let digits = at - start;
+        let whole = !matches!(self.bytes.get(at), Some(b'.' | b'e' | b'E'));
+        if digits <= 18 && (digits == 1 || self.bytes[start] != b'0') && whole {
+            self.at = at;
+            return Some(Value::Int(magnitude as i64)); // at most 18 digits: fits
+        }
+        None
     }
 
     fn literal(&mut self, word: &[u8], value: Value) -> Option<Value> {
@@ -212,51 +286,122 @@ impl<'a> Reader<'a> {
 
     fn map(&mut self) -> Option<Value> {
         let first = self.entries.len();
+        // A kept map no one else holds (see `map_pool.rs`), or a new one.
+        let mut map = self.pool.kept_map();
+        let room = Arc::get_mut(&mut map)?;
         self.skip_whitespace();
+        if self.depth == 1 {
+            // Taken out of the reader (a pointer) while the values read borrow it.
+            if let Some(shape) = self.shape.take() {
+                let filled = match shape.is_empty() {
+                    true => Some(false),
+                    false => self.fill_shaped(shape, room, first),
+                };
+                self.shape = Some(shape);
+                if filled? {
+                    return Some(Value::Map(map));
+                }
+            }
+        }
+        if self.peek()? == b'}' {
+            self.at += 1;
+        } else {
+            self.pairs(first)?;
+        }
+        // Like serde_json's visitor: a repeated key keeps its last value.
+        room.clear();
+        if let (1, Some(shape)) = (self.depth, &mut self.shape) {
+            shape.record(&self.entries[first..]);
+        }
+        room.refill_from_unsorted(self.entries.drain(first..));
+        Some(Value::Map(map))
+    }
+
+    /// Reads the pairs of a map, at its first key's `"`, to its closing `}`, into
+    /// [`entries`](Self::entries) (after `first`, the map's pairs read so far).
+    fn pairs(&mut self, first: usize) -> Option<()> {
+        loop {
+            self.skip_whitespace();
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let position = self.entries.len() - first;
+            let guessed = self
+                .keys
+                .take(self.depth, position, &self.bytes[self.at + 1..]);
+            let key = match guessed {
+                Some((key, taken)) => {
+                    self.at += 1 + taken;
+                    key
+                }
+                None => {
+                    let key = key_cache::key(&self.string()?);
+                    self.keys.remember(self.depth, position, &key);
+                    key
+                }
+            };
+            self.expect(b':')?;
+            self.skip_whitespace();
+            let value = self.item()?;
+            self.entries.push((key, value));
+            self.skip_whitespace();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => break,
+                _ => return None,
+            }
+        }
+        self.at += 1;
+        Some(())
+    }
+
+    /// Reads the pairs of a map (after its `{` and any whitespace) whose keys come as `shape`
+    /// has them, each value straight into its place in `room`. `Some(true)`: the whole map, to
+    /// its `}`. `Some(false)`: the text parted from the shape, at a key's `"` or at the `}`; the
+    /// pairs read so far are moved to [`entries`](Self::entries) (from `first`), in text order,
+    /// for the general way to go on from there.
+    fn fill_shaped(&mut self, shape: &Shape, room: &mut Map, first: usize) -> Option<bool> {
+        room.set_keys(shape.sorted(), || Value::Null);
+        let mut position = 0;
         if self.peek()? != b'}' {
             loop {
                 self.skip_whitespace();
                 if self.peek()? != b'"' {
                     return None;
                 }
-                let position = self.entries.len() - first;
-                let guessed = self
-                    .keys
-                    .take(self.depth, position, &self.bytes[self.at + 1..]);
-                let key = match guessed {
-                    Some((key, taken)) => {
-                        self.at += 1 + taken;
-                        key
-                    }
-                    None => {
-                        let key = key_cache::key(&self.string()?);
-                        self.keys.remember(self.depth, position, &key);
-                        key
-                    }
+                let Some((place, taken)) = shape.take(position, &self.bytes[self.at + 1..]) else {
+                    break;
                 };
+                self.at += 1 + taken;
                 self.expect(b':')?;
                 self.skip_whitespace();
-                let value = self.value()?;
-                self.entries.push((key, value));
+                let value = self.item()?;
+                // The value there is `null` (a kept map's, or `set_keys`'): nothing to drop
+                // (said here, so that no call to drop one is made).
+                match std::mem::replace(room.value_at_mut(place), value) {
+                    Value::Null => {}
+                    other => drop(other),
+                }
+                position += 1;
                 self.skip_whitespace();
                 match self.peek()? {
                     b',' => self.at += 1,
+                    b'}' if position == shape.len() => {
+                        self.at += 1;
+                        return Some(true);
+                    }
                     b'}' => break,
                     _ => return None,
                 }
             }
         }
-        self.at += 1;
-        // Like serde_json's visitor: a repeated key keeps its last value. A map this thread
-        // emptied after writing it holds the entries when there is one (see `map_pool.rs`).
-        let mut map = map_pool::empty_map();
-        match Arc::get_mut(&mut map) {
-            Some(empty) => empty.refill_from_unsorted(self.entries.drain(first..)),
-            None => {
-                map = Arc::new(Map::from_unsorted(take_tail(self.entries, first)));
-            }
+        debug_assert_eq!(self.entries.len(), first);
+        for read in 0..position {
+            let (key, place) = shape.key(read);
+            let value = std::mem::take(room.value_at_mut(place));
+            self.entries.push((Arc::clone(key), value));
         }
-        Some(Value::Map(map))
+        Some(false)
     }
 
     fn list(&mut self) -> Option<Value> {
@@ -265,7 +410,7 @@ impl<'a> Reader<'a> {
         if self.peek()? != b']' {
             loop {
                 self.skip_whitespace();
-                let item = self.value()?;
+                let item = self.item()?;
                 self.items.push(item);
                 self.skip_whitespace();
                 match self.peek()? {
@@ -276,7 +421,7 @@ impl<'a> Reader<'a> {
             }
         }
         self.at += 1;
-        Some(Value::List(map_pool::list_of(self.items.drain(first..))))
+        Some(Value::List(self.pool.list_of(self.items.drain(first..))))
     }
 
     /// A string at `"`: borrowed from the text when it has no escape.
@@ -569,6 +714,52 @@ mod tests {
             prop_assert_eq!(written(&serde(&text).unwrap()), expected);
         }
 
+        /// Lines read one after another on one thread, each handed back to the thread's pool
+        /// once read (as `pipeline run` does, so the next map is filled in place): shapes that
+        /// change between lines, repeat or stop short of the last line's, keys that repeat,
+        /// keys out of order or with escapes, maps nested in the outer one.
+        #[test]
+        fn lines_of_changing_shapes_read_like_serde_json(
+            shapes in proptest::collection::vec(
+                proptest::collection::vec(
+                    (0usize..6, proptest::option::of(proptest::collection::vec(0usize..6, 0..4))),
+                    0..7,
+                ),
+                1..4,
+            ),
+            lines in proptest::collection::vec((0usize..4, proptest::option::of(0usize..7)), 1..24),
+        ) {
+            const KEYS: [&str; 6] = ["id", "name", "tags", "value", r#"a\"b"#, "b"];
+            for (n, (shape, cut)) in lines.iter().enumerate() {
+                let pairs = &shapes[shape % shapes.len()];
+                let pairs = &pairs[..cut.map_or(pairs.len(), |cut| cut.min(pairs.len()))];
+                let body: Vec<String> = pairs
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (key, inner))| {
+                        let value = match (inner, (n + k) % 3) {
+                            (Some(inner), _) => {
+                                let inner: Vec<String> = inner
+                                    .iter()
+                                    .map(|key| format!("\"{}\": {n}", KEYS[*key]))
+                                    .collect();
+                                format!("{{{}}}", inner.join(","))
+                            }
+                            (None, 0) => n.to_string(),
+                            (None, 1) => format!("\"item-{n}\""),
+                            (None, _) => format!("[\"a\", \"b{}\"]", n % 3),
+                        };
+                        format!("\"{}\":{value}", KEYS[*key])
+                    })
+                    .collect();
+                let text = format!("{{{}}}", body.join(", "));
+                let ours = parse(&text).unwrap_or_else(|| panic!("refused {text}"));
+                let theirs = serde(&text).unwrap();
+                prop_assert!(same(&ours, &theirs), "{}: {:?} vs {:?}", text, ours, theirs);
+                crate::value::recycle_values(&mut vec![ours]);
+            }
+        }
+
         #[test]
         fn numbers_agree_with_serde_json(
             int in "-?(0|[1-9][0-9]{0,19})",
@@ -601,6 +792,50 @@ mod tests {
 #[cfg(test)]
 mod sharing_tests {
     use super::*;
+
+    /// A line of the last line's keys is read into the map that line's value handed back, keys
+    /// and all; a line that parts from the shape (a key more, a key repeated, fewer keys, other
+    /// keys) is read the general way, to the same value serde_json reads.
+    #[test]
+    fn a_line_of_the_last_shape_fills_the_map_handed_back() {
+        let read = |text: &str| {
+            let v = parse(text).unwrap();
+            let theirs: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(v, theirs, "{text}");
+            v
+        };
+        let first = read(r#"{"b":1,"a":"x","c":[1,2]}"#);
+        let Value::Map(map) = &first else {
+            unreachable!()
+        };
+        let (address, keys) = (Arc::as_ptr(map), map.keys().cloned().collect::<Vec<_>>());
+        crate::value::recycle_values(&mut vec![first]);
+        let second = read(r#"{"b":2,"a":"y","c":[3,4]}"#);
+        let Value::Map(map) = &second else {
+            unreachable!()
+        };
+        assert_eq!(
+            Arc::as_ptr(map),
+            address,
+            "the map handed back, filled again"
+        );
+        assert!(map.keys().zip(&keys).all(|(k, kept)| Arc::ptr_eq(k, kept)));
+        crate::value::recycle_values(&mut vec![second]);
+        for text in [
+            r#"{"b":3,"a":"z","c":[],"d":0}"#,
+            r#"{"b":3,"a":"z","c":[],"b":4}"#,
+            r#"{"b":3,"a":"z"}"#,
+            r#"{"b":3,"a":"z"}"#,
+            r#"{"b":3,"a":"z","c":null}"#,
+            r#"{"c":1,"b":2,"a":3}"#,
+            r#"{}"#,
+            r#"{"b":{"b":1,"a":2},"a":{"a":1}}"#,
+            r#"{"b":{"b":1,"a":2},"a":{"a":1}}"#,
+        ] {
+            let v = read(text);
+            crate::value::recycle_values(&mut vec![v]);
+        }
+    }
 
     #[test]
     fn short_repeated_strings_of_a_stream_share_one_allocation() {

@@ -14,13 +14,7 @@ pub(crate) fn first_special(bytes: &[u8]) -> Option<usize> {
     let mut chunks = bytes.chunks_exact(8);
     let mut at = 0;
     for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        let quote = word ^ (ONES * u64::from(b'"'));
-        let backslash = word ^ (ONES * u64::from(b'\\'));
-        let hits = ((quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (word.wrapping_sub(ONES * 0x20) & !word))
-            & HIGH_BITS;
+        let hits = specials_in(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
         if hits != 0 {
             return Some(at + (hits.trailing_zeros() / 8) as usize);
         }
@@ -31,6 +25,18 @@ pub(crate) fn first_special(bytes: &[u8]) -> Option<usize> {
         .iter()
         .position(|&b| is_special(b))
         .map(|i| at + i)
+}
+
+/// The high bit of the lowest byte of `word` (little-endian) that is a `"`, `\` or below 0x20 is
+/// set, no bit below it, maybe some above it; zero when no byte is one.
+#[inline(always)]
+pub(crate) fn specials_in(word: u64) -> u64 {
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    ((quote.wrapping_sub(ONES) & !quote)
+        | (backslash.wrapping_sub(ONES) & !backslash)
+        | (word.wrapping_sub(ONES * 0x20) & !word))
+        & HIGH_BITS
 }
 
 /// Whether `byte` is not copied as is into a JSON string.

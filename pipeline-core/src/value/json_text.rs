@@ -52,6 +52,26 @@ pub fn parse_json(text: &str) -> Result<Value, JsonTextError> {
     }
 }
 
+/// The JSON text `bytes` when it is only an integer of at most 18 digits, which [`parse_json`]
+/// reads as [`Value::Int`]: without a `&str` or a `Result`, for a reader that splits lines itself
+/// (the line of a stream of numbers). `None` for any other text, which `parse_json` reads.
+///
+/// ```
+/// use pipeline_core::value::{parse_bare_int, parse_json};
+/// use pipeline_core::Value;
+/// assert_eq!(parse_bare_int(b"-42"), Some(-42));
+/// assert_eq!(parse_json("-42")?, Value::Int(-42));
+/// // Not bare integers: `parse_json` reads them (or reports their error).
+/// assert_eq!(parse_bare_int(b"-0"), None); // a float to serde_json
+/// assert_eq!(parse_bare_int(b"1.5"), None);
+/// assert_eq!(parse_bare_int(b"007"), None);
+/// # Ok::<(), pipeline_core::value::JsonTextError>(())
+/// ```
+#[inline]
+pub fn parse_bare_int(bytes: &[u8]) -> Option<i64> {
+    super::json_fast::bare_integer(bytes)
+}
+
 /// [`parse_json`] of a text that is not a bare integer.
 #[inline(never)]
 fn parse_document(text: &str) -> Result<Value, JsonTextError> {

@@ -4,7 +4,7 @@
 //! test holds it there); floats and bytes, rarer, still go through serde_json for its exact
 //! formatting.
 
-use super::json_special::first_special;
+use super::json_special::{first_special, specials_in};
 use super::Value;
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -98,33 +98,51 @@ struct KeyTexts {
     slots: Vec<Option<KeyText>>,
 }
 
-/// A key and its text as written.
+/// The longest key text kept, in bytes (`"`, the key escaped, `":`).
+const KEY_TEXT_BYTES: usize = 32;
+
+/// A key and its text as written, in a fixed room: it is copied out whole (a few moves, not a
+/// call to `memcpy`) and the copy cut to `len`.
 struct KeyText {
     key: Arc<str>,
-    text: Box<[u8]>,
+    text: [u8; KEY_TEXT_BYTES],
+    len: usize,
 }
 
 impl KeyTexts {
+    #[inline]
     fn write(&mut self, key: &Arc<str>, out: &mut Vec<u8>) {
-        if self.slots.is_empty() {
-            self.slots.resize_with(KEY_SLOTS, || None);
-        }
         let address = Arc::as_ptr(key) as *const u8 as usize;
-        let slot =
-            &mut self.slots[((address >> 4).wrapping_mul(0x9e37_79b9) >> 20) & (KEY_SLOTS - 1)];
-        if let Some(kept) = slot {
+        let at = ((address >> 4).wrapping_mul(0x9e37_79b9) >> 20) & (KEY_SLOTS - 1);
+        if let Some(Some(kept)) = self.slots.get(at) {
             if Arc::ptr_eq(&kept.key, key) {
+                let start = out.len();
                 out.extend_from_slice(&kept.text);
+                out.truncate(start + kept.len);
                 return;
             }
+        }
+        self.write_new(key, at, out);
+    }
+
+    /// [`write`](Self::write) of a key not in its slot: written, and kept there when shared and
+    /// short.
+    #[inline(never)]
+    fn write_new(&mut self, key: &Arc<str>, at: usize, out: &mut Vec<u8>) {
+        if self.slots.is_empty() {
+            self.slots.resize_with(KEY_SLOTS, || None);
         }
         let start = out.len();
         write_str(key, out);
         out.push(b':');
-        if Arc::strong_count(key) > 1 {
-            *slot = Some(KeyText {
+        let len = out.len() - start;
+        if Arc::strong_count(key) > 1 && len <= KEY_TEXT_BYTES {
+            let mut text = [0; KEY_TEXT_BYTES];
+            text[..len].copy_from_slice(&out[start..]);
+            self.slots[at] = Some(KeyText {
                 key: Arc::clone(key),
-                text: out[start..].into(),
+                text,
+                len,
             });
         }
     }
@@ -141,7 +159,7 @@ const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 /// fixed 20 bytes from its first digit and cut to its width, so the copy is two moves, not a call
 /// to `memcpy` for a few bytes (which cost a third as much as making them: callgrind, a million
 /// int lines).
-#[inline]
+#[inline(always)]
 pub(super) fn write_int(i: i64, out: &mut Vec<u8>) {
     // The longest, `i64::MIN`, is 20 bytes; they end at `END`, and 20 bytes follow any start.
     const END: usize = 20;
@@ -174,7 +192,50 @@ pub(super) fn write_int(i: i64, out: &mut Vec<u8>) {
 /// A JSON string as serde_json writes it: `"` and `\` escaped, the short escapes for `\b`, `\t`,
 /// `\n`, `\f`, `\r`, other control characters as `\u00XX`, everything else (non-ASCII
 /// included) as is.
+///
+/// A string of at most 16 bytes with nothing to escape (most of a stream's) is put together in
+/// a fixed room, quotes included, by a few overlapping moves, checked in two words, and copied
+/// out whole and cut to its width: no loop over its bytes and no call to `memcpy`.
+#[inline(always)]
 fn write_str(s: &str, out: &mut Vec<u8>) {
+    let bytes = s.as_bytes();
+    let len = bytes.len();
+    if len <= 16 {
+        // Spaces (not escaped) where the string does not reach.
+        let mut room = [b' '; 24];
+        let text = &mut room[1..17];
+        match len {
+            0 => {}
+            1..=3 => {
+                text[0] = bytes[0];
+                text[len / 2] = bytes[len / 2];
+                text[len - 1] = bytes[len - 1];
+            }
+            4..=7 => {
+                text[..4].copy_from_slice(&bytes[..4]);
+                text[len - 4..len].copy_from_slice(&bytes[len - 4..]);
+            }
+            _ => {
+                text[..8].copy_from_slice(&bytes[..8]);
+                text[len - 8..len].copy_from_slice(&bytes[len - 8..]);
+            }
+        }
+        let word = |at: usize| u64::from_le_bytes(room[at..at + 8].try_into().expect("8 bytes"));
+        if specials_in(word(1)) | specials_in(word(9)) == 0 {
+            room[0] = b'"';
+            room[len + 1] = b'"';
+            let start = out.len();
+            out.extend_from_slice(&room);
+            out.truncate(start + len + 2);
+            return;
+        }
+    }
+    write_escaped_str(s, out);
+}
+
+/// [`write_str`] of a string longer than 16 bytes or with bytes to escape.
+#[inline(never)]
+fn write_escaped_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
@@ -255,6 +316,32 @@ mod tests {
                 check(&Value::map([(pick(0), Value::Null), (pick(1), inner)]));
             }
             // Dropped here: the next round's keys may take the same addresses.
+        }
+    }
+
+    /// Strings of every length around the short path's 16 bytes, plain or with a byte to escape
+    /// (or a non-ASCII character) at each place, as keys and as values.
+    #[test]
+    fn short_strings_and_keys_write_what_serde_json_writes() {
+        for len in 0..=20 {
+            for at in 0..=len {
+                for odd in ["", "\"", "\\", "\n", "\u{1}", "\u{1f}", "é", "\u{7f}", " "] {
+                    let mut text = "k".repeat(len);
+                    if at < len {
+                        text.replace_range(at..at + 1, odd);
+                    }
+                    let key = crate::value::key_cache::key(&text);
+                    let v = Value::map([(Arc::clone(&key), Value::from(text.as_str()))]);
+                    for _ in 0..2 {
+                        let mut ours = Vec::new();
+                        assert!(write(&v, &mut ours).is_ok());
+                        assert_eq!(
+                            String::from_utf8(ours).unwrap(),
+                            serde_json::to_string(&v).unwrap()
+                        );
+                    }
+                }
+            }
         }
     }
 

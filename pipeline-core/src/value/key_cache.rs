@@ -11,7 +11,7 @@
 //! stream of unique values (ids, names) passing through the table does not push out the repeated
 //! ones.
 
-use super::map_pool;
+use super::map_pool::Pool;
 use std::cell::RefCell;
 use std::sync::Arc;
 
@@ -35,7 +35,7 @@ struct Slot {
 }
 
 /// One two-way table, its slots allocated on first use.
-struct Table {
+pub(super) struct Table {
     slots: Vec<Slot>,
     /// For a table of values, by pair of slots, the hash of the last string not found there
     /// (allocated with the slots): a value is kept only when it comes a second time, so a
@@ -45,6 +45,24 @@ struct Table {
 }
 
 impl Table {
+    /// A table of string values: each kept the second time it comes. The JSON reader keeps one
+    /// with its buffers (no thread-local to find per string).
+    #[cfg_attr(not(feature = "manifest-model"), allow(dead_code))] // the JSON reader's
+    pub(super) const fn values() -> Self {
+        Table::new(true)
+    }
+
+    /// The string value `text` as an `Arc<str>`, shared with earlier values of the same text in
+    /// this table when it is short (else in a string this thread kept, see [`map_pool`]).
+    #[cfg_attr(not(feature = "manifest-model"), allow(dead_code))] // the JSON reader's
+    #[inline]
+    pub(super) fn value(&mut self, text: &str, pool: &mut Pool) -> Arc<str> {
+        if text.len() > MAX_STRING_BYTES {
+            return pool.string_of(text);
+        }
+        self.share(text, |text| pool.string_of(text))
+    }
+
     /// A table keeping each string the first time (`patient` false) or the second.
     const fn new(patient: bool) -> Self {
         Table {
@@ -54,7 +72,7 @@ impl Table {
     }
 
     /// `text` shared, made by `make` when it is not kept.
-    fn share(&mut self, text: &str, make: fn(&str) -> Arc<str>) -> Arc<str> {
+    fn share(&mut self, text: &str, make: impl FnOnce(&str) -> Arc<str>) -> Arc<str> {
         if self.slots.is_empty() {
             self.slots.resize_with(SLOTS, Slot::default);
             if let Some(missed) = &mut self.missed {
@@ -67,7 +85,10 @@ impl Table {
         let slots = &mut self.slots[pair..pair + 2];
         for slot in slots.iter_mut() {
             if let Some(kept) = &slot.text {
-                if slot.hash == hash && **kept == *text {
+                if slot.hash == hash
+                    && kept.len() == text.len()
+                    && same_bytes(kept.as_bytes(), text.as_bytes())
+                {
                     slot.found = true;
                     return Arc::clone(kept);
                 }
@@ -150,7 +171,6 @@ fn hash_of(bytes: &[u8]) -> u64 {
 
 thread_local! {
     static KEYS: RefCell<Table> = const { RefCell::new(Table::new(false)) };
-    static STRINGS: RefCell<Table> = const { RefCell::new(Table::new(true)) };
 }
 
 /// The key `text` as an `Arc<str>`, shared with earlier keys of the same text on this thread.
@@ -161,13 +181,30 @@ pub(crate) fn key(text: &str) -> Arc<str> {
     KEYS.with(|keys| keys.borrow_mut().share(text, |text| Arc::from(text)))
 }
 
-/// The string value `text` as an `Arc<str>`, shared with earlier values of the same text on this
-/// thread when it is short (else in a string this thread kept, see [`map_pool`]).
-pub(crate) fn string(text: &str) -> Arc<str> {
-    if text.len() > MAX_STRING_BYTES {
-        return map_pool::string_of(text);
+/// `a == b` for slices of one length, in a few loads that together cover every byte (overlapping
+/// when the length is not a multiple of theirs): keys are short, and a call to `memcmp` costs more
+/// than comparing them.
+#[inline(always)]
+pub(super) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    let len = a.len();
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes"));
+    match len {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[len / 2] == b[len / 2] && a[len - 1] == b[len - 1],
+        4..=7 => half(a, 0) == half(b, 0) && half(a, len - 4) == half(b, len - 4),
+        _ => {
+            let mut at = 0;
+            while at + 8 < len {
+                if word(a, at) != word(b, at) {
+                    return false;
+                }
+                at += 8;
+            }
+            word(a, len - 8) == word(b, len - 8)
+        }
     }
-    STRINGS.with(|strings| strings.borrow_mut().share(text, map_pool::string_of))
 }
 
 #[cfg(test)]
@@ -198,6 +235,9 @@ mod tests {
 
     #[test]
     fn repeated_values_stay_shared_among_unique_ones() {
+        let mut table = Table::values();
+        let mut string =
+            |text: &str| crate::value::map_pool::with_pool(|pool| table.value(text, pool));
         // A value seen once is not kept (no one else holds it); seen again, it is.
         let first = string("tag");
         assert_eq!(Arc::strong_count(&first), 1);
@@ -213,6 +253,19 @@ mod tests {
         let long = "v".repeat(MAX_STRING_BYTES + 1);
         assert!(!Arc::ptr_eq(&string(&long), &string(&long)));
         assert_eq!(&*string(""), "");
+    }
+
+    #[test]
+    fn same_bytes_compares_every_byte() {
+        let a = b"0123456789abcdefghij";
+        for len in 0..a.len() {
+            assert!(same_bytes(&a[..len], &a[..len]));
+            for at in 0..len {
+                let mut b = a[..len].to_vec();
+                b[at] ^= 1;
+                assert!(!same_bytes(&a[..len], &b), "{len} {at}");
+            }
+        }
     }
 
     #[test]

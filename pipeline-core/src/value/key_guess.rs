@@ -12,7 +12,7 @@
 //! every time, and keeping each one as the next guess costs more than the hits save.)
 
 use super::json_special::first_special;
-use super::key_cache::MAX_KEY_BYTES;
+use super::key_cache::{same_bytes, MAX_KEY_BYTES};
 use std::sync::Arc;
 
 /// Map depths (1 = the outermost map) whose keys are guessed.
@@ -72,32 +72,6 @@ impl KeyGuesses {
     }
 }
 
-/// `a == b` for slices of one length, in a few loads that together cover every byte (overlapping
-/// when the length is not a multiple of theirs): keys are short, and a call to `memcmp` costs more
-/// than comparing them.
-#[inline]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    debug_assert_eq!(a.len(), b.len());
-    let len = a.len();
-    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
-    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes"));
-    match len {
-        0 => true,
-        1..=3 => a[0] == b[0] && a[len / 2] == b[len / 2] && a[len - 1] == b[len - 1],
-        4..=7 => half(a, 0) == half(b, 0) && half(a, len - 4) == half(b, len - 4),
-        _ => {
-            let mut at = 0;
-            while at + 8 < len {
-                if word(a, at) != word(b, at) {
-                    return false;
-                }
-                at += 8;
-            }
-            word(a, len - 8) == word(b, len - 8)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,19 +112,6 @@ mod tests {
         for (depth, position) in [(0, 0), (DEPTHS as u32 + 1, 0), (1, POSITIONS)] {
             guesses.remember(depth, position, &key);
             assert!(guesses.take(depth, position, b"k\"").is_none());
-        }
-    }
-
-    #[test]
-    fn same_bytes_compares_every_byte() {
-        let a = b"0123456789abcdefghij";
-        for len in 0..a.len() {
-            assert!(same_bytes(&a[..len], &a[..len]));
-            for at in 0..len {
-                let mut b = a[..len].to_vec();
-                b[at] ^= 1;
-                assert!(!same_bytes(&a[..len], &b), "{len} {at}");
-            }
         }
     }
 }

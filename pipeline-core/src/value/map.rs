@@ -73,9 +73,29 @@ impl<V> Map<V> {
         sort_and_dedup(&mut self.entries);
     }
 
-    /// Takes every entry out in key order, keeping the room.
-    pub(crate) fn drain(&mut self) -> std::vec::Drain<'_, (Arc<str>, V)> {
-        self.entries.drain(..)
+    /// Makes the keys exactly `keys` (strictly ascending), each with a `blank` value where the
+    /// map did not have that very key (the same `Arc`) at that place already: a map kept with
+    /// its keys is filled again without a key cloned or dropped.
+    #[cfg_attr(not(feature = "manifest-model"), allow(dead_code))] // the JSON reader's
+    pub(crate) fn set_keys(&mut self, keys: &[Arc<str>], blank: impl Fn() -> V) {
+        debug_assert!(keys.windows(2).all(|pair| pair[0] < pair[1]));
+        let same = self.entries.len() == keys.len()
+            && self
+                .entries
+                .iter()
+                .zip(keys)
+                .all(|((had, _), key)| Arc::ptr_eq(had, key));
+        if !same {
+            self.entries.clear();
+            self.entries
+                .extend(keys.iter().map(|key| (Arc::clone(key), blank())));
+        }
+    }
+
+    /// The value at place `at` in key order, to change in place.
+    #[cfg_attr(not(feature = "manifest-model"), allow(dead_code))] // the JSON reader's
+    pub(crate) fn value_at_mut(&mut self, at: usize) -> &mut V {
+        &mut self.entries[at].1
     }
 
     /// Room for how many entries the map has without reallocating.

@@ -18,12 +18,14 @@ mod key_guess;
 mod map;
 mod map_pool;
 #[cfg(feature = "manifest-model")]
+mod map_shape;
+#[cfg(feature = "manifest-model")]
 mod serde_impl;
 pub mod wire;
 
 pub use convert::{FromValue, IntoValue};
 #[cfg(feature = "manifest-model")]
-pub use json_text::{parse_json, write_json, JsonTextError, NonFiniteFloat};
+pub use json_text::{parse_bare_int, parse_json, write_json, JsonTextError, NonFiniteFloat};
 pub use map::{Iter as MapIter, IterMut as MapIterMut, Map};
 pub use map_pool::{
     recycle_values, MAX_POOLED, MAX_POOLED_ENTRIES, MAX_POOLED_LIST, MAX_POOLED_STRING,

@@ -135,8 +135,9 @@ fn fresh_output(path: &Path) -> Result<(), String> {
 }
 
 /// Every `cli` case: `pipeline_run` (fused), `pipeline_run_staged` (a stage per node),
-/// `pipeline_run_stats` (`--stats`), `pipeline_run_tag` (`--tag`) and `cpython_loop`, in lines per second (the median of
-/// `runs` timed runs after one checked run).
+/// `pipeline_run_stats` (`--stats`), `pipeline_run_tag` (`--tag`) and `cpython_loop`, in lines
+/// per second: the median of the timed runs (11 of each `pipeline run` mode and 5 of the loop, 3
+/// each with `quick`), taken in turns after one checked run of each.
 pub fn cases(
     quick: bool,
     measurements: &mut Vec<Measurement>,
@@ -161,6 +162,7 @@ fn cases_in(
     std::fs::write(&fused, SIMPLE_MANIFEST).map_err(|e| e.to_string())?;
     std::fs::write(&staged_manifest, staged(SIMPLE_MANIFEST)).map_err(|e| e.to_string())?;
     let runs = if quick { 3 } else { 5 };
+    let pipeline_rounds = if quick { 3 } else { 11 };
     for kind in &KINDS {
         let lines = if quick { kind.quick } else { kind.full };
         let input = dir.join(format!("{}.jsonl", kind.workload));
@@ -209,14 +211,15 @@ fn cases_in(
                 stdin: Some(SCRIPT),
             },
         ];
+        // One checked run of each command first.
+        let mut timed: Vec<(&Run, Vec<f64>)> = Vec::new();
         for run in &commands {
-            // One checked run, then the timed ones.
             let tagged = run.mode == "pipeline_run_tag";
             let checked = fresh_output(&output)
                 .and_then(|()| time_once(run))
                 .and_then(|_| checksum(kind.workload, &output, tagged));
             match checked {
-                Ok(got) if got == expected(kind.workload, lines) => {}
+                Ok(got) if got == expected(kind.workload, lines) => timed.push((run, Vec::new())),
                 Ok(got) => {
                     return Err(format!(
                         "{}/{}: checksum and lines {got:?}, expected {:?}; no figure reported",
@@ -225,19 +228,37 @@ fn cases_in(
                         expected(kind.workload, lines)
                     ))
                 }
-                Err(why) if run.mode == "cpython_loop" => {
-                    missing.push(Missing {
-                        workload: kind.workload,
-                        mode: run.mode,
-                        reason: why,
-                    });
-                    continue;
-                }
+                Err(why) if run.mode == "cpython_loop" => missing.push(Missing {
+                    workload: kind.workload,
+                    mode: run.mode,
+                    reason: why,
+                }),
                 Err(why) => return Err(why),
             }
-            let mut seconds = (0..runs)
-                .map(|_| fresh_output(&output).and_then(|()| time_once(run)))
-                .collect::<Result<Vec<f64>, String>>()?;
+        }
+        // Then the timed runs of the `pipeline run` modes in rounds, each round in an order of its
+        // own: a run is slowed by what the one before it left to the kernel (the writeback of its
+        // output above all: a mode always run after the same one was measured up to 30% off), so
+        // each mode follows the others in turn, and the ratios between them (staged, `--stats`,
+        // `--tag` against the plain run) are the modes'. The CPython loop, seconds long, is timed
+        // after them.
+        let (loop_runs, modes): (Vec<_>, Vec<_>) = timed
+            .iter_mut()
+            .partition(|(run, _)| run.mode == "cpython_loop");
+        let mut modes = modes;
+        let count = modes.len();
+        for round in 0..pipeline_rounds {
+            for k in round_order(round, count) {
+                let (run, seconds) = &mut modes[k];
+                seconds.push(fresh_output(&output).and_then(|()| time_once(run))?);
+            }
+        }
+        for (run, seconds) in loop_runs {
+            for _ in 0..runs {
+                seconds.push(fresh_output(&output).and_then(|()| time_once(run))?);
+            }
+        }
+        for (run, mut seconds) in timed {
             seconds.sort_by(f64::total_cmp);
             measurements.push(Measurement {
                 workload: kind.workload,
@@ -253,9 +274,43 @@ fn cases_in(
     Ok(())
 }
 
+/// The order of the modes in timed round `round`: `0..count` shuffled by a fixed-seed xorshift,
+/// the same on every run of the bench.
+fn round_order(round: usize, count: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..count).collect();
+    let mut state =
+        0x9E37_79B9_7F4A_7C15_u64 ^ (round as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    for i in (1..count).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        order.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+    order
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_mode_follows_each_other_mode_in_some_round() {
+        let mut after = [[0; 4]; 4];
+        for round in 0..11 {
+            let order = round_order(round, 4);
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, [0, 1, 2, 3], "round {round} is a permutation");
+            for pair in order.windows(2) {
+                after[pair[1]][pair[0]] += 1;
+            }
+        }
+        for (mode, before) in after.iter().enumerate() {
+            for (other, &times) in before.iter().enumerate() {
+                assert!(mode == other || times > 0, "{mode} never after {other}");
+            }
+        }
+    }
 
     #[test]
     fn generated_lines_sum_to_the_expected_checksum() {

@@ -434,7 +434,7 @@ impl DynNode for IsolatedPython {
     fn process_batch_traced(
         &mut self,
         items: &mut Vec<Value>,
-        item_origins: &[u64],
+        item_origins: &mut Vec<u64>,
         out: &mut Vec<Value>,
         origins: &mut Vec<u64>,
     ) -> Result<()> {
