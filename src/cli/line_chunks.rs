@@ -19,7 +19,7 @@
 //! [`Parse`].
 
 use super::newlines;
-use pipeline::value::{parse_bare_int, parse_json};
+use pipeline::value::{parse_bare_int_in, parse_json};
 use pipeline::Value;
 use std::io::{self, Read};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -128,7 +128,7 @@ impl Chunk {
             {
                 continue;
             }
-            let item = match parse_bare_int(line) {
+            let item = match parse_bare_int_in(text, line_start..line_start + line.len()) {
                 Some(int) => Value::Int(int),
                 // Both ends sit at ASCII bytes (`\r`, `\n` or the text's ends): char boundaries.
                 None => match parse_json(&self.text[line_start..line_start + line.len()]) {

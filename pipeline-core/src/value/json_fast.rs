@@ -144,6 +144,31 @@ pub(super) fn bare_integer(bytes: &[u8]) -> Option<i64> {
     }
 }
 
+/// [`bare_integer`] of `text[line]`, its digits read as one word when `text` has eight bytes from
+/// where they start (the line of a chunk of lines, followed by the next ones) and there are at
+/// most eight of them.
+#[inline]
+pub(super) fn bare_integer_in(text: &[u8], line: std::ops::Range<usize>) -> Option<i64> {
+    let bytes = &text[line.clone()];
+    let negative = bytes.first() == Some(&b'-');
+    let first = line.start + usize::from(negative);
+    let len = line.end - first;
+    let word = match text.get(first..first + 8) {
+        Some(word) if (1..=8).contains(&len) => u64::from_le_bytes(word.try_into().ok()?),
+        _ => return bare_integer(bytes),
+    };
+    // A leading zero makes a longer text a float or an error to serde_json.
+    if len > 1 && word & 0xFF == u64::from(b'0') {
+        return None;
+    }
+    let magnitude = super::eight_digits::eight_digits(word, len)? as i64;
+    match (negative, magnitude) {
+        (true, 0) => None,
+        (true, _) => Some(-magnitude),
+        (false, _) => Some(magnitude),
+    }
+}
+
 struct Reader<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -653,6 +678,21 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// A line read inside a chunk, whatever follows it, reads as the line alone does (signs,
+        /// leading zeros, `-0`, lengths either side of a word's eight digits, stray bytes).
+        #[test]
+        fn a_line_in_a_chunk_reads_as_the_line_alone(
+            line in "-?[0-9]{0,12}|[0-9a -]{0,10}",
+            after in proptest::collection::vec(any::<u8>(), 0..10),
+            before in 0usize..3,
+        ) {
+            let mut chunk = vec![b'\n'; before];
+            chunk.extend_from_slice(line.as_bytes());
+            chunk.extend_from_slice(&after);
+            let within = bare_integer_in(&chunk, before..before + line.len());
+            prop_assert_eq!(within, bare_integer(line.as_bytes()));
+        }
 
         /// Whatever this reader accepts, serde_json reads the same, bit for bit; and every
         /// value it writes, this reader reads back (when the value is plain enough).

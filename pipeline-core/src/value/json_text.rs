@@ -72,6 +72,23 @@ pub fn parse_bare_int(bytes: &[u8]) -> Option<i64> {
     super::json_fast::bare_integer(bytes)
 }
 
+/// [`parse_bare_int`] of the line `text[line]`, faster when `text` goes on after the line (a chunk
+/// of lines): up to eight digits are read as one word, which may take in bytes past the line's
+/// end (they are not part of the number).
+///
+/// ```
+/// use pipeline_core::value::parse_bare_int_in;
+/// let chunk = b"4096\n-17\n007\n123456789012\n";
+/// assert_eq!(parse_bare_int_in(chunk, 0..4), Some(4096));
+/// assert_eq!(parse_bare_int_in(chunk, 5..8), Some(-17));
+/// assert_eq!(parse_bare_int_in(chunk, 9..12), None); // a leading zero: not JSON
+/// assert_eq!(parse_bare_int_in(chunk, 13..25), Some(123_456_789_012)); // more than a word
+/// ```
+#[inline]
+pub fn parse_bare_int_in(text: &[u8], line: std::ops::Range<usize>) -> Option<i64> {
+    super::json_fast::bare_integer_in(text, line)
+}
+
 /// [`parse_json`] of a text that is not a bare integer.
 #[inline(never)]
 fn parse_document(text: &str) -> Result<Value, JsonTextError> {

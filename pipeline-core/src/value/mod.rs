@@ -5,6 +5,8 @@
 
 mod convert;
 #[cfg(feature = "manifest-model")]
+mod eight_digits;
+#[cfg(feature = "manifest-model")]
 mod json_fast;
 #[cfg(feature = "manifest-model")]
 mod json_special;
@@ -25,7 +27,9 @@ pub mod wire;
 
 pub use convert::{FromValue, IntoValue};
 #[cfg(feature = "manifest-model")]
-pub use json_text::{parse_bare_int, parse_json, write_json, JsonTextError, NonFiniteFloat};
+pub use json_text::{
+    parse_bare_int, parse_bare_int_in, parse_json, write_json, JsonTextError, NonFiniteFloat,
+};
 pub use map::{Iter as MapIter, IterMut as MapIterMut, Map};
 pub use map_pool::{
     recycle_values, MAX_POOLED, MAX_POOLED_ENTRIES, MAX_POOLED_LIST, MAX_POOLED_STRING,
