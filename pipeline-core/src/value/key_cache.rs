@@ -16,6 +16,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 /// Keys longer than this are not kept (they are rarely repeated keys).
+#[cfg(feature = "manifest-model")]
 pub(super) const MAX_KEY_BYTES: usize = 64;
 /// String values longer than this are not kept: long texts rarely repeat, and hashing and
 /// comparing them would cost what the allocation does.
@@ -174,6 +175,7 @@ thread_local! {
 }
 
 /// The key `text` as an `Arc<str>`, shared with earlier keys of the same text on this thread.
+#[cfg(feature = "manifest-model")]
 pub(crate) fn key(text: &str) -> Arc<str> {
     if text.len() > MAX_KEY_BYTES {
         return Arc::from(text);

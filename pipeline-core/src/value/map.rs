@@ -67,6 +67,7 @@ impl<V> Map<V> {
 
     /// Refills this (empty) map with `entries` in any order, as
     /// [`from_unsorted`](Self::from_unsorted) makes one, in the room it has.
+    #[cfg(feature = "manifest-model")]
     pub(crate) fn refill_from_unsorted(&mut self, entries: impl Iterator<Item = (Arc<str>, V)>) {
         debug_assert!(self.entries.is_empty());
         self.entries.extend(entries);
