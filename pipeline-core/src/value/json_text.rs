@@ -74,7 +74,7 @@ pub fn parse_bare_int(bytes: &[u8]) -> Option<i64> {
 
 /// [`parse_bare_int`] of the line `text[line]`, faster when `text` goes on after the line (a chunk
 /// of lines): up to eight digits are read as one word, which may take in bytes past the line's
-/// end (they are not part of the number).
+/// end (they are not part of the number). Panics if `line` is not within `text`, as slicing does.
 ///
 /// ```
 /// use pipeline_core::value::parse_bare_int_in;
