@@ -279,7 +279,9 @@ impl<T> BatchSender<T> {
 impl<T> BatchSender<T> {
     /// [`emit_all`](Self::emit_all) for traced items: `origins[i]` is the origin of `items[i]`
     /// (see [`Message::Traced`]); both are left empty. A sender is fed either traced or untraced
-    /// items, never both.
+    /// items, never both. Unlike `emit_all`, a batch that fits an empty buffer is swapped in
+    /// whatever its capacity: a dynamic stage hands on the batch its node filled, which changes
+    /// hands at every boundary of a staged run instead of being copied.
     ///
     /// ```
     /// use pipeline_core::runtime::{stage_channel, Message, StageConfig};

@@ -6,9 +6,9 @@
 //! thread that reads the next line (`pipeline run` reads, runs and writes a fused pipeline on one
 //! thread, and every output batch comes back there). Glibc's malloc and free of those blocks cost
 //! about as much as reading the line's numbers. So a written batch's maps and lists that nobody
-//! else holds are kept here (maps with their values let go; lists as they are, by length, their items replaced
-//! when one is filled again), and the JSON reader fills them again. A kept map keeps its keys (its
-//! values become `null`): the next line has the same ones, mostly.
+//! else holds are kept here (maps with their values let go; lists as they are, by length, their
+//! items replaced when one is filled again), and the JSON reader fills them again. A kept map
+//! keeps its keys (its values become `null`): the next line has the same ones, mostly.
 //!
 //! The strings among those values (a name, an id: each line's own, so no cache shares them) are
 //! kept by length the same way, and a string of that length read later is copied into one: a
