@@ -24,7 +24,7 @@ impl TagPrefix {
     pub(super) fn new(name: &pipeline::graph::Name) -> TagPrefix {
         let mut padded = br#"{"node":"#.to_vec();
         // A string is always written.
-        let _ = write_json(&Value::Str(name.clone()), &mut padded);
+        let _ = write_json(&Value::from(name.as_str()), &mut padded);
         padded.extend_from_slice(br#","value":"#);
         let len = padded.len();
         padded.resize(len.max(COPY), 0);

@@ -82,7 +82,7 @@ pub(crate) enum Route {
 
 /// One node of a stage, with everything needed to run and report it.
 pub(crate) struct StageNode {
-    pub id: Arc<str>,
+    pub id: crate::graph::Name,
     pub node: Box<dyn DynNode>,
     pub params: NodeParams,
     /// Where its items go: a range of the stage's routes.
@@ -107,7 +107,7 @@ impl StageNode {
     /// `node`, known as `id` (graph node `graph_index`), sending its items along `routes`
     /// (grouped by port in `ports` for a node with ports).
     pub(crate) fn new(
-        id: Arc<str>,
+        id: crate::graph::Name,
         node: Box<dyn DynNode>,
         params: NodeParams,
         routes: Range<usize>,

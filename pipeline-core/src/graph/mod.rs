@@ -29,6 +29,7 @@ pub(crate) mod filled;
 mod id_index;
 mod limits;
 mod model;
+mod name;
 pub mod plan;
 mod ports;
 mod relocate;

@@ -2,23 +2,12 @@
 
 use super::PortType;
 use std::fmt;
-use std::sync::Arc;
 
-/// A node id, output name or node type name: written once by the front end and shared (by
-/// reference count) by the graph, its description and the running pipeline, never copied.
-///
-/// ```
-/// use pipeline_core::graph::Name;
-/// let id: Name = "add".into();
-/// let shared = Name::clone(&id);
-/// assert!(std::sync::Arc::ptr_eq(&id, &shared));
-/// ```
-pub type Name = Arc<str>;
+pub use super::name::Name;
 
-/// [`INPUT`] as a [`Name`]: one allocation for the whole process.
+/// [`INPUT`] as a [`Name`].
 pub(crate) fn input_name() -> Name {
-    static INPUT_NAME: std::sync::OnceLock<Name> = std::sync::OnceLock::new();
-    Name::clone(INPUT_NAME.get_or_init(|| Name::from(INPUT)))
+    Name::new(INPUT)
 }
 
 /// The name of the pipeline's input endpoint.

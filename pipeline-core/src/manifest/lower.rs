@@ -52,7 +52,7 @@ impl<N> LoweredGraph<N> {
     }
 }
 
-/// A connection's end: its name is shared, not copied (only `output.<name>` makes a new one).
+/// A connection's end, naming what the connection names (only `output.<name>` makes a new name).
 fn endpoint(name: &Name) -> Endpoint {
     // Most ends are nodes whose ids start otherwise than `input` and `output` do: one byte
     // tells them apart, without comparing the names (callgrind: ~95 instructions an end).

@@ -1,10 +1,9 @@
-//! Ids, node types and connection ends are read straight into shared [`Name`]s: at most one
-//! allocation each, after which the graph, the description and the running pipeline share them
-//! instead of copying (serde's own `Arc<str>` goes through a `Box<str>` and copies it once more).
+//! Ids, node types and connection ends are read straight into [`Name`]s: kept inline when short, as
+//! nearly all are, else one allocation each, which the graph, the description and the running
+//! pipeline then share instead of copying.
 //!
-//! While [`parse`](super::parse) reads a manifest, equal names share one allocation too:
-//! connections name their ends by node ids, and nodes repeat their types, so the benchmark's
-//! 10-node manifest reads 38 names but allocates 12.
+//! While [`parse`](super::parse) reads a manifest, equal long names share one allocation too:
+//! connections name their ends by node ids, and nodes repeat their types.
 
 use crate::graph::fast_hash::FastHash;
 use crate::graph::Name;
@@ -36,8 +35,12 @@ impl Drop for SharedNames {
     }
 }
 
-/// `text` as a [`Name`]: the one already read if names are shared and it was, else a new one.
+/// `text` as a [`Name`]: kept inline if short; else the one already read if names are shared and it
+/// was, else a new one.
 fn name(text: &str) -> Name {
+    if text.len() <= Name::INLINE {
+        return Name::new(text);
+    }
     SEEN.with(|slot| match slot.borrow_mut().as_mut() {
         Some(seen) => match seen.get(text) {
             Some(known) => Name::clone(known),
@@ -77,16 +80,16 @@ pub(crate) fn deserialize_name<'de, D: Deserializer<'de>>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     #[test]
-    fn equal_names_are_shared_only_while_sharing() {
-        let (a, b) = {
+    fn equal_long_names_are_shared_only_while_sharing_and_short_ones_kept_inline() {
+        let long = "a_node_id_of_more_than_15_bytes";
+        let (a, b, short) = {
             let _sharing = SharedNames::begin();
-            (name("calc"), name("calc"))
+            (name(long), name(long), name("calc"))
         };
-        assert!(Arc::ptr_eq(&a, &b));
-        assert_eq!(Arc::strong_count(&a), 2, "the table let go of it");
-        assert!(!Arc::ptr_eq(&name("calc"), &name("calc")));
+        assert!(!a.is_inline() && a.as_ptr() == b.as_ptr());
+        assert!(short.is_inline() && name(&long[..Name::INLINE]).is_inline());
+        assert_ne!(name(long).as_ptr(), name(long).as_ptr());
     }
 }

@@ -1,22 +1,20 @@
-//! The plain reader's table of the names it has read, so that equal ids and types share one
-//! allocation (connections name their ends by node ids; nodes repeat their types).
-//!
-//! A name is read and looked up in one go from the 16 bytes where it starts: the same two words
-//! tell where its closing quote is (eight bytes at a time, see
+//! The plain reader's names, read and made in one go from the 16 bytes where each starts: the same
+//! two words tell where its closing quote is (eight bytes at a time, see
 //! [`special_bytes`](super::plain_cursor::special_bytes)) and, with its length, *are* the name if
-//! it is no longer than 16 bytes, as nearly all ids are. Finding a name read before costs a
-//! multiply and a compare of three words: no hashing of bytes, no string compare, no slicing (the
-//! string read and slot-and-scan table before cost ~190 instructions a name, callgrind). Longer
-//! names compare their text too.
+//! it is no longer than [`Name::INLINE`] bytes, as nearly all ids and types are: such a name is
+//! made of the two words, with no allocation and no table.
+//!
+//! Longer names go through a table of those read so far, so that equal ones share one allocation
+//! (connections name their ends by node ids; nodes repeat their types). Finding a name read
+//! before costs a multiply and a compare of three words: no hashing of bytes, no string compare, no
+//! slicing. Names past 16 bytes compare their text too.
 
 use super::plain_cursor::{load16, plain_run, special_bytes};
 use super::spare;
-use crate::builtin_specs::BUILTIN_SPECS;
 use crate::graph::fast_hash::FastHash;
 use crate::graph::Name;
 use std::cell::Cell;
 use std::collections::HashSet;
-use std::sync::OnceLock;
 
 /// Slots of the open-addressed table; at most [`NameTable::TABLED`] are filled, so a probe always
 /// ends at an empty slot.
@@ -37,9 +35,10 @@ pub(crate) struct NameTable {
     many: HashSet<Name, FastHash>,
 }
 
-/// A name's length and its first 16 bytes (zero past its end).
+/// A name's length and its first 16 bytes (zero past its end): names of up to 16 bytes are equal
+/// exactly when their keys are.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-struct Key {
+pub(super) struct Key {
     len: usize,
     words: [u64; 2],
 }
@@ -47,6 +46,18 @@ struct Key {
 impl Key {
     /// The longest name its key tells apart from every other without comparing text.
     const EXACT: usize = 16;
+
+    /// The key of the empty name.
+    pub(super) const EMPTY: Key = Key {
+        len: 0,
+        words: [0, 0],
+    };
+
+    /// Whether the key tells its name apart from every other (see [`Key::EXACT`]).
+    #[inline]
+    pub(super) fn exact(&self) -> bool {
+        self.len <= Self::EXACT
+    }
 
     /// Where a probe for this key starts.
     #[inline]
@@ -75,27 +86,6 @@ impl NameTable {
     /// end.
     #[inline]
     pub(crate) fn read(&mut self, text: &str, start: usize) -> Option<(Name, usize)> {
-        self.read_with(text, start, |_, name| Name::from(name))
-    }
-
-    /// [`read`](Self::read) for a node type's name: a built-in type's name new to the manifest is
-    /// the process's one [`Name`] for it (see [`builtin_name`]) rather than an allocation of its
-    /// own, made and freed with every manifest (~200 instructions a type, callgrind).
-    #[inline]
-    pub(crate) fn read_type(&mut self, text: &str, start: usize) -> Option<(Name, usize)> {
-        self.read_with(text, start, |key, name| {
-            builtin_name(key, name).unwrap_or_else(|| Name::from(name))
-        })
-    }
-
-    /// [`read`](Self::read), a name new to the table made by `new` (from its key and text).
-    #[inline]
-    fn read_with(
-        &mut self,
-        text: &str,
-        start: usize,
-        new: impl FnOnce(Key, &str) -> Name,
-    ) -> Option<(Name, usize)> {
         let bytes = text.as_bytes();
         let [low, high] = load16(bytes, start);
         let (first, second) = (special_bytes(low), special_bytes(high));
@@ -114,21 +104,20 @@ impl NameTable {
         if bytes.get(start + len) != Some(&b'"') {
             return None;
         }
+        if len <= Name::INLINE {
+            // Kept inline, made of the words just read: nothing to share.
+            return Some((Name::from_words(words, len), start + len + 1));
+        }
         let key = Key { len, words };
         // Both ends are at ASCII quotes, so the range is whole characters.
         let name = || &text[start..start + len];
-        Some((self.share(key, name, new), start + len + 1))
+        Some((self.share(key, name), start + len + 1))
     }
 
-    /// The name `name()` (whose key is `key`) as a shared [`Name`]. Its text is only looked at
-    /// to make a new one (by `new`) or to tell apart long names with one key.
+    /// The long name `name()` (whose key is `key`) as a shared [`Name`]. Its text is only looked
+    /// at to make a new one or to tell apart names with one key.
     #[inline]
-    fn share<'t>(
-        &mut self,
-        key: Key,
-        name: impl Fn() -> &'t str,
-        new: impl FnOnce(Key, &str) -> Name,
-    ) -> Name {
+    fn share<'t>(&mut self, key: Key, name: impl Fn() -> &'t str) -> Name {
         let mut slot = key.slot();
         loop {
             match self.slots[slot] {
@@ -144,7 +133,7 @@ impl NameTable {
         }
         let name = name();
         if self.known.len() < Self::TABLED {
-            let new = new(key, name);
+            let new = Name::from(name);
             self.known.push((key, Name::clone(&new)));
             // `known` holds at most TABLED (< 255) names.
             self.slots[slot] = self.known.len() as u8;
@@ -153,7 +142,7 @@ impl NameTable {
         if let Some(known) = self.many.get(name) {
             return Name::clone(known);
         }
-        let new = new(key, name);
+        let new = Name::from(name);
         self.many.insert(Name::clone(&new));
         new
     }
@@ -167,7 +156,8 @@ impl NameTable {
 
 impl Key {
     /// The key of `name`, as [`NameTable::read`] makes it of the name's text.
-    fn of(name: &str) -> Key {
+    #[inline]
+    pub(super) fn of(name: &str) -> Key {
         let mut first = [0u8; 16];
         let head = &name.as_bytes()[..name.len().min(16)];
         first[..head.len()].copy_from_slice(head);
@@ -179,26 +169,6 @@ impl Key {
     }
 }
 
-/// The process's one [`Name`] for the built-in type (or alias) whose key is `key` and text
-/// `name`, if there is one: made once, on first use, and never freed.
-#[inline(never)]
-fn builtin_name(key: Key, name: &str) -> Option<Name> {
-    static NAMES: OnceLock<Vec<(Key, Name)>> = OnceLock::new();
-    let names = NAMES.get_or_init(|| {
-        BUILTIN_SPECS
-            .iter()
-            .flat_map(|spec| std::iter::once(spec.name).chain(spec.aliases.iter().copied()))
-            .map(|name| (Key::of(name), Name::from(name)))
-            .collect()
-    });
-    names
-        .iter()
-        .find(|(known, known_name)| {
-            *known == key && (key.len <= Key::EXACT || **known_name == *name)
-        })
-        .map(|(_, known)| Name::clone(known))
-}
-
 impl Drop for NameTable {
     fn drop(&mut self) {
         spare::give_back(&SPARE, std::mem::take(&mut self.known));
@@ -208,7 +178,11 @@ impl Drop for NameTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
+
+    /// Whether `a` and `b` are one name: equal, and one allocation unless kept inline.
+    fn one_name(a: &Name, b: &Name) -> bool {
+        a == b && (a.is_inline() || a.as_ptr() == b.as_ptr())
+    }
 
     /// `text` quoted in a document at `at`, with `pad` bytes after it, read from there.
     fn share_in(names: &mut NameTable, text: &str, at: usize, pad: usize) -> Name {
@@ -244,13 +218,14 @@ mod tests {
             assert_eq!(&**name, text);
             for (at, pad) in [(0, 0), (3, 20), (i % 11, 1)] {
                 assert!(
-                    Arc::ptr_eq(name, &share_in(&mut names, text, at, pad)),
+                    one_name(name, &share_in(&mut names, text, at, pad)),
                     "{text}"
                 );
             }
         }
         let (tabled, hashed) = names.counts();
-        assert_eq!(tabled + hashed, texts.len());
+        let long = texts.iter().filter(|t| t.len() > Name::INLINE).count();
+        assert_eq!(tabled + hashed, long);
     }
 
     #[test]
@@ -273,48 +248,15 @@ mod tests {
     }
 
     #[test]
-    fn builtin_type_names_are_the_process_s_own_and_others_new() {
-        let text = r#""PassThrough" "CalculatorNode" "PassThrough" "Passthrough" "PassThrough""#;
-        let mut names = NameTable::new();
-        let pass = names.read_type(text, 1).unwrap().0;
-        let calc = names.read_type(text, 15).unwrap().0;
-        let again = names.read(text, 32).unwrap().0;
-        let other = names.read_type(text, 46).unwrap().0;
-        assert_eq!(
-            (&*pass, &*calc, &*other),
-            ("PassThrough", "CalculatorNode", "Passthrough")
-        );
-        // The same name in another manifest, type or not, is the same allocation.
-        let mut next = NameTable::new();
-        assert!(Arc::ptr_eq(&pass, &next.read_type(text, 60).unwrap().0));
-        assert!(Arc::ptr_eq(&pass, &again));
-        assert!(Arc::ptr_eq(
-            &calc,
-            &builtin_name(Key::of("CalculatorNode"), "CalculatorNode").unwrap()
-        ));
-        assert!(builtin_name(Key::of("Passthrough"), "Passthrough").is_none());
-        // Every built-in name and alias is found by the key its text is read with.
-        for spec in BUILTIN_SPECS {
-            for name in std::iter::once(spec.name).chain(spec.aliases.iter().copied()) {
-                let quoted = format!("\"{name}\"");
-                let read = NameTable::new().read_type(&quoted, 1).unwrap().0;
-                assert!(
-                    Arc::ptr_eq(&read, &builtin_name(Key::of(name), name).unwrap()),
-                    "{name}"
-                );
-            }
-        }
-    }
-
-    #[test]
     fn names_past_the_table_are_shared_through_the_set() {
         let mut names = NameTable::new();
+        let long = |i: usize| format!("a_long_node_name_{i}");
         let first: Vec<Name> = (0..300)
-            .map(|i| share_in(&mut names, &format!("n{i}"), 2, 1))
+            .map(|i| share_in(&mut names, &long(i), 2, 1))
             .collect();
         for (i, name) in first.iter().enumerate() {
-            let again = share_in(&mut names, &format!("n{i}"), 0, 0);
-            assert!(Arc::ptr_eq(name, &again));
+            let again = share_in(&mut names, &long(i), 0, 0);
+            assert!(!name.is_inline() && one_name(name, &again));
         }
         assert_eq!(names.counts(), (NameTable::TABLED, 300 - NameTable::TABLED));
     }

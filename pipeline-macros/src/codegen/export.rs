@@ -13,7 +13,7 @@ impl Codegen<'_> {
     pub(super) fn export(&self) -> TokenStream {
         let graph = &self.lowered.graph;
         let nodes = graph.graph.nodes.iter().enumerate().map(|(i, node)| {
-            let id = &node.id;
+            let id = node.id.as_str();
             let var = self.names.node_value(i);
             let type_name = self.node_use(i, quote!(::pipeline::Node::type_name(&#var)));
             let manifest = match &node.payload.export {
