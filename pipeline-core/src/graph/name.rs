@@ -108,6 +108,14 @@ impl Name {
         self.bytes[15] != SHARED_TAG
     }
 
+    /// The name's 16 bytes as two words: equal for equal inline names (text, zeros, length) and
+    /// for two holders of one shared name; a long name written twice is two shared names.
+    #[inline]
+    pub(crate) fn raw(&self) -> [u64; 2] {
+        let word = |at: usize| u64::from_ne_bytes(self.bytes[at..at + 8].try_into().expect("8"));
+        [word(0), word(8)]
+    }
+
     /// The text.
     #[inline]
     pub fn as_str(&self) -> &str {

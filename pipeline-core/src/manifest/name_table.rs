@@ -35,10 +35,9 @@ pub(crate) struct NameTable {
     many: HashSet<Name, FastHash>,
 }
 
-/// A name's length and its first 16 bytes (zero past its end): names of up to 16 bytes are equal
-/// exactly when their keys are.
+/// A name's length and its first 16 bytes (zero past its end).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(super) struct Key {
+struct Key {
     len: usize,
     words: [u64; 2],
 }
@@ -46,18 +45,6 @@ pub(super) struct Key {
 impl Key {
     /// The longest name its key tells apart from every other without comparing text.
     const EXACT: usize = 16;
-
-    /// The key of the empty name.
-    pub(super) const EMPTY: Key = Key {
-        len: 0,
-        words: [0, 0],
-    };
-
-    /// Whether the key tells its name apart from every other (see [`Key::EXACT`]).
-    #[inline]
-    pub(super) fn exact(&self) -> bool {
-        self.len <= Self::EXACT
-    }
 
     /// Where a probe for this key starts.
     #[inline]
@@ -151,21 +138,6 @@ impl NameTable {
     #[cfg(test)]
     fn counts(&self) -> (usize, usize) {
         (self.known.len(), self.many.len())
-    }
-}
-
-impl Key {
-    /// The key of `name`, as [`NameTable::read`] makes it of the name's text.
-    #[inline]
-    pub(super) fn of(name: &str) -> Key {
-        let mut first = [0u8; 16];
-        let head = &name.as_bytes()[..name.len().min(16)];
-        first[..head.len()].copy_from_slice(head);
-        let both = u128::from_le_bytes(first);
-        Key {
-            len: name.len(),
-            words: [both as u64, (both >> 64) as u64],
-        }
     }
 }
 

@@ -1,15 +1,14 @@
 //! Lowering's index of node ids: each node's first node with its id, and the node a connection's
 //! end names.
 //!
-//! In a small manifest an end is found by a search of the node list that compares each id's
-//! length and first 16 bytes, three words (the [`Key`] the manifest reader reads names by), and
-//! only longer ids' text: the hash table cost ~110 instructions a lookup and an allocation
-//! (callgrind, the benchmark's 10-node manifest, 18 lookups). A large manifest is hashed, so
-//! nothing grows quadratically.
+//! In a small manifest an end is found by a search of the node list that compares each id as two
+//! words ([`Name::raw`]: an inline name's text and length), and only long ids' text: the hash table
+//! cost ~110 instructions a lookup and an allocation (callgrind, the benchmark's 10-node manifest,
+//! 18 lookups). A large manifest is hashed, so nothing grows quadratically.
 
 use super::model::NodeSpec;
-use super::name_table::Key;
 use crate::graph::fast_hash::FastHash;
+use crate::graph::Name;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
@@ -24,9 +23,9 @@ pub(super) struct NodeIds<'a> {
     first_few: [usize; FEW],
     /// The same for more nodes.
     first_many: Vec<usize>,
-    /// For a manifest of at most [`FEW`] nodes, each id's [`Key`], searched (kept beside each
-    /// other, not read through each node's declaration).
-    few: [Key; FEW],
+    /// For a manifest of at most [`FEW`] nodes, each id's two words ([`Name::raw`]), searched
+    /// (kept beside each other, not read through each node's declaration).
+    few: [[u64; 2]; FEW],
     /// Ids to their first node, for a manifest of more than [`FEW`] nodes.
     many: Option<HashMap<&'a str, usize, FastHash>>,
 }
@@ -34,12 +33,12 @@ pub(super) struct NodeIds<'a> {
 impl<'a> NodeIds<'a> {
     /// The index of `specs`' ids.
     pub(super) fn new(specs: &'a [NodeSpec]) -> Self {
-        let mut few = [Key::EMPTY; FEW];
+        let mut few = [[0; 2]; FEW];
         if specs.len() <= FEW {
             let mut first_few = [0; FEW];
             for (i, spec) in specs.iter().enumerate() {
-                few[i] = Key::of(&spec.id);
-                first_few[i] = search(specs, &few[..i], few[i], &spec.id).unwrap_or(i);
+                few[i] = spec.id.raw();
+                first_few[i] = search(specs, &few[..i], &spec.id).unwrap_or(i);
             }
             return NodeIds {
                 specs,
@@ -75,24 +74,25 @@ impl<'a> NodeIds<'a> {
     }
 
     /// The first node whose id is `id`, if any.
-    pub(super) fn get(&self, id: &str) -> Option<usize> {
+    pub(super) fn get(&self, id: &Name) -> Option<usize> {
         match &self.many {
-            None => search(self.specs, &self.few[..self.specs.len()], Key::of(id), id),
-            Some(many) => many.get(id).copied(),
+            None => search(self.specs, &self.few[..self.specs.len()], id),
+            Some(many) => many.get(&**id).copied(),
         }
     }
 }
 
-/// The first of `keys` (the keys of `specs`' first ids) that is `id`, whose key is `key`: the text
-/// is compared only for ids too long for their key to tell them apart.
-fn search(specs: &[NodeSpec], keys: &[Key], key: Key, id: &str) -> Option<usize> {
-    (0..keys.len()).find(|&j| keys[j] == key && (key.exact() || *specs[j].id == *id))
+/// The first of `specs` whose id is `id`, given the first ids' words (`raw`): the text is compared
+/// only where both are long names (equal text in two allocations).
+fn search(specs: &[NodeSpec], raw: &[[u64; 2]], id: &Name) -> Option<usize> {
+    let words = id.raw();
+    let long = !id.is_inline();
+    (0..raw.len()).find(|&j| raw[j] == words || (long && specs[j].id == *id))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::Name;
 
     fn specs(ids: &[&str]) -> Vec<NodeSpec> {
         ids.iter()
@@ -122,16 +122,17 @@ mod tests {
             expected.extend([1, count + 1, count + 2, count + 3, count + 2]);
             assert_eq!(index.first(), expected, "{count}");
             // Names of their own allocation, equal in text.
-            assert_eq!(index.get(&Name::from("n_2")), Some(2), "{count}");
-            assert_eq!(index.get(&Name::from("n_1")), Some(1), "{count}");
-            assert_eq!(index.get(""), Some(count + 1), "{count}");
-            assert_eq!(index.get("n_"), None, "{count}");
-            assert_eq!(index.get("m_2"), None, "{count}");
-            assert_eq!(index.get("a_longer_name_1"), None, "{count}");
-            // Ids past 16 bytes that share their first 16 are told apart by their text.
-            assert_eq!(index.get(&format!("{long}_b")), Some(count + 3), "{count}");
-            assert_eq!(index.get(&format!("{long}_a")), Some(count + 2), "{count}");
-            assert_eq!(index.get(&format!("{long}_c")), None, "{count}");
+            let get = |id: &str| index.get(&Name::from(id));
+            assert_eq!(get("n_2"), Some(2), "{count}");
+            assert_eq!(get("n_1"), Some(1), "{count}");
+            assert_eq!(get(""), Some(count + 1), "{count}");
+            assert_eq!(get("n_"), None, "{count}");
+            assert_eq!(get("m_2"), None, "{count}");
+            assert_eq!(get("a_longer_name_1"), None, "{count}");
+            // Long ids, written again elsewhere (another allocation), and told apart by their text.
+            assert_eq!(get(&format!("{long}_b")), Some(count + 3), "{count}");
+            assert_eq!(get(&format!("{long}_a")), Some(count + 2), "{count}");
+            assert_eq!(get(&format!("{long}_c")), None, "{count}");
             // The id's own allocation.
             assert_eq!(index.get(&specs[count - 1].id), Some(count - 1), "{count}");
         }
