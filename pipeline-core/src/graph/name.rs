@@ -7,7 +7,8 @@
 //! `Arc<str>`, shared.
 //!
 //! The text of an inline name starts at the value's first byte, so it is made and compared as two
-//! aligned words; the last byte tells the two kinds apart, and no UTF-8 text ends in it.
+//! aligned words; the last byte, never part of the text, tells the two kinds apart and holds an
+//! inline name's length.
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
