@@ -72,10 +72,14 @@ impl Name {
     /// end (as the manifest reader loads them), without touching the text again.
     ///
     /// # Panics
-    /// If `len` is over [`Name::INLINE`]; the words must hold UTF-8 text of `len` bytes, zeros
-    /// after it (a debug build checks both).
+    /// If `len` is over [`Name::INLINE`].
+    ///
+    /// # Safety
+    /// The words' first `len` bytes must be UTF-8 text ([`as_str`](Self::as_str) does not check
+    /// it again), and the bytes after them zero (else equal names compare unequal). A debug
+    /// build checks both.
     #[inline]
-    pub(crate) fn from_words(words: [u64; 2], len: usize) -> Name {
+    pub(crate) unsafe fn from_words(words: [u64; 2], len: usize) -> Name {
         assert!(len <= Self::INLINE);
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&words[0].to_le_bytes());
@@ -388,7 +392,8 @@ mod tests {
                 u64::from_le_bytes(first[..8].try_into().unwrap()),
                 u64::from_le_bytes(first[8..].try_into().unwrap()),
             ];
-            let name = Name::from_words(words, text.len());
+            // SAFETY: the words hold `text`, UTF-8, and zeros after it.
+            let name = unsafe { Name::from_words(words, text.len()) };
             assert_eq!(name, Name::new(text));
             assert_eq!(&*name, text);
         }

@@ -93,7 +93,10 @@ impl NameTable {
         }
         if len <= Name::INLINE {
             // Kept inline, made of the words just read: nothing to share.
-            return Some((Name::from_words(words, len), start + len + 1));
+            // SAFETY: the words are the text's `len` bytes from `start` (a `&str`, cut at ASCII
+            // quotes: whole characters), with the bytes past them masked to zero.
+            let name = unsafe { Name::from_words(words, len) };
+            return Some((name, start + len + 1));
         }
         let key = Key { len, words };
         // Both ends are at ASCII quotes, so the range is whole characters.
