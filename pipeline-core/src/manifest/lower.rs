@@ -540,7 +540,7 @@ fn declare<'p, C: NodeCatalog, P>(
             _ => &connection.from,
         };
         let source_index = match last_target {
-            // Two words compared for a short name, as the lookup would (~13 instructions).
+            // Two words compared for a short name, as the lookup would for each node.
             Some((last, index)) if last == source_id => index,
             _ => first_of.get(source_id),
         };

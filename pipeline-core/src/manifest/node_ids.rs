@@ -121,7 +121,7 @@ mod tests {
             let mut expected: Vec<usize> = (0..count).collect();
             expected.extend([1, count + 1, count + 2, count + 3, count + 2]);
             assert_eq!(index.first(), expected, "{count}");
-            // Names of their own allocation, equal in text.
+            // Names made anew, equal in text.
             let get = |id: &str| index.get(&Name::from(id));
             assert_eq!(get("n_2"), Some(2), "{count}");
             assert_eq!(get("n_1"), Some(1), "{count}");
@@ -133,7 +133,7 @@ mod tests {
             assert_eq!(get(&format!("{long}_b")), Some(count + 3), "{count}");
             assert_eq!(get(&format!("{long}_a")), Some(count + 2), "{count}");
             assert_eq!(get(&format!("{long}_c")), None, "{count}");
-            // The id's own allocation.
+            // The id itself.
             assert_eq!(index.get(&specs[count - 1].id), Some(count - 1), "{count}");
         }
     }
