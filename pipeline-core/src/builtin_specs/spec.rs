@@ -96,6 +96,20 @@ pub trait Builtin {
     /// The node of a compiled manifest whose items are of kind `item`, as data the macro turns
     /// into a Rust expression; `Err` when the type cannot run on such items.
     fn constructor(params: &Self::Params, item: ItemKind) -> Result<Constructor, ConstructorError>;
+
+    /// The node as a dynamic graph runs it, for a type that is its own [`DynNode`]: one over
+    /// `Value`s that needs none of [`Typed`]'s conversion buffers, and, zero-sized, is boxed
+    /// without an allocation. `None`, the default, wraps [`build`](Builtin::build)'s node in
+    /// [`Typed`].
+    ///
+    /// [`DynNode`]: crate::dynamic::DynNode
+    /// [`Typed`]: crate::dynamic::Typed
+    #[cfg(feature = "manifest")]
+    #[doc(hidden)]
+    fn own_dyn_node(params: &Self::Params) -> Option<Box<dyn crate::dynamic::DynNode>> {
+        let _ = params;
+        None
+    }
 }
 
 /// A built-in node type as data: what [`Builtin`] declares, with its params handled as JSON.
@@ -291,6 +305,9 @@ where
     <B::Node as Node>::Input: FromValue + Send,
     <B::Node as Node>::Output: IntoValue + Send,
 {
+    if let Some(node) = B::own_dyn_node(&params) {
+        return node;
+    }
     let ports = B::ports(&params);
     if ports.is_empty() {
         return Box::new(crate::dynamic::Typed::new(B::build(params)));

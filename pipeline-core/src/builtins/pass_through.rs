@@ -56,3 +56,55 @@ impl<T> Node for PassThrough<T> {
         Ok(())
     }
 }
+
+/// Over `Value`s a pass-through is its own dynamic node: nothing to convert, so none of
+/// [`Typed`](crate::dynamic::Typed)'s buffers, and zero-sized, so boxing it allocates nothing.
+///
+/// ```
+/// use pipeline_core::dynamic::DynNode;
+/// use pipeline_core::prelude::*;
+/// let mut node: Box<dyn DynNode> = Box::new(PassThrough::<Value>::new());
+/// let (mut items, mut out) = (vec![Value::Int(1), Value::from("a")], vec![Value::Null]);
+/// node.process_batch(&mut items, &mut out).unwrap();
+/// assert_eq!(out, [Value::Null, Value::Int(1), Value::from("a")]);
+/// assert!(items.is_empty());
+/// ```
+#[cfg(feature = "manifest")]
+impl crate::dynamic::DynNode for PassThrough<crate::value::Value> {
+    #[inline]
+    fn process(
+        &mut self,
+        item: crate::value::Value,
+        out: &mut Vec<crate::value::Value>,
+    ) -> Result<()> {
+        out.push(item);
+        Ok(())
+    }
+
+    fn process_batch(
+        &mut self,
+        items: &mut Vec<crate::value::Value>,
+        out: &mut Vec<crate::value::Value>,
+    ) -> Result<()> {
+        crate::node::move_all(items, out);
+        Ok(())
+    }
+
+    /// One output an item: the items' origins are the outputs', moved with them.
+    fn process_batch_traced(
+        &mut self,
+        items: &mut Vec<crate::value::Value>,
+        item_origins: &mut Vec<u64>,
+        out: &mut Vec<crate::value::Value>,
+        origins: &mut Vec<u64>,
+    ) -> Result<()> {
+        crate::node::move_all(items, out);
+        crate::node::move_all(item_origins, origins);
+        Ok(())
+    }
+
+    /// It finishes each call at once.
+    fn may_resume(&mut self) -> bool {
+        false
+    }
+}
