@@ -469,7 +469,7 @@ fn declare<'p, C: NodeCatalog, P>(
         graph.add_node_with(
             Name::clone(&spec.id),
             Name::clone(&spec.node_type),
-            JsonPlace::Node(i),
+            JsonPlace::Node(JsonPlace::index(i)),
             payload,
         );
         let decl = graph.nodes.last_mut().expect("just added");
@@ -561,9 +561,9 @@ fn declare<'p, C: NodeCatalog, P>(
             from,
             port,
             to,
-            from_loc: JsonPlace::ConnectionFrom(c),
-            to_loc: JsonPlace::ConnectionTo(c),
-            loc: JsonPlace::Connection(c),
+            from_loc: JsonPlace::ConnectionFrom(JsonPlace::index(c)),
+            to_loc: JsonPlace::ConnectionTo(JsonPlace::index(c)),
+            loc: JsonPlace::Connection(JsonPlace::index(c)),
         });
     }
     for (i, spec) in specs.iter().enumerate() {
@@ -571,7 +571,7 @@ fn declare<'p, C: NodeCatalog, P>(
             continue; // a duplicate id: reported once by the validator, without echoes on its edges
         }
         let node = Endpoint::Node(Name::clone(&spec.id));
-        let loc = JsonPlace::Node(i);
+        let loc = JsonPlace::Node(JsonPlace::index(i));
         if !explicit_input && !ends[i].target {
             graph.add_edge(Endpoint::Input, node.clone(), kind_into(&node), loc);
             known_ends.push((None, Some(i)));
