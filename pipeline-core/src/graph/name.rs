@@ -121,6 +121,23 @@ impl Name {
         [word(0), word(8)]
     }
 
+    /// Whether the name is inline and the ASCII `byte` (not zero) is not in its text: both words
+    /// tested at once, the text not read byte by byte (the bytes past an inline name's text are
+    /// zeros and its last byte a tag of `0xC0` or more, so neither matches).
+    #[inline]
+    pub(crate) fn inline_without(&self, byte: u8) -> bool {
+        debug_assert!(byte != 0 && byte.is_ascii());
+        const ONES: u64 = u64::from_ne_bytes([1; 8]);
+        const HIGHS: u64 = ONES << 7;
+        // A zero byte in `word ^ byte-in-every-lane` is `byte` in `word`.
+        let has = |word: u64| {
+            let x = word ^ (ONES * u64::from(byte));
+            x.wrapping_sub(ONES) & !x & HIGHS != 0
+        };
+        let [low, high] = self.raw();
+        self.is_inline() && !has(low) && !has(high)
+    }
+
     /// The text.
     #[inline]
     pub fn as_str(&self) -> &str {
@@ -428,6 +445,18 @@ mod tests {
             prop_assert_eq!(hash(&|h| x.hash(h)), hash(&|h| a.as_str().hash(h)));
             prop_assert_eq!(String::from(x.clone()), a.clone());
             prop_assert_eq!(&*Arc::<str>::from(x), a.as_str());
+        }
+
+        #[test]
+        fn inline_without_agrees_with_a_search_of_the_text(a in "[a-z._\\-\u{e9}]{0,20}") {
+            let name = Name::from(a.as_str());
+            for byte in [b'.', b'-', b'a'] {
+                prop_assert_eq!(
+                    name.inline_without(byte),
+                    name.is_inline() && !a.as_bytes().contains(&byte),
+                    "{:?} {}", a, byte as char
+                );
+            }
         }
     }
 }

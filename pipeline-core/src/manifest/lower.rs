@@ -72,9 +72,22 @@ fn endpoint(name: &Name) -> Endpoint {
 /// A connection's source: `route.even` leaves node `route` by its port `even` (node ids cannot
 /// hold a `.`, so the first one splits); anything else is an [`endpoint`] with no port.
 ///
-/// The first `.` is found by a plain byte loop: names are a few bytes long, and `split_once`'s
-/// searcher cost ~80 instructions a call (callgrind, the 10-node benchmark manifest: 18 calls).
+/// Nearly every end is an inline id without a `.` that starts otherwise than `input` and `output`
+/// do: a node, told in a few instructions on the name's two words and made in registers (the
+/// call it replaces handed its result back through memory, where loading it stalled: `perf
+/// annotate` put ~9% of declaring a graph there).
+#[inline]
 fn source(name: &Name) -> (Endpoint, Option<Name>) {
+    if name.inline_without(b'.') && !matches!(name.as_bytes().first(), Some(b'i' | b'o')) {
+        return (Endpoint::Node(Name::clone(name)), None);
+    }
+    source_in_full(name)
+}
+
+/// [`source`] of any name. The first `.` is found by a plain byte loop: names are a few bytes
+/// long, and `split_once`'s searcher cost ~80 instructions a call (callgrind).
+#[inline(never)]
+fn source_in_full(name: &Name) -> (Endpoint, Option<Name>) {
     match name.bytes().position(|b| b == b'.') {
         // `output.<name>` is an output, not a port of a node `output`.
         Some(dot) if &name[..dot] != OUTPUT => {
