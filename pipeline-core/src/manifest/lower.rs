@@ -25,8 +25,8 @@ use crate::graph::filled::filled;
 use crate::graph::tuning::{MAX_BATCH_SIZE, MAX_PARALLELISM};
 use crate::graph::validate::KnownIds;
 use crate::graph::{
-    validate::suggest, EdgeDecl, EdgeKind, Endpoint, Graph, GraphLimits, Name, Plan, ValidGraph,
-    INPUT, OUTPUT,
+    validate::suggest, EdgeDecl, EdgeKind, Endpoint, Graph, GraphLimits, Name, NodeDecl, Plan,
+    ValidGraph, INPUT, OUTPUT,
 };
 use crate::python_params::PYTHON_NODE_TYPE;
 
@@ -479,20 +479,21 @@ fn declare<'p, C: NodeCatalog, P>(
                 ));
             }
         }
-        graph.add_node_with(
-            Name::clone(&spec.id),
-            Name::clone(&spec.node_type),
-            JsonPlace::Node(JsonPlace::index(i)),
+        // Written whole, not declared and then filled in: the fields are stored where they go
+        // instead of a finished declaration being copied there.
+        graph.nodes.push(NodeDecl {
+            id: Name::clone(&spec.id),
+            type_name: Name::clone(&spec.node_type),
+            parallelism: spec.parallelism,
+            ordered: spec.ordered,
+            batch_size: spec.batch_size,
+            capacity: spec.channel_capacity,
+            accepts,
+            emits,
+            ports,
+            loc: JsonPlace::Node(JsonPlace::index(i)),
             payload,
-        );
-        let decl = graph.nodes.last_mut().expect("just added");
-        decl.parallelism = spec.parallelism;
-        decl.ordered = spec.ordered;
-        decl.batch_size = spec.batch_size;
-        decl.capacity = spec.channel_capacity;
-        decl.accepts = accepts;
-        decl.emits = emits;
-        decl.ports = ports;
+        });
     }
 
     // Each id's first node, and whether connections leave or enter it (for the automatic input
