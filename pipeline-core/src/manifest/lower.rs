@@ -515,7 +515,17 @@ fn declare<'p, C: NodeCatalog, P>(
     let mut last_target: Option<(&Name, Option<usize>)> = None;
     for (c, connection) in connections.iter().enumerate() {
         let (from, port) = source(&connection.from);
-        let target = first_of.get(&connection.to);
+        let source_id = match &from {
+            Endpoint::Node(id) => id,
+            _ => &connection.from,
+        };
+        let source_index = match last_target {
+            // Two words compared for a short name, as the lookup would for each node.
+            Some((last, index)) if last == source_id => index,
+            _ => first_of.get(source_id),
+        };
+        // In a chain written in order a connection enters the node declared after its source.
+        let target = first_of.get_near(&connection.to, source_index.map_or(0, |s| s + 1));
         let (to, known_to) = match source(&connection.to) {
             // `"to": "split.true"`: ports are where items leave. Reported here, with the edge
             // taken as into the node, so the validator does not report it again as unknown.
@@ -549,15 +559,6 @@ fn declare<'p, C: NodeCatalog, P>(
         };
         explicit_input |= from == Endpoint::Input;
         explicit_output |= matches!(to, Endpoint::Output(_));
-        let source_id = match &from {
-            Endpoint::Node(id) => id,
-            _ => &connection.from,
-        };
-        let source_index = match last_target {
-            // Two words compared for a short name, as the lookup would for each node.
-            Some((last, index)) if last == source_id => index,
-            _ => first_of.get(source_id),
-        };
         last_target = Some((&connection.to, target));
         if let Some(i) = source_index {
             ends[i].source = true;
