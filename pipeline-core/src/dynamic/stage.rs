@@ -670,6 +670,12 @@ impl DynStage {
         if let (Some(stats), Some(started)) = (&self.stats, started) {
             stats[node.graph_index].record(0, buffer.len(), started.elapsed());
         }
+        // Most flushes and finishes give nothing and leave nothing to resume: nothing to route,
+        // whether or not in tail position (callgrind: ~250 instructions a node a run).
+        if outcome.is_ok() && buffer.is_empty() && !self.nodes[k].node.may_resume() {
+            self.give_back_scratch(k, buffer, origins);
+            return Ok(());
+        }
         let from = match end {
             EndOf::Batch => latest,
             EndOf::Stream => END_OF_STREAM,
