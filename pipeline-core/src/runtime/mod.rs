@@ -12,6 +12,7 @@
 //! not meant to be written by hand and may change with the code generator.
 
 mod channel;
+mod drain_each;
 mod fn_stage;
 mod handle;
 mod input_default;
@@ -28,6 +29,8 @@ mod worker;
 
 #[doc(hidden)]
 pub use channel::{stage_channel, BatchSender, Message, StageReceiver};
+#[doc(hidden)]
+pub use drain_each::drain_each;
 #[doc(hidden)]
 pub use fn_stage::{emitter, input_marker, marker_of, output_marker, FnStage, Lifecycle, Marker};
 pub use handle::Handle;

@@ -332,13 +332,16 @@ impl Codegen<'_> {
             let wrap =
                 writer.then(|| quote!(let #out = &mut ::pipeline::runtime::VecWriter::new(#out);));
             let closures = self.hot_closures(k, writer);
+            // Each item by value with the loop's position in a register (`runtime::drain_each`):
+            // `Vec::drain`'s position lived in memory, stored and loaded again per item.
             quote! {
                 #wrap
                 #closures
                 #bind_entry
-                for #input in #items.drain(..) {
+                ::pipeline::runtime::drain_each(#items, |#input| {
                     #entry
-                }
+                    ::core::result::Result::Ok::<(), ::pipeline::Error>(())
+                })?;
             }
         });
         let push_closures = self.hot_closures(k, false);
