@@ -216,8 +216,8 @@ mod tests {
 
     #[test]
     fn repeats_are_found_whatever_bits_the_ids_share() {
-        // Many inline ids, so that several share a bit of the seen-set and are searched, and
-        // every repeat of one is found.
+        // Each repeat finds its first's bit taken, so it is searched and its first found; ids
+        // that take a bit already taken by chance are searched too, and found to be new.
         let ids: Vec<String> = (0..FEW / 2).map(|i| format!("x{i}")).collect();
         let mut all = ids.clone();
         all.extend(ids.iter().rev().cloned());
