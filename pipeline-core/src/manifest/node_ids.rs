@@ -32,7 +32,9 @@ pub(super) struct NodeIds<'a> {
     few: [[u64; 2]; FEW],
     /// Ids to their first node, for a manifest of more than [`FEW`] nodes.
     many: Option<HashMap<&'a str, usize, FastHash>>,
-    /// Whether no id repeats: a node found with an id is then its first.
+    /// For a manifest of at most [`FEW`] nodes, whether no id repeats: a node found with an id
+    /// is then its first (always `false` for more nodes, which [`get_near`](Self::get_near)
+    /// looks up in the table).
     unique: bool,
 }
 
@@ -70,14 +72,11 @@ impl<'a> NodeIds<'a> {
         }
         let mut first = Vec::with_capacity(specs.len());
         let mut many = HashMap::with_capacity_and_hasher(specs.len(), FastHash::default());
-        let mut unique = true;
         for (i, spec) in specs.iter().enumerate() {
-            let found = match many.entry(&*spec.id) {
+            first.push(match many.entry(&*spec.id) {
                 Entry::Vacant(slot) => *slot.insert(i),
                 Entry::Occupied(seen) => *seen.get(),
-            };
-            unique &= found == i;
-            first.push(found);
+            });
         }
         NodeIds {
             specs,
@@ -85,7 +84,7 @@ impl<'a> NodeIds<'a> {
             first_many: first,
             few,
             many: Some(many),
-            unique,
+            unique: false,
         }
     }
 
@@ -110,10 +109,7 @@ impl<'a> NodeIds<'a> {
     /// (when no id repeats, a node with the id is its first).
     #[inline]
     pub(super) fn get_near(&self, id: &Name, guess: usize) -> Option<usize> {
-        let hit = self.unique
-            && self.many.is_none()
-            && guess < self.specs.len()
-            && self.few[guess] == id.raw();
+        let hit = self.unique && guess < self.specs.len() && self.few[guess] == id.raw();
         if hit {
             Some(guess)
         } else {
