@@ -7,6 +7,7 @@
 //! generic visitor, a `String` per string, or a second walk looking for floats.
 
 use super::json_special::{first_special, specials_in};
+use super::key_cache::same_bytes;
 use super::key_cache::Table;
 use super::key_guess::KeyGuesses;
 use super::map_pool::Pool;
@@ -239,6 +240,102 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// [`item`](Self::item) read into `slot`, the value a kept map had there: a string of the
+    /// same text is kept as it is, one of the same length no one else holds gets the new bytes,
+    /// and a list no one else holds gets its items read in place when they are as many: a line
+    /// of a stream of records costs no string or list made, kept or shared. Anything else is
+    /// read as [`item`](Self::item) reads it, and the old value goes to the pool.
+    #[inline(always)]
+    fn item_into(&mut self, slot: &mut Value) -> Option<()> {
+        match (self.peek()?, &mut *slot) {
+            (b'"', Value::Str(old)) => {
+                let start = self.at + 1;
+                let rest = &self.bytes[start..];
+                let len = old.len();
+                // The same length of plain text, then the closing quote.
+                if rest.get(len) == Some(&b'"') && first_special(&rest[..len]).is_none() {
+                    let text = &rest[..len];
+                    if !same_bytes(old.as_bytes(), text) {
+                        let Some(room) = Arc::get_mut(old) else {
+                            let value = self.string_value()?;
+                            return self.put(slot, value);
+                        };
+                        // SAFETY: `text` lies between two ASCII `"` of a `str`: UTF-8, and
+                        // exactly `room`'s length, which it replaces whole.
+                        unsafe { room.as_bytes_mut() }.copy_from_slice(text);
+                    }
+                    self.at = start + len + 1;
+                    return Some(());
+                }
+                let value = self.string_value()?;
+                self.put(slot, value)
+            }
+            (b'[', Value::List(old)) => match Arc::get_mut(old) {
+                Some(items) => {
+                    let begin = self.at;
+                    if self.list_in_place(items)? {
+                        return Some(());
+                    }
+                    // Not as many items: read again, into a new list.
+                    self.at = begin;
+                    let value = self.nested(Self::list)?;
+                    self.put(slot, value)
+                }
+                None => {
+                    let value = self.nested(Self::list)?;
+                    self.put(slot, value)
+                }
+            },
+            _ => {
+                let value = self.item()?;
+                self.put(slot, value)
+            }
+        }
+    }
+
+    /// Reads the list at `[` into `items` when it has exactly as many (`Some(true)`);
+    /// `Some(false)` when not (with `items` partly written over).
+    fn list_in_place(&mut self, items: &mut [Value]) -> Option<bool> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        self.at += 1;
+        let mut read = 0;
+        self.skip_whitespace();
+        let fits = if self.peek()? == b']' {
+            items.is_empty()
+        } else {
+            loop {
+                let Some(slot) = items.get_mut(read) else {
+                    break false;
+                };
+                self.skip_whitespace();
+                self.item_into(slot)?;
+                read += 1;
+                self.skip_whitespace();
+                match self.peek()? {
+                    b',' => self.at += 1,
+                    b']' => break read == items.len(),
+                    _ => return None,
+                }
+            }
+        };
+        self.at += 1;
+        self.depth -= 1;
+        Some(fits)
+    }
+
+    /// Puts `value` in `slot`, the old value's list or string kept in the pool.
+    #[inline(always)]
+    fn put(&mut self, slot: &mut Value, value: Value) -> Option<()> {
+        match std::mem::replace(slot, value) {
+            Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+            other => self.pool.keep_value(other),
+        }
+        Some(())
+    }
+
     /// A string value at `"`, shared through the [`key_cache`] when short: when it has no escape,
     /// read here, else by [`string`](Self::string).
     #[inline(always)]
@@ -333,6 +430,8 @@ impl<'a> Reader<'a> {
         } else {
             self.pairs(first)?;
         }
+        // The kept map's values (a line of other keys read into it) go back to the pool.
+        self.pool.release_values(room);
         // Like serde_json's visitor: a repeated key keeps its last value.
         room.clear();
         if let (1, Some(shape)) = (self.depth, &mut self.shape) {
@@ -386,7 +485,12 @@ impl<'a> Reader<'a> {
     /// pairs read so far are moved to [`entries`](Self::entries) (from `first`), in text order,
     /// for the general way to go on from there.
     fn fill_shaped(&mut self, shape: &Shape, room: &mut Map, first: usize) -> Option<bool> {
-        room.set_keys(shape.sorted(), || Value::Null);
+        let pool = &mut *self.pool;
+        room.set_keys(
+            shape.sorted(),
+            || Value::Null,
+            |value| pool.keep_value(value),
+        );
         let mut position = 0;
         if self.peek()? != b'}' {
             loop {
@@ -400,13 +504,9 @@ impl<'a> Reader<'a> {
                 self.at += 1 + taken;
                 self.expect(b':')?;
                 self.skip_whitespace();
-                let value = self.item()?;
-                // The value there is `null` (a kept map's, or `set_keys`'): nothing to drop
-                // (said here, so that no call to drop one is made).
-                match std::mem::replace(room.value_at_mut(place), value) {
-                    Value::Null => {}
-                    other => drop(other),
-                }
+                // Into the value the kept map had there (the last line's, mostly of the same
+                // kinds and lengths): see `item_into`.
+                self.item_into(room.value_at_mut(place))?;
                 position += 1;
                 self.skip_whitespace();
                 match self.peek()? {
@@ -777,7 +877,9 @@ mod tests {
                     .iter()
                     .enumerate()
                     .map(|(k, (key, inner))| {
-                        let value = match (inner, (n + k) % 3) {
+                        // Kinds and lengths change from line to line, so a value is read
+                        // into the last line's value of another kind or length too.
+                        let value = match (inner, (n + k) % 6) {
                             (Some(inner), _) => {
                                 let inner: Vec<String> = inner
                                     .iter()
@@ -787,7 +889,15 @@ mod tests {
                             }
                             (None, 0) => n.to_string(),
                             (None, 1) => format!("\"item-{n}\""),
-                            (None, _) => format!("[\"a\", \"b{}\"]", n % 3),
+                            (None, 2) => format!("[\"a\", \"b{}\"]", n % 3),
+                            (None, 3) => {
+                                let mut items: Vec<String> =
+                                    (0..n % 4).map(|i| format!("\"c{}\"", n % (i + 2))).collect();
+                                items.push(format!("[{n}]"));
+                                format!("[{}]", items.join(", "))
+                            }
+                            (None, 4) => format!("\"q\\\"{}\"", n % 2),
+                            (None, _) => format!("[{}, \"{}\"]", n % 5, "x".repeat(n % 3)),
                         };
                         format!("\"{}\":{value}", KEYS[*key])
                     })
@@ -875,6 +985,43 @@ mod sharing_tests {
             let v = read(text);
             crate::value::recycle_values(&mut vec![v]);
         }
+    }
+
+    /// A line of the last line's keys is read into that line's values where kinds and lengths
+    /// agree: its string of the same length gets the new bytes, its list of as many items gets
+    /// the new items; a string or list of another length is made anew.
+    #[test]
+    fn a_line_of_the_last_shape_is_read_into_the_last_values() {
+        let string_at = |v: &Value, key: &str| match v.get(key) {
+            Some(Value::Str(s)) => Arc::as_ptr(s) as *const u8,
+            other => panic!("{other:?}"),
+        };
+        let list_at = |v: &Value| match v.get("tags") {
+            Some(Value::List(items)) => Arc::as_ptr(items) as *const Value,
+            other => panic!("{other:?}"),
+        };
+        let first = parse(r#"{"id":1,"name":"item-1","tags":["u1","b"],"x":"q"}"#).unwrap();
+        let (name, tags) = (string_at(&first, "name"), list_at(&first));
+        crate::value::recycle_values(&mut vec![first]);
+        let line = r#"{"id":2,"name":"item-2","tags":["u2","c"],"x":"q"}"#;
+        let second = parse(line).unwrap();
+        assert_eq!(second, serde_json::from_str::<Value>(line).unwrap());
+        assert_eq!(
+            string_at(&second, "name"),
+            name,
+            "the same string, new bytes"
+        );
+        assert_eq!(list_at(&second), tags, "the same list, new items");
+        crate::value::recycle_values(&mut vec![second]);
+        let line = r#"{"id":3,"name":"item-10","tags":["u3"],"x":"q"}"#;
+        let third = parse(line).unwrap();
+        assert_eq!(third, serde_json::from_str::<Value>(line).unwrap());
+        assert_ne!(
+            string_at(&third, "name"),
+            name,
+            "a longer string: a new one"
+        );
+        assert_ne!(list_at(&third), tags, "fewer items: a new list");
     }
 
     #[test]

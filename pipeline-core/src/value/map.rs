@@ -74,11 +74,17 @@ impl<V> Map<V> {
         sort_and_dedup(&mut self.entries);
     }
 
-    /// Makes the keys exactly `keys` (strictly ascending), each with a `blank` value where the
-    /// map did not have that very key (the same `Arc`) at that place already: a map kept with
-    /// its keys is filled again without a key cloned or dropped.
+    /// Makes the keys exactly `keys` (strictly ascending): a map that has them already (the
+    /// same `Arc`s) keeps its values, so a map kept with its keys is filled again without a key
+    /// cloned or dropped; any other has its values handed to `release` and then holds `keys`,
+    /// each with a `blank` value.
     #[cfg_attr(not(feature = "manifest-model"), allow(dead_code))] // the JSON reader's
-    pub(crate) fn set_keys(&mut self, keys: &[Arc<str>], blank: impl Fn() -> V) {
+    pub(crate) fn set_keys(
+        &mut self,
+        keys: &[Arc<str>],
+        blank: impl Fn() -> V,
+        mut release: impl FnMut(V),
+    ) {
         debug_assert!(keys.windows(2).all(|pair| pair[0] < pair[1]));
         let same = self.entries.len() == keys.len()
             && self
@@ -87,7 +93,7 @@ impl<V> Map<V> {
                 .zip(keys)
                 .all(|((had, _), key)| Arc::ptr_eq(had, key));
         if !same {
-            self.entries.clear();
+            self.entries.drain(..).for_each(|(_, value)| release(value));
             self.entries
                 .extend(keys.iter().map(|key| (Arc::clone(key), blank())));
         }
