@@ -6,7 +6,7 @@
 //! So the answer for every text is serde_json's; this reader only gets there without serde's
 //! generic visitor, a `String` per string, or a second walk looking for floats.
 
-use super::json_special::{first_special, specials_in};
+use super::json_special::{first_special, plain_string_of_len, specials_in};
 use super::key_cache::same_bytes;
 use super::key_cache::Table;
 use super::key_guess::KeyGuesses;
@@ -253,7 +253,7 @@ impl<'a> Reader<'a> {
                 let rest = &self.bytes[start..];
                 let len = old.len();
                 // The same length of plain text, then the closing quote.
-                if rest.get(len) == Some(&b'"') && first_special(&rest[..len]).is_none() {
+                if plain_string_of_len(rest, len) {
                     let text = &rest[..len];
                     if !same_bytes(old.as_bytes(), text) {
                         let Some(room) = Arc::get_mut(old) else {

@@ -27,6 +27,21 @@ pub(crate) fn first_special(bytes: &[u8]) -> Option<usize> {
         .map(|i| at + i)
 }
 
+/// Whether `bytes` starts with `len` bytes copied as they are into a JSON string followed by a
+/// `"`: a string of exactly that length, without escapes. A length under eight, with eight bytes
+/// to read, is checked in one word.
+#[inline(always)]
+pub(crate) fn plain_string_of_len(bytes: &[u8], len: usize) -> bool {
+    if len < 8 {
+        if let Some(head) = bytes.first_chunk::<8>() {
+            let hits = specials_in(u64::from_le_bytes(*head));
+            // The first special byte is the one at `len`, and it is the quote.
+            return hits != 0 && (hits.trailing_zeros() / 8) as usize == len && head[len] == b'"';
+        }
+    }
+    bytes.get(len) == Some(&b'"') && first_special(&bytes[..len]).is_none()
+}
+
 /// The high bit of the lowest byte of `word` (little-endian) that is a `"`, `\` or below 0x20 is
 /// set, no bit below it, maybe some above it; zero when no byte is one.
 #[inline(always)]
@@ -59,6 +74,22 @@ mod tests {
             0..40,
         )) {
             prop_assert_eq!(first_special(&bytes), bytes.iter().position(|&b| is_special(b)));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        #[test]
+        fn a_plain_string_of_a_length_is_what_a_byte_by_byte_check_finds(
+            bytes in prop::collection::vec(
+                prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x20, 0x20u8..=0xff, Just(b'a')],
+                0..20,
+            ),
+            len in 0usize..20,
+        ) {
+            let expected = bytes.get(len) == Some(&b'"') && !bytes[..len].iter().any(|&b| is_special(b));
+            prop_assert_eq!(plain_string_of_len(&bytes, len), expected);
         }
     }
 
