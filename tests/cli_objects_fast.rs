@@ -53,6 +53,36 @@ fn object_lines_pass_through_byte_for_byte() {
 }
 
 #[test]
+fn lines_of_one_shape_whose_values_change_length_and_kind_pass_through_byte_for_byte() {
+    // The keys stay, so each line is read into the last one's values in place: strings of the
+    // same or another length, lists of as many items or not, values that change kind.
+    let input: String = (0..20_000)
+        .map(|i| {
+            let tags: Vec<String> = (0..i % 4)
+                .map(|t| format!("\"t{}\"", i % (t + 3)))
+                .collect();
+            let value = match i % 5 {
+                0 => format!("{i}"),
+                1 => format!("\"s{}\"", "x".repeat(i % 11)),
+                2 => "[1,\"two\",null]".to_string(),
+                3 => "null".to_string(),
+                _ => format!("{{\"inner\":{i}}}"),
+            };
+            format!(
+                r#"{{"id":{i},"name":"item-{i}","tags":[{}],"value":{value}}}"#,
+                tags.join(",")
+            ) + "\n"
+        })
+        .collect();
+    let out = run_file(&input, "one-shape");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout) == input,
+        "the output differs from the input"
+    );
+}
+
+#[test]
 fn a_failure_after_the_first_batch_of_a_chunk_names_its_line() {
     // About 150 KiB of int lines with a blank line every thousand (and one just after the
     // failure, in its batch): one read's chunk, several batches; line 15,001 overflows `add 1`.
