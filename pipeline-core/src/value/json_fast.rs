@@ -910,6 +910,49 @@ mod tests {
             }
         }
 
+        /// A stream of records of one shape, some damaged at one byte, each read after the one
+        /// before was handed back: a line that fails part way through a kept map's values (written
+        /// over in place up to there) leaves nothing behind that the next line reads.
+        #[test]
+        fn damaged_records_in_a_stream_read_like_serde_json(
+            lines in proptest::collection::vec(
+                (
+                    0u32..40,
+                    0usize..4,
+                    proptest::option::of((any::<prop::sample::Index>(), any::<u8>())),
+                ),
+                1..30,
+            ),
+        ) {
+            for (n, tags, damage) in lines {
+                let tags: Vec<String> =
+                    (0..tags).map(|t| format!("\"t{}\"", n % (t as u32 + 2))).collect();
+                let mut bytes = format!(
+                    r#"{{"id":{n},"name":"item-{}","tags":[{}],"value":{}}}"#,
+                    n % 12,
+                    tags.join(","),
+                    n % 7
+                )
+                .into_bytes();
+                if let Some((at, byte)) = damage {
+                    let at = at.index(bytes.len());
+                    bytes[at] = byte;
+                }
+                let Ok(text) = String::from_utf8(bytes) else {
+                    continue;
+                };
+                let ours = parse(&text);
+                if let Some(ours) = &ours {
+                    let theirs = serde(&text);
+                    prop_assert!(
+                        theirs.as_ref().is_some_and(|theirs| same(ours, theirs)),
+                        "{}: {:?} vs {:?}", text, ours, theirs
+                    );
+                }
+                crate::value::recycle_values(&mut ours.into_iter().collect());
+            }
+        }
+
         #[test]
         fn numbers_agree_with_serde_json(
             int in "-?(0|[1-9][0-9]{0,19})",
