@@ -79,6 +79,7 @@ impl Name {
     /// it again), and the bytes after them zero (else equal names compare unequal). A debug
     /// build checks both.
     #[inline]
+    #[cfg_attr(not(feature = "manifest-model"), allow(dead_code))] // lowering's
     pub(crate) unsafe fn from_words(words: [u64; 2], len: usize) -> Name {
         assert!(len <= Self::INLINE);
         let mut bytes = [0u8; 16];
@@ -116,6 +117,7 @@ impl Name {
     /// The name's 16 bytes as two words: equal for equal inline names (text, zeros, length) and
     /// for two holders of one shared name; a long name written twice is two shared names.
     #[inline]
+    #[cfg_attr(not(feature = "manifest-model"), allow(dead_code))] // lowering's
     pub(crate) fn raw(&self) -> [u64; 2] {
         let word = |at: usize| u64::from_ne_bytes(self.bytes[at..at + 8].try_into().expect("8"));
         [word(0), word(8)]
@@ -125,6 +127,7 @@ impl Name {
     /// tested at once, the text not read byte by byte (the bytes past an inline name's text are
     /// zeros and its last byte a tag of `0xC0` or more, so neither matches).
     #[inline]
+    #[cfg_attr(not(feature = "manifest-model"), allow(dead_code))] // lowering's
     pub(crate) fn inline_without(&self, byte: u8) -> bool {
         debug_assert!(byte != 0 && byte.is_ascii());
         const ONES: u64 = u64::from_ne_bytes([1; 8]);

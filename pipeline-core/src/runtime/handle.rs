@@ -234,6 +234,7 @@ impl<'p, H: Stage, C: Outputs<Item = H::Output>> Handle<'p, H, C> {
     /// Whether the next [`try_next`](Self::try_next) or [`next`](Self::next) has no output at
     /// hand and would first run a node's pending work (a generator's next piece) or wait for
     /// later stages: the moment for a caller that buffers what it writes to flush it.
+    #[cfg_attr(not(feature = "manifest"), allow(dead_code))] // the dynamic stream's
     pub(crate) fn would_wait(&self) -> bool {
         self.ready.is_empty()
             && !self.done
