@@ -1043,28 +1043,21 @@ mod sharing_tests {
             Some(Value::List(items)) => Arc::as_ptr(items) as *const Value,
             other => panic!("{other:?}"),
         };
-        let first = parse(r#"{"id":1,"name":"item-1","tags":["u1","b"],"x":"q"}"#).unwrap();
-        let (name, tags) = (string_at(&first, "name"), list_at(&first));
-        crate::value::recycle_values(&mut vec![first]);
-        let line = r#"{"id":2,"name":"item-2","tags":["u2","c"],"x":"q"}"#;
-        let second = parse(line).unwrap();
-        assert_eq!(second, serde_json::from_str::<Value>(line).unwrap());
-        assert_eq!(
-            string_at(&second, "name"),
-            name,
-            "the same string, new bytes"
-        );
-        assert_eq!(list_at(&second), tags, "the same list, new items");
-        crate::value::recycle_values(&mut vec![second]);
-        let line = r#"{"id":3,"name":"item-10","tags":["u3"],"x":"q"}"#;
-        let third = parse(line).unwrap();
-        assert_eq!(third, serde_json::from_str::<Value>(line).unwrap());
-        assert_ne!(
-            string_at(&third, "name"),
-            name,
-            "a longer string: a new one"
-        );
-        assert_ne!(list_at(&third), tags, "fewer items: a new list");
+        // Each line read as serde_json reads it; its string's and list's addresses.
+        let read = |line: &str| {
+            let value = parse(line).unwrap();
+            assert_eq!(value, serde_json::from_str::<Value>(line).unwrap());
+            let found = (string_at(&value, "name"), list_at(&value));
+            crate::value::recycle_values(&mut vec![value]);
+            found
+        };
+        let (name, tags) = read(r#"{"id":1,"name":"item-1","tags":["u1","b"],"x":"q"}"#);
+        let second = read(r#"{"id":2,"name":"item-2","tags":["u2","c"],"x":"q"}"#);
+        assert_eq!(second.0, name, "the same string, new bytes");
+        assert_eq!(second.1, tags, "the same list, new items");
+        let third = read(r#"{"id":3,"name":"item-10","tags":["u3"],"x":"q"}"#);
+        assert_ne!(third.0, name, "a longer string: a new one");
+        assert_ne!(third.1, tags, "fewer items: a new list");
     }
 
     #[test]
