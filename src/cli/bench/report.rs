@@ -142,10 +142,18 @@ pub fn table(r: &Results) -> String {
         }
     }
     let _ = writeln!(s, "\ngoals (benchmark issue):");
+    // Columns as wide as their longest entry.
+    let case_width = r.verdicts.iter().map(|v| v.case.chars().count()).max();
+    let goal_width = r.verdicts.iter().map(|v| v.goal.chars().count()).max();
+    let (case_width, goal_width) = (case_width.unwrap_or(0), goal_width.unwrap_or(0));
     for v in &r.verdicts {
         let mark = if v.met { "met " } else { "MISS" };
         let measured = v.measured.as_deref().unwrap_or("no figure");
-        let _ = writeln!(s, "  [{mark}] {:<28} {:<38} {measured}", v.case, v.goal);
+        let _ = writeln!(
+            s,
+            "  [{mark}] {:<case_width$} {:<goal_width$} {measured}",
+            v.case, v.goal
+        );
     }
     s
 }

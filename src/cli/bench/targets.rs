@@ -67,6 +67,17 @@ fn slowdown(x: f64) -> String {
     format!("{:.1}", (x * 10.0).ceil() / 10.0)
 }
 
+/// A change in time as printed against an "at most" goal: whole percent, rounded up, signed, so
+/// 10.2% against 10% prints "+11%" and a run 3.4% quicker prints "−3%".
+fn percent(change: f64) -> String {
+    let whole = (change * 100.0).ceil();
+    match whole {
+        w if w > 0.0 => format!("+{w}%"),
+        w if w < 0.0 => format!("−{}%", -w),
+        _ => "+0%".to_string(),
+    }
+}
+
 /// Every goal of the benchmark issue.
 pub fn check(f: &Figures<'_>) -> Vec<Verdict> {
     let faster = |workload: &str, mode: &str, at_least: f64| {
@@ -206,6 +217,33 @@ pub fn check(f: &Figures<'_>) -> Vec<Verdict> {
             x.map(|x| (format!("{}× the loop", ratio(x)), x >= at_least)),
         ));
     }
+    // What `--stats` and `--tag` cost, and a staged manifest against the fused one: each mode's
+    // median time over the plain run's, in the same rounds.
+    for workload in ["cli_ints", "cli_objects"] {
+        for (mode, goal, at_most) in [
+            (
+                "pipeline_run_stats",
+                "costs ≤ 10% of the plain run's time",
+                0.10,
+            ),
+            (
+                "pipeline_run_tag",
+                "costs ≤ 10% of the plain run's time",
+                0.10,
+            ),
+            ("pipeline_run_staged", "no slower than the fused run", 0.0),
+        ] {
+            let cost = f
+                .get(workload, "pipeline_run")
+                .zip(f.get(workload, mode))
+                .map(|(plain, other)| plain.value / other.value - 1.0);
+            verdicts.push(verdict(
+                &format!("{workload}/{mode}"),
+                goal,
+                cost.map(|cost| (format!("{} time", percent(cost)), cost <= at_most)),
+            ));
+        }
+    }
     for (side, case) in [
         ("static", "parallel/static_par2"),
         ("dynamic", "parallel/dynamic_par2"),
@@ -332,11 +370,45 @@ mod tests {
     }
 
     #[test]
+    fn what_stats_tag_and_a_staged_run_cost_is_judged_against_the_plain_run() {
+        let rate = |mode, value| Measurement {
+            metric: Metric::ItemsPerSecond,
+            ..m("cli_ints", mode, value)
+        };
+        let measurements = [
+            rate("pipeline_run", 60.0e6),
+            rate("pipeline_run_stats", 58.0e6),
+            rate("pipeline_run_tag", 40.0e6),
+            rate("pipeline_run_staged", 61.0e6),
+        ];
+        let cpython = |_: &str| None;
+        let verdicts = check(&Figures {
+            measurements: &measurements,
+            cpython: &cpython,
+        });
+        let of = |case: &str| verdicts.iter().find(|v| v.case == case).unwrap().clone();
+        let stats = of("cli_ints/pipeline_run_stats");
+        assert!(stats.met, "{stats:?}");
+        assert_eq!(stats.measured.as_deref(), Some("+4% time"));
+        let tag = of("cli_ints/pipeline_run_tag");
+        assert!(!tag.met, "{tag:?}");
+        assert_eq!(tag.measured.as_deref(), Some("+50% time"));
+        let staged = of("cli_ints/pipeline_run_staged");
+        assert!(staged.met, "a quicker staged run: {staged:?}");
+        assert_eq!(staged.measured.as_deref(), Some("−1% time"));
+        let missing = of("cli_objects/pipeline_run_tag");
+        assert!(!missing.met && missing.measured.is_none());
+    }
+
+    #[test]
     fn a_printed_figure_never_rounds_across_its_goal() {
         assert_eq!(ratio(199.6), "199");
         assert_eq!(ratio(1.96), "1.9");
         assert_eq!(ratio(329.2), "329");
         assert_eq!(slowdown(8.04), "8.1");
         assert_eq!(slowdown(7.8), "7.8");
+        assert_eq!(percent(0.102), "+11%");
+        assert_eq!(percent(0.1), "+10%");
+        assert_eq!(percent(-0.034), "−3%");
     }
 }
