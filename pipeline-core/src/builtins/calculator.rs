@@ -88,6 +88,23 @@ pub trait Arithmetic: Sized {
         apply_each(items, op, operand)
     }
 
+    /// `self <op> operand` without a branch on the result: `(result, flag)`, where `flag` is
+    /// negative when [`apply`](Self::apply) would fail (the result is then any value), for
+    /// [`Node::pure_fn`]. A failure must never go unflagged; the default flags every item, so a
+    /// type without a pure form always takes the item-by-item path.
+    ///
+    /// ```
+    /// use pipeline_core::builtins::{Arithmetic, Operation};
+    /// let (sum, flag) = 40_i64.apply_pure(Operation::Add, &2);
+    /// assert!(sum == 42 && flag >= 0);
+    /// assert!(i64::MIN.apply_pure(Operation::Subtract, &1).1 < 0);
+    /// assert!(7_u8.apply_pure(Operation::Divide, &0).1 < 0);
+    /// ```
+    fn apply_pure(self, op: Operation, operand: &Self) -> (Self, i64) {
+        let _ = (op, operand);
+        (self, -1)
+    }
+
     /// The value as a manifest param (a `Calculator`'s operand); `None` if a manifest cannot hold
     /// it, which leaves the node out of exported manifests.
     fn to_value(&self) -> Option<crate::Value> {
@@ -172,6 +189,41 @@ macro_rules! checked_integer {
                 Ok(())
             }
 
+            /// Adds and subtracts flag an overflow by its top bit, with no branch (a `bool` per
+            /// item kept the compiler from vectorising a fused line).
+            #[inline(always)]
+            fn apply_pure(self, op: Operation, operand: &Self) -> (Self, i64) {
+                const SIGNED: bool = <$t>::MIN != 0;
+                // The top bit moved to an `i64`'s sign: for a 64-bit type the value as it is.
+                let top_bit = |top: $t| (((top as u128) << (128 - <$t>::BITS)) >> 64) as i64;
+                let (a, b) = (self, *operand);
+                match op {
+                    Operation::Add => {
+                        let y = a.wrapping_add(b);
+                        // Signed: both operands differ in sign from the sum. Unsigned: the carry
+                        // out of the top bit.
+                        let top = if SIGNED { (a ^ y) & (b ^ y) } else { (a & b) | ((a | b) & !y) };
+                        (y, top_bit(top))
+                    }
+                    Operation::Subtract => {
+                        let y = a.wrapping_sub(b);
+                        // Signed: the operands differ in sign and the difference takes `b`'s.
+                        // Unsigned: the borrow out of the top bit.
+                        let top = if SIGNED { (a ^ b) & (a ^ y) } else { (!a & b) | ((!a | b) & y) };
+                        (y, top_bit(top))
+                    }
+                    Operation::Multiply => {
+                        let (y, overflowed) = a.overflowing_mul(b);
+                        (y, -i64::from(overflowed))
+                    }
+                    // `None` for a zero divisor and for `MIN / -1`, as `apply` fails on both.
+                    Operation::Divide => match a.checked_div(b) {
+                        Some(quotient) => (quotient, 0),
+                        None => (a, -1),
+                    },
+                }
+            }
+
             fn to_value(&self) -> Option<crate::Value> {
                 i64::try_from(*self).ok().map(crate::Value::Int)
             }
@@ -203,6 +255,20 @@ macro_rules! checked_float {
             fn apply_in_place(&mut self, op: Operation, operand: &Self) -> Result<()> {
                 *self = self.apply(op, operand)?;
                 Ok(())
+            }
+
+            /// The same tests as `apply`, as flags.
+            #[inline(always)]
+            fn apply_pure(self, op: Operation, operand: &Self) -> (Self, i64) {
+                let result = match op {
+                    Operation::Add => self + operand,
+                    Operation::Subtract => self - operand,
+                    Operation::Multiply => self * operand,
+                    Operation::Divide => self / operand,
+                };
+                let by_zero = op == Operation::Divide && *operand == 0.0;
+                let overflowed = !(result.is_finite() || !self.is_finite());
+                (result, -i64::from(by_zero | overflowed))
             }
 
             fn to_value(&self) -> Option<crate::Value> {
@@ -354,6 +420,11 @@ impl<T: Arithmetic, K: OperationKind> Node for Calculator<T, K> {
     #[inline(always)]
     fn process<E: Emitter<T> + ?Sized>(&mut self, item: T, out: &mut E) -> Result<()> {
         out.emit(item.apply(self.kind.operation(), &self.operand)?)
+    }
+
+    fn pure_fn(&self) -> Option<impl Fn(T) -> (T, i64) + '_> {
+        let op = self.kind.operation();
+        Some(move |item: T| item.apply_pure(op, &self.operand))
     }
 
     fn one_to_one(&self) -> bool {

@@ -46,6 +46,10 @@ impl<T> Node for PassThrough<T> {
         out.emit(item)
     }
 
+    fn pure_fn(&self) -> Option<impl Fn(T) -> (T, i64) + '_> {
+        Some(|item| (item, 0))
+    }
+
     fn one_to_one(&self) -> bool {
         true
     }

@@ -84,6 +84,33 @@ pub trait Node {
         false
     }
 
+    /// The node as a pure function of one item, when it is one: `f(item)` is `(output, flag)`,
+    /// the one output [`process`](Node::process) emits for `item`, with `flag` negative when
+    /// `process` would fail on `item` (or when `f` cannot tell); the output is then any value.
+    /// (Negative rather than a `bool`: a sign bit is what overflow checks compute, and flags
+    /// or-ed together keep it, so a line of checks needs no branch.)
+    ///
+    /// A fused line of `pipeline!` whose nodes all offer one, over items that need no drop, runs
+    /// each batch through the composed functions in one loop without branches, which the
+    /// compiler can vectorise; when any item is flagged, the batch runs item by item through
+    /// `process` as usual, so outputs and errors are always `process`'s. Offer it only when
+    /// `process` emits exactly one output per item, has no effect besides it, and depends on
+    /// nothing `process` changes; `f` must not panic. The default, `None`, keeps the node on the
+    /// item-by-item path.
+    ///
+    /// ```
+    /// use pipeline_core::prelude::*;
+    /// let add = Calculator::add(1_i64);
+    /// let f = add.pure_fn().unwrap();
+    /// let (output, flag) = f(41);
+    /// assert_eq!(output, 42);
+    /// assert!(flag >= 0);
+    /// assert!(f(i64::MAX).1 < 0, "process fails there: overflow");
+    /// ```
+    fn pure_fn(&self) -> Option<impl Fn(Self::Input) -> (Self::Output, i64) + '_> {
+        None::<fn(Self::Input) -> (Self::Output, i64)>
+    }
+
     /// Handles a whole batch in order, leaving `items` empty and pushing outputs onto `out`.
     ///
     /// Dynamic graphs call this once per node and batch. The default runs [`process`](Node::process)

@@ -21,6 +21,7 @@ mod panic_site;
 mod parallel;
 pub(crate) mod parallel_batch;
 mod pipeline;
+mod pure_line;
 mod relief;
 pub(crate) mod spares;
 mod stage;
@@ -41,6 +42,8 @@ pub use outputs::Outputs;
 pub use panic_site::{take_panic_site, PanicSite};
 pub use parallel::Parallel;
 pub use pipeline::Pipeline;
+#[doc(hidden)]
+pub use pure_line::{drop_free, run_pure_line};
 pub use stage::{Stage, StageConfig};
 #[doc(hidden)]
 pub use vec_writer::VecWriter;

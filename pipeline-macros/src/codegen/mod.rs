@@ -19,6 +19,7 @@ mod export;
 pub(crate) mod names;
 mod outputs;
 mod par_checks;
+mod pure_line;
 mod stage;
 
 #[cfg(test)]

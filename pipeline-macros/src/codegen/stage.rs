@@ -334,7 +334,7 @@ impl Codegen<'_> {
             let closures = self.hot_closures(k, writer);
             // Each item by value with the loop's position in a register (`runtime::drain_each`):
             // `Vec::drain`'s position lived in memory, stored and loaded again per item.
-            quote! {
+            let item_by_item = quote! {
                 #wrap
                 #closures
                 #bind_entry
@@ -342,6 +342,19 @@ impl Codegen<'_> {
                     #entry
                     ::core::result::Result::Ok::<(), ::pipeline::Error>(())
                 })?;
+            };
+            // A line of pure functions first (`pure_line.rs`), item by item if it declines.
+            match self.pure_line(k, &bind_entry) {
+                Some(pure) => {
+                    let done = Ident::new("__pure_done", proc_macro2::Span::mixed_site());
+                    quote! {
+                        let #done: bool = #pure;
+                        if !#done {
+                            #item_by_item
+                        }
+                    }
+                }
+                None => item_by_item,
             }
         });
         let push_closures = self.hot_closures(k, false);
