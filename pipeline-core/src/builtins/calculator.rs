@@ -546,4 +546,92 @@ mod tests {
     fn float_operations() {
         assert_eq!(run(&mut Calculator::divide(2.0_f64), 3.0).unwrap(), 1.5);
     }
+
+    /// The pure form flags exactly the items `apply` fails on (never missing one) and otherwise
+    /// computes the same value.
+    fn pure_agrees<T: Arithmetic + Copy + PartialEq + fmt::Debug>(a: T, op: Operation, b: T) {
+        let (pure, flag) = a.apply_pure(op, &b);
+        match a.apply(op, &b) {
+            Ok(value) => {
+                assert!(flag >= 0, "{a:?} {op} {b:?} flagged ({flag})");
+                // NaN results compare by their bits.
+                let same = value == pure || format!("{value:?}") == format!("{pure:?}");
+                assert!(same, "{a:?} {op} {b:?}: {pure:?}, apply {value:?}");
+            }
+            Err(_) => assert!(flag < 0, "{a:?} {op} {b:?} not flagged ({flag})"),
+        }
+    }
+
+    #[test]
+    fn pure_arithmetic_on_every_pair_of_bytes_agrees_with_apply() {
+        for op in Operation::ALL {
+            for a in i8::MIN..=i8::MAX {
+                for b in i8::MIN..=i8::MAX {
+                    pure_agrees(a, op, b);
+                    pure_agrees(a as u8, op, b as u8);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pure_arithmetic_on_floats_agrees_with_apply() {
+        let edges = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.5,
+            f64::MAX,
+            f64::MIN,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        for op in Operation::ALL {
+            for a in edges {
+                for b in edges {
+                    pure_agrees(a, op, b);
+                    pure_agrees(a as f32, op, b as f32);
+                }
+            }
+        }
+    }
+
+    /// Values at and near the ends and the middle of `i64`'s range, where overflow checks go
+    /// wrong.
+    fn near_edges() -> impl Strategy<Value = i64> {
+        prop_oneof![
+            (0..4_i64).prop_map(|d| i64::MIN + d),
+            (0..4_i64).prop_map(|d| i64::MAX - d),
+            any::<i8>().prop_map(i64::from),
+        ]
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn pure_arithmetic_on_wide_integers_agrees_with_apply(
+            a in any::<i64>(),
+            b in any::<i64>(),
+            edge_a in near_edges(),
+            edge_b in near_edges(),
+            small in any::<i8>(),
+        ) {
+            for op in Operation::ALL {
+                for (x, y) in [(a, b), (edge_a, edge_b), (edge_a, i64::from(small)), (a, edge_b)] {
+                    pure_agrees(x, op, y);
+                    pure_agrees(x as u64, op, y as u64);
+                    pure_agrees(i128::from(x) << 64 | i128::from(y), op, i128::from(y));
+                    pure_agrees((x as u128) << 64, op, y as u128);
+                    pure_agrees(x as i32, op, y as i32);
+                    pure_agrees(x as u16, op, y as u16);
+                }
+                pure_agrees(i128::MIN, op, i128::from(small));
+                pure_agrees(i128::MAX, op, i128::from(small));
+                pure_agrees(u128::MAX, op, small as u128);
+            }
+        }
+    }
 }
