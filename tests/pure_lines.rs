@@ -138,7 +138,8 @@ fn a_worker_stage_that_is_a_line_takes_the_pure_path() {
 /// What the line `add k0 -> subtract k1 -> multiply k2 -> divide k3` makes of `items` item by
 /// item: the outputs before the first failure, and the failing node.
 fn reference(items: &[i64], k: [i64; 4]) -> (Vec<i64>, Option<&'static str>) {
-    let steps: [(&str, fn(i64, i64) -> Option<i64>); 4] = [
+    type Checked = fn(i64, i64) -> Option<i64>;
+    let steps: [(&str, Checked); 4] = [
         ("add", i64::checked_add),
         ("sub", i64::checked_sub),
         ("mul", i64::checked_mul),
