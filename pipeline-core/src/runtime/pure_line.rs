@@ -6,8 +6,9 @@
 //! failures are only noted (flags or-ed together, negative for a failure), and the batch is
 //! checked once at the end; a flagged
 //! batch is left as it was, to run item by item, so outputs and errors are those of `process`.
-//! A static fused `simple` (pass-through, add 1, pass-through over 100 `i64`s) measured 77 → 39
-//! ns a run this way, `complex` (ten nodes) the same as item by item.
+//! `pipeline bench`, static fused `simple` (pass-through, add 1, pass-through; 100 `i64`s): 0.077
+//! → 0.042 µs a run; `complex` (ten nodes) 0.132 µs both ways (five vector overflow checks cost
+//! what five scalar `add; jo` do).
 
 use std::mem::needs_drop;
 

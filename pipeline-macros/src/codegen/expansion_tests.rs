@@ -261,3 +261,46 @@ fn closures_called_by_several_closures_are_bound_as_dyn() {
     assert_eq!(text.matches("let deliver_j1 = |").count(), 3, "{text}");
     assert_eq!(text.matches("let deliver_j1 : & dyn").count(), 0, "{text}");
 }
+
+/// How many times `ident` appears in `tokens`.
+fn count_ident(tokens: TokenStream, ident: &str) -> usize {
+    tokens
+        .into_iter()
+        .map(|tree| match tree {
+            TokenTree::Group(group) => count_ident(group.stream(), ident),
+            TokenTree::Ident(found) if found == ident => 1,
+            _ => 0,
+        })
+        .sum()
+}
+
+#[test]
+fn only_stages_that_are_one_line_to_the_output_try_pure_functions() {
+    let pure_lines = |source: TokenStream| count_ident(expand(source), "run_pure_line");
+    let line = quote! {
+        a = PassThrough::new(); b = Calculator::add(1_i64);
+        input -> a -> b -> output;
+    };
+    assert_eq!(pure_lines(line), 1);
+    // Stage 0 ends at a boundary; stage 1 is a line.
+    let staged = quote! {
+        a = PassThrough::new(); b = Calculator::add(1_i64); c = PassThrough::new();
+        input -> a => b -> c -> output;
+    };
+    assert_eq!(pure_lines(staged), 1);
+    let fan_out = quote! {
+        a = PassThrough::new(); b = PassThrough::new(); c = PassThrough::new();
+        input -> a -> b -> output; a -> c -> output;
+    };
+    assert_eq!(pure_lines(fan_out), 0);
+    let two_outputs = quote! {
+        a = PassThrough::new(); b = PassThrough::new();
+        input -> a -> output.first; input -> b -> output.second;
+    };
+    assert_eq!(pure_lines(two_outputs), 0);
+    let parallel = quote! {
+        a = Calculator::add(1_i64) @ par(2);
+        input -> a -> output;
+    };
+    assert_eq!(pure_lines(parallel), 0);
+}
