@@ -4,8 +4,9 @@
 //! Item by item, a fused line checks each node's result as it goes: a branch per node and item,
 //! which keeps the compiler from vectorising the loop. Here every item passes every function,
 //! failures are only noted (flags or-ed together, negative for a failure), and the batch is
-//! checked once at the end; a flagged
-//! batch is left as it was, to run item by item, so outputs and errors are those of `process`.
+//! checked once at the end; a flagged batch is left as it was, to run item by item, so outputs
+//! and errors are those of `process`.
+//!
 //! `pipeline bench`, static fused `simple` (pass-through, add 1, pass-through; 100 `i64`s): 0.077
 //! → 0.042 µs a run; `complex` (ten nodes) 0.132 µs both ways (five vector overflow checks cost
 //! what five scalar `add; jo` do).
