@@ -93,9 +93,10 @@ pub trait Node {
     /// A fused line of `pipeline!` whose nodes all offer one, over items that need no drop, runs
     /// each batch through the composed functions in one loop without branches, which the
     /// compiler can vectorise; when any item is flagged, the batch runs item by item through
-    /// `process` as usual, so outputs and errors are always `process`'s. Offer it only when
-    /// `process` emits exactly one output per item, has no effect besides it, and depends on
-    /// nothing `process` changes; `f` must not panic. The default, `None`, keeps the node on the
+    /// `process` as usual, so outputs and errors are always `process`'s (a flagged batch pays
+    /// for both passes: flag only items `process` may fail on). Offer it only when `process`
+    /// emits exactly one output per item, has no effect besides it, and depends on nothing
+    /// `process` changes; `f` must not panic. The default, `None`, keeps the node on the
     /// item-by-item path.
     ///
     /// ```
