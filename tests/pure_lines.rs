@@ -3,6 +3,7 @@
 //! same error as a line without pure functions.
 
 use pipeline::prelude::*;
+use pipeline::runtime::{Pipeline, Stage};
 use proptest::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -40,20 +41,37 @@ fn doubler(refuse: i64) -> (Doubler, Arc<AtomicUsize>) {
     (node, calls)
 }
 
+/// Runs `0..n` through `p` (a line doubling and adding 1) and checks that no item went through
+/// `process`.
+fn takes_the_pure_path<S: Stage<Input = i64, Output = i64>>(
+    mut p: Pipeline<S>,
+    calls: &AtomicUsize,
+    n: i64,
+) {
+    let expected: Vec<i64> = (0..n).map(|x| x * 2 + 1).collect();
+    assert_eq!(p.run(0..n).unwrap(), expected);
+    assert_eq!(calls.load(Ordering::Relaxed), 0, "`process` was called");
+}
+
 #[test]
 fn a_batch_no_item_fails_in_runs_through_the_pure_functions_alone() {
     let (node, calls) = doubler(-1);
-    let mut p = pipeline! {
+    let fused = pipeline! {
         pass = PassThrough::new();
         double = node;
         add = Calculator::add(1_i64);
         input -> pass -> double -> add -> output;
     };
-    assert_eq!(
-        p.run(0..1000).unwrap(),
-        (0..1000).map(|x| x * 2 + 1).collect::<Vec<_>>()
-    );
-    assert_eq!(calls.load(Ordering::Relaxed), 0, "`process` was called");
+    takes_the_pure_path(fused, &calls, 1000);
+    // A worker stage that is a line too.
+    let (node, calls) = doubler(-1);
+    let staged = pipeline! {
+        head = PassThrough::new();
+        double = node;
+        add = Calculator::add(1_i64);
+        input -> head => double -> add -> output;
+    };
+    takes_the_pure_path(staged, &calls, 5000);
 }
 
 #[test]
@@ -117,22 +135,6 @@ fn items_that_need_drop_and_nodes_without_pure_functions_run_item_by_item() {
     };
     assert_eq!(mixed.run([1, 2, 3]).unwrap(), [4, 16, 36]);
     assert_eq!(calls.load(Ordering::Relaxed), 3);
-}
-
-#[test]
-fn a_worker_stage_that_is_a_line_takes_the_pure_path() {
-    let (node, calls) = doubler(-1);
-    let mut p = pipeline! {
-        head = PassThrough::new();
-        double = node;
-        add = Calculator::add(1_i64);
-        input -> head => double -> add -> output;
-    };
-    assert_eq!(
-        p.run(0..5000).unwrap(),
-        (0..5000).map(|x| x * 2 + 1).collect::<Vec<_>>()
-    );
-    assert_eq!(calls.load(Ordering::Relaxed), 0, "`process` was called");
 }
 
 /// What the line `add k0 -> subtract k1 -> multiply k2 -> divide k3` makes of `items` item by
